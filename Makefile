@@ -1,0 +1,41 @@
+# OneMap: `make demo` runs it on the sample, `make test` passes the tests.
+# Every install step lives here, so a fresh machine (and CI) needs nothing done by hand.
+
+SWIFT      ?= swift
+DB         ?= onemap.sqlite
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# C libraries OneMap links, plus the tools the tests and the demo use.
+APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev \
+                libsqlite3-mod-spatialite gdal-bin sqlite3 proj-data
+
+.PHONY: deps build release test demo load clean
+
+## Install the Debian packages that are missing (apt-get update runs only when needed).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+## Build, then run every test. The binary is built first: the crash tests run it.
+test: deps
+	$(SWIFT) build
+	$(SWIFT) test
+
+## Load the sample catalog and list it (the HTTP server arrives with the conflict-check issue).
+demo: release
+	.build/release/onemap load --catalog Layers --db $(DB)
+	.build/release/onemap layers --db $(DB)
+
+clean:
+	rm -rf .build $(DB) $(DB)-wal $(DB)-shm

@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way: C bindings <- GeoCore <- VectorIO <- LayerStore <- onemap.
+// Each C library is imported by exactly one Swift module, so no C type escapes its wrapper.
+let package = Package(
+    name: "OneMap",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "onemap", targets: ["onemap"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
+        .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+        .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+        .systemLibrary(name: "CSpatiaLite", pkgConfig: "spatialite", providers: [.apt(["libspatialite-dev"])]),
+
+        // Geometry model, codecs, GEOS operations, PROJ transforms, ellipsoidal measures.
+        .target(name: "GeoCore", dependencies: ["CGEOS", "CPROJ"]),
+        // Reading and writing any vector dataset GDAL/OGR knows, as GeoCore values.
+        .target(name: "VectorIO", dependencies: ["GeoCore", "CGDAL"]),
+        // The SpatiaLite layer store: catalog, import, versions, spatial queries.
+        .target(name: "LayerStore", dependencies: [
+            "GeoCore", "VectorIO", "CSpatiaLite",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "onemap", dependencies: [
+            "GeoCore", "VectorIO", "LayerStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "GeoCoreTests", dependencies: ["GeoCore"]),
+        .testTarget(name: "LayerStoreTests", dependencies: ["LayerStore", "VectorIO", "GeoCore",
+                                                            .product(name: "GRDB", package: "GRDB.swift")]),
+    ],
+    swiftLanguageModes: [.v5]
+)

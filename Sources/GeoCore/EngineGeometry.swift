@@ -1,0 +1,104 @@
+import CGEOS
+
+/// A geometry living inside a GEOS context. Owns its C pointer and frees it in `deinit`.
+/// Planar operations only: areas and lengths in metres come from `Ellipsoid`.
+public final class EngineGeometry {
+    public let engine: GeometryEngine
+    let pointer: OpaquePointer
+
+    init(engine: GeometryEngine, pointer: OpaquePointer) {
+        self.engine = engine
+        self.pointer = pointer
+    }
+
+    deinit { GEOSGeom_destroy_r(engine.handle, pointer) }
+
+    private var h: GEOSContextHandle_t { engine.handle }
+
+    public func value() throws -> Geometry { try engine.value(pointer) }
+
+    public var isEmpty: Bool { GEOSisEmpty_r(h, pointer) == 1 }
+
+    private func binary(_ other: EngineGeometry, _ name: String,
+                        _ op: (GEOSContextHandle_t, OpaquePointer, OpaquePointer) -> OpaquePointer?) throws -> EngineGeometry {
+        try engine.own(op(h, pointer, other.pointer), name)
+    }
+
+    private func predicate(_ name: String, _ result: CChar) throws -> Bool {
+        switch result {
+        case 1: return true
+        case 0: return false
+        default: throw engine.failure(name)
+        }
+    }
+
+    public func intersection(_ other: EngineGeometry) throws -> EngineGeometry {
+        try binary(other, "intersection") { GEOSIntersection_r($0, $1, $2) }
+    }
+    public func union(_ other: EngineGeometry) throws -> EngineGeometry {
+        try binary(other, "union") { GEOSUnion_r($0, $1, $2) }
+    }
+    public func difference(_ other: EngineGeometry) throws -> EngineGeometry {
+        try binary(other, "difference") { GEOSDifference_r($0, $1, $2) }
+    }
+    /// Dissolves a (multi/collection) geometry into one non-overlapping geometry.
+    public func unaryUnion() throws -> EngineGeometry {
+        try engine.own(GEOSUnaryUnion_r(h, pointer), "unary union")
+    }
+    public func buffer(_ width: Double, quadrantSegments: Int32 = 8) throws -> EngineGeometry {
+        try engine.own(GEOSBuffer_r(h, pointer, width, quadrantSegments), "buffer")
+    }
+    public func intersects(_ other: EngineGeometry) throws -> Bool {
+        try predicate("intersects", GEOSIntersects_r(h, pointer, other.pointer))
+    }
+
+    /// Planar area in the units of the coordinates (degrees² for EPSG:4490).
+    public func planarArea() throws -> Double {
+        var a = 0.0
+        guard GEOSArea_r(h, pointer, &a) != 0 else { throw engine.failure("area") }
+        return a
+    }
+    public func planarDistance(_ other: EngineGeometry) throws -> Double {
+        var d = 0.0
+        guard GEOSDistance_r(h, pointer, other.pointer, &d) != 0 else { throw engine.failure("distance") }
+        return d
+    }
+
+    public func prepared() throws -> PreparedGeometry {
+        guard let p = GEOSPrepare_r(h, pointer) else { throw engine.failure("prepare") }
+        return PreparedGeometry(base: self, pointer: p)
+    }
+}
+
+/// A geometry indexed for repeated predicates against many others (a site against
+/// thousands of parcels). Keeps its base geometry alive, as GEOS requires.
+public final class PreparedGeometry {
+    public let base: EngineGeometry
+    let pointer: OpaquePointer
+
+    init(base: EngineGeometry, pointer: OpaquePointer) {
+        self.base = base
+        self.pointer = pointer
+    }
+
+    deinit { GEOSPreparedGeom_destroy_r(base.engine.handle, pointer) }
+
+    private func predicate(_ name: String, _ result: CChar) throws -> Bool {
+        switch result {
+        case 1: return true
+        case 0: return false
+        default: throw base.engine.failure(name)
+        }
+    }
+
+    public func intersects(_ g: EngineGeometry) throws -> Bool {
+        try predicate("prepared intersects", GEOSPreparedIntersects_r(base.engine.handle, pointer, g.pointer))
+    }
+    /// True when `g` lies in the interior, not touching the boundary: its whole area overlaps.
+    public func containsProperly(_ g: EngineGeometry) throws -> Bool {
+        try predicate("prepared containsProperly", GEOSPreparedContainsProperly_r(base.engine.handle, pointer, g.pointer))
+    }
+    public func covers(_ g: EngineGeometry) throws -> Bool {
+        try predicate("prepared covers", GEOSPreparedCovers_r(base.engine.handle, pointer, g.pointer))
+    }
+}

@@ -1,0 +1,254 @@
+import Foundation
+import GeoCore
+import GRDB
+import VectorIO
+
+/// What an import did, for the CLI's report and `--json`.
+public struct ImportReport: Codable, Sendable {
+    public var layer: String
+    public var version: Int
+    public var label: String
+    public var count: Int
+    public var geometryType: String
+    public var bbox: [Double]?
+    public var sourceCRS: String
+    public var encoding: String
+    /// Features whose invalid geometry was repaired with GEOS MakeValid.
+    public var repaired: Int
+    /// The first repaired features, with GEOS's reason.
+    public var repairs: [String]
+    public var warnings: [String]
+    public var seconds: Double
+}
+
+/// Loads one source into a new version of a layer, in one transaction: readers see the old
+/// version until the commit, and a failed or killed import leaves it intact.
+public struct LayerImporter {
+    public static let storageSRID: Int32 = 4490
+    public static let storageCRS = "EPSG:4490"
+    /// Columns OneMap adds to each feature table; source fields may not use these names.
+    static let reservedColumns: Set<String> = ["om_fid", "om_id", "om_source_fid", "om_area_m2", "om_length_m",
+                                               "om_minx", "om_miny", "om_maxx", "om_maxy", "geom"]
+    static let maxListedRepairs = 20
+
+    public let store: Store
+    public var progress: ((Int, Int?) -> Void)?
+
+    public init(store: Store, progress: ((Int, Int?) -> Void)? = nil) {
+        self.store = store
+        self.progress = progress
+    }
+
+    public func load(_ spec: LayerSpec, label: String? = nil) throws -> ImportReport {
+        let started = Date()
+        let file = spec.source
+        func fail(_ feature: String?, _ message: String) -> StoreError {
+            .importFailed(file: file, layer: spec.name, feature: feature, message: message)
+        }
+
+        let source: VectorSource
+        do {
+            source = try VectorSource(path: file, layer: spec.sourceLayer, encoding: spec.encoding)
+        } catch let e as SourceError {
+            throw fail(nil, e.message)
+        }
+        guard source.hasGeometry else {
+            throw fail(nil, "source layer '\(source.layerName)' has no geometry")
+        }
+        guard let crs = spec.sourceCRS ?? source.declaredCRS else {
+            throw fail(nil, "the source declares no CRS; set source_crs (e.g. EPSG:4528) in the catalog or --source-crs")
+        }
+        let transform: CoordinateTransform?
+        do {
+            transform = crs == Self.storageCRS ? nil : try CoordinateTransform(from: crs, to: Self.storageCRS)
+        } catch {
+            throw fail(nil, "\(error)")
+        }
+
+        var idIndex: Int? = nil
+        if let idField = spec.idField {
+            guard let i = source.fields.firstIndex(where: { $0.name == idField }) else {
+                throw fail(nil, "id field '\(idField)' is not in the source; its fields are: \(source.fields.map(\.name).joined(separator: ", "))")
+            }
+            idIndex = i
+        }
+        var seenColumns: Set<String> = []
+        for f in source.fields {
+            let folded = f.name.lowercased()
+            guard !Self.reservedColumns.contains(folded) else { throw fail(nil, "field '\(f.name)' uses a name OneMap reserves") }
+            guard seenColumns.insert(folded).inserted else { throw fail(nil, "field '\(f.name)' appears twice (names are case-insensitive)") }
+        }
+        var dimension = Self.dimension(ofOGRType: source.geometryTypeName)
+
+        let engine = GeometryEngine()
+        let ellipsoid = Ellipsoid.cgcs2000
+        var repairs: [String] = []
+        var repaired = 0
+        var warnings: [String] = []
+        var count = 0
+        var bbox: BoundingBox? = nil
+        var versionNumber = 0
+        var versionLabel = ""
+        var geometryType = ""
+
+        try store.pool.write { db in
+            versionNumber = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM onemap_layer_versions WHERE layer = ?", arguments: [spec.name]) ?? 0) + 1
+            versionLabel = try Self.uniqueLabel(db, layer: spec.name, wanted: label)
+            let table = "lyr_\(spec.name)_\(versionNumber)"
+            let index = "idx_\(table)_geom"
+            // A previous killed load of the same number left nothing (it rolled back), but a
+            // pruned version may have: start clean.
+            try db.execute(sql: "DROP TABLE IF EXISTS \(table.sqlIdentifier); DROP TABLE IF EXISTS \(index.sqlIdentifier)")
+            let columns = source.fields.map { "\($0.name.sqlIdentifier) \($0.type.rawValue.uppercased())" }
+            try db.execute(sql: """
+                CREATE TABLE \(table.sqlIdentifier)(
+                    om_fid INTEGER PRIMARY KEY,
+                    om_id TEXT NOT NULL UNIQUE,
+                    om_source_fid INTEGER NOT NULL,
+                    om_area_m2 REAL NOT NULL,
+                    om_length_m REAL NOT NULL,
+                    om_minx REAL NOT NULL, om_miny REAL NOT NULL, om_maxx REAL NOT NULL, om_maxy REAL NOT NULL,
+                    \(columns.map { $0 + ",\n" }.joined())geom BLOB NOT NULL)
+                """)
+            // SpatiaLite's own index layout, so SpatiaLite SQL (and QGIS) use it too.
+            try db.execute(sql: "CREATE VIRTUAL TABLE \(index.sqlIdentifier) USING rtree(pkid, xmin, xmax, ymin, ymax)")
+            let placeholders = Array(repeating: "?", count: 9 + source.fields.count).joined(separator: ",")
+            let insert = try db.makeStatement(sql: """
+                INSERT INTO \(table.sqlIdentifier)(om_id, om_source_fid, om_area_m2, om_length_m, om_minx, om_miny, om_maxx, om_maxy,
+                \(source.fields.map { $0.name.sqlIdentifier + "," }.joined())geom) VALUES (\(placeholders))
+                """)
+            let insertIndex = try db.makeStatement(sql: "INSERT INTO \(index.sqlIdentifier)(pkid, xmin, xmax, ymin, ymax) VALUES (?,?,?,?,?)")
+
+            while true {
+                let feature: SourceFeature?
+                do { feature = try source.next() } catch let e as SourceError { throw fail(nil, e.message) }
+                guard let feature else { break }
+                let fidText = "FID \(feature.fid)"
+                let id: String
+                if let idIndex {
+                    guard let v = feature.attributes[idIndex].stringValue, !v.isEmpty else {
+                        throw fail(fidText, "id field '\(spec.idField!)' is empty")
+                    }
+                    id = v
+                } else {
+                    id = String(feature.fid)
+                }
+                let label = id == String(feature.fid) ? fidText : "\(spec.idField ?? "id")=\(id) (\(fidText))"
+                guard var g = feature.geometry else { throw fail(label, "has no geometry") }
+                if let transform {
+                    do { g = try transform.transform(g) } catch { throw fail(label, "\(error)") }
+                }
+                guard g.hasValidLonLat else {
+                    throw fail(label, "coordinates fall outside longitude/latitude range after transforming from \(crs): is the CRS right?")
+                }
+                if dimension == nil { dimension = g.dimension }
+                guard let dim = dimension, g.dimension == dim else {
+                    throw fail(label, "is a \(g.typeName), but the layer holds \(Self.dimensionName(dimension)); mixed geometry types cannot be stored in one layer")
+                }
+                if dim > 0 {
+                    g = g.closingRings
+                    do {
+                        let eg = try engine.make(g)
+                        if let reason = try engine.invalidityReason(eg) {
+                            let fixed = try engine.makeValid(eg).value().parts(ofDimension: dim)
+                            guard !fixed.isEmpty else { throw fail(label, "invalid (\(reason)) and nothing is left after repair") }
+                            g = fixed
+                            repaired += 1
+                            if repairs.count < Self.maxListedRepairs { repairs.append("\(label): \(reason)") }
+                        }
+                    } catch let e as LibraryError {
+                        throw fail(label, "geometry cannot be built or repaired: \(e.message)")
+                    }
+                }
+                g = g.promotedToMulti
+                guard let box = g.boundingBox else { throw fail(label, "has an empty geometry") }
+                if bbox == nil { bbox = box } else { bbox!.extend(box) }
+                let area = ellipsoid.area(g)
+                let length = ellipsoid.length(g)
+                var values: [DatabaseValueConvertible?] = [id, feature.fid, area, length, box.minX, box.minY, box.maxX, box.maxY]
+                for a in feature.attributes {
+                    switch a {
+                    case .null: values.append(nil)
+                    case .integer(let i): values.append(i)
+                    case .real(let d): values.append(d)
+                    case .text(let s): values.append(s)
+                    }
+                }
+                values.append(SpatiaLiteGeometry.encode(g, srid: Self.storageSRID, box: box))
+                do {
+                    try insert.execute(arguments: StatementArguments(values))
+                } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
+                    let first = try Int64.fetchOne(db, sql: "SELECT om_source_fid FROM \(table.sqlIdentifier) WHERE om_id = ?", arguments: [id])
+                    throw fail(label, "duplicate id '\(id)' in field '\(spec.idField ?? "FID")'" + (first.map { ", first seen at FID \($0)" } ?? ""))
+                }
+                try insertIndex.execute(arguments: [db.lastInsertedRowID, box.minX, box.maxX, box.minY, box.maxY])
+                count += 1
+                if count % 2000 == 0 { progress?(count, source.featureCountHint) }
+            }
+            guard count > 0 else { throw fail(nil, "the source has no features") }
+            progress?(count, source.featureCountHint)
+            geometryType = ["MultiPoint", "MultiLineString", "MultiPolygon"][dimension ?? 2]
+            if let b = bbox, b.minX < 73 || b.maxX > 135.5 || b.minY < 3 || b.maxY > 54 {
+                warnings.append("the layer extends beyond China (bbox \(b.array)): check its CRS")
+            }
+            // Register with SpatiaLite so its SQL functions and QGIS see a spatial table.
+            try db.execute(sql: """
+                INSERT INTO geometry_columns(f_table_name, f_geometry_column, geometry_type, coord_dimension, srid, spatial_index_enabled)
+                VALUES (lower(?), 'geom', ?, 2, ?, 1)
+                """, arguments: [table, [4, 5, 6][dimension ?? 2], Self.storageSRID])
+            let fieldsJSON = String(decoding: try JSONEncoder().encode(source.fields), as: UTF8.self)
+            try db.execute(sql: """
+                INSERT INTO onemap_layer_versions(layer, version, label, table_name, geometry_type, feature_count,
+                    min_x, min_y, max_x, max_y, fields, source, source_crs, loaded_at, repaired)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                """, arguments: [spec.name, versionNumber, versionLabel, table, geometryType, count,
+                                 bbox?.minX, bbox?.minY, bbox?.maxX, bbox?.maxY, fieldsJSON, file, crs,
+                                 Self.timestamp(Date()), repaired])
+            let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+            try db.execute(sql: """
+                INSERT INTO onemap_layers(name, spec, current_version) VALUES (?,?,?)
+                ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, current_version = excluded.current_version
+                """, arguments: [spec.name, specJSON, versionNumber])
+        }
+        return ImportReport(layer: spec.name, version: versionNumber, label: versionLabel, count: count,
+                            geometryType: geometryType, bbox: bbox?.array, sourceCRS: crs, encoding: source.encodingNote,
+                            repaired: repaired, repairs: repairs, warnings: warnings,
+                            seconds: Date().timeIntervalSince(started))
+    }
+
+    static func dimension(ofOGRType name: String) -> Int? {
+        if name.contains("Polygon") || name.contains("Surface") { return 2 }
+        if name.contains("Line") || name.contains("Curve") { return 1 }
+        if name.contains("Point") { return 0 }
+        return nil
+    }
+
+    static func dimensionName(_ d: Int?) -> String {
+        switch d {
+        case 0: return "points"
+        case 1: return "lines"
+        case 2: return "polygons"
+        default: return "an unknown geometry type"
+        }
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+
+    /// The label asked for (which must be new), or the load time, made unique.
+    static func uniqueLabel(_ db: Database, layer: String, wanted: String?) throws -> String {
+        let taken = Set(try String.fetchAll(db, sql: "SELECT label FROM onemap_layer_versions WHERE layer = ?", arguments: [layer]))
+        if let wanted {
+            guard !taken.contains(wanted) else { throw StoreError.database("layer '\(layer)' already has a version labelled '\(wanted)'") }
+            return wanted
+        }
+        let base = timestamp(Date())
+        var label = base
+        var n = 2
+        while taken.contains(label) { label = "\(base)-\(n)"; n += 1 }
+        return label
+    }
+}

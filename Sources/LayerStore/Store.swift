@@ -1,0 +1,142 @@
+import Foundation
+import GeoCore
+import GRDB
+
+/// The SpatiaLite database holding every layer and its versions: one writer and a pool of
+/// readers in WAL mode, so readers keep seeing the current version while a load is written.
+public final class Store {
+    public let path: String
+    public let pool: DatabasePool
+
+    /// `--db PATH`, else `$ONEMAP_DB`, else `./onemap.sqlite`.
+    public static func resolvePath(_ explicit: String?) -> String {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let env = ProcessInfo.processInfo.environment["ONEMAP_DB"], !env.isEmpty { return env }
+        return "onemap.sqlite"
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.prepareDatabase { db in
+            guard let connection = db.sqliteConnection else { throw StoreError.database("no SQLite connection") }
+            try SpatiaLite.initialize(connection: connection)
+        }
+        config.busyMode = .timeout(30)
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Self.migrator.migrate(pool)
+        } catch let e as DatabaseError {
+            throw StoreError.database("\(path): \(e.message ?? e.description)")
+        }
+    }
+
+    /// Schema changes are numbered migrations, so an old database upgrades in place.
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-layers") { db in
+            // Minimal SpatiaLite metadata ('NONE' skips thousands of CRS rows) plus CGCS2000.
+            if try !db.tableExists("spatial_ref_sys") {
+                _ = try Row.fetchOne(db, sql: "SELECT InitSpatialMetadata(0, 'NONE')")
+                _ = try Row.fetchOne(db, sql: "SELECT InsertEpsgSrid(4490)")
+            }
+            try db.execute(sql: """
+                CREATE TABLE onemap_layers(
+                    name TEXT PRIMARY KEY,
+                    spec TEXT NOT NULL,
+                    current_version INTEGER NOT NULL);
+                CREATE TABLE onemap_layer_versions(
+                    layer TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    label TEXT NOT NULL,
+                    table_name TEXT NOT NULL,
+                    geometry_type TEXT NOT NULL,
+                    feature_count INTEGER NOT NULL,
+                    min_x REAL, min_y REAL, max_x REAL, max_y REAL,
+                    fields TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    source_crs TEXT,
+                    loaded_at TEXT NOT NULL,
+                    repaired INTEGER NOT NULL,
+                    PRIMARY KEY(layer, version),
+                    UNIQUE(layer, label));
+                """)
+        }
+        return m
+    }
+
+    // MARK: Reading the catalog of loaded layers
+
+    public func layers() throws -> [LoadedLayer] {
+        try pool.read { db in try Self.layers(db) }
+    }
+
+    public func layer(named name: String) throws -> LoadedLayer {
+        try pool.read { db in
+            guard let l = try Self.layers(db, name: name).first else {
+                throw StoreError.unknownLayer(name, known: try String.fetchAll(db, sql: "SELECT name FROM onemap_layers ORDER BY name"))
+            }
+            return l
+        }
+    }
+
+    static func layers(_ db: Database, name: String? = nil) throws -> [LoadedLayer] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT l.name, l.spec, v.* FROM onemap_layers l
+            JOIN onemap_layer_versions v ON v.layer = l.name AND v.version = l.current_version
+            \(name == nil ? "" : "WHERE l.name = ?") ORDER BY l.name
+            """, arguments: name.map { [$0] } ?? [])
+        return try rows.map(LoadedLayer.init(row:))
+    }
+}
+
+/// A layer as loaded: its catalog entry and its current version.
+public struct LoadedLayer: Sendable {
+    public var spec: LayerSpec
+    public var version: LayerVersion
+    public var name: String { spec.name }
+
+    init(row: Row) throws {
+        let specJSON: String = row["spec"]
+        spec = try JSONDecoder().decode(LayerSpec.self, from: Data(specJSON.utf8))
+        version = try LayerVersion(row: row)
+    }
+}
+
+/// One load of a layer: a table of its features, immutable once committed.
+public struct LayerVersion: Sendable, Codable {
+    public var number: Int
+    public var label: String
+    public var tableName: String
+    public var geometryType: String
+    public var count: Int
+    public var bbox: BoundingBox?
+    public var fields: [FieldDefinition]
+    public var source: String
+    public var sourceCRS: String?
+    public var loadedAt: String
+    public var repaired: Int
+
+    init(row: Row) throws {
+        number = row["version"]
+        label = row["label"]
+        tableName = row["table_name"]
+        geometryType = row["geometry_type"]
+        count = row["feature_count"]
+        if let minX: Double = row["min_x"], let minY: Double = row["min_y"],
+           let maxX: Double = row["max_x"], let maxY: Double = row["max_y"] {
+            bbox = BoundingBox(minX, minY, maxX, maxY)
+        }
+        let fieldsJSON: String = row["fields"]
+        fields = try JSONDecoder().decode([FieldDefinition].self, from: Data(fieldsJSON.utf8))
+        source = row["source"]
+        sourceCRS = row["source_crs"]
+        loadedAt = row["loaded_at"]
+        repaired = row["repaired"]
+    }
+}
+
+extension String {
+    /// Quoted as a SQL identifier. Column names come from source files and may be anything.
+    var sqlIdentifier: String { "\"" + replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+}

@@ -1,0 +1,21 @@
+/// Errors of the layer store. Each says what and where: file, layer, feature, key.
+public enum StoreError: Error, CustomStringConvertible {
+    case database(String)
+    case unknownLayer(String, known: [String])
+    case unknownVersion(layer: String, version: String)
+    /// A problem importing `file` into `layer`, optionally at one feature.
+    case importFailed(file: String, layer: String, feature: String?, message: String)
+
+    public var description: String {
+        switch self {
+        case .database(let m): return m
+        case .unknownLayer(let name, let known):
+            return "unknown layer '\(name)'" + (known.isEmpty ? " (the database has no layers yet)" : "; layers: \(known.joined(separator: ", "))")
+        case .unknownVersion(let layer, let version): return "layer '\(layer)' has no version '\(version)'"
+        case .importFailed(let file, let layer, let feature, let message):
+            var s = "import of \(file) into layer '\(layer)'"
+            if let feature { s += ", feature \(feature)" }
+            return s + ": " + message
+        }
+    }
+}

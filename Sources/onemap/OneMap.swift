@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct OneMap: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "onemap",
+        abstract: "国土空间\"一张图\": the planning control layers of Lishui in one SpatiaLite store.",
+        subcommands: [Load.self, Import.self, Layers.self]
+    )
+}
+
+/// Options every command that touches the database shares.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "The database file (default: $ONEMAP_DB, else ./onemap.sqlite).")
+    var db: String?
+}

@@ -1,0 +1,71 @@
+import Testing
+@testable import GeoCore
+
+struct GeometryEngineTests {
+    func square(_ x: Double, _ y: Double, _ s: Double) -> Geometry {
+        .polygon(Polygon([[Coordinate(x, y), Coordinate(x + s, y), Coordinate(x + s, y + s), Coordinate(x, y + s), Coordinate(x, y)]]))
+    }
+
+    @Test func intersectionArea() throws {
+        let e = GeometryEngine()
+        let a = try e.make(square(0, 0, 10)), b = try e.make(square(5, 5, 10))
+        #expect(try a.intersection(b).planarArea() == 25)
+        #expect(try a.union(b).planarArea() == 175)
+        #expect(try a.intersects(b))
+        #expect(try !a.intersects(try e.make(square(20, 20, 1))))
+    }
+
+    @Test func roundTripThroughGEOSKeepsHoles() throws {
+        let e = GeometryEngine()
+        let g = Geometry.multiPolygon([Polygon([
+            [Coordinate(0, 0), Coordinate(10, 0), Coordinate(10, 10), Coordinate(0, 10), Coordinate(0, 0)],
+            [Coordinate(2, 2), Coordinate(2, 4), Coordinate(4, 4), Coordinate(4, 2), Coordinate(2, 2)]])])
+        let back = try e.make(g).value()
+        #expect(back == g)
+        #expect(try e.make(g).planarArea() == 96)
+    }
+
+    @Test func bowTieIsReportedAndRepaired() throws {
+        let e = GeometryEngine()
+        let bowTie = Geometry.polygon(Polygon([[Coordinate(0, 0), Coordinate(10, 10), Coordinate(10, 0), Coordinate(0, 10), Coordinate(0, 0)]]))
+        let g = try e.make(bowTie)
+        let reason = try e.invalidityReason(g)
+        #expect(reason?.contains("Self-intersection") == true)
+        let fixed = try e.makeValid(g)
+        #expect(try e.invalidityReason(fixed) == nil)
+        #expect(abs(try fixed.planarArea() - 50) < 1e-9)
+        #expect(try fixed.value().polygons.count == 2)
+    }
+
+    @Test func unclosedRingCarriesGEOSMessage() {
+        let e = GeometryEngine()
+        let open = Geometry.polygon(Polygon([[Coordinate(0, 0), Coordinate(1, 0), Coordinate(1, 1), Coordinate(0, 1)]]))
+        do {
+            _ = try e.make(open)
+            Issue.record("expected an error")
+        } catch let err as LibraryError {
+            #expect(err.library == "GEOS")
+            #expect(err.message.lowercased().contains("closed"))
+        } catch { Issue.record("unexpected \(error)") }
+        #expect(throws: Never.self) { try e.make(open.closingRings) }
+    }
+
+    @Test func preparedPredicates() throws {
+        let e = GeometryEngine()
+        let site = try e.make(square(0, 0, 10)).prepared()
+        #expect(try site.containsProperly(try e.make(square(1, 1, 2))))
+        #expect(try !site.containsProperly(try e.make(square(0, 0, 2))))  // touches the boundary
+        #expect(try site.intersects(try e.make(square(9, 9, 5))))
+    }
+
+    @Test func wkbRoundTrip() throws {
+        let g = Geometry.collection([.point(Coordinate(1, 2)), .lineString([Coordinate(0, 0), Coordinate(1, 1)]),
+                                     square(0, 0, 1), .multiPolygon([Polygon([[Coordinate(0, 0), Coordinate(1, 0), Coordinate(0, 1), Coordinate(0, 0)]])])])
+        #expect(try WKB.decode(WKB.encode(g)) == g)
+        #expect(throws: GeometryFormatError.self) { try WKB.decode(Array(WKB.encode(g).prefix(20))) }
+        // A count claiming billions of points must not allocate: it is checked against the bytes left.
+        var bogus = WKB.encode(.lineString([Coordinate(0, 0)]))
+        bogus[5] = 0xFF; bogus[6] = 0xFF; bogus[7] = 0xFF; bogus[8] = 0x7F
+        #expect(throws: GeometryFormatError.self) { try WKB.decode(bogus) }
+    }
+}
