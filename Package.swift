@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "GeoCore", dependencies: ["CGEOS", "CPROJ"]),
         // Reading and writing any vector dataset GDAL/OGR knows, as GeoCore values.
         .target(name: "VectorIO", dependencies: ["GeoCore", "CGDAL"]),
+        // The synthetic Lishui sample: layers in the formats users receive, and project sites.
+        .target(name: "SampleData", dependencies: ["GeoCore", "VectorIO"]),
         // The SpatiaLite layer store: catalog, import, versions, spatial queries.
         .target(name: "LayerStore", dependencies: [
             "GeoCore", "VectorIO", "CSpatiaLite",
@@ -31,11 +33,13 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "onemap", dependencies: [
-            "GeoCore", "VectorIO", "LayerStore",
+            "GeoCore", "VectorIO", "LayerStore", "SampleData",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "GeoCoreTests", dependencies: ["GeoCore"]),
+        .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "LayerStore", "VectorIO", "GeoCore",
+                                                            .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "LayerStoreTests", dependencies: ["LayerStore", "VectorIO", "GeoCore",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
     ],

@@ -63,7 +63,10 @@ public struct Catalog {
         guard let root, let map = root.mapping else {
             throw CatalogError(file: file, line: root?.mark?.line, key: nil, message: "expected a mapping of keys to values")
         }
-        var p = SpecParser(file: file, baseDirectory: (file as NSString).deletingLastPathComponent)
+        // Sources resolve against the YAML file's folder, made absolute so the stored path
+        // means the same thing whichever folder the server later runs from.
+        let absolute = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
+        var p = SpecParser(file: file, baseDirectory: (absolute as NSString).deletingLastPathComponent)
         return try p.layer(map)
     }
 }
