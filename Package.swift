@@ -32,14 +32,20 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Conflict checks (合规性审查): sites, rules, the engine, records and reports.
+        .target(name: "Conflicts", dependencies: [
+            "GeoCore", "VectorIO", "LayerStore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .executableTarget(name: "onemap", dependencies: [
-            "GeoCore", "VectorIO", "LayerStore", "SampleData",
+            "GeoCore", "VectorIO", "LayerStore", "SampleData", "Conflicts",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "GeoCoreTests", dependencies: ["GeoCore"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "LayerStore", "VectorIO", "GeoCore",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ConflictsTests", dependencies: ["Conflicts", "LayerStore", "VectorIO", "GeoCore"]),
         .testTarget(name: "LayerStoreTests", dependencies: ["LayerStore", "VectorIO", "GeoCore",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
     ],

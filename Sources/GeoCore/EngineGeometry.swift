@@ -102,3 +102,17 @@ public final class PreparedGeometry {
         try predicate("prepared covers", GEOSPreparedCovers_r(base.engine.handle, pointer, g.pointer))
     }
 }
+
+extension EngineGeometry {
+    /// The closest pair of points, one on each geometry (in this CRS's units).
+    public func nearestPoints(_ other: EngineGeometry) throws -> (Coordinate, Coordinate) {
+        guard let seq = GEOSNearestPoints_r(engine.handle, pointer, other.pointer) else { throw engine.failure("nearest points") }
+        defer { GEOSCoordSeq_destroy_r(engine.handle, seq) }
+        var x0 = 0.0, y0 = 0.0, x1 = 0.0, y1 = 0.0
+        guard GEOSCoordSeq_getXY_r(engine.handle, seq, 0, &x0, &y0) != 0,
+              GEOSCoordSeq_getXY_r(engine.handle, seq, 1, &x1, &y1) != 0 else { throw engine.failure("nearest points") }
+        return (Coordinate(x0, y0), Coordinate(x1, y1))
+    }
+
+    public var dimension: Int { Int(GEOSGeom_getDimensions_r(engine.handle, pointer)) }
+}

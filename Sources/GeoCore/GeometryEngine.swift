@@ -186,3 +186,27 @@ public final class GeometryEngine {
         return try own(GEOSMakeValidWithParams_r(handle, g.pointer, params), "MakeValid")
     }
 }
+
+extension GeometryEngine {
+    /// Parses Well-Known Text with GEOS's reader; its message says what it expected where.
+    public func readWKT(_ text: String) throws -> EngineGeometry {
+        guard let reader = GEOSWKTReader_create_r(handle) else { throw failure("WKT reader") }
+        defer { GEOSWKTReader_destroy_r(handle, reader) }
+        return try own(GEOSWKTReader_read_r(handle, reader, text), "WKT")
+    }
+
+    public func writeWKT(_ g: EngineGeometry, precision: Int32 = 9) throws -> String {
+        guard let writer = GEOSWKTWriter_create_r(handle) else { throw failure("WKT writer") }
+        defer { GEOSWKTWriter_destroy_r(handle, writer) }
+        GEOSWKTWriter_setTrim_r(handle, writer, 1)
+        GEOSWKTWriter_setRoundingPrecision_r(handle, writer, precision)
+        guard let s = GEOSWKTWriter_write_r(handle, writer, g.pointer) else { throw failure("WKT") }
+        defer { GEOSFree_r(handle, s) }
+        return String(cString: s)
+    }
+
+    /// Unions many geometries at once (cascaded), far faster than pairwise unions.
+    public func union(_ parts: [EngineGeometry]) throws -> EngineGeometry {
+        try make(.collection(try parts.map { try $0.value() })).unaryUnion()
+    }
+}

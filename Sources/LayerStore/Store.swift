@@ -62,6 +62,31 @@ public final class Store {
                     UNIQUE(layer, label));
                 """)
         }
+        m.registerMigration("v2-checks") { db in
+            // 全留痕: every check, with its input, its answer and the versions it read.
+            // Records are immutable: triggers refuse any update or delete.
+            try db.execute(sql: """
+                CREATE TABLE onemap_checks(
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL,
+                    project_code TEXT,
+                    project_name TEXT,
+                    key_name TEXT,
+                    verdict TEXT NOT NULL,
+                    input_format TEXT NOT NULL,
+                    input BLOB NOT NULL,
+                    site TEXT NOT NULL,
+                    layer_versions TEXT NOT NULL,
+                    result BLOB NOT NULL,
+                    geojson BLOB NOT NULL);
+                CREATE INDEX onemap_checks_project ON onemap_checks(project_code, seq);
+                CREATE TRIGGER onemap_checks_no_update BEFORE UPDATE ON onemap_checks
+                    BEGIN SELECT RAISE(ABORT, 'check records are immutable'); END;
+                CREATE TRIGGER onemap_checks_no_delete BEFORE DELETE ON onemap_checks
+                    BEGIN SELECT RAISE(ABORT, 'check records are immutable'); END;
+                """)
+        }
         return m
     }
 
@@ -79,6 +104,9 @@ public final class Store {
             return l
         }
     }
+
+    /// The current version of every layer, inside the caller's transaction.
+    public static func loadedLayers(_ db: Database) throws -> [LoadedLayer] { try layers(db) }
 
     static func layers(_ db: Database, name: String? = nil) throws -> [LoadedLayer] {
         let rows = try Row.fetchAll(db, sql: """

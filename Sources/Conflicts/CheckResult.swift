@@ -1,0 +1,82 @@
+import Foundation
+import GeoCore
+import LayerStore
+
+/// The answer of a conflict check: the JSON contract shared by `onemap check --format json`
+/// and the API (which adds `id`, `createdAt`, `projectCode`, `projectName`).
+public struct CheckResult: Codable, Sendable {
+    public enum Verdict: String, Codable, Sendable {
+        case forbidden, restricted, notice, clear
+    }
+
+    public struct SiteSummary: Codable, Sendable {
+        public var areaM2: Double
+        public var areaMu: Double
+        public var areaHa: Double
+        public var bbox: [Double]
+    }
+
+    public struct FeatureConflict: Codable, Sendable {
+        public var id: String
+        /// Absent for features listed only for context (the zones an `outside` site lies in).
+        public var severity: Severity?
+        public var overlapAreaM2: Double
+        public var minDistanceM: Double?
+        public var lengthM: Double?
+        public var properties: [String: AttributeValue]
+    }
+
+    public struct LayerConflict: Codable, Sendable {
+        public var layer: String
+        public var title: String
+        public var severity: Severity
+        public var conflict: Bool
+        public var overlapAreaM2: Double
+        public var overlapRatio: Double
+        public var outsideAreaM2: Double?
+        public var features: [FeatureConflict]
+    }
+
+    public var id: String?
+    public var createdAt: String?
+    public var projectCode: String?
+    public var projectName: String?
+    public var verdict: Verdict
+    public var site: SiteSummary
+    public var layers: [LayerConflict]
+    public var warnings: [String]
+
+    public static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
+    public func json() throws -> Data { try Self.encoder().encode(self) }
+}
+
+/// A piece of geometry behind a conflict, for the GeoJSON output and the report's map.
+public struct ConflictPiece: Sendable {
+    public enum Role: String, Sendable { case overlap, outside, corridor, feature }
+    public var layer: String
+    public var featureId: String?
+    public var severity: Severity?
+    public var role: Role
+    /// Lon/lat.
+    public var geometry: Geometry
+    public var areaM2: Double
+}
+
+/// Everything a check produced: the result, the geometry behind it, and the layer versions
+/// it read (kept with the record, so a check can be audited and rerun).
+public struct CheckOutcome: Sendable {
+    public var result: CheckResult
+    public var site: Site
+    public var pieces: [ConflictPiece]
+    public var versions: [String: LayerVersionRef]
+}
+
+public struct LayerVersionRef: Codable, Sendable, Equatable {
+    public var version: Int
+    public var label: String
+}

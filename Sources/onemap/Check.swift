@@ -1,0 +1,66 @@
+import ArgumentParser
+import Conflicts
+import Foundation
+import LayerStore
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a site (项目用地红线) against every layer with a rule (合规性审查).",
+        discussion: """
+            FILE is GeoJSON, WKT (with --crs), a 部标准格式 coordinate TXT (UTF-8 or GBK), a Shapefile or a
+            GeoPackage; '-' reads standard input. Every check is recorded in the database (全留痕) unless
+            --no-record is given.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, geojson, html }
+
+    @Argument(help: "The site file, or - for standard input.") var file: String
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "Only these layers, comma-separated.") var layers: String?
+    @Option(help: "Output format: text, json, geojson or html.") var format: Format = .text
+    @Option(help: "Write the output here instead of standard output.") var out: String?
+    @Option(help: "The CRS of WKT, or of a file that declares none (e.g. EPSG:4528).") var crs: String?
+    @Option(help: "Project code (项目代码) for the record.") var projectCode: String?
+    @Option(help: "Project name (项目名称) for the record.") var projectName: String?
+    @Flag(help: "Do not keep a record of this check.") var noRecord = false
+
+    func run() async throws {
+        let site: Site
+        let format: SiteReader.Format
+        let input: Data
+        if file == "-" {
+            input = FileHandle.standardInput.readDataToEndOfFile()
+            (site, format) = try SiteReader.read(input, crs: crs)
+        } else {
+            input = FileManager.default.contents(atPath: file) ?? Data()
+            (site, format) = try SiteReader.path(file, crs: crs)
+        }
+        let store = try Store(path: Store.resolvePath(database.db))
+        let wanted = layers?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let outcome = try ConflictChecker(store: store).check(site, layers: wanted)
+        var result = outcome.result
+        if !noRecord {
+            let user = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+            let record = try CheckRecords(store: store).save(outcome, request: .init(
+                projectCode: projectCode, projectName: projectName, keyName: "cli:\(user)",
+                inputFormat: format.rawValue, input: input))
+            result = try JSONDecoder().decode(CheckResult.self, from: record.result)
+        }
+        let output: Data
+        switch self.format {
+        case .text: output = Data(CheckText.render(result).utf8)
+        case .json:
+            // The contract, without the record's fields.
+            var plain = outcome.result
+            plain.id = nil
+            output = try plain.json() + Data("\n".utf8)
+        case .geojson: output = try CheckGeoJSON.data(outcome) + Data("\n".utf8)
+        case .html: output = Data(try CheckReport.html(result: result, geojson: try CheckGeoJSON.data(outcome)).utf8)
+        }
+        if let out {
+            try output.write(to: URL(fileURLWithPath: out))
+        } else {
+            FileHandle.standardOutput.write(output)
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import GeoCore
+import LayerStore
+import Testing
+@testable import Conflicts
+
+/// Hand-computed cases. Expected areas are GeographicLib's (Python geographiclib 2.x,
+/// Geodesic(6378137, 1/298.257222101).Polygon) for the boxes named in each test.
+struct ConflictCheckTests {
+    static let boxP = 10_900.358654737473      // [120.000, 120.001] × [28.000, 28.001]
+    static let halfP = 5_450.179327338934      // [120.0005, 120.001] × [28.000, 28.001]
+    static let outsideBox = 10_900.309132635593 // [120.002, 120.003] × [28.0005, 28.0015]
+    let box = ConflictFixtures.box
+    let forbidden = Rule(severity: .forbidden)
+
+    func farmland(_ f: ConflictFixtures) throws {
+        try f.layer("farmland", rule: forbidden, [
+            ("P", .polygon(box(120.000, 28.000, 120.001, 28.001)), []),
+            ("Q", .polygon(box(120.003, 28.000, 120.004, 28.001)), []),
+        ])
+    }
+
+    @Test func siteOverOneParcel() throws {
+        let f = try ConflictFixtures()
+        try farmland(f)
+        let r = try f.check([box(119.9995, 27.9995, 120.0015, 28.0015)])
+        #expect(r.verdict == .forbidden)
+        let l = try #require(r.layer("farmland"))
+        #expect(l.conflict && l.features.map(\.id) == ["P"])
+        #expect(abs(l.overlapAreaM2 - Self.boxP) < 1e-6)
+        #expect(abs(l.features[0].overlapAreaM2 - Self.boxP) < 1e-6)
+        #expect(abs(l.overlapRatio - Self.boxP / r.site.areaM2) < 1e-12)
+        #expect(l.features[0].severity == .forbidden)
+        #expect(abs(r.site.areaMu - r.site.areaM2 * 15 / 10_000) < 1e-9)
+    }
+
+    @Test func touchingAlongAnEdgeIsNoConflict() throws {
+        let f = try ConflictFixtures()
+        try farmland(f)
+        let r = try f.check([box(120.001, 28.000, 120.002, 28.001)])
+        #expect(r.verdict == .clear)
+        #expect(r.layer("farmland")?.features.isEmpty == true)
+        #expect(r.layer("farmland")?.overlapAreaM2 == 0)
+    }
+
+    @Test func aHoleInTheSiteExcludesAParcel() throws {
+        let f = try ConflictFixtures()
+        try farmland(f)
+        var site = box(119.999, 27.999, 120.005, 28.002)
+        site.rings.append(Array(box(119.9995, 27.9995, 120.0015, 28.0015).rings[0].reversed()))
+        let r = try f.check([site])
+        #expect(r.layer("farmland")?.features.map(\.id) == ["Q"])
+    }
+
+    @Test func twoParcelSite() throws {
+        let f = try ConflictFixtures()
+        try farmland(f)
+        let r = try f.check([box(119.9995, 27.9995, 120.0015, 28.0015), box(120.0025, 27.9995, 120.0045, 28.0015)])
+        let l = try #require(r.layer("farmland"))
+        #expect(Set(l.features.map(\.id)) == ["P", "Q"])
+        let q = Ellipsoid.cgcs2000.area(box(120.003, 28.000, 120.004, 28.001))
+        #expect(abs(l.overlapAreaM2 - (Self.boxP + q)) < 1e-6)
+    }
+
+    @Test func featureCrossingTheSiteEdge() throws {
+        let f = try ConflictFixtures()
+        try farmland(f)
+        let r = try f.check([box(120.0005, 27.999, 120.002, 28.002)])
+        let l = try #require(r.layer("farmland"))
+        #expect(l.features.map(\.id) == ["P"])
+        #expect(abs(l.features[0].overlapAreaM2 - Self.halfP) < 1e-6)
+    }
+
+    @Test func overlappingFeaturesAreNotCountedTwice() throws {
+        let f = try ConflictFixtures()
+        try f.layer("redline", kind: .ecologicalRedline, rule: forbidden, [
+            ("A", .polygon(box(120.000, 28.000, 120.002, 28.001)), []),
+            ("B", .polygon(box(120.001, 28.000, 120.003, 28.001)), []),
+        ])
+        let r = try f.check([box(119.999, 27.999, 120.004, 28.002)])
+        let l = try #require(r.layer("redline"))
+        #expect(l.features.count == 2)
+        let union = Ellipsoid.cgcs2000.area(box(120.000, 28.000, 120.003, 28.001))
+        // The union has extra vertices on its edges, so its geodesic edges differ by micrometres.
+        #expect(abs(l.overlapAreaM2 - union) / union < 1e-9)
+        #expect(l.features.reduce(0) { $0 + $1.overlapAreaM2 } > union + 10_000)
+    }
+
+    /// A north–south pipeline east of the site; the nearest point is its north end.
+    func pipeline(at metres: Double) throws -> CheckResult {
+        let f = try ConflictFixtures()
+        let edge = 120.001, lat = 28.0006
+        var lo = 0.0, hi = 0.001
+        for _ in 0..<100 {
+            let mid = (lo + hi) / 2
+            if Ellipsoid.cgcs2000.distance(Coordinate(edge, lat), Coordinate(edge + mid, lat)) < metres { lo = mid } else { hi = mid }
+        }
+        let x = edge + (lo + hi) / 2
+        try f.layer("pipeline", kind: .pipeline, rule: Rule(severity: .forbidden, bufferM: 5), geometryType: "LineString",
+                    [("GD1", .lineString([Coordinate(x, 28.0004), Coordinate(x, lat)]), [])])
+        return try f.check([box(120.000, 28.000, edge, 28.001)])
+    }
+
+    @Test func pipelineAt4point9MetresConflicts() throws {
+        let r = try pipeline(at: 4.9)
+        let l = try #require(r.layer("pipeline"))
+        #expect(r.verdict == .forbidden && l.conflict)
+        let d = try #require(l.features.first?.minDistanceM)
+        #expect(abs(d - 4.9) < 0.001)
+        #expect(l.features.first?.lengthM == 0)
+        #expect(l.overlapAreaM2 > 0, "part of the site is in the 5 m corridor")
+    }
+
+    @Test func pipelineAt5point1MetresIsClear() throws {
+        let r = try pipeline(at: 5.1)
+        #expect(r.verdict == .clear)
+        #expect(r.layer("pipeline")?.features.isEmpty == true)
+    }
+
+    @Test func pipelineCrossingReportsLengthInside() throws {
+        let f = try ConflictFixtures()
+        try f.layer("pipeline", kind: .pipeline, rule: Rule(severity: .forbidden, bufferM: 5), geometryType: "LineString",
+                    [("GD1", .lineString([Coordinate(119.999, 28.0005), Coordinate(120.002, 28.0005)]), [])])
+        let r = try f.check([box(120.000, 28.000, 120.001, 28.001)])
+        let feature = try #require(r.layer("pipeline")?.features.first)
+        #expect(feature.minDistanceM == 0)
+        let expected = Ellipsoid.cgcs2000.distance(Coordinate(120.000, 28.0005), Coordinate(120.001, 28.0005))
+        #expect(abs((feature.lengthM ?? 0) - expected) < 1e-3)
+    }
+
+    @Test func byFieldSeverities() throws {
+        let f = try ConflictFixtures()
+        let rule = Rule(severity: .restricted, byField: .init(field: "GNFQ", values: ["核心区": .forbidden, "实验区": .restricted]))
+        try f.layer("reserve", kind: .protectedArea, rule: rule, fields: ["GNFQ"], [
+            ("CORE", .polygon(box(120.000, 28.000, 120.001, 28.001)), ["核心区"]),
+            ("EXP", .polygon(box(120.002, 28.000, 120.003, 28.001)), ["实验区"]),
+            ("ODD", .polygon(box(120.004, 28.000, 120.005, 28.001)), ["未分区"]),
+        ])
+        let experimental = try f.check([box(120.0021, 28.0001, 120.0029, 28.0009)])
+        #expect(experimental.verdict == .restricted)
+        #expect(experimental.layer("reserve")?.features.first?.properties["GNFQ"] == .text("实验区"))
+        let core = try f.check([box(120.0001, 28.0001, 120.0029, 28.0009)])
+        #expect(core.verdict == .forbidden)
+        #expect(core.layer("reserve")?.severity == .forbidden)
+        #expect(Set(core.layer("reserve")!.features.map { "\($0.id)=\($0.severity!.rawValue)" }) == ["CORE=forbidden", "EXP=restricted"])
+        let unknown = try f.check([box(120.0041, 28.0001, 120.0049, 28.0009)])
+        #expect(unknown.layer("reserve")?.features.first?.severity == .restricted)
+    }
+
+    @Test func outsideRule() throws {
+        let f = try ConflictFixtures()
+        try f.layer("urban", kind: .urbanBoundary, rule: Rule(severity: .restricted, when: .outside),
+                    [("U", .polygon(box(120.000, 28.000, 120.002, 28.002)), [])])
+        let r = try f.check([box(120.001, 28.0005, 120.003, 28.0015)])
+        let l = try #require(r.layer("urban"))
+        #expect(r.verdict == .restricted && l.conflict)
+        #expect(abs((l.outsideAreaM2 ?? 0) - Self.outsideBox) < 1e-4)
+        let inside = try f.check([box(120.0005, 28.0005, 120.0015, 28.0015)])
+        #expect(inside.verdict == .clear)
+        #expect((inside.layer("urban")?.outsideAreaM2 ?? 1) < 0.01)
+    }
+
+    @Test func unknownLayerIsAnError() throws {
+        let f = try ConflictFixtures()
+        try farmland(f)
+        #expect(throws: StoreError.self) { try f.check([box(120, 28, 120.001, 28.001)], layers: ["forest"]) }
+    }
+
+    @Test func selfIntersectingSiteIsRepairedAndWarned() throws {
+        let bowTie = Polygon([[Coordinate(120, 28), Coordinate(120.001, 28.001), Coordinate(120.001, 28), Coordinate(120, 28.001), Coordinate(120, 28)]])
+        let site = try Site.make(polygons: [(bowTie, "site")], crs: nil, limits: SiteLimits())
+        #expect(site.warnings.first?.contains("Self-intersection") == true)
+        #expect(site.areaM2 > 5000 && site.areaM2 < 5600)
+    }
+}
