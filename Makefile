@@ -8,7 +8,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev \
                 libsqlite3-mod-spatialite gdal-bin sqlite3 proj-data
 
-.PHONY: deps build release test demo load clean
+.PHONY: deps build release test demo clean
 
 ## Install the Debian packages that are missing (apt-get update runs only when needed).
 deps:
@@ -32,10 +32,14 @@ test: deps
 	$(SWIFT) build
 	$(SWIFT) test
 
-## Load the sample catalog and list it (the HTTP server arrives with the conflict-check issue).
-demo: release
-	.build/release/onemap load --catalog Layers --db $(DB)
+## Load the sample catalog (again only when it changed) and serve it at http://127.0.0.1:8080.
+demo: release $(DB)
 	.build/release/onemap layers --db $(DB)
+	.build/release/onemap serve --db $(DB) --host 127.0.0.1 --port 8080 --open
+
+$(DB): $(wildcard Layers/*.yaml sampledata/*.*)
+	.build/release/onemap load --catalog Layers --db $(DB)
+	@touch $(DB)
 
 clean:
 	rm -rf .build $(DB) $(DB)-wal $(DB)-shm

@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
@@ -37,14 +38,26 @@ let package = Package(
             "GeoCore", "VectorIO", "LayerStore",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // The HTTP service: routes per area, JSON errors, limits. The only module (with the CLI)
+        // that knows about Hummingbird.
+        .target(name: "OneMapServer", dependencies: [
+            "GeoCore", "LayerStore", "Conflicts",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .executableTarget(name: "onemap", dependencies: [
-            "GeoCore", "VectorIO", "LayerStore", "SampleData", "Conflicts",
+            "GeoCore", "VectorIO", "LayerStore", "SampleData", "Conflicts", "OneMapServer",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "GeoCoreTests", dependencies: ["GeoCore"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "LayerStore", "VectorIO", "GeoCore",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "OneMapServerTests", dependencies: [
+            "OneMapServer", "Conflicts", "LayerStore", "VectorIO", "GeoCore",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "ConflictsTests", dependencies: ["Conflicts", "LayerStore", "VectorIO", "GeoCore"]),
         .testTarget(name: "LayerStoreTests", dependencies: ["LayerStore", "VectorIO", "GeoCore",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),

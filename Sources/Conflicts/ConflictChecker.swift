@@ -10,7 +10,7 @@ import LayerStore
 /// bounding box; a prepared site answers "wholly inside?" for each, and then the parcel's
 /// precomputed ellipsoidal area is the overlap, with no intersection at all; only parcels
 /// that cross the site's edge are intersected.
-public final class ConflictChecker {
+public final class ConflictChecker: @unchecked Sendable {  // immutable after init
     public let store: Store
     /// Overlaps at or below this are rounding, not conflicts (m²).
     public static let minimumOverlapM2 = 0.01

@@ -4,7 +4,7 @@ import GRDB
 
 /// The SpatiaLite database holding every layer and its versions: one writer and a pool of
 /// readers in WAL mode, so readers keep seeing the current version while a load is written.
-public final class Store {
+public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable; nothing else mutates
     public let path: String
     public let pool: DatabasePool
 

@@ -1,0 +1,65 @@
+import Conflicts
+import Foundation
+import Hummingbird
+import LayerStore
+
+/// Every error the API returns: a status and `{"error": "...", "detail": "..."}`, where
+/// `detail` points at the problem (line, point, key) so the caller can fix their request.
+public struct APIError: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let error: String
+    public let detail: String
+
+    public init(_ status: HTTPResponse.Status, _ error: String, _ detail: String) {
+        self.status = status
+        self.error = error
+        self.detail = detail
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = try JSONSerialization.data(withJSONObject: ["error": error, "detail": detail], options: [.sortedKeys, .withoutEscapingSlashes])
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func notFound(_ what: String) -> APIError { APIError(.notFound, "not found", what) }
+
+    /// Maps the domain's errors to HTTP: bad input is the caller's (4xx), anything else ours.
+    static func from(_ error: Error) -> APIError? {
+        switch error {
+        case let e as APIError: return e
+        case let e as SiteError:
+            switch e.kind {
+            case .malformed: return APIError(.badRequest, "malformed site", e.message)
+            case .invalid: return APIError(.unprocessableContent, "invalid site", e.message)
+            case .tooLarge: return APIError(.contentTooLarge, "site too large", e.message)
+            }
+        case let e as StoreError:
+            if case .unknownLayer = e { return APIError(.unprocessableContent, "unknown layer", e.description) }
+            return nil
+        case let e as HTTPResponseError where e.status == .contentTooLarge:
+            // NIO's too-many-bytes error, raised while collecting the body.
+            return APIError(.contentTooLarge, "request too large", "the body exceeds the server's limit")
+        default:
+            return nil
+        }
+    }
+}
+
+/// Turns every thrown error into a JSON answer; unexpected ones are logged and become a 500
+/// that reveals nothing internal. Nothing a request does can take the process down.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            let api = APIError(error.status, error.status.reasonPhrase.lowercased(), error.body ?? error.status.reasonPhrase)
+            return try api.response(from: request, context: context)
+        } catch {
+            if let api = APIError.from(error) { return try api.response(from: request, context: context) }
+            context.logger.error("unexpected error on \(request.method) \(request.uri.path): \(String(reflecting: error))")
+            return try APIError(.internalServerError, "internal error", "the server could not complete the request; it has been logged")
+                .response(from: request, context: context)
+        }
+    }
+}

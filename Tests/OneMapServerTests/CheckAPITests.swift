@@ -1,0 +1,133 @@
+import Foundation
+import GeoCore
+import Hummingbird
+import HummingbirdTesting
+import LayerStore
+import Testing
+import VectorIO
+@testable import OneMapServer
+
+/// A store with one farmland parcel P at [120.000, 120.001] × [28.000, 28.001].
+func farmlandStore() throws -> Store {
+    let dir = NSTemporaryDirectory() + "onemap-api-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let path = dir + "/farmland.geojson"
+    let w = try VectorWriter(path: path, format: .geoJSON, layerName: "farmland", crs: "EPSG:4490", geometryType: "Polygon",
+                             fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text)])
+    try w.write(geometry: .polygon(Polygon([[Coordinate(120, 28), Coordinate(120.001, 28), Coordinate(120.001, 28.001),
+                                             Coordinate(120, 28.001), Coordinate(120, 28)]])), attributes: [.text("P"), .text("水田")])
+    try w.close()
+    let store = try Store(path: dir + "/onemap.sqlite")
+    _ = try LayerImporter(store: store).load(LayerSpec(name: "farmland", title: "永久基本农田", kind: .farmland, source: path,
+                                                        idField: "BSM", rule: Rule(severity: .forbidden)))
+    return store
+}
+
+let siteOverP = #"{"type": "Polygon", "coordinates": [[[119.9995, 27.9995], [120.0015, 27.9995], [120.0015, 28.0015], [119.9995, 28.0015], [119.9995, 27.9995]]]}"#
+
+struct CheckAPITests {
+    func app(open: Bool = true, limits: ServerConfiguration.Limits = .init()) throws -> some ApplicationProtocol {
+        buildApplication(store: try farmlandStore(), configuration: ServerConfiguration(open: open, limits: limits))
+    }
+
+    func json(_ buffer: ByteBuffer) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])
+    }
+
+    @Test func postThenGetIsByteIdentical() async throws {
+        try await app().test(.router) { client in
+            let body = #"{"projectCode": "2026-331102-01", "projectName": "某物流园", "geometry": \#(siteOverP)}"#
+            let created = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"],
+                                                   body: ByteBuffer(string: body))
+            #expect(created.status == .created)
+            let result = try json(created.body)
+            #expect(result["verdict"] as? String == "forbidden")
+            #expect(result["projectCode"] as? String == "2026-331102-01")
+            let id = try #require(result["id"] as? String)
+            #expect(created.headers[.location] == "/v1/checks/\(id)")
+            let layers = try #require(result["layers"] as? [[String: Any]])
+            let features = try #require(layers.first?["features"] as? [[String: Any]])
+            #expect(features.first?["id"] as? String == "P")
+            #expect((features.first?["properties"] as? [String: Any])?["DLMC"] as? String == "水田")
+
+            let fetched = try await client.execute(uri: "/v1/checks/\(id)", method: .get)
+            #expect(fetched.status == .ok)
+            #expect(Data(buffer: fetched.body) == Data(buffer: created.body))
+
+            let list = try await client.execute(uri: "/v1/checks?projectCode=2026-331102-01", method: .get)
+            let items = try #require(try json(list.body)["items"] as? [[String: Any]])
+            #expect(items.map { $0["id"] as? String } == [id])
+
+            let report = try await client.execute(uri: "/v1/checks/\(id)/report", method: .get)
+            #expect(report.status == .ok)
+            let html = String(buffer: report.body)
+            #expect(html.contains("合规性分析报告") && html.contains("<svg") && html.contains("永久基本农田") && html.contains("禁止"))
+        }
+    }
+
+    @Test func rawGeoJSONAndTXTAreAccepted() async throws {
+        try await app().test(.router) { client in
+            let raw = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/geo+json"],
+                                               body: ByteBuffer(string: siteOverP))
+            #expect(raw.status == .created)
+            let txt = """
+                [属性描述]
+                坐标系=2000国家大地坐标系
+                几度分带=3
+                带号=40
+                [地块坐标]
+                5,1.2031,1,示例地块,面,,工业用地,,@
+                J1,1,3150012.345,40491234.567
+                J2,1,3150012.345,40491334.567
+                J3,1,3150132.657,40491334.567
+                J4,1,3150132.657,40491234.567
+                J1,1,3150012.345,40491234.567
+                """
+            let t = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: txt))
+            #expect(t.status == .created)
+            #expect(try json(t.body)["verdict"] as? String == "clear")
+        }
+    }
+
+    func error(_ client: some TestClientProtocol, _ body: String, uri: String = "/v1/checks") async throws -> (HTTPResponse.Status, [String: Any]) {
+        let r = try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+        return (r.status, try json(r.body))
+    }
+
+    @Test func badInputGetsAPointedError() async throws {
+        try await app(limits: .init(maxBodyBytes: 4096, maxSiteVertices: 50)).test(.router) { client in
+            var (status, body) = try await error(client, #"{"geometry": {"type": "Polygon", "coordinates": [[[120, 28], [120.1, 28],, ]]}}"#)
+            #expect(status == .badRequest && (body["detail"] as? String)?.contains("line 1") == true)
+            (status, body) = try await error(client, #"{"geometry": {"type": "Polygon", "coordinates": [[[120, 28], [120.1, 28], [120.1, 28.1], [120, 28.2]]]}}"#)
+            #expect(status == .unprocessableContent && (body["detail"] as? String)?.contains("geometry: coordinates[0]: the ring is not closed") == true)
+            (status, body) = try await error(client, #"{"geometry": \#(siteOverP), "colour": "red"}"#)
+            #expect(status == .badRequest && (body["detail"] as? String)?.contains("colour") == true)
+            (status, body) = try await error(client, siteOverP, uri: "/v1/checks?layers=forest")
+            #expect(status == .unprocessableContent && (body["error"] as? String) == "unknown layer")
+            (status, body) = try await error(client, #"{"type": "Polygon", "coordinates": [[[120, 28], [200, 28], [120.1, 28.1], [120, 28]]]}"#)
+            #expect(status == .unprocessableContent && (body["detail"] as? String)?.contains("point 2") == true)
+            let ring = (0...60).map { i -> String in
+                let a = Double(i % 60) / 60 * 2 * Double.pi
+                return "[\(120 + 0.001 * cos(a)), \(28 + 0.001 * sin(a))]"
+            }.joined(separator: ",")
+            (status, _) = try await error(client, #"{"type": "Polygon", "coordinates": [[\#(ring)]]}"#)
+            #expect(status == .contentTooLarge)
+            (status, _) = try await error(client, String(repeating: " ", count: 5000) + siteOverP)
+            #expect(status == .contentTooLarge)
+            // Nothing was stored by any of these.
+            let list = try await client.execute(uri: "/v1/checks", method: .get)
+            #expect(try json(list.body)["total"] as? Int == 0)
+            let missing = try await client.execute(uri: "/v1/checks/chk_nope", method: .get)
+            #expect(missing.status == .notFound)
+        }
+    }
+
+    @Test func closedServerNeedsAKey() async throws {
+        try await app(open: false).test(.router) { client in
+            let (status, body) = try await error(client, siteOverP)
+            #expect(status == .unauthorized && body["error"] as? String == "approver key required")
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .ok)
+        }
+    }
+}
