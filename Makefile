@@ -8,7 +8,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev \
                 libsqlite3-mod-spatialite gdal-bin sqlite3 proj-data
 
-.PHONY: deps build release test demo clean
+.PHONY: deps build release test demo bench bench-smoke clean
 
 ## Install the Debian packages that are missing (apt-get update runs only when needed).
 deps:
@@ -40,6 +40,13 @@ demo: release $(DB)
 $(DB): $(wildcard Layers/*.yaml sampledata/*.*)
 	.build/release/onemap load --catalog Layers --db $(DB)
 	@touch $(DB)
+
+## OneMap side by side with PostGIS, SpatiaLite and ogr2ogr on the same data (not part of test).
+bench: deps
+	bench/run
+
+bench-smoke: deps
+	bench/run --smoke
 
 clean:
 	rm -rf .build $(DB) $(DB)-wal $(DB)-shm

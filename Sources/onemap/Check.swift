@@ -1,6 +1,7 @@
 import ArgumentParser
 import Conflicts
 import Foundation
+import GeoCore
 import LayerStore
 
 struct Check: AsyncParsableCommand {
@@ -23,8 +24,11 @@ struct Check: AsyncParsableCommand {
     @Option(help: "Project code (项目代码) for the record.") var projectCode: String?
     @Option(help: "Project name (项目名称) for the record.") var projectName: String?
     @Flag(help: "Do not keep a record of this check.") var noRecord = false
+    @Flag(help: "Check each feature of a GeoJSON FeatureCollection as its own site; prints a JSON array and, on stderr, the time per site.")
+    var each = false
 
     func run() async throws {
+        if each { return try runEach() }
         let site: Site
         let format: SiteReader.Format
         let input: Data
@@ -62,5 +66,36 @@ struct Check: AsyncParsableCommand {
         } else {
             FileHandle.standardOutput.write(output)
         }
+    }
+
+    /// Many sites in one process: for planners screening candidate sites, and for the
+    /// benchmark, which must time the checks and not process start-up.
+    func runEach() throws {
+        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : (FileManager.default.contents(atPath: file) ?? Data())
+        let json = try GeoJSON.parseJSON(data)
+        guard let features = (json as? [String: Any])?["features"] as? [Any] else {
+            throw ValidationError("--each needs a GeoJSON FeatureCollection")
+        }
+        let sites = try features.enumerated().map { i, f -> Site in
+            do { return try SiteReader.geoJSON(json: f) } catch { throw ValidationError("features[\(i)]: \(error)") }
+        }
+        let store = try Store(path: Store.resolvePath(database.db))
+        let checker = ConflictChecker(store: store)
+        let wanted = layers?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        var results: [CheckResult] = []
+        var times: [Double] = []
+        // One warm-up check opens the readers and fills SQLite's cache, as a running server has.
+        if let first = sites.first { _ = try checker.check(first, layers: wanted) }
+        for site in sites {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            results.append(try checker.check(site, layers: wanted).result)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        let sorted = times.sorted()
+        let median = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+        FileHandle.standardError.write(Data(String(format: "checked %d sites: median %.3f ms/site, mean %.3f ms/site, total %.1f ms\n",
+                                                   times.count, median, times.reduce(0, +) / Double(max(1, times.count)), times.reduce(0, +)).utf8))
+        let output = try CheckResult.encoder().encode(results) + Data("\n".utf8)
+        if let out { try output.write(to: URL(fileURLWithPath: out)) } else { FileHandle.standardOutput.write(output) }
     }
 }

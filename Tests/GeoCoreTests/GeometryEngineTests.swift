@@ -69,3 +69,35 @@ struct GeometryEngineTests {
         #expect(throws: GeometryFormatError.self) { try WKB.decode(bogus) }
     }
 }
+
+/// The fast path must never call a ring simple that GEOS calls invalid.
+struct RingValidityTests {
+    @Test func agreesWithGEOSOnRandomRings() throws {
+        let e = GeometryEngine()
+        var seed: UInt64 = 42
+        func next() -> Double {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Double(seed >> 11) / Double(1 << 53)
+        }
+        var simple = 0
+        for _ in 0..<5000 {
+            let n = 3 + Int(next() * 8)
+            // Coarse grid coordinates make touching and collinear cases common.
+            var ring = (0..<n).map { _ in Coordinate((next() * 6).rounded(), (next() * 6).rounded()) }
+            ring.append(ring[0])
+            let fast = RingValidity.isCertainlySimple(ring)
+            if fast {
+                simple += 1
+                let reason = try e.invalidityReason(try e.make(.polygon(Polygon([ring]))))
+                #expect(reason == nil, "fast path accepted an invalid ring \(ring): \(reason ?? "")")
+            }
+        }
+        #expect(simple > 100, "the fast path should accept ordinary rings")
+        let square = [Coordinate(0, 0), Coordinate(1, 0), Coordinate(1, 1), Coordinate(0, 1), Coordinate(0, 0)]
+        #expect(RingValidity.isCertainlySimple(square))
+        let bowTie = [Coordinate(0, 0), Coordinate(1, 1), Coordinate(1, 0), Coordinate(0, 1), Coordinate(0, 0)]
+        #expect(!RingValidity.isCertainlySimple(bowTie))
+        let spike = [Coordinate(0, 0), Coordinate(2, 0), Coordinate(1, 0), Coordinate(1, 1), Coordinate(0, 0)]
+        #expect(!RingValidity.isCertainlySimple(spike))
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import GeoCore
+import VectorIO
+
+/// Turns one source feature into the row OneMap stores: CGCS2000 lon/lat, closed rings,
+/// valid (repaired with MakeValid if need be), multi-typed, with its box, ellipsoidal area
+/// and length, encoded as a SpatiaLite blob. One processor per thread: it owns a GEOS
+/// context and a PROJ transform, neither of which may be shared.
+final class FeatureProcessor {
+    struct Row {
+        var id: String
+        var fid: Int64
+        var area: Double
+        var length: Double
+        var box: BoundingBox
+        var attributes: [AttributeValue]
+        var blob: Data
+        var label: String
+        /// GEOS's reason when the geometry was repaired.
+        var repair: String?
+    }
+
+    struct Failure: Error {
+        let feature: String?
+        let message: String
+    }
+
+    let transform: CoordinateTransform?
+    let crs: String
+    let idIndex: Int?
+    let idField: String?
+    let dimension: Int
+    let engine = GeometryEngine()
+    let ellipsoid = Ellipsoid.cgcs2000
+
+    init(crs: String, idIndex: Int?, idField: String?, dimension: Int) throws {
+        self.crs = crs
+        self.idIndex = idIndex
+        self.idField = idField
+        self.dimension = dimension
+        transform = crs == LayerImporter.storageCRS ? nil : try CoordinateTransform(from: crs, to: LayerImporter.storageCRS)
+    }
+
+    func process(_ feature: SourceFeature) -> Result<Row, Failure> {
+        let fidText = "FID \(feature.fid)"
+        let id: String
+        if let idIndex {
+            guard let v = feature.attributes[idIndex].stringValue, !v.isEmpty else {
+                return .failure(Failure(feature: fidText, message: "id field '\(idField ?? "")' is empty"))
+            }
+            id = v
+        } else {
+            id = String(feature.fid)
+        }
+        let label = idIndex == nil ? fidText : "\(idField ?? "id")=\(id) (\(fidText))"
+        guard var g = feature.geometry else { return .failure(Failure(feature: label, message: "has no geometry")) }
+        if let transform {
+            do { g = try transform.transform(g) } catch { return .failure(Failure(feature: label, message: "\(error)")) }
+        }
+        guard g.hasValidLonLat else {
+            return .failure(Failure(feature: label, message: "coordinates fall outside longitude/latitude range after transforming from \(crs): is the CRS right?"))
+        }
+        guard g.dimension == dimension else {
+            return .failure(Failure(feature: label, message: "is a \(g.typeName), but the layer holds \(LayerImporter.dimensionName(dimension)); mixed geometry types cannot be stored in one layer"))
+        }
+        var repair: String? = nil
+        if dimension > 0 {
+            g = g.closingRings
+            if !Self.certainlyValid(g) {
+                do {
+                    let eg = try engine.make(g)
+                    if let reason = try engine.invalidityReason(eg) {
+                        let fixed = try engine.makeValid(eg).value().parts(ofDimension: dimension)
+                        guard !fixed.isEmpty else { return .failure(Failure(feature: label, message: "invalid (\(reason)) and nothing is left after repair")) }
+                        g = fixed
+                        repair = reason
+                    }
+                } catch let e as LibraryError {
+                    return .failure(Failure(feature: label, message: "geometry cannot be built or repaired: \(e.message)"))
+                } catch {
+                    return .failure(Failure(feature: label, message: "\(error)"))
+                }
+            }
+        }
+        g = g.promotedToMulti
+        guard let box = g.boundingBox else { return .failure(Failure(feature: label, message: "has an empty geometry")) }
+        return .success(Row(id: id, fid: feature.fid, area: ellipsoid.area(g), length: ellipsoid.length(g), box: box,
+                            attributes: feature.attributes, blob: SpatiaLiteGeometry.encode(g, srid: LayerImporter.storageSRID, box: box),
+                            label: label, repair: repair))
+    }
+
+    /// Single-ring polygons whose ring is plainly simple need no GEOS check (most parcels).
+    static func certainlyValid(_ g: Geometry) -> Bool {
+        switch g {
+        case .polygon(let p): return p.rings.count == 1 && RingValidity.isCertainlySimple(p.rings[0])
+        case .multiPolygon(let ps): return ps.count == 1 && ps[0].rings.count == 1 && RingValidity.isCertainlySimple(ps[0].rings[0])
+        default: return false
+        }
+    }
+}
+
+/// Reads and processes features on other threads while the caller writes them: a bounded
+/// queue of batches between a producer (GDAL reads, then the batch is processed on every
+/// core) and the SQLite writer. Memory stays at a few batches, whatever the layer's size.
+final class ImportPipeline {
+    typealias Batch = [Result<FeatureProcessor.Row, FeatureProcessor.Failure>]
+
+    private let condition = NSCondition()
+    private var queue: [Batch] = []
+    private var finished = false
+    private var readError: Error?
+    private var cancelled = false
+    private let capacity = 3
+
+    /// Starts producing. `read` returns the next source feature or nil at the end.
+    func start(read: @escaping () throws -> SourceFeature?, processors: [FeatureProcessor], batchSize: Int = 2048) {
+        let thread = Thread { [self] in
+            do {
+                while true {
+                    var features: [SourceFeature] = []
+                    features.reserveCapacity(batchSize)
+                    while features.count < batchSize, let f = try read() { features.append(f) }
+                    if features.isEmpty || isCancelled { break }
+                    var out = Batch(repeating: .failure(.init(feature: nil, message: "not processed")), count: features.count)
+                    let workers = processors.count
+                    let input = features
+                    // Each worker writes only its own slots (i ≡ w mod workers): no sharing.
+                    out.withUnsafeMutableBufferPointer { buffer in
+                        let slots = buffer
+                        DispatchQueue.concurrentPerform(iterations: workers) { w in
+                            var i = w
+                            while i < input.count {
+                                slots[i] = processors[w].process(input[i])
+                                i += workers
+                            }
+                        }
+                    }
+                    put(out)
+                    if features.count < batchSize { break }
+                }
+            } catch {
+                condition.lock(); readError = error; condition.unlock()
+            }
+            condition.lock(); finished = true; condition.broadcast(); condition.unlock()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    private var isCancelled: Bool { condition.lock(); defer { condition.unlock() }; return cancelled }
+
+    private func put(_ batch: Batch) {
+        condition.lock()
+        while queue.count >= capacity && !cancelled { condition.wait() }
+        if !cancelled { queue.append(batch) }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch in source order, nil at the end; rethrows a read error.
+    func next() throws -> Batch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && !finished { condition.wait() }
+        if !queue.isEmpty {
+            let b = queue.removeFirst()
+            condition.broadcast()
+            return b
+        }
+        if let readError { throw readError }
+        return nil
+    }
+
+    /// Stops the producer (after an error) and waits for it to let go of the source.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        queue.removeAll()
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+}
