@@ -38,10 +38,20 @@ let package = Package(
             "GeoCore", "VectorIO", "LayerStore",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // Vector tiles: tile grids (Web Mercator and CGCS2000 geographic), MVT, generalisation, cache.
+        .target(name: "Tiles", dependencies: [
+            "GeoCore", "LayerStore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // OGC API – Features: collections, items, CQL2 filters, CRS.
+        .target(name: "Features", dependencies: [
+            "GeoCore", "LayerStore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         // The HTTP service: routes per area, JSON errors, limits. The only module (with the CLI)
         // that knows about Hummingbird.
         .target(name: "OneMapServer", dependencies: [
-            "GeoCore", "LayerStore", "Conflicts",
+            "GeoCore", "LayerStore", "Conflicts", "Tiles", "Features",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
@@ -58,6 +68,10 @@ let package = Package(
             "OneMapServer", "Conflicts", "LayerStore", "VectorIO", "GeoCore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
+        .testTarget(name: "TilesTests", dependencies: ["Tiles", "LayerStore", "VectorIO", "GeoCore",
+                                                       .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features", "LayerStore", "VectorIO", "GeoCore",
+                                                          .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ConflictsTests", dependencies: ["Conflicts", "LayerStore", "VectorIO", "GeoCore"]),
         .testTarget(name: "LayerStoreTests", dependencies: ["LayerStore", "VectorIO", "GeoCore",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),

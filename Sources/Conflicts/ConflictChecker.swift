@@ -10,38 +10,58 @@ import LayerStore
 /// bounding box; a prepared site answers "wholly inside?" for each, and then the parcel's
 /// precomputed ellipsoidal area is the overlap, with no intersection at all; only parcels
 /// that cross the site's edge are intersected.
-public final class ConflictChecker: @unchecked Sendable {  // immutable after init
+public final class ConflictChecker: @unchecked Sendable {  // the plan cache is behind a lock
     public let store: Store
     /// Overlaps at or below this are rounding, not conflicts (m²).
     public static let minimumOverlapM2 = 0.01
 
+    /// Decoded layer specs and prepared SQL, reused while no layer has a new version:
+    /// decoding the catalog on every check cost as much as the check itself.
+    private var plans: (signature: [String], layers: [LayerPlan])?
+    private let lock = NSLock()
+
     public init(store: Store) { self.store = store }
+
+    func layerPlans(_ db: Database) throws -> [LayerPlan] {
+        // Cheap: one small query, compared with what the cached plans were built from.
+        let signature = try String.fetchAll(db.cachedStatement(sql: "SELECT name || ':' || current_version FROM onemap_layers ORDER BY name"))
+        lock.lock()
+        if let plans, plans.signature == signature { lock.unlock(); return plans.layers }
+        lock.unlock()
+        let built = try Store.loadedLayers(db).map { try LayerPlan($0, db: db) }
+        lock.lock()
+        plans = (signature, built)
+        lock.unlock()
+        return built
+    }
 
     public func check(_ site: Site, layers wanted: [String]? = nil) throws -> CheckOutcome {
         try store.pool.read { db in try self.check(site, layers: wanted, db: db) }
     }
 
     public func check(_ site: Site, layers wanted: [String]?, db: Database) throws -> CheckOutcome {
-        let loaded = try Store.loadedLayers(db)
+        let loaded = try layerPlans(db)
         if let wanted {
-            let names = Set(loaded.map(\.name))
+            let names = Set(loaded.map(\.layer.name))
             if let unknown = wanted.first(where: { !names.contains($0) }) {
-                throw StoreError.unknownLayer(unknown, known: loaded.map(\.name))
+                throw StoreError.unknownLayer(unknown, known: loaded.map(\.layer.name))
             }
         }
-        let layers = loaded.filter { $0.spec.rule != nil && (wanted?.contains($0.name) ?? true) }
+        let layers = loaded.filter { $0.layer.spec.rule != nil && (wanted?.contains($0.layer.name) ?? true) }
         let engine = GeometryEngine()
         let siteGeometry = try engine.make(site.geometry)
+        let polygons = site.geometry.polygons
         let context = SiteContext(site: site, geometry: siteGeometry, prepared: try siteGeometry.prepared(),
+                                  convex: polygons.count == 1 ? ConvexRegion(polygons[0]) : nil,
                                   plane: LocalPlane(origin: Coordinate((site.bbox.minX + site.bbox.maxX) / 2, (site.bbox.minY + site.bbox.maxY) / 2)))
         var results: [CheckResult.LayerConflict] = []
         var pieces: [ConflictPiece] = []
         var versions: [String: LayerVersionRef] = [:]
-        for layer in layers {
-            let evaluation = try LayerEvaluation(layer: layer, context: context, engine: engine, db: db).run()
+        for plan in layers {
+            let evaluation = try LayerEvaluation(plan: plan, context: context, engine: engine, db: db).run()
             results.append(evaluation.result)
             pieces += evaluation.pieces
-            versions[layer.name] = LayerVersionRef(version: layer.version.number, label: layer.version.label)
+            versions[plan.layer.name] = LayerVersionRef(version: plan.layer.version.number, label: plan.layer.version.label)
         }
         let worst = results.filter(\.conflict).map(\.severity).max()
         let verdict: CheckResult.Verdict = worst.map { CheckResult.Verdict(rawValue: $0.rawValue)! } ?? .clear
@@ -57,12 +77,51 @@ struct SiteContext {
     let site: Site
     let geometry: EngineGeometry
     let prepared: PreparedGeometry
+    /// Set when the site is one convex polygon: overlaps are then clipped, not overlaid.
+    let convex: ConvexRegion?
     /// Metres around the site, for distances and buffers.
     let plane: LocalPlane
 }
 
+/// What a check needs to know about a layer, worked out once per layer version.
+struct LayerPlan {
+    /// Layers up to this many features are kept decoded in memory: the red lines, zones and
+    /// pipelines are few, and a scan of their boxes beats a SQL query per layer per check.
+    static let residentLimit = 20_000
+
+    let layer: LoadedLayer
+    let isPolygonal: Bool
+    /// Candidates by bounding box through the R*Tree, with all their attributes: one query
+    /// per layer instead of one more per conflicting feature.
+    let candidatesSQL: String
+    /// Every feature with its box, for small layers; nil for large ones (read through SQL).
+    let resident: [(box: BoundingBox, candidate: LayerEvaluation.Candidate)]?
+
+    init(_ layer: LoadedLayer, db: Database) throws {
+        self.layer = layer
+        let table = layer.version.tableName
+        isPolygonal = layer.version.geometryType.contains("Polygon")
+        let columns = layer.version.fields.map { ", \"" + $0.name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined()
+        let select = "SELECT om_fid, om_id, om_area_m2, geom\(columns), om_minx, om_miny, om_maxx, om_maxy FROM \"\(table)\""
+        candidatesSQL = select + """
+             WHERE om_fid IN
+            (SELECT pkid FROM "idx_\(table)_geom" WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)
+            """
+        if layer.spec.rule != nil && layer.version.count <= Self.residentLimit {
+            let fieldCount = layer.version.fields.count
+            resident = try Row.fetchAll(db, sql: select).map { row in
+                let box = BoundingBox(row[4 + fieldCount], row[5 + fieldCount], row[6 + fieldCount], row[7 + fieldCount])
+                return (box, try LayerEvaluation.Candidate(row: row, fieldCount: fieldCount))
+            }
+        } else {
+            resident = nil
+        }
+    }
+}
+
 /// One layer checked against one site.
 struct LayerEvaluation {
+    let plan: LayerPlan
     let layer: LoadedLayer
     let rule: Rule
     let context: SiteContext
@@ -70,9 +129,10 @@ struct LayerEvaluation {
     let db: Database
     let ellipsoid = Ellipsoid.cgcs2000
 
-    init(layer: LoadedLayer, context: SiteContext, engine: GeometryEngine, db: Database) {
-        self.layer = layer
-        self.rule = layer.spec.rule!
+    init(plan: LayerPlan, context: SiteContext, engine: GeometryEngine, db: Database) {
+        self.plan = plan
+        self.layer = plan.layer
+        self.rule = plan.layer.spec.rule!
         self.context = context
         self.engine = engine
         self.db = db
@@ -83,37 +143,44 @@ struct LayerEvaluation {
         let id: String
         let areaM2: Double
         let geometry: Geometry
+        /// Raw attribute values, turned into properties only if the feature conflicts.
+        let values: [DatabaseValue]
+
+        init(row: Row, fieldCount: Int) throws {
+            fid = row[0]
+            id = row[1]
+            areaM2 = row[2]
+            let blob: Data = row[3]
+            geometry = try SpatiaLiteGeometry.decode(blob)
+            var values: [DatabaseValue] = []
+            values.reserveCapacity(fieldCount)
+            for i in 0..<fieldCount { values.append(row[4 + i]) }
+            self.values = values
+        }
     }
 
     /// Features whose boxes come within `margin` degrees of the site's box.
     func candidates(margin: (lon: Double, lat: Double) = (0, 0)) throws -> [Candidate] {
-        let table = layer.version.tableName
         let b = context.site.bbox
-        let sql = """
-            SELECT om_fid, om_id, om_area_m2, geom FROM "\(table)" WHERE om_fid IN
-            (SELECT pkid FROM "idx_\(table)_geom" WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)
-            """
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql),
-                                       arguments: [b.minX - margin.lon, b.maxX + margin.lon, b.minY - margin.lat, b.maxY + margin.lat])
-        var out: [Candidate] = []
-        while let row = try rows.next() {
-            let blob: Data = row[3]
-            out.append(Candidate(fid: row[0], id: row[1], areaM2: row[2], geometry: try SpatiaLiteGeometry.decode(blob)))
+        let query = BoundingBox(b.minX - margin.lon, b.minY - margin.lat, b.maxX + margin.lon, b.maxY + margin.lat)
+        if let resident = plan.resident {
+            return resident.filter { $0.box.intersects(query) }.map(\.candidate)
         }
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: plan.candidatesSQL),
+                                       arguments: [query.minX, query.maxX, query.minY, query.maxY])
+        var out: [Candidate] = []
+        let fieldCount = layer.version.fields.count
+        while let row = try rows.next() { out.append(try Candidate(row: row, fieldCount: fieldCount)) }
         return out
     }
 
     /// All attributes of a feature, by field name.
-    func properties(_ fid: Int64) throws -> [String: AttributeValue] {
+    func properties(_ c: Candidate) -> [String: AttributeValue] {
         let fields = layer.version.fields
-        guard !fields.isEmpty else { return [:] }
-        let columns = fields.map { "\"" + $0.name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ",")
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM \"\(layer.version.tableName)\" WHERE om_fid = ?"),
-                                         arguments: [fid]) else { return [:] }
         var out: [String: AttributeValue] = [:]
+        out.reserveCapacity(fields.count)
         for (i, f) in fields.enumerated() {
-            let v = row[i] as DatabaseValue
-            switch v.storage {
+            switch c.values[i].storage {
             case .null: out[f.name] = .null
             case .int64(let n): out[f.name] = .integer(n)
             case .double(let d): out[f.name] = .real(d)
@@ -130,8 +197,7 @@ struct LayerEvaluation {
     }
 
     func run() throws -> (result: CheckResult.LayerConflict, pieces: [ConflictPiece]) {
-        let isPolygonal = layer.version.geometryType.contains("Polygon")
-        if isPolygonal && rule.bufferM == nil { return try areal() }
+        if plan.isPolygonal && rule.bufferM == nil { return try areal() }
         return try proximity()
     }
 
@@ -139,24 +205,12 @@ struct LayerEvaluation {
 
     func areal() throws -> (result: CheckResult.LayerConflict, pieces: [ConflictPiece]) {
         var features: [CheckResult.FeatureConflict] = []
-        var overlaps: [(geometry: Geometry, area: Double, box: BoundingBox)] = []
+        var overlaps: [Overlap] = []
         var pieces: [ConflictPiece] = []
         for c in try candidates() {
-            let g = try engine.make(c.geometry)
-            let piece: Geometry
-            let area: Double
-            if try context.prepared.containsProperly(g) {
-                piece = c.geometry
-                area = c.areaM2
-            } else if try context.prepared.intersects(g) {
-                piece = try context.geometry.intersection(g).value().parts(ofDimension: 2)
-                area = ellipsoid.area(piece)
-            } else {
-                continue
-            }
-            guard area > ConflictChecker.minimumOverlapM2, let box = piece.boundingBox else { continue }
-            overlaps.append((piece, area, box))
-            let props = try properties(c.fid)
+            guard let (piece, area) = try overlap(c), area > ConflictChecker.minimumOverlapM2, let box = piece.boundingBox else { continue }
+            overlaps.append(Overlap(candidate: c, piece: piece, area: area, box: box))
+            let props = properties(c)
             let sev = rule.when == .inside ? severity(props) : nil
             features.append(.init(id: c.id, severity: sev, overlapAreaM2: area, minDistanceM: nil, lengthM: nil, properties: props))
             pieces.append(ConflictPiece(layer: layer.name, featureId: c.id, severity: sev, role: .feature, geometry: c.geometry, areaM2: c.areaM2))
@@ -169,17 +223,15 @@ struct LayerEvaluation {
         var outside: Double? = nil
         var conflict: Bool
         if rule.when == .outside {
-            let rest: Geometry
-            if overlaps.isEmpty {
-                rest = context.site.geometry
-            } else {
-                let cover = try engine.union(try overlaps.map { try engine.make($0.geometry) })
-                rest = try context.geometry.difference(cover).value().parts(ofDimension: 2)
-            }
-            let outsideArea = rest.isEmpty ? 0 : ellipsoid.area(rest)
+            let outsideArea = max(0, siteArea - covered)
             outside = outsideArea
             conflict = outsideArea > ConflictChecker.minimumOverlapM2
-            if conflict { pieces.append(ConflictPiece(layer: layer.name, featureId: nil, severity: rule.severity, role: .outside, geometry: rest, areaM2: outsideArea)) }
+            if conflict {
+                // The uncovered part, for the map: the site less the features it touches.
+                let rest = overlaps.isEmpty ? context.site.geometry
+                    : try context.geometry.difference(try engine.union(try overlaps.map { try engine.make($0.candidate.geometry) })).value().parts(ofDimension: 2)
+                pieces.append(ConflictPiece(layer: layer.name, featureId: nil, severity: rule.severity, role: .outside, geometry: rest, areaM2: outsideArea))
+            }
         } else {
             conflict = !features.isEmpty
         }
@@ -192,9 +244,34 @@ struct LayerEvaluation {
         return (result, pieces)
     }
 
+    struct Overlap {
+        let candidate: Candidate
+        let piece: Geometry
+        let area: Double
+        let box: BoundingBox
+    }
+
+    /// The part of a feature inside the site and its ellipsoidal area, or nil if they do not meet.
+    func overlap(_ c: Candidate) throws -> (Geometry, Double)? {
+        if let region = context.convex {
+            // A feature wholly inside the site overlaps by its precomputed area.
+            let polygons = c.geometry.polygons
+            if polygons.allSatisfy({ region.containsStrictly($0.exterior) }) { return (c.geometry, c.areaM2) }
+            let parts = polygons.compactMap { region.clip($0) }
+            guard !parts.isEmpty else { return nil }
+            let piece = Geometry.multiPolygon(parts)
+            return (piece, ellipsoid.area(piece))
+        }
+        let g = try engine.make(c.geometry)
+        if try context.prepared.containsProperly(g) { return (c.geometry, c.areaM2) }
+        guard try context.prepared.intersects(g) else { return nil }
+        let piece = try context.geometry.intersection(g).value().parts(ofDimension: 2)
+        return (piece, ellipsoid.area(piece))
+    }
+
     /// The area of the union of overlap pieces, without double counting where a layer's
     /// features overlap each other; pieces whose boxes are apart are simply added.
-    func unionArea(_ overlaps: [(geometry: Geometry, area: Double, box: BoundingBox)]) throws -> Double {
+    func unionArea(_ overlaps: [Overlap]) throws -> Double {
         guard overlaps.count > 1 else { return overlaps.first?.area ?? 0 }
         // Group pieces whose boxes touch (union-find over the sweep of sorted boxes).
         let order = overlaps.indices.sorted { overlaps[$0].box.minX < overlaps[$1].box.minX }
@@ -213,8 +290,11 @@ struct LayerEvaluation {
         var total = 0.0
         for members in groups.values {
             if members.count == 1 { total += overlaps[members[0]].area; continue }
-            let u = try engine.union(try members.map { try engine.make(overlaps[$0].geometry) })
-            total += ellipsoid.area(try u.value())
+            // Clipped pieces may carry zero-width bridges GEOS would reject: overlay the
+            // features themselves with the site instead, which is always valid.
+            let union = try engine.union(try members.map { try engine.make(overlaps[$0].candidate.geometry) })
+            let part = try context.geometry.intersection(union).value().parts(ofDimension: 2)
+            total += part.isEmpty ? 0 : ellipsoid.area(part)
         }
         return total
     }
@@ -250,7 +330,7 @@ struct LayerEvaluation {
                 if c.geometry.dimension == 1 { length = 0 }
             }
             guard distance < buffer || (buffer == 0 && distance == 0) else { continue }
-            let props = try properties(c.fid)
+            let props = properties(c)
             let sev = severity(props)
             let overlap = c.geometry.dimension == 2 ? (inside.map(ellipsoid.area) ?? 0) : 0
             features.append(.init(id: c.id, severity: sev, overlapAreaM2: overlap, minDistanceM: distance, lengthM: length, properties: props))

@@ -17,7 +17,7 @@ public struct Polygon: Hashable, Sendable {
     public var holes: ArraySlice<[Coordinate]> { rings.dropFirst() }
 }
 
-public indirect enum Geometry: Hashable, Sendable {
+public enum Geometry: Hashable, Sendable {  // not indirect: the arrays already box the parts
     case point(Coordinate)
     case lineString([Coordinate])
     case polygon(Polygon)

@@ -21,6 +21,9 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
         config.prepareDatabase { db in
             guard let connection = db.sqliteConnection else { throw StoreError.database("no SQLite connection") }
             try SpatiaLite.initialize(connection: connection)
+            // Map the file instead of copying pages through read(): checks touch pages all over
+            // a large layer, and the kernel's page cache then serves every reader at once.
+            try db.execute(sql: "PRAGMA mmap_size = 4294967296")
         }
         config.busyMode = .timeout(30)
         do {

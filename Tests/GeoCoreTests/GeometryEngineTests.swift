@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import GeoCore
 
@@ -99,5 +100,47 @@ struct RingValidityTests {
         #expect(!RingValidity.isCertainlySimple(bowTie))
         let spike = [Coordinate(0, 0), Coordinate(2, 0), Coordinate(1, 0), Coordinate(1, 1), Coordinate(0, 0)]
         #expect(!RingValidity.isCertainlySimple(spike))
+    }
+}
+
+/// Convex clipping must give the same areas as GEOS's overlay.
+struct ConvexRegionTests {
+    @Test func clipAreaMatchesGEOSIntersection() throws {
+        let e = GeometryEngine()
+        var seed: UInt64 = 7
+        func next() -> Double {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Double(seed >> 11) / Double(1 << 53)
+        }
+        var compared = 0
+        for _ in 0..<500 {
+            // A rotated rectangle site and a random star-shaped parcel, sometimes with a hole.
+            let cx = next(), cy = next(), w = 0.2 + next(), h = 0.2 + next(), a = next() * 3
+            let site = Polygon([[(-1.0, -1.0), (1, -1), (1, 1), (-1, 1), (-1, -1)].map {
+                Coordinate(cx + $0.0 * w * cos(a) - $0.1 * h * sin(a), cy + $0.0 * w * sin(a) + $0.1 * h * cos(a)) }])
+            let n = 3 + Int(next() * 9)
+            var ring = (0..<n).map { i -> Coordinate in
+                let t = Double(i) / Double(n) * 2 * .pi, r = 0.2 + next() * 0.8
+                return Coordinate(0.5 + r * cos(t), 0.5 + r * sin(t))
+            }
+            ring.append(ring[0])
+            var parcel = Polygon([ring])
+            if next() < 0.3 {
+                parcel.rings.append([Coordinate(0.45, 0.45), Coordinate(0.45, 0.55), Coordinate(0.55, 0.55), Coordinate(0.55, 0.45), Coordinate(0.45, 0.45)])
+            }
+            let region = try #require(ConvexRegion(site))
+            let clipped = region.clip(parcel)
+            let fast = clipped.map { p in p.rings.enumerated().reduce(0.0) { sum, item in
+                let r = item.1
+                var s = 0.0
+                for i in 0..<(r.count - 1) { s += r[i].x * r[i + 1].y - r[i + 1].x * r[i].y }
+                return sum + (item.0 == 0 ? abs(s) / 2 : -abs(s) / 2)
+            } } ?? 0
+            let exact = try e.make(.polygon(site)).intersection(try e.make(.polygon(parcel))).planarArea()
+            #expect(abs(fast - exact) < 1e-9, "clip area \(fast) vs GEOS \(exact)")
+            compared += 1
+        }
+        #expect(compared == 500)
+        #expect(ConvexRegion(Polygon([[Coordinate(0, 0), Coordinate(2, 0), Coordinate(1, 0.5), Coordinate(1, 2), Coordinate(0, 0)]])) == nil)
     }
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Farmland conflict check on the peers: SpatiaLite SQL and PostGIS, per site, timed.
+"""Conflict check per site, timed: SpatiaLite SQL, PostGIS and OneMap, side by side.
 
 For each site: the farmland parcels whose intersection with the site has an
 ellipsoidal area over 0.01 m^2 (issue 4's rule), with that area. Every engine gets
-exactly the same input, the site's WKT as read back from sites.geojson, and computes
-the area on the CGCS2000 ellipsoid (GRS80).
+exactly the same input, the sites of sites.geojson (the peers as WKT read back from
+it, OneMap the file itself), and computes the area on the CGCS2000 ellipsoid (GRS80).
 
   SpatiaLite: ST_Intersects + ST_Intersection, candidates from the SpatialIndex
               virtual table (R*Tree); area = planar ST_Area after ST_Transform to a
@@ -17,16 +17,21 @@ the area on the CGCS2000 ellipsoid (GRS80).
               against GeographicLib, so it cannot meet the 1e-6 answer check.
   PostGIS:    ST_Intersects (GiST index) + ST_Intersection, area by
               ST_Area(geography), GeographicLib's algorithm on SRID 4490's spheroid.
+  OneMap:     `onemap check sites.geojson --each` (lib/onemap_check.py), once with
+              `--layers farmland` (the peers' work) and once in full, every layer with
+              a rule (issue 4: at most a third of SpatiaLite's farmland-only time).
 
 Engines alternate pass by pass (after one untimed warm-up pass each), so drift on a
-shared machine hits both alike. Timing is wall time per site around the query and
-its fetch, as a client would see it (PostGIS includes the Unix-socket round trip).
+shared machine hits all alike. Timing is wall time per site around the query and
+its fetch, as a client would see it (PostGIS includes the Unix-socket round trip);
+OneMap times its own checks, in a process that is up, as the peers' is.
 
 Writes, under --results:
-  conflict_farmland_spatialite.json, conflict_farmland_postgis.json: per-site answers
-      {"sites": {"S001": [{"id": BSM, "overlapAreaM2": a}, ...]}}, ids sorted,
-      so OneMap's `check --format json` can be compared with them later;
-  conflict_farmland.json: timings and the comparison of the two peers' answers.
+  conflict_farmland_{spatialite,spatialite_rttopo,postgis,onemap,onemap_full}.json:
+      per-site farmland answers {"sites": {"S001": [{"id": BSM, "overlapAreaM2": a}, ...]}},
+      ids sorted (OneMap's full check: its farmland layer);
+  conflict_full_onemap.json: OneMap's full results, by site;
+  conflict_farmland.json: timings, and every engine's answers compared with PostGIS's.
 
 Needs Debian's /usr/bin/python3 (sqlite3 that loads mod_spatialite, python3-psycopg2).
 """
@@ -37,6 +42,9 @@ import sqlite3
 import statistics
 import sys
 import time
+from typing import NamedTuple, Optional
+
+from onemap_check import OneMapEngine
 
 MIN_AREA_M2 = 0.01      # issue 4: overlap over 0.01 m^2 is a conflict
 REL_TOL = 1e-6          # issue 9: areas within 1e-6 relative ...
@@ -133,14 +141,27 @@ def answers_of(rows):
                   key=lambda r: r["id"])
 
 
-def run_pass(engine, sites):
+class Pass(NamedTuple):
+    mean_ms: float            # mean over the sites: what the table shows, for every engine
+    median_ms: float          # median over the sites
+    site_times: Optional[list]  # per site, when timed from here (the Python peers)
+    answers: dict             # per site, what must not change from pass to pass
+    farmland: dict            # per site, the farmland conflicts in the shape the files share
+
+
+def timed_pass(engine, sites):
+    """One pass over all sites. OneMap runs its own loop (one process) and times itself."""
+    if isinstance(engine, OneMapEngine):
+        mean_ms, median_ms, results = engine.run_pass()
+        engine.last_results = results
+        return Pass(mean_ms, median_ms, None, engine.answers(results), engine.farmland(results))
     times, answers = [], {}
     for site_id, wkt in sites:
         t0 = time.perf_counter()
         rows = engine.check(wkt)
         times.append((time.perf_counter() - t0) * 1000)
         answers[site_id] = answers_of(rows)
-    return times, answers
+    return Pass(statistics.mean(times), statistics.median(times), times, answers, answers)
 
 
 def compare(a, b):
@@ -166,64 +187,124 @@ def compare(a, b):
             "strict_rel_mismatch_count": strict, "max_rel_area_diff": max_rel, "max_abs_area_diff_m2": max_abs}
 
 
+def make_engines(a, sites):
+    """The peers, and OneMap twice: farmland only (the peers' work) and the full check."""
+    site_ids = [site for site, _ in sites]
+    onemap = lambda name, label, layers: OneMapEngine(name, label, a.onemap, a.onemap_db, a.sites, site_ids,
+                                                      a.work, layers)
+    # Listed so that neighbours differ in kind; passes alternate forwards and backwards.
+    return [SpatiaLiteEngine(a.spatialite, a.table),
+            onemap("onemap", "OneMap, farmland only (check --each --layers farmland)", [a.table]),
+            PostGISEngine(a.pg, a.table),
+            onemap("onemap_full", "OneMap, full check of every layer (check --each)", None),
+            SpatiaLiteRttopoEngine(a.spatialite, a.table)]
+
+
+def measure(engines, sites, runs):
+    """One untimed warm-up pass each, then `runs` timed passes, alternating engine order."""
+    warm = {e.name: timed_pass(e, sites).answers for e in engines}
+    passes = {e.name: [] for e in engines}
+    for p in range(runs):
+        for e in (engines if p % 2 == 0 else engines[::-1]):
+            ps = timed_pass(e, sites)
+            passes[e.name].append(ps)
+            print(f"  pass {p + 1}: {e.label}: {ps.mean_ms:.3f} ms/site (median {ps.median_ms:.3f})", file=sys.stderr)
+    for e in engines:
+        if any(ps.answers != warm[e.name] for ps in passes[e.name]):
+            sys.exit(f"conflict_peers.py: {e.label} gave different answers on different passes")
+    return passes
+
+
+def layer_summary(results):
+    """Full check: per layer, how many sites conflict and how many features are involved."""
+    out = {}
+    for r in results:
+        for l in r["layers"]:
+            s = out.setdefault(l["layer"], {"title": l["title"], "sites_in_conflict": 0, "features": 0})
+            s["sites_in_conflict"] += bool(l["conflict"])
+            s["features"] += len(l["features"])
+    verdicts = {}
+    for r in results:
+        verdicts[r["verdict"]] = verdicts.get(r["verdict"], 0) + 1
+    return {"layers": out, "verdicts": verdicts}
+
+
+def engine_summary(e, passes):
+    farmland = passes[-1].farmland
+    s = {"label": e.label, "version": e.version(),
+         "ms_per_site_by_pass": [p.mean_ms for p in passes],
+         "median_ms_per_site": statistics.median(p.mean_ms for p in passes),
+         "site_median_ms_by_pass": [p.median_ms for p in passes],
+         "median_site_median_ms": statistics.median(p.median_ms for p in passes),
+         "sites_with_conflict": sum(1 for x in farmland.values() if x),
+         "conflict_features": sum(len(x) for x in farmland.values())}
+    if passes[0].site_times is not None:
+        all_sites = sorted(x for p in passes for x in p.site_times)
+        s["site_p50_ms"] = statistics.median(all_sites)
+        s["site_p99_ms"] = all_sites[min(len(all_sites) - 1, int(0.99 * len(all_sites)))]
+    if isinstance(e, OneMapEngine):
+        s["command"] = " ".join(os.path.basename(x) if x == e.binary else x for x in e.command())
+        s["wall_s_by_pass"] = e.wall_s[1:]  # without the warm-up process
+        if e.full:
+            s.update(layer_summary(e.last_results))
+    return s
+
+
+def write_answers(a, e, farmland):
+    with open(os.path.join(a.results, f"conflict_farmland_{e.name}.json"), "w") as f:
+        json.dump({"engine": e.label, "version": e.version(), "scale": a.scale,
+                   "area": "ellipsoidal m^2 on the SRID 4490 (CGCS2000/GRS80) ellipsoid",
+                   "rule": f"parcels whose overlap with the site is over {MIN_AREA_M2} m^2",
+                   "sites": farmland}, f, ensure_ascii=False, indent=1)
+
+
+# Every answer set against PostGIS (GeographicLib areas); OneMap's two runs against each other.
+COMPARISONS = [("spatialite_vs_postgis", "spatialite", "postgis"),
+               ("spatialite_rttopo_vs_postgis", "spatialite_rttopo", "postgis"),
+               ("onemap_vs_postgis", "onemap", "postgis"),
+               ("onemap_full_vs_postgis", "onemap_full", "postgis"),
+               ("onemap_full_vs_onemap", "onemap_full", "onemap")]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sites", required=True)
     ap.add_argument("--spatialite", required=True, help="SpatiaLite database with table farmland(geom)")
     ap.add_argument("--pg", required=True, help="libpq DSN of the PostGIS database with table farmland(geom)")
+    ap.add_argument("--onemap", required=True, help="the onemap binary")
+    ap.add_argument("--onemap-db", required=True, help="OneMap database with the catalog's layers loaded")
     ap.add_argument("--table", default="farmland")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--results", required=True)
+    ap.add_argument("--work", required=True, help="scratch folder for OneMap's outputs and logs")
     ap.add_argument("--scale", type=int, required=True)
     a = ap.parse_args()
 
     sites = load_sites(a.sites)
-    engines = [SpatiaLiteEngine(a.spatialite, a.table), PostGISEngine(a.pg, a.table),
-               SpatiaLiteRttopoEngine(a.spatialite, a.table)]
+    engines = make_engines(a, sites)
     counts = {e.name: e.count() for e in engines}
     if len(set(counts.values())) != 1:
-        sys.exit(f"conflict_peers.py: the peers hold different farmland counts: {counts}")
-
-    # Warm-up: fill page caches and shared buffers, and keep these answers as a cross-check.
-    warm = {e.name: run_pass(e, sites)[1] for e in engines}
-    times = {e.name: [] for e in engines}
-    answers = {}
-    for p in range(a.runs):
-        for e in (engines if p % 2 == 0 else engines[::-1]):
-            t, ans = run_pass(e, sites)
-            times[e.name].append(t)
-            answers[e.name] = ans
-            print(f"  pass {p + 1}: {e.label}: {sum(t) / len(t):.2f} ms/site", file=sys.stderr)
-    for e in engines:
-        if answers[e.name] != warm[e.name]:
-            sys.exit(f"conflict_peers.py: {e.label} gave different answers on different passes")
+        sys.exit(f"conflict_peers.py: the engines hold different farmland counts: {counts}")
+    try:
+        passes = measure(engines, sites, a.runs)
+    except RuntimeError as err:   # OneMap failed: name it, with its log
+        sys.exit(f"conflict_peers.py: {err}")
 
     os.makedirs(a.results, exist_ok=True)
     summary = {"scale": a.scale, "sites": len(sites), "runs": a.runs, "features": counts["spatialite"],
                "min_area_m2": MIN_AREA_M2, "rel_tol": REL_TOL, "abs_tol_m2": ABS_TOL_M2, "engines": {}}
+    farmland = {e.name: passes[e.name][-1].farmland for e in engines}
     for e in engines:
-        per_pass = [sum(t) / len(t) for t in times[e.name]]
-        all_sites = sorted(x for t in times[e.name] for x in t)
-        conflicts = sum(1 for s in answers[e.name].values() if s)
-        summary["engines"][e.name] = {
-            "label": e.label, "version": e.version(),
-            "ms_per_site_by_pass": per_pass,
-            "median_ms_per_site": statistics.median(per_pass),
-            "site_p50_ms": statistics.median(all_sites),
-            "site_p99_ms": all_sites[min(len(all_sites) - 1, int(0.99 * len(all_sites)))],
-            "sites_with_conflict": conflicts,
-            "conflict_features": sum(len(s) for s in answers[e.name].values()),
-        }
-        with open(os.path.join(a.results, f"conflict_farmland_{e.name}.json"), "w") as f:
-            json.dump({"engine": e.label, "version": e.version(), "scale": a.scale,
-                       "area": "ellipsoidal m^2 on the SRID 4490 (CGCS2000/GRS80) ellipsoid",
-                       "rule": f"parcels whose overlap with the site is over {MIN_AREA_M2} m^2",
-                       "sites": answers[e.name]}, f, ensure_ascii=False, indent=1)
-    summary["spatialite_vs_postgis"] = compare(answers["spatialite"], answers["postgis"])
-    summary["spatialite_rttopo_vs_postgis"] = compare(answers["spatialite_rttopo"], answers["postgis"])
+        summary["engines"][e.name] = engine_summary(e, passes[e.name])
+        write_answers(a, e, farmland[e.name])
+    full = next(e for e in engines if e.name == "onemap_full")
+    with open(os.path.join(a.results, "conflict_full_onemap.json"), "w") as f:
+        json.dump(dict(zip(full.site_ids, full.last_results)), f, ensure_ascii=False, indent=1)
+    for key, first, second in COMPARISONS:
+        summary[key] = compare(farmland[first], farmland[second])
     with open(os.path.join(a.results, "conflict_farmland.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    for key in ("spatialite_vs_postgis", "spatialite_rttopo_vs_postgis"):
+    for key, _, _ in COMPARISONS:
         c = summary[key]
         print(f"  {key}: equal {c['equal']} (id mismatches {len(c['id_mismatches'])}, area mismatches "
               f"{c['area_mismatch_count']}, strict 1e-6 {c['strict_rel_mismatch_count']}/{c['pairs']}, "

@@ -1,0 +1,1 @@
+// OGC API – Features (issue 7): collections, items, filters, CRS.

@@ -1,0 +1,1 @@
+// Vector tiles (issue 5): tile grids, MVT encoding, generalisation, cache.
