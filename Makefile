@@ -8,7 +8,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev \
                 libsqlite3-mod-spatialite gdal-bin sqlite3 proj-data
 
-.PHONY: deps build release test demo bench bench-smoke clean
+.PHONY: deps vendor build release test demo bench bench-smoke clean
 
 ## Install the Debian packages that are missing (apt-get update runs only when needed).
 deps:
@@ -20,6 +20,17 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+## MapLibre GL JS for the viewer, from the PyPI package `maplibre` (never a CDN), kept out of git.
+MAPLIBRE_VERSION := 0.3.6
+vendor: vendor/maplibre/maplibre-gl.js
+
+vendor/maplibre/maplibre-gl.js:
+	@mkdir -p vendor/maplibre
+	@tmp=$$(mktemp -d) && python3 -m pip download --quiet --no-deps --dest $$tmp maplibre==$(MAPLIBRE_VERSION) && \
+	  python3 -c "import sys, zipfile, glob; z = zipfile.ZipFile(glob.glob(sys.argv[1] + '/*.whl')[0]); \
+	  [open('vendor/maplibre/' + n.split('/')[-1], 'wb').write(z.read(n)) for n in ('maplibre/srcjs/maplibre-gl.js', 'maplibre/srcjs/maplibre-gl.css')]" $$tmp && \
+	  rm -rf $$tmp && echo "MapLibre GL JS from maplibre $(MAPLIBRE_VERSION) in vendor/maplibre"
 
 build: deps
 	$(SWIFT) build
@@ -33,7 +44,7 @@ test: deps
 	$(SWIFT) test
 
 ## Load the sample catalog (again only when it changed) and serve it at http://127.0.0.1:8080.
-demo: release $(DB)
+demo: release vendor $(DB)
 	.build/release/onemap layers --db $(DB)
 	.build/release/onemap serve --db $(DB) --host 127.0.0.1 --port 8080 --open
 

@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
         .systemLibrary(name: "CSpatiaLite", pkgConfig: "spatialite", providers: [.apt(["libspatialite-dev"])]),
+        // zlib, for gzip-encoded tiles; imported by Tiles only.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Geometry model, codecs, GEOS operations, PROJ transforms, ellipsoidal measures.
         .target(name: "GeoCore", dependencies: ["CGEOS", "CPROJ"]),
@@ -40,7 +42,7 @@ let package = Package(
         ]),
         // Vector tiles: tile grids (Web Mercator and CGCS2000 geographic), MVT, generalisation, cache.
         .target(name: "Tiles", dependencies: [
-            "GeoCore", "LayerStore",
+            "GeoCore", "LayerStore", "CZlib",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // OGC API – Features: collections, items, CQL2 filters, CRS.
@@ -54,7 +56,7 @@ let package = Package(
             "GeoCore", "LayerStore", "Conflicts", "Tiles", "Features",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        ], resources: [.copy("Public")]),
         .executableTarget(name: "onemap", dependencies: [
             "GeoCore", "VectorIO", "LayerStore", "SampleData", "Conflicts", "OneMapServer",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -68,8 +70,9 @@ let package = Package(
             "OneMapServer", "Conflicts", "LayerStore", "VectorIO", "GeoCore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "TilesTests", dependencies: ["Tiles", "LayerStore", "VectorIO", "GeoCore",
-                                                       .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "TilesTests", dependencies: ["Tiles", "LayerStore", "VectorIO", "GeoCore", "OneMapServer",
+                                                       .product(name: "GRDB", package: "GRDB.swift"),
+                                                       .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "LayerStore", "VectorIO", "GeoCore",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ConflictsTests", dependencies: ["Conflicts", "LayerStore", "VectorIO", "GeoCore"]),

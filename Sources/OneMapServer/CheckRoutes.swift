@@ -24,6 +24,7 @@ struct CheckRoutes {
         group.get(use: list)
         group.get(":id", use: get)
         group.get(":id/report", use: report)
+        group.get(":id/geojson", use: geojson)
     }
 
     /// What the caller sent: the site, where it came from, and the project it is for.
@@ -107,6 +108,13 @@ struct CheckRoutes {
         let result = try JSONDecoder().decode(CheckResult.self, from: record.result)
         let html = try CheckReport.html(result: result, geojson: record.geojson)
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// The site, the conflicting features and the overlap pieces, as stored with the record.
+    @Sendable func geojson(request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        guard let record = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
+        return Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: ByteBuffer(bytes: record.geojson)))
     }
 
     @Sendable func list(request: Request, context: BasicRequestContext) async throws -> Response {

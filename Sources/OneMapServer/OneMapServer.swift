@@ -9,6 +9,8 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     router.add(middleware: JSONErrorMiddleware())
     HealthRoutes(store: store).register(on: router)
     CheckRoutes(store: store, configuration: configuration).register(on: router.group("v1/checks"))
+    LayerRoutes(store: store).register(on: router)
+    ViewerRoutes(vendorDirectory: configuration.vendorDirectory).register(on: router)
     // Unknown paths answer with the same JSON error shape as everything else.
     router.get("**") { request, _ -> Response in throw APIError.notFound("no route for \(request.uri.path)") }
     return Application(

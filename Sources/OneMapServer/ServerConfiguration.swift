@@ -6,6 +6,8 @@ public struct ServerConfiguration: Sendable {
     /// Anonymous callers may post checks (the demo); otherwise an approver key is needed.
     public var open: Bool
     public var limits: Limits
+    /// Where `make vendor` unpacked MapLibre GL JS for the viewer.
+    public var vendorDirectory: String
 
     public struct Limits: Sendable {
         /// Largest request body accepted, in bytes.
@@ -21,7 +23,9 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, open: Bool = false, limits: Limits = Limits()) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, open: Bool = false, limits: Limits = Limits(),
+                vendorDirectory: String = "vendor/maplibre") {
+        self.vendorDirectory = vendorDirectory
         self.host = host
         self.port = port
         self.open = open

@@ -13,6 +13,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Let anonymous callers post checks (for demos; not for production).") var open = false
     @Option(help: "Largest request body, in bytes.") var maxBody = 8 << 20
     @Option(help: "Most vertices a site may have.") var maxVertices = 200_000
+    @Option(help: "Where `make vendor` put MapLibre GL JS for the viewer.") var vendor = "vendor/maplibre"
 
     func run() async throws {
         let path = Store.resolvePath(database.db)
@@ -24,7 +25,8 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("warning: --open lets anyone on the network post checks; use it only for demos\n".utf8))
         }
         let config = ServerConfiguration(host: host, port: port, open: open,
-                                         limits: .init(maxBodyBytes: maxBody, maxSiteVertices: maxVertices))
+                                         limits: .init(maxBodyBytes: maxBody, maxSiteVertices: maxVertices),
+                                         vendorDirectory: vendor)
         print("OneMap serving \(path) at http://\(host):\(port)")
         try await buildApplication(store: store, configuration: config).runService()
     }

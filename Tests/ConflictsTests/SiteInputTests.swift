@@ -73,6 +73,21 @@ struct SiteInputTests {
         #expect(site.warnings.isEmpty, "declared areas match: \(site.warnings)")
     }
 
+    /// 6-degree zones occur too: zone 20 (central meridian 117°E), read from the Y prefix alone.
+    @Test func sixDegreeZoneFromThePrefix() throws {
+        let toZone20 = try CoordinateTransform(from: "EPSG:4490", to: "EPSG:4498")
+        let corners = try [Coordinate(119.50, 28.20), Coordinate(119.501, 28.20), Coordinate(119.501, 28.201), Coordinate(119.50, 28.201)]
+            .map { try toZone20.transform($0) }
+        #expect(corners[0].x > 20_000_000 && corners[0].x < 21_000_000)
+        var lines = ["[属性描述]", "坐标系=2000国家大地坐标系", "几度分带=6", "[地块坐标]", "5,1.0,1,六度带地块,面,,工业用地,,@"]
+        for (i, c) in (corners + [corners[0]]).enumerated() {
+            lines.append("J\(i % 4 + 1),1,\(String(format: "%.3f", c.y)),\(String(format: "%.3f", c.x))")
+        }
+        let site = try SurveyTXT.read(text: lines.joined(separator: "\n"))
+        #expect(abs(site.bbox.minX - 119.50) < 1e-6 && abs(site.bbox.minY - 28.20) < 1e-6)
+        #expect(site.warnings.contains { $0.contains("declared area") })   // 1.0 ha declared, ~1.09 ha real
+    }
+
     @Test func declaredAreaSlipIsWarned() throws {
         let site = try SurveyTXT.read(text: Self.example.replacingOccurrences(of: "5,1.2031,", with: "5,1.3031,"))
         #expect(site.warnings.contains { $0.contains("1.3031") && $0.contains("%") })

@@ -1,0 +1,261 @@
+// The one-map page: OneMap's own tiles and styles, a layer list, feature popups, and a
+// conflict check of a drawn or uploaded site. No CDN, no internet basemap: it must work on
+// an offline government network.
+"use strict";
+
+const LISHUI = [[118.69, 27.41], [120.45, 28.96]];
+const SEVERITY = { forbidden: "禁止", restricted: "限制", notice: "提示", clear: "无冲突" };
+const RESULT_COLOURS = { forbidden: "#d32f2f", restricted: "#f57c00", notice: "#fbc02d" };
+
+const state = { drawing: false, vertices: [], site: null, body: null, contentType: null };
+
+function fmt(x, digits = 2) {
+  return Number(x).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+const mu = (m2) => m2 * 15 / 10000;
+const escapeHTML = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
+
+async function json(url, options) {
+  const response = await fetch(url, options);
+  const text = await response.text();
+  let body = null;
+  try { body = JSON.parse(text); } catch (e) { body = { error: text }; }
+  if (!response.ok) {
+    const message = body && (body.detail || body.description || body.error) || response.statusText;
+    throw new Error(message);
+  }
+  return body;
+}
+
+// A style whose text layers need glyphs we do not have (offline) would log errors: drop them.
+function offlineStyle(style) {
+  if (!style.glyphs) style.layers = style.layers.filter((l) => !(l.layout && l.layout["text-field"]));
+  return style;
+}
+
+async function loadStyle() {
+  try {
+    return offlineStyle(await json("/styles/onemap.json"));
+  } catch (e) {
+    // Without the styles route, draw every layer plainly from the composite tiles.
+    const tilejson = await json("/tiles/onemap.json");
+    const layers = [{ id: "background", type: "background", paint: { "background-color": "#f5f5f2" } }];
+    for (const v of tilejson.vector_layers || []) {
+      layers.push({ id: v.id + "-fill", type: "fill", source: "onemap", "source-layer": v.id, paint: { "fill-color": "#888", "fill-opacity": 0.3 } });
+      layers.push({ id: v.id + "-line", type: "line", source: "onemap", "source-layer": v.id, paint: { "line-color": "#555", "line-width": 1 } });
+    }
+    return { version: 8, sources: { onemap: { type: "vector", url: location.origin + "/tiles/onemap.json" } }, layers };
+  }
+}
+
+function swatchColour(style, layerName) {
+  for (const l of style.layers) {
+    if (l["source-layer"] !== layerName) continue;
+    const p = l.paint || {};
+    const c = p["fill-color"] || p["line-color"] || p["circle-color"];
+    if (typeof c === "string") return c;
+    if (Array.isArray(c)) { const s = c.find((x) => typeof x === "string" && x.startsWith("#")); if (s) return s; }
+  }
+  return "#999";
+}
+
+async function buildLayerList(map, style) {
+  const list = document.getElementById("layers");
+  let layers = [];
+  try { layers = await json("/v1/layers"); } catch (e) { list.innerHTML = `<li class="error">${escapeHTML(e.message)}</li>`; return; }
+  list.innerHTML = "";
+  for (const layer of layers) {
+    const styleLayers = style.layers.filter((l) => l["source-layer"] === layer.name).map((l) => l.id);
+    const li = document.createElement("li");
+    const box = document.createElement("input");
+    box.type = "checkbox"; box.checked = true; box.id = "layer-" + layer.name;
+    box.addEventListener("change", () => {
+      for (const id of styleLayers) map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none");
+    });
+    const label = document.createElement("label");
+    label.htmlFor = box.id;
+    label.textContent = `${layer.title}`;
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = swatchColour(style, layer.name);
+    const count = document.createElement("span");
+    count.className = "muted";
+    count.textContent = `${layer.count.toLocaleString()}`;
+    li.append(box, swatch, label, count);
+    list.append(li);
+  }
+  state.titles = Object.fromEntries(layers.map((l) => [l.name, l.title]));
+}
+
+function showPopup(map, e) {
+  if (state.drawing) return;
+  const features = map.queryRenderedFeatures(e.point).filter((f) => f.sourceLayer);
+  if (!features.length) return;
+  const seen = new Set();
+  let html = "";
+  for (const f of features) {
+    const key = f.sourceLayer + ":" + f.id;
+    if (seen.has(key) || seen.size >= 4) continue;
+    seen.add(key);
+    const title = (state.titles && state.titles[f.sourceLayer]) || f.sourceLayer;
+    html += `<table class="popup"><tr><th colspan="2">${escapeHTML(title)}</th></tr>`;
+    for (const [k, v] of Object.entries(f.properties)) html += `<tr><td>${escapeHTML(k)}</td><td>${escapeHTML(v)}</td></tr>`;
+    html += "</table>";
+  }
+  new maplibregl.Popup({ maxWidth: "28em" }).setLngLat(e.lngLat).setHTML(html).addTo(map);
+}
+
+function setSite(map, geometry, body, contentType) {
+  state.site = geometry;
+  state.body = body;
+  state.contentType = contentType;
+  map.getSource("site").setData(geometry ? { type: "Feature", geometry, properties: {} } : { type: "FeatureCollection", features: [] });
+  document.getElementById("run").disabled = !body;
+}
+
+function drawnGeometry() {
+  if (state.vertices.length < 3) return null;
+  return { type: "Polygon", coordinates: [[...state.vertices, state.vertices[0]]] };
+}
+
+function updateDrawing(map) {
+  const coords = state.vertices;
+  const features = coords.map((c) => ({ type: "Feature", geometry: { type: "Point", coordinates: c }, properties: {} }));
+  if (coords.length >= 2) features.push({ type: "Feature", geometry: { type: "LineString", coordinates: coords }, properties: {} });
+  map.getSource("drawing").setData({ type: "FeatureCollection", features });
+}
+
+function startDrawing(map) {
+  state.drawing = true;
+  state.vertices = [];
+  map.doubleClickZoom.disable();
+  map.getCanvas().style.cursor = "crosshair";
+  document.getElementById("draw").classList.add("active");
+  document.getElementById("draw-hint").hidden = false;
+  setSite(map, null, null, null);
+}
+
+function finishDrawing(map) {
+  state.drawing = false;
+  map.getCanvas().style.cursor = "";
+  document.getElementById("draw").classList.remove("active");
+  document.getElementById("draw-hint").hidden = true;
+  setTimeout(() => map.doubleClickZoom.enable(), 300);
+  const g = drawnGeometry();
+  state.vertices = [];
+  updateDrawing(map);
+  if (g) setSite(map, g, JSON.stringify({ geometry: g }), "application/json");
+}
+
+async function uploadFile(map, file) {
+  const buffer = await file.arrayBuffer();
+  const head = new TextDecoder().decode(buffer.slice(0, 64)).trim();
+  if (head.startsWith("{")) {
+    let doc;
+    try { doc = JSON.parse(new TextDecoder().decode(buffer)); } catch (e) { return showError("文件不是有效的 JSON: " + e.message); }
+    const geometry = doc.type === "FeatureCollection" ? null : (doc.type === "Feature" ? doc.geometry : doc);
+    setSite(map, geometry, new TextDecoder().decode(buffer), "application/json");
+    if (doc.type === "FeatureCollection") map.getSource("site").setData(doc);
+    fitTo(map, doc);
+  } else {
+    // 部标 TXT (UTF-8 or GBK): sent as is; the server decodes it and returns the site.
+    setSite(map, null, buffer, "text/plain");
+    document.getElementById("result").innerHTML = `<p class="muted">已读取 ${escapeHTML(file.name)},点击"开始审查"。</p>`;
+  }
+}
+
+function fitTo(map, geojson) {
+  const b = new maplibregl.LngLatBounds();
+  const walk = (c) => (typeof c[0] === "number" ? b.extend(c) : c.forEach(walk));
+  const geometries = geojson.type === "FeatureCollection" ? geojson.features.map((f) => f.geometry)
+    : [geojson.type === "Feature" ? geojson.geometry : geojson];
+  for (const g of geometries) if (g && g.coordinates) walk(g.coordinates);
+  if (!b.isEmpty()) map.fitBounds(b, { padding: 80, maxZoom: 16, duration: 0 });
+}
+
+function showError(message) {
+  document.getElementById("result").innerHTML = `<p class="error">${escapeHTML(message)}</p>`;
+}
+
+async function runCheck(map) {
+  const code = document.getElementById("project-code").value.trim();
+  const name = document.getElementById("project-name").value.trim();
+  let body = state.body;
+  let contentType = state.contentType;
+  if (contentType === "application/json" && (code || name)) {
+    const parsed = JSON.parse(body);
+    const wrapped = parsed.type ? (parsed.type === "Feature" ? { feature: parsed } : (parsed.type === "FeatureCollection" ? null : { geometry: parsed })) : parsed;
+    if (wrapped) { if (code) wrapped.projectCode = code; if (name) wrapped.projectName = name; body = JSON.stringify(wrapped); }
+  }
+  document.getElementById("result").innerHTML = `<p class="muted">审查中…</p>`;
+  let result;
+  try {
+    result = await json("/v1/checks", { method: "POST", headers: { "Content-Type": contentType }, body });
+  } catch (e) {
+    return showError("审查失败: " + e.message);
+  }
+  renderResult(result);
+  try {
+    const pieces = await json(`/v1/checks/${encodeURIComponent(result.id)}/geojson`);
+    map.getSource("result").setData(pieces);
+    const site = pieces.features.find((f) => f.properties.role === "site");
+    if (site) { setSite(map, site.geometry, state.body, state.contentType); fitTo(map, site); }
+  } catch (e) { /* the table is the answer; the map is a bonus */ }
+}
+
+function renderResult(r) {
+  let html = `<p>结论 <span class="verdict ${r.verdict}" id="verdict" data-verdict="${r.verdict}">${SEVERITY[r.verdict]}</span></p>`;
+  html += `<p>用地面积 ${fmt(r.site.areaM2)} m² · ${fmt(r.site.areaMu, 3)} 亩 · ${fmt(r.site.areaHa, 4)} 公顷</p>`;
+  html += `<table><tr><th>图层</th><th>结论</th><th>面积 (m²)</th><th>亩</th></tr>`;
+  for (const l of r.layers) {
+    const area = l.outsideAreaM2 !== undefined ? l.outsideAreaM2 : l.overlapAreaM2;
+    const what = l.outsideAreaM2 !== undefined ? "(边界外)" : "";
+    const verdict = l.conflict ? `<span class="verdict ${l.severity}">${SEVERITY[l.severity]}</span>` : "无冲突";
+    html += `<tr><td>${escapeHTML(l.title)}${what}</td><td>${verdict}</td><td class="n">${fmt(area)}</td><td class="n">${fmt(mu(area), 3)}</td></tr>`;
+  }
+  html += "</table>";
+  for (const w of r.warnings || []) html += `<p class="muted">提示: ${escapeHTML(w)}</p>`;
+  html += `<p><a href="/v1/checks/${encodeURIComponent(r.id)}/report" target="_blank">查看合规性分析报告</a> · 编号 ${escapeHTML(r.id)}</p>`;
+  document.getElementById("result").innerHTML = html;
+}
+
+function addOverlays(map) {
+  const empty = { type: "FeatureCollection", features: [] };
+  map.addSource("site", { type: "geojson", data: empty });
+  map.addSource("drawing", { type: "geojson", data: empty });
+  map.addSource("result", { type: "geojson", data: empty });
+  const severityColour = ["match", ["get", "severity"], "forbidden", RESULT_COLOURS.forbidden, "restricted", RESULT_COLOURS.restricted, "notice", RESULT_COLOURS.notice, "#555"];
+  map.addLayer({ id: "result-feature", type: "line", source: "result", filter: ["==", ["get", "role"], "feature"], paint: { "line-color": severityColour, "line-width": 2, "line-dasharray": [2, 1] } });
+  map.addLayer({ id: "result-overlap", type: "fill", source: "result", filter: ["in", ["get", "role"], ["literal", ["overlap", "corridor", "outside"]]], paint: { "fill-color": severityColour, "fill-opacity": 0.6 } });
+  map.addLayer({ id: "site-line", type: "line", source: "site", paint: { "line-color": "#000", "line-width": 3 } });
+  map.addLayer({ id: "drawing-line", type: "line", source: "drawing", paint: { "line-color": "#1565c0", "line-width": 2 } });
+  map.addLayer({ id: "drawing-points", type: "circle", source: "drawing", filter: ["==", ["geometry-type"], "Point"], paint: { "circle-radius": 4, "circle-color": "#1565c0" } });
+}
+
+async function main() {
+  const style = await loadStyle();
+  const map = new maplibregl.Map({ container: "map", style, bounds: LISHUI, fitBoundsOptions: { padding: 20 }, attributionControl: false });
+  window.onemapMap = map;
+  map.addControl(new maplibregl.NavigationControl(), "top-right");
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+  map.on("load", () => {
+    addOverlays(map);
+    window.onemapReady = true;
+  });
+  map.on("click", (e) => {
+    if (state.drawing) { state.vertices.push([e.lngLat.lng, e.lngLat.lat]); updateDrawing(map); return; }
+    showPopup(map, e);
+  });
+  map.on("dblclick", (e) => { if (state.drawing) { e.preventDefault(); finishDrawing(map); } });
+  document.getElementById("draw").addEventListener("click", () => (state.drawing ? finishDrawing(map) : startDrawing(map)));
+  document.getElementById("file").addEventListener("change", (e) => { if (e.target.files[0]) uploadFile(map, e.target.files[0]); e.target.value = ""; });
+  document.getElementById("run").addEventListener("click", () => runCheck(map));
+  document.getElementById("clear").addEventListener("click", () => {
+    setSite(map, null, null, null);
+    map.getSource("result").setData({ type: "FeatureCollection", features: [] });
+    document.getElementById("result").innerHTML = "";
+  });
+  buildLayerList(map, style);
+}
+
+main().catch((e) => { console.error(e); showError("地图加载失败: " + e.message); });
