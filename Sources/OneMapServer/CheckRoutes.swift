@@ -25,6 +25,7 @@ struct CheckRoutes {
         group.get(":id", use: get)
         group.get(":id/report", use: report)
         group.get(":id/geojson", use: geojson)
+        group.post(":id/rerun", use: rerun)
     }
 
     /// What the caller sent: the site, where it came from, and the project it is for.
@@ -108,6 +109,39 @@ struct CheckRoutes {
         let result = try JSONDecoder().decode(CheckResult.self, from: record.result)
         let html = try CheckReport.html(result: result, geojson: record.geojson)
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// Checks a recorded site again against the current layer versions, as a new record, and
+    /// says what changed since: versions, verdict, and the conflicting features per layer.
+    @Sendable func rerun(request: Request, context: BasicRequestContext) async throws -> Response {
+        guard configuration.open else {
+            throw APIError(.unauthorized, "approver key required", "rerunning a check needs an approver key; this server was started without --open")
+        }
+        let id = try context.parameters.require("id")
+        guard let original = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
+        let site = try SiteReader.geoJSON(Data(original.site.utf8), limits: SiteLimits(maxVertices: .max))
+        let checker = self.checker
+        let outcome = try await store.pool.read { db in try checker.check(site, layers: nil, db: db) }
+        let before = try JSONDecoder().decode(CheckResult.self, from: original.result)
+        let record = try records.save(outcome, request: .init(
+            projectCode: original.summary.projectCode, projectName: original.summary.projectName,
+            keyName: "anonymous (--open)", inputFormat: "rerun:\(id)", input: original.input))
+        var body = try JSONSerialization.jsonObject(with: record.result) as? [String: Any] ?? [:]
+        var versions: [String: Any] = [:]
+        for (layer, now) in outcome.versions where original.versions[layer] != now {
+            versions[layer] = ["from": original.versions[layer]?.label ?? NSNull(), "to": now.label]
+        }
+        var layers: [[String: Any]] = []
+        for after in outcome.result.layers {
+            let old = before.layers.first { $0.layer == after.layer }
+            let oldIDs = Set(old?.features.map(\.id) ?? []), newIDs = Set(after.features.map(\.id))
+            guard oldIDs != newIDs || old?.conflict != after.conflict else { continue }
+            layers.append(["layer": after.layer, "conflictBefore": old?.conflict ?? false, "conflictAfter": after.conflict,
+                           "added": newIDs.subtracting(oldIDs).sorted(), "removed": oldIDs.subtracting(newIDs).sorted()])
+        }
+        body["changes"] = ["of": id, "verdictBefore": before.verdict.rawValue, "verdictAfter": outcome.result.verdict.rawValue,
+                           "versions": versions, "layers": layers]
+        return try Response.json(object: body, status: .created)
     }
 
     /// The site, the conflicting features and the overlap pieces, as stored with the record.

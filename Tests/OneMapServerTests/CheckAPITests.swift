@@ -131,3 +131,36 @@ struct CheckAPITests {
         }
     }
 }
+
+struct RerunTests {
+    @Test func rerunAfterAReloadSaysWhatChanged() async throws {
+        let store = try farmlandStore()
+        let app = buildApplication(store: store, configuration: ServerConfiguration(open: true))
+        try await app.test(.router) { client in
+            let created = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"],
+                                                   body: ByteBuffer(string: siteOverP))
+            let id = try #require((try JSONSerialization.jsonObject(with: Data(buffer: created.body)) as? [String: Any])?["id"] as? String)
+            // A new farmland version without parcel P.
+            let dir = NSTemporaryDirectory() + "onemap-rerun-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let w = try VectorWriter(path: dir + "/f.geojson", format: .geoJSON, layerName: "f", crs: "EPSG:4490", geometryType: "Polygon",
+                                     fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text)])
+            try w.write(geometry: .polygon(Polygon([[Coordinate(121, 29), Coordinate(121.001, 29), Coordinate(121.001, 29.001), Coordinate(121, 29)]])),
+                        attributes: [.text("Q"), .text("旱地")])
+            try w.close()
+            _ = try LayerImporter(store: store).load(LayerSpec(name: "farmland", title: "永久基本农田", kind: .farmland, source: dir + "/f.geojson",
+                                                                idField: "BSM", rule: Rule(severity: .forbidden)), label: "2027年度")
+            let rerun = try await client.execute(uri: "/v1/checks/\(id)/rerun", method: .post)
+            #expect(rerun.status == .created)
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: rerun.body)) as? [String: Any])
+            #expect(body["verdict"] as? String == "clear")
+            let changes = try #require(body["changes"] as? [String: Any])
+            #expect(changes["verdictBefore"] as? String == "forbidden" && changes["verdictAfter"] as? String == "clear")
+            #expect(((changes["versions"] as? [String: Any])?["farmland"] as? [String: Any])?["to"] as? String == "2027年度")
+            #expect(((changes["layers"] as? [[String: Any]])?.first?["removed"] as? [String]) == ["P"])
+            // The original record is unchanged.
+            let again = try await client.execute(uri: "/v1/checks/\(id)", method: .get)
+            #expect(Data(buffer: again.body) == Data(buffer: created.body))
+        }
+    }
+}

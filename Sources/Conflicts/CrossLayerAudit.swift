@@ -1,0 +1,107 @@
+import Foundation
+import GeoCore
+import GRDB
+import LayerStore
+
+/// The cross-layer audit (三线矛盾图斑): every pair of features, one from each layer, whose
+/// overlap exceeds a minimum area — farmland inside a red line, a town boundary over farmland.
+/// For each pair: both ids, the ellipsoidal overlap, its geometry and the county it lies in.
+public struct CrossLayerAudit {
+    public struct Pair: Sendable {
+        public var a: String, b: String
+        public var aId: String, bId: String
+        public var overlapAreaM2: Double
+        public var county: String?
+        public var geometry: Geometry
+    }
+
+    public struct Summary: Codable, Sendable {
+        public var a: String, b: String
+        public var county: String
+        public var count: Int
+        public var overlapAreaM2: Double
+    }
+
+    public static let defaultPairs = [("farmland", "ecological_redline"), ("urban_boundary", "farmland"), ("urban_boundary", "ecological_redline")]
+
+    public let store: Store
+    public init(store: Store) { self.store = store }
+
+    public func run(pairs: [(String, String)] = defaultPairs, minimumAreaM2: Double = 1) throws -> (pairs: [Pair], summary: [Summary]) {
+        try store.pool.read { db in
+            let engine = GeometryEngine()
+            let layers = Dictionary(uniqueKeysWithValues: try Store.loadedLayers(db).map { ($0.name, $0) })
+            let units = try? AdminUnits(db: db, by: "county", engine: engine)
+            var found: [Pair] = []
+            for (a, b) in pairs {
+                guard let la = layers[a] else { throw StoreError.unknownLayer(a, known: layers.keys.sorted()) }
+                guard let lb = layers[b] else { throw StoreError.unknownLayer(b, known: layers.keys.sorted()) }
+                // Walk the smaller layer, query the larger one's R*Tree with each feature's box.
+                let swap = la.version.count > lb.version.count
+                let (outer, inner) = swap ? (lb, la) : (la, lb)
+                let innerTable = inner.version.tableName
+                let sql = """
+                    SELECT om_id, om_area_m2, geom FROM "\(innerTable)" WHERE om_fid IN
+                    (SELECT pkid FROM "idx_\(innerTable)_geom" WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)
+                    """
+                for row in try Row.fetchAll(db, sql: "SELECT om_id, geom FROM \"\(outer.version.tableName)\" ORDER BY om_fid") {
+                    let outerID: String = row[0]
+                    let og = try SpatiaLiteGeometry.decode(row[1])
+                    guard og.dimension == 2, let box = og.boundingBox else { continue }
+                    let outerGeometry = try engine.make(og)
+                    let prepared = try outerGeometry.prepared()
+                    let candidates = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: [box.minX, box.maxX, box.minY, box.maxY])
+                    while let c = try candidates.next() {
+                        let ig = try SpatiaLiteGeometry.decode(c[2])
+                        guard ig.dimension == 2 else { continue }
+                        let eg = try engine.make(ig)
+                        let piece: Geometry
+                        let area: Double
+                        if try prepared.containsProperly(eg) {
+                            piece = ig
+                            area = c[1]
+                        } else if try prepared.intersects(eg) {
+                            piece = try outerGeometry.intersection(eg).value().parts(ofDimension: 2)
+                            area = piece.isEmpty ? 0 : Ellipsoid.cgcs2000.area(piece)
+                        } else {
+                            continue
+                        }
+                        guard area > minimumAreaM2, let pb = piece.boundingBox else { continue }
+                        let centre = Coordinate((pb.minX + pb.maxX) / 2, (pb.minY + pb.maxY) / 2)
+                        let county = try units.flatMap { u in try u.unit(at: centre).map { u.units[$0].code } }
+                        let innerID: String = c[0]
+                        found.append(Pair(a: a, b: b, aId: swap ? innerID : outerID, bId: swap ? outerID : innerID,
+                                          overlapAreaM2: area, county: county, geometry: piece))
+                    }
+                }
+            }
+            found.sort { ($0.a, $0.b, $0.aId, $0.bId) < ($1.a, $1.b, $1.aId, $1.bId) }
+            var totals: [String: Summary] = [:]
+            for p in found {
+                let key = "\(p.a)|\(p.b)|\(p.county ?? "")"
+                totals[key, default: Summary(a: p.a, b: p.b, county: p.county ?? "", count: 0, overlapAreaM2: 0)].count += 1
+                totals[key]!.overlapAreaM2 += p.overlapAreaM2
+            }
+            return (found, totals.values.sorted { ($0.a, $0.b, $0.county) < ($1.a, $1.b, $1.county) })
+        }
+    }
+
+    /// `{"pairs": [...], "summary": [...]}`: the documented JSON shape.
+    public static func json(_ pairs: [Pair], _ summary: [Summary]) throws -> Data {
+        let list: [[String: Any]] = pairs.map {
+            var o: [String: Any] = ["a": $0.a, "b": $0.b, "aId": $0.aId, "bId": $0.bId, "overlapAreaM2": $0.overlapAreaM2]
+            o["county"] = $0.county ?? NSNull()
+            return o
+        }
+        let sums: [[String: Any]] = summary.map { ["a": $0.a, "b": $0.b, "county": $0.county, "count": $0.count, "overlapAreaM2": $0.overlapAreaM2] }
+        return try JSONSerialization.data(withJSONObject: ["pairs": list, "summary": sums], options: [.sortedKeys, .withoutEscapingSlashes])
+    }
+
+    public static func geojson(_ pairs: [Pair]) throws -> Data {
+        let features: [[String: Any]] = pairs.map {
+            ["type": "Feature", "geometry": GeoJSON.object($0.geometry),
+             "properties": ["a": $0.a, "b": $0.b, "aId": $0.aId, "bId": $0.bId, "overlapAreaM2": $0.overlapAreaM2, "county": $0.county ?? ""]]
+        }
+        return try JSONSerialization.data(withJSONObject: ["type": "FeatureCollection", "features": features], options: [.sortedKeys, .withoutEscapingSlashes])
+    }
+}

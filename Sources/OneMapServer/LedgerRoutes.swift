@@ -1,0 +1,62 @@
+import Conflicts
+import Foundation
+import Hummingbird
+import LayerStore
+
+/// The ledger, the cross-layer audit, and layer versions and their changes, over HTTP.
+struct LedgerRoutes {
+    let store: Store
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("v1/ledger") { request, _ -> Response in
+            let q = request.uri.queryParameters
+            let layers = q["layers"].map { $0.split(separator: ",").map(String.init) }
+            let by = q["by"].map(String.init) ?? "county"
+            let ledger = try await Task.detached { try LedgerBuilder(store: store).build(by: by, layers: layers) }.value
+            return Response.json(try CheckResult.encoder().encode(ledger))
+        }
+        router.get("v1/audit") { request, _ -> Response in
+            let q = request.uri.queryParameters
+            var pairs = CrossLayerAudit.defaultPairs
+            if let raw = q["pairs"] {
+                pairs = try raw.split(separator: ",").map { p in
+                    let parts = p.split(separator: ":").map(String.init)
+                    guard parts.count == 2 else { throw APIError(.badRequest, "bad parameter", "pairs: '\(p)' is not a:b") }
+                    return (parts[0], parts[1])
+                }
+            }
+            var minimum = 1.0
+            if let raw = q["minArea"] ?? q["min-area"] {
+                guard let m = Double(String(raw)), m.isFinite, m >= 0 else { throw APIError(.badRequest, "bad parameter", "minArea=\(raw) must be a number ≥ 0") }
+                minimum = m
+            }
+            let format = q["format"].map(String.init) ?? "json"
+            let (found, summary) = try await Task.detached { [pairs, minimum] in try CrossLayerAudit(store: store).run(pairs: pairs, minimumAreaM2: minimum) }.value
+            switch format {
+            case "json": return Response.json(try CrossLayerAudit.json(found, summary))
+            case "geojson": return Response(status: .ok, headers: [.contentType: "application/geo+json"],
+                                            body: .init(byteBuffer: ByteBuffer(bytes: try CrossLayerAudit.geojson(found))))
+            default: throw APIError(.badRequest, "bad parameter", "format=\(format) must be json or geojson")
+            }
+        }
+        router.get("v1/layers/:name/versions") { _, context -> Response in
+            let name = try context.parameters.require("name")
+            try publicLayer(name)
+            return Response.json(try CheckResult.encoder().encode(try store.versions(of: name)))
+        }
+        router.get("v1/layers/:name/diff") { request, context -> Response in
+            let name = try context.parameters.require("name")
+            try publicLayer(name)
+            let q = request.uri.queryParameters
+            let report = try ChangeReport.make(store: store, layer: name, from: q["from"].map(String.init), to: q["to"].map(String.init))
+            return Response.json(try CheckResult.encoder().encode(report.summary))
+        }
+    }
+
+    /// Restricted layers are invisible to anonymous callers: the same 404 as a missing one.
+    func publicLayer(_ name: String) throws {
+        guard let layer = try? store.layer(named: name), layer.spec.access == .public else {
+            throw APIError.notFound("no layer '\(name)'")
+        }
+    }
+}

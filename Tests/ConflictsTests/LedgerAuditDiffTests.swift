@@ -1,0 +1,110 @@
+import Foundation
+import GeoCore
+import LayerStore
+import Testing
+import VectorIO
+@testable import Conflicts
+
+/// Hand-made counties and layers with known areas.
+struct LedgerAuditDiffTests {
+    let box = ConflictFixtures.box
+
+    /// Two counties side by side, split at 120.010°E, and the city around them.
+    func counties(_ f: ConflictFixtures) throws {
+        try f.layer("admin", kind: .admin, rule: Rule(severity: .notice), fields: ["XZQMC", "level"], [
+            ("331100", .polygon(box(120.000, 28.000, 120.020, 28.010)), ["丽水市", "city"]),
+            ("331102", .polygon(box(120.000, 28.000, 120.010, 28.010)), ["莲都区", "county"]),
+            ("331121", .polygon(box(120.010, 28.000, 120.020, 28.010)), ["青田县", "county"]),
+        ])
+    }
+
+    @Test func ledgerSplitsAStraddlingParcelByArea() throws {
+        let f = try ConflictFixtures()
+        try counties(f)
+        try f.layer("farmland", rule: Rule(severity: .forbidden), fields: ["DLBM"], [
+            ("A", .polygon(box(120.001, 28.001, 120.002, 28.002)), ["0101"]),   // in 莲都
+            ("B", .polygon(box(120.009, 28.001, 120.011, 28.002)), ["0103"]),   // straddles the line
+            ("C", .polygon(box(120.015, 28.005, 120.016, 28.006)), ["0101"]),   // in 青田
+        ])
+        let ledger = try LedgerBuilder(store: f.store).build(by: "county")
+        #expect(ledger.units.map(\.code) == ["331102", "331121"], "the city itself is not a county")
+        let e = Ellipsoid.cgcs2000
+        let lian = try #require(ledger.units[0].layers["farmland"]), qing = try #require(ledger.units[1].layers["farmland"])
+        #expect(lian.count == 2 && qing.count == 2, "a straddling parcel counts in each unit it overlaps")
+        let expectLian = e.area(box(120.001, 28.001, 120.002, 28.002)) + e.area(box(120.009, 28.001, 120.010, 28.002))
+        let expectQing = e.area(box(120.010, 28.001, 120.011, 28.002)) + e.area(box(120.015, 28.005, 120.016, 28.006))
+        #expect(abs(lian.areaM2 - expectLian) / expectLian < 1e-9)
+        #expect(abs(qing.areaM2 - expectQing) / expectQing < 1e-9)
+        let total = try #require(ledger.totals["farmland"])
+        #expect(total.count == 3)
+        #expect(abs(total.areaM2 - (expectLian + expectQing)) < 1e-6)
+        #expect(abs(total.areaMu - total.areaM2 * 15 / 10_000) < 1e-9)
+        #expect(total.byDLBM?["0103"]?.count == 1)
+        #expect(abs((total.byDLBM?["0103"]?.areaM2 ?? 0) - e.area(box(120.009, 28.001, 120.011, 28.002))) < 1e-6)
+    }
+
+    @Test func ledgerCountsOverlapsOnce() throws {
+        let f = try ConflictFixtures()
+        try counties(f)
+        try f.layer("redline", kind: .ecologicalRedline, rule: Rule(severity: .forbidden), [
+            ("R1", .polygon(box(120.001, 28.001, 120.003, 28.002)), []),
+            ("R2", .polygon(box(120.002, 28.001, 120.004, 28.002)), []),
+        ])
+        let lian = try #require(try LedgerBuilder(store: f.store).build().units[0].layers["redline"])
+        let union = Ellipsoid.cgcs2000.area(box(120.001, 28.001, 120.004, 28.002))
+        #expect(lian.count == 2)
+        #expect(abs(lian.areaM2 - union) / union < 1e-9)
+    }
+
+    @Test func auditFindsOverlapsButNotTouching() throws {
+        let f = try ConflictFixtures()
+        try counties(f)
+        try f.layer("farmland", rule: Rule(severity: .forbidden), [
+            ("F1", .polygon(box(120.001, 28.001, 120.002, 28.002)), []),   // half inside R
+            ("F2", .polygon(box(120.004, 28.001, 120.005, 28.002)), []),   // touches R's edge only
+            ("F3", .polygon(box(120.015, 28.001, 120.016, 28.002)), []),   // far away
+        ])
+        try f.layer("ecological_redline", kind: .ecologicalRedline, rule: Rule(severity: .forbidden), [
+            ("R", .polygon(box(120.0015, 28.000, 120.004, 28.003)), []),
+        ])
+        let (pairs, summary) = try CrossLayerAudit(store: f.store).run(pairs: [("farmland", "ecological_redline")])
+        #expect(pairs.map { "\($0.aId)-\($0.bId)" } == ["F1-R"])
+        let expected = Ellipsoid.cgcs2000.area(box(120.0015, 28.001, 120.002, 28.002))
+        #expect(abs(pairs[0].overlapAreaM2 - expected) < 1e-6)
+        #expect(pairs[0].county == "331102")
+        #expect(summary.count == 1 && summary[0].count == 1)
+    }
+
+    @Test func diffFindsAddedRemovedReshapedAndRenamed() throws {
+        let f = try ConflictFixtures()
+        try counties(f)
+        try f.layer("farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"], [
+            ("KEEP", .polygon(box(120.001, 28.001, 120.002, 28.002)), ["水田"]),
+            ("GONE", .polygon(box(120.003, 28.001, 120.004, 28.002)), ["水田"]),
+            ("SHAPE", .polygon(box(120.005, 28.001, 120.006, 28.002)), ["水田"]),
+            ("NAME", .polygon(box(120.015, 28.001, 120.016, 28.002)), ["水田"]),
+        ])
+        try f.layer("farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"], [
+            ("KEEP", .polygon(box(120.001, 28.001, 120.002, 28.002)), ["水田"]),
+            ("SHAPE", .polygon(box(120.005, 28.001, 120.007, 28.002)), ["水田"]),
+            ("NAME", .polygon(box(120.015, 28.001, 120.016, 28.002)), ["旱地"]),
+            ("NEW", .polygon(box(120.017, 28.001, 120.018, 28.002)), ["旱地"]),
+        ])
+        let report = try ChangeReport.make(store: f.store, layer: "farmland", from: nil, to: nil)
+        let s = report.summary
+        #expect(s.added == ["NEW"] && s.removed == ["GONE"])
+        let changes = Dictionary(uniqueKeysWithValues: s.changed.map { ($0.id, $0) })
+        #expect(changes.keys.sorted() == ["NAME", "SHAPE"])
+        #expect(changes["SHAPE"]?.geometryChanged == true && changes["SHAPE"]?.attributesChanged == [])
+        let e = Ellipsoid.cgcs2000
+        #expect(abs((changes["SHAPE"]?.areaDeltaM2 ?? 0) - (e.area(box(120.005, 28.001, 120.007, 28.002)) - e.area(box(120.005, 28.001, 120.006, 28.002)))) < 1e-6)
+        #expect(changes["NAME"]?.geometryChanged == false && changes["NAME"]?.attributesChanged == ["DLMC"])
+        let lian = s.byCounty.first { $0.code == "331102" }, qing = s.byCounty.first { $0.code == "331121" }
+        #expect(abs((lian?.areaDeltaM2 ?? 0) - (changes["SHAPE"]!.areaDeltaM2 - e.area(box(120.003, 28.001, 120.004, 28.002)))) < 1e-6)
+        #expect(abs((qing?.areaDeltaM2 ?? 0) - e.area(box(120.017, 28.001, 120.018, 28.002))) < 1e-6)
+        // Versions are listed and pruned, never the current one.
+        #expect(try f.store.versions(of: "farmland").map(\.version) == [1, 2])
+        try f.store.prune("farmland", keep: 1)
+        #expect(try f.store.versions(of: "farmland").map(\.version) == [2])
+    }
+}
