@@ -23,6 +23,19 @@ public enum CheckGeoJSON {
     }
 
     public static func data(_ outcome: CheckOutcome) throws -> Data {
-        try JSONSerialization.data(withJSONObject: collection(outcome), options: [.sortedKeys, .withoutEscapingSlashes])
+        let titles = Dictionary(outcome.result.layers.map { ($0.layer, $0.title) }, uniquingKeysWith: { a, _ in a })
+        var w = GeoJSONWriter()
+        w.raw("{\"type\":\"FeatureCollection\",\"features\":[")
+        w.feature(outcome.site.geometry, properties: [("role", "site"), ("areaM2", outcome.site.areaM2), ("areaMu", AreaUnit.mu(fromM2: outcome.site.areaM2))])
+        for p in outcome.pieces {
+            var props: [(String, Any)] = [("role", p.role.rawValue), ("layer", p.layer), ("title", titles[p.layer] ?? p.layer)]
+            if let id = p.featureId { props.append(("featureId", id)) }
+            if let s = p.severity { props.append(("severity", s.rawValue)) }
+            if p.role != .feature { props.append(("areaM2", p.areaM2)); props.append(("areaMu", AreaUnit.mu(fromM2: p.areaM2))) }
+            w.raw(",")
+            w.feature(p.geometry, properties: props)
+        }
+        w.raw("]}")
+        return Data(w.text.utf8)
     }
 }

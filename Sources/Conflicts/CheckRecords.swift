@@ -53,7 +53,9 @@ public struct CheckRecords {
         result.projectCode = request.projectCode
         result.projectName = request.projectName
         let json = try result.json()
-        let site = String(decoding: try JSONSerialization.data(withJSONObject: GeoJSON.object(outcome.site.geometry)), as: UTF8.self)
+        var writer = GeoJSONWriter()
+        writer.geometry(outcome.site.geometry)
+        let site = writer.text
         let versions = String(decoding: try JSONEncoder().encode(outcome.versions), as: UTF8.self)
         let geojson = try CheckGeoJSON.data(outcome)
         try store.pool.write { db in

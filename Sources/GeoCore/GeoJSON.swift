@@ -199,3 +199,90 @@ public enum GeoJSON {
         }
     }
 }
+
+/// Writes GeoJSON text directly: Foundation's JSONSerialization bridges every number and
+/// array through Objective-C-style objects on Linux, which made writing a check's geometry
+/// cost ten times the check itself.
+public struct GeoJSONWriter {
+    public private(set) var text = ""
+
+    public init() { text.reserveCapacity(4096) }
+
+    public mutating func raw(_ s: String) { text += s }
+
+    public mutating func number(_ x: Double) {
+        if x.isFinite, x == x.rounded(), abs(x) < 1e15 { text += String(Int64(x)) } else if x.isFinite { text += String(x) } else { text += "null" }
+    }
+
+    public mutating func string(_ s: String) {
+        text += "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            default:
+                if u.value < 0x20 { text += String(format: "\\u%04x", u.value) } else { text.unicodeScalars.append(u) }
+            }
+        }
+        text += "\""
+    }
+
+    mutating func position(_ c: Coordinate) {
+        text += "["; number(c.x); text += ","; number(c.y); text += "]"
+    }
+
+    mutating func positions(_ cs: [Coordinate]) {
+        text += "["
+        for (i, c) in cs.enumerated() { if i > 0 { text += "," }; position(c) }
+        text += "]"
+    }
+
+    mutating func rings(_ p: Polygon) {
+        text += "["
+        for (i, r) in p.rings.enumerated() { if i > 0 { text += "," }; positions(r) }
+        text += "]"
+    }
+
+    public mutating func geometry(_ g: Geometry) {
+        switch g {
+        case .point(let c): text += "{\"type\":\"Point\",\"coordinates\":"; position(c)
+        case .lineString(let l): text += "{\"type\":\"LineString\",\"coordinates\":"; positions(l)
+        case .polygon(let p): text += "{\"type\":\"Polygon\",\"coordinates\":"; rings(p)
+        case .multiPoint(let cs): text += "{\"type\":\"MultiPoint\",\"coordinates\":"; positions(cs)
+        case .multiLineString(let ls):
+            text += "{\"type\":\"MultiLineString\",\"coordinates\":["
+            for (i, l) in ls.enumerated() { if i > 0 { text += "," }; positions(l) }
+            text += "]"
+        case .multiPolygon(let ps):
+            text += "{\"type\":\"MultiPolygon\",\"coordinates\":["
+            for (i, p) in ps.enumerated() { if i > 0 { text += "," }; rings(p) }
+            text += "]"
+        case .collection(let gs):
+            text += "{\"type\":\"GeometryCollection\",\"geometries\":["
+            for (i, part) in gs.enumerated() { if i > 0 { text += "," }; geometry(part) }
+            text += "]"
+        }
+        text += "}"
+    }
+
+    /// A Feature with flat properties (text, numbers).
+    public mutating func feature(_ g: Geometry, properties: [(String, Any)]) {
+        text += "{\"type\":\"Feature\",\"geometry\":"
+        geometry(g)
+        text += ",\"properties\":{"
+        for (i, (k, v)) in properties.enumerated() {
+            if i > 0 { text += "," }
+            string(k); text += ":"
+            switch v {
+            case let d as Double: number(d)
+            case let n as Int: text += String(n)
+            case let s as String: string(s)
+            default: string("\(v)")
+            }
+        }
+        text += "}}"
+    }
+}

@@ -24,6 +24,9 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
             // Map the file instead of copying pages through read(): checks touch pages all over
             // a large layer, and the kernel's page cache then serves every reader at once.
             try db.execute(sql: "PRAGMA mmap_size = 4294967296")
+            // A check record acknowledged to the approval system must survive a power cut,
+            // not just a crash: sync the WAL on every commit.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         config.busyMode = .timeout(30)
         do {
