@@ -8,7 +8,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev \
                 libsqlite3-mod-spatialite gdal-bin sqlite3 proj-data
 
-.PHONY: deps vendor build release test demo bench bench-smoke clean
+.PHONY: deps test-deps vendor build release test e2e demo bench bench-smoke clean
 
 ## Install the Debian packages that are missing (apt-get update runs only when needed).
 deps:
@@ -38,10 +38,27 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## Build, then run every test. The binary is built first: the crash tests run it.
-test: deps
+test-deps: deps
+	@missing=""; for p in $(TEST_APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages for the tests:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@python3 -c "import openapi_spec_validator, websocket, PIL" 2>/dev/null || python3 -m pip install --quiet $(PIP_TEST_PACKAGES)
+
+## Build, then run every test: the Swift tests (the crash tests run the binary, so it is built
+## first), then the viewer in a real browser.
+test: test-deps vendor
 	$(SWIFT) build
 	$(SWIFT) test
+	python3 Tests/e2e/viewer_e2e.py --binary .build/debug/onemap
+
+e2e: test-deps vendor
+	$(SWIFT) build
+	python3 Tests/e2e/viewer_e2e.py --binary .build/debug/onemap
 
 ## Load the sample catalog (again only when it changed) and serve it at http://127.0.0.1:8080.
 demo: release vendor $(DB)

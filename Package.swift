@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
@@ -56,6 +57,7 @@ let package = Package(
             "GeoCore", "LayerStore", "Conflicts", "Tiles", "Features",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
         ], resources: [.copy("Public")]),
         .executableTarget(name: "onemap", dependencies: [
             "GeoCore", "VectorIO", "LayerStore", "SampleData", "Conflicts", "OneMapServer",
@@ -73,8 +75,9 @@ let package = Package(
         .testTarget(name: "TilesTests", dependencies: ["Tiles", "LayerStore", "VectorIO", "GeoCore", "OneMapServer",
                                                        .product(name: "GRDB", package: "GRDB.swift"),
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
-        .testTarget(name: "FeaturesTests", dependencies: ["Features", "LayerStore", "VectorIO", "GeoCore",
-                                                          .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features", "LayerStore", "VectorIO", "GeoCore", "OneMapServer",
+                                                          .product(name: "GRDB", package: "GRDB.swift"),
+                                                          .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "ConflictsTests", dependencies: ["Conflicts", "LayerStore", "VectorIO", "GeoCore"]),
         .testTarget(name: "LayerStoreTests", dependencies: ["LayerStore", "VectorIO", "GeoCore",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),

@@ -33,7 +33,7 @@ final class AdminUnits {
         self.cell = cell
         let admins = try Store.loadedLayers(db).filter { $0.spec.kind == .admin }
         guard let layer = admins.first(where: { $0.name == by }) ?? admins.first else {
-            throw StoreError.database("no admin layer is loaded: the ledger needs administrative units (kind: admin)")
+            throw StoreError.invalidRequest("no admin layer is loaded: the ledger needs administrative units (kind: admin)")
         }
         self.layer = layer
         level = admins.contains(where: { $0.name == by }) ? layer.name : by
@@ -43,7 +43,7 @@ final class AdminUnits {
         let filter = hasLevel && level != layer.name ? " WHERE level = ?" : ""
         let found = try Row.fetchAll(db, sql: "SELECT om_id, \(labelColumn) AS label, geom FROM \"\(table)\"\(filter) ORDER BY om_id",
                                     arguments: filter.isEmpty ? [] : [level])
-        guard !found.isEmpty else { throw StoreError.database("admin layer '\(layer.name)' has no units at level '\(level)'") }
+        guard !found.isEmpty else { throw StoreError.invalidRequest("admin layer '\(layer.name)' has no units at level '\(level)'") }
         units = try found.map { row in
             let g = try SpatiaLiteGeometry.decode(row["geom"])
             let eg = try engine.make(g)

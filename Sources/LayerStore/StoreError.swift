@@ -3,6 +3,8 @@ public enum StoreError: Error, CustomStringConvertible {
     case database(String)
     case unknownLayer(String, known: [String])
     case unknownVersion(layer: String, version: String)
+    /// The request is well formed but the data cannot answer it (one version only, no admin layer).
+    case invalidRequest(String)
     /// A problem importing `file` into `layer`, optionally at one feature.
     case importFailed(file: String, layer: String, feature: String?, message: String)
 
@@ -12,6 +14,7 @@ public enum StoreError: Error, CustomStringConvertible {
         case .unknownLayer(let name, let known):
             return "unknown layer '\(name)'" + (known.isEmpty ? " (the database has no layers yet)" : "; layers: \(known.joined(separator: ", "))")
         case .unknownVersion(let layer, let version): return "layer '\(layer)' has no version '\(version)'"
+        case .invalidRequest(let m): return m
         case .importFailed(let file, let layer, let feature, let message):
             var s = "import of \(file) into layer '\(layer)'"
             if let feature { s += ", feature \(feature)" }

@@ -29,7 +29,7 @@ extension Store {
     /// Returns the versions dropped.
     @discardableResult
     public func prune(_ layer: String, keep: Int) throws -> [VersionSummary] {
-        guard keep >= 1 else { throw StoreError.database("--keep must be at least 1") }
+        guard keep >= 1 else { throw StoreError.invalidRequest("--keep must be at least 1") }
         let all = try versions(of: layer)
         let doomed = all.filter { !$0.current }.dropLast(max(0, keep - 1))
         try pool.write { db in
@@ -47,6 +47,7 @@ extension Store {
     func resolveVersion(_ db: Database, layer: String, _ wanted: String?) throws -> LayerVersion {
         let row: Row?
         if let wanted {
+            guard !wanted.isEmpty else { throw StoreError.unknownVersion(layer: layer, version: wanted) }
             row = try Row.fetchOne(db, sql: "SELECT * FROM onemap_layer_versions WHERE layer = ? AND (label = ? OR CAST(version AS TEXT) = ?)",
                                    arguments: [layer, wanted, wanted])
         } else {
@@ -88,7 +89,7 @@ extension Store {
             } else {
                 guard let previous = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM onemap_layer_versions WHERE layer = ? AND version < ?",
                                                       arguments: [layer, toVersion.number]) else {
-                    throw StoreError.database("layer '\(layer)' has only one version before \(toVersion.label); nothing to compare")
+                    throw StoreError.invalidRequest("layer '\(layer)' has no version before \(toVersion.label); nothing to compare")
                 }
                 fromVersion = try resolveVersion(db, layer: layer, String(previous))
             }

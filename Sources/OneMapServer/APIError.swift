@@ -35,8 +35,12 @@ public struct APIError: HTTPResponseError, Sendable {
             case .tooLarge: return APIError(.contentTooLarge, "site too large", e.message)
             }
         case let e as StoreError:
-            if case .unknownLayer = e { return APIError(.unprocessableContent, "unknown layer", e.description) }
-            return nil
+            switch e {
+            case .unknownLayer: return APIError(.unprocessableContent, "unknown layer", e.description)
+            case .unknownVersion: return APIError(.notFound, "unknown version", e.description)
+            case .invalidRequest(let m): return APIError(.unprocessableContent, "cannot answer", m)
+            default: return nil
+            }
         case let e as HTTPResponseError where e.status == .contentTooLarge:
             // NIO's too-many-bytes error, raised while collecting the body.
             return APIError(.contentTooLarge, "request too large", "the body exceeds the server's limit")

@@ -12,6 +12,9 @@ struct LedgerRoutes {
             let q = request.uri.queryParameters
             let layers = q["layers"].map { $0.split(separator: ",").map(String.init) }
             let by = q["by"].map(String.init) ?? "county"
+            guard by.range(of: "^[A-Za-z0-9_]+$", options: .regularExpression) != nil else {
+                throw APIError(.badRequest, "bad parameter", "by=\(by) must name an admin layer or a level such as county")
+            }
             let ledger = try await Task.detached { try LedgerBuilder(store: store).build(by: by, layers: layers) }.value
             return Response.json(try CheckResult.encoder().encode(ledger))
         }

@@ -6,11 +6,18 @@ import LayerStore
 /// Builds the OneMap HTTP application. Every route is registered here, in one place.
 public func buildApplication(store: Store, configuration: ServerConfiguration) -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: JSONErrorMiddleware())
     HealthRoutes(store: store).register(on: router)
     CheckRoutes(store: store, configuration: configuration).register(on: router.group("v1/checks"))
     LayerRoutes(store: store).register(on: router)
+    LedgerRoutes(store: store).register(on: router)
     ViewerRoutes(vendorDirectory: configuration.vendorDirectory).register(on: router)
+    FeatureRoutes(store: store, configuration: configuration).register(on: router)
+    IdentifyRoutes(store: store).register(on: router)
+    OpenAPIRoutes().register(on: router)
+    TileRoutes(store: store).register(on: router)
+    StyleRoutes().register(on: router)
     // Unknown paths answer with the same JSON error shape as everything else.
     router.get("**") { request, _ -> Response in throw APIError.notFound("no route for \(request.uri.path)") }
     return Application(

@@ -143,7 +143,7 @@ def main():
         w, h = image.size
         panel = b.evaluate("document.getElementById('panel').getBoundingClientRect().width") or 0
         map_area = image.crop((int(panel) + 10, 10, w - 10, h - 10)).resize((200, 150))
-        colours = len(set(map_area.getdata()))
+        colours = len(map_area.getcolors(maxcolors=1 << 20) or [])
         check("the screenshot of the map is not blank", colours > 20, f"{colours} distinct colours; saved {args.screenshot}")
 
         # A check through the page: upload a 部标 TXT, press 开始审查.
@@ -152,14 +152,14 @@ def main():
         txt = os.path.join(ROOT, "sampledata/projects/P08-pipeline-crossing.txt")
         b.send("DOM.setFileInputFiles", files=[txt], nodeId=node)
         b.wait_for("!document.getElementById('run').disabled", 10)
-        b.evaluate("document.getElementById('run').click()")
+        b.evaluate("document.getElementById('run').click(); true")
         got = b.wait_for("!!document.getElementById('verdict')", 30)
         verdict = b.evaluate("document.getElementById('verdict') && document.getElementById('verdict').dataset.verdict")
         check("an uploaded TXT is checked through the page", got and verdict == "forbidden", f"verdict {verdict}")
 
         # Draw a site: three clicks and a double click on the map, then check it.
-        b.evaluate("document.getElementById('clear').click(); document.getElementById('draw').click()")
-        b.evaluate("window.onemapMap.jumpTo({center: [119.922, 28.452], zoom: 15})")
+        b.evaluate("document.getElementById('clear').click(); document.getElementById('draw').click(); true")
+        b.evaluate("window.onemapMap.jumpTo({center: [119.922, 28.452], zoom: 15}); true")
         b.wait_for("window.onemapMap.loaded()", 20)
         cx, cy = panel + (w - panel) / 2, h / 2
         for dx, dy in ((-40, -30), (40, -30), (40, 30)):
@@ -168,7 +168,7 @@ def main():
         b.click(cx - 40, cy + 30)
         b.click(cx - 40, cy + 30, count=2)
         ready = b.wait_for("!document.getElementById('run').disabled", 10)
-        b.evaluate("document.getElementById('run').click()")
+        b.evaluate("document.getElementById('run').click(); true")
         got = b.wait_for("!!document.getElementById('verdict')", 30)
         verdict = b.evaluate("document.getElementById('verdict') && document.getElementById('verdict').dataset.verdict")
         check("a drawn site is checked through the page", ready and got and verdict in ("clear", "restricted", "forbidden", "notice"), f"verdict {verdict}")

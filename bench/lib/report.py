@@ -255,6 +255,7 @@ def main():
     ap.add_argument("--runs", type=int, required=True)
     ap.add_argument("--commit", default="unknown")
     ap.add_argument("--command", default="bench/run")
+    ap.add_argument("--load", default="unknown", help="load averages (1, 5, 15 min) around the run")
     a = ap.parse_args()
     r = a.results
 
@@ -266,6 +267,8 @@ def main():
     out.append(f"- Machine: {machine()}")
     out.append(f"- OneMap: commit {a.commit}")
     out.append(f"- Command: `{a.command}`; {a.runs} timed runs per engine, alternating; medians")
+    out.append(f"- Load average (1, 5, 15 min): {a.load}; other work running "
+               "beside the benchmark slows short passes unevenly, so a busy run's ratios are less sure")
     out.append(f"- GDAL: {cmd_version('ogr2ogr', '--version')}; wrk: {cmd_version('sh', '-c', 'wrk -v 2>&1')}")
 
     rows, details = [], []

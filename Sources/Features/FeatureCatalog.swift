@@ -1,0 +1,66 @@
+import Foundation
+import GeoCore
+import GRDB
+import LayerStore
+
+/// One layer as a feature collection: what the API shows of it and the SQL that reads it.
+public struct FeatureLayer: Sendable {
+    public let layer: LoadedLayer
+    public var id: String { layer.name }
+    public var title: String { layer.spec.title }
+    public var fields: [FieldDefinition] { layer.version.fields }
+    public let fieldsByName: [String: FieldDefinition]
+    public let table: String
+    public let rtree: String
+    /// `om_fid, om_id, geom, "A", "B", …` in field order.
+    public let columns: String
+    public var isPolygonal: Bool { layer.version.geometryType.contains("Polygon") }
+
+    init(_ layer: LoadedLayer) {
+        self.layer = layer
+        fieldsByName = Dictionary(layer.version.fields.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        table = SQLName.quote(layer.version.tableName)
+        rtree = SQLName.quote("idx_\(layer.version.tableName)_geom")
+        columns = (["om_fid", "om_id", "geom"] + layer.version.fields.map { SQLName.quote($0.name) }).joined(separator: ", ")
+    }
+
+    /// The name of the geometry in filters, queryables and sorting.
+    public static let geometryProperty = "geometry"
+
+    /// The GeoJSON geometry type names this layer holds, for queryables.
+    var geometryTypeName: String { layer.version.geometryType }
+}
+
+enum SQLName {
+    /// A SQL identifier, quoted: column names come from source files and may be anything.
+    static func quote(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+}
+
+/// The public layers, as collections, rebuilt only when a layer gets a new version.
+/// Restricted layers are not here at all: to an anonymous caller they do not exist.
+public final class FeatureCatalog: @unchecked Sendable {  // the cache is behind a lock
+    public let store: Store
+    private var cache: (signature: [String], layers: [FeatureLayer])?
+    private let lock = NSLock()
+
+    public init(store: Store) { self.store = store }
+
+    public func layers(_ db: Database) throws -> [FeatureLayer] {
+        let signature = try String.fetchAll(db.cachedStatement(sql: "SELECT name || ':' || current_version FROM onemap_layers ORDER BY name"))
+        lock.lock()
+        if let cache, cache.signature == signature { lock.unlock(); return cache.layers }
+        lock.unlock()
+        let built = try Store.loadedLayers(db).filter { $0.spec.access == .public }.map(FeatureLayer.init)
+        lock.lock()
+        cache = (signature, built)
+        lock.unlock()
+        return built
+    }
+
+    public func layer(_ id: String, _ db: Database) throws -> FeatureLayer {
+        guard let l = try layers(db).first(where: { $0.id == id }) else {
+            throw FeatureError.notFound("no collection '\(id)'")
+        }
+        return l
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import GeoCore
+import GRDB
+import LayerStore
+
+/// One feature as read: its OGC id, its geometry blob and the values of the requested fields.
+struct FeatureRow {
+    let fid: Int64
+    let id: String
+    let blob: Data?
+    let values: [DatabaseValue]
+}
+
+/// Runs item queries against a layer's version table.
+enum FeatureReader {
+    /// A page of features and how many match in all.
+    static func page(_ q: ItemsQuery, layer: FeatureLayer, db: Database) throws -> (rows: [FeatureRow], matched: Int) {
+        var conditions: [String] = []
+        var arguments: [DatabaseValue] = []
+        for box in q.prefilter {
+            conditions.append("om_fid IN (SELECT pkid FROM \(layer.rtree) WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)")
+            arguments += [box.minX, box.maxX, box.minY, box.maxY].map(\.databaseValue)
+        }
+        conditions += q.whereSQL
+        arguments += q.arguments
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let fields = q.properties ?? layer.fields
+        let columns = (["om_fid", "om_id", "geom"] + fields.map { SQLName.quote($0.name) }).joined(separator: ", ")
+        let order = (q.sortby.map { "\(SQLName.quote($0.field)) \($0.ascending ? "ASC" : "DESC")" } + ["om_fid"]).joined(separator: ", ")
+        let sql = "SELECT \(columns) FROM \(layer.table)\(whereClause) ORDER BY \(order) LIMIT ? OFFSET ?"
+
+        return try SpatialFunction.with(q.tests, db: db) {
+            let matched: Int
+            if conditions.isEmpty {
+                matched = layer.layer.version.count
+            } else {
+                matched = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(layer.table)\(whereClause)", arguments: StatementArguments(arguments)) ?? 0
+            }
+            var rows: [FeatureRow] = []
+            if q.offset < matched {
+                rows.reserveCapacity(min(q.limit, matched - q.offset))
+                let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments + [q.limit.databaseValue, q.offset.databaseValue]))
+                while let row = try cursor.next() { rows.append(Self.row(row, fieldCount: fields.count)) }
+            }
+            return (rows, matched)
+        }
+    }
+
+    static func row(_ row: Row, fieldCount: Int) -> FeatureRow {
+        var values: [DatabaseValue] = []
+        values.reserveCapacity(fieldCount)
+        for i in 0..<fieldCount { values.append(row[3 + i]) }
+        return FeatureRow(fid: row[0], id: row[1], blob: row[2], values: values)
+    }
+
+    /// One feature by its OGC id (the catalog's id field).
+    static func feature(_ id: String, layer: FeatureLayer, db: Database) throws -> FeatureRow? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT \(layer.columns) FROM \(layer.table) WHERE om_id = ?", arguments: [id]) else { return nil }
+        return Self.row(row, fieldCount: layer.fields.count)
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import Hummingbird
+import LayerStore
+import Tiles
+
+/// Vector tiles and their TileJSON:
+///
+///     GET /tiles/{layer}/{z}/{x}/{y}.mvt        one layer (.pbf too)
+///     GET /tiles/{a,b,c}/{z}/{x}/{y}.mvt        several layers in one tile
+///     GET /tiles/onemap/{z}/{x}/{y}.mvt         every public layer
+///     GET /tiles/{layer|a,b|onemap}.json        TileJSON 3.0.0
+///     GET /tiles/4490/…                         the same on the CGCS2000 geographic grid
+///
+/// Tiles answer 200 with the MVT (gzip when accepted), 204 when empty, 304 when the
+/// caller's ETag still holds. `Cache-Control: no-cache` makes clients revalidate every
+/// time, which costs a 304 and means a reloaded layer is seen at once.
+struct TileRoutes {
+    let tiles: TileService
+
+    init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
+        tiles = TileService(store: store, options: options, cacheBytes: cacheBytes)
+    }
+
+    init(service: TileService) { tiles = service }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("tiles/**") { request, _ in try await self.handle(request) }
+    }
+
+    static let usage = "expected /tiles/[4490/]{layer|a,b|onemap}/{z}/{x}/{y}.mvt or /tiles/[4490/]{layer|a,b|onemap}.json"
+
+    /// What a path under /tiles asks for.
+    enum Target: Equatable {
+        case tile(TileSelection, TileKey, TileMatrixSet)
+        case tileJSON(TileSelection, TileMatrixSet)
+    }
+
+    static func parse(_ path: String) throws -> Target {
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.first == "" else { throw malformed("the path must be absolute") }
+        parts.removeFirst()
+        guard parts.first == "tiles" else { throw malformed(usage) }
+        parts.removeFirst()
+        if parts.last == "" { parts.removeLast() }
+        var grid = TileMatrixSet.webMercatorQuad
+        if parts.count == 2 || parts.count == 5, parts[0] == TileMatrixSet.cgcs2000Quad.code {
+            grid = .cgcs2000Quad
+            parts.removeFirst()
+        }
+        switch parts.count {
+        case 1:
+            guard parts[0].hasSuffix(".json") else { throw malformed(usage) }
+            return .tileJSON(try selection(String(parts[0].dropLast(5))), grid)
+        case 4:
+            let last = parts[3]
+            guard let dot = last.lastIndex(of: ".") else { throw malformed("the tile must end in .mvt or .pbf: \(usage)") }
+            let ext = last[last.index(after: dot)...]
+            guard ext == "mvt" || ext == "pbf" else { throw malformed("'.\(ext)' is not a tile format; use .mvt or .pbf") }
+            let z = try number(parts[1], "z"), x = try number(parts[2], "x"), y = try number(String(last[..<dot]), "y")
+            return .tile(try selection(parts[0]), TileKey(z: z, x: x, y: y), grid)
+        default:
+            throw malformed(usage)
+        }
+    }
+
+    static func malformed(_ detail: String) -> APIError { APIError(.badRequest, "malformed tile path", detail) }
+
+    static func number(_ s: String, _ name: String) throws -> Int {
+        guard !s.isEmpty, s.count <= 9, s.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(s) else {
+            throw malformed("\(name) must be a whole number, got '\(s.prefix(40))'")
+        }
+        return n
+    }
+
+    /// "onemap", "farmland" or "a,b,c" (braces allowed: "{a,b}").
+    static func selection(_ raw: String) throws -> TileSelection {
+        var s = raw.removingPercentEncoding ?? raw
+        if s.hasPrefix("{") && s.hasSuffix("}") && s.count >= 2 { s = String(s.dropFirst().dropLast()) }
+        if s == "onemap" { return .all }
+        let names = s.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        for name in names where name.isEmpty || !name.allSatisfy({ ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "_" }) {
+            throw malformed("'\(name.prefix(40))' is not a layer name ([a-z0-9_]+)")
+        }
+        return .layers(names)
+    }
+
+    func handle(_ request: Request) async throws -> Response {
+        let target = try Self.parse(request.uri.path)
+        do {
+            switch target {
+            case let .tileJSON(selection, grid):
+                let json = try tiles.tileJSON(selection, grid: grid, baseURL: try Self.baseURL(request))
+                var response = try Response.json(object: json)
+                response.headers[.accessControlAllowOrigin] = "*"
+                response.headers[.cacheControl] = "no-cache"
+                return response
+            case let .tile(selection, key, grid):
+                return try await tile(request, selection, key, grid)
+            }
+        } catch let e as TileError {
+            switch e {
+            case .unknownLayer: throw APIError.notFound(e.description)
+            case .outOfRange: throw APIError(.notFound, "tile out of range", e.description)
+            }
+        }
+    }
+
+    func tile(_ request: Request, _ selection: TileSelection, _ key: TileKey, _ grid: TileMatrixSet) async throws -> Response {
+        let service = tiles
+        var cached = try service.cachedTile(selection, key, grid: grid)
+        if cached == nil {
+            // Made off the server's threads: a cold low-zoom tile can take a while.
+            cached = try await withCheckedThrowingContinuation { (c: CheckedContinuation<CachedTile, Error>) in
+                DispatchQueue.global().async { c.resume(with: Result { try service.tile(selection, key, grid: grid) }) }
+            }
+        }
+        guard let tile = cached else { throw APIError(.internalServerError, "internal error", "no tile") }
+        let gzip = Self.acceptsGzip(request.headers[.acceptEncoding])
+        let identityTag = tile.etag
+        let gzipTag = String(identityTag.dropLast()) + "-gz\""
+        var headers: HTTPFields = [
+            .eTag: gzip && !tile.isEmpty ? gzipTag : identityTag,
+            .vary: "Accept-Encoding",
+            .cacheControl: "no-cache",
+            .accessControlAllowOrigin: "*",
+        ]
+        if let inm = request.headers[.ifNoneMatch], Self.matches(inm, [identityTag, gzipTag]) {
+            return Response(status: .notModified, headers: headers)
+        }
+        if tile.isEmpty { return Response(status: .noContent, headers: headers) }
+        headers[.contentType] = "application/vnd.mapbox-vector-tile"
+        let body: [UInt8]
+        if gzip {
+            body = try service.gzipped(tile)
+            headers[.contentEncoding] = "gzip"
+        } else {
+            body = tile.bytes
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// `If-None-Match`: a list of entity tags (weak ones compare by their opaque part), or `*`.
+    static func matches(_ header: String, _ tags: [String]) -> Bool {
+        for raw in header.split(separator: ",") {
+            var t = raw.trimmingCharacters(in: .whitespaces)
+            if t == "*" { return true }
+            if t.hasPrefix("W/") { t.removeFirst(2) }
+            if tags.contains(t) { return true }
+        }
+        return false
+    }
+
+    /// gzip unless the client says nothing of it or gives it q=0.
+    static func acceptsGzip(_ header: String?) -> Bool {
+        guard let header else { return false }
+        for part in header.lowercased().split(separator: ",") {
+            let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let coding = fields.first, coding == "gzip" || coding == "*" else { continue }
+            let q = fields.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            return q > 0
+        }
+        return false
+    }
+
+    /// Scheme and authority the caller used, so URLs in answers point back at this server
+    /// however it is reached. The Host header is checked: it ends up in URLs clients follow.
+    static func baseURL(_ request: Request) throws -> String {
+        let host = request.head.authority ?? "localhost"
+        guard !host.isEmpty, host.count <= 255,
+              host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:[]_".contains($0)) }) else {
+            throw APIError(.badRequest, "bad host", "the Host header '\(host.prefix(80))' is not a host name")
+        }
+        // Behind a proxy that ends TLS, the proxy says so.
+        let https = request.headers.contains { $0.name.canonicalName == "x-forwarded-proto" && $0.value.lowercased() == "https" }
+        let proto = https ? "https" : "http"
+        return proto + "://" + host
+    }
+}

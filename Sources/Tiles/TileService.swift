@@ -1,0 +1,156 @@
+import Foundation
+import GeoCore
+import GRDB
+import LayerStore
+
+/// Which layers a request wants.
+public enum TileSelection: Hashable, Sendable {
+    /// Every public layer (`/tiles/onemap/…`).
+    case all
+    /// Named layers, in this order (`/tiles/a,b,c/…`, or one name).
+    case layers([String])
+}
+
+public enum TileError: Error, CustomStringConvertible, Sendable {
+    /// No such layer, or one the caller may not see: both read the same, so a restricted
+    /// layer's existence is not revealed.
+    case unknownLayer(String)
+    case outOfRange(TileKey, TileMatrixSet)
+
+    public var description: String {
+        switch self {
+        case .unknownLayer(let name): return "no layer '\(name)'"
+        case let .outOfRange(key, grid):
+            let z = key.z
+            guard z >= 0, z <= TileMatrixSet.maxZoom else { return "zoom \(z) is outside 0…\(TileMatrixSet.maxZoom)" }
+            return "tile \(key) is outside the \(grid.id) matrix at zoom \(z): x must be in 0…\(grid.matrixWidth(z) - 1), y in 0…\(grid.matrixHeight(z) - 1)"
+        }
+    }
+}
+
+/// The tile pipeline (after Martin's): resolve the layers, look in the cache by
+/// (layers and their versions, grid, z/x/y), else make each layer's tile (itself cached, so
+/// composites share work), and hand back the bytes with a strong ETag. Every request is
+/// anonymous for now: restricted layers are invisible.
+public final class TileService: @unchecked Sendable {  // the catalog snapshot is behind a lock
+    public let store: Store
+    public let options: TileOptions
+    public let cache: TileCache
+    /// Bumped whenever the encoder or generalisation changes what a tile holds.
+    static let codecVersion = "onemap-mvt-1"
+
+    private struct Snapshot {
+        var signature: [String]
+        var byName: [String: StoreLayerSource]
+        var visible: [StoreLayerSource]
+    }
+    private var snapshot: Snapshot?
+    private let lock = NSLock()
+
+    public init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
+        self.store = store
+        self.options = options
+        cache = TileCache(capacity: cacheBytes)
+    }
+
+    /// The layers an anonymous caller may see, as of the latest committed load. One small
+    /// query per call; the sources (and their summaries) are rebuilt only for a layer whose
+    /// version changed, so a reload shows at once.
+    public func visibleSources() throws -> [StoreLayerSource] { try current().visible }
+
+    private func current() throws -> Snapshot {
+        try store.pool.read { db in
+            let signature = try String.fetchAll(db.cachedStatement(sql: "SELECT name || ':' || current_version FROM onemap_layers ORDER BY name"))
+            lock.lock()
+            if let s = snapshot, s.signature == signature { lock.unlock(); return s }
+            let old = snapshot?.byName ?? [:]
+            lock.unlock()
+            var byName: [String: StoreLayerSource] = [:]
+            var visible: [StoreLayerSource] = []
+            for layer in try Store.loadedLayers(db) where layer.spec.access == .public {
+                let source: StoreLayerSource
+                if let existing = old[layer.name], existing.layer.version.number == layer.version.number {
+                    source = existing
+                } else {
+                    source = StoreLayerSource(store: store, layer: layer, options: options)
+                }
+                byName[layer.name] = source
+                visible.append(source)
+            }
+            let s = Snapshot(signature: signature, byName: byName, visible: visible)
+            lock.lock()
+            snapshot = s
+            lock.unlock()
+            return s
+        }
+    }
+
+    public func sources(_ selection: TileSelection) throws -> [StoreLayerSource] {
+        let s = try current()
+        switch selection {
+        case .all:
+            return s.visible
+        case .layers(let names):
+            var seen = Set<String>()
+            return try names.compactMap { name in
+                guard let source = s.byName[name] else { throw TileError.unknownLayer(name) }
+                return seen.insert(name).inserted ? source : nil
+            }
+        }
+    }
+
+    /// The tile if it is in the cache (cheap: one small query and a lookup).
+    public func cachedTile(_ selection: TileSelection, _ key: TileKey, grid: TileMatrixSet) throws -> CachedTile? {
+        guard grid.contains(key) else { throw TileError.outOfRange(key, grid) }
+        return cache.get(Self.cacheKey(try sources(selection), key, grid))
+    }
+
+    /// The tile, from the cache or made now. Empty bytes mean no feature falls in it.
+    public func tile(_ selection: TileSelection, _ key: TileKey, grid: TileMatrixSet) throws -> CachedTile {
+        guard grid.contains(key) else { throw TileError.outOfRange(key, grid) }
+        let sources = try sources(selection)
+        let cacheKey = Self.cacheKey(sources, key, grid)
+        if let hit = cache.get(cacheKey) { return hit }
+        var bytes: [UInt8] = []
+        if sources.count == 1 {
+            bytes = try sources[0].tile(key, grid: grid)
+        } else {
+            // Each layer's tile is cached on its own, so "onemap" and "a,b" share work.
+            for source in sources {
+                let one = Self.cacheKey([source], key, grid)
+                if let hit = cache.get(one) {
+                    bytes += hit.bytes
+                } else {
+                    let made = try source.tile(key, grid: grid)
+                    cache.put(one, CachedTile(bytes: made, etag: etag(one), cacheKey: one))
+                    bytes += made
+                }
+            }
+        }
+        let tile = CachedTile(bytes: bytes, etag: etag(cacheKey), cacheKey: cacheKey)
+        cache.put(cacheKey, tile)
+        return tile
+    }
+
+    /// The gzip form of a tile, kept with it in the cache.
+    public func gzipped(_ tile: CachedTile) throws -> [UInt8] {
+        let g = try tile.gzipped()
+        cache.recost(tile.cacheKey)
+        return g
+    }
+
+    static func cacheKey(_ sources: [StoreLayerSource], _ key: TileKey, _ grid: TileMatrixSet) -> String {
+        grid.code + "|" + sources.map(\.revision).joined(separator: ",") + "|" + key.description
+    }
+
+    /// A strong validator: the same layers at the same versions, cut the same way, give the
+    /// same bytes, so a hash of what went into the tile names it exactly.
+    func etag(_ cacheKey: String) -> String {
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in (Self.codecVersion + "|" + options.signature + "|" + cacheKey).utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x100000001b3
+        }
+        return "\"" + String(h, radix: 16) + "\""
+    }
+}

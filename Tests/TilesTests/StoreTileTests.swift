@@ -1,0 +1,153 @@
+import Foundation
+import GeoCore
+import GRDB
+import LayerStore
+import Testing
+@testable import Tiles
+
+/// Tiles made from the store: sizes, coverage, ids and properties, versions.
+struct StoreTileTests {
+    static let grid = TileMatrixSet.webMercatorQuad
+
+    /// All tiles at zoom z over a box.
+    static func keys(_ box: BoundingBox, z: Int, grid: TileMatrixSet = grid) -> [TileKey] {
+        let r = grid.tiles(covering: box, z: z)
+        return r.y.flatMap { y in r.x.map { x in TileKey(z: z, x: x, y: y) } }
+    }
+
+    @Test func featuresKeepIdsAndTypedProperties() throws {
+        let fx = try TileFixtures()
+        let fields = [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "GJ", type: .integer), FieldDefinition(name: "MJ", type: .real)]
+        try fx.layer("zones", fields: fields, [
+            (.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.01, 28.01)])), [.text("A"), .integer(-5), .real(12.25)]),
+            (.polygon(Polygon([TileFixtures.box(120.02, 28.0, 120.03, 28.01)])), [.text("B"), .integer(7), .null]),
+        ])
+        let service = TileService(store: fx.store)
+        let key = Self.keys(BoundingBox(120.005, 28.005, 120.005, 28.005), z: 12)[0]
+        let tile = try service.tile(.layers(["zones"]), key, grid: Self.grid)
+        let layer = try #require(try decodeTile(tile.bytes).layer("zones"))
+        #expect(layer.features.count == 2)
+        let byId = Dictionary(uniqueKeysWithValues: layer.features.map { ($0.properties["BSM"], $0) })
+        let a = try #require(byId[.string("A")]), b = try #require(byId[.string("B")])
+        #expect(a.properties["GJ"] == .sint(-5) && a.properties["MJ"] == .double(12.25))
+        #expect(b.properties["GJ"] == .uint(7) && b.properties["MJ"] == nil, "a NULL is left out, not written as a value")
+        // Ids are the store's stable feature ids, distinct within the layer.
+        let ids = try fx.store.pool.read { db in try Int64.fetchAll(db, sql: "SELECT om_fid FROM lyr_zones_1 ORDER BY om_id") }
+        #expect(a.id == UInt64(ids[0]) && b.id == UInt64(ids[1]))
+    }
+
+    @Test func denseLayerTilesStayWithinBudgetAndKeepCoverage() throws {
+        let fx = try TileFixtures()
+        let parcels = TileFixtures.denseParcels(count: 6000)
+        try fx.layer("farmland", fields: TileFixtures.parcelFields, parcels)
+        let budget = 24 * 1024
+        let engine = GeometryEngine()
+        let bounds = try #require(try fx.store.layer(named: "farmland").version.bbox)
+        // With the in-memory summary (large layers) and without it (plain R*Tree path).
+        for threshold in [1000, 1_000_000] {
+            let service = TileService(store: fx.store, options: TileOptions(layerBudget: budget, summaryThreshold: threshold))
+            var largest = 0
+            for z in 0...15 {
+                let keys = Self.keys(bounds, z: z)
+                for key in keys.prefix(40) {
+                    let tile = try service.tile(.layers(["farmland"]), key, grid: Self.grid)
+                    largest = max(largest, tile.bytes.count)
+                    #expect(tile.bytes.count <= budget, "z\(z) \(key): \(tile.bytes.count) bytes")
+                    if z >= 8 && z <= 14 && !tile.isEmpty {
+                        let (drawn, truth) = try Self.coverage(tile.bytes, key: key, parcels: parcels, engine: engine)
+                        if truth > 4096.0 * 4096 * 0.02 {   // tiles more than 2% covered
+                            #expect(abs(drawn - truth) <= 0.05 * truth, "z\(z) \(key): drawn \(Int(drawn)) vs data \(Int(truth)) units²")
+                        }
+                    }
+                }
+            }
+            #expect(largest > budget / 2, "the test layer should be dense enough to need generalising")
+        }
+    }
+
+    /// The area the tile's polygons cover inside the tile, and the area the data covers
+    /// there, both in tile units², both computed by GEOS (independently of the encoder).
+    static func coverage(_ bytes: [UInt8], key: TileKey, parcels: [(Geometry, [AttributeValue])], engine: GeometryEngine) throws -> (Double, Double) {
+        let square = try engine.make(.polygon(Polygon([TileFixtures.box(0, 0, 4096, 4096)])))
+        var drawnParts: [EngineGeometry] = []
+        for layer in try decodeTile(bytes).layers {
+            for f in layer.features where f.type == 3 {
+                for p in polygons(f) {
+                    let rings = p.map { r in r.map { Coordinate(Double($0.x), Double($0.y)) } + [Coordinate(Double(r[0].x), Double(r[0].y))] }
+                    drawnParts.append(try engine.make(.polygon(Polygon(rings))))
+                }
+            }
+        }
+        let drawn = drawnParts.isEmpty ? 0 : try engine.union(drawnParts).intersection(square).planarArea()
+        let t = TileTransform(grid: grid, key: key, extent: 4096)
+        let window = t.lonLatBox(buffer: 0)
+        var truthParts: [EngineGeometry] = []
+        for (g, _) in parcels {
+            guard let b = g.boundingBox, b.intersects(window) else { continue }
+            let projected = g.mapSequences { seq in seq.map { let p = t.apply($0.x, $0.y); return Coordinate(p.x, p.y) } }
+            truthParts.append(try engine.make(projected))
+        }
+        let truth = truthParts.isEmpty ? 0 : try engine.union(truthParts).intersection(square).planarArea()
+        return (drawn, truth)
+    }
+
+    @Test func reloadGivesNewTilesAtOnce() throws {
+        let fx = try TileFixtures()
+        try fx.layer("zones", [(.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.01, 28.01)])), [.text("OLD")])])
+        let service = TileService(store: fx.store)
+        let key = Self.keys(BoundingBox(120.005, 28.005, 120.005, 28.005), z: 13)[0]
+        let before = try service.tile(.layers(["zones"]), key, grid: Self.grid)
+        let beforeAll = try service.tile(.all, key, grid: Self.grid)
+        #expect(try decodeTile(before.bytes).layer("zones")?.features.first?.properties["BSM"] == .string("OLD"))
+        // Same request, same answer, from the cache.
+        #expect(try service.tile(.layers(["zones"]), key, grid: Self.grid) === before)
+
+        try fx.layer("zones", [(.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.01, 28.01)])), [.text("NEW")])])
+        let after = try service.tile(.layers(["zones"]), key, grid: Self.grid)
+        #expect(after.etag != before.etag)
+        #expect(try decodeTile(after.bytes).layer("zones")?.features.first?.properties["BSM"] == .string("NEW"))
+        #expect(try service.tile(.all, key, grid: Self.grid).etag != beforeAll.etag)
+    }
+
+    @Test func restrictedLayersAreInvisible() throws {
+        let fx = try TileFixtures()
+        try fx.layer("open_zones", [(.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.01, 28.01)])), [.text("A")])])
+        try fx.layer("secret", access: .restricted, [(.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.01, 28.01)])), [.text("S")])])
+        let service = TileService(store: fx.store)
+        let key = Self.keys(BoundingBox(120.005, 28.005, 120.005, 28.005), z: 12)[0]
+        let all = try decodeTile(try service.tile(.all, key, grid: Self.grid).bytes)
+        #expect(all.layers.map(\.name) == ["open_zones"])
+        #expect(throws: TileError.self) { try service.tile(.layers(["secret"]), key, grid: Self.grid) }
+        #expect(throws: TileError.self) { try service.tile(.layers(["open_zones", "secret"]), key, grid: Self.grid) }
+        let json = try service.tileJSON(.all, grid: Self.grid, baseURL: "http://h")
+        let ids = (json["vector_layers"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+        #expect(ids == ["open_zones"])
+    }
+
+    @Test func cgcs2000GridTilesLandWhereTheDataIs() throws {
+        let fx = try TileFixtures()
+        try fx.layer("zones", [(.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.01, 28.01)])), [.text("A")])])
+        let service = TileService(store: fx.store)
+        let grid = TileMatrixSet.cgcs2000Quad
+        let key = Self.keys(BoundingBox(120.005, 28.005, 120.005, 28.005), z: 14, grid: grid)[0]
+        // z14 of the 天地图 matrix: 360/2^14 degrees a tile.
+        #expect(key.x == Int((120.005 + 180) / 360 * 16384) && key.y == Int((90 - 28.005) / 360 * 16384))
+        let f = try #require(try decodeTile(try service.tile(.layers(["zones"]), key, grid: grid).bytes).layer("zones")?.features.first)
+        // Linear in degrees: 0.01° is 0.01 / (360/16384) tiles = 1864.1 units wide and tall.
+        let xs = f.parts[0].map(\.x), ys = f.parts[0].map(\.y)
+        let w = xs.max()! - xs.min()!, h = ys.max()! - ys.min()!
+        #expect(w <= 1866 && w >= 1862 || xs.max()! == 4160 || xs.min()! == -64)
+        #expect(abs(w - h) <= 2 || xs.max()! == 4160 || ys.max()! == 4160 || xs.min()! == -64 || ys.min()! == -64)
+        #expect(throws: TileError.self) { try service.tile(.all, TileKey(z: 2, x: 0, y: 2), grid: grid) }
+    }
+
+    @Test func lruEvictsTheLeastRecentlyUsedWithinItsBytes() {
+        let cache = TileCache(capacity: 3 * (100 + 128))
+        func tile() -> CachedTile { CachedTile(bytes: [UInt8](repeating: 1, count: 100), etag: "\"x\"") }
+        cache.put("a", tile()); cache.put("b", tile()); cache.put("c", tile())
+        _ = cache.get("a")
+        cache.put("d", tile())
+        #expect(cache.get("b") == nil && cache.get("a") != nil && cache.get("c") != nil && cache.get("d") != nil)
+        #expect(cache.bytesUsed <= cache.capacity && cache.count == 3)
+    }
+}
