@@ -6,7 +6,7 @@ import GRDB
 /// on a grid: what low zooms need, since there a parcel is smaller than a pixel and only
 /// its place and area matter. Built once per layer version (versions never change), so a
 /// z8 tile over 150,000 parcels reads no geometry at all.
-final class FeatureSummary: @unchecked Sendable {  // immutable after init
+final class FeatureSummary: @unchecked Sendable {  // immutable after init, but for the projections behind their lock
     let fid: [Int64]
     let minX: [Double], minY: [Double], maxX: [Double], maxY: [Double]
     let areaM2: [Double]
@@ -17,6 +17,33 @@ final class FeatureSummary: @unchecked Sendable {  // immutable after init
     private let maxHalfWidth: Double, maxHalfHeight: Double
 
     var count: Int { fid.count }
+
+    /// Boxes and areas in a grid's normalised world square (x right, y down, [0, 1]²):
+    /// worked out once per grid, so a tile only scales and shifts them (no log, tan or cos
+    /// per feature per tile).
+    struct Projected {
+        let minX: [Double], minY: [Double], maxX: [Double], maxY: [Double]
+        let area: [Double]
+    }
+    private var projections: [String: Projected] = [:]
+    private let projectionLock = NSLock()
+
+    func projected(_ grid: TileMatrixSet) -> Projected {
+        projectionLock.lock()
+        defer { projectionLock.unlock() }
+        if let p = projections[grid.code] { return p }
+        var x0 = [Double](), y0 = [Double](), x1 = [Double](), y1 = [Double](), a = [Double]()
+        x0.reserveCapacity(count); y0.reserveCapacity(count); x1.reserveCapacity(count); y1.reserveCapacity(count); a.reserveCapacity(count)
+        for k in 0..<count {
+            let tl = grid.world(minX[k], maxY[k]), br = grid.world(maxX[k], minY[k])
+            x0.append(tl.x); y0.append(tl.y); x1.append(br.x); y1.append(br.y)
+            let u = grid.unitsPerMetre(latitude: (minY[k] + maxY[k]) / 2, z: 0, extent: 1)
+            a.append(areaM2[k] * u.x * u.y)
+        }
+        let p = Projected(minX: x0, minY: y0, maxX: x1, maxY: y1, area: a)
+        projections[grid.code] = p
+        return p
+    }
 
     init(db: Database, table: String) throws {
         var rows: [(fid: Int64, box: BoundingBox, area: Double)] = []

@@ -102,9 +102,14 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the s
         if let summary = try featureSummary(db) {
             var big: [(fid: Int64, size: Double, fp: Footprint)] = []
             var candidates = 0
+            let p = summary.projected(grid)
+            let scale = Double(options.extent) * Double(1 << key.z)
+            let ox = Double(key.x * options.extent), oy = Double(key.y * options.extent)
             summary.forEach(in: box) { k in
                 candidates += 1
-                let fp = footprint(t, summary.minX[k], summary.minY[k], summary.maxX[k], summary.maxY[k], summary.areaM2[k])
+                let x0 = p.minX[k] * scale - ox, x1 = p.maxX[k] * scale - ox
+                let y0 = p.minY[k] * scale - oy, y1 = p.maxY[k] * scale - oy
+                let fp = Footprint(size: max(x1 - x0, y1 - y0), x: (x0 + x1) / 2, y: (y0 + y1) / 2, area: p.area[k] * scale * scale)
                 if fp.size < minSize {
                     if kind == .polygon { coverage.add(x: fp.x, y: fp.y, area: fp.area) }
                 } else {

@@ -36,7 +36,9 @@ public struct TileOptions: Sendable, Hashable {
     public var buffer: Int
     /// Douglas–Peucker tolerance in tile units (1/4096 of a tile: an eighth of a pixel at 512 px).
     public var tolerance: Double
-    /// Polygons whose box is smaller than this (tile units) are drawn as coverage, not outlines.
+    /// Polygons whose box is smaller than this (tile units) are drawn as coverage, not outlines:
+    /// 24 units is 3 pixels of a 512-pixel tile, below which an outline shows nothing a
+    /// filled square of the same area does not.
     public var minFeatureSize: Double
     /// Side of a coverage cell in tile units.
     public var coverageCell: Int
@@ -45,7 +47,7 @@ public struct TileOptions: Sendable, Hashable {
     /// Layers with at least this many features keep a summary in memory for low zooms.
     public var summaryThreshold: Int
 
-    public init(extent: Int = 4096, buffer: Int = 64, tolerance: Double = 1, minFeatureSize: Double = 12,
+    public init(extent: Int = 4096, buffer: Int = 64, tolerance: Double = 1, minFeatureSize: Double = 24,
                 coverageCell: Int = 32, layerBudget: Int = 450 * 1024, summaryThreshold: Int = 4096) {
         self.extent = extent
         self.buffer = buffer

@@ -16,7 +16,7 @@
 //   TileMatrixSet         WebMercatorQuad and the CGCS2000 (EPSG:4490) 天地图 matrix set
 //
 // Generalisation, in short: at every zoom a polygon whose box is under `minFeatureSize`
-// tile units (12, 1.5 pixels of a 512-pixel tile) is not drawn as an outline; its area goes
+// tile units (24, 3 pixels of a 512-pixel tile) is not drawn as an outline; its area goes
 // to the 32-unit cell holding its centre, and each cell is drawn as one square of the summed
 // area, so the ground a layer covers is kept exactly (to the rounding of the squares) while
 // a z8 tile of 150,000 parcels becomes a few thousand squares. Larger polygons are simplified

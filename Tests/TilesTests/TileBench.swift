@@ -9,7 +9,7 @@ import Testing
 ///
 ///     ONEMAP_TILE_BENCH=/tmp/b500.sqlite [ONEMAP_TILE_BENCH_LAYER=farmland] \
 ///     [ONEMAP_TILE_BENCH_ZOOMS=0,4,8,10,12,14,15,16] [ONEMAP_TILE_BENCH_MAX=400] \
-///     [ONEMAP_TILE_BENCH_GRID=4490] [ONEMAP_TILE_BENCH_COVERAGE=0] \
+///     [ONEMAP_TILE_BENCH_GRID=4490] [ONEMAP_TILE_BENCH_COVERAGE=0] [ONEMAP_TILE_BENCH_DUMP=dir] \
 ///       swift test -c release -Xswiftc -enable-testing --filter TileBench
 ///
 /// For each zoom: every tile over the layer's bounds (or the first MAX of them in a block
@@ -25,7 +25,9 @@ struct TileBench {
         let maxTiles = Int(Self.env["ONEMAP_TILE_BENCH_MAX"] ?? "400")!
         let gridName = Self.env["ONEMAP_TILE_BENCH_GRID"] ?? "3857"
         let grid: TileMatrixSet = gridName == "4490" ? .cgcs2000Quad : .webMercatorQuad
-        let service = TileService(store: store, cacheBytes: 0)
+        var options = TileOptions()
+        if let m = Self.env["ONEMAP_TILE_BENCH_MINSIZE"].flatMap(Double.init) { options.minFeatureSize = m }
+        let service = TileService(store: store, options: options, cacheBytes: 0)
         let source = try #require(try service.sources(.layers([name])).first)
         var t0 = Date()
         try source.warm()
@@ -50,6 +52,11 @@ struct TileBench {
                 let bytes = try source.tile(key, grid: grid)
                 slowest = max(slowest, Date().timeIntervalSince(t1))
                 if !bytes.isEmpty { sizes.append(bytes.count) }
+                if let dump = Self.env["ONEMAP_TILE_BENCH_DUMP"], !bytes.isEmpty {
+                    let dir = "\(dump)/\(key.z)/\(key.x)"
+                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                    try Data(bytes).write(to: URL(fileURLWithPath: "\(dir)/\(key.y).pbf"))
+                }
             }
             let elapsed = Date().timeIntervalSince(t0)
             // Coverage on the first tiles with data (GEOS unions from z10 on: slow, so few).
