@@ -6,13 +6,18 @@ DB         ?= onemap.sqlite
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # C libraries OneMap links, plus the tools the tests and the demo use.
 APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev \
-                libsqlite3-mod-spatialite gdal-bin sqlite3 proj-data
+                libsqlite3-mod-spatialite gdal-bin sqlite3 proj-data zlib1g-dev
+# What the tests need beyond the build: a browser for the viewer's end-to-end test, CJK fonts
+# for its screenshots, and Python packages for the OpenAPI check and the DevTools client.
+TEST_APT_PACKAGES := chromium fonts-noto-cjk
+PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow
 
 .PHONY: deps test-deps vendor build release test e2e demo bench bench-smoke clean
 
 ## Install the Debian packages that are missing (apt-get update runs only when needed).
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# $(call apt_install,PACKAGES)
+define apt_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -20,6 +25,10 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(APT_PACKAGES))
 
 ## MapLibre GL JS for the viewer, from the PyPI package `maplibre` (never a CDN), kept out of git.
 MAPLIBRE_VERSION := 0.3.6
@@ -39,14 +48,7 @@ release: deps
 	$(SWIFT) build -c release
 
 test-deps: deps
-	@missing=""; for p in $(TEST_APT_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian packages for the tests:$$missing"; \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	$(call apt_install,$(TEST_APT_PACKAGES))
 	@python3 -c "import openapi_spec_validator, websocket, PIL" 2>/dev/null || python3 -m pip install --quiet $(PIP_TEST_PACKAGES)
 
 ## Build, then run every test: the Swift tests (the crash tests run the binary, so it is built
