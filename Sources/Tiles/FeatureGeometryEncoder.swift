@@ -151,11 +151,14 @@ struct FeatureGeometryEncoder {
                 continue
             }
             parts += pieces
-            for piece in pieces {
-                for ring in piece {
-                    writer.ring(ring)
-                    area += Double(TileGeometry.twiceArea(ring)) / 2   // holes count negative
-                }
+        }
+        // The polygons of one feature must not overlap once snapped (nor a repair's slivers
+        // lie on their neighbours): the largest are kept, any that meets them is left out.
+        if parts.count > 1 { parts = TileGeometry.disjoint(parts) }
+        for piece in parts {
+            for ring in piece {
+                writer.ring(ring)
+                area += Double(TileGeometry.twiceArea(ring)) / 2   // holes count negative
             }
         }
         guard !writer.isEmpty else { return nil }

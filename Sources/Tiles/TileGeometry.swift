@@ -273,6 +273,39 @@ enum TileGeometry {
         return bad
     }
 
+    /// Polygons (largest first) that neither cross, touch nor contain one another: each is
+    /// kept if none of its rings meets a kept one's and neither lies inside the other.
+    static func disjoint(_ polygons: [[[TilePoint]]]) -> [[[TilePoint]]] {
+        let order = polygons.indices.sorted { twiceArea(polygons[$0][0]) > twiceArea(polygons[$1][0]) }
+        var kept: [[[TilePoint]]] = []
+        for i in order {
+            let p = polygons[i]
+            let clash = kept.contains { k in
+                k.contains { a in p.contains { b in ringsMeet(a, b) } } || inside(p[0][0], k) || inside(k[0][0], p)
+            }
+            if !clash { kept.append(p) }
+        }
+        // Back in the original order, for stable output.
+        return polygons.filter { p in kept.contains { $0 == p } }
+    }
+
+    /// In the polygon's exterior and in none of its holes (the point on no ring).
+    static func inside(_ point: TilePoint, _ polygon: [[TilePoint]]) -> Bool {
+        pointInRing(point, polygon[0]) && !polygon.dropFirst().contains { pointInRing(point, $0) }
+    }
+
+    /// True if any segment of ring a shares a point with any segment of ring b.
+    static func ringsMeet(_ a: [TilePoint], _ b: [TilePoint]) -> Bool {
+        var minX = Int32.max, maxX = Int32.min, minY = Int32.max, maxY = Int32.min
+        for p in b { minX = min(minX, p.x); maxX = max(maxX, p.x); minY = min(minY, p.y); maxY = max(maxY, p.y) }
+        for i in a.indices {
+            let p = a[i], q = a[i + 1 == a.count ? 0 : i + 1]
+            if max(p.x, q.x) < minX || min(p.x, q.x) > maxX || max(p.y, q.y) < minY || min(p.y, q.y) > maxY { continue }
+            for j in b.indices where segmentsMeet(p, q, b[j], b[j + 1 == b.count ? 0 : j + 1]) { return true }
+        }
+        return false
+    }
+
     /// True if the closed segments share any point.
     @inline(__always) static func segmentsMeet(_ p: TilePoint, _ q: TilePoint, _ r: TilePoint, _ s: TilePoint) -> Bool {
         let d1 = cross(p, q, r), d2 = cross(p, q, s), d3 = cross(r, s, p), d4 = cross(r, s, q)

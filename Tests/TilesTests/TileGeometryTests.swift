@@ -145,6 +145,28 @@ struct TileGeometryTests {
         #expect(checked > 1000)
     }
 
+    @Test func partsOfAFeatureNeverOverlapOnceSnapped() throws {
+        var enc = Self.encoder(16)
+        let tb = enc.transform.lonLatBox(buffer: 0)
+        let w = tb.maxX - tb.minX, h = tb.maxY - tb.minY
+        func box(_ a: Double, _ b: Double, _ c: Double, _ d: Double) -> Polygon {
+            Polygon([TileFixtures.box(tb.minX + w * a, tb.minY + h * b, tb.minX + w * c, tb.minY + h * d)])
+        }
+        var lost = LostArea()
+        // Two parts that overlap (as snapping or a repair can leave them): the larger stays.
+        let overlapping = try Self.decode(try #require(enc.encode(.multiPolygon([box(0.1, 0.1, 0.3, 0.3), box(0.2, 0.2, 0.6, 0.6)]), lost: &lost)))
+        #expect(polygons(overlapping).count == 1)
+        #expect(try Self.invalidity(overlapping, engine: GeometryEngine()) == nil)
+        #expect(twiceArea(overlapping.parts[0]) > 2 * 1600 * 1600)
+        // Apart, both stay; an island inside the other's hole stays too.
+        let apart = try Self.decode(try #require(enc.encode(.multiPolygon([box(0.1, 0.1, 0.3, 0.3), box(0.5, 0.5, 0.6, 0.6)]), lost: &lost)))
+        #expect(polygons(apart).count == 2)
+        var ring = box(0.1, 0.1, 0.9, 0.9)
+        ring.rings.append(Array(TileFixtures.box(tb.minX + w * 0.3, tb.minY + h * 0.3, tb.minX + w * 0.7, tb.minY + h * 0.7).reversed()))
+        let island = try Self.decode(try #require(enc.encode(.multiPolygon([ring, box(0.4, 0.4, 0.6, 0.6)]), lost: &lost)))
+        #expect(polygons(island).count == 2)
+    }
+
     @Test func tileMatrixSetsAreDocumentedOnes() {
         let m = TileMatrixSet.webMercatorQuad, g = TileMatrixSet.cgcs2000Quad
         #expect(m.matrixWidth(3) == 8 && m.matrixHeight(3) == 8)
