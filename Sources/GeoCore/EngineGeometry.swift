@@ -58,12 +58,6 @@ public final class EngineGeometry {
         guard GEOSArea_r(h, pointer, &a) != 0 else { throw engine.failure("area") }
         return a
     }
-    public func planarDistance(_ other: EngineGeometry) throws -> Double {
-        var d = 0.0
-        guard GEOSDistance_r(h, pointer, other.pointer, &d) != 0 else { throw engine.failure("distance") }
-        return d
-    }
-
     public func prepared() throws -> PreparedGeometry {
         guard let p = GEOSPrepare_r(h, pointer) else { throw engine.failure("prepare") }
         return PreparedGeometry(base: self, pointer: p)

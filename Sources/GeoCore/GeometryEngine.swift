@@ -195,16 +195,6 @@ extension GeometryEngine {
         return try own(GEOSWKTReader_read_r(handle, reader, text), "WKT")
     }
 
-    public func writeWKT(_ g: EngineGeometry, precision: Int32 = 9) throws -> String {
-        guard let writer = GEOSWKTWriter_create_r(handle) else { throw failure("WKT writer") }
-        defer { GEOSWKTWriter_destroy_r(handle, writer) }
-        GEOSWKTWriter_setTrim_r(handle, writer, 1)
-        GEOSWKTWriter_setRoundingPrecision_r(handle, writer, precision)
-        guard let s = GEOSWKTWriter_write_r(handle, writer, g.pointer) else { throw failure("WKT") }
-        defer { GEOSFree_r(handle, s) }
-        return String(cString: s)
-    }
-
     /// Unions many geometries at once (cascaded), far faster than pairwise unions.
     public func union(_ parts: [EngineGeometry]) throws -> EngineGeometry {
         try make(.collection(try parts.map { try $0.value() })).unaryUnion()

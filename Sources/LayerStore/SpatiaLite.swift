@@ -21,6 +21,4 @@ enum SpatiaLite {
             throw StoreError.database("SpatiaLite: cannot register its cache (SQLite code \(rc))")
         }
     }
-
-    static var version: String { String(cString: spatialite_version()) }
 }
