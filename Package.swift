@@ -15,6 +15,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        // SHA-256 for API keys, stored hashed (BoringSSL on Linux).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        // GET /metrics in Prometheus's text format.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
@@ -35,6 +39,7 @@ let package = Package(
             "GeoCore", "VectorIO", "CSpatiaLite",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Conflict checks (合规性审查): sites, rules, the engine, records and reports.
         .target(name: "Conflicts", dependencies: [
@@ -58,6 +63,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], resources: [.copy("Public")]),
         .executableTarget(name: "onemap", dependencies: [
             "GeoCore", "VectorIO", "LayerStore", "SampleData", "Conflicts", "OneMapServer",

@@ -27,10 +27,12 @@ public struct CrossLayerAudit {
     public let store: Store
     public init(store: Store) { self.store = store }
 
-    public func run(pairs: [(String, String)] = defaultPairs, minimumAreaM2: Double = 1) throws -> (pairs: [Pair], summary: [Summary]) {
+    /// A restricted layer in a pair is unknown to a caller who may not see it.
+    public func run(pairs: [(String, String)] = defaultPairs, minimumAreaM2: Double = 1,
+                    for caller: Caller = .anonymous) throws -> (pairs: [Pair], summary: [Summary]) {
         try store.pool.read { db in
             let engine = GeometryEngine()
-            let layers = Dictionary(uniqueKeysWithValues: try Store.loadedLayers(db).map { ($0.name, $0) })
+            let layers = Dictionary(uniqueKeysWithValues: try Store.loadedLayers(db).filter(caller.canSee).map { ($0.name, $0) })
             let units = try? AdminUnits(db: db, by: "county", engine: engine)
             var found: [Pair] = []
             for (a, b) in pairs {

@@ -42,11 +42,12 @@ public struct LedgerBuilder {
     public let store: Store
     public init(store: Store) { self.store = store }
 
-    public func build(by: String = "county", layers wanted: [String]? = nil) throws -> Ledger {
+    /// Restricted layers count only for a caller allowed to see them.
+    public func build(by: String = "county", layers wanted: [String]? = nil, for caller: Caller = .anonymous) throws -> Ledger {
         try store.pool.read { db in
             let engine = GeometryEngine()
             let units = try AdminUnits(db: db, by: by, engine: engine)
-            let all = try Store.loadedLayers(db)
+            let all = try Store.loadedLayers(db).filter(caller.canSee)
             if let wanted, let unknown = wanted.first(where: { w in !all.contains { $0.name == w } }) {
                 throw StoreError.unknownLayer(unknown, known: all.map(\.name))
             }

@@ -36,8 +36,8 @@ enum SQLName {
     static func quote(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 }
 
-/// The public layers, as collections, rebuilt only when a layer gets a new version.
-/// Restricted layers are not here at all: to an anonymous caller they do not exist.
+/// The layers as collections, rebuilt only when a layer gets a new version. Each caller
+/// gets the ones its key allows: to an anonymous caller a restricted layer does not exist.
 public final class FeatureCatalog: @unchecked Sendable {  // the cache is behind a lock
     public let store: Store
     private var cache: (signature: [String], layers: [FeatureLayer])?
@@ -45,20 +45,24 @@ public final class FeatureCatalog: @unchecked Sendable {  // the cache is behind
 
     public init(store: Store) { self.store = store }
 
-    public func layers(_ db: Database) throws -> [FeatureLayer] {
+    public func layers(_ db: Database, for caller: Caller = .anonymous) throws -> [FeatureLayer] {
+        try all(db).filter { caller.canSee($0.layer) }
+    }
+
+    private func all(_ db: Database) throws -> [FeatureLayer] {
         let signature = try String.fetchAll(db.cachedStatement(sql: "SELECT name || ':' || current_version FROM onemap_layers ORDER BY name"))
         lock.lock()
         if let cache, cache.signature == signature { lock.unlock(); return cache.layers }
         lock.unlock()
-        let built = try Store.loadedLayers(db).filter { $0.spec.access == .public }.map(FeatureLayer.init)
+        let built = try Store.loadedLayers(db).map(FeatureLayer.init)
         lock.lock()
         cache = (signature, built)
         lock.unlock()
         return built
     }
 
-    public func layer(_ id: String, _ db: Database) throws -> FeatureLayer {
-        guard let l = try layers(db).first(where: { $0.id == id }) else {
+    public func layer(_ id: String, _ db: Database, for caller: Caller = .anonymous) throws -> FeatureLayer {
+        guard let l = try layers(db, for: caller).first(where: { $0.id == id }) else {
             throw FeatureError.notFound("no collection '\(id)'")
         }
         return l

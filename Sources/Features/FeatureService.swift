@@ -10,8 +10,11 @@ public struct FeatureRequest: Sendable {
     public var accept: String?
     /// e.g. `http://127.0.0.1:8080`, without a trailing slash.
     public var baseURL: String
+    /// Who asks: restricted layers are collections only for a viewer key.
+    public var caller: Caller
 
-    public init(query: QueryParameters, accept: String? = nil, baseURL: String) {
+    public init(query: QueryParameters, accept: String? = nil, baseURL: String, caller: Caller = .anonymous) {
+        self.caller = caller
         self.query = query
         self.accept = accept
         self.baseURL = baseURL
@@ -155,7 +158,8 @@ public final class FeatureService: Sendable {
         let format = try FeatureFormat.negotiate(r)
         try Self.allowOnly(["f"], in: r.query)
         let catalog = self.catalog
-        let layers = try await store.pool.read { db in try catalog.layers(db) }
+        let caller = r.caller
+        let layers = try await store.pool.read { db in try catalog.layers(db, for: caller) }
         let b = r.baseURL
         let doc: [String: Any] = [
             "links": [Self.link(b + "/collections?f=json", "self", "application/json", "this document"),
@@ -169,15 +173,15 @@ public final class FeatureService: Sendable {
     public func collection(_ id: String, _ r: FeatureRequest) async throws -> FeatureResponse {
         let format = try FeatureFormat.negotiate(r)
         try Self.allowOnly(["f"], in: r.query)
-        let layer = try await layer(id)
+        let layer = try await layer(id, for: r.caller)
         let doc = Self.collectionDocument(layer, base: r.baseURL)
         if format == .html { return .html(FeatureHTML.collection(layer, doc: doc, base: r.baseURL)) }
         return .json(doc)
     }
 
-    func layer(_ id: String) async throws -> FeatureLayer {
+    func layer(_ id: String, for caller: Caller) async throws -> FeatureLayer {
         let catalog = self.catalog
-        return try await store.pool.read { db in try catalog.layer(id, db) }
+        return try await store.pool.read { db in try catalog.layer(id, db, for: caller) }
     }
 
     static func collectionDocument(_ l: FeatureLayer, base: String) -> [String: Any] {
@@ -208,7 +212,7 @@ public final class FeatureService: Sendable {
     public func queryables(_ id: String, _ r: FeatureRequest) async throws -> FeatureResponse {
         let format = try FeatureFormat.negotiate(r)
         try Self.allowOnly(["f"], in: r.query)
-        let layer = try await layer(id)
+        let layer = try await layer(id, for: r.caller)
         var properties: [String: Any] = [
             FeatureLayer.geometryProperty: [
                 "title": "geometry", "x-ogc-role": "primary-geometry",
@@ -240,7 +244,7 @@ public final class FeatureService: Sendable {
 
     public func items(_ id: String, _ r: FeatureRequest) async throws -> FeatureResponse {
         let format = try FeatureFormat.negotiate(r)
-        let layer = try await layer(id)
+        let layer = try await layer(id, for: r.caller)
         let query = try ItemsQuery(r.query, layer: layer, maxLimit: maxLimit)
         let (rows, matched) = try await store.pool.read { db in try FeatureReader.page(query, layer: layer, db: db) }
         let output = try CRSTransforms.shared.output(query.crs)
@@ -294,7 +298,7 @@ public final class FeatureService: Sendable {
         let format = try FeatureFormat.negotiate(r)
         try Self.allowOnly(["f", "crs"], in: r.query)
         let crs = try r.query.single("crs").map { try FeatureCRS.parse($0, parameter: "crs") } ?? .default
-        let layer = try await layer(id)
+        let layer = try await layer(id, for: r.caller)
         guard let row = try await store.pool.read({ db in try FeatureReader.feature(featureId, layer: layer, db: db) }) else {
             throw FeatureError.notFound("no feature '\(featureId)' in collection '\(id)'")
         }

@@ -37,9 +37,9 @@ public struct Identify: Sendable {
     }
 
     public func identify(lon: Double, lat: Double, layers wanted: [String]? = nil, toleranceM: Double = defaultToleranceM,
-                         db: Database) throws -> [Hit] {
+                         for caller: Caller = .anonymous, db: Database) throws -> [Hit] {
         try Self.validate(lon: lon, lat: lat, toleranceM: toleranceM)
-        let all = try catalog.layers(db)
+        let all = try catalog.layers(db, for: caller)
         if let wanted {
             let names = Set(all.map(\.id))
             if let unknown = wanted.first(where: { !names.contains($0) }) {

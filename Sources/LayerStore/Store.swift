@@ -93,6 +93,20 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
                     BEGIN SELECT RAISE(ABORT, 'check records are immutable'); END;
                 """)
         }
+        m.registerMigration("v3-keys") { db in
+            // API keys: only a SHA-256 of the secret is kept, so a copy of the database gives
+            // no one a working key. Keys are revoked, never deleted, so records keep their names.
+            try db.execute(sql: """
+                CREATE TABLE onemap_keys(
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL,
+                    prefix TEXT NOT NULL,
+                    hash BLOB NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL,
+                    revoked_at TEXT);
+                """)
+        }
         return m
     }
 

@@ -9,17 +9,21 @@ public struct APIError: HTTPResponseError, Sendable {
     public let status: HTTPResponse.Status
     public let error: String
     public let detail: String
+    /// `WWW-Authenticate` on a 401, `Retry-After` on a 503, …
+    public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, _ error: String, _ detail: String) {
+    public init(_ status: HTTPResponse.Status, _ error: String, _ detail: String, headers: HTTPFields = [:]) {
         self.status = status
         self.error = error
         self.detail = detail
+        self.headers = headers
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = try JSONSerialization.data(withJSONObject: ["error": error, "detail": detail], options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        var h = headers
+        h[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: h, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     static func notFound(_ what: String) -> APIError { APIError(.notFound, "not found", what) }

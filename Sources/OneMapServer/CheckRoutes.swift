@@ -7,19 +7,36 @@ import LayerStore
 /// The conflict-check API the approval system (工程建设项目审批) calls:
 /// POST a site, get the verdict; read any past check and its report.
 struct CheckRoutes {
-    let store: Store
-    let configuration: ServerConfiguration
+    let server: ServerContext
     let checker: ConflictChecker
     let records: CheckRecords
+    var store: Store { server.store }
+    var configuration: ServerConfiguration { server.configuration }
 
-    init(store: Store, configuration: ServerConfiguration) {
-        self.store = store
-        self.configuration = configuration
-        checker = ConflictChecker(store: store)
-        records = CheckRecords(store: store)
+    init(server: ServerContext) {
+        self.server = server
+        checker = ConflictChecker(store: server.store)
+        records = CheckRecords(store: server.store)
     }
 
-    func register(on group: RouterGroup<BasicRequestContext>) {
+    /// Reads the site and computes the check within the server's limits: a slot of the
+    /// work gate, the deadline, parsing off the cooperative pool, and SQL that stops when the
+    /// request is given up. The check's duration goes to /metrics.
+    func compute<Input: Sendable>(_ read: @escaping @Sendable () throws -> Input, site: @escaping @Sendable (Input) -> Site,
+                                  layers: [String]?) async throws -> (Input, CheckOutcome) {
+        let (checker, store, metrics, gate) = (self.checker, server.store, server.metrics, server.gate)
+        return try await server.deadline.run {
+            try await gate.run("check") {
+                let input = try await Blocking.run(read)
+                let clock = ContinuousClock(), started = clock.now
+                let outcome = try await store.pool.read { db in try checker.check(site(input), layers: layers, db: db) }
+                metrics.check(verdict: outcome.result.verdict.rawValue, duration: clock.now - started)
+                return (input, outcome)
+            }
+        }
+    }
+
+    func register(on group: RouterGroup<OneMapRequestContext>) {
         group.post(use: create)
         group.get(use: list)
         group.get(":id", use: get)
@@ -36,24 +53,32 @@ struct CheckRoutes {
         var projectName: String?
     }
 
-    @Sendable func create(request: Request, context: BasicRequestContext) async throws -> Response {
-        guard configuration.open else {
-            throw APIError(.unauthorized, "approver key required",
-                           "posting checks needs an approver key; this server was started without --open")
-        }
+    @Sendable func create(request: Request, context: OneMapRequestContext) async throws -> Response {
+        try context.require(.approver, to: "posting a check", unless: configuration.open)
         let body = try await request.body.collect(upTo: configuration.limits.maxBodyBytes)
         let data = Data(buffer: body)
         guard !data.isEmpty else { throw APIError(.badRequest, "empty body", "send GeoJSON, a 部标 TXT, or {\"geometry\": …}") }
         let limits = SiteLimits(maxVertices: configuration.limits.maxSiteVertices)
-        let submission = try parse(data, contentType: request.headers[.contentType] ?? "", crs: request.uri.queryParameters["crs"].map(String.init), limits: limits)
+        let contentType = request.headers[.contentType] ?? "", crs = request.uri.queryParameters["crs"].map(String.init)
         let layers = request.uri.queryParameters["layers"].map { $0.split(separator: ",").map { String($0) } }
-        let checker = self.checker
-        let site = submission.site
-        let outcome = try await store.pool.read { db in try checker.check(site, layers: layers, db: db) }
-        let record = try records.save(outcome, request: .init(
-            projectCode: submission.projectCode, projectName: submission.projectName,
-            keyName: "anonymous (--open)", inputFormat: submission.format.rawValue, input: data))
+        let routes = self
+        let (submission, outcome) = try await compute({ try routes.parse(data, contentType: contentType, crs: crs, limits: limits) },
+                                                      site: \.site, layers: layers)
+        let records = self.records, keyName = Self.recordedName(context.caller)
+        // Synchronous on purpose: the 201 goes out only once the record is on disk (fsync).
+        let record = try await Blocking.run {
+            try records.save(outcome, request: .init(projectCode: submission.projectCode, projectName: submission.projectName,
+                                                     keyName: keyName, inputFormat: submission.format.rawValue, input: data))
+        }
         return Response.json(record.result, status: .created, headers: [.location: "/v1/checks/\(record.summary.id)"])
+    }
+
+    /// The name every record carries (全留痕): the key's, or what let an anonymous caller in.
+    static func recordedName(_ caller: Caller) -> String { caller.keyName ?? "anonymous (--open)" }
+
+    /// Records name restricted layers' features, so reading them needs a viewer key.
+    func requireReader(_ context: OneMapRequestContext) throws {
+        try context.require(.viewer, to: "reading check records", unless: configuration.open)
     }
 
     /// Accepts `{"projectCode", "projectName", "geometry" | "feature" | "txt"}`, raw GeoJSON,
@@ -97,13 +122,15 @@ struct CheckRoutes {
         }
     }
 
-    @Sendable func get(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func get(request: Request, context: OneMapRequestContext) async throws -> Response {
+        try requireReader(context)
         let id = try context.parameters.require("id")
         guard let record = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
         return Response.json(record.result)
     }
 
-    @Sendable func report(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func report(request: Request, context: OneMapRequestContext) async throws -> Response {
+        try requireReader(context)
         let id = try context.parameters.require("id")
         guard let record = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
         let result = try JSONDecoder().decode(CheckResult.self, from: record.result)
@@ -113,19 +140,16 @@ struct CheckRoutes {
 
     /// Checks a recorded site again against the current layer versions, as a new record, and
     /// says what changed since: versions, verdict, and the conflicting features per layer.
-    @Sendable func rerun(request: Request, context: BasicRequestContext) async throws -> Response {
-        guard configuration.open else {
-            throw APIError(.unauthorized, "approver key required", "rerunning a check needs an approver key; this server was started without --open")
-        }
+    @Sendable func rerun(request: Request, context: OneMapRequestContext) async throws -> Response {
+        try context.require(.approver, to: "rerunning a check", unless: configuration.open)
         let id = try context.parameters.require("id")
         guard let original = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
-        let site = try SiteReader.geoJSON(Data(original.site.utf8), limits: SiteLimits(maxVertices: .max))
-        let checker = self.checker
-        let outcome = try await store.pool.read { db in try checker.check(site, layers: nil, db: db) }
+        let stored = Data(original.site.utf8)
+        let (_, outcome) = try await compute({ try SiteReader.geoJSON(stored, limits: SiteLimits(maxVertices: .max)) }, site: { $0 }, layers: nil)
         let before = try JSONDecoder().decode(CheckResult.self, from: original.result)
         let record = try records.save(outcome, request: .init(
             projectCode: original.summary.projectCode, projectName: original.summary.projectName,
-            keyName: "anonymous (--open)", inputFormat: "rerun:\(id)", input: original.input))
+            keyName: Self.recordedName(context.caller), inputFormat: "rerun:\(id)", input: original.input))
         var body = try JSONSerialization.jsonObject(with: record.result) as? [String: Any] ?? [:]
         var versions: [String: Any] = [:]
         for (layer, now) in outcome.versions where original.versions[layer] != now {
@@ -145,13 +169,15 @@ struct CheckRoutes {
     }
 
     /// The site, the conflicting features and the overlap pieces, as stored with the record.
-    @Sendable func geojson(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func geojson(request: Request, context: OneMapRequestContext) async throws -> Response {
+        try requireReader(context)
         let id = try context.parameters.require("id")
         guard let record = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
         return Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: ByteBuffer(bytes: record.geojson)))
     }
 
-    @Sendable func list(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(request: Request, context: OneMapRequestContext) async throws -> Response {
+        try requireReader(context)
         let q = request.uri.queryParameters
         let limit = try Self.integer(q["limit"].map(String.init), name: "limit", default: 100, range: 1...configuration.limits.maxPageSize)
         let offset = try Self.integer(q["offset"].map(String.init), name: "offset", default: 0, range: 0...Int.max)
@@ -162,6 +188,7 @@ struct CheckRoutes {
                                         "links": [["rel": "self", "href": "/v1/checks/\(s.id)"], ["rel": "report", "href": "/v1/checks/\(s.id)/report"]]]
                 if let c = s.projectCode { o["projectCode"] = c }
                 if let n = s.projectName { o["projectName"] = n }
+                if let k = s.keyName { o["keyName"] = k }
                 return o
             },
             "total": total, "limit": limit, "offset": offset,

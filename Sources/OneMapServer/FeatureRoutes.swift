@@ -8,39 +8,44 @@ import LayerStore
 /// Errors here are OGC exceptions (`{"code", "description"}`), as OGC clients expect.
 struct FeatureRoutes {
     let service: FeatureService
+    let deadline: Deadline
 
-    init(store: Store, configuration: ServerConfiguration) {
-        service = FeatureService(store: store, maxLimit: configuration.limits.maxPageSize)
+    init(server: ServerContext) {
+        service = FeatureService(store: server.store, maxLimit: server.configuration.limits.maxPageSize)
+        deadline = server.deadline
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<OneMapRequestContext>) {
         let service = self.service
-        router.get("/") { request, _ in try await Self.respond(request) { try service.landing($0) } }
-        router.get("conformance") { request, _ in try await Self.respond(request) { try service.conformance($0) } }
-        router.get("collections") { request, _ in try await Self.respond(request) { try await service.collections($0) } }
+        let deadline = self.deadline
+        router.get("/") { request, context in try await Self.respond(request, context) { try service.landing($0) } }
+        router.get("conformance") { request, context in try await Self.respond(request, context) { try service.conformance($0) } }
+        router.get("collections") { request, context in try await Self.respond(request, context) { try await service.collections($0) } }
         router.get("collections/:collectionId") { request, context in
             let id = Self.decoded(try context.parameters.require("collectionId"))
-            return try await Self.respond(request) { try await service.collection(id, $0) }
+            return try await Self.respond(request, context) { try await service.collection(id, $0) }
         }
         router.get("collections/:collectionId/items") { request, context in
             let id = Self.decoded(try context.parameters.require("collectionId"))
-            return try await Self.respond(request) { try await service.items(id, $0) }
+            // A page of a large layer with a costly filter is the slow request here.
+            return try await Self.respond(request, context) { r in try await deadline.run { try await service.items(id, r) } }
         }
         router.get("collections/:collectionId/items/:featureId") { request, context in
             let id = Self.decoded(try context.parameters.require("collectionId"))
             let featureId = Self.decoded(try context.parameters.require("featureId"))
-            return try await Self.respond(request) { try await service.item(id, featureId: featureId, $0) }
+            return try await Self.respond(request, context) { try await service.item(id, featureId: featureId, $0) }
         }
         router.get("collections/:collectionId/queryables") { request, context in
             let id = Self.decoded(try context.parameters.require("collectionId"))
-            return try await Self.respond(request) { try await service.queryables(id, $0) }
+            return try await Self.respond(request, context) { try await service.queryables(id, $0) }
         }
     }
 
     static func decoded(_ s: String) -> String { s.removingPercentEncoding ?? s }
 
-    static func featureRequest(_ request: Request) -> FeatureRequest {
-        FeatureRequest(query: QueryParameters(query: request.uri.query), accept: request.headers[.accept], baseURL: baseURL(request))
+    static func featureRequest(_ request: Request, _ context: OneMapRequestContext) -> FeatureRequest {
+        FeatureRequest(query: QueryParameters(query: request.uri.query), accept: request.headers[.accept], baseURL: baseURL(request),
+                       caller: context.caller)
     }
 
     /// The URL the client used to reach us, for absolute links (GDAL and QGIS follow them);
@@ -55,9 +60,10 @@ struct FeatureRoutes {
         return "\(scheme)://\(host)"
     }
 
-    static func respond(_ request: Request, _ body: (FeatureRequest) async throws -> FeatureResponse) async throws -> Response {
+    static func respond(_ request: Request, _ context: OneMapRequestContext,
+                        _ body: (FeatureRequest) async throws -> FeatureResponse) async throws -> Response {
         do {
-            return response(try await body(featureRequest(request)))
+            return response(try await body(featureRequest(request, context)))
         } catch let e as FeatureError {
             return response(.exception(e))
         }

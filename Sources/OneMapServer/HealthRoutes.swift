@@ -3,15 +3,27 @@ import GRDB
 import Hummingbird
 import LayerStore
 
-/// Liveness and readiness, for load balancers and for `make demo` to wait on.
+/// Liveness, readiness and metrics, for load balancers, monitoring and `make demo`.
 struct HealthRoutes {
-    let store: Store
+    let server: ServerContext
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<OneMapRequestContext>) {
+        let server = self.server
+        // Alive: the process answers. Nothing is read, so a stuck disk does not fail it.
         router.get("health") { _, _ in try Response.json(object: ["status": "ok"]) }
+        // Ready: the database answers a read now. 503 otherwise, so a balancer stops sending.
         router.get("ready") { _, _ -> Response in
-            let layers = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_layers") ?? 0 }
-            return try Response.json(object: ["status": "ready", "layers": layers])
+            do {
+                let layers = try await server.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_layers") ?? 0 }
+                return try Response.json(object: ["status": "ready", "layers": layers])
+            } catch {
+                throw APIError(.serviceUnavailable, "not ready", "the database cannot be read: \(error)", headers: [.retryAfter: "5"])
+            }
+        }
+        router.get("metrics") { _, _ -> Response in
+            let text = try await server.metrics.render(store: server.store, tiles: server.tiles, gate: server.gate)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
     }
 }

@@ -4,7 +4,7 @@ import Hummingbird
 import LayerStore
 
 /// `GET /v1/identify?lon=&lat=[&layers=a,b][&tolerance=m][&geometry=false]`: the features of
-/// every public layer at a point, for the viewer's popups and a planner's "what is here".
+/// every layer the caller may see at a point, for the viewer's popups and a planner's "what is here".
 struct IdentifyRoutes {
     let store: Store
     let identify: Identify
@@ -14,13 +14,13 @@ struct IdentifyRoutes {
         identify = Identify(catalog: FeatureCatalog(store: store))
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<OneMapRequestContext>) {
         router.get("v1/identify", use: handle)
     }
 
     static let parameters: Set<String> = ["lon", "lat", "layers", "tolerance", "geometry"]
 
-    @Sendable func handle(request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func handle(request: Request, context: OneMapRequestContext) async throws -> Response {
         let q = QueryParameters(query: request.uri.query)
         if let unknown = q.pairs.first(where: { !Self.parameters.contains($0.name) }) {
             throw APIError(.badRequest, "bad parameter", "unknown parameter '\(unknown.name)'; identify takes \(Self.parameters.sorted().joined(separator: ", "))")
@@ -46,7 +46,8 @@ struct IdentifyRoutes {
         }
         let identify = self.identify
         do {
-            let hits = try await store.pool.read { db in try identify.identify(lon: lon, lat: lat, layers: layers, toleranceM: tolerance, db: db) }
+            let caller = context.caller
+            let hits = try await store.pool.read { db in try identify.identify(lon: lon, lat: lat, layers: layers, toleranceM: tolerance, for: caller, db: db) }
             return Response(status: .ok, headers: [.contentType: "application/geo+json"],
                             body: .init(byteBuffer: ByteBuffer(bytes: Identify.geoJSON(hits, lon: lon, lat: lat, geometry: withGeometry))))
         } catch let e as FeatureError {
@@ -67,16 +68,16 @@ public enum IdentifyLookup {
     }
 
     public static func run(store: Store, lon: Double, lat: Double, layers: [String]?, toleranceM: Double = Identify.defaultToleranceM,
-                           geometry: Bool = true) throws -> Result {
+                           geometry: Bool = true, for caller: Caller = .anonymous) throws -> Result {
         let identify = Identify(catalog: FeatureCatalog(store: store))
         let hits: [Identify.Hit]
         do {
-            hits = try store.pool.read { db in try identify.identify(lon: lon, lat: lat, layers: layers, toleranceM: toleranceM, db: db) }
+            hits = try store.pool.read { db in try identify.identify(lon: lon, lat: lat, layers: layers, toleranceM: toleranceM, for: caller, db: db) }
         } catch let e as FeatureError {
             throw IdentifyError(message: e.description)
         }
         var text = String(format: "%.6f, %.6f: ", lon, lat)
-        text += hits.isEmpty ? "no features of any public layer here\n" : "\(hits.count) feature\(hits.count == 1 ? "" : "s")\n"
+        text += hits.isEmpty ? "no features of any layer here\n" : "\(hits.count) feature\(hits.count == 1 ? "" : "s")\n"
         var current: String?
         for h in hits {
             if h.layer != current {

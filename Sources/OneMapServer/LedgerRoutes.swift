@@ -5,20 +5,29 @@ import LayerStore
 
 /// The ledger, the cross-layer audit, and layer versions and their changes, over HTTP.
 struct LedgerRoutes {
-    let store: Store
+    let server: ServerContext
+    var store: Store { server.store }
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("v1/ledger") { request, _ -> Response in
+    /// A ledger or an audit reads whole layers: it takes a work slot and the deadline.
+    func heavy<T: Sendable>(_ what: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        let gate = server.gate
+        return try await server.deadline.run { try await gate.run(what) { try await Blocking.run(work) } }
+    }
+
+    func register(on router: Router<OneMapRequestContext>) {
+        let store = self.store
+        router.get("v1/ledger") { request, context -> Response in
             let q = request.uri.queryParameters
             let layers = q["layers"].map { $0.split(separator: ",").map(String.init) }
             let by = q["by"].map(String.init) ?? "county"
             guard by.range(of: "^[A-Za-z0-9_]+$", options: .regularExpression) != nil else {
                 throw APIError(.badRequest, "bad parameter", "by=\(by) must name an admin layer or a level such as county")
             }
-            let ledger = try await Task.detached { try LedgerBuilder(store: store).build(by: by, layers: layers) }.value
+            let caller = context.caller
+            let ledger = try await heavy("ledger") { try LedgerBuilder(store: store).build(by: by, layers: layers, for: caller) }
             return Response.json(try CheckResult.encoder().encode(ledger))
         }
-        router.get("v1/audit") { request, _ -> Response in
+        router.get("v1/audit") { request, context -> Response in
             let q = request.uri.queryParameters
             var pairs = CrossLayerAudit.defaultPairs
             if let raw = q["pairs"] {
@@ -34,7 +43,10 @@ struct LedgerRoutes {
                 minimum = m
             }
             let format = q["format"].map(String.init) ?? "json"
-            let (found, summary) = try await Task.detached { [pairs, minimum] in try CrossLayerAudit(store: store).run(pairs: pairs, minimumAreaM2: minimum) }.value
+            let caller = context.caller
+            let (found, summary) = try await heavy("audit") { [pairs, minimum] in
+                try CrossLayerAudit(store: store).run(pairs: pairs, minimumAreaM2: minimum, for: caller)
+            }
             switch format {
             case "json": return Response.json(try CrossLayerAudit.json(found, summary))
             case "geojson": return Response(status: .ok, headers: [.contentType: "application/geo+json"],
@@ -44,21 +56,21 @@ struct LedgerRoutes {
         }
         router.get("v1/layers/:name/versions") { _, context -> Response in
             let name = try context.parameters.require("name")
-            try publicLayer(name)
+            try visibleLayer(name, context.caller)
             return Response.json(try CheckResult.encoder().encode(try store.versions(of: name)))
         }
         router.get("v1/layers/:name/diff") { request, context -> Response in
             let name = try context.parameters.require("name")
-            try publicLayer(name)
+            try visibleLayer(name, context.caller)
             let q = request.uri.queryParameters
             let report = try ChangeReport.make(store: store, layer: name, from: q["from"].map(String.init), to: q["to"].map(String.init))
             return Response.json(try CheckResult.encoder().encode(report.summary))
         }
     }
 
-    /// Restricted layers are invisible to anonymous callers: the same 404 as a missing one.
-    func publicLayer(_ name: String) throws {
-        guard let layer = try? store.layer(named: name), layer.spec.access == .public else {
+    /// A restricted layer is invisible without a viewer key: the same 404 as a missing one.
+    func visibleLayer(_ name: String, _ caller: Caller) throws {
+        guard let layer = try? store.layer(named: name), caller.canSee(layer) else {
             throw APIError.notFound("no layer '\(name)'")
         }
     }

@@ -2,21 +2,49 @@ import Conflicts
 import Foundation
 import Hummingbird
 import LayerStore
+import Tiles
+
+/// What the routes share: the store, the limits, and the instruments that enforce and
+/// report them. One per application.
+struct ServerContext: Sendable {
+    let store: Store
+    let configuration: ServerConfiguration
+    let metrics: ServerMetrics
+    let gate: WorkGate
+    let deadline: Deadline
+    let tiles: TileService
+
+    init(store: Store, configuration: ServerConfiguration) {
+        self.store = store
+        self.configuration = configuration
+        let limits = configuration.limits
+        metrics = ServerMetrics()
+        gate = WorkGate(slots: limits.maxConcurrentWork, queueLimit: limits.maxQueuedWork)
+        deadline = Deadline(seconds: limits.requestTimeoutSeconds)
+        tiles = TileService(store: store, options: TileOptions(maxFeatures: limits.maxTileFeatures))
+    }
+}
 
 /// Builds the OneMap HTTP application. Every route is registered here, in one place.
+/// Middleware runs outside in: request id and log line, metrics (which see the final
+/// status), errors to JSON, then the caller's key.
 public func buildApplication(store: Store, configuration: ServerConfiguration) -> some ApplicationProtocol {
-    let router = Router(context: BasicRequestContext.self)
+    let server = ServerContext(store: store, configuration: configuration)
+    let router = Router(context: OneMapRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: MetricsMiddleware(metrics: server.metrics))
     router.add(middleware: JSONErrorMiddleware())
-    HealthRoutes(store: store).register(on: router)
-    CheckRoutes(store: store, configuration: configuration).register(on: router.group("v1/checks"))
+    router.add(middleware: AuthMiddleware(keys: KeyRing(store: store)))
+    HealthRoutes(server: server).register(on: router)
+    CheckRoutes(server: server).register(on: router.group("v1/checks"))
+    KeyRoutes(keys: KeyRing(store: store)).register(on: router.group("v1/keys"))
     LayerRoutes(store: store).register(on: router)
-    LedgerRoutes(store: store).register(on: router)
+    LedgerRoutes(server: server).register(on: router)
     ViewerRoutes(vendorDirectory: configuration.vendorDirectory).register(on: router)
-    FeatureRoutes(store: store, configuration: configuration).register(on: router)
+    FeatureRoutes(server: server).register(on: router)
     IdentifyRoutes(store: store).register(on: router)
     OpenAPIRoutes().register(on: router)
-    TileRoutes(store: store).register(on: router)
+    TileRoutes(service: server.tiles, metrics: server.metrics, deadline: server.deadline).register(on: router)
     StyleRoutes().register(on: router)
     // Unknown paths answer with the same JSON error shape as everything else.
     router.get("**") { request, _ -> Response in throw APIError.notFound("no route for \(request.uri.path)") }

@@ -7,9 +7,9 @@ import Hummingbird
 struct OpenAPIRoutes {
     static let mediaType = "application/vnd.oai.openapi+json;version=3.0"
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("api") { request, _ in
-            try await FeatureRoutes.respond(request) { r in
+    func register(on router: Router<OneMapRequestContext>) {
+        router.get("api") { request, context in
+            try await FeatureRoutes.respond(request, context) { r in
                 let format = try FeatureFormat.negotiate(r)
                 if let unknown = r.query.pairs.first(where: { $0.name != "f" }) {
                     throw FeatureError.invalidParameter(unknown.name, "unknown parameter; /api takes f")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How the server runs: where it listens and the limits that keep hostile or careless
 /// clients from hurting everyone else. Parsed by the CLI, separate from the runtime.
 public struct ServerConfiguration: Sendable {
@@ -9,17 +11,34 @@ public struct ServerConfiguration: Sendable {
     /// Where `make vendor` unpacked MapLibre GL JS for the viewer.
     public var vendorDirectory: String
 
+    /// Every limit has a safe default; `onemap serve --help` lists the options that change them.
     public struct Limits: Sendable {
-        /// Largest request body accepted, in bytes.
+        /// Largest request body accepted, in bytes (413 past it).
         public var maxBodyBytes: Int
-        /// Most vertices a site may have.
+        /// Most vertices a site may have (413 past it).
         public var maxSiteVertices: Int
-        /// Most items a list returns per page.
+        /// Most items a list returns per page (400 past it).
         public var maxPageSize: Int
-        public init(maxBodyBytes: Int = 8 << 20, maxSiteVertices: Int = 200_000, maxPageSize: Int = 10_000) {
+        /// Most features one layer of one tile holds; past it tiles generalise harder.
+        public var maxTileFeatures: Int
+        /// Checks, ledgers and audits computed at once; each keeps a core busy.
+        public var maxConcurrentWork: Int
+        /// How many more may wait for a slot; past that the answer is 503 with Retry-After.
+        public var maxQueuedWork: Int
+        /// Longest a request may take, in seconds (503 past it).
+        public var requestTimeoutSeconds: Double
+
+        public init(maxBodyBytes: Int = 8 << 20, maxSiteVertices: Int = 200_000, maxPageSize: Int = 10_000,
+                    maxTileFeatures: Int = 20_000,
+                    maxConcurrentWork: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
+                    maxQueuedWork: Int = 64, requestTimeoutSeconds: Double = 60) {
             self.maxBodyBytes = maxBodyBytes
             self.maxSiteVertices = maxSiteVertices
             self.maxPageSize = maxPageSize
+            self.maxTileFeatures = maxTileFeatures
+            self.maxConcurrentWork = max(1, maxConcurrentWork)
+            self.maxQueuedWork = max(0, maxQueuedWork)
+            self.requestTimeoutSeconds = requestTimeoutSeconds
         }
     }
 

@@ -14,7 +14,7 @@ struct StyleRoutes {
         directory = URL(fileURLWithPath: stylesDirectory, isDirectory: true)
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<OneMapRequestContext>) {
         router.get("styles/:file") { request, context in
             try self.style(try context.parameters.require("file"), request: request)
         }

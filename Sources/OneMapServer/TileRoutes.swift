@@ -7,7 +7,7 @@ import Tiles
 ///
 ///     GET /tiles/{layer}/{z}/{x}/{y}.mvt        one layer (.pbf too)
 ///     GET /tiles/{a,b,c}/{z}/{x}/{y}.mvt        several layers in one tile
-///     GET /tiles/onemap/{z}/{x}/{y}.mvt         every public layer
+///     GET /tiles/onemap/{z}/{x}/{y}.mvt         every layer the caller may see
 ///     GET /tiles/{layer|a,b|onemap}.json        TileJSON 3.0.0
 ///     GET /tiles/4490/…                         the same on the CGCS2000 geographic grid
 ///
@@ -16,15 +16,22 @@ import Tiles
 /// time, which costs a 304 and means a reloaded layer is seen at once.
 struct TileRoutes {
     let tiles: TileService
+    let metrics: ServerMetrics
+    let deadline: Deadline
 
     init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
-        tiles = TileService(store: store, options: options, cacheBytes: cacheBytes)
+        self.init(service: TileService(store: store, options: options, cacheBytes: cacheBytes), metrics: ServerMetrics(),
+                  deadline: Deadline(seconds: 60))
     }
 
-    init(service: TileService) { tiles = service }
+    init(service: TileService, metrics: ServerMetrics, deadline: Deadline) {
+        tiles = service
+        self.metrics = metrics
+        self.deadline = deadline
+    }
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("tiles/**") { request, _ in try await self.handle(request) }
+    func register(on router: Router<OneMapRequestContext>) {
+        router.get("tiles/**") { request, context in try await self.handle(request, caller: context.caller) }
     }
 
     static let usage = "expected /tiles/[4490/]{layer|a,b|onemap}/{z}/{x}/{y}.mvt or /tiles/[4490/]{layer|a,b|onemap}.json"
@@ -84,18 +91,19 @@ struct TileRoutes {
         return .layers(names)
     }
 
-    func handle(_ request: Request) async throws -> Response {
+    func handle(_ request: Request, caller: Caller) async throws -> Response {
         let target = try Self.parse(request.uri.path)
         do {
             switch target {
             case let .tileJSON(selection, grid):
-                let json = try tiles.tileJSON(selection, grid: grid, baseURL: try Self.baseURL(request))
+                let json = try tiles.tileJSON(selection, grid: grid, baseURL: try Self.baseURL(request), for: caller)
                 var response = try Response.json(object: json)
                 response.headers[.accessControlAllowOrigin] = "*"
-                response.headers[.cacheControl] = "no-cache"
+                response.headers[.cacheControl] = Self.cacheControl(caller)
+                response.headers[.vary] = "Authorization"
                 return response
             case let .tile(selection, key, grid):
-                return try await tile(request, selection, key, grid)
+                return try await tile(request, selection, key, grid, caller)
             }
         } catch let e as TileError {
             switch e {
@@ -105,13 +113,19 @@ struct TileRoutes {
         }
     }
 
-    func tile(_ request: Request, _ selection: TileSelection, _ key: TileKey, _ grid: TileMatrixSet) async throws -> Response {
+    /// What a shared cache (a proxy) may keep: never a tile that holds a restricted layer.
+    static func cacheControl(_ caller: Caller) -> String { caller.role == nil ? "no-cache" : "private, no-cache" }
+
+    func tile(_ request: Request, _ selection: TileSelection, _ key: TileKey, _ grid: TileMatrixSet, _ caller: Caller) async throws -> Response {
         let service = tiles
-        var cached = try service.cachedTile(selection, key, grid: grid)
+        var cached = try service.cachedTile(selection, key, grid: grid, for: caller)
+        metrics.tileCache(hit: cached != nil)
         if cached == nil {
             // Made off the server's threads: a cold low-zoom tile can take a while.
-            cached = try await withCheckedThrowingContinuation { (c: CheckedContinuation<CachedTile, Error>) in
-                DispatchQueue.global().async { c.resume(with: Result { try service.tile(selection, key, grid: grid) }) }
+            cached = try await deadline.run {
+                try await withCheckedThrowingContinuation { (c: CheckedContinuation<CachedTile, Error>) in
+                    DispatchQueue.global().async { c.resume(with: Result { try service.tile(selection, key, grid: grid, for: caller) }) }
+                }
             }
         }
         guard let tile = cached else { throw APIError(.internalServerError, "internal error", "no tile") }
@@ -120,8 +134,8 @@ struct TileRoutes {
         let gzipTag = String(identityTag.dropLast()) + "-gz\""
         var headers: HTTPFields = [
             .eTag: gzip && !tile.isEmpty ? gzipTag : identityTag,
-            .vary: "Accept-Encoding",
-            .cacheControl: "no-cache",
+            .vary: "Accept-Encoding, Authorization",
+            .cacheControl: Self.cacheControl(caller),
             .accessControlAllowOrigin: "*",
         ]
         if let inm = request.headers[.ifNoneMatch], Self.matches(inm, [identityTag, gzipTag]) {

@@ -118,7 +118,7 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the s
             }
             // More outlines than the budget can hold even at their smallest (about 48 bytes
             // for a small parcel): the densest cells become coverage, whole cells at a time.
-            let affordable = options.layerBudget / 48
+            let affordable = min(options.layerBudget / 48, options.maxFeatures)
             if big.count > affordable, kind == .polygon {
                 let largest = big.map(\.size).max() ?? 0
                 coverage.ensureCell(atLeast: min(options.extent / 8, Int(2 * largest.rounded(.up))))
@@ -183,6 +183,14 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the s
             let rows = try Row.fetchCursor(db.cachedStatement(sql: rtreeSQL), arguments: [box.minX, box.maxX, box.minY, box.maxY])
             let classified = wanted != nil
             while let row = try rows.next() { consume(row, classified: classified) }
+        }
+        if prepared.count > options.maxFeatures {
+            // Keep the largest; the rest become coverage (polygons) or wait for a closer zoom.
+            prepared.sort { $0.size > $1.size }
+            for f in prepared[options.maxFeatures...] where kind == .polygon {
+                coverage.add(x: f.centreX, y: f.centreY, area: f.dataArea)
+            }
+            prepared.removeSubrange(options.maxFeatures...)
         }
         prepared.sort { $0.id < $1.id }
         return LayerTileAssembler(name: name, fields: fields.map(\.name), extent: options.extent, budget: options.layerBudget)

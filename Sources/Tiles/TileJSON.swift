@@ -1,12 +1,13 @@
 import Foundation
 import GeoCore
+import LayerStore
 
 /// TileJSON 3.0.0 for a selection of layers on one grid.
 extension TileService {
     /// `baseURL` is scheme and authority ("http://host:8080"), `path` the selection's path
     /// segment ("onemap", "farmland" or "a,b").
-    public func tileJSON(_ selection: TileSelection, grid: TileMatrixSet, baseURL: String) throws -> [String: Any] {
-        let sources = try sources(selection)
+    public func tileJSON(_ selection: TileSelection, grid: TileMatrixSet, baseURL: String, for caller: Caller = .anonymous) throws -> [String: Any] {
+        let sources = try sources(selection, for: caller)
         let path: String
         switch selection {
         case .all: path = "onemap"

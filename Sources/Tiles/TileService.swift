@@ -30,8 +30,8 @@ public enum TileError: Error, CustomStringConvertible, Sendable {
 
 /// The tile pipeline (after Martin's): resolve the layers, look in the cache by
 /// (layers and their versions, grid, z/x/y), else make each layer's tile (itself cached, so
-/// composites share work), and hand back the bytes with a strong ETag. Every request is
-/// anonymous for now: restricted layers are invisible.
+/// composites share work), and hand back the bytes with a strong ETag. Restricted layers
+/// are invisible to callers without a viewer key: left out of composites, 404 when named.
 public final class TileService: @unchecked Sendable {  // the catalog snapshot is behind a lock
     public let store: Store
     public let options: TileOptions
@@ -42,7 +42,8 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
     private struct Snapshot {
         var signature: [String]
         var byName: [String: StoreLayerSource]
-        var visible: [StoreLayerSource]
+        /// Every layer, in name order; each caller sees the ones its key allows.
+        var ordered: [StoreLayerSource]
     }
     private var snapshot: Snapshot?
     private let lock = NSLock()
@@ -53,10 +54,12 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
         cache = TileCache(capacity: cacheBytes)
     }
 
-    /// The layers an anonymous caller may see, as of the latest committed load. One small
-    /// query per call; the sources (and their summaries) are rebuilt only for a layer whose
-    /// version changed, so a reload shows at once.
-    public func visibleSources() throws -> [StoreLayerSource] { try current().visible }
+    /// The layers `caller` may see, as of the latest committed load. One small query per
+    /// call; the sources (and their summaries) are rebuilt only for a layer whose version
+    /// changed, so a reload shows at once.
+    public func visibleSources(for caller: Caller = .anonymous) throws -> [StoreLayerSource] {
+        try current().ordered.filter { caller.canSee($0.layer) }
+    }
 
     private func current() throws -> Snapshot {
         try store.pool.read { db in
@@ -66,8 +69,8 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
             let old = snapshot?.byName ?? [:]
             lock.unlock()
             var byName: [String: StoreLayerSource] = [:]
-            var visible: [StoreLayerSource] = []
-            for layer in try Store.loadedLayers(db) where layer.spec.access == .public {
+            var ordered: [StoreLayerSource] = []
+            for layer in try Store.loadedLayers(db) {
                 let source: StoreLayerSource
                 if let existing = old[layer.name], existing.layer.version.number == layer.version.number {
                     source = existing
@@ -75,9 +78,9 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
                     source = StoreLayerSource(store: store, layer: layer, options: options)
                 }
                 byName[layer.name] = source
-                visible.append(source)
+                ordered.append(source)
             }
-            let s = Snapshot(signature: signature, byName: byName, visible: visible)
+            let s = Snapshot(signature: signature, byName: byName, ordered: ordered)
             lock.lock()
             snapshot = s
             lock.unlock()
@@ -85,30 +88,30 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
         }
     }
 
-    public func sources(_ selection: TileSelection) throws -> [StoreLayerSource] {
+    public func sources(_ selection: TileSelection, for caller: Caller = .anonymous) throws -> [StoreLayerSource] {
         let s = try current()
         switch selection {
         case .all:
-            return s.visible
+            return s.ordered.filter { caller.canSee($0.layer) }
         case .layers(let names):
             var seen = Set<String>()
             return try names.compactMap { name in
-                guard let source = s.byName[name] else { throw TileError.unknownLayer(name) }
+                guard let source = s.byName[name], caller.canSee(source.layer) else { throw TileError.unknownLayer(name) }
                 return seen.insert(name).inserted ? source : nil
             }
         }
     }
 
     /// The tile if it is in the cache (cheap: one small query and a lookup).
-    public func cachedTile(_ selection: TileSelection, _ key: TileKey, grid: TileMatrixSet) throws -> CachedTile? {
+    public func cachedTile(_ selection: TileSelection, _ key: TileKey, grid: TileMatrixSet, for caller: Caller = .anonymous) throws -> CachedTile? {
         guard grid.contains(key) else { throw TileError.outOfRange(key, grid) }
-        return cache.get(Self.cacheKey(try sources(selection), key, grid))
+        return cache.get(Self.cacheKey(try sources(selection, for: caller), key, grid))
     }
 
     /// The tile, from the cache or made now. Empty bytes mean no feature falls in it.
-    public func tile(_ selection: TileSelection, _ key: TileKey, grid: TileMatrixSet) throws -> CachedTile {
+    public func tile(_ selection: TileSelection, _ key: TileKey, grid: TileMatrixSet, for caller: Caller = .anonymous) throws -> CachedTile {
         guard grid.contains(key) else { throw TileError.outOfRange(key, grid) }
-        let sources = try sources(selection)
+        let sources = try sources(selection, for: caller)
         let cacheKey = Self.cacheKey(sources, key, grid)
         if let hit = cache.get(cacheKey) { return hit }
         var bytes: [UInt8] = []

@@ -46,9 +46,14 @@ public struct TileOptions: Sendable, Hashable {
     public var layerBudget: Int
     /// Layers with at least this many features keep a summary in memory for low zooms.
     public var summaryThreshold: Int
+    /// The most features one layer of one tile may hold (a limit against pathological data
+    /// as much as a size one): past it the smallest polygons join the coverage squares and
+    /// the smallest lines and points are left for higher zooms, as tippecanoe drops them.
+    public var maxFeatures: Int
 
     public init(extent: Int = 4096, buffer: Int = 64, tolerance: Double = 1, minFeatureSize: Double = 24,
-                coverageCell: Int = 32, layerBudget: Int = 450 * 1024, summaryThreshold: Int = 4096) {
+                coverageCell: Int = 32, layerBudget: Int = 450 * 1024, summaryThreshold: Int = 4096, maxFeatures: Int = 20_000) {
+        self.maxFeatures = max(1, maxFeatures)
         self.extent = extent
         self.buffer = buffer
         self.tolerance = tolerance
@@ -60,6 +65,6 @@ public struct TileOptions: Sendable, Hashable {
 
     /// Goes into ETags, so a change of cutting rules is a change of tiles.
     var signature: String {
-        "e\(extent)b\(buffer)t\(tolerance)m\(minFeatureSize)c\(coverageCell)l\(layerBudget)"
+        "e\(extent)b\(buffer)t\(tolerance)m\(minFeatureSize)c\(coverageCell)l\(layerBudget)f\(maxFeatures)"
     }
 }

@@ -44,9 +44,8 @@ struct Check: AsyncParsableCommand {
         let outcome = try ConflictChecker(store: store).check(site, layers: wanted)
         var result = outcome.result
         if !noRecord {
-            let user = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
             let record = try CheckRecords(store: store).save(outcome, request: .init(
-                projectCode: projectCode, projectName: projectName, keyName: "cli:\(user)",
+                projectCode: projectCode, projectName: projectName, keyName: Caller.localUser.keyName,
                 inputFormat: format.rawValue, input: input))
             result = try JSONDecoder().decode(CheckResult.self, from: record.result)
         }

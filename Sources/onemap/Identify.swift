@@ -36,7 +36,7 @@ struct IdentifyCommand: AsyncParsableCommand {
         let wanted = layers?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let result: IdentifyLookup.Result
         do {
-            result = try IdentifyLookup.run(store: store, lon: lon, lat: lat, layers: wanted, toleranceM: tolerance)
+            result = try IdentifyLookup.run(store: store, lon: lon, lat: lat, layers: wanted, toleranceM: tolerance, for: .localUser)
         } catch let e as IdentifyLookup.IdentifyError {
             throw ValidationError(e.message)
         }

@@ -18,7 +18,7 @@ struct LedgerCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try Store(path: Store.resolvePath(database.db))
         let wanted = layers?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-        let ledger = try LedgerBuilder(store: store).build(by: by, layers: wanted)
+        let ledger = try LedgerBuilder(store: store).build(by: by, layers: wanted, for: .localUser)
         switch format {
         case .json:
             FileHandle.standardOutput.write(try CheckResult.encoder().encode(ledger) + Data("\n".utf8))
@@ -122,7 +122,7 @@ struct AuditCommand: AsyncParsableCommand {
         } ?? CrossLayerAudit.defaultPairs
         let store = try Store(path: Store.resolvePath(database.db))
         let started = Date()
-        let (found, summary) = try CrossLayerAudit(store: store).run(pairs: list, minimumAreaM2: minArea)
+        let (found, summary) = try CrossLayerAudit(store: store).run(pairs: list, minimumAreaM2: minArea, for: .localUser)
         FileHandle.standardError.write(Data(String(format: "%d pairs in %.3f s\n", found.count, Date().timeIntervalSince(started)).utf8))
         let data: Data
         switch format {

@@ -7,7 +7,7 @@ struct OneMap: AsyncParsableCommand {
         abstract: "国土空间\"一张图\": the planning control layers of Lishui in one SpatiaLite store.",
         subcommands: [Load.self, Import.self, Layers.self, Check.self, Serve.self, Sample.self,
                       LedgerCommand.self, VersionsCommand.self, PruneCommand.self, DiffCommand.self,
-                      AuditCommand.self, IdentifyCommand.self]
+                      AuditCommand.self, IdentifyCommand.self, KeysCommand.self]
     )
 }
 

@@ -11,8 +11,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Flag(help: "Let anonymous callers post checks (for demos; not for production).") var open = false
-    @Option(help: "Largest request body, in bytes.") var maxBody = 8 << 20
-    @Option(help: "Most vertices a site may have.") var maxVertices = 200_000
+    @Option(help: "Largest request body, in bytes (413 past it).") var maxBody = ServerConfiguration.Limits().maxBodyBytes
+    @Option(help: "Most vertices a site may have (413 past it).") var maxVertices = ServerConfiguration.Limits().maxSiteVertices
+    @Option(help: "Most items per page of features or check records.") var maxPage = ServerConfiguration.Limits().maxPageSize
+    @Option(help: "Most features one layer of one tile holds.") var maxTileFeatures = ServerConfiguration.Limits().maxTileFeatures
+    @Option(help: "Checks, ledgers and audits computed at once (default: the number of cores, at least 2).")
+    var maxConcurrent = ServerConfiguration.Limits().maxConcurrentWork
+    @Option(help: "How many more may wait for a slot; past that, 503 with Retry-After.") var maxQueued = ServerConfiguration.Limits().maxQueuedWork
+    @Option(help: "Longest a request may take, in seconds (503 past it; 0 for none).") var timeout = ServerConfiguration.Limits().requestTimeoutSeconds
     @Option(help: "Where `make vendor` put MapLibre GL JS for the viewer.") var vendor = "vendor/maplibre"
 
     func run() async throws {
@@ -20,12 +26,19 @@ struct Serve: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("no database at \(path): load one first with `onemap load`")
         }
+        for (name, value) in [("--max-body", maxBody), ("--max-vertices", maxVertices), ("--max-page", maxPage),
+                              ("--max-tile-features", maxTileFeatures), ("--max-concurrent", maxConcurrent)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1, got \(value)")
+        }
+        guard maxQueued >= 0, timeout >= 0, timeout.isFinite else { throw ValidationError("--max-queued and --timeout must be 0 or more") }
         let store = try Store(path: path)
         if open {
-            FileHandle.standardError.write(Data("warning: --open lets anyone on the network post checks; use it only for demos\n".utf8))
+            FileHandle.standardError.write(Data("warning: --open lets anyone who reaches this port post checks and read check records without a key; use it only for demos\n".utf8))
         }
         let config = ServerConfiguration(host: host, port: port, open: open,
-                                         limits: .init(maxBodyBytes: maxBody, maxSiteVertices: maxVertices),
+                                         limits: .init(maxBodyBytes: maxBody, maxSiteVertices: maxVertices, maxPageSize: maxPage,
+                                                       maxTileFeatures: maxTileFeatures, maxConcurrentWork: maxConcurrent,
+                                                       maxQueuedWork: maxQueued, requestTimeoutSeconds: timeout),
                                          vendorDirectory: vendor)
         print("OneMap serving \(path) at http://\(host):\(port)")
         try await buildApplication(store: store, configuration: config).runService()

@@ -1,0 +1,113 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// One API key as stored: everything but the secret, of which only a SHA-256 is kept.
+public struct APIKey: Sendable, Hashable, Codable {
+    public let id: Int64
+    public let name: String
+    public let role: Role
+    /// The first characters of the secret, so a user can tell their keys apart.
+    public let prefix: String
+    public let createdAt: String
+    public let revokedAt: String?
+}
+
+/// The API keys in the store. A key is `om_` and 43 base64url characters (256 random bits):
+/// with that much entropy a plain SHA-256 is as safe as a slow hash and costs microseconds
+/// per request, so lookups go straight to the hash's unique index.
+public struct KeyRing: Sendable {
+    public let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    public enum Lookup: Sendable, Equatable {
+        case valid(APIKey)
+        case revoked(APIKey)
+        case unknown
+    }
+
+    /// Makes a key and returns it with its secret, which is never stored and cannot be shown again.
+    public func create(role: Role, name: String?) throws -> (key: APIKey, secret: String) {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var rng = SystemRandomNumberGenerator()  // getrandom(2): cryptographically secure
+        for i in bytes.indices { bytes[i] = UInt8.random(in: .min ... .max, using: &rng) }
+        let secret = "om_" + Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        let prefix = String(secret.prefix(10))
+        let now = Self.timestamp()
+        let key = try store.pool.write { db -> APIKey in
+            let chosen: String
+            if let name {
+                try Self.validate(name: name)
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM onemap_keys WHERE name = ?", arguments: [name]) == true {
+                    throw StoreError.invalidRequest("a key named '\(name)' already exists; names stay taken after revocation so records keep meaning")
+                }
+                chosen = name
+            } else {
+                let next = (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM onemap_keys")) ?? 1
+                chosen = "\(role.rawValue)-\(next)"
+            }
+            try db.execute(sql: "INSERT INTO onemap_keys(name, role, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [chosen, role.rawValue, prefix, Self.hash(secret), now])
+            return APIKey(id: db.lastInsertedRowID, name: chosen, role: role, prefix: prefix, createdAt: now, revokedAt: nil)
+        }
+        return (key, secret)
+    }
+
+    public func list() throws -> [APIKey] {
+        try store.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM onemap_keys ORDER BY id").map(Self.key) }
+    }
+
+    /// Revokes a key by id or by name. Revoking twice is an error that says when it was revoked.
+    public func revoke(_ idOrName: String) throws -> APIKey {
+        try store.pool.write { db in
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM onemap_keys WHERE CAST(id AS TEXT) = ? OR name = ?",
+                                       arguments: [idOrName, idOrName])
+            guard let row else {
+                throw StoreError.invalidRequest("no key '\(idOrName)'; `onemap keys list` shows ids and names")
+            }
+            let key = try Self.key(row)
+            if let when = key.revokedAt { throw StoreError.invalidRequest("key '\(key.name)' was already revoked at \(when)") }
+            let now = Self.timestamp()
+            try db.execute(sql: "UPDATE onemap_keys SET revoked_at = ? WHERE id = ?", arguments: [now, key.id])
+            return APIKey(id: key.id, name: key.name, role: key.role, prefix: key.prefix, createdAt: key.createdAt, revokedAt: now)
+        }
+    }
+
+    /// Finds the key a request presents. One indexed read: a key revoked from the CLI stops
+    /// working on the next request, without restarting the server.
+    public func lookup(secret: String) throws -> Lookup {
+        guard secret.hasPrefix("om_"), secret.utf8.count < 200 else { return .unknown }
+        let digest = Self.hash(secret)
+        return try store.pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM onemap_keys WHERE hash = ?", arguments: [digest]) else { return .unknown }
+            let key = try Self.key(row)
+            return key.revokedAt == nil ? .valid(key) : .revoked(key)
+        }
+    }
+
+    static func hash(_ secret: String) -> Data { Data(SHA256.hash(data: Data(secret.utf8))) }
+
+    static func validate(name: String) throws {
+        guard (1...64).contains(name.count),
+              name.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace || $0 == " " }),
+              !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw StoreError.invalidRequest("a key name is 1 to 64 printable characters; got '\(name)'")
+        }
+    }
+
+    static func key(_ row: Row) throws -> APIKey {
+        let roleName: String = row["role"]
+        guard let role = Role(rawValue: roleName) else { throw StoreError.database("key \(row["id"] as Int64? ?? 0) has unknown role '\(roleName)'") }
+        return APIKey(id: row["id"], name: row["name"], role: role, prefix: row["prefix"],
+                      createdAt: row["created_at"], revokedAt: row["revoked_at"])
+    }
+
+    static func timestamp() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date())
+    }
+}

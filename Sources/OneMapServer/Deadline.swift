@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+
+/// The per-request time limit. `work` runs in its own task; if the limit passes first the
+/// caller gets a 503 at once and the work is cancelled (GRDB interrupts its SQL on
+/// cancellation; GEOS work in progress finishes and its answer is dropped). A task group
+/// would not do: it waits for every child, so work that ignores cancellation would hold
+/// the answer past the limit.
+struct Deadline: Sendable {
+    let seconds: Double
+
+    func run<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        guard seconds.isFinite, seconds > 0 else { return try await work() }
+        let seconds = self.seconds
+        let outcome = Outcome<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+                outcome.start(continuation,
+                              work: Task.detached { outcome.finish(with: await Result { try await work() }) },
+                              timer: DispatchWorkItem { outcome.finish(with: .failure(Self.timedOut(seconds))) }, after: seconds)
+            }
+        } onCancel: {
+            outcome.finish(with: .failure(CancellationError()))
+        }
+    }
+
+    static func timedOut(_ s: Double) -> APIError {
+        APIError(.serviceUnavailable, "timed out",
+                 "the request took longer than this server's limit of \(s == s.rounded() ? String(Int(s)) : String(s)) s; try a smaller request",
+                 headers: [.retryAfter: "5"])
+    }
+
+    /// Resumes the caller exactly once, with whichever comes first, and stops the other.
+    private final class Outcome<T: Sendable>: @unchecked Sendable {  // state is behind the lock
+        private struct State {
+            var continuation: CheckedContinuation<T, Error>?
+            var early: Result<T, Error>?
+            var work: Task<Void, Never>?
+            var timer: DispatchWorkItem?
+            var done = false
+        }
+        private var s = State()
+        private let lock = NSLock()
+
+        private func locked<R>(_ body: (inout State) -> R) -> R {
+            lock.lock()
+            defer { lock.unlock() }
+            return body(&s)
+        }
+
+        /// The timer is a Dispatch work item, not a sleeping task: it fires even when every
+        /// thread of the cooperative pool is busy.
+        func start(_ c: CheckedContinuation<T, Error>, work: Task<Void, Never>, timer: DispatchWorkItem, after seconds: Double) {
+            let early: Result<T, Error>? = locked { s in
+                s.work = work
+                s.timer = timer
+                if let e = s.early { s.early = nil; return e }
+                s.continuation = c
+                return nil
+            }
+            if let early {
+                work.cancel()
+                c.resume(with: early)
+            } else {
+                DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timer)
+            }
+        }
+
+        func finish(with result: Result<T, Error>) {
+            let (c, work, timer): (CheckedContinuation<T, Error>?, Task<Void, Never>?, DispatchWorkItem?) = locked { s in
+                guard !s.done else { return (nil, nil, nil) }
+                s.done = true
+                guard let c = s.continuation else { s.early = result; return (nil, nil, nil) }
+                s.continuation = nil
+                return (c, s.work, s.timer)
+            }
+            guard let c else { return }
+            work?.cancel()
+            timer?.cancel()
+            c.resume(with: result)
+        }
+    }
+}
+
+extension Result where Failure == Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}

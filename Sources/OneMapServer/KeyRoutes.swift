@@ -1,0 +1,52 @@
+import Foundation
+import Hummingbird
+import LayerStore
+
+/// Key management for admins, the same as `onemap keys` on the server's machine:
+///
+///     GET    /v1/keys            the keys, without secrets
+///     POST   /v1/keys            {"role": "approver", "name": "审批系统"} → the key and its secret, once
+///     DELETE /v1/keys/{id|name}  revokes
+struct KeyRoutes {
+    let keys: KeyRing
+
+    func register(on group: RouterGroup<OneMapRequestContext>) {
+        let keys = self.keys
+        group.get { _, context -> Response in
+            try context.require(.admin, to: "listing keys")
+            return try Response.json(object: try await Task.detached { try keys.list() }.value.map(Self.json))
+        }
+        group.post { request, context -> Response in
+            try context.require(.admin, to: "creating keys")
+            let body = try await request.body.collect(upTo: 64 << 10)
+            guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
+                throw APIError(.badRequest, "malformed body", "send {\"role\": \"viewer|approver|admin\", \"name\": \"…\"}")
+            }
+            if let unknown = object.keys.sorted().first(where: { $0 != "role" && $0 != "name" }) {
+                throw APIError(.badRequest, "unknown key", "key '\(unknown)' is not one of: name, role")
+            }
+            guard let raw = object["role"] as? String, let role = Role(rawValue: raw) else {
+                throw APIError(.badRequest, "bad value", "role must be one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if object["name"] != nil && !(object["name"] is String) { throw APIError(.badRequest, "bad value", "name must be a string") }
+            let name = object["name"] as? String
+            let (key, secret) = try await Task.detached { try keys.create(role: role, name: name) }.value
+            var out = Self.json(key)
+            out["secret"] = secret
+            return try Response.json(object: out, status: .created)
+        }
+        group.delete(":key") { _, context -> Response in
+            try context.require(.admin, to: "revoking keys")
+            let raw = try context.parameters.require("key")
+            let which = raw.removingPercentEncoding ?? raw
+            let key = try await Task.detached { try keys.revoke(which) }.value
+            return try Response.json(object: Self.json(key))
+        }
+    }
+
+    static func json(_ k: APIKey) -> [String: Any] {
+        var o: [String: Any] = ["id": k.id, "name": k.name, "role": k.role.rawValue, "prefix": k.prefix, "createdAt": k.createdAt]
+        if let r = k.revokedAt { o["revokedAt"] = r }
+        return o
+    }
+}

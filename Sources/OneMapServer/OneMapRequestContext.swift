@@ -1,0 +1,13 @@
+import Hummingbird
+import LayerStore
+
+/// Hummingbird's per-request context plus who is asking. `AuthMiddleware` sets the caller
+/// from the `Authorization` header before any route runs; routes only read it.
+public struct OneMapRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var caller: Caller = .anonymous
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+}

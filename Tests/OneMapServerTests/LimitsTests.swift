@@ -1,0 +1,179 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LayerStore
+@testable import OneMapServer
+import Testing
+
+/// A latch a test opens when it wants held work to finish.
+final class Latch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var open = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func wait() async {
+        await withCheckedContinuation { c in
+            lock.lock()
+            if open { lock.unlock(); c.resume(); return }
+            waiters.append(c)
+            lock.unlock()
+        }
+    }
+
+    func release() {
+        lock.lock()
+        open = true
+        let w = waiters
+        waiters = []
+        lock.unlock()
+        w.forEach { $0.resume() }
+    }
+}
+
+struct LimitsTests {
+    @Test func gateRunsSlotsQueuesTheNextAndRefusesTheRest() async throws {
+        let gate = WorkGate(slots: 2, queueLimit: 1)
+        let latch = Latch()
+        // Two run, one waits.
+        let held = (0..<3).map { i in
+            Task { try await gate.run("check") { await latch.wait(); return i } }
+        }
+        while true {
+            let (running, waiting) = await (gate.running, gate.waiting)
+            if running == 2 && waiting == 1 { break }
+            try await Task.sleep(nanoseconds: 1_000_000)
+        }
+        // The fourth is told to come back, at once, with a JSON 503 and Retry-After.
+        do {
+            _ = try await gate.run("check") { 99 }
+            Issue.record("a full gate must refuse")
+        } catch let e as APIError {
+            #expect(e.status == .serviceUnavailable && e.headers[.retryAfter] == "1")
+            #expect(e.detail.contains("2 checks are running and 1 waiting"))
+        }
+        latch.release()
+        var results: [Int] = []
+        for t in held { results.append(try await t.value) }
+        #expect(results == [0, 1, 2])
+        #expect(await gate.running == 0)
+        #expect(await gate.waiting == 0)
+    }
+
+    @Test func aCancelledWaiterLeavesTheQueue() async throws {
+        let gate = WorkGate(slots: 1, queueLimit: 1)
+        let latch = Latch()
+        let first = Task { try await gate.run("check") { await latch.wait(); return 1 } }
+        while await gate.running < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        let second = Task { try await gate.run("check") { 2 } }
+        while await gate.waiting < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        second.cancel()
+        await #expect(throws: CancellationError.self) { try await second.value }
+        #expect(await gate.waiting == 0)
+        latch.release()
+        #expect(try await first.value == 1)
+        #expect(await gate.running == 0)
+    }
+
+    /// Not a timing test: the work blocks until the test lets it go, which the test does only
+    /// after the deadline has answered. A deadline that waited for its work would never answer.
+    @Test func deadlineAnswersWithoutWaitingForWorkThatIgnoresCancellation() async throws {
+        let deadline = Deadline(seconds: 0.05)
+        let release = DispatchSemaphore(value: 0)
+        let finished = Latch()
+        do {
+            _ = try await deadline.run { () async throws -> Int in
+                // Blocks a thread and never looks at cancellation, like a long GEOS call.
+                await withCheckedContinuation { c in
+                    DispatchQueue.global().async { _ = release.wait(timeout: .now() + 600); c.resume() }
+                }
+                finished.release()
+                return 1
+            }
+            Issue.record("the deadline must answer first")
+        } catch let e as APIError {
+            #expect(e.status == .serviceUnavailable && e.error == "timed out")
+            #expect(e.headers[.retryAfter] == "5")
+        }
+        release.signal()
+        await finished.wait()
+        // Fast work is untouched, and its errors come through as they are.
+        #expect(try await Deadline(seconds: 600).run { 7 } == 7)
+        await #expect(throws: APIError.self) { try await Deadline(seconds: 600).run { () async throws -> Int in throw APIError.notFound("x") } }
+    }
+
+    @Test func oversizedBodiesAre413AndTheServerGoesOn() async throws {
+        let app = buildApplication(store: try farmlandStore(),
+                                   configuration: ServerConfiguration(open: true, limits: .init(maxBodyBytes: 1_000)))
+        try await app.test(.router) { client in
+            let big = ByteBuffer(repeating: UInt8(ascii: " "), count: 5_000)
+            let r = try await client.execute(uri: "/v1/checks", method: .post, body: big)
+            #expect(r.status == .contentTooLarge)
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
+            #expect(body["error"] is String && body["detail"] is String)
+            let ok = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: siteOverP))
+            #expect(ok.status == .created)
+        }
+    }
+
+    @Test func slowChecksTimeOutWithA503() async throws {
+        // A site of 150k vertices takes far longer than a millisecond to read and check.
+        var ring: [String] = []
+        let n = 150_000
+        for i in 0..<n {
+            let a = Double(i) / Double(n) * 2 * Double.pi
+            ring.append("[\(120.0005 + 0.0004 * cos(a)), \(28.0005 + 0.0004 * sin(a))]")
+        }
+        ring.append(ring[0])
+        let site = #"{"type": "Polygon", "coordinates": [[\#(ring.joined(separator: ","))]]}"#
+        let app = buildApplication(store: try farmlandStore(),
+                                   configuration: ServerConfiguration(open: true, limits: .init(requestTimeoutSeconds: 0.001)))
+        try await app.test(.router) { client in
+            let r = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: site))
+            #expect(r.status == .serviceUnavailable)
+            #expect(r.headers[.retryAfter] != nil)
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .ok)
+        }
+    }
+}
+
+struct ObservabilityTests {
+    @Test func metricsCountRoutesCacheChecksAndVersions() async throws {
+        let store = try farmlandStore()
+        let app = buildApplication(store: store, configuration: ServerConfiguration(open: true))
+        try await app.test(.router) { client in
+            #expect(try await client.execute(uri: "/ready", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: siteOverP)).status == .created)
+            for _ in 0..<2 { _ = try await client.execute(uri: "/tiles/farmland/16/54613/27454.mvt", method: .get) }
+            _ = try await client.execute(uri: "/v1/checks/chk_nope", method: .get)
+            let r = try await client.execute(uri: "/metrics", method: .get)
+            #expect(r.status == .ok)
+            #expect(r.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+            let text = String(buffer: r.body)
+            let lines = Set(text.split(separator: "\n").map(String.init))
+            #expect(lines.contains(#"onemap_http_requests_total{route="/v1/checks",method="POST",status="201"} 1"#))
+            #expect(lines.contains(#"onemap_http_requests_total{route="/v1/checks/{id}",method="GET",status="404"} 1"#), "\(text)")
+            #expect(lines.contains(#"onemap_tile_cache_lookups_total{result="miss"} 1"#))
+            #expect(lines.contains(#"onemap_tile_cache_lookups_total{result="hit"} 1"#))
+            #expect(lines.contains(#"onemap_check_duration_seconds_count{verdict="forbidden"} 1"#))
+            #expect(lines.contains(#"onemap_layer_version{layer="farmland"} 1.0"#))
+            #expect(lines.contains("onemap_work_running 0.0"))
+            // Every sample line parses as name{labels} value.
+            for line in lines where !line.hasPrefix("#") {
+                #expect(line.range(of: #"^[a-z_]+(\{([a-z_]+="[^"]*",?)+\})? [0-9.e+-]+$"#, options: .regularExpression) != nil, "\(line)")
+            }
+        }
+    }
+
+    @Test func readyIs503WhenTheDatabaseCannotBeRead() async throws {
+        let store = try farmlandStore()
+        let app = buildApplication(store: store, configuration: ServerConfiguration())
+        // A table the readiness query reads is gone: the database no longer answers.
+        try await store.pool.write { db in try db.execute(sql: "ALTER TABLE onemap_layers RENAME TO gone") }
+        try await app.test(.router) { client in
+            let r = try await client.execute(uri: "/ready", method: .get)
+            #expect(r.status == .serviceUnavailable)
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+        }
+    }
+}
