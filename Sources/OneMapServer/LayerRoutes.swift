@@ -4,10 +4,35 @@ import LayerStore
 
 /// The loaded layers, for the viewer's layer list and for clients that want titles and
 /// versions without the OGC machinery. Restricted layers are listed only for a viewer key.
+/// Admins reload a layer from its catalog entry (`POST /v1/layers/{name}/reload`), the same
+/// import as `onemap load --layers name`: a new version, committed whole or not at all, while
+/// readers go on seeing the old one.
 struct LayerRoutes {
-    let store: Store
+    let server: ServerContext
+    var store: Store { server.store }
 
     func register(on router: Router<OneMapRequestContext>) {
+        let store = self.store
+        let gate = server.gate
+        router.post("v1/layers/:name/reload") { request, context -> Response in
+            try context.require(.admin, to: "reloading a layer")
+            let name = try context.parameters.require("name")
+            let label = request.uri.queryParameters["version"].map(String.init)
+            // An import is heavy work, so it takes a slot; it has no deadline, because giving
+            // up half-way would only roll it back and waste what was read.
+            let report = try await gate.run("load") {
+                try await Blocking.run {
+                    let loaded = try store.layer(named: name)
+                    // The catalog file is read again, so an edited YAML or a replaced source counts.
+                    let spec = try loaded.spec.catalogFile.map { try Catalog.parse(file: $0) } ?? loaded.spec
+                    guard spec.name == name else {
+                        throw StoreError.invalidRequest("\(loaded.spec.catalogFile ?? "the catalog") now names the layer '\(spec.name)', not '\(name)'")
+                    }
+                    return try LayerImporter(store: store).load(spec, label: label)
+                }
+            }
+            return Response.json(try JSONEncoder().encode(report), status: .created)
+        }
         router.get("v1/layers") { _, context -> Response in
             let layers = try await store.pool.read { db in try Store.loadedLayers(db) }
             let list: [[String: Any]] = layers.filter(context.caller.canSee).map { l in

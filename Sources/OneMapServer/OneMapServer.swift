@@ -38,7 +38,7 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     HealthRoutes(server: server).register(on: router)
     CheckRoutes(server: server).register(on: router.group("v1/checks"))
     KeyRoutes(keys: KeyRing(store: store)).register(on: router.group("v1/keys"))
-    LayerRoutes(store: store).register(on: router)
+    LayerRoutes(server: server).register(on: router)
     LedgerRoutes(server: server).register(on: router)
     ViewerRoutes(vendorDirectory: configuration.vendorDirectory).register(on: router)
     FeatureRoutes(server: server).register(on: router)

@@ -20,6 +20,12 @@ final class Latch: @unchecked Sendable {
         }
     }
 
+    var isOpen: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return open
+    }
+
     func release() {
         lock.lock()
         open = true

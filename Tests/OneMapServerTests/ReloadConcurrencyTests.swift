@@ -1,0 +1,91 @@
+import Foundation
+import GeoCore
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import LayerStore
+import OneMapServer
+import Testing
+import VectorIO
+
+/// Checks and tiles keep being answered, correctly, while an admin reloads the layer they
+/// read; each answer is wholly the old version or wholly the new one.
+struct ReloadConcurrencyTests {
+    /// Version 2 of the farmland: the parcel under the test site is renamed (P → NEWQ), and
+    /// thousands of parcels elsewhere make the import last long enough to overlap requests.
+    static func writeVersion2(over path: String) throws {
+        try? FileManager.default.removeItem(atPath: path)
+        let w = try VectorWriter(path: path, format: .geoJSON, layerName: "farmland", crs: "EPSG:4490", geometryType: "Polygon",
+                                 fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text)])
+        try w.write(geometry: .polygon(Polygon([[Coordinate(120, 28), Coordinate(120.001, 28), Coordinate(120.001, 28.001),
+                                                 Coordinate(120, 28.001), Coordinate(120, 28)]])), attributes: [.text("NEWQ"), .text("水田")])
+        for i in 0..<20_000 {
+            let x = 119.0 + Double(i % 200) * 0.002, y = 27.0 + Double(i / 200) * 0.002
+            try w.write(geometry: .polygon(Polygon([[Coordinate(x, y), Coordinate(x + 0.001, y), Coordinate(x + 0.001, y + 0.001),
+                                                     Coordinate(x, y + 0.001), Coordinate(x, y)]])),
+                        attributes: [.text("F\(i)"), .text("旱地")])
+        }
+        try w.close()
+    }
+
+    @Test func checksAndTilesDuringAReloadSeeOneVersionOrTheOther() async throws {
+        let store = try farmlandStore()
+        let admin = try KeyRing(store: store).create(role: .admin, name: "ops").secret
+        let source = try store.layer(named: "farmland").version.source
+        try Self.writeVersion2(over: source)
+        let app = buildApplication(store: store, configuration: ServerConfiguration(open: true))
+        try await app.test(.router) { client in
+            let reloaded = Latch()
+            let reload = Task {
+                defer { reloaded.release() }
+                return try await client.execute(uri: "/v1/layers/farmland/reload?version=v2", method: .post,
+                                                headers: [.authorization: "Bearer \(admin)"])
+            }
+            var seen: [String: Int] = [:]
+            var tilesSeen: [String: Int] = [:]
+            var checkIDs: [(id: String, feature: String)] = []
+            // Until the reload answers, and a few rounds after it.
+            var after = 0
+            while after < 3 {
+                let done = reloaded.isOpen
+                let r = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: siteOverP))
+                #expect(r.status == .created)
+                let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
+                let layer = try #require((body["layers"] as? [[String: Any]])?.first { $0["layer"] as? String == "farmland" })
+                let ids = (layer["features"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                #expect(ids == ["P"] || ids == ["NEWQ"], "a check saw \(ids)")
+                seen[ids.joined(separator: ","), default: 0] += 1
+                checkIDs.append((try #require(body["id"] as? String), ids.first ?? ""))
+
+                let t = try await client.execute(uri: "/tiles/farmland/16/54613/27454.mvt", method: .get)
+                #expect(t.status == .ok)
+                // MVT string values are field 1 of a Value: 0x0A, the length, the bytes.
+                let bytes = Data(t.body.readableBytesView)
+                let old = bytes.range(of: Data([0x0A, 0x01]) + Data("P".utf8)) != nil
+                let new = bytes.range(of: Data([0x0A, 0x04]) + Data("NEWQ".utf8)) != nil
+                #expect(old != new, "a tile holds old: \(old), new: \(new)")
+                tilesSeen[new ? "new" : "old", default: 0] += 1
+                if done { after += 1 }
+            }
+            let answer = try await reload.value
+            #expect(answer.status == .created)
+            // The first rounds ran during the reload (it takes seconds; a round, milliseconds),
+            // and the last rounds after it: both versions were seen.
+            #expect(seen["P", default: 0] >= 1 && tilesSeen["old", default: 0] >= 1, "\(seen) \(tilesSeen)")
+            #expect(seen["NEWQ", default: 0] >= 3 && tilesSeen["new", default: 0] >= 3)
+            // Each record's stored versions agree with what its answer showed.
+            for (id, feature) in checkIDs {
+                let versions = try await store.pool.read { db in
+                    try String.fetchOne(db, sql: "SELECT layer_versions FROM onemap_checks WHERE id = ?", arguments: [id])
+                }
+                let text = try #require(versions)
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+                let v = try #require((json["farmland"] as? [String: Any])?["version"] as? Int)
+                #expect(v == (feature == "P" ? 1 : 2), "check \(id) saw \(feature) but recorded version \(v)")
+            }
+            // Only an admin reloads.
+            let denied = try await client.execute(uri: "/v1/layers/farmland/reload", method: .post)
+            #expect(denied.status == .unauthorized)
+        }
+    }
+}
