@@ -2,8 +2,9 @@
 """Turn one run's results into the markdown table issue 9 asks for.
 
 Reads, from RESULTS, import_runs.tsv, import_answers.json, import_onemap.json (import),
-conflict_farmland.json (the conflict check per site, peers and OneMap), and
-http_wrk.json, http_server.json, http_answers.json (the API under load). Each group is
+conflict_farmland.json (the conflict check per site, peers and OneMap),
+http_wrk.json, http_server.json, http_answers.json (the API under load), tiles.json,
+features.json, ledger.json, audit.json, and load_wrk.json, load_server.json, load_mix.json. Each group is
 optional: rows appear for what was measured. Prints the report: date, machine,
 versions, the table, then the details.
 """
@@ -248,6 +249,282 @@ def http_section(r):
     return rows, d
 
 
+def kib(b):
+    return f"{b / 1024:,.0f} KiB" if b >= 1024 else f"{b:.0f} B"
+
+
+def wrk_line(w):
+    if w["requests"] == 0:
+        return f"0 requests answered in {w['duration_us'] / 1e6:.1f} s; socket errors " + ", ".join(
+            f"{k} {v}" for k, v in w["errors"].items() if k != "status")
+    rps = w["requests"] / (w["duration_us"] / 1e6)
+    lat = w["latency_us"]
+    sock = ", ".join(f"{k} {v}" for k, v in w["errors"].items() if k != "status")
+    statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(w.get("statuses", {}).items()))
+    return (f"{w['requests']:,} requests in {w['duration_us'] / 1e6:.1f} s = {rps:,.1f} req/s; latency min "
+            f"{lat['min'] / 1000:.2f}, mean {lat['mean'] / 1000:.2f}, p50 {lat['p50'] / 1000:.2f}, p90 {lat['p90'] / 1000:.2f}, "
+            f"p99 {lat['p99'] / 1000:.2f}, max {lat['max'] / 1000:.2f} ms; statuses {statuses}; non-2xx {w['non2xx']}; "
+            f"socket errors {sock}; {w['bytes'] / max(w['duration_us'], 1) :.1f} MB/s")
+
+
+def tiles_section(r):
+    """Issue 5: cold tiles per zoom against PostGIS ST_AsMVT, warm cache under wrk."""
+    t = read_json(os.path.join(r, "tiles.json"))
+    if not t:
+        return [], []
+    rows, d = [], []
+    ans = t["answers"]
+    for z, zs in sorted(t["zooms"].items(), key=lambda kv: int(kv[0])):
+        om, pg = zs["onemap"], zs["postgis"]
+        zi = int(z)
+        target = 2 if zi >= 14 else 20
+        met = zs["ratio"] >= target
+        if zi >= t["high_zoom"]:
+            h = ans["high"][z]
+            verdict = (f"ids {mark(h['equal_tiles'] == h['tiles'])} {h['equal_tiles']}/{h['tiles']} tiles equal "
+                       f"({h['onemap_features']:,} vs {h['postgis_features']:,} features)")
+        else:
+            lows = ans["low"][z]
+            verdict = "generalised, so ids not compared; area covered ÷ data's area " + ", ".join(
+                f"{x['cover_ratio']:.3f}" if x["cover_ratio"] is not None else "—" for x in lows) + \
+                f" on {len(lows)} tiles"
+        rows.append([f"cold tiles z{z} ({om['tiles']} tiles, farmland, one connection)",
+                     f"{om['tiles_per_s']:,.1f} tiles/s ({om['ms_per_tile']:.1f} ms), median {kib(om['median_bytes'])}",
+                     "—",
+                     f"{pg['tiles_per_s']:,.1f} tiles/s ({pg['ms_per_tile']:.1f} ms), median {kib(pg['median_bytes'])}",
+                     "—",
+                     f"{zs['ratio']:,.1f}× (OneMap ÷ PostGIS); issue 5 target ≥ {target}×: " + ("✓ met" if met else "✗ not met"),
+                     verdict])
+    w = t.get("wrk")
+    if w:
+        rps = w["requests"] / (w["duration_us"] / 1e6)
+        rows.append([f"warm tiles (cache), wrk 2 threads, {sum(t['tile_count'].values())} listed tiles, gzip",
+                     f"{rps:,.0f} tiles/s; p50 {w['latency_us']['p50'] / 1000:.2f} ms, p99 {w['latency_us']['p99'] / 1000:.2f} ms",
+                     "—", "—", "—", "issue 5 target ≥ 20,000 tiles/s: " + ("✓ met" if rps >= 20000 else "✗ not met"),
+                     f"non-2xx {w['non2xx']} {mark(w['non2xx'] == 0)}"])
+    d.append("### Tiles")
+    d.append("")
+    d.append("Farmland only, the same tile list for both: per zoom, the tiles under farmland parcels picked with a "
+             "fixed seed (`lib/tiles_bench.py list`). OneMap: `GET /tiles/farmland/{z}/{x}/{y}.mvt` on one keep-alive "
+             "connection, one tile at a time, from a server started afresh for each run (so every tile is cold: OneMap "
+             "has no way to bypass its cache, and caches by tile), after one warm-up tile outside the list (the first tile "
+             "after start-up reads the layer's summary of boxes and areas; its time is given below). No "
+             "`Accept-Encoding`, so both sides give plain MVT bytes. PostGIS: Martin's table-source query, "
+             "`ST_AsMVT(ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope(z, x, y), 4096, 64, true))` over "
+             "`geom && ST_Transform(ST_TileEnvelope(z, x, y, margin => 64/4096), 4490)`, every attribute and the FID as "
+             "feature id, a prepared statement on one connection over the Unix socket (no HTTP in front of it, which "
+             "favours PostGIS a little). Tiles/s = tiles ÷ the pass's total time, median of runs; sizes from the last "
+             f"run. Targets (issue 5): z14–z16 ≥ 2×, z8–z12 ≥ 20×, warm ≥ 20,000 tiles/s. PostGIS: {t['postgis_version']}. "
+             "Plot: `bench/results/tiles.png`.")
+    d.append("")
+    for z, zs in sorted(t["zooms"].items(), key=lambda kv: int(kv[0])):
+        om, pg = zs["onemap"], zs["postgis"]
+        d.append(f"- z{z}: OneMap " + ", ".join(f"{x:,.1f}" for x in om["tiles_per_s_by_run"]) + " tiles/s by run, "
+                 f"median {kib(om['median_bytes'])}, max {kib(om['max_bytes'])}, {om['empty_tiles']} empty; PostGIS "
+                 + ", ".join(f"{x:,.2f}" for x in pg["tiles_per_s_by_run"]) + " tiles/s by run, "
+                 f"median {kib(pg['median_bytes'])}, max {kib(pg['max_bytes'])}, {pg['empty_tiles']} empty")
+    if t["warmup"]:
+        d.append("- OneMap's first tile after start-up (z13, outside the list; reads the summary): "
+                 + ", ".join(f"{x['ms']:,.0f} ms" for x in t["warmup"]) + " by run")
+    d.append(f"- Answers, z{t['high_zoom']} and up (every listed tile): ids mapped to BSM (OneMap's MVT id is "
+             "om_fid, PostGIS's the FID), of the features drawn in the tile square; a feature whose clipped geometry "
+             "lies wholly in the 64-unit buffer is listed apart (PostGIS keeps slivers there that OneMap drops):")
+    for z, h in sorted(ans["high"].items(), key=lambda kv: int(kv[0])):
+        line = (f"  - z{z}: {h['equal_tiles']}/{h['tiles']} tiles with equal id sets; {h['onemap_features']:,} OneMap "
+                f"features, {h['postgis_features']:,} PostGIS; OneMap features without id {h['onemap_features_without_id']}")
+        for x in h["diffs"][:3]:
+            line += (f"; {x['tile']}: only OneMap {x['only_onemap_count']} {x['only_onemap'][:3]}, only PostGIS "
+                     f"{x['only_postgis_count']} {x['only_postgis'][:3]}")
+        for x in h.get("buffer_only_diffs", [])[:3]:
+            line += (f"; in the 64-unit buffer only (not compared), {x['tile']}: only OneMap {x['only_onemap']}, "
+                     f"only PostGIS {x['only_postgis']}")
+        d.append(line)
+    d.append(f"- Below z{t['high_zoom']} OneMap generalises by design (polygons under 3 px become coverage squares, a "
+             "layer tile is capped at 450 KiB), so ids are not compared: on the first "
+             f"{t['coverage_tiles']} tiles of each zoom, the area OneMap's tile covers inside the tile square (union of "
+             "its polygons, tile units²) is held to the data's area there (PostGIS: `ST_Area(ST_Intersection("
+             "ST_Transform(geom, 3857), ST_TileEnvelope(z, x, y)))` summed; parcels do not overlap), issue 5's 5%:")
+    for z, lows in sorted(ans["low"].items(), key=lambda kv: int(kv[0])):
+        for x in lows:
+            ratio = f"{x['cover_ratio']:.4f}" if x["cover_ratio"] is not None else "—"
+            ok = x["cover_ratio"] is not None and abs(x["cover_ratio"] - 1) <= 0.05
+            d.append(f"  - z{z} {x['tile']}: OneMap covers {x['onemap_cover']:,.0f}, the data {x['data_area']:,.0f} "
+                     f"(ratio {ratio} {mark(ok)} within 5%); features: OneMap {x['onemap_features']:,} outlines + squares "
+                     f"for {x['onemap_merged_parcels']:,} parcels, PostGIS {x['postgis_features']:,}")
+    if w:
+        d.append(f"- Warm: `wrk -t2 -c16 -d15s -s bench/lib/wrk_mix.lua` over the {sum(t['tile_count'].values())} listed "
+                 "tiles (`Accept-Encoding: gzip`), right after the last cold pass, so all are cached: " + wrk_line(w)
+                 + ". wrk runs on the same 2 cores as the server.")
+    d.append("")
+    return rows, d
+
+
+def features_section(r):
+    """Issue 7: bbox items against pygeoapi."""
+    f = read_json(os.path.join(r, "features.json"))
+    if not f:
+        return [], []
+    om, pg = f["engines"]["onemap"], f["engines"]["pygeoapi"]
+    eq = sum(1 for c in f["check"] if c["equal"])
+    pages = sum(1 for c in f["check"] if c["pages_ok"])
+    verdict = (f"ids {mark(f['equal'])} equal for {eq}/{f['boxes']} boxes (one page of up to 10,000), "
+               f"timed pages {limit_ok(pages, f['boxes'])}")
+    rows = [[f"OGC API Features `items?bbox=…&limit={f['limit']}` ({f['boxes']} boxes, GeoJSON, one connection)",
+             f"{om['features_per_s']:,.0f} features/s; {om['ms_median']:.1f} ms/request",
+             "—", "—",
+             f"{pg['features_per_s']:,.0f} features/s; {pg['ms_median']:.1f} ms/request",
+             f"{f['ratio']:.1f}× (OneMap ÷ pygeoapi); issue 7 target ≥ 5×: " + ("✓ met" if f["ratio"] >= 5 else "✗ not met"),
+             verdict]]
+    d = ["### Feature API", ""]
+    d.append(f"pygeoapi {f['pygeoapi_version']} (PyPI) under gunicorn (2 workers), provider {f['provider']}, made by "
+             "`ogr2ogr -makevalid` from the same farmland.gpkg; OneMap `onemap serve` on the benchmark database. Boxes: "
+             "around farmland parcels picked with a fixed seed, each holding 1,200–1,600 parcel boxes, so every timed "
+             f"request returns a full page of {f['limit']}. Each box once per pass, the servers alternating pass by "
+             "pass after an untimed warm-up pass; `Accept: application/geo+json`. Time: request sent to body read, "
+             "keep-alive connection. features/s = features returned ÷ time, over the pass; ms/request the median.")
+    d.append("")
+    for name, e in (("OneMap", om), ("pygeoapi", pg)):
+        d.append(f"- {name}: " + ", ".join(f"{x:,.0f}" for x in e["features_per_s_by_pass"]) + " features/s by pass; "
+                 "median ms/request " + ", ".join(f"{x:.1f}" for x in e["ms_median_by_pass"])
+                 + f"; features per request {e['features_per_request']}; median body {kib(e['bytes_median'])}")
+    for c in f["check"]:
+        if not (c["equal"] and c["pages_ok"]):
+            d.append(f"  - ✗ box {c['bbox']}: OneMap {c['onemap']}, pygeoapi {c['pygeoapi']}, numberMatched "
+                     f"{c['numberMatched']}, duplicates {c['duplicates']}, pages ok {c['pages_ok']}; only OneMap "
+                     f"{c['only_onemap'][:5]}, only pygeoapi {c['only_pygeoapi'][:5]}")
+    given = [c["numberMatched"] for c in f["check"]]
+    if any(m["pygeoapi"] is None for m in given):
+        nm = "numberMatched: pygeoapi does not give it"
+    else:
+        nm = "numberMatched " + ("equal" if all(m["onemap"] == m["pygeoapi"] for m in given) else f"differs: {given[:3]}")
+    d.append(f"- Answers: each box once more with `limit=10000` on both (one page); id sets equal for {eq} of "
+             f"{f['boxes']}; {nm}; each timed page was {f['limit']} features of that set: {pages}/{f['boxes']}")
+    for p in f.get("paging", []):
+        d.append(f"- Paging box {p['bbox']} by `limit={f['page']}&offset=…`: " + "; ".join(
+            f"{n} {p[n]['returned']} features, {p[n]['distinct']} distinct, union = the one-page set "
+            f"{mark(p[n]['equal_to_one_page'])}" for n in ("onemap", "pygeoapi")))
+    d.append("")
+    return rows, d
+
+
+def limit_ok(n, total):
+    return f"{mark(n == total)} {n}/{total} full and within the set"
+
+
+def ledger_section(r):
+    """Issue 8: the ledger by county against PostGIS."""
+    l = read_json(os.path.join(r, "ledger.json"))
+    if not l:
+        return [], []
+    m = l["median_s"]
+    c, cf = l["check"], l["check_farmland_only"]
+    rows = [
+        ["ledger by county, farmland (`onemap ledger --layers farmland`)", fmt_s(m["onemap_farmland"]), "—",
+         f"{fmt_s(m['postgis_naive'])} naive (issue's anchor); {fmt_s(m['postgis_farmland'])} overlaps once", "—",
+         f"{l['ratio_naive']:.1f}× (naive ÷ OneMap); issue 8 target ≥ 20×: " + ("✓ met" if l["ratio_naive"] >= 20 else "✗ not met")
+         + f"; {l['ratio_once_farmland']:.1f}× (overlaps-once SQL ÷ OneMap)",
+         f"{mark(cf['equal'])} {cf['compared'] - len(cf['mismatches'])}/{cf['compared']} county figures equal "
+         f"(max Δ {cf['max_rel_area_diff']:.1e} rel)"],
+        [f"ledger by county, all {len(l['layers'])} layers (`onemap ledger`)", fmt_s(m["onemap"]), "—",
+         fmt_s(m["postgis"]) + " overlaps once", "—", f"{l['ratio_once_all']:.1f}× (PostGIS ÷ OneMap)",
+         f"{mark(c['equal'])} {c['compared'] - len(c['mismatches'])}/{c['compared']} county/layer figures equal "
+         f"(count, area within 1e-6; max Δ {c['max_rel_area_diff']:.1e} rel)"],
+    ]
+    d = ["### Ledger by county", ""]
+    d.append("OneMap: `onemap ledger --by county --format json` (every layer) and with `--layers farmland`, wall time of "
+             "the process. PostGIS, overlaps counted once (the answer OneMap gives): per layer, every feature meeting a "
+             "county (GiST), itself if `ST_Covers(county, feature)` (prepared, so cheap) else `ST_Intersection` with it, counted when its "
+             "`ST_Area(geography)` is over 0.01 m² (lines: when they meet it); pieces of one county whose interiors meet "
+             "are grouped by `ST_ClusterIntersecting` and their union's area counted once. The naive query (issue 8's "
+             "anchor): `SUM(ST_Area(ST_Intersection(f.geom, c.geom)::geography))` per county over the parcels that "
+             f"intersect it; timed {l['naive_runs']} time(s), its area is "
+             f"{l['naive']['rel_diff_from_onemap']:.1e} relative off OneMap's total (it counts any sliver and any overlap).")
+    d.append("")
+    for k, v in l["seconds"].items():
+        d.append(f"- {k}: " + ", ".join(f"{x:.2f}" for x in v) + " s by run")
+    for label, cc in (("all layers", c), ("farmland only", cf)):
+        d.append(f"- answers, {label}: {mark(cc['equal'])} {cc['compared']} figures compared, "
+                 f"{len(cc['mismatches'])} differ; max Δ area {cc['max_rel_area_diff']:.1e} rel")
+        for mm in cc["mismatches"][:8]:
+            d.append(f"  - {mm['layer']} {mm['unit']}: OneMap count {mm['onemap'][0]}, area {mm['onemap'][1]:,.3f} m²; "
+                     f"PostGIS {mm['postgis'][0]}, {mm['postgis'][1]:,.3f} m²")
+    d.append("")
+    return rows, d
+
+
+def audit_section(r):
+    a = read_json(os.path.join(r, "audit.json"))
+    if not a:
+        return [], []
+    m = a["median_s"]
+    verdict = (f"{mark(a['equal'])} pairs {a['pairs']['onemap']:,} vs {a['pairs']['postgis']:,} "
+               f"(only OneMap {a['only_onemap_count']}, only PostGIS {a['only_postgis_count']}); "
+               f"{a['area_mismatch_count']} areas off (max Δ {a['max_rel_area_diff']:.1e} rel, {a['max_abs_area_diff_m2']:.1e} m²); "
+               f"counties differ for {a['county_mismatch_count']}")
+    internal = f" (its own timing {m['onemap_internal']:.2f} s)" if "onemap_internal" in m else ""
+    rows = [["audit farmland × ecological_redline, overlap > 0.01 m² (`onemap audit`)",
+             fmt_s(m["onemap"]) + internal, "—", fmt_s(m["postgis"]), "—",
+             f"{a['ratio']:.1f}× (PostGIS ÷ OneMap, wall); issue 8 target ≥ 3×: " + ("✓ met" if a["ratio"] >= 3 else "✗ not met"),
+             verdict]]
+    d = ["### Audit farmland × ecological red line", ""]
+    d.append("OneMap: `onemap audit --pairs farmland:ecological_redline --min-area 0.01 --format json --out F`, wall time of "
+             "the process (start-up, reading, writing the JSON); its own printed time is given too. PostGIS: "
+             "`ST_Intersects` (GiST) join, `ST_Area(ST_Intersection(f.geom, r.geom)::geography) > 0.01`, the pairs' BSMs "
+             "fetched, over an open connection; the county of each pair (the one holding the centre of the overlap's box, "
+             "as OneMap assigns it) from a second, untimed query.")
+    d.append("")
+    for k, v in a["seconds"].items():
+        d.append(f"- {k}: " + ", ".join(f"{x:.2f}" if x is not None else "?" for x in v) + " s by run")
+    d.append(f"- total overlap area: OneMap {a['total_area_m2']['onemap']:,.3f} m², PostGIS {a['total_area_m2']['postgis']:,.3f} m²; "
+             f"{a['strict_rel_mismatch_count']} areas differ by > 1e-6 relative alone")
+    for label, key in (("only OneMap", "only_onemap"), ("only PostGIS", "only_postgis"),
+                       ("areas off", "area_mismatches"), ("counties differ", "county_mismatches")):
+        if a[key]:
+            d.append(f"- {label}: " + "; ".join(str(x) for x in a[key][:5]))
+    d.append("")
+    return rows, d
+
+
+def load_section(r):
+    w = read_json(os.path.join(r, "load_wrk.json"))
+    srv = read_json(os.path.join(r, "load_server.json"))
+    mix = read_json(os.path.join(r, "load_mix.json"))
+    if not (w and srv and mix):
+        return [], []
+    warm = read_json(os.path.join(r, "load_wrk_warmup.json"))
+    rps = w["requests"] / (w["duration_us"] / 1e6)
+    sock = sum(v for k, v in w["errors"].items() if k != "status")
+    mib = lambda kb: f"{kb / 1024:.0f} MiB"
+    ok = w["non2xx"] == 0 and sock == 0 and w["requests"] > 0 and srv.get("health_after", "ok") == "ok"
+    rows = [[f"load: {srv['seconds']} s mixed (tiles {mix['shares_percent']['tiles']}%, items {mix['shares_percent']['items']}%, "
+             f"identify {mix['shares_percent']['identify']}%, POST checks {mix['shares_percent']['checks']}%), "
+             f"wrk 2 threads × {srv['connections']} connections",
+             f"{w['requests']:,} requests ({rps:,.0f} req/s); p50 {w['latency_us']['p50'] / 1000:.2f} ms, "
+             f"p99 {w['latency_us']['p99'] / 1000:.2f} ms; RSS {mib(srv['rss_kb_start'])} → {mib(srv['rss_kb_end'])}",
+             "—", "—", "—", "—",
+             f"{mark(ok)} errors (non-2xx) {w['non2xx']}, socket errors {sock} (timeouts {w['errors']['timeout']}); "
+             f"`/health` after the load: {srv.get('health_after', '?')}"]]
+    d = ["### Load (issue 10)", ""]
+    d.append(f"`onemap serve` on a throwaway copy of the benchmark database, checks posted with {srv.get('auth', '--open')}; "
+             f"`wrk -t2 -c{srv['connections']} "
+             f"-d{srv['seconds']}s --latency -s bench/lib/wrk_mix.lua` over {mix['lines']} requests shuffled with a fixed "
+             f"seed (`lib/load_mix.py`): farmland and composite `/tiles/onemap/` tiles of the cold list "
+             f"({mix['distinct']['tiles']} paths), `/collections/farmland/items?bbox=…&limit=100` ({mix['distinct']['items']} "
+             f"boxes), `/v1/identify` at the sites' corners ({mix['distinct']['identify']}), and `POST /v1/checks` of the "
+             f"{mix['distinct']['checks']} sites; `Accept-Encoding: gzip`. Every request is meant to succeed (the tiles are "
+             "over the data; an empty tile is a 204), so every status outside 2xx counts as an error. Before it, "
+             f"{srv['warmup_seconds']} s of the same load warm the server; RSS (VmRSS) is read after the warm-up and at "
+             "the end.")
+    d.append("")
+    d.append("- load: " + wrk_line(w))
+    if warm:
+        d.append("- warm-up: " + wrk_line(warm))
+    d.append(f"- RSS {srv['rss_kb_start']:,} kB after the warm-up, {srv['rss_kb_end']:,} kB at the end, peak (VmHWM) "
+             f"{srv['hwm_kb']:,} kB; checks stored {srv['records']:,}; shutdown: {srv['stop']}")
+    d.append("")
+    return rows, d
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
@@ -272,14 +549,17 @@ def main():
     out.append(f"- GDAL: {cmd_version('ogr2ogr', '--version')}; wrk: {cmd_version('sh', '-c', 'wrk -v 2>&1')}")
 
     rows, details = [], []
-    for section in (import_section(r, a.scale), conflict_section(r), http_section(r)):
+    for section in (import_section(r, a.scale), conflict_section(r), http_section(r), tiles_section(r),
+                    features_section(r), ledger_section(r), audit_section(r), load_section(r)):
         rows += section[0]
         details += section[1]
 
     out.append("")
-    out.append("| operation | OneMap | SpatiaLite | PostGIS | ratio | answers equal |")
-    out.append("|---|---|---|---|---|---|")
+    out.append("| operation | OneMap | SpatiaLite | PostGIS | pygeoapi | ratio | answers equal |")
+    out.append("|---|---|---|---|---|---|---|")
     for row in rows:
+        if len(row) == 6:      # rows without a pygeoapi column
+            row = row[:4] + ["—"] + row[4:]
         out.append("| " + " | ".join(row) + " |")
     out.append("")
     out.extend(details)

@@ -1,10 +1,11 @@
 -- wrk script: a fixed list of requests, cycled through by every connection.
 --
---   wrk -t2 -c8 -d60s --latency -s wrk_mix.lua http://127.0.0.1:PORT -- REQUESTS [gzip]
+--   wrk -t2 -c8 -d60s --latency -s wrk_mix.lua http://127.0.0.1:PORT -- REQUESTS [gzip|plain] [KEY]
 --
 -- REQUESTS has one request a line: METHOD<TAB>PATH[<TAB>BODY]. A body is sent as
 -- application/json. With "gzip", every request says `Accept-Encoding: gzip`, as browsers
--- and MapLibre do. Each thread starts at a different line.
+-- and MapLibre do. With KEY, every request carries `Authorization: Bearer KEY`. Each thread
+-- starts at a different line.
 --
 -- wrk only counts 4xx/5xx as errors, and cannot tell which request a response answers
 -- when a thread holds several connections; so the script counts every status outside 2xx
@@ -28,6 +29,7 @@ function init(args)
          if not method then error("wrk_mix.lua: bad line: " .. line) end
          local headers = {}
          if gzip then headers["Accept-Encoding"] = "gzip" end
+         if args[3] and args[3] ~= "" then headers["Authorization"] = "Bearer " .. args[3] end
          if body ~= "" then headers["Content-Type"] = "application/json" else body = nil end
          reqs[#reqs + 1] = wrk.format(method, path, headers, body)
       end
