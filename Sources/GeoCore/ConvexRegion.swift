@@ -59,6 +59,21 @@ public struct ConvexRegion: Sendable {
         return true
     }
 
+    /// True when no point of the box can be inside: the boxes are apart, or one edge of the
+    /// region has the whole box strictly on its outer side (the separating-axis test, with
+    /// the box's own axes covered by the first check). Lets a check skip a candidate found
+    /// by its box without decoding its geometry.
+    public func isDisjoint(from b: BoundingBox) -> Bool {
+        if b.maxX < box.minX || b.minX > box.maxX || b.maxY < box.minY || b.minY > box.maxY { return true }
+        let corners = [Coordinate(b.minX, b.minY), Coordinate(b.maxX, b.minY), Coordinate(b.maxX, b.maxY), Coordinate(b.minX, b.maxY)]
+        let n = vertices.count
+        for i in 0..<n {
+            let a = vertices[i], c = vertices[(i + 1) % n]
+            if corners.allSatisfy({ Self.cross(a, c, $0) < 0 }) { return true }
+        }
+        return false
+    }
+
     /// The part of a ring inside the region, closed, or empty.
     public func clip(_ ring: [Coordinate]) -> [Coordinate] {
         var output = ring

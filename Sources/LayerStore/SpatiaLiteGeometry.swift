@@ -54,18 +54,21 @@ public enum SpatiaLiteGeometry {
     }
 
     public static func decode(_ data: Data) throws -> Geometry {
-        try data.withUnsafeBytes { raw in
-            var r = BinaryReader(raw)
-            guard raw.count >= 44, try r.byte() == 0x00 else { throw GeometryFormatError("not a SpatiaLite geometry blob") }
-            let order = try r.byte()
-            guard order <= 1 else { throw GeometryFormatError("bad SpatiaLite byte order \(order)") }
-            r.littleEndian = order == 1
-            r.offset = 38
-            guard try r.byte() == 0x7C else { throw GeometryFormatError("bad SpatiaLite MBR marker") }
-            let g = try decodeBody(&r, depth: 0)
-            guard try r.byte() == 0xFE else { throw GeometryFormatError("bad SpatiaLite end marker") }
-            return g
-        }
+        try data.withUnsafeBytes { try decode($0) }
+    }
+
+    /// Decodes straight from memory SQLite owns, without copying the blob first.
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws -> Geometry {
+        var r = BinaryReader(raw)
+        guard raw.count >= 44, try r.byte() == 0x00 else { throw GeometryFormatError("not a SpatiaLite geometry blob") }
+        let order = try r.byte()
+        guard order <= 1 else { throw GeometryFormatError("bad SpatiaLite byte order \(order)") }
+        r.littleEndian = order == 1
+        r.offset = 38
+        guard try r.byte() == 0x7C else { throw GeometryFormatError("bad SpatiaLite MBR marker") }
+        let g = try decodeBody(&r, depth: 0)
+        guard try r.byte() == 0xFE else { throw GeometryFormatError("bad SpatiaLite end marker") }
+        return g
     }
 
     /// Just the MBR from the header, without decoding the geometry.

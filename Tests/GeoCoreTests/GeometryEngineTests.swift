@@ -143,4 +143,35 @@ struct ConvexRegionTests {
         #expect(compared == 500)
         #expect(ConvexRegion(Polygon([[Coordinate(0, 0), Coordinate(2, 0), Coordinate(1, 0.5), Coordinate(1, 2), Coordinate(0, 0)]])) == nil)
     }
+
+    /// A box called disjoint must really miss the region (GEOS agrees), and the test must
+    /// catch the corners of a rotated site's box, which is what it is for.
+    @Test func disjointBoxesReallyMissTheRegion() throws {
+        let e = GeometryEngine()
+        // A diamond: its box's corners are outside it.
+        let diamond = Polygon([[Coordinate(0, -1), Coordinate(1, 0), Coordinate(0, 1), Coordinate(-1, 0), Coordinate(0, -1)]])
+        let region = try #require(ConvexRegion(diamond))
+        let site = try e.make(.polygon(diamond))
+        var seed: UInt64 = 11
+        func next() -> Double {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Double(seed >> 11) / Double(1 << 53)
+        }
+        var skipped = 0, total = 0
+        for _ in 0..<2000 {
+            let x = next() * 3 - 1.5, y = next() * 3 - 1.5, w = next() * 0.4, h = next() * 0.4
+            let box = BoundingBox(x, y, x + w, y + h)
+            let boxPolygon = try e.make(.polygon(Polygon([[Coordinate(x, y), Coordinate(x + w, y), Coordinate(x + w, y + h),
+                                                            Coordinate(x, y + h), Coordinate(x, y)]])))
+            total += 1
+            if region.isDisjoint(from: box) {
+                skipped += 1
+                #expect(try site.intersection(boxPolygon).planarArea() == 0, "box \(box) called disjoint but overlaps")
+            }
+        }
+        // Corner boxes are skipped without being apart from the site's box.
+        #expect(region.isDisjoint(from: BoundingBox(0.7, 0.7, 0.9, 0.9)))
+        #expect(!region.isDisjoint(from: BoundingBox(0.2, 0.2, 0.9, 0.9)))
+        #expect(skipped > 200 && skipped < total)
+    }
 }
