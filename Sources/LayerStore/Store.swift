@@ -7,6 +7,12 @@ import GRDB
 public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable; nothing else mutates
     public let path: String
     public let pool: DatabasePool
+    /// A bare connection that only asks SQLite whether anyone committed since it last
+    /// asked (`PRAGMA data_version`): how hot paths learn that the layers may have changed
+    /// without opening a read transaction per request.
+    private let watcher: DatabaseQueue
+    private var watched: (dataVersion: Int64, signature: String)?
+    private let watchLock = NSLock()
 
     /// `--db PATH`, else `$ONEMAP_DB`, else `./onemap.sqlite`.
     public static func resolvePath(_ explicit: String?) -> String {
@@ -32,6 +38,10 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
         do {
             pool = try DatabasePool(path: path, configuration: config)
             try Self.migrator.migrate(pool)
+            var watch = Configuration()
+            watch.readonly = true
+            watch.busyMode = .timeout(30)
+            watcher = try DatabaseQueue(path: path, configuration: watch)
         } catch let e as DatabaseError {
             throw StoreError.database("\(path): \(e.message ?? e.description)")
         }
@@ -111,6 +121,27 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
     }
 
     // MARK: Reading the catalog of loaded layers
+
+    /// Every layer's name and current version, as one string: equal strings, same layers.
+    public static func layerSignature(_ db: Database) throws -> String {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT group_concat(name || ':' || current_version, ',') FROM (SELECT name, current_version FROM onemap_layers ORDER BY name)")) ?? ""
+    }
+
+    /// The layer signature as of now, from a cache that is dropped whenever any connection
+    /// (this process's or another's, such as `onemap load`) has committed: one pragma on an
+    /// idle connection instead of a read transaction, for requests that only need to know
+    /// whether what they cached is still current.
+    public func currentLayerSignature() throws -> String {
+        watchLock.lock()
+        defer { watchLock.unlock() }
+        let version = try watcher.inDatabase { db in try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+        if let w = watched, w.dataVersion == version { return w.signature }
+        // Read inside the pool's snapshot machinery, then remember it under this data_version:
+        // a commit after the pragma bumps it again, so the next call reads anew.
+        let signature = try pool.read { db in try Self.layerSignature(db) }
+        watched = (version, signature)
+        return signature
+    }
 
     public func layers() throws -> [LoadedLayer] {
         try pool.read { db in try Self.layers(db) }

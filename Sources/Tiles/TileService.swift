@@ -40,7 +40,7 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
     static let codecVersion = "onemap-mvt-1"
 
     private struct Snapshot {
-        var signature: [String]
+        var signature: String
         var byName: [String: StoreLayerSource]
         /// Every layer, in name order; each caller sees the ones its key allows.
         var ordered: [StoreLayerSource]
@@ -62,8 +62,13 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
     }
 
     private func current() throws -> Snapshot {
-        try store.pool.read { db in
-            let signature = try String.fetchAll(db.cachedStatement(sql: "SELECT name || ':' || current_version FROM onemap_layers ORDER BY name"))
+        // The fast path of a warm tile: no transaction, one pragma (see Store).
+        let now = try store.currentLayerSignature()
+        lock.lock()
+        if let s = snapshot, s.signature == now { lock.unlock(); return s }
+        lock.unlock()
+        return try store.pool.read { db in
+            let signature = try Store.layerSignature(db)
             lock.lock()
             if let s = snapshot, s.signature == signature { lock.unlock(); return s }
             let old = snapshot?.byName ?? [:]
