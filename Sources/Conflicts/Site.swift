@@ -64,6 +64,7 @@ extension Site {
         }
         let engine = GeometryEngine()
         var parts: [EngineGeometry] = []
+        let repairedBefore = warnings.count
         for (p, where_) in lonLat {
             let g: EngineGeometry
             do { g = try engine.make(.polygon(p)) } catch { throw SiteError(.invalid, "\(where_): \(error)") }
@@ -75,7 +76,23 @@ extension Site {
                 parts.append(g)
             }
         }
-        let union = parts.count == 1 ? parts[0] : try engine.union(parts)
+        let places = lonLat.map(\.1).joined(separator: ", ")
+        var union: EngineGeometry
+        do {
+            // A repaired part is unioned even alone: MakeValid's "structure" method can leave a
+            // self-intersection in a ring that overlaps itself many times, which a union dissolves.
+            union = parts.count == 1 && warnings.count == repairedBefore ? parts[0] : try engine.union(parts)
+            if let reason = try engine.invalidityReason(union) {
+                let dissolved = try union.unaryUnion()
+                if let still = try engine.invalidityReason(dissolved) { throw SiteError(.invalid, "\(places): the shape is invalid (\(reason); \(still)) and could not be repaired") }
+                warnings.append("the repaired site was still invalid (\(reason)) and was dissolved")
+                union = dissolved
+            }
+        } catch let e as SiteError {
+            throw e
+        } catch {
+            throw SiteError(.invalid, "\(places): the shape cannot be repaired or combined: \(error)")
+        }
         let polys = try union.value().polygons
         let geometry = Geometry.multiPolygon(polys)
         let area = Ellipsoid.cgcs2000.area(geometry)

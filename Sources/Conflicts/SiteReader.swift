@@ -48,15 +48,12 @@ public enum SiteReader {
         return try Site.make(polygons: polygons, crs: doc.crs, limits: limits)
     }
 
+    /// POLYGON, MULTIPOLYGON or a GEOMETRYCOLLECTION of them, in `crs` (default CGCS2000 lon/lat).
+    /// Every error names the character where the text goes wrong (see `SiteWKT`).
     public static func wkt(_ text: String, crs: String?, limits: SiteLimits = SiteLimits()) throws -> Site {
-        let engine = GeometryEngine()
-        let g: Geometry
-        do { g = try engine.readWKT(text.trimmingCharacters(in: .whitespacesAndNewlines)).value() } catch {
-            throw SiteError(.malformed, "not valid WKT: \(error)")
-        }
-        let polys = g.polygons
-        guard !polys.isEmpty, g.dimension == 2 else { throw SiteError(.invalid, "a site must be a POLYGON or MULTIPOLYGON, not a \(g.typeName)") }
-        return try Site.make(polygons: polys.enumerated().map { ($1, "polygon \($0 + 1)") }, crs: crs, limits: limits)
+        let polygons = try SiteWKT.polygons(text, maxVertices: limits.maxVertices)
+        guard !polygons.isEmpty else { throw SiteError(.invalid, "the WKT holds no polygon (only EMPTY ones)") }
+        return try Site.make(polygons: polygons, crs: crs, limits: limits)
     }
 
     /// The union of the polygons of a Shapefile, GeoPackage or any GDAL vector file.

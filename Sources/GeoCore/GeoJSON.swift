@@ -36,18 +36,39 @@ public enum GeoJSON {
         } catch {
             let ns = error as NSError
             let debug = (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
-            // Foundation says "around character N"; people want line and column.
-            if let r = debug.range(of: #"character (\d+)"#, options: .regularExpression),
-               let offset = Int(debug[r].dropFirst("character ".count)) {
-                var line = 1, column = 1
-                for (i, b) in data.enumerated() {
-                    if i >= offset { break }
-                    if b == 0x0A { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
-                }
+            if let offset = errorOffset(debug, data) {
+                let (line, column) = lineAndColumn(data, offset)
                 throw GeometryFormatError("malformed JSON at line \(line), column \(column): \(debug)")
             }
             throw GeometryFormatError("malformed JSON: \(debug)")
         }
+    }
+
+    /// Where Foundation's message puts the problem, as a byte offset: it says "around character N",
+    /// "at N", or names a number it cannot represent; an unexpected end is at the end.
+    static func errorOffset(_ debug: String, _ data: Data) -> Int? {
+        for pattern in [#"character (\d+)"#, #" at (\d+)\.?$"#] {
+            if let r = debug.range(of: pattern, options: .regularExpression),
+               let n = Int(debug[r].drop { !$0.isNumber }.prefix { $0.isNumber }) {
+                return min(n, data.count)
+            }
+        }
+        if debug.contains("Unexpected end of file") { return data.count }
+        if let r = debug.range(of: #"Number \S+ is not representable"#, options: .regularExpression) {
+            let number = debug[r].dropFirst("Number ".count).prefix { $0 != " " }
+            if let found = data.range(of: Data(number.utf8)) { return found.lowerBound - data.startIndex }
+        }
+        return nil
+    }
+
+    /// Line and column (in characters) of a byte offset, both from 1.
+    static func lineAndColumn(_ data: Data, _ offset: Int) -> (Int, Int) {
+        var line = 1, column = 1
+        for (i, b) in data.enumerated() {
+            if i >= offset { break }
+            if b == 0x0A { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
+        }
+        return (line, column)
     }
 
     public static func read(_ data: Data, limits: Limits = Limits()) throws -> Document {

@@ -188,13 +188,6 @@ public final class GeometryEngine {
 }
 
 extension GeometryEngine {
-    /// Parses Well-Known Text with GEOS's reader; its message says what it expected where.
-    public func readWKT(_ text: String) throws -> EngineGeometry {
-        guard let reader = GEOSWKTReader_create_r(handle) else { throw failure("WKT reader") }
-        defer { GEOSWKTReader_destroy_r(handle, reader) }
-        return try own(GEOSWKTReader_read_r(handle, reader, text), "WKT")
-    }
-
     /// Unions many geometries at once (cascaded), far faster than pairwise unions.
     public func union(_ parts: [EngineGeometry]) throws -> EngineGeometry {
         try make(.collection(try parts.map { try $0.value() })).unaryUnion()
