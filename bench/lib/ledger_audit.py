@@ -18,7 +18,9 @@ CLI against the equivalent PostGIS SQL, on the same layers, alternating (issue 8
           Answers: per county and layer, and the totals: counts equal, areas within 1e-6
           relative (or 1e-4 m²).
   audit   OneMap: `onemap audit --pairs farmland:ecological_redline --min-area 0.01
-          --format json --out F`, wall time (its own "N pairs in X s" is kept too).
+          --format json --out F`, wall time (its own "N pairs in X s" is kept too), and the
+          same with --format csv (the rows PostGIS returns: writing the JSON costs more than
+          finding the pairs).
           PostGIS: ST_Intersects (GiST) join of farmland and ecological_redline,
           ST_Area(ST_Intersection(a, b)::geography) > 0.01; the county of each pair (the
           county containing the centre of the overlap's box, as OneMap assigns it) comes from
@@ -228,9 +230,9 @@ COUNTY_SQL = f"""
     WHERE ST_Area(s.g::geography) > {MIN_AREA_M2}"""
 
 
-def onemap_audit(onemap, db, out):
+def onemap_audit(onemap, db, out, fmt="json"):
     cmd = [onemap, "audit", "--pairs", "farmland:ecological_redline", "--min-area", str(MIN_AREA_M2),
-           "--format", "json", "--out", out, "--db", db]
+           "--format", fmt, "--out", out, "--db", db]
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     secs = time.perf_counter() - t0
@@ -240,6 +242,8 @@ def onemap_audit(onemap, db, out):
     for line in p.stderr.splitlines():
         if " pairs in " in line:
             internal = float(line.split(" pairs in ")[1].split()[0])
+    if fmt != "json":
+        return None, secs, internal
     with open(out) as f:
         return json.load(f), secs, internal
 
@@ -247,7 +251,7 @@ def onemap_audit(onemap, db, out):
 def cmd_audit(a):
     con = pg_connect(a.pg)
     cur = con.cursor()
-    t = {"onemap": [], "onemap_internal": [], "postgis": []}
+    t = {"onemap": [], "onemap_csv": [], "onemap_internal": [], "postgis": []}
     om = pg = None
     out = os.path.join(a.work, "audit_onemap.json")
     for run in range(1, a.runs + 1):
@@ -256,12 +260,16 @@ def cmd_audit(a):
                 om, secs, internal = onemap_audit(a.onemap, a.onemap_db, out)
                 t["onemap"].append(secs)
                 t["onemap_internal"].append(internal)
+                # The same pairs as CSV: the rows PostGIS returns, without JSON's cost.
+                _, secs, _ = onemap_audit(a.onemap, a.onemap_db, out + ".csv", "csv")
+                t["onemap_csv"].append(secs)
             else:
                 t0 = time.perf_counter()
                 cur.execute(AUDIT_SQL)
                 pg = cur.fetchall()
                 t["postgis"].append(time.perf_counter() - t0)
-        print(f"  run {run}: OneMap {t['onemap'][-1]:.2f} s (its own {t['onemap_internal'][-1]} s), "
+        print(f"  run {run}: OneMap {t['onemap'][-1]:.2f} s, as CSV {t['onemap_csv'][-1]:.2f} s "
+              f"(its own {t['onemap_internal'][-1]} s), "
               f"PostGIS {t['postgis'][-1]:.2f} s", file=sys.stderr)
     cur.execute(COUNTY_SQL)
     pg_county = {(x, y): c for x, y, c in cur.fetchall()}
@@ -286,7 +294,8 @@ def cmd_audit(a):
            "max_abs_area_diff_m2": max((abs(om_pairs[k]["overlapAreaM2"] - pg_pairs[k]) for k in common), default=0),
            "county_mismatches": [[*k, x, y] for k, x, y in county_off[:20]], "county_mismatch_count": len(county_off),
            "total_area_m2": {"onemap": sum(p["overlapAreaM2"] for p in om["pairs"]), "postgis": sum(pg_pairs.values())},
-           "ratio": med["postgis"] / med["onemap"]}
+           "ratio": med["postgis"] / med["onemap"], "ratio_csv": med["postgis"] / med["onemap_csv"],
+           "ratio_internal": med["postgis"] / med["onemap_internal"] if "onemap_internal" in med else None}
     res["equal"] = not only_om and not only_pg and not off
     with open(os.path.join(a.results, "audit.json"), "w") as f:
         json.dump(res, f, indent=1)
