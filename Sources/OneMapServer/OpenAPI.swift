@@ -31,10 +31,15 @@ enum OpenAPI {
             ],
             "paths": paths,
             "components": components,
+            // Anonymous callers read public layers; a key (Authorization: Bearer om_…) adds what its role allows.
+            "security": [[:] as [String: Any], ["bearer": [] as [Any]]],
         ]
     }
 
     static func tag(_ name: String, _ description: String) -> [String: Any] { ["name": name, "description": description] }
+    /// Layer names are [a-z0-9_]+; lists of them are comma-separated.
+    static let layerListPattern = "^([a-z0-9_]+(,[a-z0-9_]+)*|\\{[a-z0-9_]+(,[a-z0-9_]+)*\\})$"
+    static let layerList: [String: Any] = ["type": "string", "pattern": "^[a-z0-9_]+(,[a-z0-9_]+)*$"]
     static func ref(_ schema: String) -> [String: Any] { ["$ref": "#/components/schemas/\(schema)"] }
     static func parameterRef(_ name: String) -> [String: Any] { ["$ref": "#/components/parameters/\(name)"] }
     static func responseRef(_ name: String) -> [String: Any] { ["$ref": "#/components/responses/\(name)"] }
@@ -49,9 +54,17 @@ enum OpenAPI {
         return r
     }
 
+    /// An operation. Every one may answer 401: a bad, unknown or revoked key is refused on any
+    /// route. `role` adds 403 (a key of a lower role); `limited` adds 503 (the work slots are
+    /// full or the request ran past its time limit, with Retry-After).
     static func operation(_ id: String, _ tag: String, _ summary: String, parameters: [[String: Any]] = [],
-                          body: [String: Any]? = nil, responses: [String: Any]) -> [String: Any] {
+                          body: [String: Any]? = nil, role: String? = nil, limited: Bool = false, responses: [String: Any]) -> [String: Any] {
+        var responses = responses
+        responses["401"] = responses["401"] ?? responseRef("Unauthorized")
+        if role != nil { responses["403"] = responseRef("Forbidden") }
+        if limited { responses["503"] = responseRef("Unavailable") }
         var o: [String: Any] = ["operationId": id, "tags": [tag], "summary": summary, "responses": responses]
+        if let role { o["description"] = "Needs \(role == "viewer" ? "a" : "an") \(role) key (Authorization: Bearer …)\(role == "approver" ? ", unless the server runs with --open" : "")." }
         if !parameters.isEmpty { o["parameters"] = parameters }
         if let body { o["requestBody"] = body }
         return o
@@ -70,12 +83,12 @@ enum OpenAPI {
         func merging(_ a: [String: Any], _ b: [String: Any]) -> [String: Any] { a.merging(b) { x, _ in x } }
         let tileParameters: [[String: Any]] = [
             ["name": "z", "in": "path", "required": true, "description": "zoom level", "schema": ["type": "integer", "minimum": 0, "maximum": 24]],
-            ["name": "x", "in": "path", "required": true, "description": "tile column", "schema": ["type": "integer", "minimum": 0]],
-            ["name": "y", "in": "path", "required": true, "description": "tile row (from the top)", "schema": ["type": "integer", "minimum": 0]],
+            ["name": "x", "in": "path", "required": true, "description": "tile column (past the grid's width: 404)", "schema": ["type": "integer", "minimum": 0, "maximum": 999_999_999]],
+            ["name": "y", "in": "path", "required": true, "description": "tile row from the top (past the grid's height: 404)", "schema": ["type": "integer", "minimum": 0, "maximum": 999_999_999]],
         ]
         let layerPath: [String: Any] = ["name": "layer", "in": "path", "required": true,
-                                        "description": "a public layer name, or several joined by commas for a composite tile",
-                                        "schema": ["type": "string"]]
+                                        "description": "a public layer name, or several joined by commas for a composite tile (braces allowed: {a,b})",
+                                        "schema": ["type": "string", "pattern": layerListPattern]]
         let tileResponses: [String: Any] = [
             "200": ok("a Mapbox Vector Tile (MVT 2.1), gzip-encoded when the client accepts it",
                       ["application/vnd.mapbox-vector-tile": ["type": "string", "format": "binary"]]),
@@ -113,6 +126,7 @@ enum OpenAPI {
                              parameterRef("crs"), parameterRef("limit"), parameterRef("offset"), parameterRef("properties"),
                              parameterRef("sortby"), parameterRef("filter"), parameterRef("filter-lang"), parameterRef("filter-crs"),
                              parameterRef("datetime"), parameterRef("propertyFilters")],
+                limited: true,
                 responses: merging(["200": ok("a page of features", ["application/geo+json": ref("FeatureCollection"), "text/html": html],
                                               headers: contentCrsHeader)], ogcErrors))],
             "/collections/{collectionId}/items/{featureId}": ["get": operation(
@@ -125,7 +139,7 @@ enum OpenAPI {
                 parameters: [
                     ["name": "lon", "in": "query", "required": true, "description": "longitude (CGCS2000 / WGS 84)", "schema": ["type": "number", "minimum": -180, "maximum": 180]],
                     ["name": "lat", "in": "query", "required": true, "description": "latitude", "schema": ["type": "number", "minimum": -90, "maximum": 90]],
-                    ["name": "layers", "in": "query", "description": "only these layers, comma-separated", "schema": ["type": "string"], "style": "form", "explode": false],
+                    ["name": "layers", "in": "query", "description": "only these layers, comma-separated", "schema": layerList],
                     ["name": "tolerance", "in": "query", "description": "metres within which lines and points count (default 5)", "schema": ["type": "number", "minimum": 0, "maximum": 1000, "default": 5]],
                     ["name": "geometry", "in": "query", "description": "include the geometries (default true)", "schema": ["type": "boolean", "default": true]],
                 ],
@@ -135,8 +149,8 @@ enum OpenAPI {
                 "post": operation(
                     "createCheck", "Checks", "Check a project site against every layer with a rule, and keep the record",
                     parameters: [
-                        ["name": "layers", "in": "query", "description": "only these layers, comma-separated", "schema": ["type": "string"]],
-                        ["name": "crs", "in": "query", "description": "the CRS of a WKT or TXT site that declares none, e.g. EPSG:4528", "schema": ["type": "string"]],
+                        ["name": "layers", "in": "query", "description": "only these layers, comma-separated", "schema": layerList],
+                        ["name": "crs", "in": "query", "description": "the CRS of a WKT or TXT site that declares none, e.g. EPSG:4528", "schema": ["type": "string", "minLength": 1]],
                     ],
                     body: [
                         "required": true,
@@ -144,9 +158,10 @@ enum OpenAPI {
                         "content": [
                             "application/json": ["schema": ref("CheckRequest")],
                             "application/geo+json": ["schema": ref("GeoJSONObject")],
-                            "text/plain": ["schema": ["type": "string"]],
+                            "text/plain": ["schema": ["type": "string", "minLength": 1]],
                         ],
                     ] as [String: Any],
+                    role: "approver", limited: true,
                     responses: [
                         "201": ok("the check result, stored", ["application/json": ref("CheckResult")],
                                   headers: ["Location": ["description": "the stored check", "schema": ["type": "string"]]]),
@@ -172,6 +187,12 @@ enum OpenAPI {
                 "getCheckReport", "Checks", "The 合规性分析报告 of a check: verdict, map and tables (prints well)",
                 parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
                 responses: ["200": ok("the report", ["text/html": html]), "404": responseRef("NotFound"), "500": responseRef("ServerError")])],
+            "/v1/checks/{id}/rerun": ["post": operation(
+                "rerunCheck", "Checks", "The recorded site checked again against the current layer versions, as a new record, with what changed",
+                parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+                role: "approver", limited: true,
+                responses: ["201": ok("the new check result with its changes", ["application/json": ref("CheckResult")]),
+                            "404": responseRef("NotFound"), "500": responseRef("ServerError")])],
             "/v1/checks/{id}/geojson": ["get": operation(
                 "getCheckGeoJSON", "Checks", "The site, the conflicting features and the overlap pieces of a check, for QGIS",
                 parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
@@ -194,18 +215,21 @@ enum OpenAPI {
             "/v1/ledger": ["get": operation(
                 "getLedger", "Ledger", "The natural-resources ledger (一本账): areas per layer and administrative unit",
                 parameters: [
-                    ["name": "layers", "in": "query", "description": "only these layers, comma-separated", "schema": ["type": "string"]],
-                    ["name": "by", "in": "query", "description": "the administrative level to group by (default county)", "schema": ["type": "string", "default": "county"]],
+                    ["name": "layers", "in": "query", "description": "only these layers, comma-separated", "schema": layerList],
+                    ["name": "by", "in": "query", "description": "the administrative level to group by (default county)", "schema": ["type": "string", "minLength": 1, "default": "county"]],
                 ],
+                limited: true,
                 responses: ["200": ok("the ledger", ["application/json": ["type": "object"]]), "400": responseRef("BadRequest"),
                             "404": responseRef("NotFound"), "422": responseRef("Unprocessable"), "500": responseRef("ServerError")])],
             "/v1/audit": ["get": operation(
                 "getAudit", "Ledger", "The cross-layer conflict audit (三线矛盾图斑): overlaps between layers that must not overlap",
                 parameters: [
-                    ["name": "pairs", "in": "query", "description": "layer pairs a:b, comma-separated (default: the standard pairs)", "schema": ["type": "string"]],
+                    ["name": "pairs", "in": "query", "description": "layer pairs a:b, comma-separated (default: the standard pairs)",
+                     "schema": ["type": "string", "pattern": "^[a-z0-9_]+:[a-z0-9_]+(,[a-z0-9_]+:[a-z0-9_]+)*$"]],
                     ["name": "minArea", "in": "query", "description": "smallest overlap reported, m² (default 1)", "schema": ["type": "number", "minimum": 0]],
                     ["name": "format", "in": "query", "schema": ["type": "string", "enum": ["json", "geojson"], "default": "json"]],
                 ],
+                limited: true,
                 responses: ["200": ok("the overlaps", ["application/json": ["type": "object"], "application/geo+json": ref("GeoJSONObject")]),
                             "400": responseRef("BadRequest"), "404": responseRef("NotFound"), "422": responseRef("Unprocessable"), "500": responseRef("ServerError")])],
             "/v1/layers/{name}/versions": ["get": operation(
@@ -224,20 +248,46 @@ enum OpenAPI {
                             "404": responseRef("NotFound"), "422": responseRef("Unprocessable"), "500": responseRef("ServerError")])],
             "/health": ["get": operation("health", "Service", "Liveness",
                                          responses: ["200": ok("alive", ["application/json": ref("Health")])])],
-            "/ready": ["get": operation("ready", "Service", "Readiness: the database is open",
-                                        responses: ["200": ok("ready", ["application/json": ref("Ready")]), "500": responseRef("ServerError")])],
+            "/ready": ["get": operation("ready", "Service", "Readiness: the database answers a read",
+                                        responses: ["200": ok("ready", ["application/json": ref("Ready")]), "503": responseRef("Unavailable")])],
+            "/metrics": ["get": operation("metrics", "Service", "Prometheus metrics: requests and latency per route, tile cache, check durations, layer versions, work slots",
+                                          responses: ["200": ok("the metrics in Prometheus's text format 0.0.4", ["text/plain": ["type": "string"]])])],
+            "/v1/keys": [
+                "get": operation("listKeys", "Service", "The API keys, without their secrets", role: "admin",
+                                 responses: ["200": ok("the keys", ["application/json": ["type": "array", "items": ref("Key")]])]),
+                "post": operation("createKey", "Service", "A new API key; its secret is shown once", body: [
+                    "required": true,
+                    "content": ["application/json": ["schema": [
+                        "type": "object", "required": ["role"], "additionalProperties": false,
+                        "properties": ["role": ["type": "string", "enum": ["viewer", "approver", "admin"]], "name": ["type": "string"]],
+                    ] as [String: Any]]],
+                ] as [String: Any], role: "admin",
+                                  responses: ["201": ok("the key and its secret", ["application/json": ref("Key")]), "400": responseRef("BadRequest"),
+                                              "413": responseRef("TooLarge")]),
+            ],
+            "/v1/keys/{key}": ["delete": operation(
+                "revokeKey", "Service", "Revokes a key, by id or name",
+                parameters: [["name": "key", "in": "path", "required": true, "schema": ["type": "string"]]], role: "admin",
+                responses: ["200": ok("the revoked key", ["application/json": ref("Key")]), "404": responseRef("NotFound")])],
+            "/v1/layers/{name}/reload": ["post": operation(
+                "reloadLayer", "Ledger", "Loads a layer again from its catalog file, as a new version",
+                parameters: [["name": "name", "in": "path", "required": true, "schema": ["type": "string"]],
+                             ["name": "version", "in": "query", "description": "the label of the new version (default: the load time)", "schema": ["type": "string"]]],
+                role: "admin", limited: true,
+                responses: ["201": ok("the import report", ["application/json": ["type": "object"]]), "404": responseRef("NotFound"),
+                            "422": responseRef("Unprocessable"), "500": responseRef("ServerError")])],
             "/tiles/{layer}/{z}/{x}/{y}.mvt": ["get": operation("getTile", "Tiles", "A vector tile of one layer (or several, comma-separated) in Web Mercator (EPSG:3857)",
-                                                              parameters: [layerPath] + tileParameters, responses: tileResponses)],
+                                                              parameters: [layerPath] + tileParameters, limited: true, responses: tileResponses)],
             "/tiles/{layer}/{z}/{x}/{y}.pbf": ["get": operation("getTilePBF", "Tiles", "The same tile with the .pbf suffix",
-                                                              parameters: [layerPath] + tileParameters, responses: tileResponses)],
+                                                              parameters: [layerPath] + tileParameters, limited: true, responses: tileResponses)],
             "/tiles/onemap/{z}/{x}/{y}.mvt": ["get": operation("getOneMapTile", "Tiles", "A composite tile of every public layer",
-                                                             parameters: tileParameters, responses: tileResponses)],
+                                                             parameters: tileParameters, limited: true, responses: tileResponses)],
             "/tiles/{layer}.json": ["get": operation("getTileJSON", "Tiles", "TileJSON of a layer (Web Mercator tiles)",
                                                    parameters: [layerPath], responses: tileJSONResponses)],
             "/tiles/onemap.json": ["get": operation("getOneMapTileJSON", "Tiles", "TileJSON of the composite of every public layer",
                                                   responses: tileJSONResponses)],
             "/tiles/4490/{layer}/{z}/{x}/{y}.mvt": ["get": operation("getTile4490", "Tiles", "A vector tile in the CGCS2000 geographic tile matrix set (EPSG:4490, as 天地图)",
-                                                                   parameters: [layerPath] + tileParameters, responses: tileResponses)],
+                                                                   parameters: [layerPath] + tileParameters, limited: true, responses: tileResponses)],
             "/tiles/4490/{layer}.json": ["get": operation("getTileJSON4490", "Tiles", "TileJSON of a layer in the CGCS2000 geographic grid",
                                                         parameters: [layerPath], responses: tileJSONResponses)],
             "/styles/{name}.json": ["get": operation(
@@ -251,7 +301,9 @@ enum OpenAPI {
     // MARK: Components
 
     static var components: [String: Any] {
-        ["parameters": parameters, "responses": responses, "schemas": schemas]
+        ["parameters": parameters, "responses": responses, "schemas": schemas,
+         "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer",
+                                        "description": "an API key made by `onemap keys create --role viewer|approver|admin` or POST /v1/keys"]]]
     }
 
     static var parameters: [String: Any] {
@@ -279,11 +331,11 @@ enum OpenAPI {
                        "schema": ["type": "array", "items": ["type": "string", "pattern": "^[+-]?[^,]+$"]]],
             "filter": ["name": "filter", "in": "query",
                        "description": "a CQL2 text filter: comparisons, AND/OR/NOT, LIKE, IN, BETWEEN, IS NULL, DATE/TIMESTAMP literals, S_INTERSECTS/S_DISJOINT/S_WITHIN/S_CONTAINS/S_EQUALS with WKT or BBOX(...) on the property 'geometry'",
-                       "schema": ["type": "string"]],
+                       "schema": ["type": "string", "minLength": 1]],
             "filter-lang": ["name": "filter-lang", "in": "query", "description": "the filter language", "schema": ["type": "string", "enum": ["cql2-text"], "default": "cql2-text"]],
             "filter-crs": ["name": "filter-crs", "in": "query", "description": "the CRS of geometry literals in the filter (EPSG:n is accepted too): \(crsList)", "schema": crsSchema],
             "datetime": ["name": "datetime", "in": "query", "description": "an RFC 3339 instant or interval; the layers carry no time, so every feature matches a valid one",
-                         "schema": ["type": "string"]],
+                         "schema": ["type": "string", "minLength": 1]],
             "propertyFilters": ["name": "propertyFilters", "in": "query", "style": "form", "explode": true,
                                 "description": "equality filters on properties, e.g. DLBM=0101 (see the queryables); any other name is a 400",
                                 "schema": ["type": "object", "additionalProperties": ["type": "string"]]],
@@ -296,7 +348,17 @@ enum OpenAPI {
             "OGCNotFound": ok("no such collection or feature", ["application/json": ref("Exception")]),
             "BadRequest": ok("the request is malformed", ["application/json": ref("Error")]),
             "NotFound": ok("no such resource", ["application/json": ref("Error")]),
-            "Unauthorized": ok("an approver key is needed", ["application/json": ref("Error")]),
+            "Unauthorized": [
+                "description": "a key is needed and none was sent, or the Authorization header holds a bad, unknown or revoked key",
+                "headers": ["WWW-Authenticate": ["description": "Bearer realm=\"OneMap\"", "schema": ["type": "string"]]],
+                "content": content(["application/json": ref("Error")]),
+            ] as [String: Any],
+            "Forbidden": ok("the key's role is too low for this", ["application/json": ref("Error")]),
+            "Unavailable": [
+                "description": "the server is busy (every work slot taken and the queue full), the request ran past its time limit, or the database is not ready",
+                "headers": ["Retry-After": ["description": "seconds to wait before trying again", "schema": ["type": "integer"]]],
+                "content": content(["application/json": ref("Error")]),
+            ] as [String: Any],
             "TooLarge": ok("the body or the site is too large", ["application/json": ref("Error")]),
             "Unprocessable": ok("the site is invalid (unclosed ring, coordinates out of range, zone mismatch, unknown layer)", ["application/json": ref("Error")]),
             "ServerError": ok("an unexpected error, logged by the server", ["application/json": ["oneOf": [ref("Error"), ref("Exception")]]]),
@@ -433,6 +495,9 @@ enum OpenAPI {
                 ] as [String: Any],
             ],
             "Health": ["type": "object", "required": ["status"], "properties": ["status": string]],
+            "Key": ["type": "object", "required": ["id", "name", "role", "prefix", "createdAt"],
+                    "properties": ["id": string, "name": string, "role": ["type": "string", "enum": ["viewer", "approver", "admin"]], "prefix": string,
+                                   "createdAt": string, "revokedAt": string, "secret": ["type": "string", "description": "only when the key is created"]] as [String: Any]],
             "Ready": ["type": "object", "required": ["status"], "properties": ["status": string, "layers": integer]],
             "TileJSON": [
                 "type": "object", "required": ["tilejson", "tiles"],
