@@ -5,7 +5,8 @@ CLI against the equivalent PostGIS SQL, on the same layers, alternating (issue 8
   ledger  OneMap: `onemap ledger --by county --format json` (every layer), and
           `--layers farmland` alone; wall time of the process.
           PostGIS, "overlap once" (the answer OneMap must give, timed as the peer): per layer,
-            pieces = every feature meeting a county (ST_Intersects, GiST), the feature itself
+            county by county (LATERAL), pieces = every feature meeting the county
+            (ST_Intersects, GiST), the feature itself
             when the county ST_Covers it, else ST_Intersection with it; a piece counts when
             its ST_Area(geography) is over 0.01 m² (lines: when they meet the county, area 0);
             pieces of the same county whose interiors meet (ST_Relate '2********') are
@@ -68,11 +69,18 @@ def pg_layer_kind(cur, table):
 def pg_ledger_layer(cur, table, kind):
     """One layer's figures per county, overlaps counted once. Returns {code: (count, area)}, fids."""
     cur.execute("DROP TABLE IF EXISTS pieces")
+    # County by county (LATERAL, OFFSET 0 keeps the planner from turning it around): each
+    # county's geometry stays the same from row to row, so PostGIS prepares it once for
+    # ST_Intersects and ST_Covers and detoasts it once. Joined the other way round, as the
+    # planner picks for a plain join, the same query takes four times as long at 500k.
+    counties = f"""
+        FROM (SELECT xzqdm, geom FROM admin WHERE level = 'county') c
+        CROSS JOIN LATERAL (SELECT fid, geom FROM "{table}" f
+                            WHERE f.geom && c.geom AND ST_Intersects(c.geom, f.geom) OFFSET 0) f"""
     if kind == "line":
         cur.execute(f"""
             CREATE TEMP TABLE pieces AS
-            SELECT c.xzqdm AS unit, f.fid, 0.0::float8 AS area
-            FROM "{table}" f JOIN admin c ON c.level = 'county' AND ST_Intersects(f.geom, c.geom)""")
+            SELECT c.xzqdm AS unit, f.fid, 0.0::float8 AS area {counties}""")
     else:
         cur.execute(f"""
             CREATE TEMP TABLE pieces AS
@@ -80,7 +88,7 @@ def pg_ledger_layer(cur, table, kind):
               SELECT c.xzqdm AS unit, f.fid,
                      CASE WHEN ST_Covers(c.geom, f.geom) THEN f.geom
                           ELSE ST_CollectionExtract(ST_Intersection(f.geom, c.geom), 3) END AS g
-              FROM "{table}" f JOIN admin c ON c.level = 'county' AND ST_Intersects(f.geom, c.geom)) s""")
+              {counties}) s""")
         cur.execute(f"DELETE FROM pieces WHERE area <= {MIN_AREA_M2}")
         cur.execute("CREATE INDEX ON pieces USING gist (g)")
         cur.execute("ANALYZE pieces")

@@ -436,7 +436,8 @@ def ledger_section(r):
     ]
     d = ["### Ledger by county", ""]
     d.append("OneMap: `onemap ledger --by county --format json` (every layer) and with `--layers farmland`, wall time of "
-             "the process. PostGIS, overlaps counted once (the answer OneMap gives): per layer, every feature meeting a "
+             "the process. PostGIS, overlaps counted once (the answer OneMap gives): per layer, county by county "
+             "(`CROSS JOIN LATERAL`, so PostGIS prepares and detoasts each county once), every feature meeting the "
              "county (GiST), itself if `ST_Covers(county, feature)` (prepared, so cheap) else `ST_Intersection` with it, counted when its "
              "`ST_Area(geography)` is over 0.01 m² (lines: when they meet it); pieces of one county whose interiors meet "
              "are grouped by `ST_ClusterIntersecting` and their union's area counted once. The naive query (issue 8's "
