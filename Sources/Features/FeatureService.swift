@@ -159,7 +159,7 @@ public final class FeatureService: Sendable {
         try Self.allowOnly(["f"], in: r.query)
         let catalog = self.catalog
         let caller = r.caller
-        let layers = try await store.pool.read { db in try catalog.layers(db, for: caller) }
+        let layers = try await store.read { db in try catalog.layers(db, for: caller) }
         let b = r.baseURL
         let doc: [String: Any] = [
             "links": [Self.link(b + "/collections?f=json", "self", "application/json", "this document"),
@@ -181,7 +181,7 @@ public final class FeatureService: Sendable {
 
     func layer(_ id: String, for caller: Caller) async throws -> FeatureLayer {
         let catalog = self.catalog
-        return try await store.pool.read { db in try catalog.layer(id, db, for: caller) }
+        return try await store.read { db in try catalog.layer(id, db, for: caller) }
     }
 
     static func collectionDocument(_ l: FeatureLayer, base: String) -> [String: Any] {
@@ -246,7 +246,7 @@ public final class FeatureService: Sendable {
         let format = try FeatureFormat.negotiate(r)
         let layer = try await layer(id, for: r.caller)
         let query = try ItemsQuery(r.query, layer: layer, maxLimit: maxLimit)
-        let (rows, matched) = try await store.pool.read { db in try FeatureReader.page(query, layer: layer, db: db) }
+        let (rows, matched) = try await store.read { db in try FeatureReader.page(query, layer: layer, db: db) }
         let output = try CRSTransforms.shared.output(query.crs)
         let fields = query.properties ?? layer.fields
         let c = r.baseURL + "/collections/" + QueryParameters.encode(layer.id)
@@ -299,7 +299,7 @@ public final class FeatureService: Sendable {
         try Self.allowOnly(["f", "crs"], in: r.query)
         let crs = try r.query.single("crs").map { try FeatureCRS.parse($0, parameter: "crs") } ?? .default
         let layer = try await layer(id, for: r.caller)
-        guard let row = try await store.pool.read({ db in try FeatureReader.feature(featureId, layer: layer, db: db) }) else {
+        guard let row = try await store.read({ db in try FeatureReader.feature(featureId, layer: layer, db: db) }) else {
             throw FeatureError.notFound("no feature '\(featureId)' in collection '\(id)'")
         }
         let c = r.baseURL + "/collections/" + QueryParameters.encode(layer.id)

@@ -120,6 +120,16 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
         return m
     }
 
+    /// A read transaction for async callers, run on a Dispatch thread. GRDB's own async read
+    /// waits for a free reader on one of the cooperative pool's threads and gives it back on
+    /// another; with one such thread per core, a burst of requests left none free to give
+    /// readers back, and every request stalled. Dispatch threads may block; these do.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try self.pool.read(body) }) }
+        }
+    }
+
     // MARK: Reading the catalog of loaded layers
 
     /// Every layer's name and current version, as one string: equal strings, same layers.
@@ -134,13 +144,17 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
     public func currentLayerSignature() throws -> String {
         watchLock.lock()
         defer { watchLock.unlock() }
-        let version = try watcher.inDatabase { db in try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
-        if let w = watched, w.dataVersion == version { return w.signature }
-        // Read inside the pool's snapshot machinery, then remember it under this data_version:
-        // a commit after the pragma bumps it again, so the next call reads anew.
-        let signature = try pool.read { db in try Self.layerSignature(db) }
-        watched = (version, signature)
-        return signature
+        // Never the pool: this runs on request threads, and waiting there for a pool reader
+        // while async reads wait for those threads to release theirs is a deadlock.
+        return try watcher.inDatabase { db in
+            let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+            if let w = watched, w.dataVersion == version { return w.signature }
+            // Remembered under this data_version: a commit after the pragma bumps it again,
+            // so the next call reads anew.
+            let signature = try Self.layerSignature(db)
+            watched = (version, signature)
+            return signature
+        }
     }
 
     public func layers() throws -> [LoadedLayer] {

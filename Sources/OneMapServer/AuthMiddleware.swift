@@ -19,7 +19,7 @@ struct AuthMiddleware: RouterMiddleware {
         }
         let secret = parts[1].trimmingCharacters(in: .whitespaces)
         let keys = self.keys
-        let lookup = try await Task.detached { try keys.lookup(secret: secret) }.value
+        let lookup = try await Blocking.run { try keys.lookup(secret: secret) }
         var context = context
         switch lookup {
         case .valid(let key):

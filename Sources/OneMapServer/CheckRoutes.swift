@@ -29,7 +29,7 @@ struct CheckRoutes {
             try await gate.run("check") {
                 let input = try await Blocking.run(read)
                 let clock = ContinuousClock(), started = clock.now
-                let outcome = try await store.pool.read { db in try checker.check(site(input), layers: layers, db: db) }
+                let outcome = try await store.read { db in try checker.check(site(input), layers: layers, db: db) }
                 metrics.check(verdict: outcome.result.verdict.rawValue, duration: clock.now - started)
                 return (input, outcome)
             }
@@ -71,6 +71,12 @@ struct CheckRoutes {
                                                      keyName: keyName, inputFormat: submission.format.rawValue, input: data))
         }
         return Response.json(record.result, status: .created, headers: [.location: "/v1/checks/\(record.summary.id)"])
+    }
+
+    /// A stored record, read off the request threads (see `Blocking`).
+    func read(_ id: String) async throws -> CheckRecords.Record? {
+        let records = self.records
+        return try await Blocking.run { try records.get(id) }
     }
 
     /// The name every record carries (全留痕): the key's, or what let an anonymous caller in.
@@ -125,14 +131,14 @@ struct CheckRoutes {
     @Sendable func get(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let id = try context.parameters.require("id")
-        guard let record = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
+        guard let record = try await read(id) else { throw APIError.notFound("no check '\(id)'") }
         return Response.json(record.result)
     }
 
     @Sendable func report(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let id = try context.parameters.require("id")
-        guard let record = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
+        guard let record = try await read(id) else { throw APIError.notFound("no check '\(id)'") }
         let result = try JSONDecoder().decode(CheckResult.self, from: record.result)
         let html = try CheckReport.html(result: result, geojson: record.geojson)
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
@@ -143,13 +149,15 @@ struct CheckRoutes {
     @Sendable func rerun(request: Request, context: OneMapRequestContext) async throws -> Response {
         try context.require(.approver, to: "rerunning a check", unless: configuration.open)
         let id = try context.parameters.require("id")
-        guard let original = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
+        guard let original = try await read(id) else { throw APIError.notFound("no check '\(id)'") }
         let stored = Data(original.site.utf8)
+        let keyName = Self.recordedName(context.caller)
         let (_, outcome) = try await compute({ try SiteReader.geoJSON(stored, limits: SiteLimits(maxVertices: .max)) }, site: { $0 }, layers: nil)
         let before = try JSONDecoder().decode(CheckResult.self, from: original.result)
-        let record = try records.save(outcome, request: .init(
+        let records = self.records
+        let record = try await Blocking.run { try records.save(outcome, request: .init(
             projectCode: original.summary.projectCode, projectName: original.summary.projectName,
-            keyName: Self.recordedName(context.caller), inputFormat: "rerun:\(id)", input: original.input))
+            keyName: keyName, inputFormat: "rerun:\(id)", input: original.input)) }
         var body = try JSONSerialization.jsonObject(with: record.result) as? [String: Any] ?? [:]
         var versions: [String: Any] = [:]
         for (layer, now) in outcome.versions where original.versions[layer] != now {
@@ -172,7 +180,7 @@ struct CheckRoutes {
     @Sendable func geojson(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let id = try context.parameters.require("id")
-        guard let record = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
+        guard let record = try await read(id) else { throw APIError.notFound("no check '\(id)'") }
         return Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: ByteBuffer(bytes: record.geojson)))
     }
 
@@ -181,7 +189,8 @@ struct CheckRoutes {
         let q = request.uri.queryParameters
         let limit = try Self.integer(q["limit"].map(String.init), name: "limit", default: 100, range: 1...configuration.limits.maxPageSize)
         let offset = try Self.integer(q["offset"].map(String.init), name: "offset", default: 0, range: 0...Int.max)
-        let (items, total) = try records.list(projectCode: q["projectCode"].map(String.init), limit: limit, offset: offset)
+        let records = self.records, code = q["projectCode"].map(String.init)
+        let (items, total) = try await Blocking.run { try records.list(projectCode: code, limit: limit, offset: offset) }
         let body: [String: Any] = [
             "items": items.map { s -> [String: Any] in
                 var o: [String: Any] = ["id": s.id, "createdAt": s.createdAt, "verdict": s.verdict,

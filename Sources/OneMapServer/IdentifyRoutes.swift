@@ -47,7 +47,7 @@ struct IdentifyRoutes {
         let identify = self.identify
         do {
             let caller = context.caller
-            let hits = try await store.pool.read { db in try identify.identify(lon: lon, lat: lat, layers: layers, toleranceM: tolerance, for: caller, db: db) }
+            let hits = try await store.read { db in try identify.identify(lon: lon, lat: lat, layers: layers, toleranceM: tolerance, for: caller, db: db) }
             return Response(status: .ok, headers: [.contentType: "application/geo+json"],
                             body: .init(byteBuffer: ByteBuffer(bytes: Identify.geoJSON(hits, lon: lon, lat: lat, geometry: withGeometry))))
         } catch let e as FeatureError {

@@ -14,7 +14,7 @@ struct KeyRoutes {
         let keys = self.keys
         group.get { _, context -> Response in
             try context.require(.admin, to: "listing keys")
-            return try Response.json(object: try await Task.detached { try keys.list() }.value.map(Self.json))
+            return try Response.json(object: try await Blocking.run { try keys.list() }.map(Self.json))
         }
         group.post { request, context -> Response in
             try context.require(.admin, to: "creating keys")
@@ -30,7 +30,7 @@ struct KeyRoutes {
             }
             if object["name"] != nil && !(object["name"] is String) { throw APIError(.badRequest, "bad value", "name must be a string") }
             let name = object["name"] as? String
-            let (key, secret) = try await Task.detached { try keys.create(role: role, name: name) }.value
+            let (key, secret) = try await Blocking.run { try keys.create(role: role, name: name) }
             var out = Self.json(key)
             out["secret"] = secret
             return try Response.json(object: out, status: .created)
@@ -39,7 +39,7 @@ struct KeyRoutes {
             try context.require(.admin, to: "revoking keys")
             let raw = try context.parameters.require("key")
             let which = raw.removingPercentEncoding ?? raw
-            let key = try await Task.detached { try keys.revoke(which) }.value
+            let key = try await Blocking.run { try keys.revoke(which) }
             return try Response.json(object: Self.json(key))
         }
     }

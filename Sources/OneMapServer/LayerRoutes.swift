@@ -34,7 +34,7 @@ struct LayerRoutes {
             return Response.json(try JSONEncoder().encode(report), status: .created)
         }
         router.get("v1/layers") { _, context -> Response in
-            let layers = try await store.pool.read { db in try Store.loadedLayers(db) }
+            let layers = try await store.read { db in try Store.loadedLayers(db) }
             let list: [[String: Any]] = layers.filter(context.caller.canSee).map { l in
                 var o: [String: Any] = ["name": l.name, "title": l.spec.title, "kind": l.spec.kind.rawValue,
                                         "geometryType": l.version.geometryType, "count": l.version.count,

@@ -56,21 +56,23 @@ struct LedgerRoutes {
         }
         router.get("v1/layers/:name/versions") { _, context -> Response in
             let name = try context.parameters.require("name")
-            try visibleLayer(name, context.caller)
-            return Response.json(try CheckResult.encoder().encode(try store.versions(of: name)))
+            try await visibleLayer(name, context.caller)
+            return Response.json(try await Blocking.run { try CheckResult.encoder().encode(try store.versions(of: name)) })
         }
         router.get("v1/layers/:name/diff") { request, context -> Response in
             let name = try context.parameters.require("name")
-            try visibleLayer(name, context.caller)
+            try await visibleLayer(name, context.caller)
             let q = request.uri.queryParameters
-            let report = try ChangeReport.make(store: store, layer: name, from: q["from"].map(String.init), to: q["to"].map(String.init))
+            let from = q["from"].map(String.init), to = q["to"].map(String.init)
+            let report = try await heavy("diff") { try ChangeReport.make(store: store, layer: name, from: from, to: to) }
             return Response.json(try CheckResult.encoder().encode(report.summary))
         }
     }
 
     /// A restricted layer is invisible without a viewer key: the same 404 as a missing one.
-    func visibleLayer(_ name: String, _ caller: Caller) throws {
-        guard let layer = try? store.layer(named: name), caller.canSee(layer) else {
+    func visibleLayer(_ name: String, _ caller: Caller) async throws {
+        let store = self.store
+        guard let layer = try? await Blocking.run({ try store.layer(named: name) }), caller.canSee(layer) else {
             throw APIError.notFound("no layer '\(name)'")
         }
     }

@@ -25,13 +25,15 @@ public struct ServerConfiguration: Sendable {
         public var maxConcurrentWork: Int
         /// How many more may wait for a slot; past that the answer is 503 with Retry-After.
         public var maxQueuedWork: Int
-        /// Longest a request may take, in seconds (503 past it).
+        /// Longest a request may take, in seconds (503 past it); 0 for none. `onemap serve`
+        /// sets 60 s; the library leaves it off, because a wall-clock limit in a process that
+        /// also runs other heavy work (a test run) fires for reasons that are not the request's.
         public var requestTimeoutSeconds: Double
 
         public init(maxBodyBytes: Int = 8 << 20, maxSiteVertices: Int = 200_000, maxPageSize: Int = 10_000,
                     maxTileFeatures: Int = 20_000,
                     maxConcurrentWork: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
-                    maxQueuedWork: Int = 64, requestTimeoutSeconds: Double = 60) {
+                    maxQueuedWork: Int = 64, requestTimeoutSeconds: Double = 0) {
             self.maxBodyBytes = maxBodyBytes
             self.maxSiteVertices = maxSiteVertices
             self.maxPageSize = maxPageSize

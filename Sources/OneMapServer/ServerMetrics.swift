@@ -36,7 +36,7 @@ final class ServerMetrics: Sendable {
 
     /// The text a scrape gets. Values that are states rather than events are read now.
     func render(store: Store, tiles: TileService, gate: WorkGate) async throws -> [UInt8] {
-        let layers = try await store.pool.read { db in try Store.loadedLayers(db) }
+        let layers = try await store.read { db in try Store.loadedLayers(db) }
         for layer in layers where layer.spec.access == .public {
             registry.makeGauge(descriptor: .init(metricName: "onemap_layer_version", unitName: "", helpText: "Current version number of each public layer"),
                                labels: [("layer", layer.name)]).set(Double(layer.version.number))

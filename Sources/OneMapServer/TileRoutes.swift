@@ -21,7 +21,7 @@ struct TileRoutes {
 
     init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
         self.init(service: TileService(store: store, options: options, cacheBytes: cacheBytes), metrics: ServerMetrics(),
-                  deadline: Deadline(seconds: 60))
+                  deadline: Deadline(seconds: 0))
     }
 
     init(service: TileService, metrics: ServerMetrics, deadline: Deadline) {
@@ -96,7 +96,8 @@ struct TileRoutes {
         do {
             switch target {
             case let .tileJSON(selection, grid):
-                let json = try tiles.tileJSON(selection, grid: grid, baseURL: try Self.baseURL(request), for: caller)
+                let (service, base) = (tiles, try Self.baseURL(request))
+                let json = try await Blocking.run { try service.tileJSON(selection, grid: grid, baseURL: base, for: caller) }
                 var response = try Response.json(object: json)
                 response.headers[.accessControlAllowOrigin] = "*"
                 response.headers[.cacheControl] = Self.cacheControl(caller)

@@ -94,7 +94,10 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
     }
 
     public func sources(_ selection: TileSelection, for caller: Caller = .anonymous) throws -> [StoreLayerSource] {
-        let s = try current()
+        try Self.sources(selection, in: try current(), for: caller)
+    }
+
+    private static func sources(_ selection: TileSelection, in s: Snapshot, for caller: Caller) throws -> [StoreLayerSource] {
         switch selection {
         case .all:
             return s.ordered.filter { caller.canSee($0.layer) }
@@ -107,10 +110,17 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
         }
     }
 
-    /// The tile if it is in the cache (cheap: one small query and a lookup).
+    /// The tile if it is in the cache and the layers have not changed since: one pragma and
+    /// a lookup, and never a wait for a pool reader, so it is safe on a request thread.
+    /// nil means "go the slow way" (`tile`, off the request threads).
     public func cachedTile(_ selection: TileSelection, _ key: TileKey, grid: TileMatrixSet, for caller: Caller = .anonymous) throws -> CachedTile? {
         guard grid.contains(key) else { throw TileError.outOfRange(key, grid) }
-        return cache.get(Self.cacheKey(try sources(selection, for: caller), key, grid))
+        let now = try store.currentLayerSignature()
+        lock.lock()
+        let s = snapshot
+        lock.unlock()
+        guard let s, s.signature == now else { return nil }
+        return cache.get(Self.cacheKey(try Self.sources(selection, in: s, for: caller), key, grid))
     }
 
     /// The tile, from the cache or made now. Empty bytes mean no feature falls in it.

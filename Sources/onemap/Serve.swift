@@ -18,7 +18,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Checks, ledgers and audits computed at once (default: the number of cores, at least 2).")
     var maxConcurrent = ServerConfiguration.Limits().maxConcurrentWork
     @Option(help: "How many more may wait for a slot; past that, 503 with Retry-After.") var maxQueued = ServerConfiguration.Limits().maxQueuedWork
-    @Option(help: "Longest a request may take, in seconds (503 past it; 0 for none).") var timeout = ServerConfiguration.Limits().requestTimeoutSeconds
+    @Option(help: "Longest a request may take, in seconds (503 past it; 0 for none).") var timeout = 60.0
     @Option(help: "Where `make vendor` put MapLibre GL JS for the viewer.") var vendor = "vendor/maplibre"
 
     func run() async throws {

@@ -456,7 +456,15 @@ struct SiteParserFuzz {
 struct ParserFuzzTests {
     typealias Fuzz = SiteParserFuzz
 
-    @Test(.timeLimit(.minutes(10))) func geoJSONNeverCrashesAndErrorsSayWhere() throws {
+    @Test(.timeLimit(.minutes(10))) func geoJSONNeverCrashesAndErrorsSayWhere() async throws {
+        // Minutes of CPU: on a Dispatch thread, not one of the cooperative pool's, which
+        // the HTTP tests running beside it need to answer within their deadlines.
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            DispatchQueue.global().async { c.resume(with: Result { try self.geoJSONNeverCrashesAndErrorsSayWhereBody() }) }
+        }
+    }
+
+    func geoJSONNeverCrashesAndErrorsSayWhereBody() throws {
         let count = FuzzConfig.cases(30)
         let corpus = Fuzz.sample(".geojson")
         try #require(corpus.count >= 5, "the sample projects are the seeds")
@@ -469,7 +477,15 @@ struct ParserFuzzTests {
         #expect(ledger.sites > 0 && ledger.errors > 0, "the cases reach both outcomes")
     }
 
-    @Test(.timeLimit(.minutes(10))) func wktNeverCrashesAndErrorsSayWhere() throws {
+    @Test(.timeLimit(.minutes(10))) func wktNeverCrashesAndErrorsSayWhere() async throws {
+        // Minutes of CPU: on a Dispatch thread, not one of the cooperative pool's, which
+        // the HTTP tests running beside it need to answer within their deadlines.
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            DispatchQueue.global().async { c.resume(with: Result { try self.wktNeverCrashesAndErrorsSayWhereBody() }) }
+        }
+    }
+
+    func wktNeverCrashesAndErrorsSayWhereBody() throws {
         let count = FuzzConfig.cases(20)
         var seedRandom = FuzzRandom(seed: FuzzConfig.seed)
         let corpus = (0..<40).map { i in Array(Fuzz.wktSite(&seedRandom, projected: i % 2 == 1).utf8) }
@@ -495,7 +511,15 @@ struct ParserFuzzTests {
         #expect(ledger.sites > 0 && ledger.errors > 0, "the cases reach both outcomes")
     }
 
-    @Test(.timeLimit(.minutes(10))) func surveyTXTNeverCrashesAndErrorsSayWhere() throws {
+    @Test(.timeLimit(.minutes(10))) func surveyTXTNeverCrashesAndErrorsSayWhere() async throws {
+        // Minutes of CPU: on a Dispatch thread, not one of the cooperative pool's, which
+        // the HTTP tests running beside it need to answer within their deadlines.
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            DispatchQueue.global().async { c.resume(with: Result { try self.surveyTXTNeverCrashesAndErrorsSayWhereBody() }) }
+        }
+    }
+
+    func surveyTXTNeverCrashesAndErrorsSayWhereBody() throws {
         let count = FuzzConfig.cases(25)
         var seedRandom = FuzzRandom(seed: FuzzConfig.seed)
         let corpus = Fuzz.sample(".txt") + (0..<20).map { _ in Array(Fuzz.txtSite(&seedRandom).utf8) }

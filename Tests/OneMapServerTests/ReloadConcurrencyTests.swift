@@ -4,7 +4,7 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import LayerStore
-import OneMapServer
+@testable import OneMapServer
 import Testing
 import VectorIO
 
@@ -71,7 +71,9 @@ struct ReloadConcurrencyTests {
             #expect(answer.status == .created)
             // The first rounds ran during the reload (it takes seconds; a round, milliseconds),
             // and the last rounds after it: both versions were seen.
-            #expect(seen["P", default: 0] >= 1 && tilesSeen["old", default: 0] >= 1, "\(seen) \(tilesSeen)")
+            // (A tile may come after the commit even when the check before it did not, on a
+            // busy machine; one old answer of either kind shows the overlap.)
+            #expect(seen["P", default: 0] + tilesSeen["old", default: 0] >= 1, "\(seen) \(tilesSeen)")
             #expect(seen["NEWQ", default: 0] >= 3 && tilesSeen["new", default: 0] >= 3)
             // Each record's stored versions agree with what its answer showed.
             for (id, feature) in checkIDs {
@@ -87,5 +89,53 @@ struct ReloadConcurrencyTests {
             let denied = try await client.execute(uri: "/v1/layers/farmland/reload", method: .post)
             #expect(denied.status == .unauthorized)
         }
+    }
+}
+
+/// Many requests of every kind at once, more than the cooperative pool has threads: all must
+/// be answered. A sync database read on a request thread once deadlocked here: the threads
+/// waited for pool readers that only those threads could release.
+struct ConcurrentMixTests {
+    @Test func aBurstOfMixedRequestsIsAllAnswered() async throws {
+        let store = try storeWithRestrictedLayer()
+        let viewer = try KeyRing(store: store).create(role: .viewer, name: nil).secret
+        let app = buildApplication(store: store, configuration: ServerConfiguration(open: true))
+        try await app.test(.router) { client in
+            let requests: [(String, HTTPRequest.Method, String?)] = (0..<240).map { i in
+                switch i % 6 {
+                case 0: return ("/tiles/onemap/\(12 + i % 5)/\(Self.tileX(12 + i % 5))/\(Self.tileY(12 + i % 5)).mvt", .get, nil)
+                case 1: return ("/collections/farmland/items?bbox=119.99,27.99,120.01,28.01", .get, nil)
+                case 2: return ("/v1/identify?lon=120.0005&lat=28.0005", .get, nil)
+                case 3: return ("/v1/checks", .post, siteOverP)
+                case 4: return ("/tiles/secret.json", .get, nil)
+                default: return ("/v1/layers", .get, nil)
+                }
+            }
+            // Answers are collected with a deadline of their own, so a hang fails the test.
+            let statuses = try await Deadline(seconds: 300).run {
+                try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+                    for (i, (uri, method, body)) in requests.enumerated() {
+                        group.addTask {
+                            let headers: HTTPFields = i % 4 == 0 ? [.authorization: "Bearer \(viewer)"] : [:]
+                            let r = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+                            return (i, Int(r.status.code))
+                        }
+                    }
+                    var all: [(Int, Int)] = []
+                    for try await s in group { all.append(s) }
+                    return all.sorted { $0.0 < $1.0 }.map(\.1)
+                }
+            }
+            #expect(statuses.count == requests.count)
+            // Everything succeeds but the restricted TileJSON asked for without a key.
+            #expect(statuses.filter { $0 >= 500 }.isEmpty, "\(zip(requests.map(\.0), statuses).filter { $0.1 >= 300 }.prefix(12))")
+            #expect(statuses.filter { $0 == 404 }.count == 20)
+        }
+    }
+
+    static func tileX(_ z: Int) -> Int { Int((120.0005 + 180) / 360 * Double(1 << z)) }
+    static func tileY(_ z: Int) -> Int {
+        let lat = 28.0005 * Double.pi / 180
+        return Int((1 - log(tan(lat) + 1 / cos(lat)) / Double.pi) / 2 * Double(1 << z))
     }
 }
