@@ -60,7 +60,7 @@ struct CheckRoutes {
         guard !data.isEmpty else { throw APIError(.badRequest, "empty body", "send GeoJSON, a 部标 TXT, or {\"geometry\": …}") }
         let limits = SiteLimits(maxVertices: configuration.limits.maxSiteVertices)
         let contentType = request.headers[.contentType] ?? "", crs = request.uri.queryParameters["crs"].map(String.init)
-        let layers = request.uri.queryParameters["layers"].map { $0.split(separator: ",").map { String($0) } }
+        let layers = try Self.layerList(request.uri.queryParameters["layers"].map(String.init))
         let routes = self
         let (submission, outcome) = try await compute({ try routes.parse(data, contentType: contentType, crs: crs, limits: limits) },
                                                       site: \.site, layers: layers)
@@ -77,6 +77,17 @@ struct CheckRoutes {
     func read(_ id: String) async throws -> CheckRecords.Record? {
         let records = self.records
         return try await Blocking.run { try records.get(id) }
+    }
+
+    /// `layers=a,b`: nil when absent (every layer). An empty list or name is refused: checking
+    /// no layer would answer "clear" for a site on farmland.
+    static func layerList(_ raw: String?) throws -> [String]? {
+        guard let raw else { return nil }
+        let names = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard names.allSatisfy({ !$0.isEmpty }) else {
+            throw APIError(.badRequest, "bad parameter", "layers='\(raw.prefix(80))' must name layers, comma-separated; leave it out for every layer")
+        }
+        return names
     }
 
     /// The name every record carries (全留痕): the key's, or what let an anonymous caller in.

@@ -18,7 +18,7 @@ struct LedgerRoutes {
         let store = self.store
         router.get("v1/ledger") { request, context -> Response in
             let q = request.uri.queryParameters
-            let layers = q["layers"].map { $0.split(separator: ",").map(String.init) }
+            let layers = try CheckRoutes.layerList(q["layers"].map(String.init))
             let by = q["by"].map(String.init) ?? "county"
             guard by.range(of: "^[A-Za-z0-9_]+$", options: .regularExpression) != nil else {
                 throw APIError(.badRequest, "bad parameter", "by=\(by) must name an admin layer or a level such as county")
@@ -31,7 +31,8 @@ struct LedgerRoutes {
             let q = request.uri.queryParameters
             var pairs = CrossLayerAudit.defaultPairs
             if let raw = q["pairs"] {
-                pairs = try raw.split(separator: ",").map { p in
+                guard !raw.isEmpty else { throw APIError(.badRequest, "bad parameter", "pairs= must name pairs a:b, comma-separated; leave it out for the default pairs") }
+                pairs = try raw.split(separator: ",", omittingEmptySubsequences: false).map { p in
                     let parts = p.split(separator: ":").map(String.init)
                     guard parts.count == 2 else { throw APIError(.badRequest, "bad parameter", "pairs: '\(p)' is not a:b") }
                     return (parts[0], parts[1])

@@ -193,8 +193,14 @@ struct HostileInputTests {
             #expect((try JSONSerialization.jsonObject(with: Data(buffer: all.body)) as? [String: Any])?["verdict"] as? String == "forbidden")
             let r = try await client.execute(uri: "/v1/checks?layers=", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: siteOverP))
             let verdict = (try? JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])?["verdict"] as? String
-            withKnownIssue("POST /v1/checks?layers= checks no layer and answers clear") {
-                #expect(r.status.code >= 400 || verdict == "forbidden", "\(r.status) verdict \(verdict ?? "none")")
+            // An empty list is refused, never an all-clear (it used to check no layer).
+            #expect(r.status == .badRequest, "\(r.status) verdict \(verdict ?? "none")")
+            for uri in ["/v1/checks?layers=farmland,", "/v1/checks?layers=,"] {
+                let e = try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: siteOverP))
+                #expect(e.status == .badRequest, "\(uri)")
+            }
+            for uri in ["/v1/ledger?layers=", "/v1/audit?pairs="] {
+                #expect(try await client.execute(uri: uri, method: .get).status == .badRequest, "\(uri)")
             }
         }
     }
