@@ -10,7 +10,7 @@ APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev
 # What the tests need beyond the build: a browser for the viewer's end-to-end test, CJK fonts
 # for its screenshots, and Python packages for the OpenAPI check and the DevTools client.
 TEST_APT_PACKAGES := chromium fonts-noto-cjk
-PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow
+PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis
 
 .PHONY: deps test-deps vendor build release test e2e demo bench bench-smoke clean
 
@@ -49,7 +49,7 @@ release: deps
 
 test-deps: deps
 	$(call apt_install,$(TEST_APT_PACKAGES))
-	@python3 -c "import openapi_spec_validator, websocket, PIL" 2>/dev/null || python3 -m pip install --quiet $(PIP_TEST_PACKAGES)
+	@python3 -c "import openapi_spec_validator, websocket, PIL, schemathesis" 2>/dev/null || python3 -m pip install --quiet $(PIP_TEST_PACKAGES)
 
 ## Build, then run every test: the Swift tests (the crash tests run the binary, so it is built
 ## first), then the viewer in a real browser.
@@ -57,6 +57,8 @@ test: test-deps vendor
 	$(SWIFT) build
 	$(SWIFT) test
 	python3 Tests/e2e/viewer_e2e.py --binary .build/debug/onemap
+	python3 Tests/e2e/crash_safety.py --binary .build/debug/onemap
+	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap
 
 e2e: test-deps vendor
 	$(SWIFT) build

@@ -35,6 +35,23 @@ struct CQL2FuzzRandom: RandomNumberGenerator {
     mutating func pick<T>(_ items: [T]) -> T { items[int(0..<items.count)] }
 }
 
+/// Runs minutes of fuzzing CPU on a thread of its own at the lowest priority (nice 19 on Linux),
+/// not on the cooperative pool: the HTTP tests running beside it on two cores must still answer
+/// within their deadlines.
+func runCQL2AtLowPriority(_ body: @escaping () throws -> Void) async throws {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+        let thread = Thread {
+            #if os(Linux)
+            // Linux keeps the nice value per thread; `who` 0 is the calling thread.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+            #endif
+            c.resume(with: Result { try body() })
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}
+
 /// A grammar of valid CQL2 text over the fixture's queryables.
 struct CQL2Grammar {
     static let textProperties = ["BSM", "DLBM", "DLMC", "\"DLMC\"", "\"BSM\""]
@@ -182,11 +199,7 @@ struct CQL2FuzzTests {
     }
 
     @Test(.timeLimit(.minutes(10))) func cql2NeverCrashesAndErrorsSayWhere() async throws {
-        // Minutes of CPU: on a Dispatch thread, not one of the cooperative pool's, which
-        // the HTTP tests running beside it need to answer within their deadlines.
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
-            DispatchQueue.global().async { c.resume(with: Result { try self.cql2NeverCrashesAndErrorsSayWhereBody() }) }
-        }
+        try await runCQL2AtLowPriority { try self.cql2NeverCrashesAndErrorsSayWhereBody() }
     }
 
     func cql2NeverCrashesAndErrorsSayWhereBody() throws {
@@ -241,7 +254,7 @@ struct CQL2FuzzTests {
                 }
             }
             if took > slowest.0 { slowest = (took, index) }
-            if took > .seconds(5) { fail(index, text, "took \(took): a hang") }
+            if took > .seconds(30) { fail(index, text, "took \(took): a hang") }
             ran += 1
         }
         print("fuzz cql2: \(ran) cases in \(clock.now - started), \(parsed) parsed (\(translated) translated to SQL, \(filterErrors) refused for the layer), \(syntaxErrors) syntax errors, \(failures.count) failures; slowest case \(slowest.1) took \(slowest.0)")
