@@ -88,22 +88,47 @@ public struct CrossLayerAudit {
         }
     }
 
-    /// `{"pairs": [...], "summary": [...]}`: the documented JSON shape.
+    /// `{"pairs": [...], "summary": [...]}`: the documented JSON shape, keys in sorted order
+    /// as before. Written straight to text: Foundation's JSONSerialization boxed every value of
+    /// 33,655 pairs and took several times longer than finding them.
     public static func json(_ pairs: [Pair], _ summary: [Summary]) throws -> Data {
-        let list: [[String: Any]] = pairs.map {
-            var o: [String: Any] = ["a": $0.a, "b": $0.b, "aId": $0.aId, "bId": $0.bId, "overlapAreaM2": $0.overlapAreaM2]
-            o["county"] = $0.county ?? NSNull()
-            return o
+        var w = GeoJSONWriter()
+        w.raw("{\"pairs\":[")
+        for (i, p) in pairs.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.raw("{\"a\":"); w.string(p.a)
+            w.raw(",\"aId\":"); w.string(p.aId)
+            w.raw(",\"b\":"); w.string(p.b)
+            w.raw(",\"bId\":"); w.string(p.bId)
+            w.raw(",\"county\":")
+            if let county = p.county { w.string(county) } else { w.raw("null") }
+            w.raw(",\"overlapAreaM2\":"); w.number(p.overlapAreaM2)
+            w.raw("}")
         }
-        let sums: [[String: Any]] = summary.map { ["a": $0.a, "b": $0.b, "county": $0.county, "count": $0.count, "overlapAreaM2": $0.overlapAreaM2] }
-        return try JSONSerialization.data(withJSONObject: ["pairs": list, "summary": sums], options: [.sortedKeys, .withoutEscapingSlashes])
+        w.raw("],\"summary\":[")
+        for (i, s) in summary.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.raw("{\"a\":"); w.string(s.a)
+            w.raw(",\"b\":"); w.string(s.b)
+            w.raw(",\"count\":"); w.raw(String(s.count))
+            w.raw(",\"county\":"); w.string(s.county)
+            w.raw(",\"overlapAreaM2\":"); w.number(s.overlapAreaM2)
+            w.raw("}")
+        }
+        w.raw("]}")
+        return Data(w.text.utf8)
     }
 
+    /// The overlap pieces as a FeatureCollection for QGIS, coordinates at full precision.
     public static func geojson(_ pairs: [Pair]) throws -> Data {
-        let features: [[String: Any]] = pairs.map {
-            ["type": "Feature", "geometry": GeoJSON.object($0.geometry),
-             "properties": ["a": $0.a, "b": $0.b, "aId": $0.aId, "bId": $0.bId, "overlapAreaM2": $0.overlapAreaM2, "county": $0.county ?? ""]]
+        var w = GeoJSONWriter()
+        w.raw("{\"type\":\"FeatureCollection\",\"features\":[")
+        for (i, p) in pairs.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.feature(p.geometry, properties: [("a", p.a), ("aId", p.aId), ("b", p.b), ("bId", p.bId),
+                                               ("county", p.county ?? ""), ("overlapAreaM2", p.overlapAreaM2)])
         }
-        return try JSONSerialization.data(withJSONObject: ["type": "FeatureCollection", "features": features], options: [.sortedKeys, .withoutEscapingSlashes])
+        w.raw("]}")
+        return Data(w.text.utf8)
     }
 }

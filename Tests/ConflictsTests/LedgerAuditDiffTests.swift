@@ -75,6 +75,65 @@ struct LedgerAuditDiffTests {
         #expect(summary.count == 1 && summary[0].count == 1)
     }
 
+    /// The audit's JSON is a contract (issue 8) that the bench compares with PostGIS: the exact
+    /// bytes pin its keys, their order, `null` for a pair outside every county, escaping, and
+    /// numbers in their shortest form that reads back to the same Double.
+    @Test func auditJSONKeepsTheDocumentedShape() throws {
+        let area = 0.1 + 0.2   // 0.30000000000000004: a value only a round-trip format keeps
+        let pairs = [
+            CrossLayerAudit.Pair(a: "farmland", b: "ecological_redline", aId: "F\"1", bId: "R/1",
+                                 overlapAreaM2: area, county: "331102", geometry: .polygon(box(120.001, 28.001, 120.002, 28.002))),
+            CrossLayerAudit.Pair(a: "farmland", b: "ecological_redline", aId: "水田\n2", bId: "R2",
+                                 overlapAreaM2: 1234.5, county: nil, geometry: .polygon(box(120.03, 28.001, 120.031, 28.002))),
+        ]
+        let summary = [CrossLayerAudit.Summary(a: "farmland", b: "ecological_redline", county: "331102", count: 1, overlapAreaM2: area),
+                       CrossLayerAudit.Summary(a: "farmland", b: "ecological_redline", county: "", count: 1, overlapAreaM2: 1234.5)]
+        let data = try CrossLayerAudit.json(pairs, summary)
+        #expect(String(decoding: data, as: UTF8.self) == #"""
+            {"pairs":[{"a":"farmland","aId":"F\"1","b":"ecological_redline","bId":"R/1","county":"331102","overlapAreaM2":0.30000000000000004},\#
+            {"a":"farmland","aId":"水田\n2","b":"ecological_redline","bId":"R2","county":null,"overlapAreaM2":1234.5}],\#
+            "summary":[{"a":"farmland","b":"ecological_redline","count":1,"county":"331102","overlapAreaM2":0.30000000000000004},\#
+            {"a":"farmland","b":"ecological_redline","count":1,"county":"","overlapAreaM2":1234.5}]}
+            """#)
+        // JSONDecoder, not JSONSerialization: the latter reads 0.30000000000000004 back as
+        // 0.3000000000000001 on Linux, which would hide whether the writer kept every digit.
+        struct Document: Decodable {
+            struct Pair: Decodable { let a, aId, b, bId: String; let county: String?; let overlapAreaM2: Double }
+            let pairs: [Pair]
+            let summary: [CrossLayerAudit.Summary]
+        }
+        let back = try JSONDecoder().decode(Document.self, from: data)
+        #expect(back.pairs.map(\.aId) == ["F\"1", "水田\n2"] && back.pairs.map(\.county) == ["331102", nil])
+        #expect(back.pairs[0].overlapAreaM2 == area && back.summary[0].overlapAreaM2 == area)
+    }
+
+    /// The GeoJSON output opens in QGIS as a layer: one feature per pair, the overlap geometry at
+    /// full precision, and the pair's ids, area and county as properties.
+    @Test func auditGeoJSONCarriesEveryPairWithItsGeometry() throws {
+        let polygon = box(120.0015, 28.001 + 1e-12, 120.002, 28.002)
+        let piece = Geometry.polygon(polygon)
+        let pairs = [CrossLayerAudit.Pair(a: "farmland", b: "ecological_redline", aId: "F1", bId: "R",
+                                          overlapAreaM2: 0.1 + 0.2, county: nil, geometry: piece)]
+        struct Collection: Decodable {
+            struct Feature: Decodable {
+                struct Properties: Decodable { let a, aId, b, bId, county: String; let overlapAreaM2: Double }
+                struct Shape: Decodable { let type: String; let coordinates: [[[Double]]] }
+                let type: String
+                let geometry: Shape
+                let properties: Properties
+            }
+            let type: String
+            let features: [Feature]
+        }
+        let back = try JSONDecoder().decode(Collection.self, from: CrossLayerAudit.geojson(pairs))
+        #expect(back.type == "FeatureCollection" && back.features.count == 1)
+        let feature = back.features[0]
+        #expect(feature.type == "Feature" && feature.geometry.type == "Polygon")
+        #expect(feature.properties.aId == "F1" && feature.properties.bId == "R" && feature.properties.county == "")
+        #expect(feature.properties.overlapAreaM2 == 0.1 + 0.2)
+        #expect(feature.geometry.coordinates == polygon.rings.map { $0.map { [$0.x, $0.y] } }, "coordinates read back exactly")
+    }
+
     @Test func diffFindsAddedRemovedReshapedAndRenamed() throws {
         let f = try ConflictFixtures()
         try counties(f)
