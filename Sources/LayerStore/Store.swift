@@ -147,7 +147,7 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
         // Never the pool: this runs on request threads, and waiting there for a pool reader
         // while async reads wait for those threads to release theirs is a deadlock.
         return try watcher.inDatabase { db in
-            let version = try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+            let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
             if let w = watched, w.dataVersion == version { return w.signature }
             // Remembered under this data_version: a commit after the pragma bumps it again,
             // so the next call reads anew.

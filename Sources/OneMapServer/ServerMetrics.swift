@@ -3,6 +3,7 @@ import GRDB
 import Hummingbird
 import LayerStore
 import Prometheus
+import Synchronization
 import Tiles
 
 /// What `GET /metrics` reports, in Prometheus's text format: requests and latency per route,
@@ -15,17 +16,42 @@ final class ServerMetrics: Sendable {
                                              .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
                                              .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30)]
 
+    /// The counter and histogram of each (route, method, status), made once: the registry's
+    /// own lookup builds and compares label arrays under its lock, too much for every tile.
+    private struct RequestInstruments: Sendable {
+        let count: Counter
+        let latency: DurationHistogram
+    }
+    private let requestInstruments = Mutex<[String: RequestInstruments]>([:])
+    private let cacheHits: Counter
+    private let cacheMisses: Counter
+
+    init() {
+        let cache = MetricNameDescriptor(metricName: "onemap_tile_cache_lookups", unitName: "total",
+                                         helpText: "Tile requests answered from the cache (hit) or made (miss)")
+        cacheHits = registry.makeCounter(descriptor: cache, labels: [("result", "hit")])
+        cacheMisses = registry.makeCounter(descriptor: cache, labels: [("result", "miss")])
+    }
+
     func request(route: String, method: String, status: Int, duration: Duration) {
-        registry.makeCounter(descriptor: .init(metricName: "onemap_http_requests", unitName: "total", helpText: "HTTP requests answered, by route, method and status"),
-                             labels: [("route", route), ("method", method), ("status", String(status))]).increment()
-        registry.makeDurationHistogram(descriptor: .init(metricName: "onemap_http_request_duration", unitName: "seconds",
-                                                         helpText: "Time to the response head, by route and method"),
-                                       labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets).record(duration)
+        let key = method + " " + route + " " + String(status)
+        let instruments = requestInstruments.withLock { known -> RequestInstruments in
+            if let i = known[key] { return i }
+            let i = RequestInstruments(
+                count: registry.makeCounter(descriptor: .init(metricName: "onemap_http_requests", unitName: "total", helpText: "HTTP requests answered, by route, method and status"),
+                                            labels: [("route", route), ("method", method), ("status", String(status))]),
+                latency: registry.makeDurationHistogram(descriptor: .init(metricName: "onemap_http_request_duration", unitName: "seconds",
+                                                                          helpText: "Time to the response head, by route and method"),
+                                                        labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets))
+            known[key] = i
+            return i
+        }
+        instruments.count.increment()
+        instruments.latency.record(duration)
     }
 
     func tileCache(hit: Bool) {
-        registry.makeCounter(descriptor: .init(metricName: "onemap_tile_cache_lookups", unitName: "total", helpText: "Tile requests answered from the cache (hit) or made (miss)"),
-                             labels: [("result", hit ? "hit" : "miss")]).increment()
+        (hit ? cacheHits : cacheMisses).increment()
     }
 
     func check(verdict: String, duration: Duration) {

@@ -43,28 +43,30 @@ struct TileRoutes {
     }
 
     static func parse(_ path: String) throws -> Target {
-        var parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        // Substrings throughout: this runs for every tile, cached or not.
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false)[...]
         guard parts.first == "" else { throw malformed("the path must be absolute") }
         parts.removeFirst()
         guard parts.first == "tiles" else { throw malformed(usage) }
         parts.removeFirst()
         if parts.last == "" { parts.removeLast() }
         var grid = TileMatrixSet.webMercatorQuad
-        if parts.count == 2 || parts.count == 5, parts[0] == TileMatrixSet.cgcs2000Quad.code {
+        if parts.count == 2 || parts.count == 5, parts.first.map(String.init) == TileMatrixSet.cgcs2000Quad.code {
             grid = .cgcs2000Quad
             parts.removeFirst()
         }
-        switch parts.count {
+        let p = Array(parts)
+        switch p.count {
         case 1:
-            guard parts[0].hasSuffix(".json") else { throw malformed(usage) }
-            return .tileJSON(try selection(String(parts[0].dropLast(5))), grid)
+            guard p[0].hasSuffix(".json") else { throw malformed(usage) }
+            return .tileJSON(try selection(p[0].dropLast(5)), grid)
         case 4:
-            let last = parts[3]
+            let last = p[3]
             guard let dot = last.lastIndex(of: ".") else { throw malformed("the tile must end in .mvt or .pbf: \(usage)") }
             let ext = last[last.index(after: dot)...]
             guard ext == "mvt" || ext == "pbf" else { throw malformed("'.\(ext)' is not a tile format; use .mvt or .pbf") }
-            let z = try number(parts[1], "z"), x = try number(parts[2], "x"), y = try number(String(last[..<dot]), "y")
-            return .tile(try selection(parts[0]), TileKey(z: z, x: x, y: y), grid)
+            let z = try number(p[1], "z"), x = try number(p[2], "x"), y = try number(last[..<dot], "y")
+            return .tile(try selection(p[0]), TileKey(z: z, x: x, y: y), grid)
         default:
             throw malformed(usage)
         }
@@ -72,23 +74,24 @@ struct TileRoutes {
 
     static func malformed(_ detail: String) -> APIError { APIError(.badRequest, "malformed tile path", detail) }
 
-    static func number(_ s: String, _ name: String) throws -> Int {
-        guard !s.isEmpty, s.count <= 9, s.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(s) else {
+    static func number(_ s: Substring, _ name: String) throws -> Int {
+        guard !s.isEmpty, s.utf8.count <= 9, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(s) else {
             throw malformed("\(name) must be a whole number, got '\(s.prefix(40))'")
         }
         return n
     }
 
     /// "onemap", "farmland" or "a,b,c" (braces allowed: "{a,b}").
-    static func selection(_ raw: String) throws -> TileSelection {
-        var s = raw.removingPercentEncoding ?? raw
-        if s.hasPrefix("{") && s.hasSuffix("}") && s.count >= 2 { s = String(s.dropFirst().dropLast()) }
+    static func selection(_ raw: Substring) throws -> TileSelection {
+        // Foundation's decoding is slow for the hot path; only "{a,b}" written as %7B… needs it.
+        var s = raw.utf8.contains(UInt8(ascii: "%")) ? Substring(raw.removingPercentEncoding ?? String(raw)) : raw
+        if s.hasPrefix("{") && s.hasSuffix("}") && s.utf8.count >= 2 { s = s.dropFirst().dropLast() }
         if s == "onemap" { return .all }
-        let names = s.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        for name in names where name.isEmpty || !name.allSatisfy({ ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "_" }) {
+        let names = s.split(separator: ",", omittingEmptySubsequences: false)
+        for name in names where name.isEmpty || !name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }) {
             throw malformed("'\(name.prefix(40))' is not a layer name ([a-z0-9_]+)")
         }
-        return .layers(names)
+        return .layers(names.map(String.init))
     }
 
     func handle(_ request: Request, caller: Caller) async throws -> Response {
