@@ -97,6 +97,7 @@ struct LayerTileAssembler {
 
     func assemble(_ features: [PreparedFeature], dropped: [Bool], coverage: CoverageGrid) -> [UInt8] {
         var layer = MVTLayerBuilder(name: name, extent: extent)
+        layer.reserve(features: features.count + 1, values: features.count * max(1, fields.count) / 2 + 8)
         let keys = fields.map { layer.keyIndex($0) }
         var tags: [UInt32] = []
         for f in features {

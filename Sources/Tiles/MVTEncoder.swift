@@ -95,15 +95,32 @@ public struct MVTLayerBuilder {
         return i
     }
 
+    /// Room for about this many features and distinct values, so a dense tile does not
+    /// rehash its value table again and again.
+    public mutating func reserve(features count: Int, values: Int) {
+        valueIndex.reserveCapacity(values)
+        self.values.reserveCapacity(values)
+        features.bytes.reserveCapacity(count * 48)
+    }
+
     /// Adds a feature; `tags` are (key index, value index) pairs from `keyIndex`/`valueIndex`.
+    /// Written straight into the layer (its length worked out first), with no buffer per feature.
     public mutating func addFeature(id: UInt64?, type: MVTGeometryType, geometry: [UInt32], tags: [UInt32]) {
-        var f = ProtobufWriter()
-        f.bytes.reserveCapacity(geometry.count * 2 + tags.count * 2 + 16)
-        if let id { f.varintField(1, id) }
-        if !tags.isEmpty { f.packedField(2, tags) }
-        f.varintField(3, type.rawValue)
-        f.packedField(4, geometry)
-        features.bytesField(2, f.bytes)
+        var tagBytes = 0
+        for t in tags { tagBytes += ProtobufWriter.varintSize(UInt64(t)) }
+        var geometryBytes = 0
+        for g in geometry { geometryBytes += ProtobufWriter.varintSize(UInt64(g)) }
+        // Each field is a one-byte key and its value: type (one byte), geometry (length, then
+        // the varints), and the id and tags when present.
+        var length = 2 + 1 + ProtobufWriter.varintSize(UInt64(geometryBytes)) + geometryBytes
+        if let id { length += 1 + ProtobufWriter.varintSize(id) }
+        if !tags.isEmpty { length += 1 + ProtobufWriter.varintSize(UInt64(tagBytes)) + tagBytes }
+        features.key(2, .lengthDelimited)
+        features.varint(UInt64(length))
+        if let id { features.varintField(1, id) }
+        if !tags.isEmpty { features.packedField(2, tags, size: tagBytes) }
+        features.varintField(3, type.rawValue)
+        features.packedField(4, geometry, size: geometryBytes)
         featureCount += 1
     }
 
@@ -118,27 +135,40 @@ public struct MVTLayerBuilder {
     }
 
     /// The serialised `Tile` message with this one layer; empty when it has no features.
+    /// Sizes are worked out first, so the bytes are written once, into one buffer.
     public func encoded() -> [UInt8] {
         guard featureCount > 0 else { return [] }
-        var layer = ProtobufWriter()
-        layer.bytes.reserveCapacity(features.bytes.count + keys.count * 12 + values.count * 16 + 32)
-        layer.varintField(15, 2)
-        layer.stringField(1, name)
-        layer.bytes.append(contentsOf: features.bytes)
-        for k in keys { layer.stringField(3, k) }
-        for v in values {
-            var w = ProtobufWriter()
+        func valueSize(_ v: MVTValue) -> Int {
             switch v {
-            case .string(let s): w.stringField(1, s)
-            case .double(let d): w.doubleField(3, d)
-            case .int(let n): if n >= 0 { w.varintField(5, UInt64(n)) } else { w.varintField(6, ProtobufWriter.zigzag64(n)) }
-            case .bool(let b): w.varintField(7, b ? 1 : 0)
+            case .string(let s): let n = s.utf8.count; return 1 + ProtobufWriter.varintSize(UInt64(n)) + n
+            case .double: return 9
+            case .int(let n): return 1 + ProtobufWriter.varintSize(n >= 0 ? UInt64(n) : ProtobufWriter.zigzag64(n))
+            case .bool: return 2
             }
-            layer.bytesField(4, w.bytes)
         }
-        layer.varintField(5, UInt64(extent))
+        func fieldSize(_ payload: Int) -> Int { 1 + ProtobufWriter.varintSize(UInt64(payload)) + payload }
+        var layerSize = 2 + fieldSize(name.utf8.count) + features.bytes.count + 1 + ProtobufWriter.varintSize(UInt64(extent))
+        for k in keys { layerSize += fieldSize(k.utf8.count) }
+        for v in values { layerSize += fieldSize(valueSize(v)) }
         var tile = ProtobufWriter()
-        tile.bytesField(3, layer.bytes)
+        tile.bytes.reserveCapacity(fieldSize(layerSize))
+        tile.key(3, .lengthDelimited)
+        tile.varint(UInt64(layerSize))
+        tile.varintField(15, 2)
+        tile.stringField(1, name)
+        tile.bytes.append(contentsOf: features.bytes)
+        for k in keys { tile.stringField(3, k) }
+        for v in values {
+            tile.key(4, .lengthDelimited)
+            tile.varint(UInt64(valueSize(v)))
+            switch v {
+            case .string(let s): tile.stringField(1, s)
+            case .double(let d): tile.doubleField(3, d)
+            case .int(let n): if n >= 0 { tile.varintField(5, UInt64(n)) } else { tile.varintField(6, ProtobufWriter.zigzag64(n)) }
+            case .bool(let b): tile.varintField(7, b ? 1 : 0)
+            }
+        }
+        tile.varintField(5, UInt64(extent))
         return tile.bytes
     }
 }

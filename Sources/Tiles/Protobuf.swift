@@ -52,6 +52,11 @@ struct ProtobufWriter {
     mutating func packedField(_ field: UInt64, _ values: [UInt32]) {
         var size = 0
         for v in values { size += Self.varintSize(UInt64(v)) }
+        packedField(field, values, size: size)
+    }
+
+    /// A packed repeated uint32 field whose payload size the caller already knows.
+    mutating func packedField(_ field: UInt64, _ values: [UInt32], size: Int) {
         key(field, .lengthDelimited)
         varint(UInt64(size))
         for v in values { varint(UInt64(v)) }

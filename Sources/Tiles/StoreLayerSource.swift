@@ -87,6 +87,15 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the s
         return Footprint(size: max(b.x - a.x, b.y - a.y), x: (a.x + b.x) / 2, y: (a.y + b.y) / 2, area: areaM2 * k.x * k.y)
     }
 
+    @inline(__always) static func contains(_ sorted: [Int64], _ value: Int64) -> Bool {
+        var lo = 0, hi = sorted.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sorted[mid] < value { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < sorted.count && sorted[lo] == value
+    }
+
     public func tile(_ key: TileKey, grid: TileMatrixSet, db: Database) throws -> [UInt8] {
         let t = TileTransform(grid: grid, key: key, extent: options.extent)
         let box = t.lonLatBox(buffer: Double(options.buffer))
@@ -97,7 +106,8 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the s
         let minSize = kind == .point ? 0 : kind == .polygon ? options.minFeatureSize : options.minFeatureSize / 4
 
         // Wanted: every feature to draw with its outline; nil means "all that SQL returns".
-        var wanted: Set<Int64>? = nil
+        // Sorted, searched by halving: cheaper than hashing every row's id into a set.
+        var wanted: [Int64]? = nil
         var byFid: [Int64]? = nil
         if let summary = try featureSummary(db) {
             var big: [(fid: Int64, size: Double, fp: Footprint)] = []
@@ -137,13 +147,13 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the s
             if big.count * 8 < candidates {
                 byFid = big.map(\.fid).sorted()
             } else {
-                wanted = Set(big.map(\.fid))
+                wanted = big.map(\.fid).sorted()
             }
         }
 
         func consume(_ row: Row, classified: Bool) {
             let fid: Int64 = row[0]
-            if let wanted, !wanted.contains(fid) { return }
+            if let wanted, !Self.contains(wanted, fid) { return }
             let area: Double = row[5] ?? 0
             guard let minX: Double = row[1], let minY: Double = row[2], let maxX: Double = row[3], let maxY: Double = row[4] else { return }
             let fp = footprint(t, minX, minY, maxX, maxY, area)
@@ -151,7 +161,9 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the s
                 if kind == .polygon { coverage.add(x: fp.x, y: fp.y, area: fp.area) }
                 return
             }
-            guard let blob: Data = row[6], let geometry = try? SpatiaLiteGeometry.decode(blob) else { return }
+            // Read in place: the blob is not copied out of SQLite's row buffer.
+            guard let geometry = try? row.withUnsafeData(atIndex: 6, { blob in try blob.map { try SpatiaLiteGeometry.decode($0) } })
+            else { return }
             var lost = LostArea()
             let encoded = encoder.encode(geometry, lost: &lost)
             if lost.area > 0 { coverage.add(x: lost.x, y: lost.y, area: lost.area) }
