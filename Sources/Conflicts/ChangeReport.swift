@@ -43,13 +43,21 @@ public struct ChangeReport: Sendable {
     }
 
     /// The changed features for QGIS: added, removed and reshaped ones, with their area delta.
+    /// Streamed as text: JSONSerialization boxes every coordinate, and a year's change of a
+    /// large layer is tens of thousands of features.
     public func geojson() throws -> Data {
         let added = Set(diff.added), removed = Set(diff.removed)
-        let features: [[String: Any]] = diff.deltas.compactMap { d in
-            guard let g = d.geometry else { return nil }
+        var w = GeoJSONWriter()
+        w.raw("{\"type\":\"FeatureCollection\",\"features\":[")
+        var first = true
+        for d in diff.deltas {
+            guard let g = d.geometry else { continue }
             let kind = added.contains(d.id) ? "added" : (removed.contains(d.id) ? "removed" : "changed")
-            return ["type": "Feature", "geometry": GeoJSON.object(g), "properties": ["id": d.id, "change": kind, "areaDeltaM2": d.areaDeltaM2]]
+            if !first { w.raw(",") }
+            first = false
+            w.feature(g, properties: [("areaDeltaM2", d.areaDeltaM2), ("change", kind), ("id", d.id)])
         }
-        return try JSONSerialization.data(withJSONObject: ["type": "FeatureCollection", "features": features], options: [.sortedKeys])
+        w.raw("]}")
+        return Data(w.text.utf8)
     }
 }

@@ -161,6 +161,28 @@ struct LedgerAuditDiffTests {
         let lian = s.byCounty.first { $0.code == "331102" }, qing = s.byCounty.first { $0.code == "331121" }
         #expect(abs((lian?.areaDeltaM2 ?? 0) - (changes["SHAPE"]!.areaDeltaM2 - e.area(box(120.003, 28.001, 120.004, 28.002)))) < 1e-6)
         #expect(abs((qing?.areaDeltaM2 ?? 0) - e.area(box(120.017, 28.001, 120.018, 28.002))) < 1e-6)
+        // The GeoJSON for QGIS: the added, removed and reshaped parcels (not the renamed one),
+        // each with its change and area delta.
+        struct Collection: Decodable {
+            struct Feature: Decodable {
+                struct Properties: Decodable { let id, change: String; let areaDeltaM2: Double }
+                struct Shape: Decodable { let type: String; let coordinates: [[[[Double]]]] }
+                let type: String
+                let geometry: Shape
+                let properties: Properties
+            }
+            let type: String
+            let features: [Feature]
+        }
+        let collection = try JSONDecoder().decode(Collection.self, from: report.geojson())
+        #expect(collection.type == "FeatureCollection")
+        let kinds = Dictionary(uniqueKeysWithValues: collection.features.map { ($0.properties.id, $0.properties.change) })
+        #expect(kinds == ["NEW": "added", "GONE": "removed", "SHAPE": "changed"])
+        let reshaped = try #require(collection.features.first { $0.properties.id == "SHAPE" })
+        // Stored layers hold MultiPolygons.
+        #expect(reshaped.type == "Feature" && reshaped.geometry.type == "MultiPolygon")
+        #expect(reshaped.geometry.coordinates == [box(120.005, 28.001, 120.007, 28.002).rings.map { $0.map { [$0.x, $0.y] } }])
+        #expect(reshaped.properties.areaDeltaM2 == changes["SHAPE"]?.areaDeltaM2)
         // Versions are listed and pruned, never the current one.
         #expect(try f.store.versions(of: "farmland").map(\.version) == [1, 2])
         try f.store.prune("farmland", keep: 1)
