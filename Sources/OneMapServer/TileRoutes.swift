@@ -168,11 +168,14 @@ struct TileRoutes {
         return false
     }
 
-    /// gzip unless the client says nothing of it or gives it q=0.
+    /// gzip unless the client says nothing of it or gives it q=0. Plain string work, no
+    /// Foundation: this runs for every tile.
     static func acceptsGzip(_ header: String?) -> Bool {
         guard let header else { return false }
         for part in header.lowercased().split(separator: ",") {
-            let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = part.split(separator: ";").map { $0.drop { $0 == " " || $0 == "\t" } }.map { f in
+                f.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
+            }.map { String($0) }
             guard let coding = fields.first, coding == "gzip" || coding == "*" else { continue }
             let q = fields.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
             return q > 0

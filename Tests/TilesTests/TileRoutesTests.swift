@@ -77,6 +77,15 @@ struct TileRoutesTests {
         }
     }
 
+    @Test func acceptEncodingIsReadAsRFC9110Says() {
+        for yes in ["gzip", "GZIP", "br, gzip", "gzip;q=0.5", " gzip ; q=1 ", "*", "deflate, *;q=0.1", "gzip\t;\tq=0.001"] {
+            #expect(TileRoutes.acceptsGzip(yes), "\(yes)")
+        }
+        for no in [nil, "", "identity", "br", "gzip;q=0", "gzip; q=0.0", "*;q=0", "gzipx", "x-gzip2"] as [String?] {
+            #expect(!TileRoutes.acceptsGzip(no), "\(no ?? "nil")")
+        }
+    }
+
     @Test func compositeTilesAndTheCGCS2000Grid() async throws {
         try await Self.app(try Self.store()).test(.router) { client in
             let pair = try await client.execute(uri: "/tiles/zones,pipes/\(Self.path(12)).mvt", method: .get)
