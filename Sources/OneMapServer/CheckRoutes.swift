@@ -127,10 +127,30 @@ struct CheckRoutes {
             throw APIError(.badRequest, "no site", "give exactly one of 'geometry', 'feature' or 'txt'" + (sources.isEmpty ? "" : "; found \(sources.joined(separator: ", "))"))
         }
         if let txt = try text("txt") {
+            // A 部标 TXT names its own coordinate system (坐标系, 带号); a second one would conflict.
+            if object["crs"] != nil { throw APIError(.badRequest, "bad value", "key 'crs' does not apply to 'txt', which declares its own 坐标系 and 带号") }
             return Submission(site: try SurveyTXT.read(text: txt, limits: limits), format: .txt, projectCode: code, projectName: name)
         }
-        guard let geo = object[sources[0]] as? [String: Any] else {
+        guard var geo = object[sources[0]] as? [String: Any] else {
             throw APIError(.badRequest, "bad value", "key '\(sources[0])' must be a GeoJSON object")
+        }
+        // The wrapper's crs ("EPSG:4528", or the legacy GeoJSON member) is the geometry's unless
+        // the geometry carries its own; two that differ are refused rather than one picked.
+        if let wrapperCRS = object["crs"] {
+            let member: Any
+            if let name = wrapperCRS as? String {
+                member = ["type": "name", "properties": ["name": name]]
+            } else if wrapperCRS is [String: Any] {
+                member = wrapperCRS
+            } else {
+                throw APIError(.badRequest, "bad value", "key 'crs' must be a string such as \"EPSG:4528\" or a GeoJSON crs object")
+            }
+            if let own = geo["crs"] {
+                guard NSDictionary(dictionary: ["crs": own]).isEqual(to: ["crs": member]) else {
+                    throw APIError(.badRequest, "conflicting crs", "key 'crs' and '\(sources[0]).crs' name different coordinate systems")
+                }
+            }
+            geo["crs"] = member
         }
         do {
             return Submission(site: try SiteReader.geoJSON(json: geo, limits: limits), format: .geoJSON, projectCode: code, projectName: name)

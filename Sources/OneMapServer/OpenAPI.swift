@@ -449,7 +449,9 @@ enum OpenAPI {
                 "type": "object", "additionalProperties": false,
                 "description": "exactly one of geometry, feature or txt",
                 "properties": [
-                    "projectCode": string, "projectName": string, "crs": string,
+                    "projectCode": string, "projectName": string,
+                    "crs": ["description": "the CRS of geometry or feature when they carry none, e.g. EPSG:4528, or a legacy GeoJSON crs object; not with txt",
+                            "oneOf": [string, ["type": "object"]]] as [String: Any],
                     "geometry": ref("GeoJSONObject"), "feature": ref("GeoJSONObject"),
                     "txt": ["type": "string", "description": "a 部标准格式 coordinate TXT"],
                 ] as [String: Any],

@@ -34,6 +34,43 @@ struct CheckAPITests {
         try #require(try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any])
     }
 
+    @Test func theWrapperCRSIsTheGeometrysAndConflictsAreRefused() async throws {
+        // The same site as siteOverP, in Gauss–Krüger zone 40 metres (EPSG:4528, zone prefix in the easting).
+        let gk = try CoordinateTransform(from: "EPSG:4490", to: "EPSG:4528")
+        var ring = [Coordinate(119.9995, 27.9995), Coordinate(120.0015, 27.9995), Coordinate(120.0015, 28.0015),
+                    Coordinate(119.9995, 28.0015), Coordinate(119.9995, 27.9995)]
+        try gk.transform(&ring)
+        let coords = ring.map { "[\($0.x), \($0.y)]" }.joined(separator: ", ")
+        let projected = #"{"type": "Polygon", "coordinates": [[\#(coords)]]}"#
+        func overlap(_ result: [String: Any]) throws -> Double {
+            let layers = try #require(result["layers"] as? [[String: Any]])
+            return try #require(layers.first?["overlapAreaM2"] as? Double)
+        }
+        try await app().test(.router) { client in
+            func post(_ body: String) async throws -> TestResponse {
+                try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+            }
+            let lonLat = try await post(#"{"geometry": \#(siteOverP)}"#)
+            #expect(lonLat.status == .created)
+            let expected = try overlap(try json(lonLat.body))
+            #expect(expected > 10_000)
+            for crs in [#""EPSG:4528""#, #"{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4528"}}"#] {
+                let r = try await post(#"{"crs": \#(crs), "geometry": \#(projected)}"#)
+                #expect(r.status == .created, "\(String(buffer: r.body))")
+                let got = try overlap(try json(r.body))
+                #expect(abs(got - expected) / expected < 1e-6, "\(got) vs \(expected)")
+            }
+            // Without the crs the metres would be read as degrees: refused as no site, not checked somewhere else.
+            let degrees = try await post(#"{"geometry": \#(projected)}"#)
+            #expect(degrees.status == .unprocessableContent, "\(degrees.status) \(String(buffer: degrees.body).prefix(300))")
+            let clash = try await post(#"{"crs": "EPSG:4549", "geometry": {"type": "Polygon", "crs": {"type": "name", "properties": {"name": "EPSG:4528"}}, "coordinates": [[\#(coords)]]}}"#)
+            #expect(clash.status == .badRequest && String(buffer: clash.body).contains("conflicting crs"))
+            #expect(try await post(#"{"crs": 4528, "geometry": \#(projected)}"#).status == .badRequest)
+            let txt = try await post(#"{"crs": "EPSG:4528", "txt": "[地块坐标]"}"#)
+            #expect(txt.status == .badRequest && String(buffer: txt.body).contains("does not apply to 'txt'"))
+        }
+    }
+
     @Test func postThenGetIsByteIdentical() async throws {
         try await app().test(.router) { client in
             let body = #"{"projectCode": "2026-331102-01", "projectName": "某物流园", "geometry": \#(siteOverP)}"#
