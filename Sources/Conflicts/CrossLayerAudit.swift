@@ -77,7 +77,13 @@ public struct CrossLayerAudit {
                     }
                 }
             }
-            found.sort { ($0.a, $0.b, $0.aId, $0.bId) < ($1.a, $1.b, $1.aId, $1.bId) }
+            // Sorted through indices: moving the pairs themselves (five strings and a
+            // geometry each) cost more than comparing them.
+            let order = found.indices.sorted { i, j in
+                let p = found[i], q = found[j]
+                return (p.a, p.b, p.aId, p.bId) < (q.a, q.b, q.aId, q.bId)
+            }
+            found = order.map { found[$0] }
             var totals: [String: Summary] = [:]
             for p in found {
                 let key = "\(p.a)|\(p.b)|\(p.county ?? "")"
