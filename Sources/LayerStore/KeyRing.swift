@@ -42,7 +42,7 @@ public struct KeyRing: Sendable {
             if let name {
                 try Self.validate(name: name)
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM onemap_keys WHERE name = ?", arguments: [name]) == true {
-                    throw StoreError.invalidRequest("a key named '\(name)' already exists; names stay taken after revocation so records keep meaning")
+                    throw StoreError.conflict("a key named '\(name)' already exists; names stay taken after revocation so records keep meaning")
                 }
                 chosen = name
             } else {
@@ -65,11 +65,9 @@ public struct KeyRing: Sendable {
         try store.pool.write { db in
             let row = try Row.fetchOne(db, sql: "SELECT * FROM onemap_keys WHERE CAST(id AS TEXT) = ? OR name = ?",
                                        arguments: [idOrName, idOrName])
-            guard let row else {
-                throw StoreError.invalidRequest("no key '\(idOrName)'; `onemap keys list` shows ids and names")
-            }
+            guard let row else { throw StoreError.unknownKey(idOrName) }
             let key = try Self.key(row)
-            if let when = key.revokedAt { throw StoreError.invalidRequest("key '\(key.name)' was already revoked at \(when)") }
+            if let when = key.revokedAt { throw StoreError.conflict("key '\(key.name)' was already revoked at \(when)") }
             let now = Self.timestamp()
             try db.execute(sql: "UPDATE onemap_keys SET revoked_at = ? WHERE id = ?", arguments: [now, key.id])
             return APIKey(id: key.id, name: key.name, role: key.role, prefix: key.prefix, createdAt: key.createdAt, revokedAt: now)

@@ -243,7 +243,12 @@ public struct LayerImporter {
     static func uniqueLabel(_ db: Database, layer: String, wanted: String?) throws -> String {
         let taken = Set(try String.fetchAll(db, sql: "SELECT label FROM onemap_layer_versions WHERE layer = ?", arguments: [layer]))
         if let wanted {
-            guard !taken.contains(wanted) else { throw StoreError.database("layer '\(layer)' already has a version labelled '\(wanted)'") }
+            // Labels name versions in diffs, URLs and reports: printable, one line, not blank.
+            guard (1...64).contains(wanted.count), !wanted.allSatisfy(\.isWhitespace),
+                  !wanted.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw StoreError.invalidRequest("a version label is 1 to 64 printable characters, not all blank; got '\(wanted.prefix(80))'")
+            }
+            guard !taken.contains(wanted) else { throw StoreError.conflict("layer '\(layer)' already has a version labelled '\(wanted)'") }
             return wanted
         }
         let base = timestamp(Date())

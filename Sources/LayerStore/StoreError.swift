@@ -5,6 +5,11 @@ public enum StoreError: Error, CustomStringConvertible {
     case unknownVersion(layer: String, version: String)
     /// The request is well formed but the data cannot answer it (one version only, no admin layer).
     case invalidRequest(String)
+    /// What the request would create exists already (a key name, a version label), or what it
+    /// would change already has been (a revoked key): the caller's to resolve, not ours.
+    case conflict(String)
+    /// No API key with that id or name.
+    case unknownKey(String)
     /// A problem importing `file` into `layer`, optionally at one feature.
     case importFailed(file: String, layer: String, feature: String?, message: String)
 
@@ -15,6 +20,8 @@ public enum StoreError: Error, CustomStringConvertible {
             return "unknown layer '\(name)'" + (known.isEmpty ? " (the database has no layers yet)" : "; layers: \(known.joined(separator: ", "))")
         case .unknownVersion(let layer, let version): return "layer '\(layer)' has no version '\(version)'"
         case .invalidRequest(let m): return m
+        case .conflict(let m): return m
+        case .unknownKey(let k): return "no key '\(k)'; `onemap keys list` shows ids and names"
         case .importFailed(let file, let layer, let feature, let message):
             var s = "import of \(file) into layer '\(layer)'"
             if let feature { s += ", feature \(feature)" }

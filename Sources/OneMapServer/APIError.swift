@@ -43,6 +43,8 @@ public struct APIError: HTTPResponseError, Sendable {
             case .unknownLayer: return APIError(.unprocessableContent, "unknown layer", e.description)
             case .unknownVersion: return APIError(.notFound, "unknown version", e.description)
             case .invalidRequest(let m): return APIError(.unprocessableContent, "cannot answer", m)
+            case .conflict(let m): return APIError(.conflict, "conflict", m)
+            case .unknownKey: return APIError(.notFound, "unknown key", e.description)
             default: return nil
             }
         case let e as HTTPResponseError where e.status == .contentTooLarge:

@@ -263,19 +263,20 @@ enum OpenAPI {
                     ] as [String: Any]]],
                 ] as [String: Any], role: "admin",
                                   responses: ["201": ok("the key and its secret", ["application/json": ref("Key")]), "400": responseRef("BadRequest"),
-                                              "413": responseRef("TooLarge")]),
+                                              "409": responseRef("Conflict"), "413": responseRef("TooLarge"), "422": responseRef("Unprocessable")]),
             ],
             "/v1/keys/{key}": ["delete": operation(
                 "revokeKey", "Service", "Revokes a key, by id or name",
                 parameters: [["name": "key", "in": "path", "required": true, "schema": ["type": "string"]]], role: "admin",
-                responses: ["200": ok("the revoked key", ["application/json": ref("Key")]), "404": responseRef("NotFound")])],
+                responses: ["200": ok("the revoked key", ["application/json": ref("Key")]), "404": responseRef("NotFound"),
+                            "409": responseRef("Conflict")])],
             "/v1/layers/{name}/reload": ["post": operation(
                 "reloadLayer", "Ledger", "Loads a layer again from its catalog file, as a new version",
                 parameters: [["name": "name", "in": "path", "required": true, "schema": ["type": "string"]],
                              ["name": "version", "in": "query", "description": "the label of the new version (default: the load time)", "schema": ["type": "string"]]],
                 role: "admin", limited: true,
                 responses: ["201": ok("the import report", ["application/json": ["type": "object"]]), "404": responseRef("NotFound"),
-                            "422": responseRef("Unprocessable"), "500": responseRef("ServerError")])],
+                            "409": responseRef("Conflict"), "422": responseRef("Unprocessable"), "500": responseRef("ServerError")])],
             "/tiles/{layer}/{z}/{x}/{y}.mvt": ["get": operation("getTile", "Tiles", "A vector tile of one layer (or several, comma-separated) in Web Mercator (EPSG:3857)",
                                                               parameters: [layerPath] + tileParameters, limited: true, responses: tileResponses)],
             "/tiles/{layer}/{z}/{x}/{y}.pbf": ["get": operation("getTilePBF", "Tiles", "The same tile with the .pbf suffix",
@@ -348,6 +349,7 @@ enum OpenAPI {
             "OGCNotFound": ok("no such collection or feature", ["application/json": ref("Exception")]),
             "BadRequest": ok("the request is malformed", ["application/json": ref("Error")]),
             "NotFound": ok("no such resource", ["application/json": ref("Error")]),
+            "Conflict": ok("it exists already (a key name, a version label) or was already done (a revoked key)", ["application/json": ref("Error")]),
             "Unauthorized": [
                 "description": "a key is needed and none was sent, or the Authorization header holds a bad, unknown or revoked key",
                 "headers": ["WWW-Authenticate": ["description": "Bearer realm=\"OneMap\"", "schema": ["type": "string"]]],
@@ -360,7 +362,7 @@ enum OpenAPI {
                 "content": content(["application/json": ref("Error")]),
             ] as [String: Any],
             "TooLarge": ok("the body or the site is too large", ["application/json": ref("Error")]),
-            "Unprocessable": ok("the site is invalid (unclosed ring, coordinates out of range, zone mismatch, unknown layer)", ["application/json": ref("Error")]),
+            "Unprocessable": ok("the input is invalid (a site's unclosed ring, coordinates out of range, zone mismatch, unknown layer; a key name or version label out of form)", ["application/json": ref("Error")]),
             "ServerError": ok("an unexpected error, logged by the server", ["application/json": ["oneOf": [ref("Error"), ref("Exception")]]]),
         ]
     }
@@ -498,7 +500,7 @@ enum OpenAPI {
             ],
             "Health": ["type": "object", "required": ["status"], "properties": ["status": string]],
             "Key": ["type": "object", "required": ["id", "name", "role", "prefix", "createdAt"],
-                    "properties": ["id": string, "name": string, "role": ["type": "string", "enum": ["viewer", "approver", "admin"]], "prefix": string,
+                    "properties": ["id": integer, "name": string, "role": ["type": "string", "enum": ["viewer", "approver", "admin"]], "prefix": string,
                                    "createdAt": string, "revokedAt": string, "secret": ["type": "string", "description": "only when the key is created"]] as [String: Any]],
             "Ready": ["type": "object", "required": ["status"], "properties": ["status": string, "layers": integer]],
             "TileJSON": [

@@ -193,7 +193,15 @@ struct AuthTests {
             let made = try await client.execute(uri: "/v1/keys", method: .post, headers: Self.bearer(admin),
                                                 body: ByteBuffer(string: #"{"role": "approver", "name": "第二审批系统"}"#))
             #expect(made.status == .created)
+            #expect((try json(made) as? [String: Any])?["id"] is Int, "ids are integers, as the OpenAPI document says")
             let secret = try #require((try json(made) as? [String: Any])?["secret"] as? String)
+            // A taken name is a conflict (409); a name out of form is unprocessable (422).
+            let again = try await client.execute(uri: "/v1/keys", method: .post, headers: Self.bearer(admin),
+                                                 body: ByteBuffer(string: #"{"role": "viewer", "name": "第二审批系统"}"#))
+            #expect(again.status == .conflict)
+            let blank = try await client.execute(uri: "/v1/keys", method: .post, headers: Self.bearer(admin),
+                                                 body: ByteBuffer(string: #"{"role": "viewer", "name": "a\tb"}"#))
+            #expect(blank.status == .unprocessableContent)
             #expect(try await client.execute(uri: "/v1/checks", method: .post, headers: Self.bearer(secret),
                                              body: ByteBuffer(string: siteOverP)).status == .created)
             for bad in [#"{"role": "root"}"#, #"{"role": "viewer", "extra": 1}"#, "not json", #"{"role": "viewer", "name": 5}"#] {
@@ -203,6 +211,11 @@ struct AuthTests {
             let gone = try await client.execute(uri: "/v1/keys/第二审批系统".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!,
                                                 method: .delete, headers: Self.bearer(admin))
             #expect(gone.status == .ok)
+            // Twice is a conflict that says when; a key that never was is a 404.
+            let twice = try await client.execute(uri: "/v1/keys/第二审批系统".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!,
+                                                 method: .delete, headers: Self.bearer(admin))
+            #expect(twice.status == .conflict && String(buffer: twice.body).contains("already revoked"))
+            #expect(try await client.execute(uri: "/v1/keys/9999", method: .delete, headers: Self.bearer(admin)).status == .notFound)
             #expect(try await client.execute(uri: "/v1/checks", method: .post, headers: Self.bearer(secret),
                                              body: ByteBuffer(string: siteOverP)).status == .unauthorized)
         }

@@ -88,6 +88,16 @@ struct ReloadConcurrencyTests {
             // Only an admin reloads.
             let denied = try await client.execute(uri: "/v1/layers/farmland/reload", method: .post)
             #expect(denied.status == .unauthorized)
+            // A label already used is a conflict, a blank one unprocessable; neither loads anything.
+            let adminHeaders: HTTPFields = [.authorization: "Bearer \(admin)"]
+            #expect(try await client.execute(uri: "/v1/layers/farmland/reload?version=v2", method: .post, headers: adminHeaders).status == .conflict)
+            for blank in ["", "%20%20", "a%0Ab"] {
+                let r = try await client.execute(uri: "/v1/layers/farmland/reload?version=\(blank)", method: .post, headers: adminHeaders)
+                #expect(r.status == .unprocessableContent, "'\(blank)'")
+            }
+            let versions = try await client.execute(uri: "/v1/layers/farmland/versions", method: .get)
+            #expect((try JSONSerialization.jsonObject(with: Data(buffer: versions.body)) as? [Any])?.count == 2,
+                    "\(String(buffer: versions.body))")
         }
     }
 }
