@@ -59,6 +59,7 @@ test: test-deps vendor
 	python3 Tests/e2e/viewer_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/crash_safety.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap
+	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap --role admin --max-examples 40 --min-requests 1500
 
 e2e: test-deps vendor
 	$(SWIFT) build

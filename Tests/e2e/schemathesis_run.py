@@ -84,6 +84,9 @@ def main():
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--workers", type=int, default=1, help="more than 1 trips a thread race in Hypothesis on Python 3.11 (SystemError in ast.parse)")
     parser.add_argument("--db", help="an already loaded database (copied); default: load the sample catalog")
+    parser.add_argument("--role", choices=["anonymous", "viewer", "approver", "admin"], default="anonymous",
+                        help="send every request with a key of this role (made with `onemap keys create`), so the "
+                             "routes behind auth (keys, reload, restricted layers) are fuzzed past the 401")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (reports, server log)")
     parser.add_argument("--baseline", default=os.path.join(ROOT, "Tests", "e2e", "schemathesis_baseline.json"),
                         help="the known failures (open bugs) that do not fail the run")
@@ -108,6 +111,13 @@ def main():
             r = subprocess.run([binary, "load", "--catalog", "Layers", "--db", db, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
             if r.returncode != 0:
                 sys.exit(f"onemap load failed: {r.stderr or r.stdout}")
+        auth = []
+        if args.role != "anonymous":
+            r = subprocess.run([binary, "keys", "create", "--role", args.role, "--name", "schemathesis", "--db", db],
+                               cwd=ROOT, capture_output=True, text=True, timeout=120)
+            if r.returncode != 0 or not r.stdout.strip().startswith("om_"):
+                sys.exit(f"onemap keys create failed: {r.stderr or r.stdout}")
+            auth = ["--header", "Authorization: Bearer " + r.stdout.strip()]
         port = free_port()
         log = open(os.path.join(tmp, "server.log"), "wb")
         server = subprocess.Popen([binary, "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port), "--open"],
@@ -125,7 +135,7 @@ def main():
         cmd = [st, "run", base + "/api", "--checks", "all", "--exclude-checks", "unsupported_method,positive_data_acceptance", "--max-examples", str(args.max_examples), "--seed", str(args.seed),
                "--workers", str(args.workers), "--generation-database", "none", "--request-timeout", "60",
                "--report", "ndjson,junit", "--report-ndjson-path", ndjson, "--report-junit-path", junit,
-               "--no-color", "--suppress-health-check", "too_slow", "--continue-on-failure"] + args.schemathesis_args
+               "--no-color", "--suppress-health-check", "too_slow", "--continue-on-failure"] + auth + args.schemathesis_args
         # Known open server bugs that Schemathesis finds may be accepted by name in a baseline file
         # (--update-baseline writes it) so that any other failure still fails the run. There is
         # none now: the two it held (an empty layers= on the ledger, pairs= on the audit) are fixed.
@@ -133,7 +143,7 @@ def main():
             cmd += ["--baseline", args.baseline] + (["--baseline-update"] if args.update_baseline else [])
         elif args.update_baseline:
             cmd += ["--baseline", args.baseline, "--baseline-update"]
-        print("schemathesis:", " ".join(cmd), flush=True)
+        print("schemathesis:", " ".join("Authorization: Bearer om_…" if c.startswith("Authorization:") else c for c in cmd), flush=True)
         env = dict(os.environ, SCHEMATHESIS_TELEMETRY="false")
         run = subprocess.run(cmd, cwd=tmp, env=env, timeout=3600)
         statuses, operations, failures = count_requests(ndjson)
@@ -144,7 +154,7 @@ def main():
             health = wait_http(base + "/health", 10) if alive else None
         except RuntimeError:
             health = None
-        print(f"schemathesis: {requests} requests to {len(operations)} operations; statuses {dict(sorted(statuses.items(), key=str))}")
+        print(f"schemathesis ({args.role}): {requests} requests to {len(operations)} operations; statuses {dict(sorted(statuses.items(), key=str))}")
         print(f"schemathesis: {server_errors} server errors (5xx), {len(failures)} failed checks "
               f"({'all known, in the baseline' if run.returncode == 0 else 'NEW'}), exit {run.returncode}; "
               f"server {'alive and answering /health' if health == 200 else 'DEAD or not answering'}; {time.time() - started:.0f} s")
