@@ -101,11 +101,14 @@ struct LayerPlan {
         self.layer = layer
         let table = layer.version.tableName
         isPolygonal = layer.version.geometryType.contains("Polygon")
-        let columns = layer.version.fields.map { ", \"" + $0.name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined()
-        let select = "SELECT om_fid, om_id, om_area_m2, geom\(columns), om_minx, om_miny, om_maxx, om_maxy FROM \"\(table)\""
-        candidatesSQL = select + """
-             WHERE om_fid IN
-            (SELECT pkid FROM "idx_\(table)_geom" WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)
+        let columns = layer.version.fields.map { ", t.\"" + $0.name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined()
+        let select = "SELECT t.om_fid, t.om_id, t.om_area_m2, t.geom\(columns), t.om_minx, t.om_miny, t.om_maxx, t.om_maxy FROM \"\(table)\" AS t"
+        // A join, not `om_fid IN (SELECT pkid …)`: SQLite builds a temporary b-tree for the
+        // IN list on every query, which cost more than the R*Tree search itself.
+        candidatesSQL = """
+            SELECT t.om_fid, t.om_id, t.om_area_m2, t.geom\(columns), t.om_minx, t.om_miny, t.om_maxx, t.om_maxy
+            FROM "idx_\(table)_geom" AS r JOIN "\(table)" AS t ON t.om_fid = r.pkid
+            WHERE r.xmax >= ? AND r.xmin <= ? AND r.ymax >= ? AND r.ymin <= ?
             """
         if layer.spec.rule != nil && layer.version.count <= Self.residentLimit {
             let fieldCount = layer.version.fields.count
@@ -184,6 +187,9 @@ struct LayerEvaluation {
             guard reachable(box) else { continue }
             out.append(try Candidate(row: row, fieldCount: fieldCount))
         }
+        // The R*Tree returns rows in its own order; by fid, features with equal overlaps are
+        // listed the same way in every check.
+        out.sort { $0.fid < $1.fid }
         return out
     }
 
@@ -301,7 +307,10 @@ struct LayerEvaluation {
         var groups: [Int: [Int]] = [:]
         for i in overlaps.indices { groups[find(i), default: []].append(i) }
         var total = 0.0
-        for members in groups.values {
+        // In a fixed order: summed in the dictionary's (seeded per process) order, the total
+        // differed between runs in its last digit.
+        for key in groups.keys.sorted() {
+            let members = groups[key]!
             if members.count == 1 { total += overlaps[members[0]].area; continue }
             // Clipped pieces may carry zero-width bridges GEOS would reject: overlay the
             // features themselves with the site instead, which is always valid.
@@ -322,8 +331,19 @@ struct LayerEvaluation {
         var features: [CheckResult.FeatureConflict] = []
         var pieces: [ConflictPiece] = []
         var corridors: [EngineGeometry] = []
+        // The box the candidates were found with. A line's segments outside it are farther
+        // than the buffer from the site, so only those inside are measured and buffered.
+        let b = context.site.bbox
+        let window = BoundingBox(b.minX - margin.lon, b.minY - margin.lat, b.maxX + margin.lon, b.maxY + margin.lat)
         for c in try candidates(margin: margin) {
-            let g = try engine.make(c.geometry)
+            let near: Geometry
+            if c.geometry.dimension == 1 {
+                guard let clipped = LineWindow.clip(c.geometry, to: window) else { continue }
+                near = clipped
+            } else {
+                near = c.geometry
+            }
+            let g = try engine.make(near)
             var distance: Double
             var length: Double? = nil
             var inside: Geometry? = nil
@@ -338,7 +358,7 @@ struct LayerEvaluation {
                 }
             } else {
                 // Nearest points in the local plane, then the geodesic distance between them.
-                let (a, b) = try sitePlane.nearestPoints(try engine.make(plane.toPlane(c.geometry)))
+                let (a, b) = try sitePlane.nearestPoints(try engine.make(plane.toPlane(near)))
                 distance = ellipsoid.distance(plane.toLonLat(a), plane.toLonLat(b))
                 if c.geometry.dimension == 1 { length = 0 }
             }
@@ -351,7 +371,7 @@ struct LayerEvaluation {
             if let inside, !inside.isEmpty {
                 pieces.append(ConflictPiece(layer: layer.name, featureId: c.id, severity: sev, role: .overlap, geometry: inside, areaM2: overlap))
             }
-            if buffer > 0 { corridors.append(try engine.make(plane.toPlane(c.geometry)).buffer(buffer, quadrantSegments: 8)) }
+            if buffer > 0 { corridors.append(try engine.make(plane.toPlane(near)).buffer(buffer, quadrantSegments: 8)) }
         }
         // How much of the site lies in the protection corridor.
         var corridorArea = 0.0

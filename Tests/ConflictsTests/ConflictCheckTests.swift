@@ -128,6 +128,32 @@ struct ConflictCheckTests {
         #expect(abs((feature.lengthM ?? 0) - expected) < 1e-3)
     }
 
+    /// A pipeline 22 km long with a vertex every 110 m, running north–south 4.9 m east of the
+    /// site: only its segments near the site are measured and buffered, and that must give
+    /// the same distance and the whole corridor strip along the site's east edge.
+    @Test func aLongPipelineIsMeasuredWhereItPassesTheSite() throws {
+        let f = try ConflictFixtures()
+        let edge = 120.001, lat = 28.0005
+        var lo = 0.0, hi = 0.001
+        for _ in 0..<100 {
+            let mid = (lo + hi) / 2
+            if Ellipsoid.cgcs2000.distance(Coordinate(edge, lat), Coordinate(edge + mid, lat)) < 4.9 { lo = mid } else { hi = mid }
+        }
+        let x = edge + (lo + hi) / 2
+        let line = stride(from: 27.9, through: 28.1, by: 0.001).map { Coordinate(x, $0) }
+        try f.layer("pipeline", kind: .pipeline, rule: Rule(severity: .forbidden, bufferM: 5), geometryType: "LineString",
+                    [("GD1", .lineString(line), [])])
+        let r = try f.check([box(120.000, 28.000, edge, 28.001)])
+        let l = try #require(r.layer("pipeline"))
+        let feature = try #require(l.features.first)
+        #expect(abs((feature.minDistanceM ?? 0) - 4.9) < 0.001)
+        #expect(feature.lengthM == 0)
+        // The corridor covers a 0.1 m strip along the whole east edge (110.9 m): no end cap
+        // of a cut-down line may shorten it.
+        let edgeLength = Ellipsoid.cgcs2000.distance(Coordinate(edge, 28.000), Coordinate(edge, 28.001))
+        #expect(abs(l.overlapAreaM2 - 0.1 * edgeLength) < 0.01 * 0.1 * edgeLength, "\(l.overlapAreaM2)")
+    }
+
     @Test func byFieldSeverities() throws {
         let f = try ConflictFixtures()
         let rule = Rule(severity: .restricted, byField: .init(field: "GNFQ", values: ["核心区": .forbidden, "实验区": .restricted]))
