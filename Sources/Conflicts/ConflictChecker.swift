@@ -17,14 +17,49 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
 
     /// Decoded layer specs and prepared SQL, reused while no layer has a new version:
     /// decoding the catalog on every check cost as much as the check itself.
-    private var plans: (signature: [String], layers: [LayerPlan])?
+    private var plans: (signature: String, layers: [LayerPlan])?
+    /// The layer signature last read on each reader connection, with the connection's
+    /// `PRAGMA data_version` at the time: while that is unchanged nothing was committed, so
+    /// the signature is too. Reading it anew costs a fifth of a check with no candidates
+    /// (each layer's row holds its whole spec, so reading `current_version` walks overflow
+    /// pages); the pragma costs a tenth of that.
+    private var signatures: [ObjectIdentifier: ConnectionSignature] = [:]
     private let lock = NSLock()
+
+    struct ConnectionSignature {
+        /// Weak: a connection closed and another opened at the same address must not match.
+        weak var connection: Database?
+        let dataVersion: Int64
+        let signature: String
+    }
 
     public init(store: Store) { self.store = store }
 
+    /// The current layers and versions as this transaction sees them.
+    func layerSignature(_ db: Database) throws -> String {
+        // data_version counts commits by other connections only: a connection that writes
+        // would not see its own loads in it, so only read-only connections use the memo.
+        guard db.configuration.readonly else { return try Store.layerSignature(db) }
+        // Read inside the transaction, so it is the version of this check's snapshot.
+        let dataVersion = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
+        let key = ObjectIdentifier(db)
+        lock.lock()
+        if let memo = signatures[key], memo.connection === db, memo.dataVersion == dataVersion {
+            lock.unlock()
+            return memo.signature
+        }
+        lock.unlock()
+        let signature = try Store.layerSignature(db)
+        lock.lock()
+        signatures[key] = ConnectionSignature(connection: db, dataVersion: dataVersion, signature: signature)
+        lock.unlock()
+        return signature
+    }
+
     func layerPlans(_ db: Database) throws -> [LayerPlan] {
-        // Cheap: one small query, compared with what the cached plans were built from.
-        let signature = try String.fetchAll(db.cachedStatement(sql: "SELECT name || ':' || current_version FROM onemap_layers ORDER BY name"))
+        // Compared with what the cached plans were built from; read in this transaction, so
+        // the plans match the versions this check reads.
+        let signature = try layerSignature(db)
         lock.lock()
         if let plans, plans.signature == signature { lock.unlock(); return plans.layers }
         lock.unlock()

@@ -154,6 +154,23 @@ struct ConflictCheckTests {
         #expect(abs(l.overlapAreaM2 - 0.1 * edgeLength) < 0.01 * 0.1 * edgeLength, "\(l.overlapAreaM2)")
     }
 
+    /// One checker across a reload, as the server keeps one: the next check reads the new
+    /// version, however its cached plans and layer signature were kept.
+    @Test func aReloadIsSeenByTheNextCheckOfTheSameChecker() throws {
+        let f = try ConflictFixtures()
+        try farmland(f)
+        let site = try Site.make(polygons: [(box(119.9995, 27.9995, 120.0015, 28.0015), "site")], crs: nil, limits: SiteLimits())
+        let checker = ConflictChecker(store: f.store)
+        for _ in 0..<3 {   // enough checks that the memo is in use on the reader
+            #expect(try checker.check(site).result.layer("farmland")?.features.map(\.id) == ["P"])
+        }
+        try f.layer("farmland", rule: forbidden, [("R", .polygon(box(120.0005, 28.000, 120.001, 28.001)), [])])
+        let after = try checker.check(site)
+        #expect(after.result.layer("farmland")?.features.map(\.id) == ["R"])
+        #expect(abs((after.result.layer("farmland")?.overlapAreaM2 ?? 0) - Self.halfP) < 1e-6)
+        #expect(after.versions["farmland"]?.version == 2)
+    }
+
     @Test func byFieldSeverities() throws {
         let f = try ConflictFixtures()
         let rule = Rule(severity: .restricted, byField: .init(field: "GNFQ", values: ["核心区": .forbidden, "实验区": .restricted]))
