@@ -108,7 +108,9 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
     }
 }
 
-struct SiteContext {
+/// A class, as is LayerPlan: every layer's evaluation holds both, and copying their fields
+/// (a few dozen references) into each layer's evaluation of each check showed in profiles.
+final class SiteContext {
     let site: Site
     let geometry: EngineGeometry
     let prepared: PreparedGeometry
@@ -116,10 +118,18 @@ struct SiteContext {
     let convex: ConvexRegion?
     /// Metres around the site, for distances and buffers.
     let plane: LocalPlane
+
+    init(site: Site, geometry: EngineGeometry, prepared: PreparedGeometry, convex: ConvexRegion?, plane: LocalPlane) {
+        self.site = site
+        self.geometry = geometry
+        self.prepared = prepared
+        self.convex = convex
+        self.plane = plane
+    }
 }
 
 /// What a check needs to know about a layer, worked out once per layer version.
-struct LayerPlan {
+final class LayerPlan {
     /// Layers up to this many features are kept decoded in memory: the red lines, zones and
     /// pipelines are few, and a scan of their boxes beats a SQL query per layer per check.
     static let residentLimit = 20_000
