@@ -84,9 +84,8 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
         }
         let layers = loaded.filter { $0.layer.spec.rule != nil && (wanted?.contains($0.layer.name) ?? true) }
         let engine = GeometryEngine()
-        let siteGeometry = try engine.make(site.geometry)
         let polygons = site.geometry.polygons
-        let context = SiteContext(site: site, geometry: siteGeometry, prepared: try siteGeometry.prepared(),
+        let context = SiteContext(site: site, engine: engine,
                                   convex: polygons.count == 1 ? ConvexRegion(polygons[0]) : nil,
                                   plane: LocalPlane(origin: Coordinate((site.bbox.minX + site.bbox.maxX) / 2, (site.bbox.minY + site.bbox.maxY) / 2)))
         var results: [CheckResult.LayerConflict] = []
@@ -112,19 +111,40 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
 /// (a few dozen references) into each layer's evaluation of each check showed in profiles.
 final class SiteContext {
     let site: Site
-    let geometry: EngineGeometry
-    let prepared: PreparedGeometry
+    let engine: GeometryEngine
     /// Set when the site is one convex polygon: overlaps are then clipped, not overlaid.
     let convex: ConvexRegion?
     /// Metres around the site, for distances and buffers.
     let plane: LocalPlane
+    private var overlayForms: (geometry: EngineGeometry, prepared: PreparedGeometry)?
+    private var planeForm: EngineGeometry?
 
-    init(site: Site, geometry: EngineGeometry, prepared: PreparedGeometry, convex: ConvexRegion?, plane: LocalPlane) {
+    init(site: Site, engine: GeometryEngine, convex: ConvexRegion?, plane: LocalPlane) {
         self.site = site
-        self.geometry = geometry
-        self.prepared = prepared
+        self.engine = engine
         self.convex = convex
         self.plane = plane
+    }
+
+    /// The site in GEOS, made on first use: a convex site clipped in Swift, with no
+    /// overlapping features and no line nearby (most checks), never needs it.
+    func geometry() throws -> EngineGeometry { try overlay().geometry }
+    func prepared() throws -> PreparedGeometry { try overlay().prepared }
+
+    private func overlay() throws -> (geometry: EngineGeometry, prepared: PreparedGeometry) {
+        if let overlayForms { return overlayForms }
+        let g = try engine.make(site.geometry)
+        let made = (g, try g.prepared())
+        overlayForms = made
+        return made
+    }
+
+    /// The site in the local plane (metres), for nearest points; made on first use.
+    func planeGeometry() throws -> EngineGeometry {
+        if let planeForm { return planeForm }
+        let g = try engine.make(plane.toPlane(site.geometry))
+        planeForm = g
+        return g
     }
 }
 
@@ -293,7 +313,7 @@ struct LayerEvaluation {
             if conflict {
                 // The uncovered part, for the map: the site less the features it touches.
                 let rest = overlaps.isEmpty ? context.site.geometry
-                    : try context.geometry.difference(try engine.union(try overlaps.map { try engine.make($0.candidate.geometry) })).value().parts(ofDimension: 2)
+                    : try context.geometry().difference(try engine.union(try overlaps.map { try engine.make($0.candidate.geometry) })).value().parts(ofDimension: 2)
                 pieces.append(ConflictPiece(layer: layer.name, featureId: nil, severity: rule.severity, role: .outside, geometry: rest, areaM2: outsideArea))
             }
         } else {
@@ -327,9 +347,9 @@ struct LayerEvaluation {
             return (piece, ellipsoid.area(piece))
         }
         let g = try engine.make(c.geometry)
-        if try context.prepared.containsProperly(g) { return (c.geometry, c.areaM2) }
-        guard try context.prepared.intersects(g) else { return nil }
-        let piece = try context.geometry.intersection(g).value().parts(ofDimension: 2)
+        if try context.prepared().containsProperly(g) { return (c.geometry, c.areaM2) }
+        guard try context.prepared().intersects(g) else { return nil }
+        let piece = try context.geometry().intersection(g).value().parts(ofDimension: 2)
         return (piece, ellipsoid.area(piece))
     }
 
@@ -360,7 +380,7 @@ struct LayerEvaluation {
             // Clipped pieces may carry zero-width bridges GEOS would reject: overlay the
             // features themselves with the site instead, which is always valid.
             let union = try engine.union(try members.map { try engine.make(overlaps[$0].candidate.geometry) })
-            let part = try context.geometry.intersection(union).value().parts(ofDimension: 2)
+            let part = try context.geometry().intersection(union).value().parts(ofDimension: 2)
             total += part.isEmpty ? 0 : ellipsoid.area(part)
         }
         return total
@@ -372,7 +392,6 @@ struct LayerEvaluation {
         let buffer = rule.bufferM ?? 0
         let plane = context.plane
         let margin = plane.degrees(forMetres: buffer + 1)
-        let sitePlane = try engine.make(plane.toPlane(context.site.geometry))
         var features: [CheckResult.FeatureConflict] = []
         var pieces: [ConflictPiece] = []
         var corridors: [EngineGeometry] = []
@@ -392,18 +411,18 @@ struct LayerEvaluation {
             var distance: Double
             var length: Double? = nil
             var inside: Geometry? = nil
-            if try context.prepared.intersects(g) {
+            if try context.prepared().intersects(g) {
                 distance = 0
                 if c.geometry.dimension == 1 {
-                    let part = try context.geometry.intersection(g).value()
+                    let part = try context.geometry().intersection(g).value()
                     length = ellipsoid.length(part)
                     inside = .multiLineString(part.lineStrings)
                 } else if c.geometry.dimension == 2 {
-                    inside = try context.geometry.intersection(g).value().parts(ofDimension: 2)
+                    inside = try context.geometry().intersection(g).value().parts(ofDimension: 2)
                 }
             } else {
                 // Nearest points in the local plane, then the geodesic distance between them.
-                let (a, b) = try sitePlane.nearestPoints(try engine.make(plane.toPlane(near)))
+                let (a, b) = try context.planeGeometry().nearestPoints(try engine.make(plane.toPlane(near)))
                 distance = ellipsoid.distance(plane.toLonLat(a), plane.toLonLat(b))
                 if c.geometry.dimension == 1 { length = 0 }
             }
@@ -422,7 +441,7 @@ struct LayerEvaluation {
         var corridorArea = 0.0
         if !corridors.isEmpty {
             let corridor = try engine.make(plane.toLonLat(try engine.union(corridors).value()))
-            let part = try context.geometry.intersection(corridor).value().parts(ofDimension: 2)
+            let part = try context.geometry().intersection(corridor).value().parts(ofDimension: 2)
             corridorArea = part.isEmpty ? 0 : ellipsoid.area(part)
             if corridorArea > 0 {
                 pieces.append(ConflictPiece(layer: layer.name, featureId: nil, severity: rule.severity, role: .corridor, geometry: part, areaM2: corridorArea))
