@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import LayerStore
 @testable import OneMapServer
+import Synchronization
 import Testing
 
 /// A latch a test opens when it wants held work to finish.
@@ -105,6 +106,22 @@ struct LimitsTests {
         // Fast work is untouched, and its errors come through as they are.
         #expect(try await Deadline(seconds: 600).run { 7 } == 7)
         await #expect(throws: APIError.self) { try await Deadline(seconds: 600).run { () async throws -> Int in throw APIError.notFound("x") } }
+    }
+
+    @Test func deadlinesKeepNothingOnceAnswered() async throws {
+        // Every run's bookkeeping must be freed when it answers, whether the work or the limit
+        // came first, although the limit's timer is still pending for a minute.
+        let freed = Mutex(0)
+        let deadline = Deadline(seconds: 60, released: { freed.withLock { $0 += 1 } })
+        for i in 0..<200 { #expect(try await deadline.run { i } == i) }
+        for _ in 0..<20 { _ = try? await deadline.run { () async throws -> Int in throw APIError.notFound("x") } }
+        let short = Deadline(seconds: 0.01, released: { freed.withLock { $0 += 1 } })
+        for _ in 0..<5 {
+            _ = try? await short.run { () async throws -> Int in try await Task.sleep(nanoseconds: 200_000_000); return 0 }
+        }
+        // The timed-out work finishes in 0.2 s and lets go of its part.
+        for _ in 0..<100 where freed.withLock({ $0 }) < 225 { try await Task.sleep(nanoseconds: 20_000_000) }
+        #expect(freed.withLock { $0 } == 225)
     }
 
     @Test func oversizedBodiesAre413AndTheServerGoesOn() async throws {
