@@ -59,10 +59,18 @@ public struct APIError: HTTPResponseError, Sendable {
 /// Turns every thrown error into a JSON answer; unexpected ones are logged and become a 500
 /// that reveals nothing internal. Nothing a request does can take the process down.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The documented methods of each path: the router answers 404 for a path it knows under
+    /// another method, which RFC 9110 says is a 405 with `Allow`.
+    var methods: MethodTable? = nil
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
+            if error.status == .notFound, let allowed = methods?.methods(for: request.uri.path), !allowed.contains(request.method.rawValue) {
+                return try APIError(.methodNotAllowed, "method not allowed", "\(request.uri.path) takes \(allowed.joined(separator: ", "))",
+                                    headers: [.allow: allowed.joined(separator: ", ")]).response(from: request, context: context)
+            }
             let api = APIError(error.status, error.status.reasonPhrase.lowercased(), error.body ?? error.status.reasonPhrase)
             return try api.response(from: request, context: context)
         } catch {

@@ -33,7 +33,7 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     let router = Router(context: OneMapRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: server.metrics))
-    router.add(middleware: JSONErrorMiddleware())
+    router.add(middleware: JSONErrorMiddleware(methods: MethodTable(paths: OpenAPI.paths)))
     router.add(middleware: AuthMiddleware(keys: KeyRing(store: store)))
     HealthRoutes(server: server).register(on: router)
     CheckRoutes(server: server).register(on: router.group("v1/checks"))
@@ -46,7 +46,8 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     OpenAPIRoutes().register(on: router)
     TileRoutes(service: server.tiles, metrics: server.metrics, deadline: server.deadline).register(on: router)
     StyleRoutes().register(on: router)
-    // Unknown paths answer with the same JSON error shape as everything else.
+    // Unknown paths answer with the same JSON error shape as everything else (and a known
+    // path asked with another method, 405: see JSONErrorMiddleware).
     router.get("**") { request, _ -> Response in throw APIError.notFound("no route for \(request.uri.path)") }
     return Application(
         router: router,
