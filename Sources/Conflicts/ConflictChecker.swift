@@ -71,7 +71,7 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
     }
 
     public func check(_ site: Site, layers wanted: [String]? = nil) throws -> CheckOutcome {
-        try store.pool.read { db in try self.check(site, layers: wanted, db: db) }
+        try store.snapshot { db in try self.check(site, layers: wanted, db: db) }
     }
 
     public func check(_ site: Site, layers wanted: [String]?, db: Database) throws -> CheckOutcome {

@@ -70,7 +70,7 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the s
     }
 
     public func tile(_ key: TileKey, grid: TileMatrixSet) throws -> [UInt8] {
-        try store.pool.read { db in try self.tile(key, grid: grid, db: db) }
+        try store.snapshot { db in try self.tile(key, grid: grid, db: db) }
     }
 
     /// Where a candidate lands in the tile, from its lon/lat box and its area in m².
