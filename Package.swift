@@ -71,6 +71,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // What the parser fuzz tests of several test targets share.
+        .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
         .testTarget(name: "GeoCoreTests", dependencies: ["GeoCore"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "LayerStore", "VectorIO", "GeoCore",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
@@ -81,10 +83,10 @@ let package = Package(
         .testTarget(name: "TilesTests", dependencies: ["Tiles", "LayerStore", "VectorIO", "GeoCore", "OneMapServer",
                                                        .product(name: "GRDB", package: "GRDB.swift"),
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
-        .testTarget(name: "FeaturesTests", dependencies: ["Features", "LayerStore", "VectorIO", "GeoCore", "OneMapServer",
+        .testTarget(name: "FeaturesTests", dependencies: ["Features", "LayerStore", "VectorIO", "GeoCore", "OneMapServer", "FuzzSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift"),
                                                           .product(name: "HummingbirdTesting", package: "hummingbird")]),
-        .testTarget(name: "ConflictsTests", dependencies: ["Conflicts", "LayerStore", "VectorIO", "GeoCore"]),
+        .testTarget(name: "ConflictsTests", dependencies: ["Conflicts", "LayerStore", "VectorIO", "GeoCore", "FuzzSupport"]),
         .testTarget(name: "LayerStoreTests", dependencies: ["LayerStore", "VectorIO", "GeoCore",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
     ],

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import GeoCore
 import GRDB
 import Testing
@@ -17,53 +18,18 @@ import Testing
 // (total over the four parsers, default 100,000; CQL2 runs 25% of it), ONEMAP_FUZZ_SEED,
 // ONEMAP_FUZZ_ONLY and ONEMAP_FUZZ_TRACE.
 
-/// SplitMix64, as in the site parser fuzz, so a seed reproduces a case anywhere.
-struct CQL2FuzzRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ range: Range<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func double(_ range: ClosedRange<Double>) -> Double { Double.random(in: range, using: &self) }
-    mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &self) < p }
-    mutating func pick<T>(_ items: [T]) -> T { items[int(0..<items.count)] }
-}
-
-/// Runs minutes of fuzzing CPU on a thread of its own at the lowest priority (nice 19 on Linux),
-/// not on the cooperative pool: the HTTP tests running beside it on two cores must still answer
-/// within their deadlines.
-func runCQL2AtLowPriority(_ body: @escaping () throws -> Void) async throws {
-    try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
-        let thread = Thread {
-            #if os(Linux)
-            // Linux keeps the nice value per thread; `who` 0 is the calling thread.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-            #endif
-            c.resume(with: Result { try body() })
-        }
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-}
-
 /// A grammar of valid CQL2 text over the fixture's queryables.
 struct CQL2Grammar {
     static let textProperties = ["BSM", "DLBM", "DLMC", "\"DLMC\"", "\"BSM\""]
     static let numberProperties = ["TBMJ", "GJ", "\"TBMJ\""]
     static let otherProperties = ["地类名称", "_x", "a.b", "ns:name", "\"地类 名称\"", "x1"]
 
-    static func string(_ r: inout CQL2FuzzRandom) -> String {
+    static func string(_ r: inout FuzzRandom) -> String {
         let body = r.pick(["0101", "", "水田", "it's", "%", "_", "\\%", "a b", "';DROP TABLE onemap_checks;--", "1' OR '1'='1", "\\", "*?[", "丽水市莲都区"])
         return "'\(body.replacingOccurrences(of: "'", with: "''"))'"
     }
 
-    static func number(_ r: inout CQL2FuzzRandom) -> String {
+    static func number(_ r: inout FuzzRandom) -> String {
         switch r.int(0..<6) {
         case 0: return String(r.int(-1000...1000))
         case 1: return String(format: "%.3f", r.double(-1e6...1e6))
@@ -74,7 +40,7 @@ struct CQL2Grammar {
         }
     }
 
-    static func value(_ r: inout CQL2FuzzRandom) -> String {
+    static func value(_ r: inout FuzzRandom) -> String {
         switch r.int(0..<8) {
         case 0, 1: return string(&r)
         case 2, 3: return number(&r)
@@ -85,21 +51,21 @@ struct CQL2Grammar {
         }
     }
 
-    static func property(_ r: inout CQL2FuzzRandom) -> String {
+    static func property(_ r: inout FuzzRandom) -> String {
         r.pick(textProperties + numberProperties + otherProperties)
     }
 
-    static func position(_ r: inout CQL2FuzzRandom) -> String {
+    static func position(_ r: inout FuzzRandom) -> String {
         "\(String(format: "%.5f", r.double(119.9...120.1))) \(String(format: "%.5f", r.double(27.9...28.1)))" + (r.chance(0.05) ? " 12.5" : "")
     }
 
-    static func ring(_ r: inout CQL2FuzzRandom) -> String {
+    static func ring(_ r: inout FuzzRandom) -> String {
         let x = r.double(119.99...120.01), y = r.double(27.99...28.01), d = r.double(0.0001...0.01)
         let pts = [(x, y), (x + d, y), (x + d, y + d), (x, y + d)].prefix(r.int(3...4))
         return "(" + (Array(pts) + [(x, y)]).map { "\($0.0) \($0.1)" }.joined(separator: ", ") + ")"
     }
 
-    static func geometry(_ r: inout CQL2FuzzRandom, depth: Int = 0) -> String {
+    static func geometry(_ r: inout FuzzRandom, depth: Int = 0) -> String {
         let z = r.chance(0.05) ? " Z" : ""
         switch r.int(0..<(depth == 0 ? 8 : 7)) {
         case 0: return "POINT\(z)(\(position(&r)))"
@@ -116,7 +82,7 @@ struct CQL2Grammar {
         }
     }
 
-    static func predicate(_ r: inout CQL2FuzzRandom, depth: Int) -> String {
+    static func predicate(_ r: inout FuzzRandom, depth: Int) -> String {
         switch r.int(0..<12) {
         case 0, 1: return "\(property(&r)) \(r.pick(["=", "<>", "<", ">", "<=", ">="])) \(value(&r))"
         case 2: return "\(property(&r)) \(r.chance(0.3) ? "NOT " : "")LIKE \(string(&r))"
@@ -134,7 +100,7 @@ struct CQL2Grammar {
         }
     }
 
-    static func expression(_ r: inout CQL2FuzzRandom, depth: Int = 0) -> String {
+    static func expression(_ r: inout FuzzRandom, depth: Int = 0) -> String {
         (0..<r.int(1...3)).map { _ in
             (0..<r.int(1...3)).map { _ in predicate(&r, depth: depth) }.joined(separator: r.pick([" AND ", " and ", "\tAND\n"]))
         }.joined(separator: r.pick([" OR ", " or "]))
@@ -154,7 +120,7 @@ struct CQL2FuzzTests {
                              "\u{301}", "\u{202E}", "丽水", "\n", "\t", ";", "--", "/*", "geometry", "CASEI(", "ACCENTI(", "FOO(", ":"]
 
     /// A case: a filter and the CRS its geometry literals are in.
-    static func makeCase(_ r: inout CQL2FuzzRandom, corpus: [String]) -> (text: String, valid: Bool) {
+    static func makeCase(_ r: inout FuzzRandom, corpus: [String]) -> (text: String, valid: Bool) {
         switch r.int(0..<20) {
         case 0..<5: return (CQL2Grammar.expression(&r), true)
         case 5..<15: return (mutate(r.chance(0.7) ? r.pick(corpus) : CQL2Grammar.expression(&r), &r), false)
@@ -165,7 +131,7 @@ struct CQL2FuzzTests {
         }
     }
 
-    static func hostile(_ r: inout CQL2FuzzRandom) -> String {
+    static func hostile(_ r: inout FuzzRandom) -> String {
         let n = r.chance(0.04) ? r.pick([10_000, 100_000]) : r.pick([65, 100, 1_000, 3_000])
         switch r.int(0..<8) {
         case 0: return String(repeating: "(", count: n) + "a = 1" + String(repeating: ")", count: n)
@@ -179,7 +145,7 @@ struct CQL2FuzzTests {
         }
     }
 
-    static func mutate(_ s: String, _ r: inout CQL2FuzzRandom) -> String {
+    static func mutate(_ s: String, _ r: inout FuzzRandom) -> String {
         var c = Array(s)
         for _ in 0..<r.int(1...5) {
             let at = c.isEmpty ? 0 : r.int(0...c.count)
@@ -199,14 +165,14 @@ struct CQL2FuzzTests {
     }
 
     @Test(.timeLimit(.minutes(10))) func cql2NeverCrashesAndErrorsSayWhere() async throws {
-        try await runCQL2AtLowPriority { try self.cql2NeverCrashesAndErrorsSayWhereBody() }
+        try await runAtLowPriority { try self.cql2NeverCrashesAndErrorsSayWhereBody() }
     }
 
     func cql2NeverCrashesAndErrorsSayWhereBody() throws {
         let fixtures = try FeatureFixtures()
         let layer = try fixtures.store.pool.read { db in try FeatureCatalog(store: fixtures.store).layer("parcels", db) }
         let count = Self.total * 25 / 100
-        var seedRandom = CQL2FuzzRandom(seed: Self.seed)
+        var seedRandom = FuzzRandom(seed: Self.seed)
         let corpus = (0..<50).map { _ in CQL2Grammar.expression(&seedRandom) }
         let clock = ContinuousClock()
         let started = clock.now
@@ -217,7 +183,7 @@ struct CQL2FuzzTests {
             failures.append("cql2 case \(index) (ONEMAP_FUZZ_SEED=\(Self.seed) ONEMAP_FUZZ_ONLY=\(index)): \(problem)\n  filter: \(String(text.prefix(300)).debugDescription)\(text.count > 300 ? "… (\(text.count) characters)" : "")")
         }
         for index in Self.only.map({ [$0] }) ?? Array(0..<count) {
-            var r = CQL2FuzzRandom(seed: Self.seed ^ (4 &* 0xD6E8_FEB8_6659_FD93) ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
+            var r = FuzzRandom(seed: Self.seed ^ (4 &* 0xD6E8_FEB8_6659_FD93) ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
             _ = r.next()
             let (text, valid) = Self.makeCase(&r, corpus: corpus)
             let crs = r.pick(FeatureCRS.supported)
