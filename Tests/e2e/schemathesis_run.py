@@ -20,31 +20,15 @@ import collections
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
+from e2e_server import free_port, wait_http
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.status
-        except Exception:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
 def count_requests(ndjson_path):
@@ -150,7 +134,7 @@ def main():
         server_errors = sum(n for s, n in statuses.items() if isinstance(s, int) and s >= 500)
         alive = server.poll() is None
         try:
-            health = wait_http(base + "/health", 10) if alive else None
+            health = wait_http(base + "/health", 10)[0] if alive else None
         except RuntimeError:
             health = None
         print(f"schemathesis ({args.role}): {requests} requests to {len(operations)} operations; statuses {dict(sorted(statuses.items(), key=str))}")

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,24 +22,9 @@ import urllib.request
 import websocket  # websocket-client
 from PIL import Image
 
+from e2e_server import free_port, wait_http
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.read()
-        except Exception:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
 class Browser:
@@ -120,7 +104,7 @@ def main():
                                    "--use-gl=swiftshader", "--enable-unsafe-swiftshader", "--window-size=1280,860",
                                    f"--remote-debugging-port={debug_port}", f"--user-data-dir={work}/chrome", "about:blank"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        targets = json.loads(wait_http(f"http://127.0.0.1:{debug_port}/json"))
+        targets = json.loads(wait_http(f"http://127.0.0.1:{debug_port}/json")[1])
         page = next(t for t in targets if t.get("type") == "page")
         b = Browser(page["webSocketDebuggerUrl"])
         for domain in ("Page", "Runtime", "Log", "DOM"):

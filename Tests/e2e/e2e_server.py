@@ -1,0 +1,23 @@
+"""What the end-to-end scripts share: a free local port, and waiting for a URL to answer."""
+import socket
+import time
+import urllib.request
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, seconds=60):
+    """GETs `url` until it answers, then returns (status, body); RuntimeError after `seconds`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return r.status, r.read()
+        except Exception:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
