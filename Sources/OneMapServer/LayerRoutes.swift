@@ -14,6 +14,7 @@ struct LayerRoutes {
     func register(on router: Router<OneMapRequestContext>) {
         let store = self.store
         let gate = server.gate
+        let tiles = server.tiles
         router.post("v1/layers/:name/reload") { request, context -> Response in
             try context.require(.admin, to: "reloading a layer")
             let name = try context.parameters.require("name")
@@ -31,6 +32,8 @@ struct LayerRoutes {
                     return try LayerImporter(store: store).load(spec, label: label)
                 }
             }
+            // The new version's tiles start from memory too, read before anyone asks.
+            tiles.warmInBackground()
             return Response.json(try JSONEncoder().encode(report), status: .created)
         }
         router.get("v1/layers") { _, context -> Response in

@@ -30,6 +30,7 @@ struct ServerContext: Sendable {
 /// status), errors to JSON, then the caller's key.
 public func buildApplication(store: Store, configuration: ServerConfiguration) -> some ApplicationProtocol {
     let server = ServerContext(store: store, configuration: configuration)
+    server.tiles.warmInBackground()
     let router = Router(context: OneMapRequestContext.self)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: server.metrics))

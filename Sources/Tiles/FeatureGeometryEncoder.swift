@@ -110,12 +110,21 @@ struct FeatureGeometryEncoder {
     // MARK: Polygons
 
     mutating func polygons(_ polys: [Polygon], lost: inout LostArea) -> EncodedGeometry? {
+        let projected = polys.compactMap { polygon -> [[TileVertex]]? in
+            guard let exterior = polygon.rings.first, exterior.count >= 4 else { return nil }
+            return polygon.rings.map { project($0, dropClosing: true) }
+        }
+        return polygons(projected: projected, lost: &lost)
+    }
+
+    /// Polygons already in tile units, rings open (no closing vertex), exterior first.
+    mutating func polygons(projected: [[[TileVertex]]], lost: inout LostArea) -> EncodedGeometry? {
         var writer = MVTGeometryWriter()
         var area = 0.0
         var parts: [[[TilePoint]]] = []
-        for polygon in polys {
-            guard let exteriorCoords = polygon.rings.first, exteriorCoords.count >= 4 else { continue }
-            var rings = polygon.rings.map { project($0, dropClosing: true) }
+        for polygon in projected {
+            guard let outer = polygon.first, outer.count >= 3 else { continue }
+            var rings = polygon
             var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
             for v in rings[0] {
                 minX = min(minX, v.x); maxX = max(maxX, v.x)
@@ -215,10 +224,14 @@ struct FeatureGeometryEncoder {
     // MARK: Lines and points
 
     mutating func lines(_ lines: [[Coordinate]]) -> EncodedGeometry? {
+        self.lines(projected: lines.filter { $0.count >= 2 }.map { project($0, dropClosing: false) })
+    }
+
+    /// Lines already in tile units.
+    mutating func lines(projected lines: [[TileVertex]]) -> EncodedGeometry? {
         var writer = MVTGeometryWriter()
         var kept: [[[TilePoint]]] = []
-        for line in lines where line.count >= 2 {
-            let projected = project(line, dropClosing: false)
+        for projected in lines where projected.count >= 2 {
             var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
             for v in projected {
                 minX = min(minX, v.x); maxX = max(maxX, v.x)
@@ -244,10 +257,17 @@ struct FeatureGeometryEncoder {
     }
 
     mutating func points(_ points: [Coordinate]) -> EncodedGeometry? {
+        self.points(projected: points.map { c in
+            let p = transform.apply(c.x, c.y)
+            return TileVertex(x: p.x, y: p.y)
+        })
+    }
+
+    /// Points already in tile units.
+    mutating func points(projected points: [TileVertex]) -> EncodedGeometry? {
         var out: [TilePoint] = []
         var seen = Set<TilePoint>()
-        for c in points {
-            let p = transform.apply(c.x, c.y)
+        for p in points {
             guard p.x >= clipLow, p.x <= clipHigh, p.y >= clipLow, p.y <= clipHigh else { continue }
             let s = TileGeometry.snap(TileVertex(x: p.x, y: p.y))
             if seen.insert(s).inserted { out.append(s) }

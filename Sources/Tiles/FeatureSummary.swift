@@ -1,6 +1,5 @@
 import Foundation
 import GeoCore
-import GRDB
 
 /// Every feature of a large layer version as a box and an area, held in memory and bucketed
 /// on a grid: what low zooms need, since there a parcel is smaller than a pixel and only
@@ -45,18 +44,17 @@ final class FeatureSummary: @unchecked Sendable {  // immutable after init, but 
         return p
     }
 
-    init(db: Database, table: String) throws {
-        var rows: [(fid: Int64, box: BoundingBox, area: Double)] = []
-        let cursor = try Row.fetchCursor(db, sql: "SELECT om_fid, om_minx, om_miny, om_maxx, om_maxy, om_area_m2 FROM \"\(table)\"")
+    /// Bucket position → the feature's position in the order it was read (its row in
+    /// `ResidentLayer`'s shapes and attributes).
+    let row: [Int32]
+
+    init(_ rows: [(fid: Int64, box: BoundingBox, area: Double)]) {
         var all: BoundingBox?
         var mw = 0.0, mh = 0.0
-        while let row = try cursor.next() {
-            guard let a: Double = row[1], let b: Double = row[2], let c: Double = row[3], let d: Double = row[4] else { continue }
-            let box = BoundingBox(a, b, c, d)
-            rows.append((row[0], box, row[5] ?? 0))
-            if all == nil { all = box } else { all!.extend(box) }
-            mw = max(mw, (c - a) / 2)
-            mh = max(mh, (d - b) / 2)
+        for r in rows {
+            if all == nil { all = r.box } else { all!.extend(r.box) }
+            mw = max(mw, (r.box.maxX - r.box.minX) / 2)
+            mh = max(mh, (r.box.maxY - r.box.minY) / 2)
         }
         let bounds = all ?? BoundingBox(0, 0, 0, 0)
         // About 16 features a bucket.
@@ -84,6 +82,7 @@ final class FeatureSummary: @unchecked Sendable {  // immutable after init, but 
         maxX = order.map { rows[$0].box.maxX }
         maxY = order.map { rows[$0].box.maxY }
         areaM2 = order.map { rows[$0].area }
+        row = order.map { Int32($0) }
         self.bounds = bounds
         self.nx = nx
         self.ny = ny

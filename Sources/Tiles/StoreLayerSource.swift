@@ -5,11 +5,12 @@ import LayerStore
 
 /// Tiles of one version of one layer in the SpatiaLite store.
 ///
-/// Candidates come from the version's R*Tree (or, for large layers, from an in-memory
-/// summary of every feature's box and area). Polygons smaller than `minFeatureSize` at the
-/// tile's zoom never have their geometry read: their area goes straight to the coverage
-/// cells. The rest are decoded, clipped, simplified, snapped and encoded.
-public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the summary is behind a lock
+/// Small layers are read through the version's R*Tree for each tile. Large ones (from
+/// `TileOptions.summaryThreshold` features) are read once into a `ResidentLayer` and cut from
+/// memory. Either way, polygons smaller than `minFeatureSize` at the tile's zoom go straight
+/// to the coverage cells by their box and area; the rest are clipped, simplified, snapped and
+/// encoded.
+public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the resident layer is behind a lock
     public let store: Store
     public let layer: LoadedLayer
     public let options: TileOptions
@@ -22,11 +23,9 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the s
     private let selectColumns: String
     private let tableSQL: String
     private let rtreeSQL: String
-    private let byFidSQL: String
 
-    private let summaryLock = NSLock()
-    private var summary: FeatureSummary?
-    private var summaryLoaded = false
+    private let residentLock = NSLock()
+    private var resident: ResidentLayer?
 
     public init(store: Store, layer: LoadedLayer, options: TileOptions = TileOptions()) {
         self.store = store
@@ -43,7 +42,6 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the s
             SELECT \(selectColumns) FROM "\(table)" WHERE om_fid IN
             (SELECT pkid FROM "idx_\(table)_geom" WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)
             """
-        byFidSQL = "SELECT \(selectColumns) FROM \"\(table)\" WHERE om_fid = ?"
         info = TileLayerInfo(
             name: layer.name, title: layer.spec.title,
             geometryType: kind == .polygon ? "Polygon" : kind == .lineString ? "LineString" : "Point",
@@ -52,25 +50,29 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the s
             minZoom: 0, maxZoom: TileMatrixSet.advertisedMaxZoom)
     }
 
-    /// The in-memory summary for a large layer, read on first use.
-    func featureSummary(_ db: Database) throws -> FeatureSummary? {
-        guard layer.version.count >= options.summaryThreshold else { return nil }
-        summaryLock.lock()
-        defer { summaryLock.unlock() }
-        if !summaryLoaded {
-            summary = try FeatureSummary(db: db, table: layer.version.tableName)
-            summaryLoaded = true
+    var isResident: Bool { layer.version.count >= options.summaryThreshold }
+
+    /// The layer in memory, read on first use (one reader at a time builds it; the others wait
+    /// for it rather than read the table twice over).
+    func residentLayer() throws -> ResidentLayer {
+        residentLock.lock()
+        defer { residentLock.unlock() }
+        if let resident { return resident }
+        let built = try store.pool.read { db in
+            try ResidentLayer(db: db, table: self.layer.version.tableName, fields: self.fields)
         }
-        return summary
+        resident = built
+        return built
     }
 
-    /// Reads the summary now rather than on the first low-zoom request.
+    /// Reads a large layer into memory now rather than on its first tile.
     public func warm() throws {
-        _ = try store.pool.read { db in try self.featureSummary(db) }
+        if isResident { _ = try residentLayer() }
     }
 
     public func tile(_ key: TileKey, grid: TileMatrixSet) throws -> [UInt8] {
-        try store.snapshot { db in try self.tile(key, grid: grid, db: db) }
+        if isResident { return tile(key, grid: grid, resident: try residentLayer()) }
+        return try store.snapshot { db in try self.tile(key, grid: grid, db: db) }
     }
 
     /// Where a candidate lands in the tile, from its lon/lat box and its area in m².
@@ -87,125 +89,118 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the s
         return Footprint(size: max(b.x - a.x, b.y - a.y), x: (a.x + b.x) / 2, y: (a.y + b.y) / 2, area: areaM2 * k.x * k.y)
     }
 
-    @inline(__always) static func contains(_ sorted: [Int64], _ value: Int64) -> Bool {
-        var lo = 0, hi = sorted.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if sorted[mid] < value { lo = mid + 1 } else { hi = mid }
-        }
-        return lo < sorted.count && sorted[lo] == value
+    /// What every tile of this layer starts from.
+    private struct Cut {
+        let transform: TileTransform
+        let box: BoundingBox
+        var coverage: CoverageGrid
+        var encoder: FeatureGeometryEncoder
+        var prepared: [PreparedFeature] = []
+        /// Below this size (tile units) a feature is coverage (polygons) or left out (lines).
+        let minSize: Double
     }
 
-    public func tile(_ key: TileKey, grid: TileMatrixSet, db: Database) throws -> [UInt8] {
+    private func cut(_ key: TileKey, _ grid: TileMatrixSet) -> Cut? {
         let t = TileTransform(grid: grid, key: key, extent: options.extent)
         let box = t.lonLatBox(buffer: Double(options.buffer))
-        guard let bounds = layer.version.bbox, bounds.intersects(box) else { return [] }
-        var coverage = CoverageGrid(extent: options.extent, cellSize: options.coverageCell)
-        var encoder = FeatureGeometryEncoder(transform: t, buffer: Double(options.buffer), tolerance: options.tolerance)
-        var prepared: [PreparedFeature] = []
-        let minSize = kind == .point ? 0 : kind == .polygon ? options.minFeatureSize : options.minFeatureSize / 4
+        guard let bounds = layer.version.bbox, bounds.intersects(box) else { return nil }
+        return Cut(transform: t, box: box,
+                   coverage: CoverageGrid(extent: options.extent, cellSize: options.coverageCell),
+                   encoder: FeatureGeometryEncoder(transform: t, buffer: Double(options.buffer), tolerance: options.tolerance),
+                   minSize: kind == .point ? 0 : kind == .polygon ? options.minFeatureSize : options.minFeatureSize / 4)
+    }
 
-        // Wanted: every feature to draw with its outline; nil means "all that SQL returns".
-        // Sorted, searched by halving: cheaper than hashing every row's id into a set.
-        var wanted: [Int64]? = nil
-        var byFid: [Int64]? = nil
-        if let summary = try featureSummary(db) {
-            var big: [(fid: Int64, size: Double, fp: Footprint)] = []
-            var candidates = 0
-            let p = summary.projected(grid)
-            let scale = Double(options.extent) * Double(1 << key.z)
-            let ox = Double(key.x * options.extent), oy = Double(key.y * options.extent)
-            summary.forEach(in: box) { k in
-                candidates += 1
-                let x0 = p.minX[k] * scale - ox, x1 = p.maxX[k] * scale - ox
-                let y0 = p.minY[k] * scale - oy, y1 = p.maxY[k] * scale - oy
-                let fp = Footprint(size: max(x1 - x0, y1 - y0), x: (x0 + x1) / 2, y: (y0 + y1) / 2, area: p.area[k] * scale * scale)
-                if fp.size < minSize {
-                    if kind == .polygon { coverage.add(x: fp.x, y: fp.y, area: fp.area) }
-                } else {
-                    big.append((summary.fid[k], fp.size, fp))
-                }
-            }
-            // More outlines than the budget can hold even at their smallest (about 48 bytes
-            // for a small parcel): the densest cells become coverage, whole cells at a time.
-            let affordable = min(options.layerBudget / 48, options.maxFeatures)
-            if big.count > affordable, kind == .polygon {
-                let largest = big.map(\.size).max() ?? 0
-                coverage.ensureCell(atLeast: min(options.extent / 8, Int(2 * largest.rounded(.up))))
-                let move = CoverageGrid.shed(big.map { (x: $0.fp.x, y: $0.fp.y, cost: 48.0) }, cellSize: coverage.cellSize,
-                                             extent: options.extent, budget: Double(affordable * 48))
-                var kept: [(fid: Int64, size: Double, fp: Footprint)] = []
-                for (b, m) in zip(big, move) {
-                    if m { coverage.add(x: b.fp.x, y: b.fp.y, area: b.fp.area) } else { kept.append(b) }
-                }
-                big = kept
-            }
-            if big.isEmpty {
-                return LayerTileAssembler(name: name, fields: fields.map(\.name), extent: options.extent, budget: options.layerBudget)
-                    .build([], coverage: coverage)
-            }
-            if big.count * 8 < candidates {
-                byFid = big.map(\.fid).sorted()
-            } else {
-                wanted = big.map(\.fid).sorted()
-            }
-        }
-
-        func consume(_ row: Row, classified: Bool) {
+    /// A small layer's tile, read through the R*Tree.
+    public func tile(_ key: TileKey, grid: TileMatrixSet, db: Database) throws -> [UInt8] {
+        guard var c = cut(key, grid) else { return [] }
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: rtreeSQL), arguments: [c.box.minX, c.box.maxX, c.box.minY, c.box.maxY])
+        while let row = try rows.next() {
             let fid: Int64 = row[0]
-            if let wanted, !Self.contains(wanted, fid) { return }
             let area: Double = row[5] ?? 0
-            guard let minX: Double = row[1], let minY: Double = row[2], let maxX: Double = row[3], let maxY: Double = row[4] else { return }
-            let fp = footprint(t, minX, minY, maxX, maxY, area)
-            if !classified && fp.size < minSize {
-                if kind == .polygon { coverage.add(x: fp.x, y: fp.y, area: fp.area) }
-                return
+            guard let minX: Double = row[1], let minY: Double = row[2], let maxX: Double = row[3], let maxY: Double = row[4] else { continue }
+            let fp = footprint(c.transform, minX, minY, maxX, maxY, area)
+            if fp.size < c.minSize {
+                if kind == .polygon { c.coverage.add(x: fp.x, y: fp.y, area: fp.area) }
+                continue
             }
             // Read in place: the blob is not copied out of SQLite's row buffer.
             guard let geometry = try? row.withUnsafeData(atIndex: 6, { blob in try blob.map { try SpatiaLiteGeometry.decode($0) } })
-            else { return }
+            else { continue }
             var lost = LostArea()
-            let encoded = encoder.encode(geometry, lost: &lost)
-            if lost.area > 0 { coverage.add(x: lost.x, y: lost.y, area: lost.area) }
-            guard let encoded else { return }
-            var values: [MVTValue?] = []
-            values.reserveCapacity(fields.count)
-            for i in fields.indices {
-                switch row[7 + i] as DatabaseValue {
-                case let v where v.isNull: values.append(nil)
-                case let v:
-                    switch v.storage {
-                    case .int64(let n): values.append(.int(n))
-                    case .double(let d): values.append(d.isFinite ? .double(d) : nil)
-                    case .string(let s): values.append(.string(s))
-                    case .blob, .null: values.append(nil)
-                    }
-                }
-            }
-            prepared.append(PreparedFeature(id: UInt64(bitPattern: fid), geometry: encoded, values: values,
-                                            size: fp.size, centreX: fp.x, centreY: fp.y, dataArea: fp.area))
+            let encoded = c.encoder.encode(geometry, lost: &lost)
+            if lost.area > 0 { c.coverage.add(x: lost.x, y: lost.y, area: lost.area) }
+            guard let encoded else { continue }
+            let values = fields.indices.map { FeatureAttributes.value(row[7 + $0]) }
+            c.prepared.append(PreparedFeature(id: UInt64(bitPattern: fid), geometry: encoded, values: values,
+                                              size: fp.size, centreX: fp.x, centreY: fp.y, dataArea: fp.area))
         }
+        return finish(&c)
+    }
 
-        if let byFid {
-            let statement = try db.cachedStatement(sql: byFidSQL)
-            for fid in byFid {
-                if let row = try Row.fetchOne(statement, arguments: [fid]) { consume(row, classified: true) }
+    /// A large layer's tile, from memory.
+    func tile(_ key: TileKey, grid: TileMatrixSet, resident: ResidentLayer) -> [UInt8] {
+        guard var c = cut(key, grid) else { return [] }
+        let summary = resident.summary
+        var big: [(k: Int, size: Double, fp: Footprint)] = []
+        let p = summary.projected(grid)
+        let scale = Double(options.extent) * Double(1 << key.z)
+        let ox = Double(key.x * options.extent), oy = Double(key.y * options.extent)
+        summary.forEach(in: c.box) { k in
+            let x0 = p.minX[k] * scale - ox, x1 = p.maxX[k] * scale - ox
+            let y0 = p.minY[k] * scale - oy, y1 = p.maxY[k] * scale - oy
+            let fp = Footprint(size: max(x1 - x0, y1 - y0), x: (x0 + x1) / 2, y: (y0 + y1) / 2, area: p.area[k] * scale * scale)
+            if fp.size < c.minSize {
+                if kind == .polygon { c.coverage.add(x: fp.x, y: fp.y, area: fp.area) }
+            } else {
+                big.append((k, fp.size, fp))
             }
-        } else {
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: rtreeSQL), arguments: [box.minX, box.maxX, box.minY, box.maxY])
-            let classified = wanted != nil
-            while let row = try rows.next() { consume(row, classified: classified) }
         }
-        if prepared.count > options.maxFeatures {
+        // More outlines than the budget can hold even at their smallest (about 48 bytes
+        // for a small parcel): the densest cells become coverage, whole cells at a time.
+        let affordable = min(options.layerBudget / 48, options.maxFeatures)
+        if big.count > affordable, kind == .polygon {
+            let largest = big.map(\.size).max() ?? 0
+            c.coverage.ensureCell(atLeast: min(options.extent / 8, Int(2 * largest.rounded(.up))))
+            let move = CoverageGrid.shed(big.map { (x: $0.fp.x, y: $0.fp.y, cost: 48.0) }, cellSize: c.coverage.cellSize,
+                                         extent: options.extent, budget: Double(affordable * 48))
+            var kept: [(k: Int, size: Double, fp: Footprint)] = []
+            for (b, m) in zip(big, move) {
+                if m { c.coverage.add(x: b.fp.x, y: b.fp.y, area: b.fp.area) } else { kept.append(b) }
+            }
+            big = kept
+        }
+        let shapes = resident.shapes
+        for b in big {
+            let row = Int(summary.row[b.k])
+            var lost = LostArea()
+            let encoded: EncodedGeometry?
+            switch shapes.kind(row) {
+            case .exterior?, .hole?: encoded = c.encoder.polygons(projected: shapes.polygons(row, c.transform), lost: &lost)
+            case .line?: encoded = c.encoder.lines(projected: shapes.lines(row, c.transform))
+            case .points?: encoded = c.encoder.points(projected: shapes.points(row, c.transform))
+            case nil: encoded = nil
+            }
+            if lost.area > 0 { c.coverage.add(x: lost.x, y: lost.y, area: lost.area) }
+            guard let encoded else { continue }
+            c.prepared.append(PreparedFeature(id: UInt64(bitPattern: summary.fid[b.k]), geometry: encoded,
+                                              values: resident.attributes.values(row),
+                                              size: b.size, centreX: b.fp.x, centreY: b.fp.y, dataArea: b.fp.area))
+        }
+        return finish(&c)
+    }
+
+    /// Caps the feature count and puts the layer together within its budget.
+    private func finish(_ c: inout Cut) -> [UInt8] {
+        if c.prepared.count > options.maxFeatures {
             // Keep the largest; the rest become coverage (polygons) or wait for a closer zoom.
-            prepared.sort { $0.size > $1.size }
-            for f in prepared[options.maxFeatures...] where kind == .polygon {
-                coverage.add(x: f.centreX, y: f.centreY, area: f.dataArea)
+            c.prepared.sort { $0.size > $1.size }
+            for f in c.prepared[options.maxFeatures...] where kind == .polygon {
+                c.coverage.add(x: f.centreX, y: f.centreY, area: f.dataArea)
             }
-            prepared.removeSubrange(options.maxFeatures...)
+            c.prepared.removeSubrange(options.maxFeatures...)
         }
-        prepared.sort { $0.id < $1.id }
+        c.prepared.sort { $0.id < $1.id }
         return LayerTileAssembler(name: name, fields: fields.map(\.name), extent: options.extent, budget: options.layerBudget)
-            .build(prepared, coverage: coverage)
+            .build(c.prepared, coverage: c.coverage)
     }
 }

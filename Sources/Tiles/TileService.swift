@@ -93,6 +93,17 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
         }
     }
 
+    /// Reads the large layers into memory on a background thread, so that the first tiles
+    /// after start-up or a reload do not wait for it (a couple of seconds on 500,000
+    /// parcels); a tile asked for meanwhile waits for the same read rather than start another.
+    /// A failure here is not reported: the tile that needs the layer meets it again and says so.
+    public func warmInBackground() {
+        DispatchQueue.global(qos: .utility).async {
+            guard let sources = try? self.current().ordered else { return }
+            for source in sources { try? source.warm() }
+        }
+    }
+
     public func sources(_ selection: TileSelection, for caller: Caller = .anonymous) throws -> [StoreLayerSource] {
         try Self.sources(selection, in: try current(), for: caller)
     }

@@ -4,9 +4,10 @@
 //
 //   TileService           which layers (public only, for now), cache lookup by
 //                         (grid, layer@version…, z/x/y), strong ETag, composites
-//   StoreLayerSource      one layer version in the store: candidates by R*Tree (or the
-//                         in-memory FeatureSummary for large layers), tiny polygons straight
-//                         to coverage, the rest decoded and encoded
+//   StoreLayerSource      one layer version in the store: candidates by R*Tree, or for
+//                         large layers from memory (ResidentLayer: FeatureSummary's boxes,
+//                         FeatureShapes' outlines, FeatureAttributes), tiny polygons straight
+//                         to coverage, the rest encoded
 //   FeatureGeometryEncoder  project → clip to the buffered tile → simplify (Douglas–Peucker,
 //                         1 tile unit) → snap to the grid → MVT ring rules, GEOS MakeValid
 //                         for the rare ring snapping broke

@@ -1,0 +1,113 @@
+import GRDB
+import LayerStore
+
+/// Every feature's attributes of a large layer version, held in memory for tiles.
+///
+/// Each field keeps its distinct values once and every feature an index into them: a land
+/// class or a village name is stored once for the layer, not once a parcel, and a tile turns
+/// a feature's attributes into MVT values without reading SQL.
+struct FeatureAttributes {
+    /// Per field: the distinct values in first-seen order (every value, for a field that is
+    /// not interned).
+    private(set) var tables: [[MVTValue]]
+    /// Fields given up on: nearly every value distinct (codes, serial numbers, exact areas),
+    /// where a lookup per value costs time and saves nothing.
+    private var direct: [Bool]
+    private var seen = 0
+    /// Per field: each feature's index into its table, or -1 for no value.
+    private(set) var indices: [[Int32]]
+    private var lookup: [[InternKey: Int32]]
+
+    /// A value keyed by a hash of its bytes. Swift hashes and compares strings by Unicode
+    /// canonical equivalence, normalising every non-ASCII one (every Chinese name) on each
+    /// lookup: reading 500,000 parcels spent most of its time there. Attribute values are
+    /// compared as stored, byte for byte, as MVT readers will.
+    struct InternKey: Hashable {
+        let hash: UInt64
+        let value: MVTValue
+
+        init(_ value: MVTValue) {
+            self.value = value
+            var h: UInt64 = 0xcbf29ce484222325
+            func mix(_ b: UInt64) { h = (h ^ b) &* 0x100000001b3 }
+            switch value {
+            case .string(let s): mix(1); for b in s.utf8 { mix(UInt64(b)) }
+            case .int(let n): mix(2); mix(UInt64(bitPattern: n))
+            case .double(let d): mix(3); mix(d.bitPattern)
+            case .bool(let b): mix(4); mix(b ? 1 : 0)
+            }
+            hash = h
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+        static func == (a: InternKey, b: InternKey) -> Bool {
+            guard a.hash == b.hash else { return false }
+            switch (a.value, b.value) {
+            case let (.string(x), .string(y)): return x.utf8.elementsEqual(y.utf8)
+            case let (.int(x), .int(y)): return x == y
+            case let (.double(x), .double(y)): return x.bitPattern == y.bitPattern
+            case let (.bool(x), .bool(y)): return x == y
+            default: return false
+            }
+        }
+    }
+
+    init(fieldCount: Int) {
+        tables = Array(repeating: [], count: fieldCount)
+        indices = Array(repeating: [], count: fieldCount)
+        lookup = Array(repeating: [:], count: fieldCount)
+        direct = Array(repeating: false, count: fieldCount)
+    }
+
+    /// The MVT value of a stored attribute: NULL, blobs and non-finite numbers have none
+    /// (MVT has no null; a missing key is how a feature says "no value").
+    static func value(_ v: DatabaseValue) -> MVTValue? {
+        switch v.storage {
+        case .int64(let n): return .int(n)
+        case .double(let d): return d.isFinite ? .double(d) : nil
+        case .string(let s): return .string(s)
+        case .blob, .null: return nil
+        }
+    }
+
+    /// Appends the next feature's values, one per field.
+    mutating func append(_ values: [MVTValue?]) {
+        seen += 1
+        for (f, value) in values.enumerated() {
+            guard let value else { indices[f].append(-1); continue }
+            if !direct[f] && seen >= 1024 && tables[f].count * 2 > seen {
+                direct[f] = true
+                lookup[f] = [:]
+            }
+            if direct[f] {
+                indices[f].append(Int32(tables[f].count))
+                tables[f].append(value)
+                continue
+            }
+            let key = InternKey(value)
+            if let known = lookup[f][key] {
+                indices[f].append(known)
+            } else {
+                let next = Int32(tables[f].count)
+                tables[f].append(value)
+                lookup[f][key] = next
+                indices[f].append(next)
+            }
+        }
+    }
+
+    /// Drops the build-time lookups, which would otherwise hold every distinct value twice.
+    mutating func seal() { lookup = [] }
+
+    /// Feature i's values, one per field.
+    func values(_ i: Int) -> [MVTValue?] {
+        var out: [MVTValue?] = []
+        out.reserveCapacity(tables.count)
+        for f in tables.indices {
+            let k = indices[f][i]
+            out.append(k < 0 ? nil : tables[f][Int(k)])
+        }
+        return out
+    }
+}
