@@ -16,42 +16,8 @@ struct FeatureAttributes {
     private var seen = 0
     /// Per field: each feature's index into its table, or -1 for no value.
     private(set) var indices: [[Int32]]
-    private var lookup: [[InternKey: Int32]]
+    private var lookup: [[MVTValueKey: Int32]]
 
-    /// A value keyed by a hash of its bytes. Swift hashes and compares strings by Unicode
-    /// canonical equivalence, normalising every non-ASCII one (every Chinese name) on each
-    /// lookup: reading 500,000 parcels spent most of its time there. Attribute values are
-    /// compared as stored, byte for byte, as MVT readers will.
-    struct InternKey: Hashable {
-        let hash: UInt64
-        let value: MVTValue
-
-        init(_ value: MVTValue) {
-            self.value = value
-            var h: UInt64 = 0xcbf29ce484222325
-            func mix(_ b: UInt64) { h = (h ^ b) &* 0x100000001b3 }
-            switch value {
-            case .string(let s): mix(1); for b in s.utf8 { mix(UInt64(b)) }
-            case .int(let n): mix(2); mix(UInt64(bitPattern: n))
-            case .double(let d): mix(3); mix(d.bitPattern)
-            case .bool(let b): mix(4); mix(b ? 1 : 0)
-            }
-            hash = h
-        }
-
-        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-
-        static func == (a: InternKey, b: InternKey) -> Bool {
-            guard a.hash == b.hash else { return false }
-            switch (a.value, b.value) {
-            case let (.string(x), .string(y)): return x.utf8.elementsEqual(y.utf8)
-            case let (.int(x), .int(y)): return x == y
-            case let (.double(x), .double(y)): return x.bitPattern == y.bitPattern
-            case let (.bool(x), .bool(y)): return x == y
-            default: return false
-            }
-        }
-    }
 
     init(fieldCount: Int) {
         tables = Array(repeating: [], count: fieldCount)
@@ -85,7 +51,7 @@ struct FeatureAttributes {
                 tables[f].append(value)
                 continue
             }
-            let key = InternKey(value)
+            let key = MVTValueKey(value)
             if let known = lookup[f][key] {
                 indices[f].append(known)
             } else {

@@ -70,7 +70,7 @@ public struct MVTLayerBuilder {
     private var keys: [String] = []
     private var keyIndex: [String: UInt32] = [:]
     private var values: [MVTValue] = []
-    private var valueIndex: [MVTValue: UInt32] = [:]
+    private var valueIndex: [MVTValueKey: UInt32] = [:]
     private var features = ProtobufWriter()
     public private(set) var featureCount = 0
 
@@ -88,10 +88,11 @@ public struct MVTLayerBuilder {
     }
 
     public mutating func valueIndex(_ value: MVTValue) -> UInt32 {
-        if let i = valueIndex[value] { return i }
+        let key = MVTValueKey(value)
+        if let i = valueIndex[key] { return i }
         let i = UInt32(values.count)
         values.append(value)
-        valueIndex[value] = i
+        valueIndex[key] = i
         return i
     }
 

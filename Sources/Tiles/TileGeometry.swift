@@ -110,47 +110,20 @@ enum TileGeometry {
 
     // MARK: Simplification
 
-    /// Douglas–Peucker on an open polyline: indices of the points kept (first and last always).
+    /// Douglas–Peucker on an open polyline (first and last always kept).
     static func simplify(_ pts: [TileVertex], tolerance: Double) -> [TileVertex] {
         guard pts.count > 2, tolerance > 0 else { return pts }
         var keep = [Bool](repeating: false, count: pts.count)
         keep[0] = true
         keep[pts.count - 1] = true
-        let tol2 = tolerance * tolerance
-        var stack: [(Int, Int)] = [(0, pts.count - 1)]
-        while let (first, last) = stack.popLast() {
-            guard last > first + 1 else { continue }
-            let a = pts[first], b = pts[last]
-            let dx = b.x - a.x, dy = b.y - a.y
-            let len2 = dx * dx + dy * dy
-            var worst = -1.0, index = first
-            for i in (first + 1)..<last {
-                let p = pts[i]
-                var d: Double
-                if len2 == 0 {
-                    d = (p.x - a.x) * (p.x - a.x) + (p.y - a.y) * (p.y - a.y)
-                } else {
-                    let t = ((p.x - a.x) * dx + (p.y - a.y) * dy) / len2
-                    if t <= 0 { d = (p.x - a.x) * (p.x - a.x) + (p.y - a.y) * (p.y - a.y) }
-                    else if t >= 1 { d = (p.x - b.x) * (p.x - b.x) + (p.y - b.y) * (p.y - b.y) }
-                    else { let c = dx * (p.y - a.y) - dy * (p.x - a.x); d = c * c / len2 }
-                }
-                if d > worst { worst = d; index = i }
-            }
-            if worst > tol2 {
-                keep[index] = true
-                stack.append((first, index))
-                stack.append((index, last))
-            }
-        }
-        var out: [TileVertex] = []
-        out.reserveCapacity(pts.count)
-        for i in pts.indices where keep[i] { out.append(pts[i]) }
-        return out
+        pts.withUnsafeBufferPointer { p in mark(p, from: 0, to: p.count - 1, keep: &keep, tol2: tolerance * tolerance) }
+        return kept(pts, keep)
     }
 
     /// Douglas–Peucker on an open ring (first point not repeated): split at the point
-    /// farthest from the first, so both halves keep the ring's extent.
+    /// farthest from the first, so both halves keep the ring's extent. One pass over one
+    /// array of flags, rather than halves copied out and joined: this runs for every
+    /// outline of every tile.
     static func simplifyRing(_ ring: [TileVertex], tolerance: Double) -> [TileVertex] {
         guard ring.count > 4, tolerance > 0 else { return ring }
         let a = ring[0]
@@ -160,9 +133,55 @@ enum TileGeometry {
             if d > best { best = d; far = i }
         }
         guard far > 0 else { return [] }
-        let first = simplify(Array(ring[0...far]), tolerance: tolerance)
-        let second = simplify(Array(ring[far...]) + [ring[0]], tolerance: tolerance)
-        return first + second.dropFirst().dropLast()
+        var keep = [Bool](repeating: false, count: ring.count)
+        keep[0] = true
+        keep[far] = true
+        let tol2 = tolerance * tolerance
+        ring.withUnsafeBufferPointer { p in
+            mark(p, from: 0, to: far, keep: &keep, tol2: tol2)
+            // Index `count` stands for the first point again: the ring's closing edge.
+            mark(p, from: far, to: p.count, keep: &keep, tol2: tol2)
+        }
+        return kept(ring, keep)
+    }
+
+    /// Marks the points Douglas–Peucker keeps strictly between `from` and `to` (an index
+    /// equal to the count wraps to the first point).
+    private static func mark(_ p: UnsafeBufferPointer<TileVertex>, from: Int, to: Int, keep: inout [Bool], tol2: Double) {
+        @inline(__always) func at(_ i: Int) -> TileVertex { p[i == p.count ? 0 : i] }
+        var stack: [(Int, Int)] = [(from, to)]
+        while let (first, last) = stack.popLast() {
+            guard last > first + 1 else { continue }
+            let a = at(first), b = at(last)
+            let dx = b.x - a.x, dy = b.y - a.y
+            let len2 = dx * dx + dy * dy
+            var worst = -1.0, index = first
+            for i in (first + 1)..<last {
+                let q = p[i]
+                var d: Double
+                if len2 == 0 {
+                    d = (q.x - a.x) * (q.x - a.x) + (q.y - a.y) * (q.y - a.y)
+                } else {
+                    let t = ((q.x - a.x) * dx + (q.y - a.y) * dy) / len2
+                    if t <= 0 { d = (q.x - a.x) * (q.x - a.x) + (q.y - a.y) * (q.y - a.y) }
+                    else if t >= 1 { d = (q.x - b.x) * (q.x - b.x) + (q.y - b.y) * (q.y - b.y) }
+                    else { let c = dx * (q.y - a.y) - dy * (q.x - a.x); d = c * c / len2 }
+                }
+                if d > worst { worst = d; index = i }
+            }
+            if worst > tol2 {
+                keep[index] = true
+                stack.append((first, index))
+                stack.append((index, last))
+            }
+        }
+    }
+
+    private static func kept(_ pts: [TileVertex], _ keep: [Bool]) -> [TileVertex] {
+        var out: [TileVertex] = []
+        out.reserveCapacity(pts.count)
+        for i in pts.indices where keep[i] { out.append(pts[i]) }
+        return out
     }
 
     // MARK: Snapping and ring hygiene

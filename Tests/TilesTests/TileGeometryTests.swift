@@ -181,4 +181,30 @@ struct TileGeometryTests {
         #expect(r.x.lowerBound == 13649 && r.y.lowerBound == 6840)
         #expect(!m.contains(TileKey(z: 3, x: 8, y: 0)) && !g.contains(TileKey(z: 3, x: 0, y: 4)) && g.contains(TileKey(z: 3, x: 7, y: 3)))
     }
+
+    /// A ring is simplified as two polylines split at the point farthest from the first, the
+    /// second closing back to the first: checked against exactly that, done the plain way
+    /// (halves copied out and joined), on random wiggly rings at several tolerances.
+    @Test func ringSimplificationIsDouglasPeuckerOnTwoHalves() {
+        var rng = SplitMix(5)
+        for _ in 0..<300 {
+            let n = 5 + Int(rng.next() * 60)
+            let ring = (0..<n).map { i -> TileVertex in
+                let a = Double(i) / Double(n) * 2 * .pi, r = 100 + rng.next() * 40
+                return TileVertex(x: 500 + r * cos(a), y: 500 + r * sin(a))
+            }
+            for tolerance in [0.5, 1, 4, 30] {
+                var far = 0, best = -1.0
+                for (i, p) in ring.enumerated() {
+                    let d = (p.x - ring[0].x) * (p.x - ring[0].x) + (p.y - ring[0].y) * (p.y - ring[0].y)
+                    if d > best { best = d; far = i }
+                }
+                let first = TileGeometry.simplify(Array(ring[0...far]), tolerance: tolerance)
+                let second = TileGeometry.simplify(Array(ring[far...]) + [ring[0]], tolerance: tolerance)
+                let expected = first + second.dropFirst().dropLast()
+                let got = TileGeometry.simplifyRing(ring, tolerance: tolerance)
+                #expect(got.map(\.x) == expected.map(\.x) && got.map(\.y) == expected.map(\.y), "n \(n), tolerance \(tolerance)")
+            }
+        }
+    }
 }
