@@ -1,6 +1,8 @@
 import Conflicts
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import Logging
 import LayerStore
 import Tiles
 
@@ -50,9 +52,19 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     // Unknown paths answer with the same JSON error shape as everything else (and a known
     // path asked with another method, 405: see JSONErrorMiddleware).
     router.get("**") { request, _ -> Response in throw APIError.notFound("no route for \(request.uri.path)") }
+    // The application's logger, made here (as Hummingbird would) so the tile fast path logs
+    // through the same one.
+    let serverName = "OneMap"
+    var logger = Logger(label: serverName)
+    if let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) { logger.logLevel = level }
+    let (tiles, metrics, appLogger) = (server.tiles, server.metrics, logger)
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "OneMap")
+        server: .http1(configuration: .init(additionalChannelHandlers: [
+            TileFastPath(tiles: tiles, metrics: metrics, logger: appLogger, serverName: serverName),
+        ])),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
+        logger: appLogger
     )
 }
 

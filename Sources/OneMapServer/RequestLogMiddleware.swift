@@ -10,13 +10,10 @@ import Logging
 /// request), no `String(format:)`, and the id Hummingbird already put in the logger's
 /// metadata is reused rather than a second one made.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
-    static var header: HTTPFields.Element.Name { HTTPFields.Element.Name("X-Request-Id")! }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let id: String
-        if let given = request.headers[Self.header], given.utf8.count <= 64,
-           given.utf8.allSatisfy({ Self.allowed($0) }) {
+        if let given = RequestLog.sane(request.headers[RequestLog.header]) {
             id = given
             context.logger[metadataKey: "request_id"] = .string(given)
         } else {
@@ -24,13 +21,29 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let started = DispatchTime.now().uptimeNanoseconds
         var response = try await next(request, context)
-        response.headers[Self.header] = id
-        let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-        context.logger.info("request", metadata: [
-            "method": .string(request.method.rawValue), "path": .string(request.uri.path),
-            "status": .stringConvertible(response.status.code), "ms": .string(Self.milliseconds(micros)),
-        ])
+        response.headers[RequestLog.header] = id
+        RequestLog.log(context.logger, method: request.method.rawValue, path: request.uri.path, status: response.status.code,
+                       micros: (DispatchTime.now().uptimeNanoseconds - started) / 1000)
         return response
+    }
+}
+
+/// The request id and log line, shared by the middleware and the tile fast path, which
+/// answers cached tiles before the router (see TileFastPath).
+enum RequestLog {
+    static let header = HTTPFields.Element.Name("X-Request-Id")!
+
+    /// The caller's id if it is one we can echo and log unquoted (1–64 of `[A-Za-z0-9._-]`).
+    static func sane(_ given: String?) -> String? {
+        guard let given, given.utf8.count <= 64, given.utf8.allSatisfy({ allowed($0) }) else { return nil }
+        return given
+    }
+
+    static func log(_ logger: Logger, method: String, path: String, status: Int, micros: UInt64) {
+        logger.info("request", metadata: [
+            "method": .string(method), "path": .string(path),
+            "status": .stringConvertible(status), "ms": .string(milliseconds(micros)),
+        ])
     }
 
     /// Letters, digits and `-_.`: what can go into a header and a log line unquoted.

@@ -133,28 +133,44 @@ struct TileRoutes {
             }
         }
         guard let tile = cached else { throw APIError(.internalServerError, "internal error", "no tile") }
-        let gzip = Self.acceptsGzip(request.headers[.acceptEncoding])
+        guard let answer = try Self.answer(tile, acceptEncoding: request.headers[.acceptEncoding], ifNoneMatch: request.headers[.ifNoneMatch],
+                                           caller: caller, gzip: { try service.gzipped($0) })
+        else { throw APIError(.internalServerError, "internal error", "no gzip form") }
+        return Response(status: answer.status, headers: answer.headers, body: answer.body.map { .init(byteBuffer: ByteBuffer(bytes: $0)) } ?? .init())
+    }
+
+    /// A tile's answer, whoever sends it (this route, or the event loop's fast path for
+    /// cached tiles): 200 with the bytes (gzip when accepted), 204 when empty, 304 when the
+    /// caller's ETag still holds. `gzip` gives the tile's gzip form; nil from it means "not
+    /// at hand", and the answer is nil too.
+    struct Answer {
+        var status: HTTPResponse.Status
+        var headers: HTTPFields
+        var body: [UInt8]? = nil
+    }
+
+    static func answer(_ tile: CachedTile, acceptEncoding: String?, ifNoneMatch: String?, caller: Caller,
+                       gzip: (CachedTile) throws -> [UInt8]?) rethrows -> Answer? {
+        let wantsGzip = acceptsGzip(acceptEncoding)
         let identityTag = tile.etag
         let gzipTag = String(identityTag.dropLast()) + "-gz\""
         var headers: HTTPFields = [
-            .eTag: gzip && !tile.isEmpty ? gzipTag : identityTag,
+            .eTag: wantsGzip && !tile.isEmpty ? gzipTag : identityTag,
             .vary: "Accept-Encoding, Authorization",
-            .cacheControl: Self.cacheControl(caller),
+            .cacheControl: cacheControl(caller),
             .accessControlAllowOrigin: "*",
         ]
-        if let inm = request.headers[.ifNoneMatch], Self.matches(inm, [identityTag, gzipTag]) {
-            return Response(status: .notModified, headers: headers)
+        if let inm = ifNoneMatch, matches(inm, [identityTag, gzipTag]) {
+            return Answer(status: .notModified, headers: headers)
         }
-        if tile.isEmpty { return Response(status: .noContent, headers: headers) }
+        if tile.isEmpty { return Answer(status: .noContent, headers: headers) }
         headers[.contentType] = "application/vnd.mapbox-vector-tile"
-        let body: [UInt8]
-        if gzip {
-            body = try service.gzipped(tile)
+        if wantsGzip {
+            guard let body = try gzip(tile) else { return nil }
             headers[.contentEncoding] = "gzip"
-        } else {
-            body = tile.bytes
+            return Answer(status: .ok, headers: headers, body: body)
         }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return Answer(status: .ok, headers: headers, body: tile.bytes)
     }
 
     /// `If-None-Match`: a list of entity tags (weak ones compare by their opaque part), or `*`.
@@ -171,16 +187,45 @@ struct TileRoutes {
     /// gzip unless the client says nothing of it or gives it q=0. Plain string work, no
     /// Foundation: this runs for every tile.
     static func acceptsGzip(_ header: String?) -> Bool {
+        // Byte by byte, with no allocation: it runs for every tile. Each element is
+        // `coding[;param…]`; the first that names gzip (or `*`) decides, by its q.
         guard let header else { return false }
-        for part in header.lowercased().split(separator: ",") {
-            let fields = part.split(separator: ";").map { $0.drop { $0 == " " || $0 == "\t" } }.map { f in
-                f.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
-            }.map { String($0) }
-            guard let coding = fields.first, coding == "gzip" || coding == "*" else { continue }
-            let q = fields.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
-            return q > 0
+        var utf8 = header.utf8[...]
+        while !utf8.isEmpty {
+            let end = utf8.firstIndex(of: UInt8(ascii: ",")) ?? utf8.endIndex
+            let element = utf8[utf8.startIndex..<end]
+            utf8 = end == utf8.endIndex ? utf8[end...] : utf8[utf8.index(after: end)...]
+            var params = element.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false)[...]
+            guard let coding = params.popFirst() else { continue }
+            let name = trimmed(coding)
+            guard equalsIgnoringCase(name, "gzip") || (name.count == 1 && name.first == UInt8(ascii: "*")) else { continue }
+            for p in params {
+                let param = trimmed(p)
+                guard param.count >= 2, param.first == UInt8(ascii: "q") || param.first == UInt8(ascii: "Q"),
+                      param[param.index(after: param.startIndex)] == UInt8(ascii: "=") else { continue }
+                return (Double(String(decoding: param.dropFirst(2), as: UTF8.self)) ?? 1) > 0
+            }
+            return true
         }
         return false
+    }
+
+    private static func trimmed(_ s: Substring.UTF8View.SubSequence) -> Substring.UTF8View.SubSequence {
+        var s = s
+        while let f = s.first, f == 0x20 || f == 0x09 { s = s.dropFirst() }
+        while let l = s.last, l == 0x20 || l == 0x09 { s = s.dropLast() }
+        return s
+    }
+
+    private static func equalsIgnoringCase(_ s: Substring.UTF8View.SubSequence, _ lower: StaticString) -> Bool {
+        guard s.count == lower.utf8CodeUnitCount else { return false }
+        var i = 0
+        for b in s {
+            let c = b >= 0x41 && b <= 0x5A ? b + 0x20 : b
+            if c != lower.utf8Start[i] { return false }
+            i += 1
+        }
+        return true
     }
 
     /// Scheme and authority the caller used, so URLs in answers point back at this server

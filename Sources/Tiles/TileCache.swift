@@ -17,6 +17,14 @@ public final class CachedTile: @unchecked Sendable {  // `gzipped` is set once, 
 
     public var isEmpty: Bool { bytes.isEmpty }
 
+    /// The gzip form if it was made already (nil otherwise): for callers that must not
+    /// spend time compressing, such as the event loop.
+    public var gzippedIfMade: [UInt8]? {
+        lock.lock()
+        defer { lock.unlock() }
+        return gzippedBytes
+    }
+
     public func gzipped() throws -> [UInt8] {
         lock.lock()
         if let g = gzippedBytes { lock.unlock(); return g }

@@ -191,7 +191,7 @@ struct ObservabilityTests {
     @Test func requestIdsAreEchoedOrMadeAndNeverPassedThroughUnsafe() async throws {
         let store = try farmlandStore()
         let app = buildApplication(store: store, configuration: ServerConfiguration())
-        let header = RequestLogMiddleware<OneMapRequestContext>.header
+        let header = RequestLog.header
         try await app.test(.router) { client in
             let given = try await client.execute(uri: "/health", method: .get, headers: [header: "approval-4711.a_b"])
             #expect(given.headers[header] == "approval-4711.a_b")
@@ -200,7 +200,7 @@ struct ObservabilityTests {
             for bad in [nil, "bad id\twith spaces", String(repeating: "x", count: 65), "日本"] as [String?] {
                 let r = try await client.execute(uri: "/health", method: .get, headers: bad.map { [header: $0] } ?? [:])
                 let id = try #require(r.headers[header])
-                #expect(id != bad && !id.isEmpty && id.utf8.allSatisfy { RequestLogMiddleware<OneMapRequestContext>.allowed($0) }, "\(id)")
+                #expect(id != bad && !id.isEmpty && id.utf8.allSatisfy { RequestLog.allowed($0) }, "\(id)")
                 made.insert(id)
             }
             #expect(made.count == 4)
@@ -208,10 +208,10 @@ struct ObservabilityTests {
             let missing = try await client.execute(uri: "/nowhere", method: .get)
             #expect(missing.status == .notFound && missing.headers[header] != nil)
         }
-        #expect(RequestLogMiddleware<OneMapRequestContext>.milliseconds(0) == "0.00")
-        #expect(RequestLogMiddleware<OneMapRequestContext>.milliseconds(1_234) == "1.23")
-        #expect(RequestLogMiddleware<OneMapRequestContext>.milliseconds(60_005) == "60.01")
-        #expect(RequestLogMiddleware<OneMapRequestContext>.milliseconds(999_996) == "1000.00")
+        #expect(RequestLog.milliseconds(0) == "0.00")
+        #expect(RequestLog.milliseconds(1_234) == "1.23")
+        #expect(RequestLog.milliseconds(60_005) == "60.01")
+        #expect(RequestLog.milliseconds(999_996) == "1000.00")
     }
 
     @Test func readyIs503WhenTheDatabaseCannotBeRead() async throws {
