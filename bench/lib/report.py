@@ -306,9 +306,10 @@ def tiles_section(r):
     d.append("")
     d.append("Farmland only, the same tile list for both: per zoom, the tiles under farmland parcels picked with a "
              "fixed seed (`lib/tiles_bench.py list`). OneMap: `GET /tiles/farmland/{z}/{x}/{y}.mvt` on one keep-alive "
-             "connection, one tile at a time, from a server started afresh for each run (so every tile is cold: OneMap "
+             "connection over a plain socket (not Python's http.client, whose own cost per request was more than a "
+             "small tile's), one tile at a time, from a server started afresh for each run (so every tile is cold: OneMap "
              "has no way to bypass its cache, and caches by tile), after one warm-up tile outside the list (the first tile "
-             "after start-up reads the layer's summary of boxes and areas; its time is given below). No "
+             "after start-up waits for the layer to be read into memory, begun at start-up; its time is given below). No "
              "`Accept-Encoding`, so both sides give plain MVT bytes. PostGIS: Martin's table-source query, "
              "`ST_AsMVT(ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope(z, x, y), 4096, 64, true))` over "
              "`geom && ST_Transform(ST_TileEnvelope(z, x, y, margin => 64/4096), 4490)`, every attribute and the FID as "
@@ -328,7 +329,7 @@ def tiles_section(r):
                  "lookup, in every OneMap figure and in no PostGIS one): median "
                  + ", ".join(f"{x['ms_median']:.2f}" for x in t["floor"]) + " ms by run")
     if t["warmup"]:
-        d.append("- OneMap's first tile after start-up (z13, outside the list; reads the summary): "
+        d.append("- OneMap's first tile after start-up (z13, outside the list; waits for the layer in memory): "
                  + ", ".join(f"{x['ms']:,.0f} ms" for x in t["warmup"]) + " by run")
     d.append(f"- Answers, z{t['high_zoom']} and up (every listed tile): ids mapped to BSM (OneMap's MVT id is "
              "om_fid, PostGIS's the FID), of the features drawn in the tile square; a feature whose clipped geometry "
