@@ -66,14 +66,12 @@ struct FeatureAttributes {
     /// Drops the build-time lookups, which would otherwise hold every distinct value twice.
     mutating func seal() { lookup = [] }
 
-    /// Feature i's values, one per field.
-    func values(_ i: Int) -> [MVTValue?] {
-        var out: [MVTValue?] = []
-        out.reserveCapacity(tables.count)
-        for f in tables.indices {
-            let k = indices[f][i]
-            out.append(k < 0 ? nil : tables[f][Int(k)])
-        }
-        return out
+    /// Feature `row`'s value of one field.
+    func value(field: Int, row: Int) -> MVTValue? {
+        let k = indices[field][row]
+        return k < 0 ? nil : tables[field][Int(k)]
     }
+
+    /// Feature i's values, one per field.
+    func values(_ i: Int) -> [MVTValue?] { tables.indices.map { value(field: $0, row: i) } }
 }

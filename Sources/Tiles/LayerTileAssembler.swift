@@ -2,13 +2,21 @@
 struct PreparedFeature {
     let id: UInt64
     let geometry: EncodedGeometry
-    let values: [MVTValue?]
+    let values: FeatureValues
     /// Its box's larger side, tile units (the smallest go first when the tile is too big).
     let size: Double
     let centreX: Double
     let centreY: Double
     /// The area of the data, tile units², for when it joins the coverage cells.
     let dataArea: Double
+}
+
+/// A feature's attributes: read for this tile (one value or none per field), or a row of
+/// the resident layer's interned attributes, whose values the tile's value table then finds
+/// by their index rather than by hashing them.
+enum FeatureValues {
+    case read([MVTValue?])
+    case interned(row: Int)
 }
 
 /// Puts a layer together within its byte budget. When the plain layer is too big it sheds,
@@ -27,6 +35,8 @@ struct LayerTileAssembler {
     let fields: [String]
     let extent: Int
     let budget: Int
+    /// Where `.interned` rows are: the resident layer's attributes.
+    var attributes: FeatureAttributes? = nil
 
     func build(_ features: [PreparedFeature], coverage: CoverageGrid) -> [UInt8] {
         var features = features
@@ -89,23 +99,39 @@ struct LayerTileAssembler {
     func highCardinality(_ features: [PreparedFeature]) -> [Bool] {
         guard features.count >= 64 else { return [Bool](repeating: false, count: fields.count) }
         return fields.indices.map { i in
-            var seen = Set<MVTValue>()
-            for f in features { if let v = f.values[i] { seen.insert(v) } }
+            var seen = Set<MVTValueKey>()
+            for f in features {
+                switch f.values {
+                case .read(let values): if let v = values[i] { seen.insert(MVTValueKey(v)) }
+                case .interned(let row): if let v = attributes?.value(field: i, row: row) { seen.insert(MVTValueKey(v)) }
+                }
+            }
             return seen.count * 2 > features.count
         }
     }
 
     func assemble(_ features: [PreparedFeature], dropped: [Bool], coverage: CoverageGrid) -> [UInt8] {
         var layer = MVTLayerBuilder(name: name, extent: extent)
-        layer.reserve(features: features.count + 1, values: features.count * max(1, fields.count) / 2 + 8)
+        layer.reserve(features: features.count + 1, values: features.count * max(1, fields.count) / 2 + 8, interned: attributes != nil)
         let keys = fields.map { layer.keyIndex($0) }
         var tags: [UInt32] = []
         for f in features {
             tags.removeAll(keepingCapacity: true)
-            for i in fields.indices where !dropped[i] {
-                guard let v = f.values[i] else { continue }
-                tags.append(keys[i])
-                tags.append(layer.valueIndex(v))
+            switch f.values {
+            case .read(let values):
+                for i in fields.indices where !dropped[i] {
+                    guard let v = values[i] else { continue }
+                    tags.append(keys[i])
+                    tags.append(layer.valueIndex(v))
+                }
+            case .interned(let row):
+                guard let attributes else { break }
+                for i in fields.indices where !dropped[i] {
+                    let id = attributes.indices[i][row]
+                    guard id >= 0 else { continue }
+                    tags.append(keys[i])
+                    tags.append(layer.valueIndex(interned: Int64(i) << 32 | Int64(id)) { attributes.tables[i][Int(id)] })
+                }
             }
             layer.addFeature(id: f.id, type: f.geometry.type, geometry: f.geometry.commands, tags: tags)
         }

@@ -71,6 +71,7 @@ public struct MVTLayerBuilder {
     private var keyIndex: [String: UInt32] = [:]
     private var values: [MVTValue] = []
     private var valueIndex: [MVTValueKey: UInt32] = [:]
+    private var internedIndex: [Int64: UInt32] = [:]
     private var features = ProtobufWriter()
     public private(set) var featureCount = 0
 
@@ -96,10 +97,21 @@ public struct MVTLayerBuilder {
         return i
     }
 
+    /// The index of an interned value (a resident layer's field and value number, packed in
+    /// one integer): an integer lookup, where `valueIndex(_:)` hashes the value's bytes. A
+    /// layer's values come all one way or all the other, so no value is listed twice.
+    public mutating func valueIndex(interned key: Int64, _ value: () -> MVTValue) -> UInt32 {
+        if let i = internedIndex[key] { return i }
+        let i = UInt32(values.count)
+        values.append(value())
+        internedIndex[key] = i
+        return i
+    }
+
     /// Room for about this many features and distinct values, so a dense tile does not
     /// rehash its value table again and again.
-    public mutating func reserve(features count: Int, values: Int) {
-        valueIndex.reserveCapacity(values)
+    public mutating func reserve(features count: Int, values: Int, interned: Bool = false) {
+        if interned { internedIndex.reserveCapacity(values) } else { valueIndex.reserveCapacity(values) }
         self.values.reserveCapacity(values)
         features.bytes.reserveCapacity(count * 48)
     }

@@ -131,7 +131,7 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
             if lost.area > 0 { c.coverage.add(x: lost.x, y: lost.y, area: lost.area) }
             guard let encoded else { continue }
             let values = fields.indices.map { FeatureAttributes.value(row[7 + $0]) }
-            c.prepared.append(PreparedFeature(id: UInt64(bitPattern: fid), geometry: encoded, values: values,
+            c.prepared.append(PreparedFeature(id: UInt64(bitPattern: fid), geometry: encoded, values: .read(values),
                                               size: fp.size, centreX: fp.x, centreY: fp.y, dataArea: fp.area))
         }
         return finish(&c)
@@ -183,14 +183,14 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
             if lost.area > 0 { c.coverage.add(x: lost.x, y: lost.y, area: lost.area) }
             guard let encoded else { continue }
             c.prepared.append(PreparedFeature(id: UInt64(bitPattern: summary.fid[b.k]), geometry: encoded,
-                                              values: resident.attributes.values(row),
+                                              values: .interned(row: row),
                                               size: b.size, centreX: b.fp.x, centreY: b.fp.y, dataArea: b.fp.area))
         }
-        return finish(&c)
+        return finish(&c, attributes: resident.attributes)
     }
 
     /// Caps the feature count and puts the layer together within its budget.
-    private func finish(_ c: inout Cut) -> [UInt8] {
+    private func finish(_ c: inout Cut, attributes: FeatureAttributes? = nil) -> [UInt8] {
         if c.prepared.count > options.maxFeatures {
             // Keep the largest; the rest become coverage (polygons) or wait for a closer zoom.
             c.prepared.sort { $0.size > $1.size }
@@ -200,7 +200,8 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
             c.prepared.removeSubrange(options.maxFeatures...)
         }
         c.prepared.sort { $0.id < $1.id }
-        return LayerTileAssembler(name: name, fields: fields.map(\.name), extent: options.extent, budget: options.layerBudget)
+        return LayerTileAssembler(name: name, fields: fields.map(\.name), extent: options.extent, budget: options.layerBudget,
+                                  attributes: attributes)
             .build(c.prepared, coverage: c.coverage)
     }
 }
