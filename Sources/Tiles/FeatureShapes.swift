@@ -23,8 +23,11 @@ struct FeatureShapes {
     private(set) var offsets: [Float] = []
     private(set) var originLon: [Double] = []
     private(set) var originLat: [Double] = []
-    /// The height of each feature's box in degrees: how far a linear Mercator can be trusted.
+    /// The height of each feature's box in degrees.
     private(set) var height: [Float] = []
+    /// How far a straight Mercator chord across each feature's box can stray, in world units
+    /// (see `Placement`): worked out once, so a tile needs no trigonometry to decide.
+    private(set) var chordError: [Float] = []
 
     var count: Int { originLon.count }
     var vertexCount: Int { offsets.count / 2 }
@@ -33,7 +36,11 @@ struct FeatureShapes {
     mutating func append(_ g: Geometry, origin: Coordinate, top: Double) {
         originLon.append(origin.x)
         originLat.append(origin.y)
-        height.append(Float(max(0, top - origin.y)))
+        let h = max(0, top - origin.y)
+        height.append(Float(h))
+        // |y''|·h²/8 with y'' = sec φ tan φ / 2π per radian², at the steeper end of the box.
+        let phi = max(abs(origin.y), abs(top)) * .pi / 180, c = cos(phi), hr = h * .pi / 180
+        chordError.append(c > 1e-9 ? Float(abs(tan(phi)) / (c * 2 * .pi) * hr * hr / 8) : .infinity)
         // A stray collection keeps its dominant dimension, as the encoder does.
         switch g.dimension ?? 0 {
         case 2:
@@ -83,26 +90,26 @@ struct FeatureShapes {
         }
     }
 
-    func placement(_ i: Int, _ t: TileTransform) -> Placement {
+    /// Where feature i's box lies in the tile (its west edge, and its bottom and top, in tile
+    /// units), when the caller has it already (the resident layer's projected boxes).
+    struct TileBox {
+        let west: Double, bottom: Double, top: Double
+    }
+
+    func placement(_ i: Int, _ t: TileTransform, box: TileBox? = nil) -> Placement {
         let lon0 = originLon[i], lat0 = originLat[i], h = Double(height[i])
-        let bottom = t.apply(lon0, lat0)
         let bx = t.scale / 360
-        switch t.grid.projection {
-        case .geographic:
-            return Placement(ax: bottom.x, bx: bx, ay: bottom.y, by: -t.scale / 360, exact: false, transform: t, lon0: lon0, lat0: lat0)
-        case .webMercator:
-            // The steeper end of the box bounds the curvature.
-            let phi = max(abs(lat0), abs(lat0 + h)) * .pi / 180
-            let hr = h * .pi / 180
-            let c = cos(phi)
-            let curvature = c > 1e-9 ? abs(tan(phi)) / (c * 2 * .pi) : .infinity
-            let error = curvature * hr * hr / 8 * t.scale
-            guard h > 0, error < 0.05 else {
-                return Placement(ax: 0, bx: 0, ay: 0, by: 0, exact: true, transform: t, lon0: lon0, lat0: lat0)
-            }
-            let top = t.apply(lon0, lat0 + h)
-            return Placement(ax: bottom.x, bx: bx, ay: bottom.y, by: (top.y - bottom.y) / h, exact: false, transform: t, lon0: lon0, lat0: lat0)
+        let chord = t.grid.projection == .geographic || (h > 0 && Double(chordError[i]) * t.scale < 0.05)
+        guard chord else { return Placement(ax: 0, bx: 0, ay: 0, by: 0, exact: true, transform: t, lon0: lon0, lat0: lat0) }
+        let west: Double, bottom: Double, top: Double
+        if let box {
+            (west, bottom, top) = (box.west, box.bottom, box.top)
+        } else {
+            let b = t.apply(lon0, lat0)
+            (west, bottom, top) = (b.x, b.y, h > 0 ? t.apply(lon0, lat0 + h).y : b.y)
         }
+        let by = t.grid.projection == .geographic || h == 0 ? -t.scale / 360 : (top - bottom) / h
+        return Placement(ax: west, bx: bx, ay: bottom, by: by, exact: false, transform: t, lon0: lon0, lat0: lat0)
     }
 
     func kind(_ i: Int) -> PartKind? {
@@ -121,8 +128,8 @@ struct FeatureShapes {
     }
 
     /// Feature i's polygons in tile units, rings open, exterior first.
-    func polygons(_ i: Int, _ t: TileTransform) -> [[[TileVertex]]] {
-        let place = placement(i, t)
+    func polygons(_ i: Int, _ t: TileTransform, box: TileBox? = nil) -> [[[TileVertex]]] {
+        let place = placement(i, t, box: box)
         var out: [[[TileVertex]]] = []
         for p in Int(featurePart[i])..<Int(featurePart[i + 1]) {
             switch partKind[p] {
@@ -135,14 +142,14 @@ struct FeatureShapes {
     }
 
     /// Feature i's lines in tile units.
-    func lines(_ i: Int, _ t: TileTransform) -> [[TileVertex]] {
-        let place = placement(i, t)
+    func lines(_ i: Int, _ t: TileTransform, box: TileBox? = nil) -> [[TileVertex]] {
+        let place = placement(i, t, box: box)
         return (Int(featurePart[i])..<Int(featurePart[i + 1])).filter { partKind[$0] == .line }.map { vertices($0, place) }
     }
 
     /// Feature i's points in tile units.
-    func points(_ i: Int, _ t: TileTransform) -> [TileVertex] {
-        let place = placement(i, t)
+    func points(_ i: Int, _ t: TileTransform, box: TileBox? = nil) -> [TileVertex] {
+        let place = placement(i, t, box: box)
         return (Int(featurePart[i])..<Int(featurePart[i + 1])).filter { partKind[$0] == .points }.flatMap { vertices($0, place) }
     }
 }

@@ -172,12 +172,14 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
         let shapes = resident.shapes
         for b in big {
             let row = Int(summary.row[b.k])
+            // The box from the projected summary: placing the feature needs no log or tan.
+            let box = FeatureShapes.TileBox(west: p.minX[b.k] * scale - ox, bottom: p.maxY[b.k] * scale - oy, top: p.minY[b.k] * scale - oy)
             var lost = LostArea()
             let encoded: EncodedGeometry?
             switch shapes.kind(row) {
-            case .exterior?, .hole?: encoded = c.encoder.polygons(projected: shapes.polygons(row, c.transform), lost: &lost)
-            case .line?: encoded = c.encoder.lines(projected: shapes.lines(row, c.transform))
-            case .points?: encoded = c.encoder.points(projected: shapes.points(row, c.transform))
+            case .exterior?, .hole?: encoded = c.encoder.polygons(projected: shapes.polygons(row, c.transform, box: box), lost: &lost)
+            case .line?: encoded = c.encoder.lines(projected: shapes.lines(row, c.transform, box: box))
+            case .points?: encoded = c.encoder.points(projected: shapes.points(row, c.transform, box: box))
             case nil: encoded = nil
             }
             if lost.area > 0 { c.coverage.add(x: lost.x, y: lost.y, area: lost.area) }
