@@ -59,6 +59,20 @@ public struct ConvexRegion: Sendable {
         return true
     }
 
+    /// True when the whole box lies strictly inside: its four corners do, and the region is
+    /// convex. Then so does anything in the box, which a check can tell from a feature's stored
+    /// box without decoding its geometry.
+    public func containsStrictly(_ b: BoundingBox) -> Bool {
+        if b.minX <= box.minX || b.maxX >= box.maxX || b.minY <= box.minY || b.maxY >= box.maxY { return false }
+        let n = vertices.count
+        for i in 0..<n {
+            let a = vertices[i], c = vertices[(i + 1) % n]
+            if Self.cross(a, c, Coordinate(b.minX, b.minY)) <= 0 || Self.cross(a, c, Coordinate(b.maxX, b.minY)) <= 0
+                || Self.cross(a, c, Coordinate(b.maxX, b.maxY)) <= 0 || Self.cross(a, c, Coordinate(b.minX, b.maxY)) <= 0 { return false }
+        }
+        return true
+    }
+
     /// True when no point of the box can be inside: the boxes are apart, or one edge of the
     /// region has the whole box strictly on its outer side (the separating-axis test, with
     /// the box's own axes covered by the first check). Lets a check skip a candidate found

@@ -174,4 +174,30 @@ struct ConvexRegionTests {
         #expect(!region.isDisjoint(from: BoundingBox(0.2, 0.2, 0.9, 0.9)))
         #expect(skipped > 200 && skipped < total)
     }
+
+    /// A box called strictly inside must be, by GEOS's containsProperly too (a check then takes
+    /// the feature's stored area as its overlap without decoding it), and boxes touching the
+    /// edge are not.
+    @Test func boxesStrictlyInsideReallyAre() throws {
+        let e = GeometryEngine()
+        let diamond = Polygon([[Coordinate(0, -1), Coordinate(1, 0), Coordinate(0, 1), Coordinate(-1, 0), Coordinate(0, -1)]])
+        let region = try #require(ConvexRegion(diamond))
+        let site = try e.make(.polygon(diamond)).prepared()
+        var seed: UInt64 = 13
+        func next() -> Double {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Double(seed >> 11) / Double(1 << 53)
+        }
+        var inside = 0, outside = 0
+        for _ in 0..<2000 {
+            let x = next() * 2 - 1, y = next() * 2 - 1, w = next() * 0.6, h = next() * 0.6
+            let box = Polygon([[Coordinate(x, y), Coordinate(x + w, y), Coordinate(x + w, y + h), Coordinate(x, y + h), Coordinate(x, y)]])
+            let geos = try site.containsProperly(try e.make(.polygon(box)))
+            #expect(region.containsStrictly(BoundingBox(x, y, x + w, y + h)) == geos, "box \(x) \(y) \(w) \(h)")
+            if geos { inside += 1 } else { outside += 1 }
+        }
+        #expect(inside > 100 && outside > 100)
+        #expect(!region.containsStrictly(BoundingBox(0, 0, 0.5, 0.5)))   // its corner is on the edge
+        #expect(region.containsStrictly(BoundingBox(0, 0, 0.49, 0.49)))
+    }
 }
