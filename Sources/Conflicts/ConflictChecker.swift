@@ -70,34 +70,43 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
         return built
     }
 
-    public func check(_ site: Site, layers wanted: [String]? = nil) throws -> CheckOutcome {
-        try store.snapshot { db in try self.check(site, layers: wanted, db: db) }
+    /// `keepPieces: false` leaves `CheckOutcome.pieces` empty: the pieces are the geometry behind
+    /// each conflict, which only the map, the report and a stored record draw, and keeping
+    /// them means decoding features whose overlap is already known from their stored area.
+    public func check(_ site: Site, layers wanted: [String]? = nil, keepPieces: Bool = true) throws -> CheckOutcome {
+        try store.snapshot { db in try self.check(site, layers: wanted, db: db, keepPieces: keepPieces) }
     }
 
-    public func check(_ site: Site, layers wanted: [String]?, db: Database) throws -> CheckOutcome {
+    public func check(_ site: Site, layers wanted: [String]?, db: Database, keepPieces: Bool = true) throws -> CheckOutcome {
         let loaded = try layerPlans(db)
+        // Closures, not key paths, here and below: a key path literal in a generic call is
+        // instantiated anew at every call, which was 3% of a check.
         if let wanted {
-            let names = Set(loaded.map(\.layer.name))
+            let names = Set(loaded.map { $0.layer.name })
             if let unknown = wanted.first(where: { !names.contains($0) }) {
-                throw StoreError.unknownLayer(unknown, known: loaded.map(\.layer.name))
+                throw StoreError.unknownLayer(unknown, known: loaded.map { $0.layer.name })
             }
         }
-        let layers = loaded.filter { $0.layer.spec.rule != nil && (wanted?.contains($0.layer.name) ?? true) }
+        let layers = loaded.filter { $0.rule != nil && (wanted?.contains($0.layer.name) ?? true) }
         let engine = GeometryEngine()
         let polygons = site.geometry.polygons
+        let centre = Coordinate((site.bbox.minX + site.bbox.maxX) / 2, (site.bbox.minY + site.bbox.maxY) / 2)
         let context = SiteContext(site: site, engine: engine,
                                   convex: polygons.count == 1 ? ConvexRegion(polygons[0]) : nil,
-                                  plane: LocalPlane(origin: Coordinate((site.bbox.minX + site.bbox.maxX) / 2, (site.bbox.minY + site.bbox.maxY) / 2)))
+                                  plane: LocalPlane(origin: centre), equalArea: EqualAreaPlane(centre: centre),
+                                  keepPieces: keepPieces)
         var results: [CheckResult.LayerConflict] = []
+        results.reserveCapacity(layers.count)
         var pieces: [ConflictPiece] = []
         var versions: [String: LayerVersionRef] = [:]
+        var worst: Severity? = nil
         for plan in layers {
             let evaluation = try LayerEvaluation(plan: plan, context: context, engine: engine, db: db).run()
+            if evaluation.result.conflict { worst = max(worst ?? evaluation.result.severity, evaluation.result.severity) }
             results.append(evaluation.result)
-            pieces += evaluation.pieces
-            versions[plan.layer.name] = LayerVersionRef(version: plan.layer.version.number, label: plan.layer.version.label)
+            if keepPieces { pieces += evaluation.pieces }
+            versions[plan.layer.name] = plan.versionRef
         }
-        let worst = results.filter(\.conflict).map(\.severity).max()
         let verdict: CheckResult.Verdict = worst.map { CheckResult.Verdict(rawValue: $0.rawValue)! } ?? .clear
         let result = CheckResult(verdict: verdict,
                                  site: .init(areaM2: site.areaM2, areaMu: AreaUnit.mu(fromM2: site.areaM2),
@@ -116,14 +125,34 @@ final class SiteContext {
     let convex: ConvexRegion?
     /// Metres around the site, for distances and buffers.
     let plane: LocalPlane
+    /// Exact areas around the site, for measuring overlap pieces (see `area(of:)`).
+    let equalArea: EqualAreaPlane
+    /// Whether the caller wants the geometry behind the conflicts (see `ConflictChecker.check`).
+    let keepPieces: Bool
     private var overlayForms: (geometry: EngineGeometry, prepared: PreparedGeometry)?
     private var planeForm: EngineGeometry?
 
-    init(site: Site, engine: GeometryEngine, convex: ConvexRegion?, plane: LocalPlane) {
+    /// Pieces wider than this are measured with Karney's geodesic polygon area instead: up to
+    /// it (a piece of a 400 m site, turned, is at most 570 m across) the equal-area plane is
+    /// within ~1e-4 m² of GeographicLib at worst (see `EqualAreaPlane`), inside the 1e-6
+    /// relative or 1e-4 m² the answers are held to against PostGIS.
+    static let equalAreaSpanLimitM = 600.0
+
+    init(site: Site, engine: GeometryEngine, convex: ConvexRegion?, plane: LocalPlane, equalArea: EqualAreaPlane, keepPieces: Bool) {
         self.site = site
         self.engine = engine
         self.convex = convex
         self.plane = plane
+        self.equalArea = equalArea
+        self.keepPieces = keepPieces
+    }
+
+    /// The ellipsoidal area of a piece of the site: one projection per vertex in the equal-area
+    /// plane, where Karney's polygon area costs a geodesic inverse per edge (a fifth of a check,
+    /// with a few clipped pieces per site). Stored feature areas, ledger totals and the site's
+    /// own area stay with Karney: they may be large, with long edges.
+    func area(of piece: Geometry) -> Double {
+        equalArea.area(piece, spanLimitM: Self.equalAreaSpanLimitM) ?? Ellipsoid.cgcs2000.area(piece)
     }
 
     /// The site in GEOS, made on first use: a convex site clipped in Swift, with no
@@ -155,17 +184,24 @@ final class LayerPlan {
     static let residentLimit = 20_000
 
     let layer: LoadedLayer
+    let rule: Rule?
     let isPolygonal: Bool
+    let fieldCount: Int
+    let versionRef: LayerVersionRef
     /// Candidates by bounding box through the R*Tree, with all their attributes: one query
-    /// per layer instead of one more per conflicting feature.
+    /// per layer instead of one more per conflicting feature (the attributes are read from
+    /// the row only for features that conflict).
     let candidatesSQL: String
     /// Every feature with its box, for small layers; nil for large ones (read through SQL).
-    let resident: [(box: BoundingBox, candidate: LayerEvaluation.Candidate)]?
+    let resident: [LayerEvaluation.Candidate]?
 
     init(_ layer: LoadedLayer, db: Database) throws {
         self.layer = layer
+        rule = layer.spec.rule
         let table = layer.version.tableName
         isPolygonal = layer.version.geometryType.contains("Polygon")
+        fieldCount = layer.version.fields.count
+        versionRef = LayerVersionRef(version: layer.version.number, label: layer.version.label)
         let columns = layer.version.fields.map { ", t.\"" + $0.name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined()
         let select = "SELECT t.om_fid, t.om_id, t.om_area_m2, t.geom\(columns), t.om_minx, t.om_miny, t.om_maxx, t.om_maxy FROM \"\(table)\" AS t"
         // A join, not `om_fid IN (SELECT pkid …)`: SQLite builds a temporary b-tree for the
@@ -176,10 +212,10 @@ final class LayerPlan {
             WHERE r.xmax >= ? AND r.xmin <= ? AND r.ymax >= ? AND r.ymin <= ?
             """
         if layer.spec.rule != nil && layer.version.count <= Self.residentLimit {
-            let fieldCount = layer.version.fields.count
+            let fieldCount = fieldCount
             resident = try Row.fetchAll(db, sql: select).map { row in
-                let box = BoundingBox(row[4 + fieldCount], row[5 + fieldCount], row[6 + fieldCount], row[7 + fieldCount])
-                return (box, try LayerEvaluation.Candidate(row: row, fieldCount: fieldCount))
+                let found = LayerEvaluation.Found(row: row, fieldCount: fieldCount)
+                return try found.kept(decoded: try found.geometry())
             }
         } else {
             resident = nil
@@ -190,70 +226,135 @@ final class LayerPlan {
 /// One layer checked against one site.
 struct LayerEvaluation {
     let plan: LayerPlan
-    let layer: LoadedLayer
     let rule: Rule
     let context: SiteContext
     let engine: GeometryEngine
     let db: Database
+    var layer: LoadedLayer { plan.layer }
     let ellipsoid = Ellipsoid.cgcs2000
 
     init(plan: LayerPlan, context: SiteContext, engine: GeometryEngine, db: Database) {
         self.plan = plan
-        self.layer = plan.layer
-        self.rule = plan.layer.spec.rule!
+        self.rule = plan.rule!
         self.context = context
         self.engine = engine
         self.db = db
     }
 
+    /// A feature kept for the answer: a conflict, or a resident feature.
     struct Candidate {
         let fid: Int64
         let id: String
         let areaM2: Double
-        let geometry: Geometry
+        let box: BoundingBox
+        let shape: Shape
         /// Raw attribute values, turned into properties only if the feature conflicts.
         let values: [DatabaseValue]
 
-        init(row: Row, fieldCount: Int) throws {
-            let fid: Int64 = row[0]
-            self.fid = fid
-            id = row[1]
-            areaM2 = row[2]
-            // Decoded in place from SQLite's buffer: copying each blob into a Data first was
-            // a tenth of a check.
-            geometry = try row.withUnsafeData(atIndex: 3) { data in
-                guard let data else { throw GeometryFormatError("feature \(fid) has no geometry") }
-                return try SpatiaLiteGeometry.decode(data)
+        enum Shape {
+            case decoded(Geometry)
+            /// The SpatiaLite blob of a feature wholly inside the site, when no pieces are
+            /// kept: its overlap is its stored area, so it is decoded only if a union of
+            /// overlapping features needs it.
+            case encoded(Data)
+        }
+
+        func geometry() throws -> Geometry {
+            switch shape {
+            case .decoded(let g): return g
+            case .encoded(let blob): return try SpatiaLiteGeometry.decode(blob)
             }
-            var values: [DatabaseValue] = []
-            values.reserveCapacity(fieldCount)
-            for i in 0..<fieldCount { values.append(row[4 + i]) }
-            self.values = values
         }
     }
 
-    /// Features whose boxes come within `margin` degrees of the site's box. Without a
-    /// margin and with a convex site, a box the site cannot reach (a corner of the site's
-    /// box, for a rotated rectangle) is dropped before its geometry is decoded.
-    func candidates(margin: (lon: Double, lat: Double) = (0, 0)) throws -> [Candidate] {
+    /// A feature as the search found it: resident, or the cursor's current row, valid only
+    /// until the cursor moves. Its id, attributes (strings) and geometry are read from the
+    /// row only when needed, most of all only for features that conflict: reading every
+    /// candidate whole cost more than deciding which ones conflict.
+    struct Found {
+        let fid: Int64
+        let areaM2: Double
+        let box: BoundingBox
+        let source: Source
+
+        enum Source {
+            case resident(Candidate)
+            /// Columns: om_fid, om_id, om_area_m2, geom, the fields, then the box.
+            case row(Row, fieldCount: Int)
+        }
+
+        init(resident c: Candidate) {
+            fid = c.fid; areaM2 = c.areaM2; box = c.box; source = .resident(c)
+        }
+
+        init(row: Row, fieldCount: Int) {
+            fid = row[0]
+            areaM2 = row[2]
+            box = BoundingBox(row[4 + fieldCount], row[5 + fieldCount], row[6 + fieldCount], row[7 + fieldCount])
+            source = .row(row, fieldCount: fieldCount)
+        }
+
+        func geometry() throws -> Geometry {
+            switch source {
+            case .resident(let c): return try c.geometry()
+            case .row(let row, _):
+                // Decoded in place from SQLite's buffer: copying each blob into a Data first
+                // was a tenth of a check.
+                return try row.withUnsafeData(atIndex: 3) { data in
+                    guard let data else { throw GeometryFormatError("feature \(fid) has no geometry") }
+                    return try SpatiaLiteGeometry.decode(data)
+                }
+            }
+        }
+
+        /// The feature kept for the answer, with its id and attributes; its geometry as
+        /// decoded already, else its blob.
+        func kept(decoded: Geometry?) throws -> Candidate {
+            switch source {
+            case .resident(let c): return c
+            case .row(let row, let fieldCount):
+                let shape: Candidate.Shape
+                if let decoded { shape = .decoded(decoded) } else {
+                    guard let blob = row[3] as Data? else { throw GeometryFormatError("feature \(fid) has no geometry") }
+                    shape = .encoded(blob)
+                }
+                var values: [DatabaseValue] = []
+                values.reserveCapacity(fieldCount)
+                for i in 0..<fieldCount { values.append(row[4 + i]) }
+                return Candidate(fid: fid, id: row[1], areaM2: areaM2, box: box, shape: shape, values: values)
+            }
+        }
+    }
+
+    /// Calls `body` with each feature whose box comes within `margin` degrees of the site's
+    /// box. Without a margin and with a convex site, a box the site cannot reach (a corner of
+    /// the site's box, for a rotated rectangle) is dropped before anything else is read.
+    /// The R*Tree gives rows in its own order: callers sort what they keep by fid, so features
+    /// with equal overlaps are listed the same way in every check.
+    func forEachCandidate(margin: (lon: Double, lat: Double) = (0, 0), _ body: (Found) throws -> Void) throws {
         let b = context.site.bbox
         let query = BoundingBox(b.minX - margin.lon, b.minY - margin.lat, b.maxX + margin.lon, b.maxY + margin.lat)
         let region = margin == (0, 0) ? context.convex : nil
-        func reachable(_ box: BoundingBox) -> Bool { region.map { !$0.isDisjoint(from: box) } ?? true }
         if let resident = plan.resident {
-            return resident.filter { $0.box.intersects(query) && reachable($0.box) }.map(\.candidate)
+            for c in resident where c.box.intersects(query) && !(region?.isDisjoint(from: c.box) ?? false) {
+                try body(Found(resident: c))
+            }
+            return
         }
         let rows = try Row.fetchCursor(db.cachedStatement(sql: plan.candidatesSQL),
                                        arguments: [query.minX, query.maxX, query.minY, query.maxY])
-        var out: [Candidate] = []
-        let fieldCount = layer.version.fields.count
+        let fieldCount = plan.fieldCount
         while let row = try rows.next() {
-            let box = BoundingBox(row[4 + fieldCount], row[5 + fieldCount], row[6 + fieldCount], row[7 + fieldCount])
-            guard reachable(box) else { continue }
-            out.append(try Candidate(row: row, fieldCount: fieldCount))
+            let found = Found(row: row, fieldCount: fieldCount)
+            if let region, region.isDisjoint(from: found.box) { continue }
+            try body(found)
         }
-        // The R*Tree returns rows in its own order; by fid, features with equal overlaps are
-        // listed the same way in every check.
+    }
+
+    /// Every candidate, decoded, by fid.
+    func candidates(margin: (lon: Double, lat: Double) = (0, 0)) throws -> [Candidate] {
+        var out: [Candidate] = []
+        try forEachCandidate(margin: margin) { out.append(try $0.kept(decoded: try $0.geometry())) }
         out.sort { $0.fid < $1.fid }
         return out
     }
@@ -288,18 +389,27 @@ struct LayerEvaluation {
     // MARK: Polygon layers: overlap (inside) or uncovered part (outside)
 
     func areal() throws -> (result: CheckResult.LayerConflict, pieces: [ConflictPiece]) {
-        var features: [CheckResult.FeatureConflict] = []
         var overlaps: [Overlap] = []
+        try forEachCandidate { found in
+            if let o = try overlap(found) { overlaps.append(o) }
+        }
+        overlaps.sort { $0.candidate.fid < $1.candidate.fid }
+        let keepPieces = context.keepPieces
+        var features: [CheckResult.FeatureConflict] = []
+        features.reserveCapacity(overlaps.count)
         var pieces: [ConflictPiece] = []
-        for c in try candidates() {
-            guard let (piece, area) = try overlap(c), area > ConflictChecker.minimumOverlapM2, let box = piece.boundingBox else { continue }
-            overlaps.append(Overlap(candidate: c, piece: piece, area: area, box: box))
+        var worstFeature: Severity? = nil
+        for o in overlaps {
+            let c = o.candidate
             let props = properties(c)
             let sev = rule.when == .inside ? severity(props) : nil
-            features.append(.init(id: c.id, severity: sev, overlapAreaM2: area, minDistanceM: nil, lengthM: nil, properties: props))
-            pieces.append(ConflictPiece(layer: layer.name, featureId: c.id, severity: sev, role: .feature, geometry: c.geometry, areaM2: c.areaM2))
+            if let sev { worstFeature = max(worstFeature ?? sev, sev) }
+            features.append(.init(id: c.id, severity: sev, overlapAreaM2: o.area, minDistanceM: nil, lengthM: nil, properties: props))
+            guard keepPieces else { continue }
+            let geometry = try c.geometry()
+            pieces.append(ConflictPiece(layer: layer.name, featureId: c.id, severity: sev, role: .feature, geometry: geometry, areaM2: c.areaM2))
             if rule.when == .inside {
-                pieces.append(ConflictPiece(layer: layer.name, featureId: c.id, severity: sev, role: .overlap, geometry: piece, areaM2: area))
+                pieces.append(ConflictPiece(layer: layer.name, featureId: c.id, severity: sev, role: .overlap, geometry: o.piece ?? geometry, areaM2: o.area))
             }
         }
         let covered = try unionArea(overlaps)
@@ -310,10 +420,10 @@ struct LayerEvaluation {
             let outsideArea = max(0, siteArea - covered)
             outside = outsideArea
             conflict = outsideArea > ConflictChecker.minimumOverlapM2
-            if conflict {
+            if conflict && keepPieces {
                 // The uncovered part, for the map: the site less the features it touches.
                 let rest = overlaps.isEmpty ? context.site.geometry
-                    : try context.geometry().difference(try engine.union(try overlaps.map { try engine.make($0.candidate.geometry) })).value().parts(ofDimension: 2)
+                    : try context.geometry().difference(try engine.union(try overlaps.map { try engine.make(try $0.candidate.geometry()) })).value().parts(ofDimension: 2)
                 pieces.append(ConflictPiece(layer: layer.name, featureId: nil, severity: rule.severity, role: .outside, geometry: rest, areaM2: outsideArea))
             }
         } else {
@@ -321,36 +431,53 @@ struct LayerEvaluation {
         }
         features.sort { ($0.severity ?? .notice, $0.overlapAreaM2) > ($1.severity ?? .notice, $1.overlapAreaM2) }
         // The layer's severity is the worst of its conflicting features (by_field), else its rule's.
-        let layerSeverity = rule.when == .inside ? (features.compactMap(\.severity).max() ?? rule.severity) : rule.severity
+        let layerSeverity = rule.when == .inside ? (worstFeature ?? rule.severity) : rule.severity
         let result = CheckResult.LayerConflict(layer: layer.name, title: layer.spec.title, severity: layerSeverity, conflict: conflict,
                                                overlapAreaM2: covered, overlapRatio: siteArea > 0 ? covered / siteArea : 0,
                                                outsideAreaM2: outside, features: features)
         return (result, pieces)
     }
 
+    /// A feature overlapping the site by more than the minimum.
     struct Overlap {
         let candidate: Candidate
-        let piece: Geometry
+        /// The part inside the site; nil when that is the whole feature.
+        let piece: Geometry?
         let area: Double
+        /// The piece's box.
         let box: BoundingBox
     }
 
-    /// The part of a feature inside the site and its ellipsoidal area, or nil if they do not meet.
-    func overlap(_ c: Candidate) throws -> (Geometry, Double)? {
+    /// The part of a feature inside the site and its ellipsoidal area, if over the minimum.
+    func overlap(_ found: Found) throws -> Overlap? {
+        let minimum = ConflictChecker.minimumOverlapM2
+        /// A feature wholly inside the site overlaps by its precomputed area.
+        func whole(_ decoded: Geometry?) throws -> Overlap? {
+            guard found.areaM2 > minimum else { return nil }
+            return Overlap(candidate: try found.kept(decoded: decoded), piece: nil, area: found.areaM2, box: found.box)
+        }
         if let region = context.convex {
-            // A feature wholly inside the site overlaps by its precomputed area.
-            let polygons = c.geometry.polygons
-            if polygons.allSatisfy({ region.containsStrictly($0.exterior) }) { return (c.geometry, c.areaM2) }
+            // Told from the stored box, without decoding: a convex site holding the box's
+            // corners holds all of it.
+            if region.containsStrictly(found.box) { return try whole(context.keepPieces ? try found.geometry() : nil) }
+            let geometry = try found.geometry()
+            let polygons = geometry.polygons
+            if polygons.allSatisfy({ region.containsStrictly($0.exterior) }) { return try whole(geometry) }
             let parts = polygons.compactMap { region.clip($0) }
             guard !parts.isEmpty else { return nil }
             let piece = Geometry.multiPolygon(parts)
-            return (piece, ellipsoid.area(piece))
+            let area = context.area(of: piece)
+            guard area > minimum, let box = piece.boundingBox else { return nil }
+            return Overlap(candidate: try found.kept(decoded: geometry), piece: piece, area: area, box: box)
         }
-        let g = try engine.make(c.geometry)
-        if try context.prepared().containsProperly(g) { return (c.geometry, c.areaM2) }
+        let geometry = try found.geometry()
+        let g = try engine.make(geometry)
+        if try context.prepared().containsProperly(g) { return try whole(geometry) }
         guard try context.prepared().intersects(g) else { return nil }
         let piece = try context.geometry().intersection(g).value().parts(ofDimension: 2)
-        return (piece, ellipsoid.area(piece))
+        let area = context.area(of: piece)
+        guard area > minimum, let box = piece.boundingBox else { return nil }
+        return Overlap(candidate: try found.kept(decoded: geometry), piece: piece, area: area, box: box)
     }
 
     /// The area of the union of overlap pieces, without double counting where a layer's
@@ -379,9 +506,9 @@ struct LayerEvaluation {
             if members.count == 1 { total += overlaps[members[0]].area; continue }
             // Clipped pieces may carry zero-width bridges GEOS would reject: overlay the
             // features themselves with the site instead, which is always valid.
-            let union = try engine.union(try members.map { try engine.make(overlaps[$0].candidate.geometry) })
+            let union = try engine.union(try members.map { try engine.make(try overlaps[$0].candidate.geometry()) })
             let part = try context.geometry().intersection(union).value().parts(ofDimension: 2)
-            total += part.isEmpty ? 0 : ellipsoid.area(part)
+            total += part.isEmpty ? 0 : context.area(of: part)
         }
         return total
     }
@@ -400,12 +527,13 @@ struct LayerEvaluation {
         let b = context.site.bbox
         let window = BoundingBox(b.minX - margin.lon, b.minY - margin.lat, b.maxX + margin.lon, b.maxY + margin.lat)
         for c in try candidates(margin: margin) {
+            let geometry = try c.geometry()
             let near: Geometry
-            if c.geometry.dimension == 1 {
-                guard let clipped = LineWindow.clip(c.geometry, to: window) else { continue }
+            if geometry.dimension == 1 {
+                guard let clipped = LineWindow.clip(geometry, to: window) else { continue }
                 near = clipped
             } else {
-                near = c.geometry
+                near = geometry
             }
             let g = try engine.make(near)
             var distance: Double
@@ -413,26 +541,28 @@ struct LayerEvaluation {
             var inside: Geometry? = nil
             if try context.prepared().intersects(g) {
                 distance = 0
-                if c.geometry.dimension == 1 {
+                if geometry.dimension == 1 {
                     let part = try context.geometry().intersection(g).value()
                     length = ellipsoid.length(part)
                     inside = .multiLineString(part.lineStrings)
-                } else if c.geometry.dimension == 2 {
+                } else if geometry.dimension == 2 {
                     inside = try context.geometry().intersection(g).value().parts(ofDimension: 2)
                 }
             } else {
                 // Nearest points in the local plane, then the geodesic distance between them.
                 let (a, b) = try context.planeGeometry().nearestPoints(try engine.make(plane.toPlane(near)))
                 distance = ellipsoid.distance(plane.toLonLat(a), plane.toLonLat(b))
-                if c.geometry.dimension == 1 { length = 0 }
+                if geometry.dimension == 1 { length = 0 }
             }
             guard distance < buffer || (buffer == 0 && distance == 0) else { continue }
             let props = properties(c)
             let sev = severity(props)
-            let overlap = c.geometry.dimension == 2 ? (inside.map(ellipsoid.area) ?? 0) : 0
+            let overlap = geometry.dimension == 2 ? (inside.map { context.area(of: $0) } ?? 0) : 0
             features.append(.init(id: c.id, severity: sev, overlapAreaM2: overlap, minDistanceM: distance, lengthM: length, properties: props))
-            pieces.append(ConflictPiece(layer: layer.name, featureId: c.id, severity: sev, role: .feature, geometry: c.geometry, areaM2: 0))
-            if let inside, !inside.isEmpty {
+            if context.keepPieces {
+                pieces.append(ConflictPiece(layer: layer.name, featureId: c.id, severity: sev, role: .feature, geometry: geometry, areaM2: 0))
+            }
+            if context.keepPieces, let inside, !inside.isEmpty {
                 pieces.append(ConflictPiece(layer: layer.name, featureId: c.id, severity: sev, role: .overlap, geometry: inside, areaM2: overlap))
             }
             if buffer > 0 { corridors.append(try engine.make(plane.toPlane(near)).buffer(buffer, quadrantSegments: 8)) }
@@ -442,15 +572,15 @@ struct LayerEvaluation {
         if !corridors.isEmpty {
             let corridor = try engine.make(plane.toLonLat(try engine.union(corridors).value()))
             let part = try context.geometry().intersection(corridor).value().parts(ofDimension: 2)
-            corridorArea = part.isEmpty ? 0 : ellipsoid.area(part)
-            if corridorArea > 0 {
+            corridorArea = part.isEmpty ? 0 : context.area(of: part)
+            if corridorArea > 0 && context.keepPieces {
                 pieces.append(ConflictPiece(layer: layer.name, featureId: nil, severity: rule.severity, role: .corridor, geometry: part, areaM2: corridorArea))
             }
         }
         features.sort { ($0.minDistanceM ?? 0, $0.id) < ($1.minDistanceM ?? 0, $1.id) }
         let siteArea = context.site.areaM2
         let result = CheckResult.LayerConflict(layer: layer.name, title: layer.spec.title,
-                                               severity: features.compactMap(\.severity).max() ?? rule.severity,
+                                               severity: features.compactMap { $0.severity }.max() ?? rule.severity,
                                                conflict: !features.isEmpty, overlapAreaM2: corridorArea,
                                                overlapRatio: siteArea > 0 ? corridorArea / siteArea : 0,
                                                outsideAreaM2: nil, features: features)

@@ -41,7 +41,9 @@ struct Check: AsyncParsableCommand {
         }
         let store = try Store(path: Store.resolvePath(database.db))
         let wanted = layers?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-        let outcome = try ConflictChecker(store: store).check(site, layers: wanted)
+        // The pieces (the geometry behind each conflict) only for what draws them or stores them.
+        let keepPieces = !noRecord || self.format == .geojson || self.format == .html
+        let outcome = try ConflictChecker(store: store).check(site, layers: wanted, keepPieces: keepPieces)
         var result = outcome.result
         if !noRecord {
             let record = try CheckRecords(store: store).save(outcome, request: .init(
@@ -84,13 +86,14 @@ struct Check: AsyncParsableCommand {
         var results: [CheckResult] = []
         var times: [Double] = []
         // One warm-up check opens the readers and fills SQLite's cache, as a running server has.
-        if let first = sites.first { _ = try checker.check(first, layers: wanted) }
+        // Only the results are printed, so no check keeps its pieces.
+        if let first = sites.first { _ = try checker.check(first, layers: wanted, keepPieces: false) }
         // CPU time as well as wall time: on a shared machine the wall clock also counts the
         // time other processes had the core, the thread's CPU clock only this work.
         let cpu0 = Self.threadCPUTime()
         for site in sites {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            results.append(try checker.check(site, layers: wanted).result)
+            results.append(try checker.check(site, layers: wanted, keepPieces: false).result)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
         let cpuMean = (Self.threadCPUTime() - cpu0) * 1000 / Double(max(1, times.count))
