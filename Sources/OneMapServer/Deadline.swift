@@ -35,6 +35,26 @@ struct Deadline: Sendable {
         }
     }
 
+    /// Blocking work (a tile) on a Dispatch thread, within the limit: the same as
+    /// `run { try await Blocking.run(work) }`, with one hop fewer. Going through a task to
+    /// reach the Dispatch thread cost a cold z16 tile a fifth of its time in wake-ups.
+    func runBlocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        guard seconds.isFinite, seconds > 0 else { return try await Blocking.run(work) }
+        let seconds = self.seconds
+        let outcome = Outcome<T>(released: released)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+                outcome.start(continuation, work: nil,
+                              timer: DispatchWorkItem { [weak outcome] in outcome?.finish(with: .failure(Self.timedOut(seconds))) },
+                              after: seconds)
+                // Work on a Dispatch thread cannot be stopped; past the limit its answer is dropped.
+                DispatchQueue.global().async { outcome.finish(with: Result { try work() }) }
+            }
+        } onCancel: {
+            outcome.finish(with: .failure(CancellationError()))
+        }
+    }
+
     static func timedOut(_ s: Double) -> APIError {
         APIError(.serviceUnavailable, "timed out",
                  "the request took longer than this server's limit of \(s == s.rounded() ? String(Int(s)) : String(s)) s; try a smaller request",
@@ -65,7 +85,7 @@ struct Deadline: Sendable {
 
         /// The timer is a Dispatch work item, not a sleeping task: it fires even when every
         /// thread of the cooperative pool is busy.
-        func start(_ c: CheckedContinuation<T, Error>, work: Task<Void, Never>, timer: DispatchWorkItem, after seconds: Double) {
+        func start(_ c: CheckedContinuation<T, Error>, work: Task<Void, Never>?, timer: DispatchWorkItem, after seconds: Double) {
             let early: Result<T, Error>? = locked { s in
                 if let e = s.early { s.early = nil; return e }
                 s.work = work
@@ -74,7 +94,7 @@ struct Deadline: Sendable {
                 return nil
             }
             if let early {
-                work.cancel()
+                work?.cancel()
                 c.resume(with: early)
             } else {
                 DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timer)

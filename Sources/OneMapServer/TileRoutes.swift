@@ -126,11 +126,7 @@ struct TileRoutes {
         metrics.tileCache(hit: cached != nil)
         if cached == nil {
             // Made off the server's threads: a cold low-zoom tile can take a while.
-            cached = try await deadline.run {
-                try await withCheckedThrowingContinuation { (c: CheckedContinuation<CachedTile, Error>) in
-                    DispatchQueue.global().async { c.resume(with: Result { try service.tile(selection, key, grid: grid, for: caller) }) }
-                }
-            }
+            cached = try await deadline.runBlocking { try service.tile(selection, key, grid: grid, for: caller) }
         }
         guard let tile = cached else { throw APIError(.internalServerError, "internal error", "no tile") }
         guard let answer = try Self.answer(tile, acceptEncoding: request.headers[.acceptEncoding], ifNoneMatch: request.headers[.ifNoneMatch],

@@ -24,13 +24,16 @@ final class FeatureSummary: @unchecked Sendable {  // immutable after init, but 
         let minX: [Double], minY: [Double], maxX: [Double], maxY: [Double]
         let area: [Double]
     }
-    private var projections: [String: Projected] = [:]
+    /// By projection (the grid's only difference that matters here): a slot each, not a
+    /// dictionary by name, since every tile asks.
+    private var mercator: Projected?
+    private var geographic: Projected?
     private let projectionLock = NSLock()
 
     func projected(_ grid: TileMatrixSet) -> Projected {
         projectionLock.lock()
         defer { projectionLock.unlock() }
-        if let p = projections[grid.code] { return p }
+        if let p = grid.projection == .webMercator ? mercator : geographic { return p }
         var x0 = [Double](), y0 = [Double](), x1 = [Double](), y1 = [Double](), a = [Double]()
         x0.reserveCapacity(count); y0.reserveCapacity(count); x1.reserveCapacity(count); y1.reserveCapacity(count); a.reserveCapacity(count)
         for k in 0..<count {
@@ -40,7 +43,7 @@ final class FeatureSummary: @unchecked Sendable {  // immutable after init, but 
             a.append(areaM2[k] * u.x * u.y)
         }
         let p = Projected(minX: x0, minY: y0, maxX: x1, maxY: y1, area: a)
-        projections[grid.code] = p
+        if grid.projection == .webMercator { mercator = p } else { geographic = p }
         return p
     }
 

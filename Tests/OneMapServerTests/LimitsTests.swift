@@ -108,6 +108,32 @@ struct LimitsTests {
         await #expect(throws: APIError.self) { try await Deadline(seconds: 600).run { () async throws -> Int in throw APIError.notFound("x") } }
     }
 
+    /// The same for blocking work run straight on a Dispatch thread (tiles): the limit
+    /// answers while the work still blocks; values and errors come through; nothing is kept.
+    @Test func blockingWorkAnswersAtTheLimitAndKeepsNothing() async throws {
+        let freed = Mutex(0)
+        let deadline = Deadline(seconds: 0.05, released: { freed.withLock { $0 += 1 } })
+        let release = DispatchSemaphore(value: 0)
+        let finished = Latch()
+        do {
+            _ = try await deadline.runBlocking { () throws -> Int in
+                _ = release.wait(timeout: .now() + 600)
+                finished.release()
+                return 1
+            }
+            Issue.record("the deadline must answer first")
+        } catch let e as APIError {
+            #expect(e.status == .serviceUnavailable && e.error == "timed out")
+        }
+        release.signal()
+        await finished.wait()
+        let long = Deadline(seconds: 600, released: { freed.withLock { $0 += 1 } })
+        for i in 0..<100 { #expect(try await long.runBlocking { i } == i) }
+        await #expect(throws: APIError.self) { try await long.runBlocking { () throws -> Int in throw APIError.notFound("x") } }
+        for _ in 0..<100 where freed.withLock({ $0 }) < 102 { try await Task.sleep(nanoseconds: 20_000_000) }
+        #expect(freed.withLock { $0 } == 102)
+    }
+
     @Test func deadlinesKeepNothingOnceAnswered() async throws {
         // Every run's bookkeeping must be freed when it answers, whether the work or the limit
         // came first, although the limit's timer is still pending for a minute.
