@@ -33,7 +33,16 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
         let signature: String
     }
 
-    public init(store: Store) { self.store = store }
+    /// Layers up to this many features are kept decoded in memory: the red lines, zones and
+    /// pipelines are few, and a scan of their boxes beats a SQL query per layer per check.
+    public static let residentLimit = 20_000
+    /// This checker's limit: tests lower it to hold large layers' SQL path to the resident one.
+    let residentLimit: Int
+
+    public init(store: Store, residentLimit: Int = ConflictChecker.residentLimit) {
+        self.store = store
+        self.residentLimit = residentLimit
+    }
 
     /// The current layers and versions as this transaction sees them.
     func layerSignature(_ db: Database) throws -> String {
@@ -63,7 +72,7 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
         lock.lock()
         if let plans, plans.signature == signature { lock.unlock(); return plans.layers }
         lock.unlock()
-        let built = try Store.loadedLayers(db).map { try LayerPlan($0, db: db) }
+        let built = try Store.loadedLayers(db).map { try LayerPlan($0, db: db, residentLimit: residentLimit) }
         lock.lock()
         plans = (signature, built)
         lock.unlock()
@@ -82,12 +91,12 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
         // Closures, not key paths, here and below: a key path literal in a generic call is
         // instantiated anew at every call, which was 3% of a check.
         if let wanted {
-            let names = Set(loaded.map { $0.layer.name })
+            let names = Set(loaded.map { $0.name })
             if let unknown = wanted.first(where: { !names.contains($0) }) {
-                throw StoreError.unknownLayer(unknown, known: loaded.map { $0.layer.name })
+                throw StoreError.unknownLayer(unknown, known: loaded.map { $0.name })
             }
         }
-        let layers = loaded.filter { $0.rule != nil && (wanted?.contains($0.layer.name) ?? true) }
+        let layers = loaded.filter { $0.rule != nil && (wanted?.contains($0.name) ?? true) }
         let engine = GeometryEngine()
         let polygons = site.geometry.polygons
         let centre = Coordinate((site.bbox.minX + site.bbox.maxX) / 2, (site.bbox.minY + site.bbox.maxY) / 2)
@@ -105,7 +114,7 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
             if evaluation.result.conflict { worst = max(worst ?? evaluation.result.severity, evaluation.result.severity) }
             results.append(evaluation.result)
             if keepPieces { pieces += evaluation.pieces }
-            versions[plan.layer.name] = plan.versionRef
+            versions[plan.name] = plan.versionRef
         }
         let verdict: CheckResult.Verdict = worst.map { CheckResult.Verdict(rawValue: $0.rawValue)! } ?? .clear
         let result = CheckResult(verdict: verdict,
@@ -179,28 +188,35 @@ final class SiteContext {
 
 /// What a check needs to know about a layer, worked out once per layer version.
 final class LayerPlan {
-    /// Layers up to this many features are kept decoded in memory: the red lines, zones and
-    /// pipelines are few, and a scan of their boxes beats a SQL query per layer per check.
-    static let residentLimit = 20_000
-
     let layer: LoadedLayer
+    /// Copied out of `layer` once: reading them through it copied the whole spec and version
+    /// (a few dozen references) in every check.
+    let name: String
+    let title: String
     let rule: Rule?
     let isPolygonal: Bool
-    let fieldCount: Int
+    let fieldNames: [String]
     let versionRef: LayerVersionRef
     /// Candidates by bounding box through the R*Tree, with all their attributes: one query
     /// per layer instead of one more per conflicting feature (the attributes are read from
     /// the row only for features that conflict).
+    ///
+    /// Testing the site's edges against the R*Tree's boxes in this query too, to skip the row
+    /// lookups of boxes in the corners of the site's box (a quarter of the candidates), was
+    /// measured: the expressions on every R*Tree row and their 20 more arguments cost what
+    /// the lookups saved, the rows of neighbouring parcels sharing pages.
     let candidatesSQL: String
     /// Every feature with its box, for small layers; nil for large ones (read through SQL).
     let resident: [LayerEvaluation.Candidate]?
 
-    init(_ layer: LoadedLayer, db: Database) throws {
+    init(_ layer: LoadedLayer, db: Database, residentLimit: Int) throws {
         self.layer = layer
+        name = layer.name
+        title = layer.spec.title
         rule = layer.spec.rule
         let table = layer.version.tableName
         isPolygonal = layer.version.geometryType.contains("Polygon")
-        fieldCount = layer.version.fields.count
+        fieldNames = layer.version.fields.map { $0.name }
         versionRef = LayerVersionRef(version: layer.version.number, label: layer.version.label)
         let columns = layer.version.fields.map { ", t.\"" + $0.name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined()
         let select = "SELECT t.om_fid, t.om_id, t.om_area_m2, t.geom\(columns), t.om_minx, t.om_miny, t.om_maxx, t.om_maxy FROM \"\(table)\" AS t"
@@ -211,10 +227,10 @@ final class LayerPlan {
             FROM "idx_\(table)_geom" AS r JOIN "\(table)" AS t ON t.om_fid = r.pkid
             WHERE r.xmax >= ? AND r.xmin <= ? AND r.ymax >= ? AND r.ymin <= ?
             """
-        if layer.spec.rule != nil && layer.version.count <= Self.residentLimit {
-            let fieldCount = fieldCount
+        if layer.spec.rule != nil && layer.version.count <= residentLimit {
+            let fieldNames = fieldNames
             resident = try Row.fetchAll(db, sql: select).map { row in
-                let found = LayerEvaluation.Found(row: row, fieldCount: fieldCount)
+                let found = LayerEvaluation.Found(row: row, fieldNames: fieldNames)
                 return try found.kept(decoded: try found.geometry())
             }
         } else {
@@ -230,7 +246,6 @@ struct LayerEvaluation {
     let context: SiteContext
     let engine: GeometryEngine
     let db: Database
-    var layer: LoadedLayer { plan.layer }
     let ellipsoid = Ellipsoid.cgcs2000
 
     init(plan: LayerPlan, context: SiteContext, engine: GeometryEngine, db: Database) {
@@ -248,8 +263,8 @@ struct LayerEvaluation {
         let areaM2: Double
         let box: BoundingBox
         let shape: Shape
-        /// Raw attribute values, turned into properties only if the feature conflicts.
-        let values: [DatabaseValue]
+        /// All attributes, by field name.
+        let properties: [String: AttributeValue]
 
         enum Shape {
             case decoded(Geometry)
@@ -280,18 +295,19 @@ struct LayerEvaluation {
         enum Source {
             case resident(Candidate)
             /// Columns: om_fid, om_id, om_area_m2, geom, the fields, then the box.
-            case row(Row, fieldCount: Int)
+            case row(Row, fieldNames: [String])
         }
 
         init(resident c: Candidate) {
             fid = c.fid; areaM2 = c.areaM2; box = c.box; source = .resident(c)
         }
 
-        init(row: Row, fieldCount: Int) {
+        init(row: Row, fieldNames: [String]) {
             fid = row[0]
             areaM2 = row[2]
-            box = BoundingBox(row[4 + fieldCount], row[5 + fieldCount], row[6 + fieldCount], row[7 + fieldCount])
-            source = .row(row, fieldCount: fieldCount)
+            let n = fieldNames.count
+            box = BoundingBox(row[4 + n], row[5 + n], row[6 + n], row[7 + n])
+            source = .row(row, fieldNames: fieldNames)
         }
 
         func geometry() throws -> Geometry {
@@ -312,16 +328,25 @@ struct LayerEvaluation {
         func kept(decoded: Geometry?) throws -> Candidate {
             switch source {
             case .resident(let c): return c
-            case .row(let row, let fieldCount):
+            case .row(let row, let fieldNames):
                 let shape: Candidate.Shape
                 if let decoded { shape = .decoded(decoded) } else {
                     guard let blob = row[3] as Data? else { throw GeometryFormatError("feature \(fid) has no geometry") }
                     shape = .encoded(blob)
                 }
-                var values: [DatabaseValue] = []
-                values.reserveCapacity(fieldCount)
-                for i in 0..<fieldCount { values.append(row[4 + i]) }
-                return Candidate(fid: fid, id: row[1], areaM2: areaM2, box: box, shape: shape, values: values)
+                var properties: [String: AttributeValue] = [:]
+                properties.reserveCapacity(fieldNames.count)
+                for (i, name) in fieldNames.enumerated() {
+                    let value: DatabaseValue = row[4 + i]
+                    switch value.storage {
+                    case .null: properties[name] = .null
+                    case .int64(let n): properties[name] = .integer(n)
+                    case .double(let d): properties[name] = .real(d)
+                    case .string(let s): properties[name] = .text(s)
+                    case .blob: properties[name] = .null
+                    }
+                }
+                return Candidate(fid: fid, id: row[1], areaM2: areaM2, box: box, shape: shape, properties: properties)
             }
         }
     }
@@ -343,9 +368,9 @@ struct LayerEvaluation {
         }
         let rows = try Row.fetchCursor(db.cachedStatement(sql: plan.candidatesSQL),
                                        arguments: [query.minX, query.maxX, query.minY, query.maxY])
-        let fieldCount = plan.fieldCount
+        let fieldNames = plan.fieldNames
         while let row = try rows.next() {
-            let found = Found(row: row, fieldCount: fieldCount)
+            let found = Found(row: row, fieldNames: fieldNames)
             if let region, region.isDisjoint(from: found.box) { continue }
             try body(found)
         }
@@ -356,23 +381,6 @@ struct LayerEvaluation {
         var out: [Candidate] = []
         try forEachCandidate(margin: margin) { out.append(try $0.kept(decoded: try $0.geometry())) }
         out.sort { $0.fid < $1.fid }
-        return out
-    }
-
-    /// All attributes of a feature, by field name.
-    func properties(_ c: Candidate) -> [String: AttributeValue] {
-        let fields = layer.version.fields
-        var out: [String: AttributeValue] = [:]
-        out.reserveCapacity(fields.count)
-        for (i, f) in fields.enumerated() {
-            switch c.values[i].storage {
-            case .null: out[f.name] = .null
-            case .int64(let n): out[f.name] = .integer(n)
-            case .double(let d): out[f.name] = .real(d)
-            case .string(let s): out[f.name] = .text(s)
-            case .blob: out[f.name] = .null
-            }
-        }
         return out
     }
 
@@ -401,15 +409,15 @@ struct LayerEvaluation {
         var worstFeature: Severity? = nil
         for o in overlaps {
             let c = o.candidate
-            let props = properties(c)
+            let props = c.properties
             let sev = rule.when == .inside ? severity(props) : nil
             if let sev { worstFeature = max(worstFeature ?? sev, sev) }
             features.append(.init(id: c.id, severity: sev, overlapAreaM2: o.area, minDistanceM: nil, lengthM: nil, properties: props))
             guard keepPieces else { continue }
             let geometry = try c.geometry()
-            pieces.append(ConflictPiece(layer: layer.name, featureId: c.id, severity: sev, role: .feature, geometry: geometry, areaM2: c.areaM2))
+            pieces.append(ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .feature, geometry: geometry, areaM2: c.areaM2))
             if rule.when == .inside {
-                pieces.append(ConflictPiece(layer: layer.name, featureId: c.id, severity: sev, role: .overlap, geometry: o.piece ?? geometry, areaM2: o.area))
+                pieces.append(ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .overlap, geometry: o.piece ?? geometry, areaM2: o.area))
             }
         }
         let covered = try unionArea(overlaps)
@@ -424,7 +432,7 @@ struct LayerEvaluation {
                 // The uncovered part, for the map: the site less the features it touches.
                 let rest = overlaps.isEmpty ? context.site.geometry
                     : try context.geometry().difference(try engine.union(try overlaps.map { try engine.make(try $0.candidate.geometry()) })).value().parts(ofDimension: 2)
-                pieces.append(ConflictPiece(layer: layer.name, featureId: nil, severity: rule.severity, role: .outside, geometry: rest, areaM2: outsideArea))
+                pieces.append(ConflictPiece(layer: plan.name, featureId: nil, severity: rule.severity, role: .outside, geometry: rest, areaM2: outsideArea))
             }
         } else {
             conflict = !features.isEmpty
@@ -432,7 +440,7 @@ struct LayerEvaluation {
         features.sort { ($0.severity ?? .notice, $0.overlapAreaM2) > ($1.severity ?? .notice, $1.overlapAreaM2) }
         // The layer's severity is the worst of its conflicting features (by_field), else its rule's.
         let layerSeverity = rule.when == .inside ? (worstFeature ?? rule.severity) : rule.severity
-        let result = CheckResult.LayerConflict(layer: layer.name, title: layer.spec.title, severity: layerSeverity, conflict: conflict,
+        let result = CheckResult.LayerConflict(layer: plan.name, title: plan.title, severity: layerSeverity, conflict: conflict,
                                                overlapAreaM2: covered, overlapRatio: siteArea > 0 ? covered / siteArea : 0,
                                                outsideAreaM2: outside, features: features)
         return (result, pieces)
@@ -555,15 +563,15 @@ struct LayerEvaluation {
                 if geometry.dimension == 1 { length = 0 }
             }
             guard distance < buffer || (buffer == 0 && distance == 0) else { continue }
-            let props = properties(c)
+            let props = c.properties
             let sev = severity(props)
             let overlap = geometry.dimension == 2 ? (inside.map { context.area(of: $0) } ?? 0) : 0
             features.append(.init(id: c.id, severity: sev, overlapAreaM2: overlap, minDistanceM: distance, lengthM: length, properties: props))
             if context.keepPieces {
-                pieces.append(ConflictPiece(layer: layer.name, featureId: c.id, severity: sev, role: .feature, geometry: geometry, areaM2: 0))
+                pieces.append(ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .feature, geometry: geometry, areaM2: 0))
             }
             if context.keepPieces, let inside, !inside.isEmpty {
-                pieces.append(ConflictPiece(layer: layer.name, featureId: c.id, severity: sev, role: .overlap, geometry: inside, areaM2: overlap))
+                pieces.append(ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .overlap, geometry: inside, areaM2: overlap))
             }
             if buffer > 0 { corridors.append(try engine.make(plane.toPlane(near)).buffer(buffer, quadrantSegments: 8)) }
         }
@@ -574,12 +582,12 @@ struct LayerEvaluation {
             let part = try context.geometry().intersection(corridor).value().parts(ofDimension: 2)
             corridorArea = part.isEmpty ? 0 : context.area(of: part)
             if corridorArea > 0 && context.keepPieces {
-                pieces.append(ConflictPiece(layer: layer.name, featureId: nil, severity: rule.severity, role: .corridor, geometry: part, areaM2: corridorArea))
+                pieces.append(ConflictPiece(layer: plan.name, featureId: nil, severity: rule.severity, role: .corridor, geometry: part, areaM2: corridorArea))
             }
         }
         features.sort { ($0.minDistanceM ?? 0, $0.id) < ($1.minDistanceM ?? 0, $1.id) }
         let siteArea = context.site.areaM2
-        let result = CheckResult.LayerConflict(layer: layer.name, title: layer.spec.title,
+        let result = CheckResult.LayerConflict(layer: plan.name, title: plan.title,
                                                severity: features.compactMap { $0.severity }.max() ?? rule.severity,
                                                conflict: !features.isEmpty, overlapAreaM2: corridorArea,
                                                overlapRatio: siteArea > 0 ? corridorArea / siteArea : 0,
