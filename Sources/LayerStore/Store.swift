@@ -11,8 +11,14 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
     /// asked (`PRAGMA data_version`): how hot paths learn that the layers may have changed
     /// without opening a read transaction per request.
     private let watcher: DatabaseQueue
-    private var watched: (dataVersion: Int64, signature: String)?
+    private var watched: (dataVersion: Int64, signature: String, generation: Int, checkedAt: UInt64)?
     private let watchLock = NSLock()
+    /// Commits through this store that changed the current layers.
+    private let commits = LayerCommits()
+    /// How long a signature read from SQLite is trusted when this store has committed no
+    /// layer change since: the longest a load by another process (`onemap load` beside a
+    /// running server) goes unseen. 50 ms unless given.
+    public let recheckNanoseconds: UInt64
 
     /// `--db PATH`, else `$ONEMAP_DB`, else `./onemap.sqlite`.
     public static func resolvePath(_ explicit: String?) -> String {
@@ -21,8 +27,9 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
         return "onemap.sqlite"
     }
 
-    public init(path: String) throws {
+    public init(path: String, recheckNanoseconds: UInt64 = 50_000_000) throws {
         self.path = path
+        self.recheckNanoseconds = recheckNanoseconds
         var config = Configuration()
         config.prepareDatabase { db in
             guard let connection = db.sqliteConnection else { throw StoreError.database("no SQLite connection") }
@@ -42,6 +49,7 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
             watch.readonly = true
             watch.busyMode = .timeout(30)
             watcher = try DatabaseQueue(path: path, configuration: watch)
+            pool.add(transactionObserver: commits, extent: .databaseLifetime)
         } catch let e as DatabaseError {
             throw StoreError.database("\(path): \(e.message ?? e.description)")
         }
@@ -157,22 +165,30 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
         try String.fetchOne(db.cachedStatement(sql: "SELECT group_concat(name || ':' || current_version, ',') FROM (SELECT name, current_version FROM onemap_layers ORDER BY name)")) ?? ""
     }
 
-    /// The layer signature as of now, from a cache that is dropped whenever any connection
-    /// (this process's or another's, such as `onemap load`) has committed: one pragma on an
-    /// idle connection instead of a read transaction, for requests that only need to know
-    /// whether what they cached is still current.
+    /// The layer signature as of now, for requests that only need to know whether what they
+    /// cached is still current (every tile). A reload through this store is seen at once (its
+    /// commit is counted); one by another process within `recheckNanoseconds`, when SQLite is
+    /// asked again (`PRAGMA data_version`, which changes whenever any connection commits).
+    /// Asking SQLite on every request cost three system calls and, with two network threads
+    /// taking turns on this one connection, a futex wait a tile: a third of a cached tile.
     public func currentLayerSignature() throws -> String {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let generation = commits.generation
         watchLock.lock()
         defer { watchLock.unlock() }
+        if let w = watched, w.generation == generation, now &- w.checkedAt < recheckNanoseconds { return w.signature }
         // Never the pool: this runs on request threads, and waiting there for a pool reader
         // while async reads wait for those threads to release theirs is a deadlock.
         return try watcher.inDatabase { db in
             let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
-            if let w = watched, w.dataVersion == version { return w.signature }
+            if let w = watched, w.dataVersion == version {
+                watched = (version, w.signature, generation, now)
+                return w.signature
+            }
             // Remembered under this data_version: a commit after the pragma bumps it again,
-            // so the next call reads anew.
+            // so the next check reads anew.
             let signature = try Self.layerSignature(db)
-            watched = (version, signature)
+            watched = (version, signature, generation, now)
             return signature
         }
     }

@@ -33,7 +33,7 @@ final class ServerMetrics: Sendable {
         cacheHits = registry.makeCounter(descriptor: cache, labels: [("result", "hit")])
         cacheMisses = registry.makeCounter(descriptor: cache, labels: [("result", "miss")])
         eventLoopTiles = registry.makeCounter(descriptor: .init(metricName: "onemap_tiles_answered_on_event_loop", unitName: "total",
-                                                                helpText: "Cached tiles answered before the router (see TileFastPath); also counted as hits"))
+                                                                helpText: "Tiles answered before the router, cached or quick to make (see TileFastPath); also counted as hits or misses"))
     }
 
     func request(route: String, method: String, status: Int, duration: Duration) {
@@ -57,8 +57,8 @@ final class ServerMetrics: Sendable {
         (hit ? cacheHits : cacheMisses).increment()
     }
 
-    func tileAnsweredOnEventLoop() {
-        cacheHits.increment()
+    func tileAnsweredOnEventLoop(hit: Bool) {
+        tileCache(hit: hit)
         eventLoopTiles.increment()
     }
 

@@ -65,6 +65,17 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
         return built
     }
 
+    /// The tile made from memory now, or nil when this layer is not held in memory or is
+    /// still being read: never waits and never reads the database, so the caller may be a
+    /// thread that must not block.
+    func tileIfInMemory(_ key: TileKey, grid: TileMatrixSet) -> [UInt8]? {
+        guard isResident, residentLock.try() else { return nil }
+        let ready = resident
+        residentLock.unlock()
+        guard let ready else { return nil }
+        return tile(key, grid: grid, resident: ready)
+    }
+
     /// Reads a large layer into memory now rather than on its first tile.
     public func warm() throws {
         if isResident { _ = try residentLayer() }
