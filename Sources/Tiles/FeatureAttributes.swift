@@ -26,6 +26,11 @@ struct FeatureAttributes {
         direct = Array(repeating: false, count: fieldCount)
     }
 
+    /// Room for this many features.
+    mutating func reserve(features n: Int) {
+        for f in indices.indices { indices[f].reserveCapacity(n) }
+    }
+
     /// The MVT value of a stored attribute: NULL, blobs and non-finite numbers have none
     /// (MVT has no null; a missing key is how a feature says "no value").
     static func value(_ v: DatabaseValue) -> MVTValue? {

@@ -32,6 +32,19 @@ struct FeatureShapes {
     var count: Int { originLon.count }
     var vertexCount: Int { offsets.count / 2 }
 
+    /// Room for this many features (their vertices grow as they come: about eight a parcel).
+    mutating func reserve(features n: Int) {
+        guard n > 0 else { return }
+        featurePart.reserveCapacity(n + 1)
+        partVertex.reserveCapacity(n + 1)
+        partKind.reserveCapacity(n)
+        offsets.reserveCapacity(n * 16)
+        originLon.reserveCapacity(n)
+        originLat.reserveCapacity(n)
+        height.reserveCapacity(n)
+        chordError.reserveCapacity(n)
+    }
+
     /// Appends a feature; `origin` is its box's lower-left corner, `top` the box's upper edge.
     mutating func append(_ g: Geometry, origin: Coordinate, top: Double) {
         originLon.append(origin.x)

@@ -17,12 +17,17 @@ final class ResidentLayer: Sendable {
     let shapes: FeatureShapes
     let attributes: FeatureAttributes
 
-    init(db: Database, table: String, fields: [FieldDefinition]) throws {
+    init(db: Database, table: String, fields: [FieldDefinition], expectedCount: Int = 0) throws {
         let quoted = fields.map { "\"" + $0.name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
         let columns = (["om_fid", "om_minx", "om_miny", "om_maxx", "om_maxy", "om_area_m2", "geom"] + quoted).joined(separator: ", ")
+        // Room for every feature at once: growing by doubling held two copies of each array
+        // at the moment of a copy, which was the read's peak memory.
         var boxes: [(fid: Int64, box: BoundingBox, area: Double)] = []
+        boxes.reserveCapacity(expectedCount)
         var shapes = FeatureShapes()
+        shapes.reserve(features: expectedCount)
         var attributes = FeatureAttributes(fieldCount: fields.count)
+        attributes.reserve(features: expectedCount)
         var values = [MVTValue?](repeating: nil, count: fields.count)
         let cursor = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM \"\(table)\" ORDER BY om_fid")
         while let row = try cursor.next() {

@@ -59,7 +59,7 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
         defer { residentLock.unlock() }
         if let resident { return resident }
         let built = try store.pool.read { db in
-            try ResidentLayer(db: db, table: self.layer.version.tableName, fields: self.fields)
+            try ResidentLayer(db: db, table: self.layer.version.tableName, fields: self.fields, expectedCount: self.layer.version.count)
         }
         resident = built
         return built

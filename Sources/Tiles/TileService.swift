@@ -97,11 +97,20 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
     /// after start-up or a reload do not wait for it (a couple of seconds on 500,000
     /// parcels); a tile asked for meanwhile waits for the same read rather than start another.
     /// A failure here is not reported: the tile that needs the layer meets it again and says so.
+    ///
+    /// On a thread of its own at the lowest priority (nice 19; Linux keeps it per thread), so
+    /// requests answered meanwhile get the cores first: Dispatch's quality of service does
+    /// not lower a thread's priority on Linux, and the read held checks up under load.
     public func warmInBackground() {
-        DispatchQueue.global(qos: .utility).async {
+        let thread = Thread {
+            #if os(Linux)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+            #endif
             guard let sources = try? self.current().ordered else { return }
             for source in sources { try? source.warm() }
         }
+        thread.name = "onemap-tile-warm"
+        thread.start()
     }
 
     public func sources(_ selection: TileSelection, for caller: Caller = .anonymous) throws -> [StoreLayerSource] {
