@@ -76,7 +76,4 @@ struct FeatureAttributes {
         let k = indices[field][row]
         return k < 0 ? nil : tables[field][Int(k)]
     }
-
-    /// Feature i's values, one per field.
-    func values(_ i: Int) -> [MVTValue?] { tables.indices.map { value(field: $0, row: i) } }
 }

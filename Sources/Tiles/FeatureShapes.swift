@@ -103,26 +103,18 @@ struct FeatureShapes {
         }
     }
 
-    /// Where feature i's box lies in the tile (its west edge, and its bottom and top, in tile
-    /// units), when the caller has it already (the resident layer's projected boxes).
+    /// Where feature i's box lies in the tile: its west edge, and its bottom and top, in tile
+    /// units (the resident layer has them projected already).
     struct TileBox {
         let west: Double, bottom: Double, top: Double
     }
 
-    func placement(_ i: Int, _ t: TileTransform, box: TileBox? = nil) -> Placement {
+    func placement(_ i: Int, _ t: TileTransform, box: TileBox) -> Placement {
         let lon0 = originLon[i], lat0 = originLat[i], h = Double(height[i])
-        let bx = t.scale / 360
         let chord = t.grid.projection == .geographic || (h > 0 && Double(chordError[i]) * t.scale < 0.05)
         guard chord else { return Placement(ax: 0, bx: 0, ay: 0, by: 0, exact: true, transform: t, lon0: lon0, lat0: lat0) }
-        let west: Double, bottom: Double, top: Double
-        if let box {
-            (west, bottom, top) = (box.west, box.bottom, box.top)
-        } else {
-            let b = t.apply(lon0, lat0)
-            (west, bottom, top) = (b.x, b.y, h > 0 ? t.apply(lon0, lat0 + h).y : b.y)
-        }
-        let by = t.grid.projection == .geographic || h == 0 ? -t.scale / 360 : (top - bottom) / h
-        return Placement(ax: west, bx: bx, ay: bottom, by: by, exact: false, transform: t, lon0: lon0, lat0: lat0)
+        let by = t.grid.projection == .geographic || h == 0 ? -t.scale / 360 : (box.top - box.bottom) / h
+        return Placement(ax: box.west, bx: t.scale / 360, ay: box.bottom, by: by, exact: false, transform: t, lon0: lon0, lat0: lat0)
     }
 
     func kind(_ i: Int) -> PartKind? {
@@ -141,7 +133,7 @@ struct FeatureShapes {
     }
 
     /// Feature i's polygons in tile units, rings open, exterior first.
-    func polygons(_ i: Int, _ t: TileTransform, box: TileBox? = nil) -> [[[TileVertex]]] {
+    func polygons(_ i: Int, _ t: TileTransform, box: TileBox) -> [[[TileVertex]]] {
         let place = placement(i, t, box: box)
         var out: [[[TileVertex]]] = []
         for p in Int(featurePart[i])..<Int(featurePart[i + 1]) {
@@ -155,13 +147,13 @@ struct FeatureShapes {
     }
 
     /// Feature i's lines in tile units.
-    func lines(_ i: Int, _ t: TileTransform, box: TileBox? = nil) -> [[TileVertex]] {
+    func lines(_ i: Int, _ t: TileTransform, box: TileBox) -> [[TileVertex]] {
         let place = placement(i, t, box: box)
         return (Int(featurePart[i])..<Int(featurePart[i + 1])).filter { partKind[$0] == .line }.map { vertices($0, place) }
     }
 
     /// Feature i's points in tile units.
-    func points(_ i: Int, _ t: TileTransform, box: TileBox? = nil) -> [TileVertex] {
+    func points(_ i: Int, _ t: TileTransform, box: TileBox) -> [TileVertex] {
         let place = placement(i, t, box: box)
         return (Int(featurePart[i])..<Int(featurePart[i + 1])).filter { partKind[$0] == .points }.flatMap { vertices($0, place) }
     }
