@@ -18,8 +18,6 @@ final class ResidentLayer: Sendable {
     let attributes: FeatureAttributes
 
     init(db: Database, table: String, fields: [FieldDefinition], expectedCount: Int = 0) throws {
-        let quoted = fields.map { "\"" + $0.name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-        let columns = (["om_fid", "om_minx", "om_miny", "om_maxx", "om_maxy", "om_area_m2", "geom"] + quoted).joined(separator: ", ")
         // Room for every feature at once: growing by doubling held two copies of each array
         // at the moment of a copy, which was the read's peak memory.
         var boxes: [(fid: Int64, box: BoundingBox, area: Double)] = []
@@ -29,7 +27,7 @@ final class ResidentLayer: Sendable {
         var attributes = FeatureAttributes(fieldCount: fields.count)
         attributes.reserve(features: expectedCount)
         var values = [MVTValue?](repeating: nil, count: fields.count)
-        let cursor = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM \"\(table)\" ORDER BY om_fid")
+        let cursor = try Row.fetchCursor(db, sql: "SELECT \(StoreLayerSource.columns(fields)) FROM \"\(table)\" ORDER BY om_fid")
         while let row = try cursor.next() {
             let fid: Int64 = row[0]
             guard let a: Double = row[1], let b: Double = row[2], let c: Double = row[3], let d: Double = row[4] else { continue }

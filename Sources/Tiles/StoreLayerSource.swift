@@ -20,8 +20,6 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
 
     let kind: MVTGeometryType
     private let fields: [FieldDefinition]
-    private let selectColumns: String
-    private let tableSQL: String
     private let rtreeSQL: String
 
     private let residentLock = NSLock()
@@ -35,11 +33,8 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
         kind = type.contains("Polygon") ? .polygon : type.contains("Line") ? .lineString : .point
         fields = layer.version.fields
         let table = layer.version.tableName
-        let quoted = fields.map { "\"" + $0.name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-        selectColumns = (["om_fid", "om_minx", "om_miny", "om_maxx", "om_maxy", "om_area_m2", "geom"] + quoted).joined(separator: ", ")
-        tableSQL = "\"\(table)\""
         rtreeSQL = """
-            SELECT \(selectColumns) FROM "\(table)" WHERE om_fid IN
+            SELECT \(Self.columns(fields)) FROM "\(table)" WHERE om_fid IN
             (SELECT pkid FROM "idx_\(table)_geom" WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)
             """
         info = TileLayerInfo(
@@ -48,6 +43,13 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
             fields: layer.version.fields.map { ($0.name, $0.type == .text ? "String" : "Number") },
             bounds: layer.version.bbox, featureCount: layer.version.count,
             minZoom: 0, maxZoom: TileMatrixSet.advertisedMaxZoom)
+    }
+
+    /// What both ways of reading a layer select, in this order: fid, box (0–4), area (5),
+    /// geometry (6), then the attributes from 7.
+    static func columns(_ fields: [FieldDefinition]) -> String {
+        let quoted = fields.map { "\"" + $0.name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        return (["om_fid", "om_minx", "om_miny", "om_maxx", "om_maxy", "om_area_m2", "geom"] + quoted).joined(separator: ", ")
     }
 
     var isResident: Bool { layer.version.count >= options.summaryThreshold }

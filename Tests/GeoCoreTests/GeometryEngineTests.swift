@@ -148,15 +148,11 @@ struct ConvexRegionTests {
     /// catch the corners of a rotated site's box, which is what it is for.
     @Test func disjointBoxesReallyMissTheRegion() throws {
         let e = GeometryEngine()
-        // A diamond: its box's corners are outside it.
-        let diamond = Polygon([[Coordinate(0, -1), Coordinate(1, 0), Coordinate(0, 1), Coordinate(-1, 0), Coordinate(0, -1)]])
+        let diamond = Self.diamond
         let region = try #require(ConvexRegion(diamond))
         let site = try e.make(.polygon(diamond))
-        var seed: UInt64 = 11
-        func next() -> Double {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            return Double(seed >> 11) / Double(1 << 53)
-        }
+        var random = UnitRandom(seed: 11)
+        func next() -> Double { random.next() }
         var skipped = 0, total = 0
         for _ in 0..<2000 {
             let x = next() * 3 - 1.5, y = next() * 3 - 1.5, w = next() * 0.4, h = next() * 0.4
@@ -180,14 +176,11 @@ struct ConvexRegionTests {
     /// edge are not.
     @Test func boxesStrictlyInsideReallyAre() throws {
         let e = GeometryEngine()
-        let diamond = Polygon([[Coordinate(0, -1), Coordinate(1, 0), Coordinate(0, 1), Coordinate(-1, 0), Coordinate(0, -1)]])
+        let diamond = Self.diamond
         let region = try #require(ConvexRegion(diamond))
         let site = try e.make(.polygon(diamond)).prepared()
-        var seed: UInt64 = 13
-        func next() -> Double {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            return Double(seed >> 11) / Double(1 << 53)
-        }
+        var random = UnitRandom(seed: 13)
+        func next() -> Double { random.next() }
         var inside = 0, outside = 0
         for _ in 0..<2000 {
             let x = next() * 2 - 1, y = next() * 2 - 1, w = next() * 0.6, h = next() * 0.6
@@ -199,5 +192,18 @@ struct ConvexRegionTests {
         #expect(inside > 100 && outside > 100)
         #expect(!region.containsStrictly(BoundingBox(0, 0, 0.5, 0.5)))   // its corner is on the edge
         #expect(region.containsStrictly(BoundingBox(0, 0, 0.49, 0.49)))
+    }
+
+    /// A diamond: its box's corners are outside it.
+    static let diamond = Polygon([[Coordinate(0, -1), Coordinate(1, 0), Coordinate(0, 1), Coordinate(-1, 0), Coordinate(0, -1)]])
+
+    /// Numbers in [0, 1) from a seed (a 64-bit linear congruential generator): the same
+    /// boxes in every run.
+    struct UnitRandom {
+        var seed: UInt64
+        mutating func next() -> Double {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Double(seed >> 11) / Double(1 << 53)
+        }
     }
 }
