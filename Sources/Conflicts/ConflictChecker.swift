@@ -218,21 +218,23 @@ final class LayerPlan {
         isPolygonal = layer.version.geometryType.contains("Polygon")
         fieldNames = layer.version.fields.map { $0.name }
         versionRef = LayerVersionRef(version: layer.version.number, label: layer.version.label)
-        let columns = layer.version.fields.map { ", t.\"" + $0.name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined()
-        let select = "SELECT t.om_fid, t.om_id, t.om_area_m2, t.geom\(columns), t.om_minx, t.om_miny, t.om_maxx, t.om_maxy FROM \"\(table)\" AS t"
+        let columns = CandidateRow.columns(fields: fieldNames)
+        let select = "SELECT \(columns) FROM \"\(table)\" AS t"
         // A join, not `om_fid IN (SELECT pkid …)`: SQLite builds a temporary b-tree for the
         // IN list on every query, which cost more than the R*Tree search itself.
         candidatesSQL = """
-            SELECT t.om_fid, t.om_id, t.om_area_m2, t.geom\(columns), t.om_minx, t.om_miny, t.om_maxx, t.om_maxy
+            SELECT \(columns)
             FROM "idx_\(table)_geom" AS r JOIN "\(table)" AS t ON t.om_fid = r.pkid
             WHERE r.xmax >= ? AND r.xmin <= ? AND r.ymax >= ? AND r.ymin <= ?
             """
         if layer.spec.rule != nil && layer.version.count <= residentLimit {
-            let fieldNames = fieldNames
-            resident = try Row.fetchAll(db, sql: select).map { row in
-                let found = LayerEvaluation.Found(row: row, fieldNames: fieldNames)
-                return try found.kept(decoded: try found.geometry())
+            var resident: [LayerEvaluation.Candidate] = []
+            let rows = try CandidateCursor(statement: db.makeStatement(sql: select), arguments: [], fieldNames: fieldNames)
+            while let row = try rows.next() {
+                let found = LayerEvaluation.Found(row: row)
+                resident.append(try found.kept(decoded: try found.geometry()))
             }
+            self.resident = resident
         } else {
             resident = nil
         }
@@ -294,32 +296,24 @@ struct LayerEvaluation {
 
         enum Source {
             case resident(Candidate)
-            /// Columns: om_fid, om_id, om_area_m2, geom, the fields, then the box.
-            case row(Row, fieldNames: [String])
+            case row(CandidateRow)
         }
 
         init(resident c: Candidate) {
             fid = c.fid; areaM2 = c.areaM2; box = c.box; source = .resident(c)
         }
 
-        init(row: Row, fieldNames: [String]) {
-            fid = row[0]
-            areaM2 = row[2]
-            let n = fieldNames.count
-            box = BoundingBox(row[4 + n], row[5 + n], row[6 + n], row[7 + n])
-            source = .row(row, fieldNames: fieldNames)
+        init(row: CandidateRow) {
+            fid = row.fid
+            areaM2 = row.areaM2
+            box = row.box
+            source = .row(row)
         }
 
         func geometry() throws -> Geometry {
             switch source {
             case .resident(let c): return try c.geometry()
-            case .row(let row, _):
-                // Decoded in place from SQLite's buffer: copying each blob into a Data first
-                // was a tenth of a check.
-                return try row.withUnsafeData(atIndex: 3) { data in
-                    guard let data else { throw GeometryFormatError("feature \(fid) has no geometry") }
-                    return try SpatiaLiteGeometry.decode(data)
-                }
+            case .row(let row): return try SpatiaLiteGeometry.decode(try row.blob(fid: fid))
             }
         }
 
@@ -328,25 +322,10 @@ struct LayerEvaluation {
         func kept(decoded: Geometry?) throws -> Candidate {
             switch source {
             case .resident(let c): return c
-            case .row(let row, let fieldNames):
+            case .row(let row):
                 let shape: Candidate.Shape
-                if let decoded { shape = .decoded(decoded) } else {
-                    guard let blob = row[3] as Data? else { throw GeometryFormatError("feature \(fid) has no geometry") }
-                    shape = .encoded(blob)
-                }
-                var properties: [String: AttributeValue] = [:]
-                properties.reserveCapacity(fieldNames.count)
-                for (i, name) in fieldNames.enumerated() {
-                    let value: DatabaseValue = row[4 + i]
-                    switch value.storage {
-                    case .null: properties[name] = .null
-                    case .int64(let n): properties[name] = .integer(n)
-                    case .double(let d): properties[name] = .real(d)
-                    case .string(let s): properties[name] = .text(s)
-                    case .blob: properties[name] = .null
-                    }
-                }
-                return Candidate(fid: fid, id: row[1], areaM2: areaM2, box: box, shape: shape, properties: properties)
+                if let decoded { shape = .decoded(decoded) } else { shape = .encoded(try row.blob(fid: fid)) }
+                return Candidate(fid: fid, id: row.id, areaM2: areaM2, box: box, shape: shape, properties: row.properties)
             }
         }
     }
@@ -366,11 +345,10 @@ struct LayerEvaluation {
             }
             return
         }
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: plan.candidatesSQL),
-                                       arguments: [query.minX, query.maxX, query.minY, query.maxY])
-        let fieldNames = plan.fieldNames
+        let rows = try CandidateCursor(statement: db.cachedStatement(sql: plan.candidatesSQL),
+                                       arguments: [query.minX, query.maxX, query.minY, query.maxY], fieldNames: plan.fieldNames)
         while let row = try rows.next() {
-            let found = Found(row: row, fieldNames: fieldNames)
+            let found = Found(row: row)
             if let region, region.isDisjoint(from: found.box) { continue }
             try body(found)
         }
