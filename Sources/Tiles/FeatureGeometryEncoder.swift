@@ -14,6 +14,8 @@ struct EncodedGeometry {
     /// The same shapes simplified with a coarser tolerance. Polygons that would turn invalid
     /// keep their current outline; polygons that collapse are left out.
     func simplified(tolerance: Double) -> EncodedGeometry {
+        // Nothing kept to simplify from (an overview's area box): it stays as it is.
+        if parts.isEmpty { return self }
         var writer = MVTGeometryWriter()
         var kept: [[[TilePoint]]] = []
         var drawn = 0.0

@@ -17,6 +17,8 @@ struct PreparedFeature {
 enum FeatureValues {
     case read([MVTValue?])
     case interned(row: Int)
+    /// None: an overview's area box, which stands for where the feature is, not what it is.
+    case none
 }
 
 /// Puts a layer together within its byte budget. When the plain layer is too big it sheds,
@@ -104,6 +106,7 @@ struct LayerTileAssembler {
                 switch f.values {
                 case .read(let values): if let v = values[i] { seen.insert(MVTValueKey(v)) }
                 case .interned(let row): if let v = attributes?.value(field: i, row: row) { seen.insert(MVTValueKey(v)) }
+                case .none: break
                 }
             }
             return seen.count * 2 > features.count
@@ -132,6 +135,8 @@ struct LayerTileAssembler {
                     tags.append(keys[i])
                     tags.append(layer.valueIndex(interned: Int64(i) << 32 | Int64(id)) { attributes.tables[i][Int(id)] })
                 }
+            case .none:
+                break
             }
             layer.addFeature(id: f.id, type: f.geometry.type, geometry: f.geometry.commands, tags: tags)
         }

@@ -53,9 +53,21 @@ public struct MVTGeometryWriter {
         for p in ps.dropFirst() { delta(p) }
     }
 
+    /// A feature's whole geometry when it is one rectangle [left, right] × [top, bottom]
+    /// (right > left, bottom > top): the exterior ring, clockwise on screen (positive area).
+    public static func rectangle(_ left: Int32, _ top: Int32, _ right: Int32, _ bottom: Int32) -> [UInt32] {
+        let w = right &- left, h = bottom &- top
+        return [command(1, 1), ProtobufWriter.zigzag(left), ProtobufWriter.zigzag(top),
+                command(2, 3), ProtobufWriter.zigzag(w), 0, 0, ProtobufWriter.zigzag(h), ProtobufWriter.zigzag(0 &- w), 0,
+                command(7, 1)]
+    }
+
     /// One ring, open (the first point not repeated), at least three points.
     public mutating func ring(_ ps: [TilePoint]) {
         guard ps.count >= 3 else { return }
+        // Exactly enough for a lone ring (most polygons); later rings grow the array the usual
+        // (geometric) way, since reserving exact sizes each time would copy it over and over.
+        if commands.isEmpty { commands.reserveCapacity(3 + 2 * ps.count) }
         commands.append(Self.command(1, 1))
         delta(ps[0])
         commands.append(Self.command(2, ps.count - 1))

@@ -94,12 +94,23 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
         var x: Double
         var y: Double
         var area: Double
+        var width: Double
+        var height: Double
+
+        init(x0: Double, y0: Double, x1: Double, y1: Double, area: Double) {
+            width = x1 - x0
+            height = y1 - y0
+            size = max(width, height)
+            x = (x0 + x1) / 2
+            y = (y0 + y1) / 2
+            self.area = area
+        }
     }
 
     @inline(__always) func footprint(_ t: TileTransform, _ minX: Double, _ minY: Double, _ maxX: Double, _ maxY: Double, _ areaM2: Double) -> Footprint {
         let a = t.apply(minX, maxY), b = t.apply(maxX, minY)
         let k = t.grid.unitsPerMetre(latitude: (minY + maxY) / 2, z: t.key.z, extent: t.extent)
-        return Footprint(size: max(b.x - a.x, b.y - a.y), x: (a.x + b.x) / 2, y: (a.y + b.y) / 2, area: areaM2 * k.x * k.y)
+        return Footprint(x0: a.x, y0: a.y, x1: b.x, y1: b.y, area: areaM2 * k.x * k.y)
     }
 
     /// What every tile of this layer starts from.
@@ -111,6 +122,18 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
         var prepared: [PreparedFeature] = []
         /// Below this size (tile units) a feature is coverage (polygons) or left out (lines).
         let minSize: Double
+        /// Below this size (tile units) a polygon is drawn as its area box.
+        let boxSize: Double
+        var boxes: AreaBoxes
+
+        /// A polygon drawn as its area box: with its id, without attributes (at this size no
+        /// one picks it out; identify and the items API give them, and so does the next zoom).
+        mutating func addBox(id: UInt64, _ fp: Footprint) {
+            let half = (w: fp.width / 2, h: fp.height / 2)
+            guard let g = boxes.box(x0: fp.x - half.w, y0: fp.y - half.h, x1: fp.x + half.w, y1: fp.y + half.h, area: fp.area)
+            else { return }
+            prepared.append(PreparedFeature(id: id, geometry: g, values: .none, size: fp.size, centreX: fp.x, centreY: fp.y, dataArea: fp.area))
+        }
     }
 
     private func cut(_ key: TileKey, _ grid: TileMatrixSet) -> Cut? {
@@ -120,7 +143,9 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
         return Cut(transform: t, box: box,
                    coverage: CoverageGrid(extent: options.extent, cellSize: options.coverageCell),
                    encoder: FeatureGeometryEncoder(transform: t, buffer: Double(options.buffer), tolerance: options.tolerance),
-                   minSize: kind == .point ? 0 : kind == .polygon ? options.minFeatureSize : options.minFeatureSize / 4)
+                   minSize: kind == .point ? 0 : kind == .polygon ? options.minFeatureSize : options.minFeatureSize / 4,
+                   boxSize: kind == .polygon ? options.boxSize(z: key.z) : 0,
+                   boxes: AreaBoxes(low: -Double(options.buffer), high: Double(options.extent + options.buffer)))
     }
 
     /// A small layer's tile, read through the R*Tree.
@@ -134,6 +159,10 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
             let fp = footprint(c.transform, minX, minY, maxX, maxY, area)
             if fp.size < c.minSize {
                 if kind == .polygon { c.coverage.add(x: fp.x, y: fp.y, area: fp.area) }
+                continue
+            }
+            if fp.size < c.boxSize {
+                c.addBox(id: UInt64(bitPattern: fid), fp)
                 continue
             }
             // Read in place: the blob is not copied out of SQLite's row buffer.
@@ -161,7 +190,7 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
         summary.forEach(in: c.box) { k in
             let x0 = p.minX[k] * scale - ox, x1 = p.maxX[k] * scale - ox
             let y0 = p.minY[k] * scale - oy, y1 = p.maxY[k] * scale - oy
-            let fp = Footprint(size: max(x1 - x0, y1 - y0), x: (x0 + x1) / 2, y: (y0 + y1) / 2, area: p.area[k] * scale * scale)
+            let fp = Footprint(x0: x0, y0: y0, x1: x1, y1: y1, area: p.area[k] * scale * scale)
             if fp.size < c.minSize {
                 if kind == .polygon { c.coverage.add(x: fp.x, y: fp.y, area: fp.area) }
             } else {
@@ -184,6 +213,10 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
         }
         let shapes = resident.shapes
         for b in big {
+            if b.size < c.boxSize {
+                c.addBox(id: UInt64(bitPattern: summary.fid[b.k]), b.fp)
+                continue
+            }
             let row = Int(summary.row[b.k])
             // The box from the projected summary: placing the feature needs no log or tan.
             let box = FeatureShapes.TileBox(west: p.minX[b.k] * scale - ox, bottom: p.maxY[b.k] * scale - oy, top: p.minY[b.k] * scale - oy)

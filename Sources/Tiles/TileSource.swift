@@ -40,6 +40,13 @@ public struct TileOptions: Sendable, Hashable {
     /// 24 units is 3 pixels of a 512-pixel tile, below which an outline shows nothing a
     /// filled square of the same area does not.
     public var minFeatureSize: Double
+    /// At overview zooms (up to `overviewMaxZoom`), polygons whose box is smaller than this
+    /// (tile units) are drawn as their box shrunk to their area (`AreaBoxes`), not as outlines:
+    /// 96 units is 12 pixels of a 512-pixel tile, and at z12 a pixel is already ~15 m in
+    /// Lishui, so a parcel's outline there is a few pixels of jagged edge. From z13, where a
+    /// planner reads single parcels, every polygon over `minFeatureSize` keeps its outline.
+    public var overviewBoxSize: Double
+    public var overviewMaxZoom: Int
     /// Side of a coverage cell in tile units.
     public var coverageCell: Int
     /// The most bytes one layer of one tile may take; past it the tile is generalised harder.
@@ -52,7 +59,10 @@ public struct TileOptions: Sendable, Hashable {
     public var maxFeatures: Int
 
     public init(extent: Int = 4096, buffer: Int = 64, tolerance: Double = 1, minFeatureSize: Double = 24,
+                overviewBoxSize: Double = 96, overviewMaxZoom: Int = 12,
                 coverageCell: Int = 32, layerBudget: Int = 450 * 1024, summaryThreshold: Int = 4096, maxFeatures: Int = 20_000) {
+        self.overviewBoxSize = overviewBoxSize
+        self.overviewMaxZoom = overviewMaxZoom
         self.maxFeatures = max(1, maxFeatures)
         self.extent = extent
         self.buffer = buffer
@@ -63,8 +73,11 @@ public struct TileOptions: Sendable, Hashable {
         self.summaryThreshold = summaryThreshold
     }
 
+    /// Below this size (tile units) a polygon is drawn as its area box at zoom z.
+    func boxSize(z: Int) -> Double { z <= overviewMaxZoom ? overviewBoxSize : 0 }
+
     /// Goes into ETags, so a change of cutting rules is a change of tiles.
     var signature: String {
-        "e\(extent)b\(buffer)t\(tolerance)m\(minFeatureSize)c\(coverageCell)l\(layerBudget)f\(maxFeatures)"
+        "e\(extent)b\(buffer)t\(tolerance)m\(minFeatureSize)o\(overviewBoxSize)z\(overviewMaxZoom)c\(coverageCell)l\(layerBudget)f\(maxFeatures)"
     }
 }

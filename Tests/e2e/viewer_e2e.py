@@ -141,6 +141,27 @@ def main():
         verdict = b.evaluate("document.getElementById('verdict') && document.getElementById('verdict').dataset.verdict")
         check("an uploaded TXT is checked through the page", got and verdict == "forbidden", f"verdict {verdict}")
 
+        # At an overview zoom a small parcel is a box without attributes: clicking it asks
+        # /v1/identify, and the popup shows the parcel's attributes all the same.
+        b.evaluate("document.getElementById('clear').click(); window.onemapMap.jumpTo({center: [118.9487, 27.5483], zoom: 12.3}); true")
+        b.wait_for("window.onemapMap.loaded() && window.onemapMap.areTilesLoaded()", 30)
+        target = b.evaluate("""(() => { const m = window.onemapMap;
+            const fs = m.queryRenderedFeatures({layers: ['farmland-fill']})
+                .filter(f => Object.keys(f.properties).length === 0 && f.geometry.type === 'Polygon');
+            if (!fs.length) return null;
+            const ring = fs[0].geometry.coordinates[0], xs = ring.map(c => c[0]), ys = ring.map(c => c[1]);
+            const p = m.project([(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2]);
+            const r = m.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y]; })()""")
+        shown = False
+        if target:
+            b.click(*target)
+            shown = b.wait_for("""[...document.querySelectorAll('.maplibregl-popup table.popup')].some(t =>
+                t.querySelector('th').textContent === '永久基本农田' && t.querySelectorAll('td').length >= 2)""", 15)
+            b.evaluate("document.querySelectorAll('.maplibregl-popup').forEach(p => p.remove()); true")
+        check("a z12 parcel box shows its attributes from identify", bool(target) and shown,
+              f"box at {target}" if target else "no attribute-less farmland box rendered at z12.3")
+
         # Draw a site: three clicks and a double click on the map, then check it.
         b.evaluate("document.getElementById('clear').click(); document.getElementById('draw').click(); true")
         b.evaluate("window.onemapMap.jumpTo({center: [119.922, 28.452], zoom: 15}); true")

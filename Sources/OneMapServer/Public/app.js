@@ -87,20 +87,38 @@ async function buildLayerList(map, style) {
   state.titles = Object.fromEntries(layers.map((l) => [l.name, l.title]));
 }
 
-function showPopup(map, e) {
+function popupTable(layer, properties) {
+  const title = (state.titles && state.titles[layer]) || layer;
+  let html = `<table class="popup"><tr><th colspan="2">${escapeHTML(title)}</th></tr>`;
+  for (const [k, v] of Object.entries(properties)) html += `<tr><td>${escapeHTML(k)}</td><td>${escapeHTML(v)}</td></tr>`;
+  return html + "</table>";
+}
+
+async function showPopup(map, e) {
   if (state.drawing) return;
   const features = map.queryRenderedFeatures(e.point).filter((f) => f.sourceLayer);
   if (!features.length) return;
   const seen = new Set();
   let html = "";
+  // At overview zooms small polygons come as boxes without attributes, and the smallest as
+  // coverage squares (om_merged): ask the server what is here.
+  const bare = new Set();
   for (const f of features) {
     const key = f.sourceLayer + ":" + f.id;
     if (seen.has(key) || seen.size >= 4) continue;
     seen.add(key);
-    const title = (state.titles && state.titles[f.sourceLayer]) || f.sourceLayer;
-    html += `<table class="popup"><tr><th colspan="2">${escapeHTML(title)}</th></tr>`;
-    for (const [k, v] of Object.entries(f.properties)) html += `<tr><td>${escapeHTML(k)}</td><td>${escapeHTML(v)}</td></tr>`;
-    html += "</table>";
+    if (Object.keys(f.properties).length === 0 || "om_merged" in f.properties) bare.add(f.sourceLayer);
+    else html += popupTable(f.sourceLayer, f.properties);
+  }
+  if (bare.size) {
+    const q = `lon=${e.lngLat.lng}&lat=${e.lngLat.lat}&geometry=false&layers=${[...bare].map(encodeURIComponent).join(",")}`;
+    try {
+      const hits = await json(`/v1/identify?${q}`);
+      for (const f of hits.features) html += popupTable(f.layer, f.properties);
+      if (!hits.features.length) html += `<p class="popup">放大查看图斑属性 (zoom in for the parcel's attributes)</p>`;
+    } catch (err) {
+      html += `<p class="popup">${escapeHTML(err.message)}</p>`;
+    }
   }
   new maplibregl.Popup({ maxWidth: "28em" }).setLngLat(e.lngLat).setHTML(html).addTo(map);
 }
