@@ -17,7 +17,7 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
 
     /// Decoded layer specs and prepared SQL, reused while no layer has a new version:
     /// decoding the catalog on every check cost as much as the check itself.
-    private var plans: (signature: String, layers: [LayerPlan])?
+    private var plans: (signature: String, set: LayerPlans)?
     /// The layer signature last read on each reader connection, with the connection's
     /// `PRAGMA data_version` at the time: while that is unchanged nothing was committed, so
     /// the signature is too. Reading it anew costs a fifth of a check with no candidates
@@ -50,7 +50,7 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
         // would not see its own loads in it, so only read-only connections use the memo.
         guard db.configuration.readonly else { return try Store.layerSignature(db) }
         // Read inside the transaction, so it is the version of this check's snapshot.
-        let dataVersion = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
+        let dataVersion = try IntegerCursor(statement: db.cachedStatement(sql: "PRAGMA data_version")).next() ?? 0
         let key = ObjectIdentifier(db)
         lock.lock()
         if let memo = signatures[key], memo.connection === db, memo.dataVersion == dataVersion {
@@ -65,14 +65,14 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
         return signature
     }
 
-    func layerPlans(_ db: Database) throws -> [LayerPlan] {
+    func layerPlans(_ db: Database) throws -> LayerPlans {
         // Compared with what the cached plans were built from; read in this transaction, so
         // the plans match the versions this check reads.
         let signature = try layerSignature(db)
         lock.lock()
-        if let plans, plans.signature == signature { lock.unlock(); return plans.layers }
+        if let plans, plans.signature == signature { lock.unlock(); return plans.set }
         lock.unlock()
-        let built = try Store.loadedLayers(db).map { try LayerPlan($0, db: db, residentLimit: residentLimit) }
+        let built = LayerPlans(all: try Store.loadedLayers(db).map { try LayerPlan($0, db: db, residentLimit: residentLimit) })
         lock.lock()
         plans = (signature, built)
         lock.unlock()
@@ -87,7 +87,8 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
     }
 
     public func check(_ site: Site, layers wanted: [String]?, db: Database, keepPieces: Bool = true) throws -> CheckOutcome {
-        let loaded = try layerPlans(db)
+        let plans = try layerPlans(db)
+        let loaded = plans.all
         // Closures, not key paths, here and below: a key path literal in a generic call is
         // instantiated anew at every call, which was 3% of a check.
         if let wanted {
@@ -96,7 +97,7 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
                 throw StoreError.unknownLayer(unknown, known: loaded.map { $0.name })
             }
         }
-        let layers = loaded.filter { $0.rule != nil && (wanted?.contains($0.name) ?? true) }
+        let layers = wanted.map { wanted in plans.ruled.filter { wanted.contains($0.name) } } ?? plans.ruled
         let engine = GeometryEngine()
         let polygons = site.geometry.polygons
         let centre = Coordinate((site.bbox.minX + site.bbox.maxX) / 2, (site.bbox.minY + site.bbox.maxY) / 2)
@@ -107,15 +108,14 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
         var results: [CheckResult.LayerConflict] = []
         results.reserveCapacity(layers.count)
         var pieces: [ConflictPiece] = []
-        var versions: [String: LayerVersionRef] = [:]
         var worst: Severity? = nil
         for plan in layers {
             let evaluation = try LayerEvaluation(plan: plan, context: context, engine: engine, db: db).run()
             if evaluation.result.conflict { worst = max(worst ?? evaluation.result.severity, evaluation.result.severity) }
             results.append(evaluation.result)
             if keepPieces { pieces += evaluation.pieces }
-            versions[plan.name] = plan.versionRef
         }
+        let versions = wanted == nil ? plans.ruledVersions : Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0.versionRef) })
         let verdict: CheckResult.Verdict = worst.map { CheckResult.Verdict(rawValue: $0.rawValue)! } ?? .clear
         let result = CheckResult(verdict: verdict,
                                  site: .init(areaM2: site.areaM2, areaMu: AreaUnit.mu(fromM2: site.areaM2),
@@ -186,6 +186,40 @@ final class SiteContext {
     }
 }
 
+/// The plans of one set of layer versions, with what every check of all layers takes from
+/// them: filtering the layers and filling a dictionary of their versions, per check, showed
+/// in profiles of checks with few candidates.
+struct LayerPlans {
+    let all: [LayerPlan]
+    /// The layers with a rule, in catalog order: what a check without a layer list checks.
+    let ruled: [LayerPlan]
+    /// Their versions, as such a check's outcome records them.
+    let ruledVersions: [String: LayerVersionRef]
+
+    init(all: [LayerPlan]) {
+        self.all = all
+        ruled = all.filter { $0.rule != nil }
+        ruledVersions = Dictionary(uniqueKeysWithValues: ruled.map { ($0.name, $0.versionRef) })
+    }
+}
+
+/// A layer's rule, held by reference: each layer's evaluation in every check reads it, and
+/// copying the struct (its message, field name and table of values) into each showed in
+/// profiles.
+final class LayerRule {
+    let severity: Severity
+    let when: Rule.When
+    let bufferM: Double?
+    let byField: Rule.ByField?
+
+    init(_ rule: Rule) {
+        severity = rule.severity
+        when = rule.when
+        bufferM = rule.bufferM
+        byField = rule.byField
+    }
+}
+
 /// What a check needs to know about a layer, worked out once per layer version.
 final class LayerPlan {
     let layer: LoadedLayer
@@ -193,9 +227,9 @@ final class LayerPlan {
     /// (a few dozen references) in every check.
     let name: String
     let title: String
-    let rule: Rule?
+    let rule: LayerRule?
     let isPolygonal: Bool
-    let fieldNames: [String]
+    let fields: LayerFields
     let versionRef: LayerVersionRef
     /// Candidates by bounding box through the R*Tree, with all their attributes: one query
     /// per layer instead of one more per conflicting feature (the attributes are read from
@@ -213,12 +247,12 @@ final class LayerPlan {
         self.layer = layer
         name = layer.name
         title = layer.spec.title
-        rule = layer.spec.rule
+        rule = layer.spec.rule.map(LayerRule.init)
         let table = layer.version.tableName
         isPolygonal = layer.version.geometryType.contains("Polygon")
-        fieldNames = layer.version.fields.map { $0.name }
+        fields = LayerFields(names: layer.version.fields.map { $0.name })
         versionRef = LayerVersionRef(version: layer.version.number, label: layer.version.label)
-        let columns = CandidateRow.columns(fields: fieldNames)
+        let columns = CandidateRow.columns(fields: fields.names)
         let select = "SELECT \(columns) FROM \"\(table)\" AS t"
         // A join, not `om_fid IN (SELECT pkid …)`: SQLite builds a temporary b-tree for the
         // IN list on every query, which cost more than the R*Tree search itself.
@@ -229,7 +263,7 @@ final class LayerPlan {
             """
         if layer.spec.rule != nil && layer.version.count <= residentLimit {
             var resident: [LayerEvaluation.Candidate] = []
-            let rows = try CandidateCursor(statement: db.makeStatement(sql: select), arguments: [], fieldNames: fieldNames)
+            let rows = try CandidateCursor(statement: db.makeStatement(sql: select), arguments: [], fields: fields)
             while let row = try rows.next() {
                 let found = LayerEvaluation.Found(row: row)
                 resident.append(try found.kept(decoded: try found.geometry()))
@@ -244,7 +278,7 @@ final class LayerPlan {
 /// One layer checked against one site.
 struct LayerEvaluation {
     let plan: LayerPlan
-    let rule: Rule
+    let rule: LayerRule
     let context: SiteContext
     let engine: GeometryEngine
     let db: Database
@@ -313,7 +347,7 @@ struct LayerEvaluation {
         func geometry() throws -> Geometry {
             switch source {
             case .resident(let c): return try c.geometry()
-            case .row(let row): return try SpatiaLiteGeometry.decode(try row.blob(fid: fid))
+            case .row(let row): return try row.geometry(fid: fid)
             }
         }
 
@@ -346,7 +380,7 @@ struct LayerEvaluation {
             return
         }
         let rows = try CandidateCursor(statement: db.cachedStatement(sql: plan.candidatesSQL),
-                                       arguments: [query.minX, query.maxX, query.minY, query.maxY], fieldNames: plan.fieldNames)
+                                       arguments: [query.minX, query.maxX, query.minY, query.maxY], fields: plan.fields)
         while let row = try rows.next() {
             let found = Found(row: row)
             if let region, region.isDisjoint(from: found.box) { continue }
@@ -482,14 +516,16 @@ struct LayerEvaluation {
                 m += 1
             }
         }
-        var groups: [Int: [Int]] = [:]
-        for i in overlaps.indices { groups[find(i), default: []].append(i) }
+        // Groups by root, in ascending order of root: a fixed order, so the total is the same
+        // in every run to its last digit. Counted in an array, not gathered in a dictionary of
+        // arrays: that dictionary was a twentieth of a check. A piece alone is its own root.
+        let roots = overlaps.indices.map { find($0) }
+        var sizes = [Int](repeating: 0, count: overlaps.count)
+        for r in roots { sizes[r] += 1 }
         var total = 0.0
-        // In a fixed order: summed in the dictionary's (seeded per process) order, the total
-        // differed between runs in its last digit.
-        for key in groups.keys.sorted() {
-            let members = groups[key]!
-            if members.count == 1 { total += overlaps[members[0]].area; continue }
+        for (root, size) in sizes.enumerated() where size > 0 {
+            if size == 1 { total += overlaps[root].area; continue }
+            let members = overlaps.indices.filter { roots[$0] == root }
             // Clipped pieces may carry zero-width bridges GEOS would reject: overlay the
             // features themselves with the site instead, which is always valid.
             let union = try engine.union(try members.map { try engine.make(try overlaps[$0].candidate.geometry()) })
