@@ -93,10 +93,14 @@ public struct ConvexRegion: Sendable {
         var output = ring
         if output.count > 1 && output.first == output.last { output.removeLast() }
         let n = vertices.count
+        // Two buffers, swapped per edge: copying the output into a new input for every edge
+        // allocated a new array per edge, a third of the clip.
+        var input: [Coordinate] = []
+        input.reserveCapacity(output.count + 2 * n)
         for e in 0..<n {
             guard !output.isEmpty else { break }
             let a = vertices[e], b = vertices[(e + 1) % n]
-            let input = output
+            swap(&input, &output)
             output.removeAll(keepingCapacity: true)
             var prev = input[input.count - 1]
             var prevSide = Self.cross(a, b, prev)
