@@ -42,7 +42,7 @@ public struct TileOptions: Sendable, Hashable {
     public var minFeatureSize: Double
     /// At overview zooms (up to `overviewMaxZoom`), polygons whose box is smaller than this
     /// (tile units) are drawn as their box shrunk to their area (`AreaBoxes`), not as outlines:
-    /// 96 units is 12 pixels of a 512-pixel tile, and at z12 a pixel is already ~15 m in
+    /// 96 units is 12 pixels of a 512-pixel tile, and at z12 a pixel is already ~17 m in
     /// Lishui, so a parcel's outline there is a few pixels of jagged edge. From z13, where a
     /// planner reads single parcels, every polygon over `minFeatureSize` keeps its outline.
     public var overviewBoxSize: Double
