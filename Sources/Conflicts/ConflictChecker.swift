@@ -522,10 +522,18 @@ struct LayerEvaluation {
         let roots = overlaps.indices.map { find($0) }
         var sizes = [Int](repeating: 0, count: overlaps.count)
         for r in roots { sizes[r] += 1 }
+        // Each group's members in index order, laid out by counting: group `root` is
+        // `grouped[start[root] ..< start[root] + sizes[root]]`. Linear, where picking each
+        // group's members out of all pieces was quadratic on a site over many touching parcels.
+        var start = [Int](repeating: 0, count: overlaps.count + 1)
+        for r in overlaps.indices { start[r + 1] = start[r] + sizes[r] }
+        var grouped = [Int](repeating: 0, count: overlaps.count)
+        var next = start
+        for i in overlaps.indices { grouped[next[roots[i]]] = i; next[roots[i]] += 1 }
         var total = 0.0
         for (root, size) in sizes.enumerated() where size > 0 {
             if size == 1 { total += overlaps[root].area; continue }
-            let members = overlaps.indices.filter { roots[$0] == root }
+            let members = grouped[start[root] ..< start[root] + size]
             // Clipped pieces may carry zero-width bridges GEOS would reject: overlay the
             // features themselves with the site instead, which is always valid.
             let union = try engine.union(try members.map { try engine.make(try overlaps[$0].candidate.geometry()) })
