@@ -58,11 +58,14 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     var logger = Logger(label: serverName)
     if let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) { logger.logLevel = level }
     let (tiles, metrics, appLogger) = (server.tiles, server.metrics, logger)
+    let (heads, targets) = (PreparedHeads(), BoundedTable<TileRoutes.Target?>(capacity: 20_000))
     return Application(
         router: router,
-        server: .http1(configuration: .init(additionalChannelHandlers: [
-            TileFastPath(tiles: tiles, metrics: metrics, logger: appLogger, serverName: serverName),
-        ])),
+        server: HTTPServerBuilder { responder in
+            TileChannel(responder: responder) { tally in
+                TileFastPath(tiles: tiles, metrics: metrics, logger: appLogger, serverName: serverName, heads: heads, targets: targets, tally: tally)
+            }
+        },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
         logger: appLogger
     )

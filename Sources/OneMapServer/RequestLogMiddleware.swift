@@ -39,11 +39,14 @@ enum RequestLog {
         return given
     }
 
-    static func log(_ logger: Logger, method: String, path: String, status: Int, micros: UInt64) {
-        logger.info("request", metadata: [
+    /// `ids`: the request ids when the logger does not carry them already (the fast path's).
+    static func log(_ logger: Logger, method: String, path: String, status: Int, micros: UInt64, ids: Logger.Metadata = [:]) {
+        var metadata: Logger.Metadata = [
             "method": .string(method), "path": .string(path),
             "status": .stringConvertible(status), "ms": .string(milliseconds(micros)),
-        ])
+        ]
+        if !ids.isEmpty { metadata.merge(ids) { $1 } }
+        logger.info("request", metadata: metadata)
     }
 
     /// Letters, digits and `-_.`: what can go into a header and a log line unquoted.

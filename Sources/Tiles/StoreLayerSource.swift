@@ -16,7 +16,8 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
     public let options: TileOptions
     public let info: TileLayerInfo
     public var name: String { layer.name }
-    public var revision: String { "\(layer.name)@\(layer.version.number)" }
+    /// `name@version`: part of every tile's cache key, so made once.
+    public let revision: String
 
     let kind: MVTGeometryType
     private let fields: [FieldDefinition]
@@ -29,6 +30,7 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
         self.store = store
         self.layer = layer
         self.options = options
+        revision = "\(layer.name)@\(layer.version.number)"
         let type = layer.version.geometryType
         kind = type.contains("Polygon") ? .polygon : type.contains("Line") ? .lineString : .point
         fields = layer.version.fields

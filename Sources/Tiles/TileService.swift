@@ -35,6 +35,7 @@ public enum TileError: Error, CustomStringConvertible, Sendable {
 public final class TileService: @unchecked Sendable {  // the catalog snapshot is behind a lock
     public let store: Store
     public let options: TileOptions
+    private let etagSeed: UInt64
     public let cache: TileCache
     /// Bumped whenever the encoder or generalisation changes what a tile holds.
     static let codecVersion = "onemap-mvt-1"
@@ -51,6 +52,7 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
     public init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
         self.store = store
         self.options = options
+        etagSeed = Self.fnv1a(Self.codecVersion + "|" + options.signature + "|")
         cache = TileCache(capacity: cacheBytes)
     }
 
@@ -121,6 +123,10 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
         switch selection {
         case .all:
             return s.ordered.filter { caller.canSee($0.layer) }
+        case .layers(let names) where names.count == 1:
+            // The usual case, and it runs for every tile: no set to build.
+            guard let source = s.byName[names[0]], caller.canSee(source.layer) else { throw TileError.unknownLayer(names[0]) }
+            return [source]
         case .layers(let names):
             var seen = Set<String>()
             return try names.compactMap { name in
@@ -205,18 +211,39 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
         return g
     }
 
+    /// `<grid>|<revision>,<revision>…|z/x/y`, built in one string: it runs for every tile.
     static func cacheKey(_ sources: [StoreLayerSource], _ key: TileKey, _ grid: TileMatrixSet) -> String {
-        grid.code + "|" + sources.map(\.revision).joined(separator: ",") + "|" + key.description
+        var s = ""
+        s.reserveCapacity(grid.code.utf8.count + sources.count * 24 + 24)
+        s += grid.code
+        s += "|"
+        for (i, source) in sources.enumerated() {
+            if i > 0 { s += "," }
+            s += source.revision
+        }
+        s += "|"
+        s += String(key.z)
+        s += "/"
+        s += String(key.x)
+        s += "/"
+        s += String(key.y)
+        return s
     }
 
     /// A strong validator: the same layers at the same versions, cut the same way, give the
     /// same bytes, so a hash of what went into the tile names it exactly.
+    /// (FNV-1a over codec version, options and cache key; the first two hashed once, in
+    /// `etagSeed`, as they are the same for every tile.)
     func etag(_ cacheKey: String) -> String {
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in (Self.codecVersion + "|" + options.signature + "|" + cacheKey).utf8 {
+        "\"" + String(Self.fnv1a(cacheKey, from: etagSeed), radix: 16) + "\""
+    }
+
+    static func fnv1a(_ text: String, from seed: UInt64 = 0xcbf29ce484222325) -> UInt64 {
+        var h = seed
+        for b in text.utf8 {
             h ^= UInt64(b)
             h = h &* 0x100000001b3
         }
-        return "\"" + String(h, radix: 16) + "\""
+        return h
     }
 }

@@ -35,6 +35,7 @@ struct Serve: AsyncParsableCommand {
         // localtime() stats /etc/localtime each time to see whether it changed: a system call
         // per request. Naming the same file once keeps the zone and drops the call.
         if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 0) }
+        LineLogHandler.bootstrap()
         let store = try Store(path: path)
         if open {
             FileHandle.standardError.write(Data("warning: --open lets anyone who reaches this port post checks and read check records without a key; use it only for demos\n".utf8))
