@@ -39,13 +39,30 @@ enum RequestLog {
         return given
     }
 
-    /// `ids`: the request ids when the logger does not carry them already (the fast path's).
-    static func log(_ logger: Logger, method: String, path: String, status: Int, micros: UInt64, ids: Logger.Metadata = [:]) {
+    /// `ids`: the request ids when the logger does not carry them already (the fast path's:
+    /// Hummingbird's id, and the caller's when sane). Through `LineLogHandler`, the fast
+    /// path's line is written without a metadata dictionary: same line, a tenth of a cached
+    /// tile's cost less.
+    static func log(_ logger: Logger, method: String, path: String, status: Int, micros: UInt64,
+                    ids: (hummingbird: String, given: String?)? = nil) {
+        let ms = milliseconds(micros)
+        if let ids, logger.logLevel <= .info, let handler = logger.handler as? LineLogHandler,
+           handler.metadata.isEmpty, handler.metadataProvider == nil {
+            // Sorted by key, as `log(event:)` sorts them.
+            var pairs = [("hb.request.id", ids.hummingbird), ("method", method), ("ms", ms), ("path", path)]
+            if let given = ids.given { pairs.append(("request_id", given)) }
+            pairs.append(("status", String(status)))
+            handler.write(level: .info, message: "request", source: "OneMapServer", sortedPairs: pairs)
+            return
+        }
         var metadata: Logger.Metadata = [
             "method": .string(method), "path": .string(path),
-            "status": .stringConvertible(status), "ms": .string(milliseconds(micros)),
+            "status": .stringConvertible(status), "ms": .string(ms),
         ]
-        if !ids.isEmpty { metadata.merge(ids) { $1 } }
+        if let ids {
+            metadata["hb.request.id"] = .string(ids.hummingbird)
+            if let given = ids.given { metadata["request_id"] = .string(given) }
+        }
         logger.info("request", metadata: metadata)
     }
 

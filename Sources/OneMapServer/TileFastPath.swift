@@ -138,9 +138,8 @@ final class TileFastPath: ChannelInboundHandler, RemovableChannelHandler {
         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
         metrics.request(route: "/tiles/**", method: "GET", status: decision.status.code, duration: .microseconds(Int64(micros)))
         // The ids as the router's logger would carry them: Hummingbird's, and the caller's.
-        var ids: Logger.Metadata = ["hb.request.id": .string(hummingbirdID)]
-        if let given { ids["request_id"] = .string(given) }
-        RequestLog.log(logger, method: "GET", path: request.target, status: decision.status.code, micros: micros, ids: ids)
+        RequestLog.log(logger, method: "GET", path: request.target, status: decision.status.code, micros: micros,
+                       ids: (hummingbirdID, given))
         return true
     }
 }
