@@ -92,9 +92,11 @@ public final class LogSink: @unchecked Sendable {  // `pending` only behind `loc
         self.fd = fd
         self.interval = interval
         pending.reserveCapacity(80 * 1024)
+        // Holds the sink only to flush it, so a sink let go of ends its thread.
         let thread = Thread { [weak self] in
-            while let sink = self {
-                Thread.sleep(forTimeInterval: sink.interval)
+            while true {
+                Thread.sleep(forTimeInterval: interval)
+                guard let sink = self else { return }
                 sink.flush()
             }
         }

@@ -9,8 +9,8 @@ import NIOHTTPTypes
 /// Hummingbird's own hook (`additionalChannelHandlers`) places handlers after the decoder,
 /// where a request has already cost its decoding; so this wraps `HTTP1Channel`, lets it build
 /// its pipeline, then puts `TileFastPath` first. The fast path needs to know when requests it
-/// handed on have been answered, which only a handler after the encoder's other side can
-/// see: `ResponseTally`, placed by Hummingbird's hook.
+/// handed on have been answered, which only a handler past the HTTP codec can see (where
+/// answers are still `HTTPResponsePart`s): `ResponseTally`, placed by Hummingbird's hook.
 struct TileChannel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
