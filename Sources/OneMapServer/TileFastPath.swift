@@ -146,29 +146,37 @@ final class TileFastPath: ChannelInboundHandler, RemovableChannelHandler {
 
 /// The fixed part of a fast tile answer's head: the status line, then the ETag, then every
 /// other header that `TileRoutes.headers` gives an anonymous caller, which depend only on the
-/// status and the encoding. Those are made once per status and encoding and shared by every
-/// connection; only the ETag is written per answer.
-final class PreparedHeads: @unchecked Sendable {  // `made` only behind `lock`
-    private let lock = NSLock()
-    private var made: [String: (statusLine: [UInt8], rest: [UInt8])] = [:]
+/// status and the encoding. A tile answer has one of four such forms (200 plain or gzip, 204,
+/// 304), made once; only the ETag is written per answer.
+struct PreparedHeads: Sendable {
+    private struct Head: Sendable {
+        let statusLine: [UInt8]
+        let rest: [UInt8]
+
+        init(_ status: HTTPResponse.Status, gzip: Bool) {
+            statusLine = Array("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n".utf8)
+            var text = ""
+            for field in TileRoutes.headers(.init(status: status, etag: "", gzip: gzip), caller: .anonymous) where field.name != .eTag {
+                text += field.name.rawName + ": " + field.value + "\r\n"
+            }
+            rest = Array(text.utf8)
+        }
+    }
+
+    private let ok = Head(.ok, gzip: false), okGzip = Head(.ok, gzip: true)
+    private let noContent = Head(.noContent, gzip: false), notModified = Head(.notModified, gzip: false)
 
     func write(_ decision: TileRoutes.Decision, into out: inout ByteBuffer) {
-        let key = String(decision.status.code) + (decision.gzip ? " gzip" : "")
-        lock.lock()
-        var parts = made[key]
-        if parts == nil {
-            var rest = ""
-            for field in TileRoutes.headers(decision, caller: .anonymous) where field.name != .eTag {
-                rest += field.name.rawName + ": " + field.value + "\r\n"
-            }
-            parts = (Array("HTTP/1.1 \(decision.status.code) \(decision.status.reasonPhrase)\r\n".utf8), Array(rest.utf8))
-            made[key] = parts
+        let head: Head
+        switch decision.status {
+        case .ok: head = decision.gzip ? okGzip : ok
+        case .noContent: head = noContent
+        case .notModified: head = notModified
+        default: head = Head(decision.status, gzip: decision.gzip)  // `decide` gives no other
         }
-        lock.unlock()
-        guard let (statusLine, rest) = parts else { return }
-        out.writeBytes(statusLine)
+        out.writeBytes(head.statusLine)
         out.writeString("ETag: " + decision.etag + "\r\n")
-        out.writeBytes(rest)
+        out.writeBytes(head.rest)
     }
 }
 

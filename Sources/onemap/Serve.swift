@@ -31,10 +31,6 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("\(name) must be at least 1, got \(value)")
         }
         guard maxQueued >= 0, timeout >= 0, timeout.isFinite else { throw ValidationError("--max-queued and --timeout must be 0 or more") }
-        // Every request's log line gets a local timestamp, and with TZ unset glibc's
-        // localtime() stats /etc/localtime each time to see whether it changed: a system call
-        // per request. Naming the same file once keeps the zone and drops the call.
-        if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 0) }
         LineLogHandler.bootstrap()
         let store = try Store(path: path)
         if open {
