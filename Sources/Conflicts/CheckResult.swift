@@ -29,6 +29,11 @@ public struct CheckResult: Codable, Sendable {
     public struct LayerConflict: Codable, Sendable {
         public var layer: String
         public var title: String
+        /// The layer version checked (number and label): every layer with a rule is listed,
+        /// conflict or not, so a layer missing from an answer shows. Absent only in records
+        /// made before versions were listed.
+        public var version: Int?
+        public var versionLabel: String?
         public var severity: Severity
         public var conflict: Bool
         public var overlapAreaM2: Double

@@ -13,6 +13,12 @@ public enum Wording {
         }
     }
 
+    /// ", 版本 2026年度变更 #2": which version of the layer a check read.
+    public static func version(_ l: CheckResult.LayerConflict) -> String {
+        guard let number = l.version else { return "" }
+        return ", 版本 " + (l.versionLabel.map { "\($0) " } ?? "") + "#\(number)"
+    }
+
     public static func severity(_ s: Severity?) -> String {
         guard let s else { return "—" }
         return verdict(CheckResult.Verdict(rawValue: s.rawValue)!)
@@ -44,7 +50,7 @@ public enum CheckText {
         out.append("范围: [" + r.site.bbox.map { String(format: "%.6f", $0) }.joined(separator: ", ") + "]")
         out.append("")
         for l in r.layers {
-            var line = "\(l.conflict ? "✗" : "✓") \(l.title) (\(l.layer)): \(l.conflict ? Wording.severity(l.severity) : "无冲突")"
+            var line = "\(l.conflict ? "✗" : "✓") \(l.title) (\(l.layer)\(Wording.version(l))): \(l.conflict ? Wording.severity(l.severity) : "无冲突")"
             if let outside = l.outsideAreaM2 {
                 line += ", 边界外 \(Wording.area(outside))"
             } else if l.features.contains(where: { $0.minDistanceM != nil }) || l.layer == "pipeline" {

@@ -97,7 +97,7 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
                 throw StoreError.unknownLayer(unknown, known: loaded.map { $0.name })
             }
         }
-        let layers = wanted.map { wanted in plans.ruled.filter { wanted.contains($0.name) } } ?? plans.ruled
+        let layers = try plans.checked(wanted)
         let engine = GeometryEngine()
         let polygons = site.geometry.polygons
         let centre = Coordinate((site.bbox.minX + site.bbox.maxX) / 2, (site.bbox.minY + site.bbox.maxY) / 2)
@@ -196,10 +196,41 @@ struct LayerPlans {
     /// Their versions, as such a check's outcome records them.
     let ruledVersions: [String: LayerVersionRef]
 
+    /// The first ruled layer whose rule its version cannot satisfy: what fails every check of all layers.
+    let firstUnevaluable: LayerPlan?
+
     init(all: [LayerPlan]) {
         self.all = all
         ruled = all.filter { $0.rule != nil }
         ruledVersions = Dictionary(uniqueKeysWithValues: ruled.map { ($0.name, $0.versionRef) })
+        firstUnevaluable = ruled.first { $0.unevaluable != nil }
+    }
+
+    /// The layers a check applies its rules to: every ruled layer, or those asked for. A
+    /// check never answers without one of them: a layer asked for with no rule, no ruled
+    /// layer at all, or a rule its version cannot satisfy is an error, not a silent pass.
+    func checked(_ wanted: [String]?) throws -> [LayerPlan] {
+        let layers: [LayerPlan]
+        let broken: LayerPlan?
+        if let wanted {
+            if let unruled = all.first(where: { $0.rule == nil && wanted.contains($0.name) }) {
+                throw StoreError.invalidRequest("layer '\(unruled.name)' has no rule, so a check cannot apply it; layers with rules: "
+                    + ruled.map { $0.name }.joined(separator: ", "))
+            }
+            layers = ruled.filter { wanted.contains($0.name) }
+            broken = layers.first { $0.unevaluable != nil }
+        } else {
+            layers = ruled
+            broken = firstUnevaluable
+        }
+        guard !layers.isEmpty else {
+            throw StoreError.cannotCheck("no loaded layer has a rule, so there is nothing to check a site against; load the catalog (onemap load)")
+        }
+        if let broken {
+            throw StoreError.cannotCheck("layer '\(broken.name)' version \(broken.versionRef.version) (\(broken.versionRef.label)): "
+                + "its rule cannot be applied, \(broken.unevaluable!); load a version that fits the rule")
+        }
+        return layers
     }
 }
 
@@ -231,6 +262,8 @@ final class LayerPlan {
     let isPolygonal: Bool
     let fields: LayerFields
     let versionRef: LayerVersionRef
+    /// Why the rule cannot be applied to this version, if it cannot; checks then fail.
+    let unevaluable: String?
     /// Candidates by bounding box through the R*Tree, with all their attributes: one query
     /// per layer instead of one more per conflicting feature (the attributes are read from
     /// the row only for features that conflict).
@@ -252,6 +285,7 @@ final class LayerPlan {
         isPolygonal = layer.version.geometryType.contains("Polygon")
         fields = LayerFields(names: layer.version.fields.map { $0.name })
         versionRef = LayerVersionRef(version: layer.version.number, label: layer.version.label)
+        unevaluable = layer.spec.rule?.problem(fields: fields.names, dimension: layer.version.dimension)
         let columns = CandidateRow.columns(fields: fields.names)
         let select = "SELECT \(columns) FROM \"\(table)\" AS t"
         // A join, not `om_fid IN (SELECT pkid …)`: SQLite builds a temporary b-tree for the
@@ -397,8 +431,8 @@ struct LayerEvaluation {
     }
 
     func severity(_ properties: [String: AttributeValue]) -> Severity {
-        guard let by = rule.byField, let value = properties[by.field]?.stringValue, let s = by.values[value] else { return rule.severity }
-        return s
+        guard let by = rule.byField else { return rule.severity }
+        return by.severity(of: properties[by.field]?.stringValue) ?? rule.severity
     }
 
     func run() throws -> (result: CheckResult.LayerConflict, pieces: [ConflictPiece]) {
@@ -452,7 +486,8 @@ struct LayerEvaluation {
         features.sort { ($0.severity ?? .notice, $0.overlapAreaM2) > ($1.severity ?? .notice, $1.overlapAreaM2) }
         // The layer's severity is the worst of its conflicting features (by_field), else its rule's.
         let layerSeverity = rule.when == .inside ? (worstFeature ?? rule.severity) : rule.severity
-        let result = CheckResult.LayerConflict(layer: plan.name, title: plan.title, severity: layerSeverity, conflict: conflict,
+        let result = CheckResult.LayerConflict(layer: plan.name, title: plan.title, version: plan.versionRef.version,
+                                               versionLabel: plan.versionRef.label, severity: layerSeverity, conflict: conflict,
                                                overlapAreaM2: covered, overlapRatio: siteArea > 0 ? covered / siteArea : 0,
                                                outsideAreaM2: outside, features: features)
         return (result, pieces)
@@ -609,8 +644,8 @@ struct LayerEvaluation {
         }
         features.sort { ($0.minDistanceM ?? 0, $0.id) < ($1.minDistanceM ?? 0, $1.id) }
         let siteArea = context.site.areaM2
-        let result = CheckResult.LayerConflict(layer: plan.name, title: plan.title,
-                                               severity: features.compactMap { $0.severity }.max() ?? rule.severity,
+        let result = CheckResult.LayerConflict(layer: plan.name, title: plan.title, version: plan.versionRef.version,
+                                               versionLabel: plan.versionRef.label, severity: features.compactMap { $0.severity }.max() ?? rule.severity,
                                                conflict: !features.isEmpty, overlapAreaM2: corridorArea,
                                                overlapRatio: siteArea > 0 ? corridorArea / siteArea : 0,
                                                outsideAreaM2: nil, features: features)

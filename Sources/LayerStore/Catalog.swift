@@ -78,7 +78,7 @@ private struct SpecParser {
     static let layerKeys = ["name", "title", "kind", "source", "source_layer", "source_crs", "encoding",
                             "id_field", "label_field", "access", "rule"]
     static let ruleKeys = ["severity", "when", "buffer_m", "message", "by_field"]
-    static let byFieldKeys = ["field", "values"]
+    static let byFieldKeys = ["field", "values", "otherwise"]
 
     func error(_ node: Node?, _ key: String?, _ message: String) -> CatalogError {
         CatalogError(file: file, line: node?.mark?.line, key: key, message: message)
@@ -177,7 +177,8 @@ private struct SpecParser {
                 values[fs] = sev
             }
             _ = vk
-            byField = Rule.ByField(field: field, values: values)
+            let otherwise: Severity? = try choice(be, "otherwise", path: "rule.by_field")
+            byField = Rule.ByField(field: field, values: values, otherwise: otherwise)
         }
         return Rule(severity: severity, when: when, bufferM: buffer, message: try string(e, "message", path: "rule"), byField: byField)
     }

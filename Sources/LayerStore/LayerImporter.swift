@@ -18,6 +18,8 @@ public struct ImportReport: Codable, Sendable {
     /// The first repaired features, with GEOS's reason.
     public var repairs: [String]
     public var warnings: [String]
+    /// How the definition differs from the version before (empty when it is the same).
+    public var definitionChanges: [String]
     public var seconds: Double
 }
 
@@ -39,7 +41,9 @@ public struct LayerImporter {
         self.progress = progress
     }
 
-    public func load(_ spec: LayerSpec, label: String? = nil) throws -> ImportReport {
+    /// Loads `spec`'s source as a new version of its layer, stored with `spec` as its
+    /// definition. `authority` says whether that may differ from the layer's stored definition.
+    public func load(_ spec: LayerSpec, label: String? = nil, authority: DefinitionAuthority = .catalog) throws -> ImportReport {
         let started = Date()
         let file = spec.source
         func fail(_ feature: String?, _ message: String) -> StoreError {
@@ -77,6 +81,7 @@ public struct LayerImporter {
             guard !Self.reservedColumns.contains(folded) else { throw fail(nil, "field '\(f.name)' uses a name OneMap reserves") }
             guard seenColumns.insert(folded).inserted else { throw fail(nil, "field '\(f.name)' appears twice (names are case-insensitive)") }
         }
+        let ruleField = spec.rule?.byField.flatMap { by in source.fields.firstIndex { $0.name == by.field } }
         // The first feature fixes the dimension when the source does not declare one (GeoJSON).
         var firstFeature: SourceFeature? = nil
         var dimension = Self.dimension(ofOGRType: source.geometryTypeName)
@@ -90,6 +95,9 @@ public struct LayerImporter {
             dimension = g.dimension
         }
         let dim = dimension ?? 2
+        if let problem = spec.rule?.problem(fields: source.fields.map(\.name), dimension: dim) {
+            throw fail(nil, "the layer's rule cannot be applied to this data: \(problem)")
+        }
         let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
         let processors: [FeatureProcessor]
         do {
@@ -106,6 +114,8 @@ public struct LayerImporter {
         var versionNumber = 0
         var versionLabel = ""
         var geometryType = ""
+        var definitionChanges: [String] = []
+        var unmapped = UnmappedValues()
 
         try store.pool.write { db in
             // A bigger page cache for the load only (32 MiB): the id index and the R*Tree stay hot.
@@ -153,6 +163,9 @@ public struct LayerImporter {
                             repaired += 1
                             if repairs.count < Self.maxListedRepairs { repairs.append("\(row.label): \(reason)") }
                         }
+                        if let i = ruleField, let by = spec.rule?.byField, row.attributes[i].stringValue.flatMap({ by.values[$0] }) == nil {
+                            unmapped.add(row.attributes[i].stringValue, at: row.label)
+                        }
                         if bbox == nil { bbox = row.box } else { bbox!.extend(row.box) }
                         var values: [DatabaseValueConvertible?] = [row.id, row.fid, row.area, row.length, row.box.minX, row.box.minY, row.box.maxX, row.box.maxY]
                         values.reserveCapacity(10 + row.attributes.count)
@@ -183,6 +196,17 @@ public struct LayerImporter {
                 throw error
             }
             guard count > 0 else { throw fail(nil, "the source has no features") }
+            if let by = spec.rule?.byField, !unmapped.isEmpty {
+                let what = "\(unmapped.count) features have a \(by.field) value the rule does not map: \(unmapped.summary)"
+                guard let otherwise = by.otherwise else {
+                    throw fail(nil, what + ". Add the values to rule.by_field.values in the catalog, or set rule.by_field.otherwise")
+                }
+                warnings.append(what + "; they are checked as \(otherwise.rawValue) (rule.by_field.otherwise)")
+            }
+            let definition = try VersionDefinition(db, spec: spec, authority: authority)
+            definitionChanges = definition.changes
+            warnings += definition.warnings
+            let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
             // The R*Tree, in SpatiaLite's own index layout so SpatiaLite SQL (and QGIS) use it
             // too, is filled after the table, in fid order, in one statement. Filled row by row
             // beside the table, its nodes lay scattered between the table's pages over the whole
@@ -207,12 +231,11 @@ public struct LayerImporter {
             let fieldsJSON = String(decoding: try JSONEncoder().encode(source.fields), as: UTF8.self)
             try db.execute(sql: """
                 INSERT INTO onemap_layer_versions(layer, version, label, table_name, geometry_type, feature_count,
-                    min_x, min_y, max_x, max_y, fields, source, source_crs, loaded_at, repaired)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                    min_x, min_y, max_x, max_y, fields, source, source_crs, loaded_at, repaired, spec, definition_change)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """, arguments: [spec.name, versionNumber, versionLabel, table, geometryType, count,
                                  bbox?.minX, bbox?.minY, bbox?.maxX, bbox?.maxY, fieldsJSON, file, crs,
-                                 Self.timestamp(Date()), repaired])
-            let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+                                 Self.timestamp(Date()), repaired, specJSON, definition.note])
             try db.execute(sql: """
                 INSERT INTO onemap_layers(name, spec, current_version) VALUES (?,?,?)
                 ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, current_version = excluded.current_version
@@ -220,8 +243,30 @@ public struct LayerImporter {
         }
         return ImportReport(layer: spec.name, version: versionNumber, label: versionLabel, count: count,
                             geometryType: geometryType, bbox: bbox?.array, sourceCRS: crs, encoding: source.encodingNote,
-                            repaired: repaired, repairs: repairs, warnings: warnings,
+                            repaired: repaired, repairs: repairs, warnings: warnings, definitionChanges: definitionChanges,
                             seconds: Date().timeIntervalSince(started))
+    }
+
+    /// The values of a rule's `by_field` that its table does not name, counted, with the first
+    /// feature holding each: what a refused load tells the user to add to the catalog.
+    struct UnmappedValues {
+        private var counts: [String: (count: Int, first: String)] = [:]
+        private(set) var count = 0
+        var isEmpty: Bool { count == 0 }
+
+        mutating func add(_ value: String?, at feature: String) {
+            count += 1
+            let key = value.map { "'\($0)'" } ?? "(none)"
+            counts[key, default: (0, feature)].count += 1
+        }
+
+        /// The ten commonest, e.g. "'核心保护区' ×12 (first BSM=…), (none) ×1 (first …)".
+        var summary: String {
+            let top = counts.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
+            var s = top.prefix(10).map { "\($0.key) ×\($0.value.count) (first \($0.value.first))" }.joined(separator: ", ")
+            if top.count > 10 { s += ", and \(top.count - 10) more values" }
+            return s
+        }
     }
 
     static func dimension(ofOGRType name: String) -> Int? {

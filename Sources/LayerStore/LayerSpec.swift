@@ -68,7 +68,18 @@ public struct Rule: Codable, Hashable, Sendable {
     public struct ByField: Codable, Hashable, Sendable {
         public var field: String
         public var values: [String: Severity]
-        public init(field: String, values: [String: Severity]) { self.field = field; self.values = values }
+        /// The severity of a feature whose value `values` does not name (or which has none).
+        /// Without it, a version holding such a value is refused at load: a new zoning name
+        /// (核心保护区 for 核心区) must not quietly fall back to the layer's milder severity.
+        public var otherwise: Severity?
+        public init(field: String, values: [String: Severity], otherwise: Severity? = nil) {
+            self.field = field; self.values = values; self.otherwise = otherwise
+        }
+
+        /// The severity of a feature with this value of `field`.
+        public func severity(of value: String?) -> Severity? {
+            value.flatMap { values[$0] } ?? otherwise
+        }
     }
 
     public var severity: Severity

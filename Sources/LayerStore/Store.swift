@@ -125,6 +125,19 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
                     revoked_at TEXT);
                 """)
         }
+        m.registerMigration("v4-version-definitions") { db in
+            // Each version keeps the definition (title, kind, fields, access, rule) it was
+            // loaded under, and how that changed from the version before, if it did. The
+            // trigger makes a version without its definition impossible to write.
+            try db.execute(sql: """
+                ALTER TABLE onemap_layer_versions ADD COLUMN spec TEXT;
+                ALTER TABLE onemap_layer_versions ADD COLUMN definition_change TEXT;
+                UPDATE onemap_layer_versions SET spec = (SELECT l.spec FROM onemap_layers l WHERE l.name = layer);
+                CREATE TRIGGER onemap_layer_versions_need_definition BEFORE INSERT ON onemap_layer_versions
+                    WHEN NEW.spec IS NULL OR NEW.spec = ''
+                    BEGIN SELECT RAISE(ABORT, 'a layer version is written with its definition'); END;
+                """)
+        }
         return m
     }
 
@@ -206,12 +219,17 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
         }
     }
 
+    /// The layer's current definition, or nil when no layer has that name.
+    public func definition(of name: String) throws -> LayerSpec? {
+        try pool.read { db in try Self.layers(db, name: name).first?.spec }
+    }
+
     /// The current version of every layer, inside the caller's transaction.
     public static func loadedLayers(_ db: Database) throws -> [LoadedLayer] { try layers(db) }
 
     static func layers(_ db: Database, name: String? = nil) throws -> [LoadedLayer] {
         let rows = try Row.fetchAll(db, sql: """
-            SELECT l.name, l.spec, v.* FROM onemap_layers l
+            SELECT l.name, v.* FROM onemap_layers l
             JOIN onemap_layer_versions v ON v.layer = l.name AND v.version = l.current_version
             \(name == nil ? "" : "WHERE l.name = ?") ORDER BY l.name
             """, arguments: name.map { [$0] } ?? [])
@@ -219,7 +237,7 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
     }
 }
 
-/// A layer as loaded: its catalog entry and its current version.
+/// A layer as loaded: its current version and the definition that version was loaded under.
 public struct LoadedLayer: Sendable {
     public var spec: LayerSpec
     public var version: LayerVersion
@@ -245,6 +263,12 @@ public struct LayerVersion: Sendable, Codable {
     public var sourceCRS: String?
     public var loadedAt: String
     public var repaired: Int
+    /// How this version's definition differs from the version before, and who changed it;
+    /// nil when it is the same.
+    public var definitionChange: String?
+
+    /// 0 points, 1 lines, 2 polygons.
+    public var dimension: Int { LayerImporter.dimension(ofOGRType: geometryType) ?? 2 }
 
     init(row: Row) throws {
         number = row["version"]
@@ -262,6 +286,7 @@ public struct LayerVersion: Sendable, Codable {
         sourceCRS = row["source_crs"]
         loadedAt = row["loaded_at"]
         repaired = row["repaired"]
+        definitionChange = row["definition_change"]
     }
 }
 

@@ -10,6 +10,9 @@ public enum StoreError: Error, CustomStringConvertible {
     case conflict(String)
     /// No API key with that id or name.
     case unknownKey(String)
+    /// The loaded layers cannot answer a conflict check (no layer has a rule, or a rule cannot
+    /// be applied to its layer's current version): the check fails rather than pass over it.
+    case cannotCheck(String)
     /// A problem importing `file` into `layer`, optionally at one feature.
     case importFailed(file: String, layer: String, feature: String?, message: String)
 
@@ -21,6 +24,7 @@ public enum StoreError: Error, CustomStringConvertible {
         case .unknownVersion(let layer, let version): return "layer '\(layer)' has no version '\(version)'"
         case .invalidRequest(let m): return m
         case .conflict(let m): return m
+        case .cannotCheck(let m): return m
         case .unknownKey(let k): return "no key '\(k)'; `onemap keys list` shows ids and names"
         case .importFailed(let file, let layer, let feature, let message):
             var s = "import of \(file) into layer '\(layer)'"

@@ -11,16 +11,24 @@ extension Store {
         public var loadedAt: String
         public var current: Bool
         public var source: String
+        /// The rule this version is checked with, e.g. "forbidden inside"; nil for none.
+        public var rule: String?
+        /// How its definition changed from the version before, and by whom; nil when it did not.
+        public var definitionChange: String?
     }
 
     public func versions(of layer: String) throws -> [VersionSummary] {
         try pool.read { db in
             let current = try Int.fetchOne(db, sql: "SELECT current_version FROM onemap_layers WHERE name = ?", arguments: [layer])
             guard let current else { throw StoreError.unknownLayer(layer, known: try String.fetchAll(db, sql: "SELECT name FROM onemap_layers ORDER BY name")) }
-            return try Row.fetchAll(db, sql: "SELECT version, label, feature_count, loaded_at, source FROM onemap_layer_versions WHERE layer = ? ORDER BY version",
-                                    arguments: [layer]).map {
-                VersionSummary(version: $0["version"], label: $0["label"], count: $0["feature_count"], loadedAt: $0["loaded_at"],
-                               current: ($0["version"] as Int) == current, source: $0["source"])
+            return try Row.fetchAll(db, sql: """
+                SELECT version, label, feature_count, loaded_at, source, spec, definition_change
+                FROM onemap_layer_versions WHERE layer = ? ORDER BY version
+                """, arguments: [layer]).map {
+                let spec = try JSONDecoder().decode(LayerSpec.self, from: Data(($0["spec"] as String).utf8))
+                return VersionSummary(version: $0["version"], label: $0["label"], count: $0["feature_count"], loadedAt: $0["loaded_at"],
+                                      current: ($0["version"] as Int) == current, source: $0["source"], rule: spec.rule?.summary,
+                                      definitionChange: $0["definition_change"])
             }
         }
     }

@@ -45,6 +45,9 @@ public struct APIError: HTTPResponseError, Sendable {
             case .invalidRequest(let m): return APIError(.unprocessableContent, "cannot answer", m)
             case .conflict(let m): return APIError(.conflict, "conflict", m)
             case .unknownKey: return APIError(.notFound, "unknown key", e.description)
+            // The server's data, not the request, is at fault; said plainly, since an approval
+            // system must see why no verdict came.
+            case .cannotCheck(let m): return APIError(.internalServerError, "cannot check", m)
             default: return nil
             }
         case let e as HTTPResponseError where e.status == .contentTooLarge:

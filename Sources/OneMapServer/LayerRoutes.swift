@@ -24,12 +24,16 @@ struct LayerRoutes {
             let report = try await gate.run("load") {
                 try await Blocking.run {
                     let loaded = try store.layer(named: name)
-                    // The catalog file is read again, so an edited YAML or a replaced source counts.
-                    let spec = try loaded.spec.catalogFile.map { try Catalog.parse(file: $0) } ?? loaded.spec
-                    guard spec.name == name else {
-                        throw StoreError.invalidRequest("\(loaded.spec.catalogFile ?? "the catalog") now names the layer '\(spec.name)', not '\(name)'")
+                    // The catalog file is read again, so an edited YAML or a replaced source
+                    // counts; a layer imported without one is read again under its stored definition.
+                    guard let file = loaded.spec.catalogFile else {
+                        return try LayerImporter(store: store).load(loaded.spec, label: label, authority: .newSource)
                     }
-                    return try LayerImporter(store: store).load(spec, label: label)
+                    let spec = try Catalog.parse(file: file)
+                    guard spec.name == name else {
+                        throw StoreError.invalidRequest("\(file) now names the layer '\(spec.name)', not '\(name)'")
+                    }
+                    return try LayerImporter(store: store).load(spec, label: label, authority: .catalog)
                 }
             }
             // The new version's tiles start from memory too, read before anyone asks.
@@ -44,8 +48,13 @@ struct LayerRoutes {
                                         "version": l.version.label, "versionNumber": l.version.number, "loadedAt": l.version.loadedAt, "access": l.spec.access.rawValue]
                 if let b = l.version.bbox { o["bbox"] = b.array }
                 if let r = l.spec.rule {
-                    var rule: [String: Any] = ["severity": r.severity.rawValue, "when": r.when.rawValue]
+                    var rule: [String: Any] = ["severity": r.severity.rawValue, "when": r.when.rawValue, "summary": r.summary]
                     if let m = r.bufferM { rule["bufferM"] = m }
+                    if let by = r.byField {
+                        var field: [String: Any] = ["field": by.field, "values": by.values.mapValues(\.rawValue)]
+                        if let o = by.otherwise { field["otherwise"] = o.rawValue }
+                        rule["byField"] = field
+                    }
                     o["rule"] = rule
                 }
                 return o

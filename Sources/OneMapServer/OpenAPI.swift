@@ -467,7 +467,8 @@ enum OpenAPI {
                     "layers": ["type": "array", "items": [
                         "type": "object",
                         "properties": [
-                            "layer": string, "title": string, "severity": string, "conflict": ["type": "boolean"],
+                            "layer": string, "title": string, "version": integer, "versionLabel": string,
+                            "severity": string, "conflict": ["type": "boolean"],
                             "overlapAreaM2": number, "overlapRatio": number, "outsideAreaM2": number,
                             "features": ["type": "array", "items": [
                                 "type": "object",
@@ -495,7 +496,12 @@ enum OpenAPI {
                 "properties": [
                     "name": string, "title": string, "kind": string, "geometryType": string, "count": integer,
                     "version": string, "versionNumber": integer, "loadedAt": string, "bbox": bbox,
-                    "rule": ["type": "object", "properties": ["severity": string, "when": string, "bufferM": number]],
+                    "rule": ["type": "object", "properties": [
+                        "severity": string, "when": string, "bufferM": number, "summary": string,
+                        "byField": ["type": "object", "properties": [
+                            "field": string, "values": ["type": "object", "additionalProperties": string], "otherwise": string,
+                        ] as [String: Any]],
+                    ] as [String: Any]],
                 ] as [String: Any],
             ],
             "Health": ["type": "object", "required": ["status"], "properties": ["status": string]],

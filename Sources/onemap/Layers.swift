@@ -17,6 +17,10 @@ struct Layers: AsyncParsableCommand {
         var loadedAt: String
         var source: String
         var access: String
+        /// What a check applies, in a few words ("forbidden inside"); nil for a layer without a rule.
+        var rule: String?
+        var ruleDetail: Rule?
+        var definitionChange: String?
     }
 
     func run() async throws {
@@ -25,7 +29,8 @@ struct Layers: AsyncParsableCommand {
             Entry(name: l.name, title: l.spec.title, kind: l.spec.kind.rawValue, geometryType: l.version.geometryType,
                   count: l.version.count, bbox: l.version.bbox?.array, version: l.version.label,
                   versionNumber: l.version.number, loadedAt: l.version.loadedAt, source: l.version.source,
-                  access: l.spec.access.rawValue)
+                  access: l.spec.access.rawValue, rule: l.spec.rule?.summary, ruleDetail: l.spec.rule,
+                  definitionChange: l.version.definitionChange)
         }
         if json { try Terminal.printJSON(entries); return }
         if entries.isEmpty { print("No layers loaded. Try: onemap load"); return }
@@ -35,7 +40,9 @@ struct Layers: AsyncParsableCommand {
             let bbox = e.bbox.map { "[" + $0.map { String(format: "%.5f", $0) }.joined(separator: ", ") + "]" } ?? "-"
             print(Terminal.pad(e.name, 20) + Terminal.pad(e.title, 18) + Terminal.pad(e.kind, 20) + Terminal.pad(e.geometryType, 17)
                   + Terminal.pad(String(e.count), 9) + Terminal.pad("\(e.version) (#\(e.versionNumber))", 27) + bbox)
+            print("    rule: \(e.rule ?? "none (not checked)"); access \(e.access)")
             print("    loaded \(e.loadedAt) from \(e.source)")
+            if let change = e.definitionChange { print("    definition \(change)") }
         }
     }
 }

@@ -61,6 +61,7 @@ struct VersionsCommand: AsyncParsableCommand {
         if json { try Terminal.printJSON(list); return }
         for v in list {
             print("\(v.current ? "*" : " ") #\(v.version)  \(Terminal.pad(v.label, 24)) \(Terminal.pad("\(v.count) 个", 12)) \(v.loadedAt)  \(v.source)")
+            print("      rule: \(v.rule ?? "none")" + (v.definitionChange.map { "; \($0)" } ?? ""))
         }
     }
 }

@@ -34,6 +34,19 @@ struct CatalogTests {
         #expect(spec.rule?.severity == .restricted)
         #expect(spec.rule?.byField?.values["核心区"] == .forbidden)
         #expect(spec.rule?.byField?.values["实验区"] == .restricted)
+        #expect(spec.rule?.byField?.otherwise == nil)
+    }
+
+    /// `otherwise` gives the severity of values the table does not name; a bad one is named.
+    @Test func byFieldOtherwise() throws {
+        let yaml = valid + "\n    otherwise: forbidden"
+        let spec = try Catalog.parse(yaml: yaml, file: "/cat/Layers/reserve.yaml")
+        #expect(spec.rule?.byField?.otherwise == .forbidden)
+        #expect(spec.rule?.byField?.severity(of: "核心保护区") == .forbidden)
+        #expect(spec.rule?.byField?.severity(of: nil) == .forbidden)
+        #expect(spec.rule?.byField?.severity(of: "实验区") == .restricted)
+        #expect(spec.rule?.summary == "restricted inside (by GNFQ: 实验区 restricted, 核心区 forbidden, 缓冲区 forbidden; otherwise forbidden)")
+        #expect(error(valid + "\n    otherwise: never")?.key == "rule.by_field.otherwise")
     }
 
     func error(_ yaml: String) -> CatalogError? {

@@ -71,6 +71,27 @@ struct CheckAPITests {
         }
     }
 
+    /// A rule the current version cannot satisfy fails the check with the reason, and stores
+    /// nothing: an approval system must never read a pass into it.
+    @Test func aRuleThatCannotBeAppliedFailsTheCheck() async throws {
+        let store = try farmlandStore()
+        try await store.pool.write { db in
+            try db.execute(sql: """
+                UPDATE onemap_layer_versions
+                SET spec = json_set(spec, '$.rule.byField', json('{"field": "GNFQ", "values": {"核心区": "forbidden"}}'))
+                """)
+        }
+        let app = buildApplication(store: store, configuration: ServerConfiguration(open: true))
+        try await app.test(.router) { client in
+            let r = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: siteOverP))
+            #expect(r.status == .internalServerError)
+            let body = try json(r.body)
+            #expect(body["error"] as? String == "cannot check")
+            #expect((body["detail"] as? String)?.contains("layer 'farmland' version 1") == true, "\(body)")
+        }
+        #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_checks") } == 0)
+    }
+
     @Test func postThenGetIsByteIdentical() async throws {
         try await app().test(.router) { client in
             let body = #"{"projectCode": "2026-331102-01", "projectName": "某物流园", "geometry": \#(siteOverP)}"#

@@ -52,6 +52,8 @@ struct ReloadConcurrencyTests {
                 #expect(r.status == .created)
                 let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
                 let layer = try #require((body["layers"] as? [[String: Any]])?.first { $0["layer"] as? String == "farmland" })
+                // The reload is a new version of the same layer: its rule holds in every answer.
+                #expect(body["verdict"] as? String == "forbidden" && layer["severity"] as? String == "forbidden")
                 let ids = (layer["features"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
                 #expect(ids == ["P"] || ids == ["NEWQ"], "a check saw \(ids)")
                 seen[ids.joined(separator: ","), default: 0] += 1
@@ -99,6 +101,64 @@ struct ReloadConcurrencyTests {
             #expect((try JSONSerialization.jsonObject(with: Data(buffer: versions.body)) as? [Any])?.count == 2,
                     "\(String(buffer: versions.body))")
         }
+    }
+}
+
+/// A reload of a layer defined in the catalog reads its YAML again: the edited source is the
+/// new version, and the YAML's rule is the rule of every check during and after it.
+struct CatalogReloadTests {
+    @Test func checksDuringAndAfterACatalogReloadKeepTheRule() async throws {
+        let store = try farmlandStore()
+        let admin = try KeyRing(store: store).create(role: .admin, name: "ops").secret
+        let dir = (try store.layer(named: "farmland").version.source as NSString).deletingLastPathComponent
+        let v2 = dir + "/farmland_2026.geojson"
+        try ReloadConcurrencyTests.writeVersion2(over: v2)
+        let yaml = dir + "/farmland.yaml"
+        try """
+            name: farmland
+            title: 永久基本农田
+            kind: farmland
+            source: farmland_2026.geojson
+            id_field: BSM
+            rule:
+              severity: forbidden
+              when: inside
+            """.write(toFile: yaml, atomically: true, encoding: .utf8)
+        // The layer as `onemap load` defines it, before the catalog's source changes.
+        var first = try Catalog.parse(file: yaml)
+        first.source = try store.layer(named: "farmland").version.source
+        _ = try LayerImporter(store: store).load(first, label: "2025年度")
+        let app = buildApplication(store: store, configuration: ServerConfiguration(open: true))
+        try await app.test(.router) { client in
+            let reload = Task {
+                try await client.execute(uri: "/v1/layers/farmland/reload?version=2026年度变更", method: .post,
+                                         headers: [.authorization: "Bearer \(admin)"])
+            }
+            var verdicts: [String] = []
+            var versions: Set<String> = []
+            while verdicts.count < 200 {
+                let r = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: siteOverP))
+                let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
+                let farmland = (body["layers"] as? [[String: Any]])?.first { $0["layer"] as? String == "farmland" }
+                verdicts.append(body["verdict"] as? String ?? "none")
+                versions.insert(farmland?["versionLabel"] as? String ?? "missing")
+                if versions.contains("2026年度变更") { break }
+            }
+            let answer = try await reload.value
+            #expect(answer.status == .created, "\(String(buffer: answer.body))")
+            #expect(Set(verdicts) == ["forbidden"], "\(verdicts)")
+            #expect(versions.isSubset(of: ["2025年度", "2026年度变更"]), "\(versions)")
+            let after = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: siteOverP))
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: after.body)) as? [String: Any])
+            #expect(body["verdict"] as? String == "forbidden")
+            let layers = try await client.execute(uri: "/v1/layers", method: .get)
+            let list = try #require(try JSONSerialization.jsonObject(with: Data(buffer: layers.body)) as? [[String: Any]])
+            let rule = list.first { $0["name"] as? String == "farmland" }?["rule"] as? [String: Any]
+            #expect(rule?["summary"] as? String == "forbidden inside")
+        }
+        // The version's record says which definition it was loaded under.
+        let latest = try #require(try store.versions(of: "farmland").last)
+        #expect(latest.label == "2026年度变更" && latest.rule == "forbidden inside")
     }
 }
 
