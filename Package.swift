@@ -78,8 +78,8 @@ let package = Package(
         ]),
 
         // What the parser fuzz tests of several test targets share.
-        .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
-        .testTarget(name: "GeoCoreTests", dependencies: ["GeoCore"]),
+        .target(name: "FuzzSupport", dependencies: ["GeoCore"], path: "Tests/FuzzSupport"),
+        .testTarget(name: "GeoCoreTests", dependencies: ["GeoCore", "FuzzSupport"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "LayerStore", "VectorIO", "GeoCore",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "OneMapServerTests", dependencies: [

@@ -101,8 +101,9 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
         let engine = GeometryEngine()
         let polygons = site.geometry.polygons
         let centre = Coordinate((site.bbox.minX + site.bbox.maxX) / 2, (site.bbox.minY + site.bbox.maxY) / 2)
-        let context = SiteContext(site: site, engine: engine,
-                                  convex: polygons.count == 1 ? ConvexRegion(polygons[0]) : nil,
+        let convex = polygons.count == 1 ? ConvexRegion(polygons[0]) : nil
+        let context = SiteContext(site: site, engine: engine, convex: convex,
+                                  region: convex == nil ? PolygonRegion(polygons) : nil,
                                   plane: LocalPlane(origin: centre), equalArea: EqualAreaPlane(centre: centre),
                                   keepPieces: keepPieces)
         var results: [CheckResult.LayerConflict] = []
@@ -132,6 +133,8 @@ final class SiteContext {
     let engine: GeometryEngine
     /// Set when the site is one convex polygon: overlaps are then clipped, not overlaid.
     let convex: ConvexRegion?
+    /// Set for every other site: places a candidate's box outside, inside or across it.
+    let region: PolygonRegion?
     /// Metres around the site, for distances and buffers.
     let plane: LocalPlane
     /// Exact areas around the site, for measuring overlap pieces (see `area(of:)`).
@@ -147,10 +150,12 @@ final class SiteContext {
     /// relative or 1e-4 m² the answers are held to against PostGIS.
     static let equalAreaSpanLimitM = 600.0
 
-    init(site: Site, engine: GeometryEngine, convex: ConvexRegion?, plane: LocalPlane, equalArea: EqualAreaPlane, keepPieces: Bool) {
+    init(site: Site, engine: GeometryEngine, convex: ConvexRegion?, region: PolygonRegion?, plane: LocalPlane,
+         equalArea: EqualAreaPlane, keepPieces: Bool) {
         self.site = site
         self.engine = engine
         self.convex = convex
+        self.region = region
         self.plane = plane
         self.equalArea = equalArea
         self.keepPieces = keepPieces
@@ -163,6 +168,16 @@ final class SiteContext {
     func area(of piece: Geometry) -> Double {
         equalArea.area(piece, spanLimitM: Self.equalAreaSpanLimitM) ?? Ellipsoid.cgcs2000.area(piece)
     }
+
+    /// The boxes to search an index with, for a site whose box is mostly empty (a corridor);
+    /// nil to search with the site's box. Worked out on first use, once for all layers.
+    func cover() -> [BoundingBox]? {
+        if let coverBoxes { return coverBoxes }
+        let made = region?.cover()
+        coverBoxes = .some(made)
+        return made
+    }
+    private var coverBoxes: [BoundingBox]??
 
     /// The site in GEOS, made on first use: a convex site clipped in Swift, with no
     /// overlapping features and no line nearby (most checks), never needs it.
@@ -361,6 +376,8 @@ struct LayerEvaluation {
         let areaM2: Double
         let box: BoundingBox
         let source: Source
+        /// Where the box lies against a site that is not convex, when the search placed it.
+        var placement: PolygonRegion.Placement? = nil
 
         enum Source {
             case resident(Candidate)
@@ -406,19 +423,38 @@ struct LayerEvaluation {
     func forEachCandidate(margin: (lon: Double, lat: Double) = (0, 0), _ body: (Found) throws -> Void) throws {
         let b = context.site.bbox
         let query = BoundingBox(b.minX - margin.lon, b.minY - margin.lat, b.maxX + margin.lon, b.maxY + margin.lat)
-        let region = margin == (0, 0) ? context.convex : nil
+        let convex = margin == (0, 0) ? context.convex : nil
+        let region = margin == (0, 0) ? context.region : nil
+        /// The candidate with its placement, or nil when its box cannot reach the site.
+        func placed(_ found: Found) -> Found? {
+            if let convex { return convex.isDisjoint(from: found.box) ? nil : found }
+            guard let region else { return found }
+            var found = found
+            found.placement = region.placement(of: found.box)
+            return found.placement == .outside ? nil : found
+        }
         if let resident = plan.resident {
-            for c in resident where c.box.intersects(query) && !(region?.isDisjoint(from: c.box) ?? false) {
-                try body(Found(resident: c))
+            for c in resident where c.box.intersects(query) {
+                if let found = placed(Found(resident: c)) { try body(found) }
             }
             return
         }
-        let rows = try CandidateCursor(statement: db.cachedStatement(sql: plan.candidatesSQL),
-                                       arguments: [query.minX, query.maxX, query.minY, query.maxY], fields: plan.fields)
-        while let row = try rows.next() {
-            let found = Found(row: row)
-            if let region, region.isDisjoint(from: found.box) { continue }
-            try body(found)
+        let statement = try db.cachedStatement(sql: plan.candidatesSQL)
+        guard let cover = region == nil ? nil : context.cover() else {
+            let rows = try CandidateCursor(statement: statement, arguments: [query.minX, query.maxX, query.minY, query.maxY], fields: plan.fields)
+            while let row = try rows.next() {
+                if let found = placed(Found(row: row)) { try body(found) }
+            }
+            return
+        }
+        // A feature whose box reaches into several of the cover's boxes comes up once each.
+        var seen = Set<Int64>()
+        for b in cover {
+            let rows = try CandidateCursor(statement: statement, arguments: [b.minX, b.maxX, b.minY, b.maxY], fields: plan.fields)
+            while let row = try rows.next() {
+                guard seen.insert(row.fid).inserted else { continue }
+                if let found = placed(Found(row: row)) { try body(found) }
+            }
         }
     }
 
@@ -525,6 +561,8 @@ struct LayerEvaluation {
             guard area > minimum, let box = piece.boundingBox else { return nil }
             return Overlap(candidate: try found.kept(decoded: geometry), piece: piece, area: area, box: box)
         }
+        // A box wholly inside a site of any shape: the feature is too.
+        if found.placement == .inside { return try whole(context.keepPieces ? try found.geometry() : nil) }
         let geometry = try found.geometry()
         let g = try engine.make(geometry)
         if try context.prepared().containsProperly(g) { return try whole(geometry) }
