@@ -169,6 +169,17 @@ final class SiteContext {
         equalArea.area(piece, spanLimitM: Self.equalAreaSpanLimitM) ?? Ellipsoid.cgcs2000.area(piece)
     }
 
+    /// The site around a feature's box: the site's part within a box a little larger than
+    /// the feature's, which has the same edges where the feature is, so the overlap is the
+    /// same. The overlay of a feature with a 1,000-vertex corridor walks the whole corridor;
+    /// after one cheap clipping pass, the part is small and most often convex.
+    func local(around b: BoundingBox) throws -> (geometry: EngineGeometry, convex: ConvexRegion?) {
+        let margin = 1e-6  // about 10 cm: the feature lies strictly inside, away from the clip's own edges
+        let part = try geometry().clipped(to: BoundingBox(b.minX - margin, b.minY - margin, b.maxX + margin, b.maxY + margin))
+        let polygons = try part.value().polygons
+        return (part, polygons.count == 1 ? ConvexRegion(polygons[0]) : nil)
+    }
+
     /// The boxes to search an index with, for a site whose box is mostly empty (a corridor);
     /// nil to search with the site's box. Worked out on first use, once for all layers.
     func cover() -> [BoundingBox]? {
@@ -547,13 +558,16 @@ struct LayerEvaluation {
             guard found.areaM2 > minimum else { return nil }
             return Overlap(candidate: try found.kept(decoded: decoded), piece: nil, area: found.areaM2, box: found.box)
         }
-        if let region = context.convex {
-            // Told from the stored box, without decoding: a convex site holding the box's
-            // corners holds all of it.
-            if region.containsStrictly(found.box) { return try whole(context.keepPieces ? try found.geometry() : nil) }
-            let geometry = try found.geometry()
+        /// The feature clipped by a convex region that holds all of the site near it; nil
+        /// when clipping would not measure it exactly.
+        func clipped(by region: ConvexRegion, _ geometry: Geometry) throws -> Overlap?? {
             let polygons = geometry.polygons
             if polygons.allSatisfy({ region.containsStrictly($0.exterior) }) { return try whole(geometry) }
+            // A concave feature can leave and re-enter the region: its clip is then joined by
+            // zero-width bridges along the region's edge, whose edges are cut at other points
+            // each way, and the area's geodesic bow terms no longer cancel (~1e-3 m² on a
+            // 300 m edge). Such features, and those with holes, are overlaid instead.
+            guard polygons.allSatisfy({ $0.rings.count == 1 && ConvexRegion($0) != nil }) else { return nil }
             let parts = polygons.compactMap { region.clip($0) }
             guard !parts.isEmpty else { return nil }
             let piece = Geometry.multiPolygon(parts)
@@ -561,16 +575,32 @@ struct LayerEvaluation {
             guard area > minimum, let box = piece.boundingBox else { return nil }
             return Overlap(candidate: try found.kept(decoded: geometry), piece: piece, area: area, box: box)
         }
+        /// The overlap by GEOS's overlay with `site` (all of it, or its part near the feature).
+        func overlaid(_ geometry: Geometry, with site: EngineGeometry, made: EngineGeometry? = nil) throws -> Overlap? {
+            let piece = try site.intersection(try made ?? engine.make(geometry)).value().parts(ofDimension: 2)
+            let area = context.area(of: piece)
+            guard area > minimum, let box = piece.boundingBox else { return nil }
+            return Overlap(candidate: try found.kept(decoded: geometry), piece: piece, area: area, box: box)
+        }
+        if let region = context.convex {
+            // Told from the stored box, without decoding: a convex site holding the box's
+            // corners holds all of it.
+            if region.containsStrictly(found.box) { return try whole(context.keepPieces ? try found.geometry() : nil) }
+            let geometry = try found.geometry()
+            if let overlap = try clipped(by: region, geometry) { return overlap }
+            return try overlaid(geometry, with: try context.geometry())
+        }
         // A box wholly inside a site of any shape: the feature is too.
         if found.placement == .inside { return try whole(context.keepPieces ? try found.geometry() : nil) }
         let geometry = try found.geometry()
         let g = try engine.make(geometry)
         if try context.prepared().containsProperly(g) { return try whole(geometry) }
         guard try context.prepared().intersects(g) else { return nil }
-        let piece = try context.geometry().intersection(g).value().parts(ofDimension: 2)
-        let area = context.area(of: piece)
-        guard area > minimum, let box = piece.boundingBox else { return nil }
-        return Overlap(candidate: try found.kept(decoded: geometry), piece: piece, area: area, box: box)
+        let local = try context.local(around: found.box)
+        // Near one feature, most of a corridor or a ragged park is a convex strip or corner:
+        // clipped in Swift, as a convex site is, instead of a general overlay.
+        if let region = local.convex, let overlap = try clipped(by: region, geometry) { return overlap }
+        return try overlaid(geometry, with: local.geometry, made: g)
     }
 
     /// The area of the union of overlap pieces, without double counting where a layer's

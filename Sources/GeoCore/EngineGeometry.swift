@@ -45,6 +45,11 @@ public final class EngineGeometry {
     public func unaryUnion() throws -> EngineGeometry {
         try engine.own(GEOSUnaryUnion_r(h, pointer), "unary union")
     }
+    /// The part inside an axis-aligned box (GEOS's rectangle clipping: one pass over the
+    /// vertices, no overlay). Within the box the result has exactly this geometry's edges.
+    public func clipped(to b: BoundingBox) throws -> EngineGeometry {
+        try engine.own(GEOSClipByRect_r(h, pointer, b.minX, b.minY, b.maxX, b.maxY), "clip by rectangle")
+    }
     public func buffer(_ width: Double, quadrantSegments: Int32 = 8) throws -> EngineGeometry {
         try engine.own(GEOSBuffer_r(h, pointer, width, quadrantSegments), "buffer")
     }
