@@ -16,8 +16,9 @@ buckets, each timed and checked on its own:
 
 Areas are log-uniform within each size bucket (so over the three buckets, 0.3-500 ha, up to
 their equal counts). Every site is centred on (or, a corridor, starts at) a farmland parcel
-picked with the seed, so sites fall where farmland is, along the valleys, and big sites touch
-hundreds of parcels at the default scale. A corridor follows the valleys: it turns gently,
+picked with the seed (a large site on the one of eight with the most farmland around it), so
+sites fall where farmland is, along the valleys, and big sites touch hundreds of parcels at
+the default scale. A corridor follows the valleys: it turns gently,
 and every 600 m or so steers toward the heading with the most farmland ahead (counted in
 the GeoPackage's R*Tree), keeping within 70 degrees of its general bearing.
 
@@ -196,8 +197,15 @@ def sized_sites(farmland, seed):
             kinds = ["hole"] * 7 + ["multi"] * 6 + ["multi+hole"] * 2 + ["plain"] * (count - 15)
             rng.shuffle(kinds)
         for fid, kind in zip(picked, kinds):
-            bsm, cx, cy = farmland.centroid(fid)
             area_ha = math.exp(rng.uniform(math.log(lo * (1 + EDGE)), math.log(hi * (1 - EDGE))))
+            if bucket == "large":
+                # A park or a development zone is laid out over the valley floor, where the farmland
+                # is: of this parcel and seven more picked with the seed, the one with the most
+                # parcels in a square of the site's area around it.
+                half = math.sqrt(area_ha * 1e4) / 2
+                fid = max([fid] + rng.sample(farmland.fids, 7),
+                          key=lambda f: farmland.count_near(*farmland.centroid(f)[1:], half))
+            bsm, cx, cy = farmland.centroid(fid)
             props = {"near_fid": fid, "near_bsm": bsm, "target_area_ha": round(area_ha, 3), "shape": kind}
             if bucket == "small" and rng.random() < 0.5:
                 # A plot as surveyed: a rectangle, up to 3:1.
