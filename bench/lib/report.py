@@ -179,7 +179,7 @@ def conflict_section(r):
     d.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for g in worst_first(groups):
         x = groups[g]
-        d.append(f"| {BUCKET_WORDS.get(g, g) if g == 'all' else g} | {x['sites']} | {x['area_ha'][0]:g}–{x['area_ha'][1]:g} | "
+        d.append(f"| {BUCKET_WORDS.get(g, g) if g == 'all' else g} | {x['sites']} | {x['area_ha'][0]:.3g}–{x['area_ha'][1]:.3g} | "
                  f"{x['vertices'][0]}–{x['vertices'][1]} | {x['with_holes']} / {x['in_parts']} | "
                  f"{x['parcels_touched_median']:g} ({x['parcels_touched_max']}) | {ms(full['groups'][g]['median_ms'])} | "
                  f"{ms(om['groups'][g]['median_ms'])} | {med_p90(sl['groups'][g])} | {med_p90(pg['groups'][g])} | "
