@@ -316,11 +316,12 @@ def http_section(r):
              "`GET /health`, polled with curl every 5 ms. Then the "
              f"{ans['posted']} sites are posted one at a time on one kept-alive connection (Python `http.client`, "
              "`TCP_NODELAY`) and their answers checked (this also warms the server); then "
-             f"{ans.get('rounds', '?')} rounds over every site of a `GET /health` and the site's `POST /v1/checks` on the "
-             "same connection: a site's HTTP time is the median over rounds of POST minus that health round trip, a "
-             "bucket's the median over its sites, and the overhead is that minus the bucket's in-process median from "
-             "the CLI run (`onemap check --each` on the bucket's sites; it gives a median per process, not a time per "
-             "site). Then per bucket "
+             f"{ans.get('rounds', '?')} rounds; in each, per bucket, `onemap check BUCKET.geojson --each --no-record` "
+             "(the full check in process, timing itself, on the benchmark database), then for every site of the bucket a "
+             "`GET /health` and the site's `POST /v1/checks` on the same connection: a site's HTTP time is the median "
+             "over rounds of POST minus that health round trip, a bucket's the median over its sites, and the overhead "
+             "is that minus the median over rounds of the CLI's median for the bucket (it gives a median per process, "
+             "not a time per site). Then per bucket "
              f"`wrk -t{srv['threads']} -c{srv['connections']} -d{srv.get('bucket_seconds', srv['seconds'])}s --latency "
              "-s bench/lib/wrk_checks.lua` posting that bucket's sites in turn, and last every site for "
              f"{srv['seconds']} s, the server's VmRSS read before and after each. The server is stopped with SIGTERM at the end.")
@@ -330,7 +331,10 @@ def http_section(r):
     for g in order:
         b = buckets[g]
         d.append(f"- {g}: POST − health p50 {b['http_minus_rtt_p50_ms']:.3f} ms, in process {b['in_process_median_ms']:.3f} ms, "
-                 f"overhead {b['overhead_p50_ms']:+.3f} ms (allowed {b['allowed_ms']:.3f}); answers median "
+                 f"overhead {b['overhead_p50_ms']:+.3f} ms (allowed {b['allowed_ms']:.3f}); CLI by round "
+                 + ", ".join(f"{x:.3f}" for x in b.get("in_process_by_round_ms", []))
+                 + (f" ms (the conflict row's: {b['conflict_row_median_ms']:.3f} ms)" if "conflict_row_median_ms" in b else "")
+                 + "; answers median "
                  f"{kib(b['answer_bytes_median'])}, max {kib(b['answer_bytes_max'])}"
                  + (f"; wrk: {wrk_line(per_bucket[g]['wrk'])}" if g in per_bucket else ""))
     d.append(f"- every site, {srv['seconds']} s: " + wrk_line(w))
