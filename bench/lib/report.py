@@ -368,7 +368,8 @@ def wrk_line(w):
     statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(w.get("statuses", {}).items()))
     return (f"{w['requests']:,} requests in {w['duration_us'] / 1e6:.1f} s = {rps:,.1f} req/s; latency min "
             f"{lat['min'] / 1000:.2f}, mean {lat['mean'] / 1000:.2f}, p50 {lat['p50'] / 1000:.2f}, p90 {lat['p90'] / 1000:.2f}, "
-            f"p99 {lat['p99'] / 1000:.2f}, max {lat['max'] / 1000:.2f} ms; statuses {statuses}; non-2xx {w['non2xx']}; "
+            f"p99 {lat['p99'] / 1000:.2f}, max {lat['max'] / 1000:.2f} ms; "
+            + (f"statuses {statuses}; " if statuses else "") + f"non-2xx {w['non2xx']}; "
             f"socket errors {sock}; {w['bytes'] / max(w['duration_us'], 1) :.1f} MB/s")
 
 
