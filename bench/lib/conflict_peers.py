@@ -21,6 +21,12 @@ it, OneMap the file itself), and computes the area on the CGCS2000 ellipsoid (GR
               `--layers farmland` (the peers' work) and once in full, every layer with
               a rule (issue 4: at most a third of SpatiaLite's farmland-only time).
 
+Sites come in buckets (lib/sites.py: small, medium, large, corridor, legacy); every
+figure is given per bucket and over all sites (issue 20): per-site median and p90 (p90 for
+the Python peers only: `onemap check --each` prints the median and mean of what it checked,
+so OneMap runs one process over all sites and one per bucket), the parcels touched, the
+ratios, and the answers compared with PostGIS's on that bucket's sites.
+
 Engines alternate pass by pass (after one untimed warm-up pass each), so drift on a
 shared machine hits all alike. Timing is wall time per site around the query and
 its fetch, as a client would see it (PostGIS includes the Unix-socket round trip);
@@ -31,12 +37,14 @@ Writes, under --results:
       per-site farmland answers {"sites": {"S001": [{"id": BSM, "overlapAreaM2": a}, ...]}},
       ids sorted (OneMap's full check: its farmland layer);
   conflict_full_onemap.json: OneMap's full results, by site;
-  conflict_farmland.json: timings, and every engine's answers compared with PostGIS's.
+  conflict_farmland.json: timings, and every engine's answers compared with PostGIS's, over
+      all sites and per bucket ("groups").
 
 Needs Debian's /usr/bin/python3 (sqlite3 that loads mod_spatialite, python3-psycopg2).
 """
 import argparse
 import json
+import math
 import os
 import sqlite3
 import statistics
@@ -58,15 +66,57 @@ LONLAT_GRS80 = "+proj=longlat +ellps=GRS80 +no_defs +type=crs"
 LAEA_LISHUI = "+proj=laea +lat_0=28.2 +lon_0=119.6 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs +type=crs"
 
 
+def polygon_wkt(rings):
+    return "(" + ",".join("(" + ",".join(f"{x!r} {y!r}" for x, y in ring) + ")" for ring in rings) + ")"
+
+
 def load_sites(path):
+    """[(site id, bucket, WKT)] in the file's order; coordinates as written (repr keeps every bit)."""
     with open(path) as f:
         fc = json.load(f)
     sites = []
     for feat in fc["features"]:
-        rings = feat["geometry"]["coordinates"]
-        wkt = "POLYGON(" + ",".join("(" + ",".join(f"{x!r} {y!r}" for x, y in ring) + ")" for ring in rings) + ")"
-        sites.append((feat["properties"]["site"], wkt))
+        g = feat["geometry"]
+        if g["type"] == "Polygon":
+            wkt = "POLYGON" + polygon_wkt(g["coordinates"])
+        elif g["type"] == "MultiPolygon":
+            wkt = "MULTIPOLYGON(" + ",".join(polygon_wkt(p) for p in g["coordinates"]) + ")"
+        else:
+            sys.exit(f"conflict_peers.py: site {feat['properties']['site']} is a {g['type']}, not a (Multi)Polygon")
+        sites.append((feat["properties"]["site"], feat["properties"].get("bucket", "all"), wkt))
     return sites
+
+
+def write_groups(path, sites, work):
+    """OneMap's sites files: every site (the file itself), then one FeatureCollection per bucket in
+    WORK, the features copied as they are, so every process checks exactly the peers' polygons.
+    Returns [(group, path, site ids)], "all" first."""
+    with open(path) as f:
+        fc = json.load(f)
+    groups = [("all", path, [s for s, _, _ in sites])]
+    for bucket in buckets_of(sites):
+        feats = [x for x in fc["features"] if x["properties"].get("bucket", "all") == bucket]
+        out = os.path.join(work, f"sites_{bucket}.geojson")
+        with open(out, "w") as f:
+            json.dump({"type": "FeatureCollection", "name": f"bench_sites_{bucket}", "features": feats}, f,
+                      ensure_ascii=False)
+        groups.append((bucket, out, [x["properties"]["site"] for x in feats]))
+    return groups
+
+
+def buckets_of(sites):
+    """The buckets in the order they first appear (sites.py writes them grouped)."""
+    seen = []
+    for _, b, _ in sites:
+        if b != "all" and b not in seen:
+            seen.append(b)
+    return seen
+
+
+def p90(xs):
+    """Nearest rank: the smallest time that 90% of the sites are at or under."""
+    xs = sorted(xs)
+    return xs[max(0, math.ceil(0.9 * len(xs)) - 1)]
 
 
 class SpatiaLiteEngine:
@@ -147,21 +197,28 @@ class Pass(NamedTuple):
     site_times: Optional[list]  # per site, when timed from here (the Python peers)
     answers: dict             # per site, what must not change from pass to pass
     farmland: dict            # per site, the farmland conflicts in the shape the files share
+    groups: dict              # per group ("all" and each bucket): mean_ms, median_ms, p90_ms (None for OneMap)
 
 
 def timed_pass(engine, sites):
-    """One pass over all sites. OneMap runs its own loop (one process) and times itself."""
+    """One pass over all sites. OneMap runs its own processes (all sites, then each bucket) and
+    times itself; it prints the median and mean of what it checked, not each site's time."""
     if isinstance(engine, OneMapEngine):
-        mean_ms, median_ms, results = engine.run_pass()
+        times, results = engine.run_pass()
         engine.last_results = results
-        return Pass(mean_ms, median_ms, None, engine.answers(results), engine.farmland(results))
+        groups = {g: {"mean_ms": mean, "median_ms": med, "p90_ms": None} for g, (mean, med) in times.items()}
+        return Pass(times["all"][0], times["all"][1], None, engine.answers(results), engine.farmland(results), groups)
     times, answers = [], {}
-    for site_id, wkt in sites:
+    for site_id, _bucket, wkt in sites:
         t0 = time.perf_counter()
         rows = engine.check(wkt)
         times.append((time.perf_counter() - t0) * 1000)
         answers[site_id] = answers_of(rows)
-    return Pass(statistics.mean(times), statistics.median(times), times, answers, answers)
+    groups = {}
+    for g in ["all"] + buckets_of(sites):
+        ts = [t for t, (_, b, _) in zip(times, sites) if g in ("all", b)]
+        groups[g] = {"mean_ms": statistics.mean(ts), "median_ms": statistics.median(ts), "p90_ms": p90(ts)}
+    return Pass(statistics.mean(times), statistics.median(times), times, answers, answers, groups)
 
 
 def compare(a, b):
@@ -189,9 +246,8 @@ def compare(a, b):
 
 def make_engines(a, sites):
     """The peers, and OneMap twice: farmland only (the peers' work) and the full check."""
-    site_ids = [site for site, _ in sites]
-    onemap = lambda name, label, layers: OneMapEngine(name, label, a.onemap, a.onemap_db, a.sites, site_ids,
-                                                      a.work, layers)
+    groups = write_groups(a.sites, sites, a.work)
+    onemap = lambda name, label, layers: OneMapEngine(name, label, a.onemap, a.onemap_db, groups, a.work, layers)
     # Listed so that neighbours differ in kind; passes alternate forwards and backwards.
     return [SpatiaLiteEngine(a.spatialite, a.table),
             onemap("onemap", "OneMap, farmland only (check --each --layers farmland)", [a.table]),
@@ -208,7 +264,8 @@ def measure(engines, sites, runs):
         for e in (engines if p % 2 == 0 else engines[::-1]):
             ps = timed_pass(e, sites)
             passes[e.name].append(ps)
-            print(f"  pass {p + 1}: {e.label}: {ps.mean_ms:.3f} ms/site (median {ps.median_ms:.3f})", file=sys.stderr)
+            print(f"  pass {p + 1}: {e.label}: {ps.mean_ms:.3f} ms/site (median {ps.median_ms:.3f}); median by bucket "
+                  + ", ".join(f"{g} {x['median_ms']:.2f}" for g, x in ps.groups.items() if g != "all"), file=sys.stderr)
     for e in engines:
         if any(ps.answers != warm[e.name] for ps in passes[e.name]):
             sys.exit(f"conflict_peers.py: {e.label} gave different answers on different passes")
@@ -237,17 +294,49 @@ def engine_summary(e, passes):
          "site_median_ms_by_pass": [p.median_ms for p in passes],
          "median_site_median_ms": statistics.median(p.median_ms for p in passes),
          "sites_with_conflict": sum(1 for x in farmland.values() if x),
-         "conflict_features": sum(len(x) for x in farmland.values())}
+         "conflict_features": sum(len(x) for x in farmland.values()),
+         # Per group: the median over passes of each pass's median (p90, mean) over the group's sites.
+         "groups": {g: {k: (statistics.median(p.groups[g][k] for p in passes)
+                            if passes[0].groups[g][k] is not None else None)
+                        for k in ("median_ms", "p90_ms", "mean_ms")}
+                    for g in passes[0].groups}}
     if passes[0].site_times is not None:
         all_sites = sorted(x for p in passes for x in p.site_times)
         s["site_p50_ms"] = statistics.median(all_sites)
         s["site_p99_ms"] = all_sites[min(len(all_sites) - 1, int(0.99 * len(all_sites)))]
     if isinstance(e, OneMapEngine):
         s["command"] = " ".join(os.path.basename(x) if x == e.binary else x for x in e.command())
+        s["processes_per_pass"] = [g for g, _, _ in e.groups]
         s["wall_s_by_pass"] = e.wall_s[1:]  # without the warm-up process
         if e.full:
             s.update(layer_summary(e.last_results))
     return s
+
+
+def group_summary(sites_path, sites, engines, farmland):
+    """Issue 20: per bucket and overall, the sites (sizes, vertices, holes, parts), the farmland
+    parcels they touch (PostGIS's answers: overlap over 0.01 m^2), the ratios on the medians,
+    and every comparison of COMPARISONS on that bucket's sites alone."""
+    with open(sites_path) as f:
+        props = {x["properties"]["site"]: x["properties"] for x in json.load(f)["features"]}
+    out = {}
+    for g in ["all"] + buckets_of(sites):
+        ids = [s for s, b, _ in sites if g in ("all", b)]
+        touched = [len(farmland["postgis"][s]) for s in ids]
+        med = {name: e["groups"][g]["median_ms"] for name, e in engines.items()}
+        ps = [props[s] for s in ids]
+        out[g] = {"sites": len(ids), "parcels_touched_median": statistics.median(touched),
+                  "parcels_touched_max": max(touched),
+                  "area_ha": [min(p.get("area_ha", 0) for p in ps), max(p.get("area_ha", 0) for p in ps)],
+                  "vertices": [min(p.get("vertices", 0) for p in ps), max(p.get("vertices", 0) for p in ps)],
+                  "with_holes": sum(1 for p in ps if p.get("holes")),
+                  "in_parts": sum(1 for p in ps if p.get("parts", 1) > 1),
+                  "ratios": {"spatialite_over_onemap_full": med["spatialite"] / med["onemap_full"],
+                             "postgis_over_onemap_full": med["postgis"] / med["onemap_full"],
+                             "spatialite_over_onemap": med["spatialite"] / med["onemap"]}}
+        for key, first, second in COMPARISONS:
+            out[g][key] = compare({s: farmland[first][s] for s in ids}, {s: farmland[second][s] for s in ids})
+    return out
 
 
 def write_answers(a, e, farmland):
@@ -302,8 +391,15 @@ def main():
         json.dump(dict(zip(full.site_ids, full.last_results)), f, ensure_ascii=False, indent=1)
     for key, first, second in COMPARISONS:
         summary[key] = compare(farmland[first], farmland[second])
+    summary["groups"] = group_summary(a.sites, sites, summary["engines"], farmland)
     with open(os.path.join(a.results, "conflict_farmland.json"), "w") as f:
         json.dump(summary, f, indent=1)
+    for g, x in summary["groups"].items():
+        print(f"  {g}: {x['sites']} sites, median {x['parcels_touched_median']:g} parcels touched; median ms "
+              + ", ".join(f"{n} {summary['engines'][n]['groups'][g]['median_ms']:.2f}" for n in summary["engines"])
+              + f"; SpatiaLite / OneMap full {x['ratios']['spatialite_over_onemap_full']:.2f}x; "
+              + "answers vs PostGIS " + ", ".join(f"{k.split('_vs_')[0]} {x[k]['equal']}" for k, _, s in COMPARISONS
+                                                 if s == "postgis"), file=sys.stderr)
     for key, _, _ in COMPARISONS:
         c = summary[key]
         print(f"  {key}: equal {c['equal']} (id mismatches {len(c['id_mismatches'])}, area mismatches "

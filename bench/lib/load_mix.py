@@ -6,7 +6,7 @@ One request a line, METHOD<TAB>PATH[<TAB>BODY], shuffled with a fixed seed, in t
                  at the same keys (every public layer)
   items     20%  /collections/farmland/items?bbox=...&limit=100 over the feature bench's boxes
   identify  20%  /v1/identify?lon=&lat= at the sites' first vertices (on farmland or near it)
-  checks    15%  POST /v1/checks with the 100 sites' GeoJSON Features (full check, stored)
+  checks    15%  POST /v1/checks with the sites' GeoJSON Features, every bucket (full check, stored)
 Every request is meant to succeed: the tiles are all over the data (an empty one is a
 204, a success), so any status outside 2xx is an error.
 """
@@ -38,7 +38,7 @@ def main():
             tiles.append(f"GET\t/tiles/onemap/{z}/{x}/{y}.mvt")
     boxes = json.load(open(a.bboxes))["boxes"]
     items = [f"GET\t/collections/farmland/items?bbox={','.join(repr(v) for v in b['bbox'])}&limit=100" for b in boxes]
-    bodies, points = [], []
+    by_bucket = {}
     for name in sorted(os.listdir(a.sites)):
         if not name.endswith(".geojson"):
             continue
@@ -46,8 +46,15 @@ def main():
             body = f.read().strip()
         if "\n" in body or "\t" in body:
             raise SystemExit(f"load_mix: {name} is not one line")
+        by_bucket.setdefault(json.loads(body)["properties"].get("bucket", "all"), []).append(body)
+    # The buckets taken in turn, so the checks the mix uses (fewer than the sites) are of every size.
+    queues = list(by_bucket.values())
+    ordered = [q[i] for i in range(max(map(len, queues))) for q in queues if i < len(q)]
+    bodies, points = [], []
+    for body in ordered:
         bodies.append(f"POST\t/v1/checks\t{body}")
-        lon, lat = json.loads(body)["geometry"]["coordinates"][0][0]
+        g = json.loads(body)["geometry"]
+        lon, lat = (g["coordinates"][0][0][0] if g["type"] == "MultiPolygon" else g["coordinates"][0][0])
         points.append(f"GET\t/v1/identify?lon={lon!r}&lat={lat!r}")
     pools = {"tiles": tiles, "items": items, "identify": points, "checks": bodies}
     lines = []

@@ -119,31 +119,84 @@ def agreement_short(who, c):
     return text + ")"
 
 
+# Issue 20's buckets, in words; a bucket not named here shows by its name.
+BUCKET_WORDS = {"small": "small plots, 0.3–5 ha", "medium": "medium, 5–50 ha",
+                "large": "large, 50–500 ha, some with holes or in parts",
+                "corridor": "corridors, 5–30 km × 30–80 m", "legacy": "the earlier 150–400 m rectangles",
+                "all": "all sites"}
+TARGET_RATIO = 5     # issue 20: the full check ≥ 5× faster than SpatiaLite farmland-only, every bucket
+
+
+def worst_first(groups):
+    """The buckets, lowest SpatiaLite ÷ OneMap-full ratio first; all sites last."""
+    names = [g for g in groups if g != "all"]
+    return sorted(names, key=lambda g: groups[g]["ratios"]["spatialite_over_onemap_full"]) + ["all"]
+
+
+def med_p90(g):
+    return ms(g["median_ms"]) + (f" (p90 {ms(g['p90_ms'])})" if g.get("p90_ms") is not None else "")
+
+
 def conflict_section(r):
-    """Issue 4: per-site conflict check, farmland only on every engine, and OneMap's full check."""
+    """Issues 4 and 20: per-site conflict check by bucket, farmland only on every engine, and
+    OneMap's full check."""
     cf = read_json(os.path.join(r, "conflict_farmland.json"))
     if not cf:
         return [], []
     eng = cf["engines"]
     sl, pg, rt, om, full = (eng[k] for k in ("spatialite", "postgis", "spatialite_rttopo", "onemap", "onemap_full"))
-    ratio = sl["median_ms_per_site"] / om["median_ms_per_site"]
-    full_ratio = sl["median_ms_per_site"] / full["median_ms_per_site"]
+    groups = cf["groups"]
     n_layers = len(full["layers"])
-    rows = [
-        [f"conflict check, farmland only, per site ({cf['sites']} sites)",
-         ms(om["median_ms_per_site"]), ms(sl["median_ms_per_site"]), ms(pg["median_ms_per_site"]),
-         f"{ratio:.2f}× (SpatiaLite ÷ OneMap)",
-         agreement_short("OneMap", cf["onemap_vs_postgis"]) + "; "
-         + agreement_short("SpatiaLite", cf["spatialite_vs_postgis"])],
-        [f"conflict check, OneMap's FULL check ({n_layers} layers with rules) vs the peers' farmland only, per site",
-         ms(full["median_ms_per_site"]), ms(sl["median_ms_per_site"]) + " (farmland only)",
-         ms(pg["median_ms_per_site"]) + " (farmland only)",
-         f"{full_ratio:.2f}× (SpatiaLite farmland ÷ OneMap full); issue 4 target ≥ 3×: "
-         + ("✓ met" if full_ratio >= 3 else "✗ not met"),
-         agreement_short("OneMap full, its farmland layer,", cf["onemap_full_vs_postgis"])],
-    ]
+    rows = []
+    for g in worst_first(groups):
+        x = groups[g]
+        q = x["ratios"]["spatialite_over_onemap_full"]
+        rows.append([
+            f"conflict check per site, {BUCKET_WORDS.get(g, g)} ({x['sites']} sites, median "
+            f"{x['parcels_touched_median']:g} parcels touched); peers farmland only",
+            f"{ms(full['groups'][g]['median_ms'])} full check ({n_layers} layers); "
+            f"{ms(om['groups'][g]['median_ms'])} farmland only",
+            med_p90(sl["groups"][g]), med_p90(pg["groups"][g]),
+            f"{q:.2f}× (SpatiaLite ÷ OneMap full), {x['ratios']['postgis_over_onemap_full']:.2f}× (PostGIS ÷ OneMap full); "
+            f"issue 20 target ≥ {TARGET_RATIO}×: " + ("✓ met" if q >= TARGET_RATIO else "✗ not met"),
+            agreement_short("OneMap full", x["onemap_full_vs_postgis"]) + "; "
+            + agreement_short("OneMap farmland", x["onemap_vs_postgis"]) + "; "
+            + agreement_short("SpatiaLite", x["spatialite_vs_postgis"])])
 
-    d = ["### Conflict check per site", ""]
+    d = ["### Conflict check per bucket of sites", ""]
+    d.append("Sites as projects come (issue 20, `lib/sites.py`): areas log-uniform within each size bucket over "
+             "0.3–500 ha, corridors (a wandering centre line that follows the farmland, buffered), the large "
+             "sites some with a hole or in two or three parts, and the earlier bench's rectangles as their own "
+             "bucket; every site centred on (a corridor starting at) a farmland parcel. Median over the bucket's "
+             "sites of the time per site, median over passes; p90 likewise for the Python peers (`onemap check "
+             "--each` prints the median and mean of what it checked, not each site's time, so OneMap checks the "
+             "whole list in one process and each bucket in one of its own, and gives no p90). Parcels touched: "
+             "farmland parcels overlapping the site by over 0.01 m² (PostGIS's answer). Worst bucket first.")
+    d.append("")
+    d.append("| bucket | sites | area ha | vertices | holes / parts | parcels touched, median (max) | OneMap full | "
+             "OneMap farmland | SpatiaLite farmland | PostGIS farmland | SpatiaLite ÷ OneMap full | PostGIS ÷ OneMap full | "
+             "answers vs PostGIS (OneMap full, OneMap farmland, SpatiaLite) |")
+    d.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for g in worst_first(groups):
+        x = groups[g]
+        d.append(f"| {BUCKET_WORDS.get(g, g) if g == 'all' else g} | {x['sites']} | {x['area_ha'][0]:.3g}–{x['area_ha'][1]:.3g} | "
+                 f"{x['vertices'][0]}–{x['vertices'][1]} | {x['with_holes']} / {x['in_parts']} | "
+                 f"{x['parcels_touched_median']:g} ({x['parcels_touched_max']}) | {ms(full['groups'][g]['median_ms'])} | "
+                 f"{ms(om['groups'][g]['median_ms'])} | {med_p90(sl['groups'][g])} | {med_p90(pg['groups'][g])} | "
+                 f"{x['ratios']['spatialite_over_onemap_full']:.2f}× | {x['ratios']['postgis_over_onemap_full']:.2f}× | "
+                 + ", ".join(mark(x[k]["equal"]) for k in ("onemap_full_vs_postgis", "onemap_vs_postgis", "spatialite_vs_postgis"))
+                 + f" ({x['onemap_full_vs_postgis']['pairs']:,} overlaps) |")
+    d.append("")
+    for g in worst_first(groups):
+        for label, key in (("OneMap full, farmland layer", "onemap_full_vs_postgis"), ("OneMap farmland only", "onemap_vs_postgis"),
+                           ("SpatiaLite", "spatialite_vs_postgis")):
+            if not groups[g][key]["equal"]:
+                c = groups[g][key]
+                d.append(f"- ✗ {g}, {label} against PostGIS: {agreement(cf, c)}; e.g. ids "
+                         f"{c['id_mismatches'][:2]}, areas {c['area_mismatches'][:2]}")
+    d.append("")
+    d.append("### Conflict check per site, all sites")
+    d.append("")
     d.append(f"Per site: the parcels overlapping the site by more than {cf['min_area_m2']:g} m², with the "
              "ellipsoidal overlap area on CGCS2000 (GRS80). Both peers are loaded from the GeoPackage by "
              "`ogr2ogr -makevalid` and get the same site polygons (`bench/data/<scale>/sites.geojson`). "
@@ -151,12 +204,13 @@ def conflict_section(r):
              "area = planar `ST_Area` after `ST_Transform` to a Lambert azimuthal equal-area projection on GRS80 "
              "centred on Lishui (equal-area, so it is the ellipsoidal area to ~1e-7). PostGIS: `ST_Intersects` "
              "(GiST) + `ST_Intersection`, `ST_Area(geography)` (GeographicLib's algorithm). "
-             "OneMap: `onemap check sites.geojson --each [--layers farmland] --no-record --format json` on a "
+             "OneMap: `onemap check sites.geojson --each [--layers farmland] --no-record --format json` (and the "
+             "same on each bucket's sites, `bench/data/<scale>/work/sites_<bucket>.geojson`) on a "
              "database loaded by `onemap load` from the repo's `Layers/*.yaml` (rules and all) pointed at this "
              "scale's files (`bench/data/<scale>/catalog/`); it times each check itself, leaving out process "
              "start-up and one warm-up check. Time: per site as a client sees it (PostGIS over its Unix socket; "
-             "the peers from Debian's Python, OneMap in its own process), mean over the sites, median over "
-             "passes; one untimed warm-up pass each; engines alternate. Areas agree when within "
+             "the peers from Debian's Python, OneMap in its own process); in these lines, the mean over all the "
+             "sites, median over passes; one untimed warm-up pass each; engines alternate. Areas agree when within "
              f"{cf['rel_tol']:g} relative or, for slivers, {cf['abs_tol_m2']:g} m².")
     d.append("")
     for name, e in (("OneMap, farmland only", om), ("OneMap, full check", full), ("SpatiaLite", sl),
@@ -191,51 +245,101 @@ def conflict_section(r):
     return rows, d
 
 
+def read_jsonl(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def http_section(r):
-    """Issue 4 + 9: POST /v1/checks under wrk, and the server's memory and start-up."""
+    """Issues 4, 9 and 20: POST /v1/checks one at a time (overhead over the in-process check) and
+    under wrk, per bucket of sites and over all of them; the server's memory and start-up."""
     w = read_json(os.path.join(r, "http_wrk.json"))
     srv = read_json(os.path.join(r, "http_server.json"))
     ans = read_json(os.path.join(r, "http_answers.json"))
     if not (w and srv and ans):
         return [], []
-    rps = w["requests"] / (w["duration_us"] / 1e6)
+    per_bucket = {x["group"]: x for x in read_jsonl(os.path.join(r, "http_wrk_buckets.jsonl"))}
+    rps = lambda x: x["requests"] / (x["duration_us"] / 1e6)
     lat = w["latency_us"]
-    socket_errors = sum(v for k, v in w["errors"].items() if k != "status")
-    ok = w["non2xx"] == 0 and socket_errors == 0
-    acknowledged = ans["posted"] - ans["not_201_count"] + w["requests"] - w["non2xx"]
+    socket_errors = lambda x: sum(v for k, v in x["errors"].items() if k != "status")
+    all_wrk = [w] + [x["wrk"] for x in per_bucket.values()]
+    non2xx = sum(x["non2xx"] for x in all_wrk)
+    sock = sum(socket_errors(x) for x in all_wrk)
+    acknowledged = (ans["posted"] - ans["not_201_count"]) * (1 + ans.get("rounds", 0)) + sum(
+        x["requests"] - x["non2xx"] for x in all_wrk)
     records_ok = srv["records"] >= acknowledged
-    answers = (f"non-2xx {w['non2xx']} {mark(w['non2xx'] == 0)}, socket errors {socket_errors}; "
-               f"before the load, the {ans['posted']} sites one by one: "
+    mib = lambda kb: f"{kb / 1024:.0f} MiB"
+    rows = []
+    buckets = ans.get("buckets", {})
+    order = sorted((g for g in buckets if g != "all"), key=lambda g: buckets[g]["overhead_p50_ms"] - buckets[g]["allowed_ms"],
+                   reverse=True) + (["all"] if "all" in buckets else [])
+    for g in order:
+        b = buckets[g]
+        cell = (f"overhead {b['overhead_p50_ms']:+.2f} ms at p50 (POST − `GET /health` {ms(b['http_minus_rtt_p50_ms'])}, "
+                f"in process {ms(b['in_process_median_ms'])}); answer {kib(b['answer_bytes_median'])} median")
+        pb = per_bucket.get(g)
+        if pb:
+            cell += (f"; wrk: {rps(pb['wrk']):,.0f} req/s, p99 {pb['wrk']['latency_us']['p99'] / 1000:.2f} ms, "
+                     f"RSS {mib(pb['rss_kb_before'])} → {mib(pb['rss_kb_after'])}")
+        bad = [] if b["farmland_vs_postgis"]["equal"] else ["farmland ≠ PostGIS"]
+        bad += [f"full ≠ CLI at {len(b['full_differs_from_cli'])} sites"] if b["full_differs_from_cli"] else []
+        bad += [f"{len(b['not_201'])} not 201"] if b["not_201"] else []
+        if pb and (pb["wrk"]["non2xx"] or socket_errors(pb["wrk"])):
+            bad.append(f"wrk non-2xx {pb['wrk']['non2xx']}, socket errors {socket_errors(pb['wrk'])}")
+        rows.append([f"HTTP `POST /v1/checks`, {BUCKET_WORDS.get(g, g)}: one at a time" + (
+                     f"; wrk -c{srv['connections']} {srv.get('bucket_seconds', srv['seconds'])} s" if pb else ""),
+                     cell, "—", "—", "—",
+                     f"issue 20 target: overhead ≤ 1 ms + 10% of in process = {b['allowed_ms']:.2f} ms: "
+                     + ("✓ met" if b["target_met"] else "✗ not met"),
+                     f"{mark(not bad)} " + ("; ".join(bad) if bad else f"farmland = PostGIS, full = CLI's ({b['sites']} sites)")])
+    answers = (f"non-2xx {non2xx} {mark(non2xx == 0)}, socket errors {sock} (all wrk runs); "
+               f"the {ans['posted']} sites one by one: "
                f"{agreement_short('farmland', ans['farmland_vs_postgis']) if ans['not_201_count'] == 0 else '✗ ' + str(ans['not_201_count']) + ' not 201'}, "
                f"full answer = CLI's {mark(ans['full_equal_to_cli'])}; "
                f"records stored {srv['records']:,} ≥ acknowledged {acknowledged:,} {mark(records_ok)}")
-    mib = lambda kb: f"{kb / 1024:.0f} MiB"
-    rows = [
-        [f"HTTP `POST /v1/checks` (full check), wrk {srv['threads']} threads × {srv['connections']} connections, "
-         f"{srv['seconds']} s, 127.0.0.1",
-         f"{rps:,.0f} req/s; p50 {lat['p50'] / 1000:.2f} ms, p99 {lat['p99'] / 1000:.2f} ms",
-         "—", "—", "—", answers],
-        ["server RSS (`onemap serve`, VmRSS)",
-         f"{mib(srv['rss_kb_idle'])} idle → {mib(srv['rss_kb_after'])} after the load (peak {mib(srv['hwm_kb'])})",
-         "—", "—", "—", "—"],
-        ["server start-up to first `GET /health` 200", f"{srv['startup_ms']:.0f} ms", "—", "—", "—", "—"],
+    rows += [
+        [f"HTTP `POST /v1/checks` (full check), every site in turn, wrk {srv['threads']} threads × {srv['connections']} "
+         f"connections, {srv['seconds']} s, 127.0.0.1",
+         f"{rps(w):,.0f} req/s; p50 {lat['p50'] / 1000:.2f} ms, p99 {lat['p99'] / 1000:.2f} ms",
+         "—", "—", "—", "—", answers],
+        [f"server RSS (`onemap serve`, VmRSS) over the {srv['seconds']} s run",
+         f"{mib(srv.get('rss_kb_before', srv['rss_kb_idle']))} before → {mib(srv['rss_kb_after'])} after "
+         f"(idle after start-up {mib(srv['rss_kb_idle'])}, peak {mib(srv['hwm_kb'])})",
+         "—", "—", "—", "—", "—"],
+        ["server start-up to first `GET /health` 200", f"{srv['startup_ms']:.0f} ms", "—", "—", "—", "—", "—"],
     ]
     d = ["### HTTP", ""]
     d.append(f"`onemap serve --db COPY --open --port {srv['port']}` on a throwaway copy of the benchmark database "
              "(every POST stores a record). Start-up: from launching the process to the first 200 from "
              "`GET /health`, polled with curl every 5 ms. Then the "
-             f"{ans['posted']} sites are posted one at a time and their answers checked (this also warms the server), "
-             f"then `wrk -t{srv['threads']} -c{srv['connections']} -d{srv['seconds']}s --latency -s bench/lib/wrk_checks.lua` "
-             "posts the same GeoJSON Feature bodies in turn (`Content-Type: application/json`). "
-             "The server is stopped with SIGTERM at the end.")
+             f"{ans['posted']} sites are posted one at a time on one kept-alive connection (Python `http.client`, "
+             "`TCP_NODELAY`) and their answers checked (this also warms the server); then "
+             f"{ans.get('rounds', '?')} rounds; in each, per bucket, `onemap check BUCKET.geojson --each --no-record` "
+             "(the full check in process, timing itself, on the benchmark database), then for every site of the bucket a "
+             "`GET /health` and the site's `POST /v1/checks` on the same connection: a site's HTTP time is the median "
+             "over rounds of POST minus that health round trip, a bucket's the median over its sites, and the overhead "
+             "is that minus the median over rounds of the CLI's median for the bucket (it gives a median per process, "
+             "not a time per site). Then per bucket "
+             f"`wrk -t{srv['threads']} -c{srv['connections']} -d{srv.get('bucket_seconds', srv['seconds'])}s --latency "
+             "-s bench/lib/wrk_checks.lua` posting that bucket's sites in turn, and last every site for "
+             f"{srv['seconds']} s, the server's VmRSS read before and after each. The server is stopped with SIGTERM at the end.")
     d.append("")
-    d.append(f"- wrk: {w['requests']:,} requests in {w['duration_us'] / 1e6:.1f} s = {rps:,.1f} req/s; latency min "
-             f"{lat['min'] / 1000:.2f}, mean {lat['mean'] / 1000:.2f}, p50 {lat['p50'] / 1000:.2f}, p90 {lat['p90'] / 1000:.2f}, "
-             f"p99 {lat['p99'] / 1000:.2f}, max {lat['max'] / 1000:.2f} ms; non-2xx {w['non2xx']}"
-             + (f" (first status {w['first_non2xx_status']})" if w["non2xx"] else "")
-             + "; socket errors " + ", ".join(f"{k} {v}" for k, v in w["errors"].items() if k != "status"))
-    d.append(f"- one request at a time, unloaded: p50 {ans['unloaded_ms']['p50']:.2f} ms, mean "
-             f"{ans['unloaded_ms']['mean']:.2f} ms, max {ans['unloaded_ms']['max']:.2f} ms (Python urllib client)")
+    d.append(f"- `GET /health` round trip on the connection: p50 {ans['health_rtt_ms']['p50']:.3f} ms, max "
+             f"{ans['health_rtt_ms']['max']:.2f} ms" if "health_rtt_ms" in ans else "- no health round trips recorded")
+    for g in order:
+        b = buckets[g]
+        d.append(f"- {g}: POST − health p50 {b['http_minus_rtt_p50_ms']:.3f} ms, in process {b['in_process_median_ms']:.3f} ms, "
+                 f"overhead {b['overhead_p50_ms']:+.3f} ms (allowed {b['allowed_ms']:.3f}); CLI by round "
+                 + ", ".join(f"{x:.3f}" for x in b.get("in_process_by_round_ms", []))
+                 + (f" ms (the conflict row's: {b['conflict_row_median_ms']:.3f} ms)" if "conflict_row_median_ms" in b else "")
+                 + "; answers median "
+                 f"{kib(b['answer_bytes_median'])}, max {kib(b['answer_bytes_max'])}"
+                 + (f"; wrk: {wrk_line(per_bucket[g]['wrk'])}" if g in per_bucket else ""))
+    d.append(f"- every site, {srv['seconds']} s: " + wrk_line(w))
+    d.append(f"- first post of each site, one at a time: p50 {ans['unloaded_ms']['p50']:.2f} ms, mean "
+             f"{ans['unloaded_ms']['mean']:.2f} ms, max {ans['unloaded_ms']['max']:.2f} ms")
     if ans["not_201_count"] == 0:
         d.append("- farmland answers over HTTP against PostGIS: " + agreement(
             {"rel_tol": 1e-6, "abs_tol_m2": 1e-4}, ans["farmland_vs_postgis"]))
@@ -243,8 +347,9 @@ def http_section(r):
         d.append(f"- {ans['not_201_count']} of {ans['posted']} posts did not answer 201, e.g. {ans['not_201'][:2]}")
     if ans["full_differs_from_cli"]:
         d.append(f"- full answers differ from the CLI's at: {', '.join(ans['full_differs_from_cli'][:20])}")
-    d.append(f"- RSS: {srv['rss_kb_idle']:,} kB after start-up, {srv['rss_kb_after']:,} kB after the load, "
-             f"peak (VmHWM) {srv['hwm_kb']:,} kB; shutdown: {srv['stop']}")
+    d.append(f"- RSS: {srv['rss_kb_idle']:,} kB after start-up, {srv.get('rss_kb_before', 0):,} kB before the "
+             f"{srv['seconds']} s run, {srv['rss_kb_after']:,} kB after it, peak (VmHWM) {srv['hwm_kb']:,} kB; "
+             f"shutdown: {srv['stop']}")
     d.append("")
     return rows, d
 
@@ -263,7 +368,8 @@ def wrk_line(w):
     statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(w.get("statuses", {}).items()))
     return (f"{w['requests']:,} requests in {w['duration_us'] / 1e6:.1f} s = {rps:,.1f} req/s; latency min "
             f"{lat['min'] / 1000:.2f}, mean {lat['mean'] / 1000:.2f}, p50 {lat['p50'] / 1000:.2f}, p90 {lat['p90'] / 1000:.2f}, "
-            f"p99 {lat['p99'] / 1000:.2f}, max {lat['max'] / 1000:.2f} ms; statuses {statuses}; non-2xx {w['non2xx']}; "
+            f"p99 {lat['p99'] / 1000:.2f}, max {lat['max'] / 1000:.2f} ms; "
+            + (f"statuses {statuses}; " if statuses else "") + f"non-2xx {w['non2xx']}; "
             f"socket errors {sock}; {w['bytes'] / max(w['duration_us'], 1) :.1f} MB/s")
 
 

@@ -1,4 +1,4 @@
--- wrk script: POST /v1/checks, cycling through the benchmark sites.
+-- wrk script: POST /v1/checks, cycling through the benchmark sites (all, or one bucket's).
 --
 --   wrk -t2 -c8 -d20s --latency -s wrk_checks.lua http://127.0.0.1:PORT/v1/checks -- BODIES
 --
@@ -23,7 +23,7 @@ function init(args)
       if #line > 0 then bodies[#bodies + 1] = line end
    end
    if #bodies == 0 then error("wrk_checks.lua: no request bodies in " .. tostring(args[1])) end
-   next_body = (id * 37) % #bodies      -- 37: coprime with 100, spreads the starting sites
+   next_body = (id * 37) % #bodies      -- 37, a prime: spreads the threads' starting sites
    non2xx = 0
    first_bad_status = 0
    wrk.method = "POST"
