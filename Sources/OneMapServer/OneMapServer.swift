@@ -52,22 +52,14 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     // Unknown paths answer with the same JSON error shape as everything else (and a known
     // path asked with another method, 405: see JSONErrorMiddleware).
     router.get("**") { request, _ -> Response in throw APIError.notFound("no route for \(request.uri.path)") }
-    // The application's logger, made here (as Hummingbird would) so the tile fast path logs
-    // through the same one.
+    // Hummingbird's logger, with its level from LOG_LEVEL.
     let serverName = "OneMap"
     var logger = Logger(label: serverName)
     if let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) { logger.logLevel = level }
-    let (tiles, metrics, appLogger) = (server.tiles, server.metrics, logger)
-    let (heads, targets) = (PreparedHeads(), BoundedTable<TileRoutes.Target?>(capacity: 20_000))
     return Application(
         router: router,
-        server: HTTPServerBuilder { responder in
-            TileChannel(responder: responder) { tally in
-                TileFastPath(tiles: tiles, metrics: metrics, logger: appLogger, serverName: serverName, heads: heads, targets: targets, tally: tally)
-            }
-        },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
-        logger: appLogger
+        logger: logger
     )
 }
 

@@ -76,11 +76,13 @@ struct TileRoutes {
     static func malformed(_ detail: String) -> APIError { APIError(.badRequest, "malformed tile path", detail) }
 
     static func number(_ s: Substring, _ name: String) throws -> Int {
-        guard !s.isEmpty, s.utf8.count <= 9, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(s) else {
+        guard !s.isEmpty, s.utf8.count <= 9, s.utf8.allSatisfy(isDigit), let n = Int(s) else {
             throw malformed("\(name) must be a whole number, got '\(s.prefix(40))'")
         }
         return n
     }
+
+    static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
     /// "onemap", "farmland" or "a,b,c" (braces allowed: "{a,b}").
     static func selection(_ raw: Substring) throws -> TileSelection {
@@ -89,7 +91,7 @@ struct TileRoutes {
         if s.hasPrefix("{") && s.hasSuffix("}") && s.utf8.count >= 2 { s = s.dropFirst().dropLast() }
         if s == "onemap" { return .all }
         let names = s.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { Substring($0) }
-        for name in names where name.isEmpty || !name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }) {
+        for name in names where name.isEmpty || !name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || isDigit($0) || $0 == 0x5F }) {
             throw malformed("'\(name.prefix(40))' is not a layer name ([a-z0-9_]+)")
         }
         return .layers(names.map(String.init))
@@ -104,7 +106,7 @@ struct TileRoutes {
                 let json = try await Blocking.run { try service.tileJSON(selection, grid: grid, baseURL: base, for: caller) }
                 var response = try Response.json(object: json)
                 response.headers[.accessControlAllowOrigin] = "*"
-                response.headers[.cacheControl] = Self.cacheControl(caller)
+                response.headers[.cacheControl] = caller.role == nil ? "no-cache" : "private, no-cache"
                 response.headers[.vary] = "Authorization"
                 return response
             case let .tile(selection, key, grid):
@@ -119,78 +121,51 @@ struct TileRoutes {
     }
 
     /// What a shared cache (a proxy) may keep: never a tile that holds a restricted layer.
-    static func cacheControl(_ caller: Caller) -> String { caller.role == nil ? "no-cache" : "private, no-cache" }
+    static func cacheControl(restricted: Bool) -> String { restricted ? "private, no-cache" : "no-cache" }
 
     func tile(_ request: Request, _ selection: TileSelection, _ key: TileKey, _ grid: TileMatrixSet, _ caller: Caller) async throws -> Response {
         let service = tiles
-        var cached = try service.cachedTile(selection, key, grid: grid, for: caller)
-        metrics.tileCache(hit: cached != nil)
-        if cached == nil {
-            // Made off the server's threads: a cold low-zoom tile can take a while.
-            cached = try await deadline.runBlocking { try service.tile(selection, key, grid: grid, for: caller) }
+        var sources = try service.currentSources(selection, for: caller)
+        if sources == nil {
+            sources = try await deadline.runBlocking { try service.sources(selection, for: caller) }
         }
-        guard let tile = cached else { throw APIError(.internalServerError, "internal error", "no tile") }
-        guard let answer = try Self.answer(tile, acceptEncoding: request.headers[.acceptEncoding], ifNoneMatch: request.headers[.ifNoneMatch],
-                                           caller: caller, gzip: { try service.gzipped($0) })
-        else { throw APIError(.internalServerError, "internal error", "no gzip form") }
-        return Response(status: answer.status, headers: answer.headers, body: answer.body.map { .init(byteBuffer: ByteBuffer(bytes: $0)) } ?? .init())
+        guard let sources else { throw APIError(.internalServerError, "internal error", "no layers") }
+        var tile: CachedTile
+        if let quick = try service.quickTile(of: sources, key, grid: grid) {
+            tile = quick.tile
+            metrics.tileCache(hit: !quick.made)
+        } else {
+            // Made off the server's threads: a cold low-zoom tile can take a while.
+            metrics.tileCache(hit: false)
+            tile = try await deadline.runBlocking { try service.tile(of: sources, key, grid: grid) }
+        }
+        let restricted = sources.contains { $0.layer.spec.access != .public }
+        return try Self.answer(tile, acceptEncoding: request.headers[.acceptEncoding], ifNoneMatch: request.headers[.ifNoneMatch],
+                               cacheControl: Self.cacheControl(restricted: restricted), gzip: { try service.gzipped($0) })
     }
 
-    /// A tile's answer, whoever sends it (this route, or the event loop's fast path for
-    /// cached tiles): 200 with the bytes (gzip when accepted), 204 when empty, 304 when the
-    /// caller's ETag still holds. `gzip` gives the tile's gzip form; nil from it means "not
-    /// at hand", and the answer is nil too.
-    struct Answer {
-        var status: HTTPResponse.Status
-        var headers: HTTPFields
-        var body: [UInt8]? = nil
-    }
-
-    static func answer(_ tile: CachedTile, acceptEncoding: String?, ifNoneMatch: String?, caller: Caller,
-                       gzip: (CachedTile) throws -> [UInt8]?) rethrows -> Answer? {
-        guard let d = try decide(tile, acceptEncoding: acceptEncoding, ifNoneMatch: ifNoneMatch, gzip: gzip) else { return nil }
-        return Answer(status: d.status, headers: headers(d, caller: caller), body: d.body)
-    }
-
-    /// An answer before its headers are written. Status, ETag and encoding fix every header
-    /// but the per-request ones, so the fast path keeps the rest ready made (see TileFastPath).
-    struct Decision {
-        var status: HTTPResponse.Status
-        var etag: String
-        /// The body is the tile's gzip form.
-        var gzip = false
-        var body: [UInt8]? = nil
-    }
-
-    static func decide(_ tile: CachedTile, acceptEncoding: String?, ifNoneMatch: String?,
-                       gzip: (CachedTile) throws -> [UInt8]?) rethrows -> Decision? {
+    /// A tile's answer: 200 with the bytes (gzip when accepted), 204 when empty, 304 when
+    /// the caller's ETag still holds.
+    static func answer(_ tile: CachedTile, acceptEncoding: String?, ifNoneMatch: String?, cacheControl: String,
+                       gzip: (CachedTile) throws -> [UInt8]) throws -> Response {
         let wantsGzip = acceptsGzip(acceptEncoding)
         let identityTag = tile.etag
         let gzipTag = String(identityTag.dropLast()) + "-gz\""
-        let etag = wantsGzip && !tile.isEmpty ? gzipTag : identityTag
-        if let inm = ifNoneMatch, matches(inm, [identityTag, gzipTag]) {
-            return Decision(status: .notModified, etag: etag)
-        }
-        if tile.isEmpty { return Decision(status: .noContent, etag: etag) }
-        if wantsGzip {
-            guard let body = try gzip(tile) else { return nil }
-            return Decision(status: .ok, etag: etag, gzip: true, body: body)
-        }
-        return Decision(status: .ok, etag: etag, body: tile.bytes)
-    }
-
-    static func headers(_ d: Decision, caller: Caller) -> HTTPFields {
         var headers: HTTPFields = [
-            .eTag: d.etag,
+            .eTag: wantsGzip && !tile.isEmpty ? gzipTag : identityTag,
             .vary: "Accept-Encoding, Authorization",
-            .cacheControl: cacheControl(caller),
+            .cacheControl: cacheControl,
             .accessControlAllowOrigin: "*",
         ]
-        if d.status == .ok {
-            headers[.contentType] = "application/vnd.mapbox-vector-tile"
-            if d.gzip { headers[.contentEncoding] = "gzip" }
+        if let inm = ifNoneMatch, matches(inm, [identityTag, gzipTag]) { return Response(status: .notModified, headers: headers) }
+        if tile.isEmpty { return Response(status: .noContent, headers: headers) }
+        headers[.contentType] = "application/vnd.mapbox-vector-tile"
+        var body = tile.bytes
+        if wantsGzip {
+            headers[.contentEncoding] = "gzip"
+            body = try gzip(tile)
         }
-        return headers
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     /// `If-None-Match`: a list of entity tags (weak ones compare by their opaque part), or `*`.
