@@ -1,6 +1,7 @@
 import Conflicts
 import Foundation
 import Hummingbird
+import NIOCore
 import HummingbirdCore
 import Logging
 import LayerStore
@@ -33,7 +34,8 @@ struct ServerContext: Sendable {
 public func buildApplication(store: Store, configuration: ServerConfiguration) -> some ApplicationProtocol {
     let server = ServerContext(store: store, configuration: configuration)
     server.tiles.warmInBackground()
-    let router = Router(context: OneMapRequestContext.self)
+    // Every GET route answers HEAD too: the GET's status and headers, no body.
+    let router = Router(context: OneMapRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: server.metrics))
     router.add(middleware: JSONErrorMiddleware(methods: MethodTable(paths: OpenAPI.paths)))
@@ -56,9 +58,13 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     let serverName = "OneMap"
     var logger = Logger(label: serverName)
     if let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) { logger.logLevel = level }
+    let limits = configuration.limits
+    let idle = limits.idleTimeoutSeconds > 0 ? TimeAmount.nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9)) : nil
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
+        server: .http1(configuration: .init(additionalChannelHandlers: [ContinueHandler()], idleTimeout: idle)),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName,
+                             availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
         logger: logger
     )
 }
