@@ -12,8 +12,15 @@ import Tiles
 ///     GET /tiles/4490/…                         the same on the CGCS2000 geographic grid
 ///
 /// Tiles answer 200 with the MVT (gzip when accepted), 204 when empty, 304 when the
-/// caller's ETag still holds. `Cache-Control: no-cache` makes clients revalidate every
-/// time, which costs a 304 and means a reloaded layer is seen at once.
+/// caller's ETag still holds.
+///
+/// TileJSON gives tile URLs with the layer versions in them (`farmland@3`, `a@3,b@5`,
+/// `onemap@<digest>`, see `TileService.versionedPath`): such a URL names one answer
+/// forever, so it is cached for a year without asking again (`immutable`), and a reload
+/// makes new URLs rather than waiting for caches to expire. One that names versions no
+/// longer current redirects to the current ones, so a map opened before a reload keeps
+/// working. URLs without versions stay valid, with `no-cache`: clients revalidate every
+/// time (a 304), and see a reload at once.
 struct TileRoutes {
     let tiles: TileService
     let metrics: ServerMetrics
@@ -34,11 +41,13 @@ struct TileRoutes {
         router.get("tiles/**") { request, context in try await self.handle(request, caller: context.caller) }
     }
 
-    static let usage = "expected /tiles/[4490/]{layer|a,b|onemap}/{z}/{x}/{y}.mvt or /tiles/[4490/]{layer|a,b|onemap}.json"
+    static let usage = "expected /tiles/[4490/]{layer|a,b|onemap}[@versions]/{z}/{x}/{y}.mvt or /tiles/[4490/]{layer|a,b|onemap}.json"
 
     /// What a path under /tiles asks for.
     enum Target: Equatable {
-        case tile(TileSelection, TileKey, TileMatrixSet)
+        /// `pinned`: the versions the path names, as `TileService.versionedPath` writes them,
+        /// or nil for whatever is current. `format`: "mvt" or "pbf", as asked.
+        case tile(TileSelection, TileKey, TileMatrixSet, pinned: String?, format: Substring)
         case tileJSON(TileSelection, TileMatrixSet)
     }
 
@@ -60,14 +69,17 @@ struct TileRoutes {
         switch p.count {
         case 1:
             guard p[0].hasSuffix(".json") else { throw malformed(usage) }
-            return .tileJSON(try selection(p[0].dropLast(5)), grid)
+            let (selection, pinned) = try selection(p[0].dropLast(5))
+            guard pinned == nil else { throw malformed("TileJSON is asked without versions: it gives the current ones") }
+            return .tileJSON(selection, grid)
         case 4:
             let last = p[3]
             guard let dot = last.lastIndex(of: ".") else { throw malformed("the tile must end in .mvt or .pbf: \(usage)") }
             let ext = last[last.index(after: dot)...]
             guard ext == "mvt" || ext == "pbf" else { throw malformed("'.\(ext)' is not a tile format; use .mvt or .pbf") }
             let z = try number(p[1], "z"), x = try number(p[2], "x"), y = try number(last[..<dot], "y")
-            return .tile(try selection(p[0]), TileKey(z: z, x: x, y: y), grid)
+            let (selection, pinned) = try selection(p[0])
+            return .tile(selection, TileKey(z: z, x: x, y: y), grid, pinned: pinned, format: ext)
         default:
             throw malformed(usage)
         }
@@ -84,17 +96,42 @@ struct TileRoutes {
 
     static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
-    /// "onemap", "farmland" or "a,b,c" (braces allowed: "{a,b}").
-    static func selection(_ raw: Substring) throws -> TileSelection {
+    /// "onemap", "farmland" or "a,b,c" (braces allowed: "{a,b}"), each name with its version
+    /// ("farmland@3", "a@3,b@5") or none, and "onemap" with the digest of its versions.
+    /// Returns the layers, and the versions as written, if any.
+    static func selection(_ raw: Substring) throws -> (TileSelection, pinned: String?) {
         // Foundation's decoding is slow for the hot path; only "{a,b}" written as %7B… needs it.
         var s = raw.utf8.contains(UInt8(ascii: "%")) ? Substring(raw.removingPercentEncoding ?? String(raw)) : raw
         if s.hasPrefix("{") && s.hasSuffix("}") && s.utf8.count >= 2 { s = s.dropFirst().dropLast() }
-        if s == "onemap" { return .all }
-        let names = s.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { Substring($0) }
-        for name in names where name.isEmpty || !name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || isDigit($0) || $0 == 0x5F }) {
-            throw malformed("'\(name.prefix(40))' is not a layer name ([a-z0-9_]+)")
+        if s == "onemap" { return (.all, nil) }
+        if s.hasPrefix("onemap@") {
+            let digest = s.dropFirst(7)
+            guard !digest.isEmpty, digest.utf8.count <= 16, digest.utf8.allSatisfy({ isDigit($0) || ($0 >= 0x61 && $0 <= 0x66) }) else {
+                throw malformed("'\(s.prefix(40))': onemap's versions are a digest of up to 16 hex digits, as TileJSON gives")
+            }
+            return (.all, String(s))
         }
-        return .layers(names.map(String.init))
+        var names: [String] = []
+        var versioned = 0
+        for element in s.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map({ Substring($0) }) {
+            let at = element.firstIndex(of: "@")
+            let name = element[..<(at ?? element.endIndex)]
+            guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || isDigit($0) || $0 == 0x5F }) else {
+                throw malformed("'\(name.prefix(40))' is not a layer name ([a-z0-9_]+)")
+            }
+            if let at {
+                let version = element[element.index(after: at)...]
+                guard !version.isEmpty, version.utf8.count <= 9, version.utf8.allSatisfy(isDigit) else {
+                    throw malformed("'\(element.prefix(60))': a layer's version is a whole number, as in farmland@3")
+                }
+                versioned += 1
+            }
+            names.append(String(name))
+        }
+        guard versioned == 0 || versioned == names.count else {
+            throw malformed("'\(s.prefix(80))' gives versions for some layers only: give every layer's version, or none")
+        }
+        return (.layers(names), versioned == 0 ? nil : String(s))
     }
 
     func handle(_ request: Request, caller: Caller) async throws -> Response {
@@ -109,8 +146,8 @@ struct TileRoutes {
                 response.headers[.cacheControl] = caller.role == nil ? "no-cache" : "private, no-cache"
                 response.headers[.vary] = "Authorization"
                 return response
-            case let .tile(selection, key, grid):
-                return try await tile(request, selection, key, grid, caller)
+            case let .tile(selection, key, grid, pinned, format):
+                return try await tile(request, selection, key, grid, pinned: pinned, format: format, caller)
             }
         } catch let e as TileError {
             switch e {
@@ -120,16 +157,27 @@ struct TileRoutes {
         }
     }
 
-    /// What a shared cache (a proxy) may keep: never a tile that holds a restricted layer.
-    static func cacheControl(restricted: Bool) -> String { restricted ? "private, no-cache" : "no-cache" }
+    /// How long a tile may be kept. A tile of given versions never changes, so a year and
+    /// `immutable` (no revalidation on reload); without versions, revalidate every time. A
+    /// shared cache (a proxy) may never keep a tile that holds a restricted layer.
+    static func cacheControl(versioned: Bool, restricted: Bool) -> String {
+        (restricted ? "private, " : versioned ? "public, " : "") + (versioned ? "max-age=31536000, immutable" : "no-cache")
+    }
 
-    func tile(_ request: Request, _ selection: TileSelection, _ key: TileKey, _ grid: TileMatrixSet, _ caller: Caller) async throws -> Response {
+    func tile(_ request: Request, _ selection: TileSelection, _ key: TileKey, _ grid: TileMatrixSet, pinned: String?, format: Substring,
+              _ caller: Caller) async throws -> Response {
         let service = tiles
+        // The layers as of now, and the tile made from exactly those: a reload in between
+        // cannot put another version's tile under a versioned URL.
         var sources = try service.currentSources(selection, for: caller)
         if sources == nil {
             sources = try await deadline.runBlocking { try service.sources(selection, for: caller) }
         }
         guard let sources else { throw APIError(.internalServerError, "internal error", "no layers") }
+        if let pinned {
+            let current = TileService.versionedPath(selection, sources)
+            if pinned != current { throw Self.notCurrent(pinned, current, key, grid, format) }
+        }
         var tile: CachedTile
         if let quick = try service.quickTile(of: sources, key, grid: grid) {
             tile = quick.tile
@@ -141,7 +189,17 @@ struct TileRoutes {
         }
         let restricted = sources.contains { $0.layer.spec.access != .public }
         return try Self.answer(tile, acceptEncoding: request.headers[.acceptEncoding], ifNoneMatch: request.headers[.ifNoneMatch],
-                               cacheControl: Self.cacheControl(restricted: restricted), gzip: { try service.gzipped($0) })
+                               cacheControl: Self.cacheControl(versioned: pinned != nil, restricted: restricted),
+                               gzip: { try service.gzipped($0) })
+    }
+
+    /// A versioned URL whose versions are no longer current: a redirect to the current ones
+    /// (never kept, as it changes with the next reload), which maps opened before a reload
+    /// follow without asking for TileJSON again.
+    static func notCurrent(_ pinned: String, _ current: String, _ key: TileKey, _ grid: TileMatrixSet, _ format: Substring) -> APIError {
+        let location = (grid == .webMercatorQuad ? "/tiles/" : "/tiles/\(grid.code)/") + "\(current)/\(key.z)/\(key.x)/\(key.y).\(format)"
+        return APIError(.found, "not the current version", "\(pinned) is not current; the current tiles are \(current) (\(location))",
+                        headers: [.location: location, .cacheControl: "no-cache", .accessControlAllowOrigin: "*"])
     }
 
     /// A tile's answer: 200 with the bytes (gzip when accepted), 204 when empty, 304 when

@@ -224,6 +224,20 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
         return s
     }
 
+    /// The path segment naming `selection` at the versions of `sources`, for tile URLs whose
+    /// answer never changes: "farmland@3", "a@3,b@5" (each layer as named), and for every
+    /// layer the caller sees, "onemap@" and a digest of their names and versions (a list of
+    /// every layer would make long URLs, and name restricted layers in a public one).
+    public static func versionedPath(_ selection: TileSelection, _ sources: [StoreLayerSource]) -> String {
+        switch selection {
+        case .all:
+            return "onemap@" + String(fnv1a(sources.map(\.revision).joined(separator: ",")), radix: 16)
+        case .layers(let names):
+            let revisions = Dictionary(sources.map { ($0.name, $0.revision) }, uniquingKeysWith: { first, _ in first })
+            return names.map { revisions[$0] ?? $0 }.joined(separator: ",")
+        }
+    }
+
     /// A strong validator: the same layers at the same versions, cut the same way, give the
     /// same bytes, so a hash of what went into the tile names it exactly.
     /// (FNV-1a over codec version, options and cache key; the first two hashed once, in
