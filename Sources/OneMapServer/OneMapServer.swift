@@ -62,7 +62,9 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     let idle = limits.idleTimeoutSeconds > 0 ? TimeAmount.nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9)) : nil
     return Application(
         router: router,
-        server: .http1(configuration: .init(additionalChannelHandlers: [ContinueHandler()], idleTimeout: idle)),
+        // The same limit for answers that do not drain as for a connection with nothing to do.
+        server: .http1(configuration: .init(additionalChannelHandlers: [ContinueHandler()] + (idle.map { [StalledWriteHandler(timeout: $0)] } ?? []),
+                                            idleTimeout: idle)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName,
                              availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
         logger: logger

@@ -30,6 +30,30 @@ struct HTTPConnectionTests {
         }
     }
 
+    /// A client that pipelines requests and never reads the answers is not read from (so it
+    /// costs no memory, see ServerResourceTests), and once its answers have not drained for
+    /// the idle limit, it is dropped rather than kept for as long as it likes.
+    @Test func aClientThatNeverReadsIsDropped() async throws {
+        let app = buildApplication(store: try farmlandStore(), configuration: ServerConfiguration(limits: .init(idleTimeoutSeconds: 1)))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            #expect(try await client.execute(uri: Self.tile, method: .get).status == .ok)  // cached from here on
+            let (stalled, dropped) = try await RawHTTP.run { () -> (Bool, Bool) in
+                let c = try RawConnection(port: port)
+                c.setTimeout(SO_SNDTIMEO, 3)  // a send that waits this long: the server stopped reading
+                let batch = String(repeating: "GET \(Self.tile) HTTP/1.1\r\nHost: x\r\n\r\n", count: 1_000)
+                var stalled = false
+                for _ in 0..<1_000 where !stalled {
+                    do { try c.send(batch) } catch { stalled = true }
+                }
+                for _ in 0..<60 where !c.droppedByServer() { Thread.sleep(forTimeInterval: 0.5) }
+                return (stalled, c.droppedByServer())
+            }
+            #expect(stalled, "the server read every request it could not answer")
+            #expect(dropped, "a connection whose answers never drain is kept")
+        }
+    }
+
     /// Past the limit a new connection is not served until another closes; then it is. (In
     /// a process of its own: Hummingbird's test server leaves the limit out.)
     @Test func connectionsPastTheLimitWaitForOneToClose() async throws {

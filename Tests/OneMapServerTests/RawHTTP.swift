@@ -87,6 +87,13 @@ final class RawConnection {
         return false
     }
 
+    /// Whether the server has dropped the connection, seen without reading (which would let a
+    /// stalled server go on): a reset or hang-up on the socket.
+    func droppedByServer() -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        return poll(&p, 1, 0) == 1 && p.revents & Int16(POLLERR | POLLHUP) != 0
+    }
+
     /// Pipelined requests in writes as given, then their `count` answers.
     static func exchange(port: Int, _ writes: [[UInt8]], answers count: Int, pause: Double = 0) throws -> [Answer] {
         let c = try RawConnection(port: port)
