@@ -169,16 +169,17 @@ struct TileRoutes {
         let service = tiles
         // The layers as of now, and the tile made from exactly those: a reload in between
         // cannot put another version's tile under a versioned URL.
-        var sources = try service.currentSources(selection, for: caller)
-        if sources == nil {
+        let sources: [StoreLayerSource]
+        if let current = try service.currentSources(selection, for: caller) {
+            sources = current
+        } else {
             sources = try await deadline.runBlocking { try service.sources(selection, for: caller) }
         }
-        guard let sources else { throw APIError(.internalServerError, "internal error", "no layers") }
         if let pinned {
             let current = TileService.versionedPath(selection, sources)
             if pinned != current { throw Self.notCurrent(pinned, current, key, grid, format) }
         }
-        var tile: CachedTile
+        let tile: CachedTile
         if let quick = try service.quickTile(of: sources, key, grid: grid) {
             tile = quick.tile
             metrics.tileCache(hit: !quick.made)
