@@ -45,25 +45,15 @@ public struct LineLogHandler: LogHandler {
             all["error.message"] = .string("\(error)")
             all["error.type"] = .string(String(reflecting: type(of: error)))
         }
-        let pairs = all.sorted(by: { $0.key < $1.key }).map { key, value -> (String, String) in
-            if case .string(let s) = value { return (key, s) }
-            return (key, value.description)
-        }
-        write(level: event.level, message: event.message.description, source: event.source, sortedPairs: pairs)
-    }
-
-    /// A line from metadata already sorted by key and written out: the same line `log(event:)`
-    /// makes, without a dictionary to build, merge and sort. For the one line per tile (see
-    /// `RequestLog.log`).
-    func write(level: Logger.Level, message: String, source: String, sortedPairs: [(String, String)]) {
         var line = sink.timestamp()
-        line.reserveCapacity(line.utf8.count + 64 + label.utf8.count + message.utf8.count + sortedPairs.count * 40)
-        line += " " + level.rawValue + (label.isEmpty ? ":" : " " + label + ":")
-        for (key, value) in sortedPairs {
-            line += " " + key + "=" + value
+        line.reserveCapacity(line.utf8.count + 64 + label.utf8.count + event.message.description.utf8.count + all.count * 40)
+        line += " " + event.level.rawValue + (label.isEmpty ? ":" : " " + label + ":")
+        for (key, value) in all.sorted(by: { $0.key < $1.key }) {
+            line += " " + key + "="
+            if case .string(let s) = value { line += s } else { line += value.description }
         }
-        line += " [" + source + "] " + message + "\n"
-        sink.write(line, now: level >= .warning)
+        line += " [" + event.source + "] " + event.message.description + "\n"
+        sink.write(line, now: event.level >= .warning)
     }
 }
 

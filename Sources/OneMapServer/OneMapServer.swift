@@ -1,6 +1,7 @@
 import Conflicts
 import Foundation
 import Hummingbird
+import NIOCore
 import HummingbirdCore
 import Logging
 import LayerStore
@@ -33,7 +34,8 @@ struct ServerContext: Sendable {
 public func buildApplication(store: Store, configuration: ServerConfiguration) -> some ApplicationProtocol {
     let server = ServerContext(store: store, configuration: configuration)
     server.tiles.warmInBackground()
-    let router = Router(context: OneMapRequestContext.self)
+    // Every GET route answers HEAD too: the GET's status and headers, no body.
+    let router = Router(context: OneMapRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: server.metrics))
     router.add(middleware: JSONErrorMiddleware(methods: MethodTable(paths: OpenAPI.paths)))
@@ -52,22 +54,20 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     // Unknown paths answer with the same JSON error shape as everything else (and a known
     // path asked with another method, 405: see JSONErrorMiddleware).
     router.get("**") { request, _ -> Response in throw APIError.notFound("no route for \(request.uri.path)") }
-    // The application's logger, made here (as Hummingbird would) so the tile fast path logs
-    // through the same one.
+    // Hummingbird's logger, with its level from LOG_LEVEL.
     let serverName = "OneMap"
     var logger = Logger(label: serverName)
     if let level = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) { logger.logLevel = level }
-    let (tiles, metrics, appLogger) = (server.tiles, server.metrics, logger)
-    let (heads, targets) = (PreparedHeads(), BoundedTable<TileRoutes.Target?>(capacity: 20_000))
+    let limits = configuration.limits
+    let idle = limits.idleTimeoutSeconds > 0 ? TimeAmount.nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9)) : nil
     return Application(
         router: router,
-        server: HTTPServerBuilder { responder in
-            TileChannel(responder: responder) { tally in
-                TileFastPath(tiles: tiles, metrics: metrics, logger: appLogger, serverName: serverName, heads: heads, targets: targets, tally: tally)
-            }
-        },
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
-        logger: appLogger
+        // The same limit for answers that do not drain as for a connection with nothing to do.
+        server: .http1(configuration: .init(additionalChannelHandlers: [ContinueHandler()] + (idle.map { [StalledWriteHandler(timeout: $0)] } ?? []),
+                                            idleTimeout: idle)),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName,
+                             availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
+        logger: logger
     )
 }
 

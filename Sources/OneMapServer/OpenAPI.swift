@@ -39,6 +39,9 @@ enum OpenAPI {
     static func tag(_ name: String, _ description: String) -> [String: Any] { ["name": name, "description": description] }
     /// Layer names are [a-z0-9_]+; lists of them are comma-separated.
     static let layerListPattern = "^([a-z0-9_]+(,[a-z0-9_]+)*|\\{[a-z0-9_]+(,[a-z0-9_]+)*\\})$"
+    /// In a tile's path each layer may carry its version (`farmland@3`), and every layer the
+    /// digest of theirs (`onemap@…`), as TileJSON writes them.
+    static let tileLayersPattern = "^(\\{?[a-z0-9_]+(@[0-9]{1,9})?(,[a-z0-9_]+(@[0-9]{1,9})?)*\\}?|onemap@[0-9a-f]{1,16})$"
     static let layerList: [String: Any] = ["type": "string", "pattern": "^[a-z0-9_]+(,[a-z0-9_]+)*$"]
     static func ref(_ schema: String) -> [String: Any] { ["$ref": "#/components/schemas/\(schema)"] }
     static func parameterRef(_ name: String) -> [String: Any] { ["$ref": "#/components/parameters/\(name)"] }
@@ -89,9 +92,15 @@ enum OpenAPI {
         let layerPath: [String: Any] = ["name": "layer", "in": "path", "required": true,
                                         "description": "a public layer name, or several joined by commas for a composite tile (braces allowed: {a,b})",
                                         "schema": ["type": "string", "pattern": layerListPattern]]
+        let tileLayersPath: [String: Any] = ["name": "layer", "in": "path", "required": true,
+                                             "description": "a public layer name, or several joined by commas for a composite tile (braces allowed: {a,b}); "
+                                                 + "each with its version (farmland@3) as TileJSON gives them, for a tile cached for a year, "
+                                                 + "or onemap@<digest> for every layer",
+                                             "schema": ["type": "string", "pattern": tileLayersPattern]]
         let tileResponses: [String: Any] = [
             "200": ok("a Mapbox Vector Tile (MVT 2.1), gzip-encoded when the client accepts it",
                       ["application/vnd.mapbox-vector-tile": ["type": "string", "format": "binary"]]),
+            "302": ["description": "the versions in the path are not current: Location is the tile at the current ones"],
             "204": ["description": "the tile is empty"],
             "304": ["description": "not modified (If-None-Match matched the ETag)"],
             "400": responseRef("BadRequest"), "404": responseRef("NotFound"), "500": responseRef("ServerError"),
@@ -278,9 +287,9 @@ enum OpenAPI {
                 responses: ["201": ok("the import report", ["application/json": ["type": "object"]]), "404": responseRef("NotFound"),
                             "409": responseRef("Conflict"), "422": responseRef("Unprocessable"), "500": responseRef("ServerError")])],
             "/tiles/{layer}/{z}/{x}/{y}.mvt": ["get": operation("getTile", "Tiles", "A vector tile of one layer (or several, comma-separated) in Web Mercator (EPSG:3857)",
-                                                              parameters: [layerPath] + tileParameters, limited: true, responses: tileResponses)],
+                                                              parameters: [tileLayersPath] + tileParameters, limited: true, responses: tileResponses)],
             "/tiles/{layer}/{z}/{x}/{y}.pbf": ["get": operation("getTilePBF", "Tiles", "The same tile with the .pbf suffix",
-                                                              parameters: [layerPath] + tileParameters, limited: true, responses: tileResponses)],
+                                                              parameters: [tileLayersPath] + tileParameters, limited: true, responses: tileResponses)],
             "/tiles/onemap/{z}/{x}/{y}.mvt": ["get": operation("getOneMapTile", "Tiles", "A composite tile of every public layer",
                                                              parameters: tileParameters, limited: true, responses: tileResponses)],
             "/tiles/{layer}.json": ["get": operation("getTileJSON", "Tiles", "TileJSON of a layer (Web Mercator tiles)",
@@ -288,7 +297,7 @@ enum OpenAPI {
             "/tiles/onemap.json": ["get": operation("getOneMapTileJSON", "Tiles", "TileJSON of the composite of every public layer",
                                                   responses: tileJSONResponses)],
             "/tiles/4490/{layer}/{z}/{x}/{y}.mvt": ["get": operation("getTile4490", "Tiles", "A vector tile in the CGCS2000 geographic tile matrix set (EPSG:4490, as 天地图)",
-                                                                   parameters: [layerPath] + tileParameters, limited: true, responses: tileResponses)],
+                                                                   parameters: [tileLayersPath] + tileParameters, limited: true, responses: tileResponses)],
             "/tiles/4490/{layer}.json": ["get": operation("getTileJSON4490", "Tiles", "TileJSON of a layer in the CGCS2000 geographic grid",
                                                         parameters: [layerPath], responses: tileJSONResponses)],
             "/styles/{name}.json": ["get": operation(

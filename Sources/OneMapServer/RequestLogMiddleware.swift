@@ -28,8 +28,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// The request id and log line, shared by the middleware and the tile fast path, which
-/// answers cached tiles before the router (see TileFastPath).
+/// The request id and the log line.
 enum RequestLog {
     static let header = HTTPFields.Element.Name("X-Request-Id")!
 
@@ -39,31 +38,11 @@ enum RequestLog {
         return given
     }
 
-    /// `ids`: the request ids when the logger does not carry them already (the fast path's:
-    /// Hummingbird's id, and the caller's when sane). Through `LineLogHandler`, the fast
-    /// path's line is written without a metadata dictionary: same line, a tenth of a cached
-    /// tile's cost less.
-    static func log(_ logger: Logger, method: String, path: String, status: Int, micros: UInt64,
-                    ids: (hummingbird: String, given: String?)? = nil) {
-        let ms = milliseconds(micros)
-        if let ids, logger.logLevel <= .info, let handler = logger.handler as? LineLogHandler,
-           handler.metadata.isEmpty, handler.metadataProvider == nil {
-            // Sorted by key, as `log(event:)` sorts them.
-            var pairs = [("hb.request.id", ids.hummingbird), ("method", method), ("ms", ms), ("path", path)]
-            if let given = ids.given { pairs.append(("request_id", given)) }
-            pairs.append(("status", String(status)))
-            handler.write(level: .info, message: "request", source: "OneMapServer", sortedPairs: pairs)
-            return
-        }
-        var metadata: Logger.Metadata = [
+    static func log(_ logger: Logger, method: String, path: String, status: Int, micros: UInt64) {
+        logger.info("request", metadata: [
             "method": .string(method), "path": .string(path),
-            "status": .stringConvertible(status), "ms": .string(ms),
-        ]
-        if let ids {
-            metadata["hb.request.id"] = .string(ids.hummingbird)
-            if let given = ids.given { metadata["request_id"] = .string(given) }
-        }
-        logger.info("request", metadata: metadata)
+            "status": .stringConvertible(status), "ms": .string(milliseconds(micros)),
+        ])
     }
 
     /// Letters, digits and `-_.`: what can go into a header and a log line unquoted.

@@ -29,11 +29,20 @@ public struct ServerConfiguration: Sendable {
         /// sets 60 s; the library leaves it off, because a wall-clock limit in a process that
         /// also runs other heavy work (a test run) fires for reasons that are not the request's.
         public var requestTimeoutSeconds: Double
+        /// Seconds a connection may sit idle (no request coming in, no answer going out)
+        /// before the server closes it; 0 for never. Idle sockets otherwise pile up until
+        /// the process runs out of file descriptors.
+        public var idleTimeoutSeconds: Double
+        /// Most connections open at once. Past it the server accepts no more until one
+        /// closes: new ones wait in the kernel's listen queue (256), then are refused. Keep
+        /// it under the process's file-descriptor limit (`ulimit -n`).
+        public var maxConnections: Int
 
         public init(maxBodyBytes: Int = 8 << 20, maxSiteVertices: Int = 200_000, maxPageSize: Int = 10_000,
                     maxTileFeatures: Int = 20_000,
                     maxConcurrentWork: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
-                    maxQueuedWork: Int = 64, requestTimeoutSeconds: Double = 0) {
+                    maxQueuedWork: Int = 64, requestTimeoutSeconds: Double = 0,
+                    idleTimeoutSeconds: Double = 60, maxConnections: Int = 4096) {
             self.maxBodyBytes = maxBodyBytes
             self.maxSiteVertices = maxSiteVertices
             self.maxPageSize = maxPageSize
@@ -41,6 +50,8 @@ public struct ServerConfiguration: Sendable {
             self.maxConcurrentWork = max(1, maxConcurrentWork)
             self.maxQueuedWork = max(0, maxQueuedWork)
             self.requestTimeoutSeconds = requestTimeoutSeconds
+            self.idleTimeoutSeconds = max(0, idleTimeoutSeconds)
+            self.maxConnections = max(1, maxConnections)
         }
     }
 

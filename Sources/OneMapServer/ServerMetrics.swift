@@ -25,15 +25,12 @@ final class ServerMetrics: Sendable {
     private let requestInstruments = Mutex<[String: RequestInstruments]>([:])
     private let cacheHits: Counter
     private let cacheMisses: Counter
-    private let eventLoopTiles: Counter
 
     init() {
         let cache = MetricNameDescriptor(metricName: "onemap_tile_cache_lookups", unitName: "total",
                                          helpText: "Tile requests answered from the cache (hit) or made (miss)")
         cacheHits = registry.makeCounter(descriptor: cache, labels: [("result", "hit")])
         cacheMisses = registry.makeCounter(descriptor: cache, labels: [("result", "miss")])
-        eventLoopTiles = registry.makeCounter(descriptor: .init(metricName: "onemap_tiles_answered_on_event_loop", unitName: "total",
-                                                                helpText: "Tiles answered before the router, cached or quick to make (see TileFastPath); also counted as hits or misses"))
     }
 
     func request(route: String, method: String, status: Int, duration: Duration) {
@@ -55,11 +52,6 @@ final class ServerMetrics: Sendable {
 
     func tileCache(hit: Bool) {
         (hit ? cacheHits : cacheMisses).increment()
-    }
-
-    func tileAnsweredOnEventLoop(hit: Bool) {
-        tileCache(hit: hit)
-        eventLoopTiles.increment()
     }
 
     func check(verdict: String, duration: Duration) {

@@ -12,8 +12,15 @@ import Tiles
 ///     GET /tiles/4490/…                         the same on the CGCS2000 geographic grid
 ///
 /// Tiles answer 200 with the MVT (gzip when accepted), 204 when empty, 304 when the
-/// caller's ETag still holds. `Cache-Control: no-cache` makes clients revalidate every
-/// time, which costs a 304 and means a reloaded layer is seen at once.
+/// caller's ETag still holds.
+///
+/// TileJSON gives tile URLs with the layer versions in them (`farmland@3`, `a@3,b@5`,
+/// `onemap@<digest>`, see `TileService.versionedPath`): such a URL names one answer
+/// forever, so it is cached for a year without asking again (`immutable`), and a reload
+/// makes new URLs rather than waiting for caches to expire. One that names versions no
+/// longer current redirects to the current ones, so a map opened before a reload keeps
+/// working. URLs without versions stay valid, with `no-cache`: clients revalidate every
+/// time (a 304), and see a reload at once.
 struct TileRoutes {
     let tiles: TileService
     let metrics: ServerMetrics
@@ -34,11 +41,13 @@ struct TileRoutes {
         router.get("tiles/**") { request, context in try await self.handle(request, caller: context.caller) }
     }
 
-    static let usage = "expected /tiles/[4490/]{layer|a,b|onemap}/{z}/{x}/{y}.mvt or /tiles/[4490/]{layer|a,b|onemap}.json"
+    static let usage = "expected /tiles/[4490/]{layer|a,b|onemap}[@versions]/{z}/{x}/{y}.mvt or /tiles/[4490/]{layer|a,b|onemap}.json"
 
     /// What a path under /tiles asks for.
     enum Target: Equatable {
-        case tile(TileSelection, TileKey, TileMatrixSet)
+        /// `pinned`: the versions the path names, as `TileService.versionedPath` writes them,
+        /// or nil for whatever is current. `format`: "mvt" or "pbf", as asked.
+        case tile(TileSelection, TileKey, TileMatrixSet, pinned: String?, format: Substring)
         case tileJSON(TileSelection, TileMatrixSet)
     }
 
@@ -60,14 +69,17 @@ struct TileRoutes {
         switch p.count {
         case 1:
             guard p[0].hasSuffix(".json") else { throw malformed(usage) }
-            return .tileJSON(try selection(p[0].dropLast(5)), grid)
+            let (selection, pinned) = try selection(p[0].dropLast(5))
+            guard pinned == nil else { throw malformed("TileJSON is asked without versions: it gives the current ones") }
+            return .tileJSON(selection, grid)
         case 4:
             let last = p[3]
             guard let dot = last.lastIndex(of: ".") else { throw malformed("the tile must end in .mvt or .pbf: \(usage)") }
             let ext = last[last.index(after: dot)...]
             guard ext == "mvt" || ext == "pbf" else { throw malformed("'.\(ext)' is not a tile format; use .mvt or .pbf") }
             let z = try number(p[1], "z"), x = try number(p[2], "x"), y = try number(last[..<dot], "y")
-            return .tile(try selection(p[0]), TileKey(z: z, x: x, y: y), grid)
+            let (selection, pinned) = try selection(p[0])
+            return .tile(selection, TileKey(z: z, x: x, y: y), grid, pinned: pinned, format: ext)
         default:
             throw malformed(usage)
         }
@@ -76,23 +88,50 @@ struct TileRoutes {
     static func malformed(_ detail: String) -> APIError { APIError(.badRequest, "malformed tile path", detail) }
 
     static func number(_ s: Substring, _ name: String) throws -> Int {
-        guard !s.isEmpty, s.utf8.count <= 9, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(s) else {
+        guard !s.isEmpty, s.utf8.count <= 9, s.utf8.allSatisfy(isDigit), let n = Int(s) else {
             throw malformed("\(name) must be a whole number, got '\(s.prefix(40))'")
         }
         return n
     }
 
-    /// "onemap", "farmland" or "a,b,c" (braces allowed: "{a,b}").
-    static func selection(_ raw: Substring) throws -> TileSelection {
+    static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    /// "onemap", "farmland" or "a,b,c" (braces allowed: "{a,b}"), each name with its version
+    /// ("farmland@3", "a@3,b@5") or none, and "onemap" with the digest of its versions.
+    /// Returns the layers, and the versions as written, if any.
+    static func selection(_ raw: Substring) throws -> (TileSelection, pinned: String?) {
         // Foundation's decoding is slow for the hot path; only "{a,b}" written as %7B… needs it.
         var s = raw.utf8.contains(UInt8(ascii: "%")) ? Substring(raw.removingPercentEncoding ?? String(raw)) : raw
         if s.hasPrefix("{") && s.hasSuffix("}") && s.utf8.count >= 2 { s = s.dropFirst().dropLast() }
-        if s == "onemap" { return .all }
-        let names = s.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { Substring($0) }
-        for name in names where name.isEmpty || !name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }) {
-            throw malformed("'\(name.prefix(40))' is not a layer name ([a-z0-9_]+)")
+        if s == "onemap" { return (.all, nil) }
+        if s.hasPrefix("onemap@") {
+            let digest = s.dropFirst(7)
+            guard !digest.isEmpty, digest.utf8.count <= 16, digest.utf8.allSatisfy({ isDigit($0) || ($0 >= 0x61 && $0 <= 0x66) }) else {
+                throw malformed("'\(s.prefix(40))': onemap's versions are a digest of up to 16 hex digits, as TileJSON gives")
+            }
+            return (.all, String(s))
         }
-        return .layers(names.map(String.init))
+        var names: [String] = []
+        var versioned = 0
+        for element in s.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map({ Substring($0) }) {
+            let at = element.firstIndex(of: "@")
+            let name = element[..<(at ?? element.endIndex)]
+            guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || isDigit($0) || $0 == 0x5F }) else {
+                throw malformed("'\(name.prefix(40))' is not a layer name ([a-z0-9_]+)")
+            }
+            if let at {
+                let version = element[element.index(after: at)...]
+                guard !version.isEmpty, version.utf8.count <= 9, version.utf8.allSatisfy(isDigit) else {
+                    throw malformed("'\(element.prefix(60))': a layer's version is a whole number, as in farmland@3")
+                }
+                versioned += 1
+            }
+            names.append(String(name))
+        }
+        guard versioned == 0 || versioned == names.count else {
+            throw malformed("'\(s.prefix(80))' gives versions for some layers only: give every layer's version, or none")
+        }
+        return (.layers(names), versioned == 0 ? nil : String(s))
     }
 
     func handle(_ request: Request, caller: Caller) async throws -> Response {
@@ -104,11 +143,11 @@ struct TileRoutes {
                 let json = try await Blocking.run { try service.tileJSON(selection, grid: grid, baseURL: base, for: caller) }
                 var response = try Response.json(object: json)
                 response.headers[.accessControlAllowOrigin] = "*"
-                response.headers[.cacheControl] = Self.cacheControl(caller)
+                response.headers[.cacheControl] = caller.role == nil ? "no-cache" : "private, no-cache"
                 response.headers[.vary] = "Authorization"
                 return response
-            case let .tile(selection, key, grid):
-                return try await tile(request, selection, key, grid, caller)
+            case let .tile(selection, key, grid, pinned, format):
+                return try await tile(request, selection, key, grid, pinned: pinned, format: format, caller)
             }
         } catch let e as TileError {
             switch e {
@@ -118,79 +157,74 @@ struct TileRoutes {
         }
     }
 
-    /// What a shared cache (a proxy) may keep: never a tile that holds a restricted layer.
-    static func cacheControl(_ caller: Caller) -> String { caller.role == nil ? "no-cache" : "private, no-cache" }
+    /// How long a tile may be kept. A tile of given versions never changes, so a year and
+    /// `immutable` (no revalidation on reload); without versions, revalidate every time. A
+    /// shared cache (a proxy) may never keep a tile that holds a restricted layer.
+    static func cacheControl(versioned: Bool, restricted: Bool) -> String {
+        (restricted ? "private, " : versioned ? "public, " : "") + (versioned ? "max-age=31536000, immutable" : "no-cache")
+    }
 
-    func tile(_ request: Request, _ selection: TileSelection, _ key: TileKey, _ grid: TileMatrixSet, _ caller: Caller) async throws -> Response {
+    func tile(_ request: Request, _ selection: TileSelection, _ key: TileKey, _ grid: TileMatrixSet, pinned: String?, format: Substring,
+              _ caller: Caller) async throws -> Response {
         let service = tiles
-        var cached = try service.cachedTile(selection, key, grid: grid, for: caller)
-        metrics.tileCache(hit: cached != nil)
-        if cached == nil {
-            // Made off the server's threads: a cold low-zoom tile can take a while.
-            cached = try await deadline.runBlocking { try service.tile(selection, key, grid: grid, for: caller) }
+        // The layers as of now, and the tile made from exactly those: a reload in between
+        // cannot put another version's tile under a versioned URL.
+        let sources: [StoreLayerSource]
+        if let current = try service.currentSources(selection, for: caller) {
+            sources = current
+        } else {
+            sources = try await deadline.runBlocking { try service.sources(selection, for: caller) }
         }
-        guard let tile = cached else { throw APIError(.internalServerError, "internal error", "no tile") }
-        guard let answer = try Self.answer(tile, acceptEncoding: request.headers[.acceptEncoding], ifNoneMatch: request.headers[.ifNoneMatch],
-                                           caller: caller, gzip: { try service.gzipped($0) })
-        else { throw APIError(.internalServerError, "internal error", "no gzip form") }
-        return Response(status: answer.status, headers: answer.headers, body: answer.body.map { .init(byteBuffer: ByteBuffer(bytes: $0)) } ?? .init())
+        if let pinned {
+            let current = TileService.versionedPath(selection, sources)
+            if pinned != current { throw Self.notCurrent(pinned, current, key, grid, format) }
+        }
+        let tile: CachedTile
+        if let quick = try service.quickTile(of: sources, key, grid: grid) {
+            tile = quick.tile
+            metrics.tileCache(hit: !quick.made)
+        } else {
+            // Made off the server's threads: a cold low-zoom tile can take a while.
+            metrics.tileCache(hit: false)
+            tile = try await deadline.runBlocking { try service.tile(of: sources, key, grid: grid) }
+        }
+        let restricted = sources.contains { $0.layer.spec.access != .public }
+        return try Self.answer(tile, acceptEncoding: request.headers[.acceptEncoding], ifNoneMatch: request.headers[.ifNoneMatch],
+                               cacheControl: Self.cacheControl(versioned: pinned != nil, restricted: restricted),
+                               gzip: { try service.gzipped($0) })
     }
 
-    /// A tile's answer, whoever sends it (this route, or the event loop's fast path for
-    /// cached tiles): 200 with the bytes (gzip when accepted), 204 when empty, 304 when the
-    /// caller's ETag still holds. `gzip` gives the tile's gzip form; nil from it means "not
-    /// at hand", and the answer is nil too.
-    struct Answer {
-        var status: HTTPResponse.Status
-        var headers: HTTPFields
-        var body: [UInt8]? = nil
+    /// A versioned URL whose versions are no longer current: a redirect to the current ones
+    /// (never kept, as it changes with the next reload), which maps opened before a reload
+    /// follow without asking for TileJSON again.
+    static func notCurrent(_ pinned: String, _ current: String, _ key: TileKey, _ grid: TileMatrixSet, _ format: Substring) -> APIError {
+        let location = (grid == .webMercatorQuad ? "/tiles/" : "/tiles/\(grid.code)/") + "\(current)/\(key.z)/\(key.x)/\(key.y).\(format)"
+        return APIError(.found, "not the current version", "\(pinned) is not current; the current tiles are \(current) (\(location))",
+                        headers: [.location: location, .cacheControl: "no-cache", .accessControlAllowOrigin: "*"])
     }
 
-    static func answer(_ tile: CachedTile, acceptEncoding: String?, ifNoneMatch: String?, caller: Caller,
-                       gzip: (CachedTile) throws -> [UInt8]?) rethrows -> Answer? {
-        guard let d = try decide(tile, acceptEncoding: acceptEncoding, ifNoneMatch: ifNoneMatch, gzip: gzip) else { return nil }
-        return Answer(status: d.status, headers: headers(d, caller: caller), body: d.body)
-    }
-
-    /// An answer before its headers are written. Status, ETag and encoding fix every header
-    /// but the per-request ones, so the fast path keeps the rest ready made (see TileFastPath).
-    struct Decision {
-        var status: HTTPResponse.Status
-        var etag: String
-        /// The body is the tile's gzip form.
-        var gzip = false
-        var body: [UInt8]? = nil
-    }
-
-    static func decide(_ tile: CachedTile, acceptEncoding: String?, ifNoneMatch: String?,
-                       gzip: (CachedTile) throws -> [UInt8]?) rethrows -> Decision? {
+    /// A tile's answer: 200 with the bytes (gzip when accepted), 204 when empty, 304 when
+    /// the caller's ETag still holds.
+    static func answer(_ tile: CachedTile, acceptEncoding: String?, ifNoneMatch: String?, cacheControl: String,
+                       gzip: (CachedTile) throws -> [UInt8]) throws -> Response {
         let wantsGzip = acceptsGzip(acceptEncoding)
         let identityTag = tile.etag
         let gzipTag = String(identityTag.dropLast()) + "-gz\""
-        let etag = wantsGzip && !tile.isEmpty ? gzipTag : identityTag
-        if let inm = ifNoneMatch, matches(inm, [identityTag, gzipTag]) {
-            return Decision(status: .notModified, etag: etag)
-        }
-        if tile.isEmpty { return Decision(status: .noContent, etag: etag) }
-        if wantsGzip {
-            guard let body = try gzip(tile) else { return nil }
-            return Decision(status: .ok, etag: etag, gzip: true, body: body)
-        }
-        return Decision(status: .ok, etag: etag, body: tile.bytes)
-    }
-
-    static func headers(_ d: Decision, caller: Caller) -> HTTPFields {
         var headers: HTTPFields = [
-            .eTag: d.etag,
+            .eTag: wantsGzip && !tile.isEmpty ? gzipTag : identityTag,
             .vary: "Accept-Encoding, Authorization",
-            .cacheControl: cacheControl(caller),
+            .cacheControl: cacheControl,
             .accessControlAllowOrigin: "*",
         ]
-        if d.status == .ok {
-            headers[.contentType] = "application/vnd.mapbox-vector-tile"
-            if d.gzip { headers[.contentEncoding] = "gzip" }
+        if let inm = ifNoneMatch, matches(inm, [identityTag, gzipTag]) { return Response(status: .notModified, headers: headers) }
+        if tile.isEmpty { return Response(status: .noContent, headers: headers) }
+        headers[.contentType] = "application/vnd.mapbox-vector-tile"
+        var body = tile.bytes
+        if wantsGzip {
+            headers[.contentEncoding] = "gzip"
+            body = try gzip(tile)
         }
-        return headers
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     /// `If-None-Match`: a list of entity tags (weak ones compare by their opaque part), or `*`.

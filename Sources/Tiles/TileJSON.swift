@@ -31,7 +31,9 @@ extension TileService {
             "name": path == "onemap" ? "onemap" : path,
             "description": sources.map(\.info.title).joined(separator: "、"),
             "scheme": "xyz",
-            "tiles": [baseURL + prefix + path + "/{z}/{x}/{y}.mvt"],
+            // With the versions in the path, so a tile's URL names one answer forever and
+            // can be cached as such (see `versionedPath`); a reload gives new URLs.
+            "tiles": [baseURL + prefix + Self.versionedPath(selection, sources) + "/{z}/{x}/{y}.mvt"],
             "minzoom": 0,
             "maxzoom": TileMatrixSet.advertisedMaxZoom,
             "bounds": b.array,

@@ -136,12 +136,16 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
         }
     }
 
-    /// The tile if it is in the cache and the layers have not changed since: one pragma and
-    /// a lookup, and never a wait for a pool reader, so it is safe on a request thread.
-    /// nil means "go the slow way" (`tile`, off the request threads).
-    public func cachedTile(_ selection: TileSelection, _ key: TileKey, grid: TileMatrixSet, for caller: Caller = .anonymous) throws -> CachedTile? {
-        guard let (_, cacheKey) = try currentSources(selection, key, grid, caller) else { return nil }
-        return cache.get(cacheKey)
+    /// The layers of `selection` that `caller` may see, if the snapshot of the layers is
+    /// still current (else nil: working it out anew reads the pool, so ask `sources`, off the
+    /// request threads). Waits for no lock holder or pool reader: safe on a request thread.
+    public func currentSources(_ selection: TileSelection, for caller: Caller = .anonymous) throws -> [StoreLayerSource]? {
+        let now = try store.currentLayerSignature()
+        lock.lock()
+        let s = snapshot
+        lock.unlock()
+        guard let s, s.signature == now else { return nil }
+        return try Self.sources(selection, in: s, for: caller)
     }
 
     /// From this zoom on, a tile of one layer held in memory takes well under a millisecond
@@ -149,13 +153,13 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
     /// to another thread and back costs; below it a tile can take tens of milliseconds.
     public static let quickZoom = 15
 
-    /// The tile from the cache, or made now when that is quick (one layer held in memory,
-    /// zoom `quickZoom` or more): never waits for a lock holder, a pool reader or a layer
-    /// being read, so it is safe on a network thread. `made` says it was not in the cache.
-    /// nil means "go the slow way".
-    public func quickTile(_ selection: TileSelection, _ key: TileKey, grid: TileMatrixSet,
-                          for caller: Caller = .anonymous) throws -> (tile: CachedTile, made: Bool)? {
-        guard let (sources, cacheKey) = try currentSources(selection, key, grid, caller) else { return nil }
+    /// The tile of `sources` from the cache, or made now when that is quick (one layer held
+    /// in memory, zoom `quickZoom` or more): never waits for a lock holder, a pool reader or
+    /// a layer being read, so it is safe on a request thread. `made` says it was not in the
+    /// cache. nil means "go the slow way" (`tile(of:)`, off the request threads).
+    public func quickTile(of sources: [StoreLayerSource], _ key: TileKey, grid: TileMatrixSet) throws -> (tile: CachedTile, made: Bool)? {
+        guard grid.contains(key) else { throw TileError.outOfRange(key, grid) }
+        let cacheKey = Self.cacheKey(sources, key, grid)
         if let hit = cache.get(cacheKey) { return (hit, false) }
         guard key.z >= Self.quickZoom, sources.count == 1, let bytes = sources[0].tileIfInMemory(key, grid: grid) else { return nil }
         let tile = CachedTile(bytes: bytes, etag: etag(cacheKey), cacheKey: cacheKey)
@@ -163,24 +167,14 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
         return (tile, true)
     }
 
-    /// The sources and cache key of a request as of the latest commit, if the snapshot of the
-    /// layers is still current (else nil: working it out anew reads the pool).
-    private func currentSources(_ selection: TileSelection, _ key: TileKey, _ grid: TileMatrixSet,
-                                _ caller: Caller) throws -> ([StoreLayerSource], String)? {
-        guard grid.contains(key) else { throw TileError.outOfRange(key, grid) }
-        let now = try store.currentLayerSignature()
-        lock.lock()
-        let s = snapshot
-        lock.unlock()
-        guard let s, s.signature == now else { return nil }
-        let sources = try Self.sources(selection, in: s, for: caller)
-        return (sources, Self.cacheKey(sources, key, grid))
-    }
-
     /// The tile, from the cache or made now. Empty bytes mean no feature falls in it.
     public func tile(_ selection: TileSelection, _ key: TileKey, grid: TileMatrixSet, for caller: Caller = .anonymous) throws -> CachedTile {
+        try tile(of: try sources(selection, for: caller), key, grid: grid)
+    }
+
+    /// The tile of these layers at their versions, from the cache or made now.
+    public func tile(of sources: [StoreLayerSource], _ key: TileKey, grid: TileMatrixSet) throws -> CachedTile {
         guard grid.contains(key) else { throw TileError.outOfRange(key, grid) }
-        let sources = try sources(selection, for: caller)
         let cacheKey = Self.cacheKey(sources, key, grid)
         if let hit = cache.get(cacheKey) { return hit }
         var bytes: [UInt8] = []
@@ -228,6 +222,20 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
         s += "/"
         s += String(key.y)
         return s
+    }
+
+    /// The path segment naming `selection` at the versions of `sources`, for tile URLs whose
+    /// answer never changes: "farmland@3", "a@3,b@5" (each layer as named), and for every
+    /// layer the caller sees, "onemap@" and a digest of their names and versions (a list of
+    /// every layer would make long URLs, and name restricted layers in a public one).
+    public static func versionedPath(_ selection: TileSelection, _ sources: [StoreLayerSource]) -> String {
+        switch selection {
+        case .all:
+            return "onemap@" + String(fnv1a(sources.map(\.revision).joined(separator: ",")), radix: 16)
+        case .layers(let names):
+            let revisions = Dictionary(sources.map { ($0.name, $0.revision) }, uniquingKeysWith: { first, _ in first })
+            return names.map { revisions[$0] ?? $0 }.joined(separator: ",")
+        }
     }
 
     /// A strong validator: the same layers at the same versions, cut the same way, give the

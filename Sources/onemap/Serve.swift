@@ -19,6 +19,10 @@ struct Serve: AsyncParsableCommand {
     var maxConcurrent = ServerConfiguration.Limits().maxConcurrentWork
     @Option(help: "How many more may wait for a slot; past that, 503 with Retry-After.") var maxQueued = ServerConfiguration.Limits().maxQueuedWork
     @Option(help: "Longest a request may take, in seconds (503 past it; 0 for none).") var timeout = 60.0
+    @Option(help: "Seconds a connection may sit idle before the server closes it (0 for never).")
+    var idleTimeout = ServerConfiguration.Limits().idleTimeoutSeconds
+    @Option(help: "Most connections open at once; past it, new ones wait until one closes. Keep it under `ulimit -n`.")
+    var maxConnections = ServerConfiguration.Limits().maxConnections
     @Option(help: "Where `make vendor` put MapLibre GL JS for the viewer.") var vendor = "vendor/maplibre"
 
     func run() async throws {
@@ -27,10 +31,12 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("no database at \(path): load one first with `onemap load`")
         }
         for (name, value) in [("--max-body", maxBody), ("--max-vertices", maxVertices), ("--max-page", maxPage),
-                              ("--max-tile-features", maxTileFeatures), ("--max-concurrent", maxConcurrent)] where value < 1 {
+                              ("--max-tile-features", maxTileFeatures), ("--max-concurrent", maxConcurrent),
+                              ("--max-connections", maxConnections)] where value < 1 {
             throw ValidationError("\(name) must be at least 1, got \(value)")
         }
         guard maxQueued >= 0, timeout >= 0, timeout.isFinite else { throw ValidationError("--max-queued and --timeout must be 0 or more") }
+        guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be 0 or more, got \(idleTimeout)") }
         LineLogHandler.bootstrap()
         let store = try Store(path: path)
         if open {
@@ -39,7 +45,8 @@ struct Serve: AsyncParsableCommand {
         let config = ServerConfiguration(host: host, port: port, open: open,
                                          limits: .init(maxBodyBytes: maxBody, maxSiteVertices: maxVertices, maxPageSize: maxPage,
                                                        maxTileFeatures: maxTileFeatures, maxConcurrentWork: maxConcurrent,
-                                                       maxQueuedWork: maxQueued, requestTimeoutSeconds: timeout),
+                                                       maxQueuedWork: maxQueued, requestTimeoutSeconds: timeout,
+                                                       idleTimeoutSeconds: idleTimeout, maxConnections: maxConnections),
                                          vendorDirectory: vendor)
         print("OneMap serving \(path) at http://\(host):\(port)")
         try await buildApplication(store: store, configuration: config).runService()

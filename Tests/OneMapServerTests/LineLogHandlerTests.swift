@@ -46,23 +46,3 @@ struct LineLogHandlerTests {
                 && lines[1].hasSuffix("warning OneMap: layer=farmland [OneMapServerTests] second"), "\(lines)")
     }
 }
-
-/// The fast path's request line skips the metadata dictionary; it must read exactly as the
-/// line the dictionary gives.
-struct RequestLineTests {
-    @Test func theDirectLineIsTheDictionarysLine() {
-        for given in [nil, "approval-42"] as [String?] {
-            let (sink, read) = LineLogHandlerTests.pipeSink()
-            let logger = Logger(label: "OneMap") { LineLogHandler(label: $0, sink: sink) }
-            RequestLog.log(logger, method: "GET", path: "/tiles/farmland/16/1/2.mvt", status: 304, micros: 1234, ids: ("abc123", given))
-            var metadata: Logger.Metadata = ["method": "GET", "path": "/tiles/farmland/16/1/2.mvt", "status": .stringConvertible(304),
-                                             "ms": "1.23", "hb.request.id": "abc123"]
-            if let given { metadata["request_id"] = .string(given) }
-            logger.info("request", metadata: metadata, source: "OneMapServer")
-            sink.flush()
-            let lines = read().split(separator: "\n").map { $0.drop { $0 != " " } }
-            #expect(lines.count == 2 && lines[0] == lines[1], "\(lines)")
-            #expect(lines.first?.contains("ms=1.23 path=/tiles/farmland/16/1/2.mvt") == true)
-        }
-    }
-}

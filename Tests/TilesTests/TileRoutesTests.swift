@@ -109,7 +109,8 @@ struct TileRoutesTests {
             #expect(r.status == .ok)
             let j = try json(r.body)
             #expect(j["tilejson"] as? String == "3.0.0")
-            #expect(j["tiles"] as? [String] == ["http://localhost/tiles/onemap/{z}/{x}/{y}.mvt"])
+            let template = try #require((j["tiles"] as? [String])?.first)
+            #expect(template.wholeMatch(of: #/http://localhost/tiles/onemap@[0-9a-f]{1,16}/\{z\}/\{x\}/\{y\}\.mvt/#) != nil, "\(template)")
             #expect(j["minzoom"] as? Int == 0 && j["maxzoom"] as? Int == 16)
             let bounds = try #require(j["bounds"] as? [Double])
             #expect(bounds.count == 4 && abs(bounds[0] - 119.99) < 1e-9 && abs(bounds[3] - 28.01) < 1e-9)
@@ -120,9 +121,9 @@ struct TileRoutesTests {
             #expect((zones["fields"] as? [String: String])?["GNFQ"] == "String")
 
             let one = try json(try await client.execute(uri: "/tiles/zones.json", method: .get).body)
-            #expect(one["tiles"] as? [String] == ["http://localhost/tiles/zones/{z}/{x}/{y}.mvt"])
+            #expect(one["tiles"] as? [String] == ["http://localhost/tiles/zones@1/{z}/{x}/{y}.mvt"])
             let geo = try json(try await client.execute(uri: "/tiles/4490/zones,pipes.json", method: .get).body)
-            #expect(geo["tiles"] as? [String] == ["http://localhost/tiles/4490/zones,pipes/{z}/{x}/{y}.mvt"])
+            #expect(geo["tiles"] as? [String] == ["http://localhost/tiles/4490/zones@1,pipes@1/{z}/{x}/{y}.mvt"])
             #expect(geo["crs"] as? String == "EPSG:4490")
         }
     }
@@ -148,6 +149,13 @@ struct TileRoutesTests {
             ("/tiles/secret.json", .notFound),
             ("/tiles/nosuch.json", .notFound),
             ("/tiles/zones.xml", .badRequest),
+            ("/tiles/zones@1,pipes/1/0/0.mvt", .badRequest),  // versions for some layers only
+            ("/tiles/zones@/1/0/0.mvt", .badRequest),
+            ("/tiles/zones@v1/1/0/0.mvt", .badRequest),
+            ("/tiles/onemap@xyz/1/0/0.mvt", .badRequest),
+            ("/tiles/zones@1.json", .badRequest),             // TileJSON gives the versions
+            ("/tiles/nosuch@1/1/0/0.mvt", .notFound),
+            ("/tiles/secret@1/1/0/0.mvt", .notFound),         // restricted: as if it did not exist
         ]
         try await Self.app(try Self.store()).test(.router) { client in
             for (uri, status) in cases {
@@ -205,6 +213,75 @@ struct TileRoutesTests {
             let tile = try await client.execute(uri: "/tiles/zones/\(Self.path(12)).mvt", method: .get)
             let bad = try await client.execute(uri: "/tiles/zones/40/0/0.mvt", method: .get)
             #expect(json.status == .ok && tile.status == .ok && bad.status == .notFound)
+        }
+    }
+
+    /// The tile URL a TileJSON gives with its filled-in z/x/y, as a path.
+    static func tilePath(_ client: some TestClientProtocol, _ tileJSON: String, z: Int = 12, headers: HTTPFields = [:]) async throws -> String {
+        let r = try await client.execute(uri: tileJSON, method: .get, headers: headers)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
+        let template = try #require((object["tiles"] as? [String])?.first)
+        let grid: TileMatrixSet = tileJSON.hasPrefix("/tiles/4490/") ? .cgcs2000Quad : .webMercatorQuad
+        return String(template.dropFirst("http://localhost".count)).replacingOccurrences(of: "{z}/{x}/{y}", with: path(z, grid: grid))
+    }
+
+    /// TileJSON (itself `no-cache`) gives URLs with the versions in them; those are kept a
+    /// year without asking again, while the same tile without versions is revalidated each
+    /// time. Both answer the same bytes and ETag, and a 304 for it.
+    @Test func versionedTileURLsAreCachedForever() async throws {
+        try await Self.app(try Self.store()).test(.router) { client in
+            for tileJSON in ["/tiles/zones.json", "/tiles/zones,pipes.json", "/tiles/onemap.json", "/tiles/4490/onemap.json"] {
+                #expect(try await client.execute(uri: tileJSON, method: .get).headers[.cacheControl] == "no-cache", "\(tileJSON)")
+                let versioned = try await Self.tilePath(client, tileJSON)
+                let plain = versioned.replacingOccurrences(of: "@[0-9a-f]+", with: "", options: .regularExpression)
+                #expect(versioned != plain && versioned.contains("@"), "\(versioned)")
+                let forever = try await client.execute(uri: versioned, method: .get)
+                let revalidated = try await client.execute(uri: plain, method: .get)
+                #expect(forever.status == .ok && forever.headers[.cacheControl] == "public, max-age=31536000, immutable", "\(versioned)")
+                #expect(revalidated.status == .ok && revalidated.headers[.cacheControl] == "no-cache", "\(plain)")
+                #expect(forever.body == revalidated.body && forever.headers[.eTag] == revalidated.headers[.eTag], "\(versioned)")
+                let etag = try #require(forever.headers[.eTag])
+                #expect(try await client.execute(uri: versioned, method: .get, headers: [.ifNoneMatch: etag]).status == .notModified)
+            }
+            #expect(try await client.execute(uri: "/styles/onemap.json", method: .get).headers[.cacheControl] == "no-cache")
+        }
+    }
+
+    /// After a reload, a URL of the old version redirects to the current one (not kept: it
+    /// changes with the next reload), so a map opened before goes on working; the URL
+    /// without versions answers the new tile at once.
+    @Test func aReloadRedirectsTheOldVersionsURLs() async throws {
+        let fx = try TileFixtures()
+        try fx.layer("zones", [(.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.01, 28.01)])), [.text("A")])])
+        try fx.layer("pipes", kind: .pipeline, geometryType: "LineString",
+                     [(.lineString([Coordinate(119.99, 28.005), Coordinate(120.02, 28.006)]), [.text("GD1")])])
+        try await Self.app(fx.store).test(.router) { client in
+            let old = try await Self.tilePath(client, "/tiles/zones.json")
+            let oldAll = try await Self.tilePath(client, "/tiles/onemap.json")
+            let oldPlain = try #require(try await client.execute(uri: "/tiles/zones/\(Self.path(12)).mvt", method: .get).headers[.eTag])
+            #expect(old == "/tiles/zones@1/\(Self.path(12)).mvt")
+            try fx.layer("zones", [(.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.02, 28.02)])), [.text("B")])])
+
+            let moved = try await client.execute(uri: old, method: .get)
+            #expect(moved.status == .found && moved.headers[.location] == "/tiles/zones@2/\(Self.path(12)).mvt")
+            #expect(moved.headers[.cacheControl] == "no-cache")
+            #expect((try json(moved.body)["detail"] as? String)?.contains("zones@2") == true)
+            let current = try await client.execute(uri: try #require(moved.headers[.location]), method: .get)
+            #expect(current.status == .ok && current.headers[.cacheControl] == "public, max-age=31536000, immutable")
+            #expect(try await client.execute(uri: "/tiles/zones/\(Self.path(12)).mvt", method: .get).headers[.eTag] == current.headers[.eTag])
+            #expect(current.headers[.eTag] != oldPlain)
+
+            let newAll = try await Self.tilePath(client, "/tiles/onemap.json")
+            #expect(newAll != oldAll)
+            #expect(try await client.execute(uri: oldAll, method: .get).headers[.location] == newAll)
+            // A version never made, a composite, the other grid and .pbf: each to its current form.
+            let geo = Self.path(12, grid: .cgcs2000Quad)
+            for (asked, location) in [("/tiles/zones@9/\(Self.path(12)).mvt", "/tiles/zones@2/\(Self.path(12)).mvt"),
+                                      ("/tiles/pipes@1,zones@1/\(Self.path(12)).mvt", "/tiles/pipes@1,zones@2/\(Self.path(12)).mvt"),
+                                      ("/tiles/4490/zones@1/\(geo).pbf", "/tiles/4490/zones@2/\(geo).pbf")] {
+                let r = try await client.execute(uri: asked, method: .get)
+                #expect(r.status == .found && r.headers[.location] == location, "\(asked)")
+            }
         }
     }
 }
