@@ -41,7 +41,9 @@ public struct APIError: HTTPResponseError, Sendable {
             }
         case let e as StoreError:
             switch e {
-            case .unknownLayer: return APIError(.unprocessableContent, "unknown layer", e.description)
+            // A layer the caller may not see is answered exactly as one that does not exist.
+            case .unknownLayer: return APIError(.notFound, "unknown layer", e.description)
+            case .notFound(let m): return APIError(.notFound, "not found", m)
             case .unknownVersion: return APIError(.notFound, "unknown version", e.description)
             case .invalidRequest(let m): return APIError(.unprocessableContent, "cannot answer", m)
             case .conflict(let m): return APIError(.conflict, "conflict", m)

@@ -56,25 +56,16 @@ struct LedgerRoutes {
             }
         }
         router.get("v1/layers/:name/versions") { _, context -> Response in
-            let name = try context.parameters.require("name")
-            try await visibleLayer(name, context.caller)
+            let name = try context.parameters.require("name"), caller = context.caller
+            _ = try await store.read { db in try caller.visibleLayer(name, db) }
             return Response.json(try await Blocking.run { try CheckResult.encoder().encode(try store.versions(of: name)) })
         }
         router.get("v1/layers/:name/diff") { request, context -> Response in
-            let name = try context.parameters.require("name")
-            try await visibleLayer(name, context.caller)
+            let name = try context.parameters.require("name"), caller = context.caller
             let q = request.uri.queryParameters
             let from = q["from"].map(String.init), to = q["to"].map(String.init)
-            let report = try await heavy("diff") { try ChangeReport.make(store: store, layer: name, from: from, to: to) }
+            let report = try await heavy("diff") { try ChangeReport.make(store: store, layer: name, from: from, to: to, for: caller) }
             return Response.json(try CheckResult.encoder().encode(report.summary))
-        }
-    }
-
-    /// A restricted layer is invisible without a viewer key: the same 404 as a missing one.
-    func visibleLayer(_ name: String, _ caller: Caller) async throws {
-        let store = self.store
-        guard let layer = try? await Blocking.run({ try store.layer(named: name) }), caller.canSee(layer) else {
-            throw APIError.notFound("no layer '\(name)'")
         }
     }
 }

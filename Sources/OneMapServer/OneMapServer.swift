@@ -48,7 +48,7 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     IdentifyRoutes(store: store).register(on: router)
     OpenAPIRoutes().register(on: router)
     TileRoutes(service: server.tiles, metrics: server.metrics, deadline: server.deadline).register(on: router)
-    StyleRoutes().register(on: router)
+    StyleRoutes(store: store).register(on: router)
     // Unknown paths answer with the same JSON error shape as everything else (and a known
     // path asked with another method, 405: see JSONErrorMiddleware).
     router.get("**") { request, _ -> Response in throw APIError.notFound("no route for \(request.uri.path)") }
