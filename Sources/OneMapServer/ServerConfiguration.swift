@@ -1,3 +1,4 @@
+import Conflicts
 import Foundation
 
 /// How the server runs: where it listens and the limits that keep hostile or careless
@@ -8,6 +9,9 @@ public struct ServerConfiguration: Sendable {
     /// Anonymous callers may post checks (the demo); otherwise an approver key is needed.
     public var open: Bool
     public var limits: Limits
+    /// Believe a reverse proxy's `X-Forwarded-Host`, `-Proto` and `-For` (links and the
+    /// client's address for rate limits); without it anyone could send them.
+    public var trustProxy: Bool
     /// Where `make vendor` unpacked MapLibre GL JS for the viewer.
     public var vendorDirectory: String
 
@@ -30,7 +34,7 @@ public struct ServerConfiguration: Sendable {
         /// also runs other heavy work (a test run) fires for reasons that are not the request's.
         public var requestTimeoutSeconds: Double
 
-        public init(maxBodyBytes: Int = 8 << 20, maxSiteVertices: Int = 200_000, maxPageSize: Int = 10_000,
+        public init(maxBodyBytes: Int = 8 << 20, maxSiteVertices: Int = SiteLimits.defaultMaxVertices, maxPageSize: Int = 10_000,
                     maxTileFeatures: Int = 20_000,
                     maxConcurrentWork: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
                     maxQueuedWork: Int = 64, requestTimeoutSeconds: Double = 0) {
@@ -45,7 +49,8 @@ public struct ServerConfiguration: Sendable {
     }
 
     public init(host: String = "127.0.0.1", port: Int = 8080, open: Bool = false, limits: Limits = Limits(),
-                vendorDirectory: String = "vendor/maplibre") {
+                trustProxy: Bool = false, vendorDirectory: String = "vendor/maplibre") {
+        self.trustProxy = trustProxy
         self.vendorDirectory = vendorDirectory
         self.host = host
         self.port = port

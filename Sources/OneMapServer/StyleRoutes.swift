@@ -13,12 +13,15 @@ import LayerStore
 /// style that does not exist.
 struct StyleRoutes {
     let store: Store
+    let proxy: ProxyHeaders
     let directory: URL
 
     /// `stylesDirectory` defaults to `Styles` in the current directory (the repository root
     /// under `make demo`).
-    init(store: Store, stylesDirectory: String = FileManager.default.currentDirectoryPath + "/Styles") {
+    init(store: Store, proxy: ProxyHeaders = ProxyHeaders(trusted: false),
+         stylesDirectory: String = FileManager.default.currentDirectoryPath + "/Styles") {
         self.store = store
+        self.proxy = proxy
         directory = URL(fileURLWithPath: stylesDirectory, isDirectory: true)
     }
 
@@ -75,7 +78,7 @@ struct StyleRoutes {
             throw APIError(.internalServerError, "bad style file", "Styles/\(file) is not a JSON object")
         }
         guard Self.keepVisible(&style, visible) else { throw APIError.notFound("no style '\(file)'") }
-        let base = try TileRoutes.baseURL(request)
+        let base = proxy.baseURL(request)
         func absolute(_ s: String) -> String { s.hasPrefix("/") ? base + s : s }
         if var sources = style["sources"] as? [String: Any] {
             for (name, value) in sources {

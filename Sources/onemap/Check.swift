@@ -24,6 +24,7 @@ struct Check: AsyncParsableCommand {
     @Option(help: "Project code (项目代码) for the record.") var projectCode: String?
     @Option(help: "Project name (项目名称) for the record.") var projectName: String?
     @Flag(help: "Do not keep a record of this check.") var noRecord = false
+    @Option(help: "Most vertices the site may have (the server's default too).") var maxVertices = SiteLimits.defaultMaxVertices
     @Flag(help: "Check each feature of a GeoJSON FeatureCollection as its own site; prints a JSON array and, on stderr, the time per site.")
     var each = false
 
@@ -32,12 +33,14 @@ struct Check: AsyncParsableCommand {
         let site: Site
         let format: SiteReader.Format
         let input: Data
+        guard maxVertices >= 1 else { throw ValidationError("--max-vertices must be at least 1") }
+        let limits = SiteLimits(maxVertices: maxVertices)
         if file == "-" {
             input = FileHandle.standardInput.readDataToEndOfFile()
-            (site, format) = try SiteReader.read(input, crs: crs)
+            (site, format) = try SiteReader.read(input, crs: crs, limits: limits)
         } else {
             input = FileManager.default.contents(atPath: file) ?? Data()
-            (site, format) = try SiteReader.path(file, crs: crs)
+            (site, format) = try SiteReader.path(file, crs: crs, limits: limits)
         }
         let store = try Store(path: Store.resolvePath(database.db))
         let wanted = layers?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
@@ -78,7 +81,7 @@ struct Check: AsyncParsableCommand {
             throw ValidationError("--each needs a GeoJSON FeatureCollection")
         }
         let sites = try features.enumerated().map { i, f -> Site in
-            do { return try SiteReader.geoJSON(json: f) } catch { throw ValidationError("features[\(i)]: \(error)") }
+            do { return try SiteReader.geoJSON(json: f, limits: SiteLimits(maxVertices: maxVertices)) } catch { throw ValidationError("features[\(i)]: \(error)") }
         }
         let store = try Store(path: Store.resolvePath(database.db))
         let checker = ConflictChecker(store: store)

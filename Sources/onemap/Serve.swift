@@ -19,6 +19,8 @@ struct Serve: AsyncParsableCommand {
     var maxConcurrent = ServerConfiguration.Limits().maxConcurrentWork
     @Option(help: "How many more may wait for a slot; past that, 503 with Retry-After.") var maxQueued = ServerConfiguration.Limits().maxQueuedWork
     @Option(help: "Longest a request may take, in seconds (503 past it; 0 for none).") var timeout = 60.0
+    @Flag(help: "Believe X-Forwarded-Host, -Proto and -For from a reverse proxy in front (links, and the client's address for --open-rate).")
+    var trustProxy = false
     @Option(help: "Where `make vendor` put MapLibre GL JS for the viewer.") var vendor = "vendor/maplibre"
 
     func run() async throws {
@@ -40,7 +42,7 @@ struct Serve: AsyncParsableCommand {
                                          limits: .init(maxBodyBytes: maxBody, maxSiteVertices: maxVertices, maxPageSize: maxPage,
                                                        maxTileFeatures: maxTileFeatures, maxConcurrentWork: maxConcurrent,
                                                        maxQueuedWork: maxQueued, requestTimeoutSeconds: timeout),
-                                         vendorDirectory: vendor)
+                                         trustProxy: trustProxy, vendorDirectory: vendor)
         print("OneMap serving \(path) at http://\(host):\(port)")
         try await buildApplication(store: store, configuration: config).runService()
     }
