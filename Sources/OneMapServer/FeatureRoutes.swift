@@ -29,7 +29,7 @@ struct FeatureRoutes {
         router.get("collections/:collectionId/items") { request, context in
             let id = Self.decoded(try context.parameters.require("collectionId"))
             // A page of a large layer with a costly filter is the slow request here.
-            return try await respond(request, context) { r in try await server.deadline.run { try await service.items(id, r) } }
+            return try await respond(request, context) { r in try await server.expensive("feature page") { try await service.items(id, r) } }
         }
         router.get("collections/:collectionId/items/:featureId") { request, context in
             let id = Self.decoded(try context.parameters.require("collectionId"))

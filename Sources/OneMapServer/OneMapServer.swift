@@ -15,6 +15,7 @@ struct ServerContext: Sendable {
     let gate: WorkGate
     let deadline: Deadline
     let tiles: TileService
+    let reports: ReportCache
     let proxy: ProxyHeaders
 
     init(store: Store, configuration: ServerConfiguration) {
@@ -25,6 +26,7 @@ struct ServerContext: Sendable {
         gate = WorkGate(slots: limits.maxConcurrentWork, queueLimit: limits.maxQueuedWork)
         deadline = Deadline(seconds: limits.requestTimeoutSeconds)
         tiles = TileService(store: store, options: TileOptions(maxFeatures: limits.maxTileFeatures))
+        reports = ReportCache(capacityBytes: 16 << 20)
         proxy = ProxyHeaders(trusted: configuration.trustProxy)
     }
 }
