@@ -39,6 +39,8 @@ public struct APIError: HTTPResponseError, Sendable {
             case .invalid: return APIError(.unprocessableContent, "invalid site", e.message)
             case .tooLarge: return APIError(.contentTooLarge, "site too large", e.message)
             }
+        case let e as AnswerTooLarge:
+            return APIError(.contentTooLarge, "answer too large", e.description)
         case let e as StoreError:
             switch e {
             // A layer the caller may not see is answered exactly as one that does not exist.

@@ -16,7 +16,7 @@ struct CheckRoutes {
     init(server: ServerContext) {
         self.server = server
         checker = ConflictChecker(store: server.store)
-        records = CheckRecords(store: server.store)
+        records = server.records
     }
 
     /// Reads the site and computes the check as expensive work (see `expensive`): parsing
@@ -32,6 +32,12 @@ struct CheckRoutes {
             metrics.check(verdict: outcome.result.verdict.rawValue, duration: clock.now - started)
             return (input, outcome)
         }
+    }
+
+    /// Anonymous checks under `--open` count against the client's rate; keys are not limited.
+    func admitAnonymous(_ request: Request, _ context: OneMapRequestContext) throws {
+        guard let rate = server.openRate, context.caller.role == nil else { return }
+        try rate.take(server.proxy.client(request, peer: context.remoteAddress))
     }
 
     func register(on group: RouterGroup<OneMapRequestContext>) {
@@ -53,6 +59,7 @@ struct CheckRoutes {
 
     @Sendable func create(request: Request, context: OneMapRequestContext) async throws -> Response {
         try context.require(.approver, to: "posting a check", unless: configuration.open)
+        try admitAnonymous(request, context)
         let body = try await request.body.collect(upTo: configuration.limits.maxBodyBytes)
         let data = Data(buffer: body)
         guard !data.isEmpty else { throw APIError(.badRequest, "empty body", "send GeoJSON, a 部标 TXT, or {\"geometry\": …}") }
@@ -185,6 +192,7 @@ struct CheckRoutes {
     /// says what changed since: versions, verdict, and the conflicting features per layer.
     @Sendable func rerun(request: Request, context: OneMapRequestContext) async throws -> Response {
         try context.require(.approver, to: "rerunning a check", unless: configuration.open)
+        try admitAnonymous(request, context)
         let id = try context.parameters.require("id")
         let original = try await read(id)
         let stored = Data(original.site.utf8)

@@ -15,7 +15,10 @@ struct ServerContext: Sendable {
     let gate: WorkGate
     let deadline: Deadline
     let tiles: TileService
+    let records: CheckRecords
     let reports: ReportCache
+    /// Anonymous checks per client under `--open`; nil when unlimited or not open.
+    let openRate: ClientRateLimit?
     let proxy: ProxyHeaders
 
     init(store: Store, configuration: ServerConfiguration) {
@@ -26,7 +29,10 @@ struct ServerContext: Sendable {
         gate = WorkGate(slots: limits.maxConcurrentWork, queueLimit: limits.maxQueuedWork)
         deadline = Deadline(seconds: limits.requestTimeoutSeconds)
         tiles = TileService(store: store, options: TileOptions(maxFeatures: limits.maxTileFeatures))
-        reports = ReportCache(capacityBytes: 16 << 20)
+        records = CheckRecords(store: store, maxAnswerBytes: limits.maxAnswerBytes)
+        // A report is about its record's size: a few of the largest are kept.
+        reports = ReportCache(capacityBytes: max(16 << 20, 4 * limits.maxAnswerBytes))
+        openRate = configuration.open && limits.openChecksPerMinute > 0 ? ClientRateLimit(perMinute: limits.openChecksPerMinute) : nil
         proxy = ProxyHeaders(trusted: configuration.trustProxy)
     }
 }

@@ -33,11 +33,20 @@ public struct ServerConfiguration: Sendable {
         /// sets 60 s; the library leaves it off, because a wall-clock limit in a process that
         /// also runs other heavy work (a test run) fires for reasons that are not the request's.
         public var requestTimeoutSeconds: Double
+        /// Most bytes a check's answer and its stored GeoJSON take together (413 past it,
+        /// nothing stored): records are kept forever.
+        public var maxAnswerBytes: Int
+        /// Anonymous checks a client may post per minute under `--open` (429 past it); 0 for
+        /// no limit. `onemap serve` sets 60; the library leaves it off, as tests post many.
+        public var openChecksPerMinute: Int
 
         public init(maxBodyBytes: Int = 8 << 20, maxSiteVertices: Int = SiteLimits.defaultMaxVertices, maxPageSize: Int = 10_000,
                     maxTileFeatures: Int = 20_000,
                     maxConcurrentWork: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
-                    maxQueuedWork: Int = 64, requestTimeoutSeconds: Double = 0) {
+                    maxQueuedWork: Int = 64, requestTimeoutSeconds: Double = 0,
+                    maxAnswerBytes: Int = CheckRecords.defaultMaxAnswerBytes, openChecksPerMinute: Int = 0) {
+            self.maxAnswerBytes = maxAnswerBytes
+            self.openChecksPerMinute = max(0, openChecksPerMinute)
             self.maxBodyBytes = maxBodyBytes
             self.maxSiteVertices = maxSiteVertices
             self.maxPageSize = maxPageSize

@@ -19,6 +19,10 @@ struct Serve: AsyncParsableCommand {
     var maxConcurrent = ServerConfiguration.Limits().maxConcurrentWork
     @Option(help: "How many more may wait for a slot; past that, 503 with Retry-After.") var maxQueued = ServerConfiguration.Limits().maxQueuedWork
     @Option(help: "Longest a request may take, in seconds (503 past it; 0 for none).") var timeout = 60.0
+    @Option(help: "Most bytes a check's answer and its stored GeoJSON may take together (413 past it; nothing is stored).")
+    var maxAnswer = ServerConfiguration.Limits().maxAnswerBytes
+    @Option(help: "Anonymous checks per minute per client with --open (429 with Retry-After past it; 0 for no limit).")
+    var openRate = 60
     @Flag(help: "Believe X-Forwarded-Host, -Proto and -For from a reverse proxy in front (links, and the client's address for --open-rate).")
     var trustProxy = false
     @Option(help: "Where `make vendor` put MapLibre GL JS for the viewer.") var vendor = "vendor/maplibre"
@@ -29,10 +33,12 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("no database at \(path): load one first with `onemap load`")
         }
         for (name, value) in [("--max-body", maxBody), ("--max-vertices", maxVertices), ("--max-page", maxPage),
-                              ("--max-tile-features", maxTileFeatures), ("--max-concurrent", maxConcurrent)] where value < 1 {
+                              ("--max-tile-features", maxTileFeatures), ("--max-concurrent", maxConcurrent), ("--max-answer", maxAnswer)] where value < 1 {
             throw ValidationError("\(name) must be at least 1, got \(value)")
         }
-        guard maxQueued >= 0, timeout >= 0, timeout.isFinite else { throw ValidationError("--max-queued and --timeout must be 0 or more") }
+        guard maxQueued >= 0, timeout >= 0, timeout.isFinite, openRate >= 0 else {
+            throw ValidationError("--max-queued, --timeout and --open-rate must be 0 or more")
+        }
         LineLogHandler.bootstrap()
         let store = try Store(path: path)
         if open {
@@ -41,7 +47,8 @@ struct Serve: AsyncParsableCommand {
         let config = ServerConfiguration(host: host, port: port, open: open,
                                          limits: .init(maxBodyBytes: maxBody, maxSiteVertices: maxVertices, maxPageSize: maxPage,
                                                        maxTileFeatures: maxTileFeatures, maxConcurrentWork: maxConcurrent,
-                                                       maxQueuedWork: maxQueued, requestTimeoutSeconds: timeout),
+                                                       maxQueuedWork: maxQueued, requestTimeoutSeconds: timeout,
+                                                       maxAnswerBytes: maxAnswer, openChecksPerMinute: openRate),
                                          trustProxy: trustProxy, vendorDirectory: vendor)
         print("OneMap serving \(path) at http://\(host):\(port)")
         try await buildApplication(store: store, configuration: config).runService()

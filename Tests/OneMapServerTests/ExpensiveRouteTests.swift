@@ -46,7 +46,7 @@ func residentBytes() -> Int {
 struct ExpensiveRouteTests {
     @Test func concurrentReportsOfALargeRecordLeaveHealthResponsive() async throws {
         let (store, site) = try storeWithManyParcels(side: 120)
-        let app = buildApplication(store: store, configuration: ServerConfiguration(open: true))
+        let app = buildApplication(store: store, configuration: ServerConfiguration(open: true, limits: .init(maxAnswerBytes: 64 << 20)))
         try await app.test(.router) { client in
             let made = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: site))
             #expect(made.status == .created)
