@@ -23,7 +23,7 @@ public enum SiteCRS {
         let parts = lower.split(separator: ":", omittingEmptySubsequences: false)
         if parts.count == 7, parts[0..<5] == ["urn", "ogc", "def", "crs", "epsg"], let n = number(parts[6]) { return "EPSG:\(n)" }
         if let n = zone(lower) { return "EPSG:\(n)" }
-        throw SiteError(.invalid, "crs '\(s.prefix(80))' is not a coordinate system this server takes; give an EPSG code: \(acceptedForms)")
+        throw SiteError(.invalid, "crs '\(s.prefix(80))' is not a coordinate system OneMap takes for a site; give an EPSG code: \(acceptedForms)")
     }
 
     private static func number(_ s: Substring) -> Int? {
