@@ -27,11 +27,13 @@ final class AdminUnits {
     private var cells: [CellState?]
 
     /// `by` names an admin layer, or a level ("county", "township") within the first admin layer
-    /// that has a `level` field; units of another level (the city itself) are left out.
-    init(db: Database, by: String, engine: GeometryEngine, cell: Double = 0.01) throws {
+    /// that has a `level` field; units of another level (the city itself) are left out. Only
+    /// the admin layers among `visible` (what the caller may see) count: a hidden layer's name
+    /// is answered as any name that is neither a layer nor a level.
+    init(db: Database, by: String, among visible: [LoadedLayer], engine: GeometryEngine, cell: Double = 0.01) throws {
         self.engine = engine
         self.cell = cell
-        let admins = try Store.loadedLayers(db).filter { $0.spec.kind == .admin }
+        let admins = visible.filter { $0.spec.kind == .admin }
         guard let layer = admins.first(where: { $0.name == by }) ?? admins.first else {
             throw StoreError.invalidRequest("no admin layer is loaded: the ledger needs administrative units (kind: admin)")
         }
@@ -43,7 +45,10 @@ final class AdminUnits {
         let filter = hasLevel && level != layer.name ? " WHERE level = ?" : ""
         let found = try Row.fetchAll(db, sql: "SELECT om_id, \(labelColumn) AS label, geom FROM \"\(table)\"\(filter) ORDER BY om_id",
                                     arguments: filter.isEmpty ? [] : [level])
-        guard !found.isEmpty else { throw StoreError.invalidRequest("admin layer '\(layer.name)' has no units at level '\(level)'") }
+        guard !found.isEmpty else {
+            let levels = hasLevel ? try String.fetchAll(db, sql: "SELECT DISTINCT level FROM \"\(table)\" WHERE level IS NOT NULL ORDER BY 1") : []
+            throw StoreError.notFound("by=\(by) names no admin layer or level; by= takes \((admins.map(\.name) + levels).joined(separator: ", "))")
+        }
         units = try found.map { row in
             let g = try SpatiaLiteGeometry.decode(row["geom"])
             let eg = try engine.make(g)

@@ -25,12 +25,15 @@ public struct ChangeReport: Sendable {
     public var summary: Summary
     public var diff: Store.Diff
 
-    public static func make(store: Store, layer: String, from: String?, to: String?) throws -> ChangeReport {
+    /// `layer` and the counties are as `caller` sees them: a hidden layer is unknown, and
+    /// the counties come from an admin layer the caller may see.
+    public static func make(store: Store, layer: String, from: String?, to: String?, for caller: Caller = .anonymous) throws -> ChangeReport {
+        _ = try store.pool.read { db in try caller.visibleLayer(layer, db) }
         let diff = try store.diff(layer, from: from, to: to)
         var byCounty: [String: CountyDelta] = [:]
         try store.pool.read { db in
             let engine = GeometryEngine()
-            guard let units = try? AdminUnits(db: db, by: "county", engine: engine) else { return }
+            guard let units = try? AdminUnits(db: db, by: "county", among: try caller.visibleLayers(db), engine: engine) else { return }
             for d in diff.deltas {
                 guard let u = try units.unit(at: d.at) else { continue }
                 let unit = units.units[u]

@@ -5,9 +5,18 @@ import LayerStore
 
 /// The durable record of every check (全留痕). A record is written in one transaction
 /// before the answer is given, and is never changed afterwards (the table refuses it).
-public struct CheckRecords {
+public struct CheckRecords: Sendable {
     public let store: Store
-    public init(store: Store) { self.store = store }
+    /// Most bytes a check's answer and its stored GeoJSON may take together. Records are
+    /// kept forever, so one request must not store tens of megabytes.
+    public var maxAnswerBytes: Int
+
+    public static let defaultMaxAnswerBytes = 4 << 20
+
+    public init(store: Store, maxAnswerBytes: Int = defaultMaxAnswerBytes) {
+        self.store = store
+        self.maxAnswerBytes = maxAnswerBytes
+    }
 
     public struct Summary: Codable, Sendable {
         public var id: String
@@ -58,6 +67,10 @@ public struct CheckRecords {
         let site = writer.text
         let versions = String(decoding: try JSONEncoder().encode(outcome.versions), as: UTF8.self)
         let geojson = try CheckGeoJSON.data(outcome)
+        guard json.count + geojson.count <= maxAnswerBytes else {
+            throw AnswerTooLarge(bytes: json.count + geojson.count, limit: maxAnswerBytes,
+                                 features: outcome.result.layers.map { ($0.layer, $0.features.count) })
+        }
         try store.pool.write { db in
             try db.execute(sql: """
                 INSERT INTO onemap_checks(id, created_at, project_code, project_name, key_name, verdict, input_format, input, site, layer_versions, result, geojson)

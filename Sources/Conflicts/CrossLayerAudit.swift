@@ -32,12 +32,12 @@ public struct CrossLayerAudit {
                     for caller: Caller = .anonymous) throws -> (pairs: [Pair], summary: [Summary]) {
         try store.pool.read { db in
             let engine = GeometryEngine()
-            let layers = Dictionary(uniqueKeysWithValues: try Store.loadedLayers(db).filter(caller.canSee).map { ($0.name, $0) })
-            let units = try? AdminUnits(db: db, by: "county", engine: engine)
+            let visible = try caller.visibleLayers(db)
+            let units = try? AdminUnits(db: db, by: "county", among: visible, engine: engine)
             var found: [Pair] = []
             for (a, b) in pairs {
-                guard let la = layers[a] else { throw StoreError.unknownLayer(a, known: layers.keys.sorted()) }
-                guard let lb = layers[b] else { throw StoreError.unknownLayer(b, known: layers.keys.sorted()) }
+                let named = try caller.require([a, b], among: visible)
+                let (la, lb) = (named[0], named[1])
                 // Walk the smaller layer, query the larger one's R*Tree with each feature's box.
                 let swap = la.version.count > lb.version.count
                 let (outer, inner) = swap ? (lb, la) : (la, lb)

@@ -46,11 +46,9 @@ public struct LedgerBuilder {
     public func build(by: String = "county", layers wanted: [String]? = nil, for caller: Caller = .anonymous) throws -> Ledger {
         try store.pool.read { db in
             let engine = GeometryEngine()
-            let units = try AdminUnits(db: db, by: by, engine: engine)
-            let all = try Store.loadedLayers(db).filter(caller.canSee)
-            if let wanted, let unknown = wanted.first(where: { w in !all.contains { $0.name == w } }) {
-                throw StoreError.unknownLayer(unknown, known: all.map(\.name))
-            }
+            let all = try caller.visibleLayers(db)
+            let units = try AdminUnits(db: db, by: by, among: all, engine: engine)
+            if let wanted { try caller.require(wanted, among: all) }
             let layers = all.filter { $0.spec.kind != .admin && (wanted?.contains($0.name) ?? true) }
             var entries = units.units.map { Ledger.UnitEntry(code: $0.code, name: $0.name, layers: [:]) }
             var totals: [String: Ledger.Figures] = [:]

@@ -24,7 +24,9 @@ public struct SiteError: Error, CustomStringConvertible, Sendable {
 
 public struct SiteLimits: Sendable {
     public var maxVertices: Int
-    public init(maxVertices: Int = 100_000) { self.maxVertices = maxVertices }
+    /// The one default for the command line and the server (`--max-vertices` in both).
+    public static let defaultMaxVertices = 200_000
+    public init(maxVertices: Int = defaultMaxVertices) { self.maxVertices = maxVertices }
 }
 
 extension Site {

@@ -45,7 +45,7 @@ public enum SiteReader {
             try collect(item.geometry, item.path)
         }
         guard !polygons.isEmpty else { throw SiteError(.invalid, "the GeoJSON holds no geometry") }
-        return try Site.make(polygons: polygons, crs: doc.crs, limits: limits)
+        return try Site.make(polygons: polygons, crs: try doc.crs.map(SiteCRS.code), limits: limits)
     }
 
     /// POLYGON, MULTIPOLYGON or a GEOMETRYCOLLECTION of them, in `crs` (default CGCS2000 lon/lat).
@@ -53,7 +53,7 @@ public enum SiteReader {
     public static func wkt(_ text: String, crs: String?, limits: SiteLimits = SiteLimits()) throws -> Site {
         let polygons = try SiteWKT.polygons(text, maxVertices: limits.maxVertices)
         guard !polygons.isEmpty else { throw SiteError(.invalid, "the WKT holds no polygon (only EMPTY ones)") }
-        return try Site.make(polygons: polygons, crs: crs, limits: limits)
+        return try Site.make(polygons: polygons, crs: try crs.map(SiteCRS.code), limits: limits)
     }
 
     /// The union of the polygons of a Shapefile, GeoPackage or any GDAL vector file.
@@ -66,7 +66,8 @@ public enum SiteReader {
             for (i, p) in g.polygons.enumerated() { polygons.append((p, "\(path) feature \(f.fid) part \(i + 1)")) }
         }
         guard !polygons.isEmpty else { throw SiteError(.invalid, "\(path): no polygons") }
-        guard let sourceCRS = crs ?? src.declaredCRS else { throw SiteError(.invalid, "\(path) declares no CRS; give --crs") }
+        // The file's own declaration (EPSG:n, or WKT from its .prj) is GDAL's reading of it.
+        guard let sourceCRS = try crs.map(SiteCRS.code) ?? src.declaredCRS else { throw SiteError(.invalid, "\(path) declares no CRS; give --crs") }
         return try Site.make(polygons: polygons, crs: sourceCRS, limits: limits)
     }
 

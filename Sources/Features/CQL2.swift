@@ -57,6 +57,13 @@ public struct CQL2Parser {
     public static let maxLength = 200_000
     public static let maxDepth = 64
     public static let maxVertices = 100_000
+    /// Bounds that keep a valid filter within what SQLite evaluates, so a large filter is the
+    /// caller's 400 and not our 500: SQLite's parser overflows at about 45 nested parentheses
+    /// (each NOT, AND or OR inside another is one), its expression tree stops at a depth of
+    /// 1,000 (an AND of 1,000 terms), and a statement binds at most 32,766 values.
+    public static let maxNesting = 24
+    public static let maxPredicates = 256
+    public static let maxValues = 10_000
 
     public static func parse(_ text: String) throws -> CQL2Expression {
         guard text.utf8.count <= maxLength else {
@@ -72,6 +79,8 @@ public struct CQL2Parser {
     var index = 0
     var depth = 0
     var vertices = 0
+    var predicates = 0
+    var values = 0
 
     var peek: Token { tokens[index] }
     mutating func next() -> Token { defer { if index < tokens.count - 1 { index += 1 } }; return tokens[index] }
@@ -111,21 +120,40 @@ public struct CQL2Parser {
 
     mutating func booleanExpression() throws -> CQL2Expression {
         try nested { p in
+            let start = p.peek
             var terms = [try p.andExpression()]
             while p.accept(keyword: "OR") { terms.append(try p.andExpression()) }
-            return terms.count == 1 ? terms[0] : .or(terms)
+            return try p.bounded(terms.count == 1 ? terms[0] : .or(terms), from: start)
         }
     }
 
     mutating func andExpression() throws -> CQL2Expression {
+        let start = peek
         var terms = [try notExpression()]
         while accept(keyword: "AND") { terms.append(try notExpression()) }
-        return terms.count == 1 ? terms[0] : .and(terms)
+        return try bounded(terms.count == 1 ? terms[0] : .and(terms), from: start)
     }
 
     mutating func notExpression() throws -> CQL2Expression {
-        if accept(keyword: "NOT") { return .not(try nested { try $0.notExpression() }) }
+        let start = peek
+        if accept(keyword: "NOT") { return try bounded(.not(try nested { try $0.notExpression() }), from: start) }
         return try predicate()
+    }
+
+    /// NOT, AND and OR inside one another, as the SQL nests them.
+    static func nesting(_ e: CQL2Expression) -> Int {
+        switch e {
+        case .and(let terms), .or(let terms): return 1 + (terms.lazy.map(nesting).max() ?? 0)
+        case .not(let inner): return 1 + nesting(inner)
+        default: return 0
+        }
+    }
+
+    func bounded(_ e: CQL2Expression, from start: Token) throws -> CQL2Expression {
+        guard Self.nesting(e) <= Self.maxNesting else {
+            throw error("NOT, AND and OR nest more than \(Self.maxNesting) deep here; simplify the filter (NOT NOT cancels out)", at: start)
+        }
+        return e
     }
 
     mutating func predicate() throws -> CQL2Expression {
@@ -133,6 +161,10 @@ public struct CQL2Parser {
             let inner = try booleanExpression()
             try expect(.rightParen, "')'")
             return inner
+        }
+        predicates += 1
+        guard predicates <= Self.maxPredicates else {
+            throw error("the filter has more than \(Self.maxPredicates) conditions; combine values with IN (…) or ask in several requests")
         }
         if case .word(let w) = peek.kind, let op = CQL2Spatial(rawValue: w.uppercased()), tokens[index + 1].kind == .leftParen {
             _ = next(); _ = next()
@@ -189,6 +221,8 @@ public struct CQL2Parser {
     // MARK: Scalars
 
     mutating func scalar() throws -> CQL2Scalar {
+        values += 1
+        guard values <= Self.maxValues else { throw error("the filter has more than \(Self.maxValues) values and properties; ask in several requests") }
         let token = next()
         switch token.kind {
         case .string(let s): return .string(s)

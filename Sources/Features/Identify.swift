@@ -40,12 +40,7 @@ public struct Identify: Sendable {
                          for caller: Caller = .anonymous, db: Database) throws -> [Hit] {
         try Self.validate(lon: lon, lat: lat, toleranceM: toleranceM)
         let all = try catalog.layers(db, for: caller)
-        if let wanted {
-            let names = Set(all.map(\.id))
-            if let unknown = wanted.first(where: { !names.contains($0) }) {
-                throw FeatureError.invalidParameter("layers", "unknown layer '\(unknown)'; the layers are \(all.map(\.id).joined(separator: ", "))")
-            }
-        }
+        if let wanted { try caller.require(wanted, among: all.map(\.layer)) }
         let layers = all.filter { wanted?.contains($0.id) ?? true }
         let point = Coordinate(lon, lat)
         let plane = LocalPlane(origin: point)

@@ -8,6 +8,8 @@ public enum StoreError: Error, CustomStringConvertible {
     /// What the request would create exists already (a key name, a version label), or what it
     /// would change already has been (a revoked key): the caller's to resolve, not ours.
     case conflict(String)
+    /// The request names something (a level, a unit) that is not there, or not for this caller.
+    case notFound(String)
     /// No API key with that id or name.
     case unknownKey(String)
     /// The loaded layers cannot answer a conflict check (no layer has a rule, or a rule cannot
@@ -25,6 +27,7 @@ public enum StoreError: Error, CustomStringConvertible {
         case .invalidRequest(let m): return m
         case .conflict(let m): return m
         case .cannotCheck(let m): return m
+        case .notFound(let m): return m
         case .unknownKey(let k): return "no key '\(k)'; `onemap keys list` shows ids and names"
         case .importFailed(let file, let layer, let feature, let message):
             var s = "import of \(file) into layer '\(layer)'"

@@ -1,5 +1,6 @@
 import Conflicts
 import Foundation
+import GRDB
 import Hummingbird
 import LayerStore
 
@@ -38,9 +39,13 @@ public struct APIError: HTTPResponseError, Sendable {
             case .invalid: return APIError(.unprocessableContent, "invalid site", e.message)
             case .tooLarge: return APIError(.contentTooLarge, "site too large", e.message)
             }
+        case let e as AnswerTooLarge:
+            return APIError(.contentTooLarge, "answer too large", e.description)
         case let e as StoreError:
             switch e {
-            case .unknownLayer: return APIError(.unprocessableContent, "unknown layer", e.description)
+            // A layer the caller may not see is answered exactly as one that does not exist.
+            case .unknownLayer: return APIError(.notFound, "unknown layer", e.description)
+            case .notFound(let m): return APIError(.notFound, "not found", m)
             case .unknownVersion: return APIError(.notFound, "unknown version", e.description)
             case .invalidRequest(let m): return APIError(.unprocessableContent, "cannot answer", m)
             case .conflict(let m): return APIError(.conflict, "conflict", m)
@@ -78,9 +83,22 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try api.response(from: request, context: context)
         } catch {
             if let api = APIError.from(error) { return try api.response(from: request, context: context) }
-            context.logger.error("unexpected error on \(request.method) \(request.uri.path): \(String(reflecting: error))")
+            context.logger.error("unexpected error on \(request.method) \(request.uri.path): \(Self.loggable(error))")
             return try APIError(.internalServerError, "internal error", "the server could not complete the request; it has been logged")
                 .response(from: request, context: context)
         }
+    }
+
+    /// An unexpected error as one log line of bounded length. A database error is its code
+    /// and message with the start of its statement: a whole statement can be tens of
+    /// kilobytes (a large filter) and can carry what a caller sent.
+    static func loggable(_ error: Error, limit: Int = 500) -> String {
+        let text: String
+        if let e = error as? DatabaseError {
+            text = "SQLite error \(e.extendedResultCode.rawValue): \(e.message ?? "no message")" + (e.sql.map { " in: \($0.prefix(120))…" } ?? "")
+        } else {
+            text = String(reflecting: error)
+        }
+        return text.count > limit ? String(text.prefix(limit)) + "… (\(text.count) characters)" : text
     }
 }

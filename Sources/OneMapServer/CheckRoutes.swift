@@ -16,24 +16,28 @@ struct CheckRoutes {
     init(server: ServerContext) {
         self.server = server
         checker = ConflictChecker(store: server.store)
-        records = CheckRecords(store: server.store)
+        records = server.records
     }
 
-    /// Reads the site and computes the check within the server's limits: a slot of the
-    /// work gate, the deadline, parsing off the cooperative pool, and SQL that stops when the
-    /// request is given up. The check's duration goes to /metrics.
+    /// Reads the site and computes the check as expensive work (see `expensive`): parsing
+    /// off the cooperative pool, and SQL that stops when the request is given up. The
+    /// check's duration goes to /metrics.
     func compute<Input: Sendable>(_ read: @escaping @Sendable () throws -> Input, site: @escaping @Sendable (Input) -> Site,
                                   layers: [String]?) async throws -> (Input, CheckOutcome) {
-        let (checker, store, metrics, gate) = (self.checker, server.store, server.metrics, server.gate)
-        return try await server.deadline.run {
-            try await gate.run("check") {
-                let input = try await Blocking.run(read)
-                let clock = ContinuousClock(), started = clock.now
-                let outcome = try await store.read { db in try checker.check(site(input), layers: layers, db: db) }
-                metrics.check(verdict: outcome.result.verdict.rawValue, duration: clock.now - started)
-                return (input, outcome)
-            }
+        let (checker, store, metrics) = (self.checker, server.store, server.metrics)
+        return try await server.expensive("check") {
+            let input = try await Blocking.run(read)
+            let clock = ContinuousClock(), started = clock.now
+            let outcome = try await store.read { db in try checker.check(site(input), layers: layers, db: db) }
+            metrics.check(verdict: outcome.result.verdict.rawValue, duration: clock.now - started)
+            return (input, outcome)
         }
+    }
+
+    /// Anonymous checks under `--open` count against the client's rate; keys are not limited.
+    func admitAnonymous(_ request: Request, _ context: OneMapRequestContext) throws {
+        guard let rate = server.openRate, context.caller.role == nil else { return }
+        try rate.take(server.proxy.client(request, peer: context.remoteAddress))
     }
 
     func register(on group: RouterGroup<OneMapRequestContext>) {
@@ -55,6 +59,7 @@ struct CheckRoutes {
 
     @Sendable func create(request: Request, context: OneMapRequestContext) async throws -> Response {
         try context.require(.approver, to: "posting a check", unless: configuration.open)
+        try admitAnonymous(request, context)
         let body = try await request.body.collect(upTo: configuration.limits.maxBodyBytes)
         let data = Data(buffer: body)
         guard !data.isEmpty else { throw APIError(.badRequest, "empty body", "send GeoJSON, a 部标 TXT, or {\"geometry\": …}") }
@@ -73,10 +78,13 @@ struct CheckRoutes {
         return Response.json(record.result, status: .created, headers: [.location: "/v1/checks/\(record.summary.id)"])
     }
 
-    /// A stored record, read off the request threads (see `Blocking`).
-    func read(_ id: String) async throws -> CheckRecords.Record? {
+    /// A stored record (up to the answer cap, plus the input): expensive work.
+    func read(_ id: String) async throws -> CheckRecords.Record {
         let records = self.records
-        return try await Blocking.run { try records.get(id) }
+        return try await server.expensive("record read", blocking: {
+            guard let record = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
+            return record
+        })
     }
 
     /// `layers=a,b`: nil when absent (every layer). An empty list or name is refused: checking
@@ -162,25 +170,31 @@ struct CheckRoutes {
     @Sendable func get(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let id = try context.parameters.require("id")
-        guard let record = try await read(id) else { throw APIError.notFound("no check '\(id)'") }
-        return Response.json(record.result)
+        return Response.json(try await read(id).result)
     }
 
+    /// Rendered once per record and kept (see `ReportCache`), as expensive work.
     @Sendable func report(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let id = try context.parameters.require("id")
-        guard let record = try await read(id) else { throw APIError.notFound("no check '\(id)'") }
-        let result = try JSONDecoder().decode(CheckResult.self, from: record.result)
-        let html = try CheckReport.html(result: result, geojson: record.geojson)
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        let (records, server) = (self.records, self.server)
+        let html = try await server.reports.report(id) {
+            try await server.expensive("report", blocking: {
+                guard let record = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
+                let result = try JSONDecoder().decode(CheckResult.self, from: record.result)
+                return Array(try CheckReport.html(result: result, geojson: record.geojson).utf8)
+            })
+        }
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: html)))
     }
 
     /// Checks a recorded site again against the current layer versions, as a new record, and
     /// says what changed since: versions, verdict, and the conflicting features per layer.
     @Sendable func rerun(request: Request, context: OneMapRequestContext) async throws -> Response {
         try context.require(.approver, to: "rerunning a check", unless: configuration.open)
+        try admitAnonymous(request, context)
         let id = try context.parameters.require("id")
-        guard let original = try await read(id) else { throw APIError.notFound("no check '\(id)'") }
+        let original = try await read(id)
         let stored = Data(original.site.utf8)
         let keyName = Self.recordedName(context.caller)
         let (_, outcome) = try await compute({ try SiteReader.geoJSON(stored, limits: SiteLimits(maxVertices: .max)) }, site: { $0 }, layers: nil)
@@ -192,7 +206,7 @@ struct CheckRoutes {
         var body = try JSONSerialization.jsonObject(with: record.result) as? [String: Any] ?? [:]
         var versions: [String: Any] = [:]
         for (layer, now) in outcome.versions where original.versions[layer] != now {
-            versions[layer] = ["from": original.versions[layer]?.label ?? NSNull(), "to": now.label]
+            versions[layer] = ["from": original.versions[layer].map { $0.label as Any } ?? NSNull(), "to": now.label]
         }
         var layers: [[String: Any]] = []
         for after in outcome.result.layers {
@@ -211,8 +225,7 @@ struct CheckRoutes {
     @Sendable func geojson(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let id = try context.parameters.require("id")
-        guard let record = try await read(id) else { throw APIError.notFound("no check '\(id)'") }
-        return Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: ByteBuffer(bytes: record.geojson)))
+        return Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: ByteBuffer(bytes: try await read(id).geojson)))
     }
 
     @Sendable func list(request: Request, context: OneMapRequestContext) async throws -> Response {
@@ -221,7 +234,7 @@ struct CheckRoutes {
         let limit = try Self.integer(q["limit"].map(String.init), name: "limit", default: 100, range: 1...configuration.limits.maxPageSize)
         let offset = try Self.integer(q["offset"].map(String.init), name: "offset", default: 0, range: 0...Int.max)
         let records = self.records, code = q["projectCode"].map(String.init)
-        let (items, total) = try await Blocking.run { try records.list(projectCode: code, limit: limit, offset: offset) }
+        let (items, total) = try await server.expensive("record list", blocking: { try records.list(projectCode: code, limit: limit, offset: offset) })
         let body: [String: Any] = [
             "items": items.map { s -> [String: Any] in
                 var o: [String: Any] = ["id": s.id, "createdAt": s.createdAt, "verdict": s.verdict,

@@ -75,6 +75,8 @@ public enum IdentifyLookup {
             hits = try store.pool.read { db in try identify.identify(lon: lon, lat: lat, layers: layers, toleranceM: toleranceM, for: caller, db: db) }
         } catch let e as FeatureError {
             throw IdentifyError(message: e.description)
+        } catch let e as StoreError {
+            throw IdentifyError(message: e.description)
         }
         var text = String(format: "%.6f, %.6f: ", lon, lat)
         text += hits.isEmpty ? "no features of any layer here\n" : "\(hits.count) feature\(hits.count == 1 ? "" : "s")\n"

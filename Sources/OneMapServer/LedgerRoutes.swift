@@ -8,14 +8,9 @@ struct LedgerRoutes {
     let server: ServerContext
     var store: Store { server.store }
 
-    /// A ledger or an audit reads whole layers: it takes a work slot and the deadline.
-    func heavy<T: Sendable>(_ what: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
-        let gate = server.gate
-        return try await server.deadline.run { try await gate.run(what) { try await Blocking.run(work) } }
-    }
-
     func register(on router: Router<OneMapRequestContext>) {
         let store = self.store
+        let server = self.server
         router.get("v1/ledger") { request, context -> Response in
             let q = request.uri.queryParameters
             let layers = try CheckRoutes.layerList(q["layers"].map(String.init))
@@ -24,7 +19,7 @@ struct LedgerRoutes {
                 throw APIError(.badRequest, "bad parameter", "by=\(by) must name an admin layer or a level such as county")
             }
             let caller = context.caller
-            let ledger = try await heavy("ledger") { try LedgerBuilder(store: store).build(by: by, layers: layers, for: caller) }
+            let ledger = try await server.expensive("ledger", blocking: { try LedgerBuilder(store: store).build(by: by, layers: layers, for: caller) })
             return Response.json(try CheckResult.encoder().encode(ledger))
         }
         router.get("v1/audit") { request, context -> Response in
@@ -45,9 +40,9 @@ struct LedgerRoutes {
             }
             let format = q["format"].map(String.init) ?? "json"
             let caller = context.caller
-            let (found, summary) = try await heavy("audit") { [pairs, minimum] in
+            let (found, summary) = try await server.expensive("audit", blocking: { [pairs, minimum] in
                 try CrossLayerAudit(store: store).run(pairs: pairs, minimumAreaM2: minimum, for: caller)
-            }
+            })
             switch format {
             case "json": return Response.json(try CrossLayerAudit.json(found, summary))
             case "geojson": return Response(status: .ok, headers: [.contentType: "application/geo+json"],
@@ -56,25 +51,16 @@ struct LedgerRoutes {
             }
         }
         router.get("v1/layers/:name/versions") { _, context -> Response in
-            let name = try context.parameters.require("name")
-            try await visibleLayer(name, context.caller)
+            let name = try context.parameters.require("name"), caller = context.caller
+            _ = try await store.read { db in try caller.visibleLayer(name, db) }
             return Response.json(try await Blocking.run { try CheckResult.encoder().encode(try store.versions(of: name)) })
         }
         router.get("v1/layers/:name/diff") { request, context -> Response in
-            let name = try context.parameters.require("name")
-            try await visibleLayer(name, context.caller)
+            let name = try context.parameters.require("name"), caller = context.caller
             let q = request.uri.queryParameters
             let from = q["from"].map(String.init), to = q["to"].map(String.init)
-            let report = try await heavy("diff") { try ChangeReport.make(store: store, layer: name, from: from, to: to) }
+            let report = try await server.expensive("diff", blocking: { try ChangeReport.make(store: store, layer: name, from: from, to: to, for: caller) })
             return Response.json(try CheckResult.encoder().encode(report.summary))
-        }
-    }
-
-    /// A restricted layer is invisible without a viewer key: the same 404 as a missing one.
-    func visibleLayer(_ name: String, _ caller: Caller) async throws {
-        let store = self.store
-        guard let layer = try? await Blocking.run({ try store.layer(named: name) }), caller.canSee(layer) else {
-            throw APIError.notFound("no layer '\(name)'")
         }
     }
 }

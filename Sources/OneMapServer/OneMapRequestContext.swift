@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import LayerStore
 
 /// Hummingbird's per-request context plus who is asking. `AuthMiddleware` sets the caller
@@ -6,8 +7,11 @@ import LayerStore
 public struct OneMapRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var caller: Caller = .anonymous
+    /// The connection's peer (nil when there is no socket, as in router tests).
+    public let remoteAddress: SocketAddress?
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 }

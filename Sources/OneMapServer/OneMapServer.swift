@@ -16,6 +16,11 @@ struct ServerContext: Sendable {
     let gate: WorkGate
     let deadline: Deadline
     let tiles: TileService
+    let records: CheckRecords
+    let reports: ReportCache
+    /// Anonymous checks per client under `--open`; nil when unlimited or not open.
+    let openRate: ClientRateLimit?
+    let proxy: ProxyHeaders
 
     init(store: Store, configuration: ServerConfiguration) {
         self.store = store
@@ -25,6 +30,11 @@ struct ServerContext: Sendable {
         gate = WorkGate(slots: limits.maxConcurrentWork, queueLimit: limits.maxQueuedWork)
         deadline = Deadline(seconds: limits.requestTimeoutSeconds)
         tiles = TileService(store: store, options: TileOptions(maxFeatures: limits.maxTileFeatures))
+        records = CheckRecords(store: store, maxAnswerBytes: limits.maxAnswerBytes)
+        // A report is about its record's size: a few of the largest are kept.
+        reports = ReportCache(capacityBytes: max(16 << 20, 4 * limits.maxAnswerBytes))
+        openRate = configuration.open && limits.openChecksPerMinute > 0 ? ClientRateLimit(perMinute: limits.openChecksPerMinute) : nil
+        proxy = ProxyHeaders(trusted: configuration.trustProxy)
     }
 }
 
@@ -46,11 +56,12 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     LayerRoutes(server: server).register(on: router)
     LedgerRoutes(server: server).register(on: router)
     ViewerRoutes(vendorDirectory: configuration.vendorDirectory).register(on: router)
-    FeatureRoutes(server: server).register(on: router)
+    let features = FeatureRoutes(server: server)
+    features.register(on: router)
     IdentifyRoutes(store: store).register(on: router)
-    OpenAPIRoutes().register(on: router)
+    OpenAPIRoutes(features: features).register(on: router)
     TileRoutes(service: server.tiles, metrics: server.metrics, deadline: server.deadline).register(on: router)
-    StyleRoutes().register(on: router)
+    StyleRoutes(store: store, proxy: server.proxy).register(on: router)
     // Unknown paths answer with the same JSON error shape as everything else (and a known
     // path asked with another method, 405: see JSONErrorMiddleware).
     router.get("**") { request, _ -> Response in throw APIError.notFound("no route for \(request.uri.path)") }

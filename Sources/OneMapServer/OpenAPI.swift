@@ -47,6 +47,13 @@ enum OpenAPI {
     static func parameterRef(_ name: String) -> [String: Any] { ["$ref": "#/components/parameters/\(name)"] }
     static func responseRef(_ name: String) -> [String: Any] { ["$ref": "#/components/responses/\(name)"] }
 
+    /// An error answer that says when to come back (`Retry-After`, in seconds).
+    static func retryLater(_ description: String) -> [String: Any] {
+        ["description": description,
+         "headers": ["Retry-After": ["description": "seconds to wait before trying again", "schema": ["type": "integer"]]],
+         "content": content(["application/json": ref("Error")])]
+    }
+
     static func content(_ types: [String: [String: Any]]) -> [String: Any] {
         types.mapValues { ["schema": $0] }
     }
@@ -153,7 +160,7 @@ enum OpenAPI {
                     ["name": "geometry", "in": "query", "description": "include the geometries (default true)", "schema": ["type": "boolean", "default": true]],
                 ],
                 responses: ["200": ok("the features at the point, as GeoJSON", ["application/geo+json": ref("IdentifyResult")]),
-                            "400": responseRef("BadRequest"), "500": responseRef("ServerError")])],
+                            "400": responseRef("BadRequest"), "404": responseRef("NotFound"), "500": responseRef("ServerError")])],
             "/v1/checks": [
                 "post": operation(
                     "createCheck", "Checks", "Check a project site against every layer with a rule, and keep the record",
@@ -174,8 +181,9 @@ enum OpenAPI {
                     responses: [
                         "201": ok("the check result, stored", ["application/json": ref("CheckResult")],
                                   headers: ["Location": ["description": "the stored check", "schema": ["type": "string"]]]),
-                        "400": responseRef("BadRequest"), "401": responseRef("Unauthorized"), "413": responseRef("TooLarge"),
-                        "422": responseRef("Unprocessable"), "500": responseRef("ServerError"),
+                        "400": responseRef("BadRequest"), "401": responseRef("Unauthorized"), "404": responseRef("NotFound"),
+                        "413": responseRef("TooLarge"), "422": responseRef("Unprocessable"), "429": responseRef("TooManyRequests"),
+                        "500": responseRef("ServerError"),
                     ]),
                 "get": operation(
                     "listChecks", "Checks", "The stored checks, newest first, optionally of one project",
@@ -184,27 +192,32 @@ enum OpenAPI {
                         ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 10000, "default": 100]],
                         ["name": "offset", "in": "query", "schema": ["type": "integer", "minimum": 0, "default": 0]],
                     ],
+                    limited: true,
                     responses: ["200": ok("a page of checks", ["application/json": ref("CheckList")]),
                                 "400": responseRef("BadRequest"), "500": responseRef("ServerError")]),
             ],
             "/v1/checks/{id}": ["get": operation(
                 "getCheck", "Checks", "A stored check, byte for byte as first returned",
                 parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+                limited: true,
                 responses: ["200": ok("the check result", ["application/json": ref("CheckResult")]),
                             "404": responseRef("NotFound"), "500": responseRef("ServerError")])],
             "/v1/checks/{id}/report": ["get": operation(
                 "getCheckReport", "Checks", "The 合规性分析报告 of a check: verdict, map and tables (prints well)",
                 parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+                limited: true,
                 responses: ["200": ok("the report", ["text/html": html]), "404": responseRef("NotFound"), "500": responseRef("ServerError")])],
             "/v1/checks/{id}/rerun": ["post": operation(
                 "rerunCheck", "Checks", "The recorded site checked again against the current layer versions, as a new record, with what changed",
                 parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
                 role: "approver", limited: true,
                 responses: ["201": ok("the new check result with its changes", ["application/json": ref("CheckResult")]),
-                            "404": responseRef("NotFound"), "500": responseRef("ServerError")])],
+                            "404": responseRef("NotFound"), "413": responseRef("TooLarge"), "429": responseRef("TooManyRequests"),
+                            "500": responseRef("ServerError")])],
             "/v1/checks/{id}/geojson": ["get": operation(
                 "getCheckGeoJSON", "Checks", "The site, the conflicting features and the overlap pieces of a check, for QGIS",
                 parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]],
+                limited: true,
                 responses: ["200": ok("a FeatureCollection", ["application/geo+json": ref("GeoJSONObject")]),
                             "404": responseRef("NotFound"), "500": responseRef("ServerError")])],
             "/v1/layers": ["get": operation(
@@ -253,6 +266,7 @@ enum OpenAPI {
                     ["name": "from", "in": "query", "description": "version number or label", "schema": ["type": "string"]],
                     ["name": "to", "in": "query", "description": "version number or label", "schema": ["type": "string"]],
                 ],
+                limited: true,
                 responses: ["200": ok("the change summary", ["application/json": ["type": "object"]]), "400": responseRef("BadRequest"),
                             "404": responseRef("NotFound"), "422": responseRef("Unprocessable"), "500": responseRef("ServerError")])],
             "/health": ["get": operation("health", "Service", "Liveness",
@@ -357,7 +371,7 @@ enum OpenAPI {
             "OGCBadRequest": ok("a parameter is invalid (bad bbox, unknown CRS, malformed CQL2, unknown property, limit out of range)", ["application/json": ref("Exception")]),
             "OGCNotFound": ok("no such collection or feature", ["application/json": ref("Exception")]),
             "BadRequest": ok("the request is malformed", ["application/json": ref("Error")]),
-            "NotFound": ok("no such resource", ["application/json": ref("Error")]),
+            "NotFound": ok("no such resource, or a layer the caller may not see (answered alike)", ["application/json": ref("Error")]),
             "Conflict": ok("it exists already (a key name, a version label) or was already done (a revoked key)", ["application/json": ref("Error")]),
             "Unauthorized": [
                 "description": "a key is needed and none was sent, or the Authorization header holds a bad, unknown or revoked key",
@@ -365,13 +379,10 @@ enum OpenAPI {
                 "content": content(["application/json": ref("Error")]),
             ] as [String: Any],
             "Forbidden": ok("the key's role is too low for this", ["application/json": ref("Error")]),
-            "Unavailable": [
-                "description": "the server is busy (every work slot taken and the queue full), the request ran past its time limit, or the database is not ready",
-                "headers": ["Retry-After": ["description": "seconds to wait before trying again", "schema": ["type": "integer"]]],
-                "content": content(["application/json": ref("Error")]),
-            ] as [String: Any],
-            "TooLarge": ok("the body or the site is too large", ["application/json": ref("Error")]),
-            "Unprocessable": ok("the input is invalid (a site's unclosed ring, coordinates out of range, zone mismatch, unknown layer; a key name or version label out of form)", ["application/json": ref("Error")]),
+            "Unavailable": retryLater("the server is busy (every work slot taken and the queue full), the request ran past its time limit, or the database is not ready"),
+            "TooLarge": ok("the body or the site is too large, or the check's answer passes the server's cap (--max-answer; nothing is stored)", ["application/json": ref("Error")]),
+            "TooManyRequests": retryLater("anonymous checks under --open past the client's rate (--open-rate)"),
+            "Unprocessable": ok("the input is invalid (a site's unclosed ring, coordinates out of range, zone mismatch, a CRS that is not an EPSG code; a key name or version label out of form)", ["application/json": ref("Error")]),
             "ServerError": ok("an unexpected error, logged by the server", ["application/json": ["oneOf": [ref("Error"), ref("Exception")]]]),
         ]
     }

@@ -6,10 +6,13 @@ import Hummingbird
 /// of its operations for a browser.
 struct OpenAPIRoutes {
     static let mediaType = "application/vnd.oai.openapi+json;version=3.0"
+    /// Answers as the OGC routes do (negotiation, links on the same base URL).
+    let features: FeatureRoutes
 
     func register(on router: Router<OneMapRequestContext>) {
+        let features = self.features
         router.get("api") { request, context in
-            try await FeatureRoutes.respond(request, context) { r in
+            try await features.respond(request, context) { r in
                 let format = try FeatureFormat.negotiate(r)
                 if let unknown = r.query.pairs.first(where: { $0.name != "f" }) {
                     throw FeatureError.invalidParameter(unknown.name, "unknown parameter; /api takes f")

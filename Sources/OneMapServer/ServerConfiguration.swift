@@ -1,3 +1,4 @@
+import Conflicts
 import Foundation
 
 /// How the server runs: where it listens and the limits that keep hostile or careless
@@ -8,6 +9,9 @@ public struct ServerConfiguration: Sendable {
     /// Anonymous callers may post checks (the demo); otherwise an approver key is needed.
     public var open: Bool
     public var limits: Limits
+    /// Believe a reverse proxy's `X-Forwarded-Host`, `-Proto` and `-For` (links and the
+    /// client's address for rate limits); without it anyone could send them.
+    public var trustProxy: Bool
     /// Where `make vendor` unpacked MapLibre GL JS for the viewer.
     public var vendorDirectory: String
 
@@ -37,12 +41,21 @@ public struct ServerConfiguration: Sendable {
         /// closes: new ones wait in the kernel's listen queue (256), then are refused. Keep
         /// it under the process's file-descriptor limit (`ulimit -n`).
         public var maxConnections: Int
+        /// Most bytes a check's answer and its stored GeoJSON take together (413 past it,
+        /// nothing stored): records are kept forever.
+        public var maxAnswerBytes: Int
+        /// Anonymous checks a client may post per minute under `--open` (429 past it); 0 for
+        /// no limit. `onemap serve` sets 60; the library leaves it off, as tests post many.
+        public var openChecksPerMinute: Int
 
-        public init(maxBodyBytes: Int = 8 << 20, maxSiteVertices: Int = 200_000, maxPageSize: Int = 10_000,
+        public init(maxBodyBytes: Int = 8 << 20, maxSiteVertices: Int = SiteLimits.defaultMaxVertices, maxPageSize: Int = 10_000,
                     maxTileFeatures: Int = 20_000,
                     maxConcurrentWork: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
                     maxQueuedWork: Int = 64, requestTimeoutSeconds: Double = 0,
-                    idleTimeoutSeconds: Double = 60, maxConnections: Int = 4096) {
+                    idleTimeoutSeconds: Double = 60, maxConnections: Int = 4096,
+                    maxAnswerBytes: Int = CheckRecords.defaultMaxAnswerBytes, openChecksPerMinute: Int = 0) {
+            self.maxAnswerBytes = maxAnswerBytes
+            self.openChecksPerMinute = max(0, openChecksPerMinute)
             self.maxBodyBytes = maxBodyBytes
             self.maxSiteVertices = maxSiteVertices
             self.maxPageSize = maxPageSize
@@ -56,7 +69,8 @@ public struct ServerConfiguration: Sendable {
     }
 
     public init(host: String = "127.0.0.1", port: Int = 8080, open: Bool = false, limits: Limits = Limits(),
-                vendorDirectory: String = "vendor/maplibre") {
+                trustProxy: Bool = false, vendorDirectory: String = "vendor/maplibre") {
+        self.trustProxy = trustProxy
         self.vendorDirectory = vendorDirectory
         self.host = host
         self.port = port

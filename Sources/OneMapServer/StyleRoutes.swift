@@ -1,30 +1,72 @@
 import Foundation
 import Hummingbird
+import LayerStore
 
 /// MapLibre styles from the Styles folder: `GET /styles/{name}.json`. Sources written as
 /// paths ("/tiles/onemap.json") are made absolute on the host the caller used, so one
 /// file works behind any address. Only names of [a-z0-9_]+ are looked up, so no request
 /// can reach a file outside the folder.
+///
+/// A style names layers, so it is cut to what the caller may see: style layers drawing a
+/// layer the caller cannot see (or one not loaded) are left out, and so are sources of such
+/// layers' tiles; a style whose every source went (a hidden layer's own style) is 404, as a
+/// style that does not exist.
 struct StyleRoutes {
+    let store: Store
+    let proxy: ProxyHeaders
     let directory: URL
 
     /// `stylesDirectory` defaults to `Styles` in the current directory (the repository root
     /// under `make demo`).
-    init(stylesDirectory: String = FileManager.default.currentDirectoryPath + "/Styles") {
+    init(store: Store, proxy: ProxyHeaders = ProxyHeaders(trusted: false),
+         stylesDirectory: String = FileManager.default.currentDirectoryPath + "/Styles") {
+        self.store = store
+        self.proxy = proxy
         directory = URL(fileURLWithPath: stylesDirectory, isDirectory: true)
     }
 
     func register(on router: Router<OneMapRequestContext>) {
+        let store = self.store
         router.get("styles/:file") { request, context in
-            try self.style(try context.parameters.require("file"), request: request)
+            let caller = context.caller
+            let visible = Set(try await store.read { db in try caller.visibleLayers(db) }.map(\.name))
+            return try self.style(try context.parameters.require("file"), request: request, visible: visible)
         }
+    }
+
+    /// Removes what names a layer outside `visible`; false when the style had sources and none
+    /// is left. A source is a layer's when its TileJSON or tiles are under `/tiles/{layer|a,b}`;
+    /// `/tiles/onemap…` is every visible layer already.
+    static func keepVisible(_ style: inout [String: Any], _ visible: Set<String>) -> Bool {
+        func shows(_ url: String) -> Bool {
+            guard url.hasPrefix("/tiles/") else { return true }
+            var rest = url.dropFirst("/tiles/".count)
+            if rest.hasPrefix("4490/") { rest = rest.dropFirst(5) }
+            let first = rest.prefix { $0 != "/" && $0 != "." && $0 != "@" }
+            return first == "onemap" || first.split(separator: ",").allSatisfy { visible.contains(String($0)) }
+        }
+        var sources = style["sources"] as? [String: Any] ?? [:]
+        let hadSources = !sources.isEmpty
+        for (name, value) in sources {
+            guard let source = value as? [String: Any] else { continue }
+            let urls = [source["url"] as? String].compactMap { $0 } + (source["tiles"] as? [String] ?? [])
+            if !urls.allSatisfy(shows) { sources[name] = nil }
+        }
+        if style["sources"] != nil { style["sources"] = sources }
+        if let layers = style["layers"] as? [[String: Any]] {
+            style["layers"] = layers.filter { layer in
+                guard let source = layer["source"] as? String else { return true }
+                return sources[source] != nil && (layer["source-layer"] as? String).map(visible.contains) ?? true
+            }
+        }
+        return !hadSources || !sources.isEmpty
     }
 
     static func validName(_ name: Substring) -> Bool {
         !name.isEmpty && name.count <= 64 && name.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "_" }
     }
 
-    func style(_ file: String, request: Request) throws -> Response {
+    func style(_ file: String, request: Request, visible: Set<String>) throws -> Response {
         guard file.hasSuffix(".json"), Self.validName(file.dropLast(5)) else {
             throw APIError(.badRequest, "bad style name", "style names match [a-z0-9_]+ and end in .json, e.g. /styles/onemap.json")
         }
@@ -35,7 +77,8 @@ struct StyleRoutes {
         guard var style = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw APIError(.internalServerError, "bad style file", "Styles/\(file) is not a JSON object")
         }
-        let base = try TileRoutes.baseURL(request)
+        guard Self.keepVisible(&style, visible) else { throw APIError.notFound("no style '\(file)'") }
+        let base = proxy.baseURL(request)
         func absolute(_ s: String) -> String { s.hasPrefix("/") ? base + s : s }
         if var sources = style["sources"] as? [String: Any] {
             for (name, value) in sources {

@@ -24,6 +24,9 @@ struct Check: AsyncParsableCommand {
     @Option(help: "Project code (项目代码) for the record.") var projectCode: String?
     @Option(help: "Project name (项目名称) for the record.") var projectName: String?
     @Flag(help: "Do not keep a record of this check.") var noRecord = false
+    @Option(help: "Most vertices the site may have (the server's default too).") var maxVertices = SiteLimits.defaultMaxVertices
+    @Option(help: "Most bytes the recorded answer and GeoJSON may take together, as `serve --max-answer`; a larger check is not recorded (with --no-record there is no cap).")
+    var maxAnswer = CheckRecords.defaultMaxAnswerBytes
     @Flag(help: "Check each feature of a GeoJSON FeatureCollection as its own site; prints a JSON array and, on stderr, the time per site.")
     var each = false
 
@@ -32,12 +35,14 @@ struct Check: AsyncParsableCommand {
         let site: Site
         let format: SiteReader.Format
         let input: Data
+        guard maxVertices >= 1, maxAnswer >= 1 else { throw ValidationError("--max-vertices and --max-answer must be at least 1") }
+        let limits = SiteLimits(maxVertices: maxVertices)
         if file == "-" {
             input = FileHandle.standardInput.readDataToEndOfFile()
-            (site, format) = try SiteReader.read(input, crs: crs)
+            (site, format) = try SiteReader.read(input, crs: crs, limits: limits)
         } else {
             input = FileManager.default.contents(atPath: file) ?? Data()
-            (site, format) = try SiteReader.path(file, crs: crs)
+            (site, format) = try SiteReader.path(file, crs: crs, limits: limits)
         }
         let store = try Store(path: Store.resolvePath(database.db))
         let wanted = layers?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
@@ -46,7 +51,7 @@ struct Check: AsyncParsableCommand {
         let outcome = try ConflictChecker(store: store).check(site, layers: wanted, keepPieces: keepPieces)
         var result = outcome.result
         if !noRecord {
-            let record = try CheckRecords(store: store).save(outcome, request: .init(
+            let record = try CheckRecords(store: store, maxAnswerBytes: maxAnswer).save(outcome, request: .init(
                 projectCode: projectCode, projectName: projectName, keyName: Caller.localUser.keyName,
                 inputFormat: format.rawValue, input: input))
             result = try JSONDecoder().decode(CheckResult.self, from: record.result)
@@ -78,7 +83,7 @@ struct Check: AsyncParsableCommand {
             throw ValidationError("--each needs a GeoJSON FeatureCollection")
         }
         let sites = try features.enumerated().map { i, f -> Site in
-            do { return try SiteReader.geoJSON(json: f) } catch { throw ValidationError("features[\(i)]: \(error)") }
+            do { return try SiteReader.geoJSON(json: f, limits: SiteLimits(maxVertices: maxVertices)) } catch { throw ValidationError("features[\(i)]: \(error)") }
         }
         let store = try Store(path: Store.resolvePath(database.db))
         let checker = ConflictChecker(store: store)

@@ -90,7 +90,7 @@ struct DiffCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try Store(path: Store.resolvePath(database.db))
-        let report = try ChangeReport.make(store: store, layer: layer, from: from, to: to)
+        let report = try ChangeReport.make(store: store, layer: layer, from: from, to: to, for: .localUser)
         switch format {
         case .json: FileHandle.standardOutput.write(try CheckResult.encoder().encode(report.summary) + Data("\n".utf8))
         case .geojson: FileHandle.standardOutput.write(try report.geojson() + Data("\n".utf8))

@@ -23,6 +23,12 @@ struct Serve: AsyncParsableCommand {
     var idleTimeout = ServerConfiguration.Limits().idleTimeoutSeconds
     @Option(help: "Most connections open at once; past it, new ones wait until one closes. Keep it under `ulimit -n`.")
     var maxConnections = ServerConfiguration.Limits().maxConnections
+    @Option(help: "Most bytes a check's answer and its stored GeoJSON may take together (413 past it; nothing is stored).")
+    var maxAnswer = ServerConfiguration.Limits().maxAnswerBytes
+    @Option(help: "Anonymous checks per minute per client with --open (429 with Retry-After past it; 0 for no limit).")
+    var openRate = 60
+    @Flag(help: "Believe X-Forwarded-Host, -Proto and -For from a reverse proxy in front (links, and the client's address for --open-rate).")
+    var trustProxy = false
     @Option(help: "Where `make vendor` put MapLibre GL JS for the viewer.") var vendor = "vendor/maplibre"
 
     func run() async throws {
@@ -32,10 +38,12 @@ struct Serve: AsyncParsableCommand {
         }
         for (name, value) in [("--max-body", maxBody), ("--max-vertices", maxVertices), ("--max-page", maxPage),
                               ("--max-tile-features", maxTileFeatures), ("--max-concurrent", maxConcurrent),
-                              ("--max-connections", maxConnections)] where value < 1 {
+                              ("--max-connections", maxConnections), ("--max-answer", maxAnswer)] where value < 1 {
             throw ValidationError("\(name) must be at least 1, got \(value)")
         }
-        guard maxQueued >= 0, timeout >= 0, timeout.isFinite else { throw ValidationError("--max-queued and --timeout must be 0 or more") }
+        guard maxQueued >= 0, timeout >= 0, timeout.isFinite, openRate >= 0 else {
+            throw ValidationError("--max-queued, --timeout and --open-rate must be 0 or more")
+        }
         guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be 0 or more, got \(idleTimeout)") }
         LineLogHandler.bootstrap()
         let store = try Store(path: path)
@@ -46,8 +54,9 @@ struct Serve: AsyncParsableCommand {
                                          limits: .init(maxBodyBytes: maxBody, maxSiteVertices: maxVertices, maxPageSize: maxPage,
                                                        maxTileFeatures: maxTileFeatures, maxConcurrentWork: maxConcurrent,
                                                        maxQueuedWork: maxQueued, requestTimeoutSeconds: timeout,
-                                                       idleTimeoutSeconds: idleTimeout, maxConnections: maxConnections),
-                                         vendorDirectory: vendor)
+                                                       idleTimeoutSeconds: idleTimeout, maxConnections: maxConnections,
+                                                       maxAnswerBytes: maxAnswer, openChecksPerMinute: openRate),
+                                         trustProxy: trustProxy, vendorDirectory: vendor)
         print("OneMap serving \(path) at http://\(host):\(port)")
         try await buildApplication(store: store, configuration: config).runService()
     }

@@ -41,7 +41,7 @@ struct IdentifyTests {
     }
 
     @Test(arguments: ["lon=120", "lat=28", "lon=abc&lat=28", "lon=200&lat=28", "lon=120&lat=-91", "lon=120&lat=28&tolerance=-1",
-                      "lon=120&lat=28&tolerance=5000", "lon=120&lat=28&layers=nope", "lon=120&lat=28&foo=1", "lon=120&lon=121&lat=28",
+                      "lon=120&lat=28&tolerance=5000", "lon=120&lat=28&foo=1", "lon=120&lon=121&lat=28",
                       "lon=120&lat=28&geometry=maybe", "lon=nan&lat=28"])
     func badIdentifyRequestsAre400(_ query: String) async throws {
         try await fixtures.app().test(.router) { client in

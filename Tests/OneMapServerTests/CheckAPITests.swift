@@ -161,7 +161,7 @@ struct CheckAPITests {
             (status, body) = try await error(client, #"{"geometry": \#(siteOverP), "colour": "red"}"#)
             #expect(status == .badRequest && (body["detail"] as? String)?.contains("colour") == true)
             (status, body) = try await error(client, siteOverP, uri: "/v1/checks?layers=forest")
-            #expect(status == .unprocessableContent && (body["error"] as? String) == "unknown layer")
+            #expect(status == .notFound && (body["error"] as? String) == "unknown layer")
             (status, body) = try await error(client, #"{"type": "Polygon", "coordinates": [[[120, 28], [200, 28], [120.1, 28.1], [120, 28]]]}"#)
             #expect(status == .unprocessableContent && (body["detail"] as? String)?.contains("point 2") == true)
             let ring = (0...60).map { i -> String in

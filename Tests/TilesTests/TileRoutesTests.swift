@@ -27,7 +27,7 @@ struct TileRoutesTests {
         let router = Router(context: OneMapRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         TileRoutes(store: store).register(on: router)
-        StyleRoutes(stylesDirectory: styles).register(on: router)
+        StyleRoutes(store: store, stylesDirectory: styles).register(on: router)
         return Application(router: router)
     }
 
@@ -175,22 +175,23 @@ struct TileRoutesTests {
             #expect(style["version"] as? Int == 8)
             let sources = try #require(style["sources"] as? [String: [String: Any]])
             #expect(sources["onemap"]?["url"] as? String == "http://localhost/tiles/onemap.json")
-            let farmland = try json(try await client.execute(uri: "/styles/farmland.json", method: .get).body)
-            let fs = try #require(farmland["sources"] as? [String: [String: Any]])
-            #expect(fs.values.allSatisfy { ($0["url"] as? String)?.hasPrefix("http://localhost/tiles/") == true })
+            // Drawn are only the layers there are: these are neither farmland nor water_source.
+            let layers = try #require(style["layers"] as? [[String: Any]]).compactMap { $0["source-layer"] as? String }
+            #expect(!layers.contains("farmland") && !layers.contains("water_source"))
+            #expect(try await client.execute(uri: "/styles/farmland.json", method: .get).status == .notFound)
         }
     }
 
     @Test func styleNamesCannotLeaveTheFolder() async throws {
         let root = NSTemporaryDirectory() + "onemap-styles-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: root + "/Styles", withIntermediateDirectories: true)
-        try Data(#"{"version": 8, "sources": {"s": {"type": "vector", "tiles": ["/tiles/x/{z}/{x}/{y}.mvt", "https://cdn.example/t.mvt"]}}, "layers": []}"#.utf8)
+        try Data(#"{"version": 8, "sources": {"s": {"type": "vector", "tiles": ["/tiles/zones/{z}/{x}/{y}.mvt", "https://cdn.example/t.mvt"]}}, "layers": []}"#.utf8)
             .write(to: URL(fileURLWithPath: root + "/Styles/ok.json"))
         try Data(#"{"secret": true}"#.utf8).write(to: URL(fileURLWithPath: root + "/secret.json"))
         try await Self.app(try Self.store(), styles: root + "/Styles").test(.router) { client in
             let ok = try json(try await client.execute(uri: "/styles/ok.json", method: .get).body)
             let tiles = (ok["sources"] as? [String: [String: Any]])?["s"]?["tiles"] as? [String]
-            #expect(tiles == ["http://localhost/tiles/x/{z}/{x}/{y}.mvt", "https://cdn.example/t.mvt"])
+            #expect(tiles == ["http://localhost/tiles/zones/{z}/{x}/{y}.mvt", "https://cdn.example/t.mvt"])
             for uri in ["/styles/..%2Fsecret.json", "/styles/%2E%2E%2Fsecret.json", "/styles/..%2f..%2fetc%2fpasswd.json",
                         "/styles/OK.json", "/styles/ok.JSON", "/styles/ok", "/styles/a.b.json", "/styles/.json"] {
                 let r = try await client.execute(uri: uri, method: .get)
