@@ -60,7 +60,7 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     features.register(on: router)
     IdentifyRoutes(store: store).register(on: router)
     OpenAPIRoutes(features: features).register(on: router)
-    TileRoutes(service: server.tiles, metrics: server.metrics, deadline: server.deadline).register(on: router)
+    TileRoutes(service: server.tiles, metrics: server.metrics, deadline: server.deadline, proxy: server.proxy).register(on: router)
     StyleRoutes(store: store, proxy: server.proxy).register(on: router)
     // Unknown paths answer with the same JSON error shape as everything else (and a known
     // path asked with another method, 405: see JSONErrorMiddleware).

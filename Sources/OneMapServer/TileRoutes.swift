@@ -25,16 +25,19 @@ struct TileRoutes {
     let tiles: TileService
     let metrics: ServerMetrics
     let deadline: Deadline
+    /// Whose word on the URL the caller used counts (X-Forwarded-* only with --trust-proxy).
+    let proxy: ProxyHeaders
 
     init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
         self.init(service: TileService(store: store, options: options, cacheBytes: cacheBytes), metrics: ServerMetrics(),
-                  deadline: Deadline(seconds: 0))
+                  deadline: Deadline(seconds: 0), proxy: ProxyHeaders(trusted: false))
     }
 
-    init(service: TileService, metrics: ServerMetrics, deadline: Deadline) {
+    init(service: TileService, metrics: ServerMetrics, deadline: Deadline, proxy: ProxyHeaders) {
         tiles = service
         self.metrics = metrics
         self.deadline = deadline
+        self.proxy = proxy
     }
 
     func register(on router: Router<OneMapRequestContext>) {
@@ -139,7 +142,7 @@ struct TileRoutes {
         do {
             switch target {
             case let .tileJSON(selection, grid):
-                let (service, base) = (tiles, try Self.baseURL(request))
+                let (service, base) = (tiles, proxy.baseURL(request))
                 let json = try await Blocking.run { try service.tileJSON(selection, grid: grid, baseURL: base, for: caller) }
                 var response = try Response.json(object: json)
                 response.headers[.accessControlAllowOrigin] = "*"
@@ -280,19 +283,5 @@ struct TileRoutes {
             i += 1
         }
         return true
-    }
-
-    /// Scheme and authority the caller used, so URLs in answers point back at this server
-    /// however it is reached. The Host header is checked: it ends up in URLs clients follow.
-    static func baseURL(_ request: Request) throws -> String {
-        let host = request.head.authority ?? "localhost"
-        guard !host.isEmpty, host.count <= 255,
-              host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || ".-:[]_".contains($0)) }) else {
-            throw APIError(.badRequest, "bad host", "the Host header '\(host.prefix(80))' is not a host name")
-        }
-        // Behind a proxy that ends TLS, the proxy says so.
-        let https = request.headers.contains { $0.name.canonicalName == "x-forwarded-proto" && $0.value.lowercased() == "https" }
-        let proto = https ? "https" : "http"
-        return proto + "://" + host
     }
 }

@@ -81,6 +81,10 @@ struct InputFormTests {
                 #expect(text.contains("http://localhost/collections/farmland") != trust)
                 let style = String(buffer: try await client.execute(uri: "/styles/onemap.json", method: .get, headers: forwarded).body)
                 #expect(style.contains("https://evil.example/tiles/onemap.json") == trust, "trust \(trust): \(style.prefix(300))")
+                // TileJSON's tile URLs, which a map follows, likewise.
+                let tileJSON = String(buffer: try await client.execute(uri: "/tiles/farmland.json", method: .get, headers: forwarded).body)
+                #expect(tileJSON.contains("https://evil.example/tiles/farmland@1/") == trust, "trust \(trust): \(tileJSON.prefix(300))")
+                #expect(tileJSON.contains("https://") == trust, "trust \(trust): \(tileJSON.prefix(300))")
             }
         }
     }
