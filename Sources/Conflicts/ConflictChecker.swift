@@ -472,8 +472,8 @@ struct LayerEvaluation {
             guard found.areaM2 > minimum else { return nil }
             return Overlap(candidate: try found.kept(decoded: decoded), piece: nil, area: found.areaM2, box: found.box)
         }
-        /// The feature clipped by a convex region that holds all of the site near it; nil
-        /// when clipping would not measure it exactly.
+        /// The feature clipped by a convex region that holds all of the site near it: its
+        /// overlap, `.some(nil)` for none, or nil when clipping would not measure it exactly.
         func clipped(by region: ConvexRegion, _ geometry: Geometry) throws -> Overlap?? {
             let polygons = geometry.polygons
             if polygons.allSatisfy({ region.containsStrictly($0.exterior) }) { return try whole(geometry) }
@@ -482,11 +482,12 @@ struct LayerEvaluation {
             // each way, and the area's geodesic bow terms no longer cancel (~1e-3 m² on a
             // 300 m edge). Such features, and those with holes, are overlaid instead.
             guard polygons.allSatisfy({ $0.rings.count == 1 && ConvexRegion($0) != nil }) else { return nil }
+            // From here the clip is exact: no piece, or too small a one, is no overlap.
             let parts = polygons.compactMap { region.clip($0) }
-            guard !parts.isEmpty else { return nil }
+            guard !parts.isEmpty else { return .some(nil) }
             let piece = Geometry.multiPolygon(parts)
             let area = context.area(of: piece)
-            guard area > minimum, let box = piece.boundingBox else { return nil }
+            guard area > minimum, let box = piece.boundingBox else { return .some(nil) }
             return Overlap(candidate: try found.kept(decoded: geometry), piece: piece, area: area, box: box)
         }
         /// The overlap by GEOS's overlay with `site` (all of it, or its part near the feature).

@@ -27,9 +27,8 @@ struct VersionDefinition {
     var warnings: [String] = []
 
     init(_ db: Database, spec: LayerSpec, authority: DefinitionAuthority) throws {
-        let stored = try String.fetchOne(db, sql: "SELECT spec FROM onemap_layers WHERE name = ?", arguments: [spec.name])
-            .map { try JSONDecoder().decode(LayerSpec.self, from: Data($0.utf8)) }
-        guard let stored else {
+        // The current version's definition, read as every reader reads it.
+        guard let stored = try Store.layers(db, name: spec.name).first?.spec else {
             note = "defined by \(authority == .catalog ? (spec.catalogFile ?? "the catalog") : authority.rawValue)"
             return
         }
