@@ -62,6 +62,14 @@ public struct EqualAreaPlane: Sendable {
         return Coordinate(b * d * cosB * sin(dl), (b / d) * (cosB1 * sinB - sinB1 * cosB * cosDl))
     }
 
+    /// One edge's share of a ring's signed area, for two points already projected: a ring's
+    /// area is the sum over its edges, so the area of an overlap can be summed along its
+    /// boundary without building the polygon (see `PolygonRegion.overlapArea`).
+    @inline(__always) public func edgeTerm(_ p: Coordinate, _ q: Coordinate) -> Double {
+        let dx = q.x - p.x, dy = q.y - p.y
+        return (p.x * q.y - q.x * p.y) / 2 - bowPerCubicMetre * (dx * dx + dy * dy) * dx
+    }
+
     /// Signed area of a ring with geodesic edges (counter-clockwise positive; closure
     /// implicit): the shoelace in the projection corrected by each edge's bow, or nil when the ring
     /// spans more than `spanLimit` metres in either direction.

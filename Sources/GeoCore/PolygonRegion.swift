@@ -14,25 +14,30 @@ public struct PolygonRegion: Sendable {
     public enum Placement: Sendable { case outside, inside, boundary }
 
     public let box: BoundingBox
-    private let grid: Grid
+    let grid: Grid
     /// The edges, as segment end points.
-    private let ax: [Double], ay: [Double], bx: [Double], by: [Double]
+    let ax: [Double], ay: [Double], bx: [Double], by: [Double]
     /// Cell `c`'s edges are `cellEdges[cellStart[c] ..< cellStart[c + 1]]`; cells are numbered
     /// row by row. An edge is filed in every cell its box overlaps.
-    private let cellStart: [Int32]
-    private let cellEdges: [Int32]
-    private let tolerance: Double
+    let cellStart: [Int32]
+    let cellEdges: [Int32]
+    let tolerance: Double
 
     /// nil when there is no area (no ring with three points).
     public init?(_ polygons: [Polygon]) {
         var ax: [Double] = [], ay: [Double] = [], bx: [Double] = [], by: [Double] = []
         var box: BoundingBox? = nil
-        for ring in polygons.flatMap(\.rings) where ring.count >= 3 {
-            for i in 0..<ring.count {
-                let a = ring[i], b = ring[(i + 1) % ring.count]
-                if a == b { continue }
-                ax.append(a.x); ay.append(a.y); bx.append(b.x); by.append(b.y)
-                if box == nil { box = BoundingBox(a.x, a.y, a.x, a.y) } else { box!.extend(a) }
+        for polygon in polygons {
+            for (r, given) in polygon.rings.enumerated() where given.count >= 3 {
+                // Oriented with the area on the left (exterior counter-clockwise, holes
+                // clockwise): what `overlapArea` sums along; placements and covers ignore it.
+                let ring = (Self.signedArea(given) > 0) == (r == 0) ? given : given.reversed()
+                for i in 0..<ring.count {
+                    let a = ring[i], b = ring[(i + 1) % ring.count]
+                    if a == b { continue }
+                    ax.append(a.x); ay.append(a.y); bx.append(b.x); by.append(b.y)
+                    if box == nil { box = BoundingBox(a.x, a.y, a.x, a.y) } else { box!.extend(a) }
+                }
             }
         }
         guard let box, ax.count >= 3, box.maxX > box.minX, box.maxY > box.minY else { return nil }
@@ -81,9 +86,19 @@ public struct PolygonRegion: Sendable {
         func row(_ y: Double) -> Int { max(0, min(rows - 1, Int(((y - box.minY) / cellHeight).rounded(.down)))) }
     }
 
-    private var columns: Int { grid.columns }
-    private func column(_ x: Double) -> Int { grid.column(x) }
-    private func row(_ y: Double) -> Int { grid.row(y) }
+    var columns: Int { grid.columns }
+    func column(_ x: Double) -> Int { grid.column(x) }
+    func row(_ y: Double) -> Int { grid.row(y) }
+
+    /// Twice the signed planar area of a ring (counter-clockwise positive).
+    static func signedArea(_ ring: [Coordinate]) -> Double {
+        var twice = 0.0
+        for i in ring.indices {
+            let a = ring[i], b = ring[(i + 1) % ring.count]
+            twice += a.x * b.y - b.x * a.y
+        }
+        return twice
+    }
 
     /// Where the closed box `b` lies: outside when no point of it is in the area, inside when
     /// every point of it is strictly inside, else on the boundary.
@@ -149,7 +164,7 @@ public struct PolygonRegion: Sendable {
     /// Even–odd rule for a point on no edge: the edges crossing the ray from `p` towards +x.
     /// Each such edge is counted in the one cell of `p`'s row that holds its crossing, so an
     /// edge filed in several cells is counted once.
-    private func contains(_ p: Coordinate) -> Bool {
+    func contains(_ p: Coordinate) -> Bool {
         if p.x < box.minX || p.x > box.maxX || p.y < box.minY || p.y > box.maxY { return false }
         let r = row(p.y)
         var inside = false
