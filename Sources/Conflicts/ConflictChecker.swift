@@ -38,10 +38,14 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
     public static let residentLimit = 20_000
     /// This checker's limit: tests lower it to hold large layers' SQL path to the resident one.
     let residentLimit: Int
+    /// Whether larger layers' boxes are kept in memory (see `LayerBoxes`): for a checker that
+    /// checks many sites, not one.
+    let boxesInMemory: Bool
 
-    public init(store: Store, residentLimit: Int = ConflictChecker.residentLimit) {
+    public init(store: Store, residentLimit: Int = ConflictChecker.residentLimit, boxesInMemory: Bool = false) {
         self.store = store
         self.residentLimit = residentLimit
+        self.boxesInMemory = boxesInMemory
     }
 
     /// The current layers and versions as this transaction sees them.
@@ -72,7 +76,7 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
         lock.lock()
         if let plans, plans.signature == signature { lock.unlock(); return plans.set }
         lock.unlock()
-        let built = LayerPlans(all: try Store.loadedLayers(db).map { try LayerPlan($0, db: db, residentLimit: residentLimit) })
+        let built = LayerPlans(all: try Store.loadedLayers(db).map { try LayerPlan($0, db: db, residentLimit: residentLimit, boxesInMemory: boxesInMemory) })
         lock.lock()
         plans = (signature, built)
         lock.unlock()
@@ -215,8 +219,10 @@ final class LayerPlan {
     let candidatesSQL: String
     /// Every feature with its box, for small layers; nil for large ones (read through SQL).
     let resident: [LayerEvaluation.Candidate]?
+    /// A large layer's boxes, when the checker keeps them; else its R*Tree is searched.
+    let boxes: LayerBoxes?
 
-    init(_ layer: LoadedLayer, db: Database, residentLimit: Int) throws {
+    init(_ layer: LoadedLayer, db: Database, residentLimit: Int, boxesInMemory: Bool) throws {
         self.layer = layer
         name = layer.name
         title = layer.spec.title
@@ -243,8 +249,10 @@ final class LayerPlan {
                 resident.append(try found.kept(decoded: try found.geometry()))
             }
             self.resident = resident
+            boxes = nil
         } else {
             resident = nil
+            boxes = layer.spec.rule != nil && boxesInMemory ? try LayerBoxes(table: table, columns: columns, db: db) : nil
         }
     }
 }
@@ -364,6 +372,20 @@ struct LayerEvaluation {
             }
             return
         }
+        if let boxes = plan.boxes {
+            let queries = region == nil ? [query] : context.cover() ?? [query]
+            let fids = boxes.search(queries) { box in
+                if let convex { return !convex.isDisjoint(from: box) }
+                return region?.placement(of: box) != .outside
+            }
+            let statement = try db.cachedStatement(sql: boxes.rowSQL)
+            for fid in fids {
+                let rows = try CandidateCursor(statement: statement, arguments: [fid], fields: plan.fields)
+                guard let row = try rows.next() else { continue }
+                if let found = placed(Found(row: row)) { try body(found) }
+            }
+            return
+        }
         let statement = try db.cachedStatement(sql: plan.candidatesSQL)
         guard let cover = region == nil ? nil : context.cover() else {
             let rows = try CandidateCursor(statement: statement, arguments: [query.minX, query.maxX, query.minY, query.maxY], fields: plan.fields)
@@ -405,6 +427,7 @@ struct LayerEvaluation {
 
     func areal() throws -> (result: CheckResult.LayerConflict, pieces: [ConflictPiece]) {
         var overlaps: [Overlap] = []
+        overlaps.reserveCapacity(16)
         try forEachCandidate { found in
             if let o = try overlap(found) { overlaps.append(o) }
         }
@@ -497,17 +520,32 @@ struct LayerEvaluation {
             guard area > minimum, let box = piece.boundingBox else { return nil }
             return Overlap(candidate: try found.kept(decoded: geometry), piece: piece, area: area, box: box)
         }
+        /// The overlap's area summed along its boundary, when no piece is kept (see
+        /// `PolygonRegion.overlapArea`): `.some(nil)` for none, nil when it cannot be summed.
+        func summed(_ geometry: Geometry) throws -> Overlap?? {
+            guard !context.keepPieces, let edges = context.edges(),
+                  let area = edges.overlapArea(with: geometry.polygons, box: found.box, spanLimitM: SiteContext.equalAreaSpanLimitM)
+            else { return nil }
+            guard area > minimum else { return .some(nil) }
+            let b = found.box, s = context.site.bbox
+            // The piece's box, for telling which overlaps may overlap each other: the part of
+            // the feature's box in the site's, which holds it.
+            let box = BoundingBox(max(b.minX, s.minX), max(b.minY, s.minY), min(b.maxX, s.maxX), min(b.maxY, s.maxY))
+            return Overlap(candidate: try found.kept(decoded: geometry), piece: nil, area: area, box: box)
+        }
         if let region = context.convex {
             // Told from the stored box, without decoding: a convex site holding the box's
             // corners holds all of it.
             if region.containsStrictly(found.box) { return try whole(context.keepPieces ? try found.geometry() : nil) }
             let geometry = try found.geometry()
+            if let overlap = try summed(geometry) { return overlap }
             if let overlap = try clipped(by: region, geometry) { return overlap }
             return try overlaid(geometry, with: try context.geometry())
         }
         // A box wholly inside a site of any shape: the feature is too.
         if found.placement == .inside { return try whole(context.keepPieces ? try found.geometry() : nil) }
         let geometry = try found.geometry()
+        if found.placement == .boundary, let overlap = try summed(geometry) { return overlap }
         let g = try engine.make(geometry)
         if try context.prepared().containsProperly(g) { return try whole(geometry) }
         guard try context.prepared().intersects(g) else { return nil }

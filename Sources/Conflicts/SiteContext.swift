@@ -65,6 +65,18 @@ final class SiteContext {
     }
     private var coverBoxes: [BoundingBox]??
 
+    /// The site's edges in a grid, for summing overlaps along their boundary (see
+    /// `PolygonRegion.overlapArea`): the region of a site that is not convex, else made on
+    /// first use.
+    func edges() -> PolygonRegion? {
+        if let region { return region }
+        if let convexEdges { return convexEdges }
+        let made = PolygonRegion(site.geometry.polygons)
+        convexEdges = .some(made)
+        return made
+    }
+    private var convexEdges: PolygonRegion??
+
     /// The site in GEOS, made on first use: a convex site clipped in Swift, with no
     /// overlapping features and no line nearby (most checks), never needs it.
     func geometry() throws -> EngineGeometry { try overlay().geometry }

@@ -15,7 +15,7 @@ struct CheckRoutes {
 
     init(server: ServerContext) {
         self.server = server
-        checker = ConflictChecker(store: server.store)
+        checker = ConflictChecker(store: server.store, boxesInMemory: true)
         records = server.records
     }
 

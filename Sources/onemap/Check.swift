@@ -86,7 +86,7 @@ struct Check: AsyncParsableCommand {
             do { return try SiteReader.geoJSON(json: f, limits: SiteLimits(maxVertices: maxVertices)) } catch { throw ValidationError("features[\(i)]: \(error)") }
         }
         let store = try Store(path: Store.resolvePath(database.db))
-        let checker = ConflictChecker(store: store)
+        let checker = ConflictChecker(store: store, boxesInMemory: true)
         let wanted = layers?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         var results: [CheckResult] = []
         var times: [Double] = []

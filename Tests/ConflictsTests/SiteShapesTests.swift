@@ -40,17 +40,22 @@ struct SiteShapesTests {
     func agrees(_ f: ConflictFixtures, _ polygons: [Polygon]) throws {
         let want = try expected(polygons)
         let site = try Site.make(polygons: polygons.enumerated().map { ($1, "polygon \($0)") }, crs: nil, limits: SiteLimits())
-        for keepPieces in [false, true] {
-            let layer = try #require(try ConflictChecker(store: f.store).check(site, keepPieces: keepPieces).result.layer("farmland"))
-            let got = Dictionary(uniqueKeysWithValues: layer.features.map { ($0.id, $0.overlapAreaM2) })
-            #expect(Set(got.keys) == Set(want.keys), "missing \(Set(want.keys).subtracting(got.keys)), extra \(Set(got.keys).subtracting(want.keys))")
-            for (id, area) in want {
-                let a = got[id] ?? 0
-                #expect(abs(a - area) <= max(1e-4, 1e-6 * area), "\(id): \(a) against \(area)")
+        // The layer resident, searched through its R*Tree, and through its boxes in memory.
+        let checkers = [ConflictChecker(store: f.store), ConflictChecker(store: f.store, residentLimit: 0),
+                        ConflictChecker(store: f.store, residentLimit: 0, boxesInMemory: true)]
+        for checker in checkers {
+            for keepPieces in [false, true] {
+                let layer = try #require(try checker.check(site, keepPieces: keepPieces).result.layer("farmland"))
+                let got = Dictionary(uniqueKeysWithValues: layer.features.map { ($0.id, $0.overlapAreaM2) })
+                #expect(Set(got.keys) == Set(want.keys), "missing \(Set(want.keys).subtracting(got.keys)), extra \(Set(got.keys).subtracting(want.keys))")
+                for (id, area) in want {
+                    let a = got[id] ?? 0
+                    #expect(abs(a - area) <= max(1e-4, 1e-6 * area), "\(id): \(a) against \(area)")
+                }
+                // The parcels do not overlap each other, so the layer's overlap is their sum.
+                let total = want.values.reduce(0, +)
+                #expect(abs(layer.overlapAreaM2 - total) <= max(1e-3, 1e-6 * total))
             }
-            // The parcels do not overlap each other, so the layer's overlap is their sum.
-            let total = want.values.reduce(0, +)
-            #expect(abs(layer.overlapAreaM2 - total) <= max(1e-3, 1e-6 * total))
         }
     }
 
