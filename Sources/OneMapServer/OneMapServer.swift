@@ -44,6 +44,8 @@ struct ServerContext: Sendable {
 public func buildApplication(store: Store, configuration: ServerConfiguration) -> some ApplicationProtocol {
     let server = ServerContext(store: store, configuration: configuration)
     server.tiles.warmInBackground()
+    // Records an earlier process acknowledged but had not drawn the geometry of.
+    server.records.resumeDrawing()
     // Every GET route answers HEAD too: the GET's status and headers, no body.
     let router = Router(context: OneMapRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware())
