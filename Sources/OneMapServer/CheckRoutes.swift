@@ -134,6 +134,10 @@ struct CheckRoutes {
             let (site, format) = try SiteReader.read(data, crs: crs, limits: limits)
             return Submission(site: site, format: format)
         }
+        // The common shapes, read straight from the bytes; anything else, and every error, below.
+        if crs == nil, let fast = try SiteJSON.submission(data, limits: limits) {
+            return Submission(site: fast.site, format: .geoJSON, projectCode: fast.projectCode, projectName: fast.projectName)
+        }
         let json: Any
         do { json = try GeoJSON.parseJSON(data) } catch { throw SiteError(.malformed, "\(error)") }
         guard let object = json as? [String: Any] else { throw SiteError(.malformed, "expected a JSON object") }
