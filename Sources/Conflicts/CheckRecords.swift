@@ -82,8 +82,10 @@ public struct CheckRecords: Sendable {
     /// geometry is drawn afterwards (`CheckGeometry`), in the background or by the first
     /// reader that needs it. The least that geometry will take (the conflicting features'
     /// own, `CheckGeometry.featureGeometryBytes`) is held to the cap with the answer and the site.
-    public func save(withoutGeometry outcome: CheckOutcome, request: Request, now: Date = Date()) throws -> Record {
-        var record = try prepare(outcome, request: request, now: now)
+    /// `siteText` is the site as `CheckRecords.siteText` writes it, when the caller wrote it
+    /// beside the check.
+    public func save(withoutGeometry outcome: CheckOutcome, siteText: String? = nil, request: Request, now: Date = Date()) throws -> Record {
+        var record = try prepare(outcome, request: request, now: now, siteText: siteText)
         let known = record.result.count + record.site.utf8.count
         if !(sizes.bound(outcome).map { known + $0 <= maxAnswerBytes } ?? false) {
             try store.snapshot { db in
@@ -101,23 +103,28 @@ public struct CheckRecords: Sendable {
         try commit.write { db in
             guard try Store.hasVersions(db, outcome.versions.mapValues(\.version)) else { throw VersionsGone() }
             try Self.insert(record, db: db)
-            if !drawn { try db.execute(sql: "INSERT INTO onemap_check_geometry_pending(check_id) VALUES (?)", arguments: [record.summary.id]) }
+            if !drawn { try db.cachedStatement(sql: "INSERT INTO onemap_check_geometry_pending(check_id) VALUES (?)").execute(arguments: [record.summary.id]) }
         }
         saved = true
         return record
     }
 
-    func prepare(_ outcome: CheckOutcome, request: Request, now: Date) throws -> Record {
+    /// The site as a record stores it: GeoJSON geometry, numbers in shortest round-trip form.
+    public static func siteText(_ site: Site) -> String {
+        var writer = GeoJSONWriter()
+        writer.geometry(site.geometry)
+        return writer.text
+    }
+
+    func prepare(_ outcome: CheckOutcome, request: Request, now: Date, siteText: String? = nil) throws -> Record {
         var result = outcome.result
         result.id = Self.newID(now)
         result.createdAt = Self.timestamp(now)
         result.projectCode = request.projectCode
         result.projectName = request.projectName
-        var writer = GeoJSONWriter()
-        writer.geometry(outcome.site.geometry)
         return Record(summary: Summary(id: result.id!, createdAt: result.createdAt!, projectCode: request.projectCode,
                                        projectName: request.projectName, verdict: result.verdict.rawValue, keyName: request.keyName),
-                      inputFormat: request.inputFormat, input: request.input, site: writer.text, versions: outcome.versions,
+                      inputFormat: request.inputFormat, input: request.input, site: siteText ?? Self.siteText(outcome.site), versions: outcome.versions,
                       result: try result.json(), geojson: Data())
     }
 
@@ -130,10 +137,10 @@ public struct CheckRecords: Sendable {
     static func insert(_ record: Record, db: Database) throws {
         let versions = String(decoding: try JSONEncoder().encode(record.versions), as: UTF8.self)
         let s = record.summary
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO onemap_checks(id, created_at, project_code, project_name, key_name, verdict, input_format, input, site, layer_versions, result, geojson)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-            """, arguments: [s.id, s.createdAt, s.projectCode, s.projectName, s.keyName, s.verdict, record.inputFormat, record.input,
+            """).execute(arguments: [s.id, s.createdAt, s.projectCode, s.projectName, s.keyName, s.verdict, record.inputFormat, record.input,
                              record.site, versions, record.result, record.geojson])
     }
 

@@ -23,15 +23,19 @@ struct CheckRoutes {
     /// Dispatch thread (parsing and checking are one hop off the cooperative pool, not two).
     /// The check's duration goes to /metrics. Without pieces: the record's geometry is
     /// drawn after the answer is given.
+    /// The site's text for the record is written on another thread meanwhile: it needs only
+    /// the site, and for a corridor of a thousand vertices it is a good part of a millisecond.
     func compute<Input: Sendable>(_ read: @escaping @Sendable () throws -> Input, site: @escaping @Sendable (Input) -> Site,
-                                  layers: [String]?) async throws -> (Input, CheckOutcome) {
+                                  layers: [String]?) async throws -> (Input, CheckOutcome, siteText: String) {
         let (checker, store, metrics) = (self.checker, server.store, server.metrics)
         return try await server.expensive("check", blocking: {
             let input = try read()
+            let checked = site(input)
+            let siteText = Beside { CheckRecords.siteText(checked) }
             let clock = ContinuousClock(), started = clock.now
-            let outcome = try store.snapshot { db in try checker.check(site(input), layers: layers, db: db, keepPieces: false) }
+            let outcome = try store.snapshot { db in try checker.check(checked, layers: layers, db: db, keepPieces: false) }
             metrics.check(verdict: outcome.result.verdict.rawValue, duration: clock.now - started)
-            return (input, outcome)
+            return (input, outcome, siteText.value())
         })
     }
 
@@ -41,15 +45,17 @@ struct CheckRoutes {
     func checkAndRecord<Input: Sendable>(_ read: @escaping @Sendable () throws -> Input, site: @escaping @Sendable (Input) -> Site,
                                          layers: [String]?, request: @escaping @Sendable (Input) -> CheckRecords.Request)
         async throws -> (Input, CheckOutcome, CheckRecords.Record) {
-        var (input, outcome) = try await compute(read, site: site, layers: layers)
+        var (input, outcome, siteText) = try await compute(read, site: site, layers: layers)
         let records = self.records
         for attempt in 1...3 {
             do {
-                let record = try await Blocking.run { [outcome, input] in try records.save(withoutGeometry: outcome, request: request(input)) }
+                let record = try await Blocking.run { [outcome, input, siteText] in
+                    try records.save(withoutGeometry: outcome, siteText: siteText, request: request(input))
+                }
                 return (input, outcome, record)
             } catch is CheckRecords.VersionsGone where attempt < 3 {
                 let parsed = input
-                (input, outcome) = try await compute({ parsed }, site: site, layers: layers)
+                (input, outcome, siteText) = try await compute({ parsed }, site: site, layers: layers)
             }
         }
         throw APIError(.serviceUnavailable, "layers changing", "the layers were reloaded and pruned while checking, three times; try again")
