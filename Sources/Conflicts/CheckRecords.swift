@@ -10,12 +10,21 @@ public struct CheckRecords: Sendable {
     /// Most bytes a check's answer and its stored GeoJSON may take together. Records are
     /// kept forever, so one request must not store tens of megabytes.
     public var maxAnswerBytes: Int
+    /// Draws the geometry of records saved without it (the server's checker, sharing its plans).
+    public let checker: ConflictChecker
+    /// Records written at the same time share a transaction (and its fsync).
+    let commit: GroupCommit
+    let backfill: GeometryBackfill
+    let sizes = BlobSizes()
 
     public static let defaultMaxAnswerBytes = 4 << 20
 
-    public init(store: Store, maxAnswerBytes: Int = defaultMaxAnswerBytes) {
+    public init(store: Store, maxAnswerBytes: Int = defaultMaxAnswerBytes, checker: ConflictChecker? = nil) {
         self.store = store
         self.maxAnswerBytes = maxAnswerBytes
+        self.checker = checker ?? ConflictChecker(store: store)
+        commit = GroupCommit(store: store)
+        backfill = GeometryBackfill(store: store, checker: self.checker, commit: commit)
     }
 
     public struct Summary: Codable, Sendable {
@@ -52,42 +61,126 @@ public struct CheckRecords: Sendable {
         }
     }
 
-    /// Stores the outcome and returns the record, whose `result` is the bytes to send.
+    /// Stores the outcome of a check that kept its pieces, geometry and all, and returns the
+    /// record, whose `result` is the bytes to send.
     public func save(_ outcome: CheckOutcome, request: Request, now: Date = Date()) throws -> Record {
-        var result = outcome.result
-        result.id = Self.newID(now)
-        let stamp = ISO8601DateFormatter()
-        stamp.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        result.createdAt = stamp.string(from: now)
-        result.projectCode = request.projectCode
-        result.projectName = request.projectName
-        let json = try result.json()
-        var writer = GeoJSONWriter()
-        writer.geometry(outcome.site.geometry)
-        let site = writer.text
-        let versions = String(decoding: try JSONEncoder().encode(outcome.versions), as: UTF8.self)
-        let geojson = try CheckGeoJSON.data(outcome)
-        guard json.count + geojson.count <= maxAnswerBytes else {
-            throw AnswerTooLarge(bytes: json.count + geojson.count, limit: maxAnswerBytes,
-                                 features: outcome.result.layers.map { ($0.layer, $0.features.count) })
-        }
-        try store.pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO onemap_checks(id, created_at, project_code, project_name, key_name, verdict, input_format, input, site, layer_versions, result, geojson)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-                """, arguments: [result.id, result.createdAt, request.projectCode, request.projectName, request.keyName,
-                                 result.verdict.rawValue, request.inputFormat, request.input, site, versions, json, geojson])
-        }
-        return Record(summary: Summary(id: result.id!, createdAt: result.createdAt!, projectCode: request.projectCode,
-                                       projectName: request.projectName, verdict: result.verdict.rawValue, keyName: request.keyName),
-                      inputFormat: request.inputFormat, input: request.input, site: site, versions: outcome.versions, result: json,
-                      geojson: geojson)
+        var record = try prepare(outcome, request: request, now: now)
+        record.geojson = try CheckGeoJSON.data(outcome)
+        try checkSize(record.result.count + record.geojson.count, outcome)
+        try commit.write { db in try Self.insert(record, db: db) }
+        return record
     }
 
-    public func get(_ id: String) throws -> Record? {
-        try store.pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM onemap_checks WHERE id = ?", arguments: [id]) else { return nil }
-            return try Self.record(row)
+    /// A check saved with the versions it read gone (dropped by a pruning since): its
+    /// geometry could not be drawn, so it is not stored; checking again reads what is there now.
+    public struct VersionsGone: Error, CustomStringConvertible {
+        public var description: String { "a layer version this check read was dropped before it was recorded; check again" }
+    }
+
+    /// Stores the outcome of a check made without its pieces: the answer, the site and the
+    /// versions now, in the same commit as every other record ready at that moment; the
+    /// geometry is drawn afterwards (`CheckGeometry`), in the background or by the first
+    /// reader that needs it. The least that geometry will take (the conflicting features'
+    /// own, `CheckGeometry.featureGeometryBytes`) is held to the cap with the answer and the site.
+    /// `siteText` is the site as `CheckRecords.siteText` writes it, when the caller wrote it
+    /// beside the check.
+    public func save(withoutGeometry outcome: CheckOutcome, siteText: String? = nil, request: Request, now: Date = Date()) throws -> Record {
+        var record = try prepare(outcome, request: request, now: now, siteText: siteText)
+        let known = record.result.count + record.site.utf8.count
+        if !(sizes.bound(outcome).map { known + $0 <= maxAnswerBytes } ?? false) {
+            try store.snapshot { db in
+                guard try Store.hasVersions(db, outcome.versions.mapValues(\.version)) else { throw VersionsGone() }
+                guard known + (try CheckGeometry.featureGeometryBound(outcome, db: db, sizes: sizes)) > maxAnswerBytes else { return }
+                try checkSize(known + (try CheckGeometry.featureGeometryBytes(outcome, db: db)), outcome)
+            }
+        }
+        // With no conflict and no feature listed, a check keeps no piece: its geometry is the site alone.
+        let drawn = outcome.result.layers.allSatisfy { !$0.conflict && $0.features.isEmpty }
+        if drawn { record.geojson = try CheckGeoJSON.data(outcome) }
+        backfill.checkStarted()
+        var saved = false
+        defer { backfill.checkEnded(pending: saved && !drawn ? 1 : 0) }
+        try commit.write { db in
+            guard try Store.hasVersions(db, outcome.versions.mapValues(\.version)) else { throw VersionsGone() }
+            try Self.insert(record, db: db)
+            if !drawn { try db.cachedStatement(sql: "INSERT INTO onemap_check_geometry_pending(check_id) VALUES (?)").execute(arguments: [record.summary.id]) }
+        }
+        saved = true
+        return record
+    }
+
+    /// The site as a record stores it: GeoJSON geometry, numbers in shortest round-trip form.
+    public static func siteText(_ site: Site) -> String {
+        var writer = GeoJSONWriter()
+        writer.geometry(site.geometry)
+        return writer.text
+    }
+
+    func prepare(_ outcome: CheckOutcome, request: Request, now: Date, siteText: String? = nil) throws -> Record {
+        var result = outcome.result
+        result.id = Self.newID(now)
+        result.createdAt = Self.timestamp(now)
+        result.projectCode = request.projectCode
+        result.projectName = request.projectName
+        return Record(summary: Summary(id: result.id!, createdAt: result.createdAt!, projectCode: request.projectCode,
+                                       projectName: request.projectName, verdict: result.verdict.rawValue, keyName: request.keyName),
+                      inputFormat: request.inputFormat, input: request.input, site: siteText ?? Self.siteText(outcome.site), versions: outcome.versions,
+                      result: try result.json(), geojson: Data())
+    }
+
+    func checkSize(_ bytes: Int, _ outcome: CheckOutcome) throws {
+        guard bytes <= maxAnswerBytes else {
+            throw AnswerTooLarge(bytes: bytes, limit: maxAnswerBytes, features: outcome.result.layers.map { ($0.layer, $0.features.count) })
+        }
+    }
+
+    static func insert(_ record: Record, db: Database) throws {
+        let versions = String(decoding: try JSONEncoder().encode(record.versions), as: UTF8.self)
+        let s = record.summary
+        try db.cachedStatement(sql: """
+            INSERT INTO onemap_checks(id, created_at, project_code, project_name, key_name, verdict, input_format, input, site, layer_versions, result, geojson)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+            """).execute(arguments: [s.id, s.createdAt, s.projectCode, s.projectName, s.keyName, s.verdict, record.inputFormat, record.input,
+                             record.site, versions, record.result, record.geojson])
+    }
+
+    /// The record, with its geometry unless `geometry` is false (then `geojson` is empty):
+    /// geometry not drawn yet is drawn now, and kept.
+    public func get(_ id: String, geometry: Bool = true) throws -> Record? {
+        let found = try store.pool.read { db -> Record? in
+            let columns = geometry ? "c.*, g.geojson AS drawn" : "c.seq, c.id, c.created_at, c.project_code, c.project_name, c.key_name, c.verdict, c.input_format, c.input, c.site, c.layer_versions, c.result, X'' AS geojson, NULL AS drawn"
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT \(columns) FROM onemap_checks c \(geometry ? "LEFT JOIN onemap_check_geometry g ON g.check_id = c.id" : "") WHERE c.id = ?
+                """, arguments: [id]) else { return nil }
+            var record = try Self.record(row)
+            if let drawn: Data = row["drawn"] { record.geojson = drawn }
+            return record
+        }
+        guard var record = found, geometry, record.geojson.isEmpty else { return found }
+        record.geojson = try drawGeometry(id)
+        return record
+    }
+
+    /// Draws a record's geometry now, keeps it, and returns what is kept.
+    func drawGeometry(_ id: String) throws -> Data {
+        let geojson = try store.snapshot { db in try CheckGeometry.draw(id, db: db, checker: checker) }
+        try commit.write { db in try CheckGeometry.keep(id, geojson, db: db) }
+        return try store.pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT geojson FROM onemap_check_geometry WHERE check_id = ?", arguments: [id])
+        } ?? geojson
+    }
+
+    /// Draws, in the background, the geometry records of an earlier process left undrawn.
+    public func resumeDrawing() { backfill.resume() }
+
+    /// Drops a layer's oldest versions (`Store.prune`), first drawing, in the same
+    /// transaction, the geometry of every record that waits for one of them.
+    @discardableResult
+    public func prune(_ layer: String, keep: Int) throws -> [Store.VersionSummary] {
+        try store.prune(layer, keep: keep) { db, doomed in
+            for id in try Store.recordsAwaitingGeometry(db, layer: layer, versions: Set(doomed.map(\.version))) {
+                try CheckGeometry.keep(id, try CheckGeometry.draw(id, db: db, checker: checker), db: db)
+            }
         }
     }
 
@@ -112,6 +205,20 @@ public struct CheckRecords: Sendable {
         return Record(summary: summary(row), inputFormat: row["input_format"], input: row["input"], site: row["site"],
                       versions: try JSONDecoder().decode([String: LayerVersionRef].self, from: Data(versionsJSON.utf8)),
                       result: row["result"], geojson: row["geojson"])
+    }
+
+    /// ISO 8601 in UTC with milliseconds, as `ISO8601DateFormatter` with fractional seconds
+    /// writes it ("2026-12-05T05:24:00.123Z", to the nearest millisecond), without making a
+    /// formatter per record.
+    static func timestamp(_ date: Date) -> String {
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var seconds = time_t(millis / 1000 - (millis % 1000 < 0 ? 1 : 0))
+        let ms = Int((millis % 1000 + 1000) % 1000)
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let msText = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
+        return "\(t.tm_year + 1900)-\(two(t.tm_mon + 1))-\(two(t.tm_mday))T\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec)).\(msText)Z"
     }
 
     /// Sortable and unguessable: the time, then randomness.

@@ -57,7 +57,8 @@ public struct CheckResult: Codable, Sendable {
         return e
     }
 
-    public func json() throws -> Data { try Self.encoder().encode(self) }
+    /// The bytes `encoder()` gives, written directly (see `CheckResultJSON`).
+    public func json() throws -> Data { try CheckResultJSON.encode(self) }
 }
 
 /// A piece of geometry behind a conflict, for the GeoJSON output and the report's map.

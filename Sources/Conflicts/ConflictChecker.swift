@@ -91,7 +91,11 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
     }
 
     public func check(_ site: Site, layers wanted: [String]?, db: Database, keepPieces: Bool = true) throws -> CheckOutcome {
-        let plans = try layerPlans(db)
+        try check(site, layers: wanted, plans: try layerPlans(db), db: db, keepPieces: keepPieces)
+    }
+
+    /// The check against given plans: the current ones, or those of the versions a record names.
+    func check(_ site: Site, layers wanted: [String]?, plans: LayerPlans, db: Database, keepPieces: Bool) throws -> CheckOutcome {
         let loaded = plans.all
         // Closures, not key paths, here and below: a key path literal in a generic call is
         // instantiated anew at every call, which was 3% of a check.

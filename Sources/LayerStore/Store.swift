@@ -138,6 +138,24 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
                     BEGIN SELECT RAISE(ABORT, 'a layer version is written with its definition'); END;
                 """)
         }
+        m.registerMigration("v5-check-geometry") { db in
+            // A record's conflict geometry (overlap pieces, for the report and the GeoJSON) is
+            // drawn after its answer is given, from the layer versions the record names, and
+            // kept here as immutably as the record; until then its id is in the pending table.
+            // Records written before keep theirs in onemap_checks.geojson; later ones leave
+            // that column empty.
+            try db.execute(sql: """
+                CREATE TABLE onemap_check_geometry(
+                    check_id TEXT PRIMARY KEY REFERENCES onemap_checks(id),
+                    geojson BLOB NOT NULL);
+                CREATE TRIGGER onemap_check_geometry_no_update BEFORE UPDATE ON onemap_check_geometry
+                    BEGIN SELECT RAISE(ABORT, 'check records are immutable'); END;
+                CREATE TRIGGER onemap_check_geometry_no_delete BEFORE DELETE ON onemap_check_geometry
+                    BEGIN SELECT RAISE(ABORT, 'check records are immutable'); END;
+                CREATE TABLE onemap_check_geometry_pending(
+                    check_id TEXT PRIMARY KEY REFERENCES onemap_checks(id));
+                """)
+        }
         return m
     }
 

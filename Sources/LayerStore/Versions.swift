@@ -34,13 +34,21 @@ extension Store {
     }
 
     /// Drops the oldest versions, keeping the newest `keep` (never the current one).
-    /// Returns the versions dropped.
+    /// Returns the versions dropped. `prepare` runs first in the same transaction, with the
+    /// versions to drop: it must draw the geometry of every check record that still needs
+    /// one of them, since no version a pending record names is dropped (`CheckRecords.prune`).
     @discardableResult
-    public func prune(_ layer: String, keep: Int) throws -> [VersionSummary] {
+    public func prune(_ layer: String, keep: Int, prepare: ((Database, [VersionSummary]) throws -> Void)? = nil) throws -> [VersionSummary] {
         guard keep >= 1 else { throw StoreError.invalidRequest("--keep must be at least 1") }
         let all = try versions(of: layer)
         let doomed = all.filter { !$0.current }.dropLast(max(0, keep - 1))
         try pool.write { db in
+            try prepare?(db, Array(doomed))
+            let waiting = try Self.recordsAwaitingGeometry(db, layer: layer, versions: Set(doomed.map(\.version)))
+            guard waiting.isEmpty else {
+                throw StoreError.invalidRequest("\(waiting.count) check record(s) (first \(waiting[0])) still need layer '\(layer)' "
+                    + "version(s) \(doomed.map(\.label).joined(separator: ", ")) to draw their conflict geometry; nothing was dropped")
+            }
             for v in doomed {
                 let table = "lyr_\(layer)_\(v.version)"
                 try db.execute(sql: "DELETE FROM geometry_columns WHERE f_table_name = lower(?)", arguments: [table])

@@ -10,3 +10,22 @@ enum Blocking {
         }
     }
 }
+
+/// Work started now on a Dispatch thread, its value waited for later (on a blocking thread).
+final class Beside<T>: @unchecked Sendable {  // `result` is written before `done` is signalled, read after
+    private let done = DispatchSemaphore(value: 0)
+    private var result: T?
+
+    init(_ work: @escaping @Sendable () -> T) {
+        DispatchQueue.global().async { [self] in
+            result = work()
+            done.signal()
+        }
+    }
+
+    func value() -> T {
+        done.wait()
+        done.signal()
+        return result!
+    }
+}

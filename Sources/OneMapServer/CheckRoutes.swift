@@ -15,23 +15,50 @@ struct CheckRoutes {
 
     init(server: ServerContext) {
         self.server = server
-        checker = ConflictChecker(store: server.store, boxesInMemory: true)
         records = server.records
+        checker = records.checker
     }
 
-    /// Reads the site and computes the check as expensive work (see `expensive`): parsing
-    /// off the cooperative pool, and SQL that stops when the request is given up. The
-    /// check's duration goes to /metrics.
+    /// Reads the site and computes the check as expensive work (see `expensive`), on one
+    /// Dispatch thread (parsing and checking are one hop off the cooperative pool, not two).
+    /// The check's duration goes to /metrics. Without pieces: the record's geometry is
+    /// drawn after the answer is given.
+    /// The site's text for the record is written on another thread meanwhile: it needs only
+    /// the site, and for a corridor of a thousand vertices it is a good part of a millisecond.
     func compute<Input: Sendable>(_ read: @escaping @Sendable () throws -> Input, site: @escaping @Sendable (Input) -> Site,
-                                  layers: [String]?) async throws -> (Input, CheckOutcome) {
+                                  layers: [String]?) async throws -> (Input, CheckOutcome, siteText: String) {
         let (checker, store, metrics) = (self.checker, server.store, server.metrics)
-        return try await server.expensive("check") {
-            let input = try await Blocking.run(read)
+        return try await server.expensive("check", blocking: {
+            let input = try read()
+            let checked = site(input)
+            let siteText = Beside { CheckRecords.siteText(checked) }
             let clock = ContinuousClock(), started = clock.now
-            let outcome = try await store.read { db in try checker.check(site(input), layers: layers, db: db) }
+            let outcome = try store.snapshot { db in try checker.check(checked, layers: layers, db: db, keepPieces: false) }
             metrics.check(verdict: outcome.result.verdict.rawValue, duration: clock.now - started)
-            return (input, outcome)
+            return (input, outcome, siteText.value())
+        })
+    }
+
+    /// Checks and records, the answer going out only once the record is on disk. A pruning
+    /// that drops a version the check read, between the check and the record, would leave
+    /// its geometry undrawable: the check is then made again on what is there now.
+    func checkAndRecord<Input: Sendable>(_ read: @escaping @Sendable () throws -> Input, site: @escaping @Sendable (Input) -> Site,
+                                         layers: [String]?, request: @escaping @Sendable (Input) -> CheckRecords.Request)
+        async throws -> (Input, CheckOutcome, CheckRecords.Record) {
+        var (input, outcome, siteText) = try await compute(read, site: site, layers: layers)
+        let records = self.records
+        for attempt in 1...3 {
+            do {
+                let record = try await Blocking.run { [outcome, input, siteText] in
+                    try records.save(withoutGeometry: outcome, siteText: siteText, request: request(input))
+                }
+                return (input, outcome, record)
+            } catch is CheckRecords.VersionsGone where attempt < 3 {
+                let parsed = input
+                (input, outcome, siteText) = try await compute({ parsed }, site: site, layers: layers)
+            }
         }
+        throw APIError(.serviceUnavailable, "layers changing", "the layers were reloaded and pruned while checking, three times; try again")
     }
 
     /// Anonymous checks under `--open` count against the client's rate; keys are not limited.
@@ -66,23 +93,22 @@ struct CheckRoutes {
         let limits = SiteLimits(maxVertices: configuration.limits.maxSiteVertices)
         let contentType = request.headers[.contentType] ?? "", crs = request.uri.queryParameters["crs"].map(String.init)
         let layers = try Self.layerList(request.uri.queryParameters["layers"].map(String.init))
-        let routes = self
-        let (submission, outcome) = try await compute({ try routes.parse(data, contentType: contentType, crs: crs, limits: limits) },
-                                                      site: \.site, layers: layers)
-        let records = self.records, keyName = Self.recordedName(context.caller)
-        // Synchronous on purpose: the 201 goes out only once the record is on disk (fsync).
-        let record = try await Blocking.run {
-            try records.save(outcome, request: .init(projectCode: submission.projectCode, projectName: submission.projectName,
-                                                     keyName: keyName, inputFormat: submission.format.rawValue, input: data))
+        let routes = self, keyName = Self.recordedName(context.caller)
+        // The 201 goes out only once the record is on disk (fsync).
+        let (_, _, record) = try await checkAndRecord({ try routes.parse(data, contentType: contentType, crs: crs, limits: limits) },
+                                                      site: \.site, layers: layers) { submission in
+            .init(projectCode: submission.projectCode, projectName: submission.projectName,
+                  keyName: keyName, inputFormat: submission.format.rawValue, input: data)
         }
         return Response.json(record.result, status: .created, headers: [.location: "/v1/checks/\(record.summary.id)"])
     }
 
-    /// A stored record (up to the answer cap, plus the input): expensive work.
-    func read(_ id: String) async throws -> CheckRecords.Record {
+    /// A stored record (up to the answer cap, plus the input): expensive work. Its geometry
+    /// only if asked for, since it may still have to be drawn.
+    func read(_ id: String, geometry: Bool) async throws -> CheckRecords.Record {
         let records = self.records
         return try await server.expensive("record read", blocking: {
-            guard let record = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
+            guard let record = try records.get(id, geometry: geometry) else { throw APIError.notFound("no check '\(id)'") }
             return record
         })
     }
@@ -113,6 +139,10 @@ struct CheckRoutes {
         guard first == UInt8(ascii: "{") else {
             let (site, format) = try SiteReader.read(data, crs: crs, limits: limits)
             return Submission(site: site, format: format)
+        }
+        // The common shapes, read straight from the bytes; anything else, and every error, below.
+        if crs == nil, let fast = try SiteJSON.submission(data, limits: limits) {
+            return Submission(site: fast.site, format: .geoJSON, projectCode: fast.projectCode, projectName: fast.projectName)
         }
         let json: Any
         do { json = try GeoJSON.parseJSON(data) } catch { throw SiteError(.malformed, "\(error)") }
@@ -170,7 +200,7 @@ struct CheckRoutes {
     @Sendable func get(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let id = try context.parameters.require("id")
-        return Response.json(try await read(id).result)
+        return Response.json(try await read(id, geometry: false).result)
     }
 
     /// Rendered once per record and kept (see `ReportCache`), as expensive work.
@@ -194,15 +224,15 @@ struct CheckRoutes {
         try context.require(.approver, to: "rerunning a check", unless: configuration.open)
         try admitAnonymous(request, context)
         let id = try context.parameters.require("id")
-        let original = try await read(id)
+        let original = try await read(id, geometry: false)
         let stored = Data(original.site.utf8)
         let keyName = Self.recordedName(context.caller)
-        let (_, outcome) = try await compute({ try SiteReader.geoJSON(stored, limits: SiteLimits(maxVertices: .max)) }, site: { $0 }, layers: nil)
+        let (_, outcome, record) = try await checkAndRecord({ try SiteReader.geoJSON(stored, limits: SiteLimits(maxVertices: .max)) },
+                                                            site: { $0 }, layers: nil) { _ in
+            .init(projectCode: original.summary.projectCode, projectName: original.summary.projectName,
+                  keyName: keyName, inputFormat: "rerun:\(id)", input: original.input)
+        }
         let before = try JSONDecoder().decode(CheckResult.self, from: original.result)
-        let records = self.records
-        let record = try await Blocking.run { try records.save(outcome, request: .init(
-            projectCode: original.summary.projectCode, projectName: original.summary.projectName,
-            keyName: keyName, inputFormat: "rerun:\(id)", input: original.input)) }
         var body = try JSONSerialization.jsonObject(with: record.result) as? [String: Any] ?? [:]
         var versions: [String: Any] = [:]
         for (layer, now) in outcome.versions where original.versions[layer] != now {
@@ -225,7 +255,7 @@ struct CheckRoutes {
     @Sendable func geojson(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let id = try context.parameters.require("id")
-        return Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: ByteBuffer(bytes: try await read(id).geojson)))
+        return Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: ByteBuffer(bytes: try await read(id, geometry: true).geojson)))
     }
 
     @Sendable func list(request: Request, context: OneMapRequestContext) async throws -> Response {

@@ -73,7 +73,8 @@ struct PruneCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let dropped = try Store(path: Store.resolvePath(database.db)).prune(layer, keep: keep)
+        // Through the records: a record whose geometry is still to be drawn needs the versions it names.
+        let dropped = try CheckRecords(store: try Store(path: Store.resolvePath(database.db))).prune(layer, keep: keep)
         print(dropped.isEmpty ? "nothing to drop" : "dropped " + dropped.map { "#\($0.version) \($0.label)" }.joined(separator: ", "))
     }
 }

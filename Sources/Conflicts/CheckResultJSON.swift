@@ -1,0 +1,178 @@
+import Foundation
+import GeoCore
+import LayerStore
+
+/// The answer's JSON written by hand, byte for byte what `CheckResult.encoder()` gives
+/// (sorted keys, slashes unescaped, absent optionals left out): JSONEncoder built a tree of
+/// boxed values for every feature, which for an answer of a few hundred conflicting parcels
+/// took longer than checking the site.
+struct CheckResultJSON {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    /// What JSONEncoder refuses, refused alike: a number that is not finite.
+    struct NonFinite: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "\(path): a number that is not finite cannot be written as JSON" }
+    }
+
+    static func encode(_ r: CheckResult) throws -> Data {
+        let features = r.layers.reduce(0) { $0 + $1.features.count }
+        var w = CheckResultJSON(capacity: 512 + 256 * r.layers.count + 192 * features)
+        try w.result(r)
+        return Data(w.bytes)
+    }
+
+    // Keys in each object are in the order JSONEncoder's `.sortedKeys` gives: by UTF-8 bytes.
+
+    mutating func result(_ r: CheckResult) throws {
+        byte(UInt8(ascii: "{"))
+        var first = true
+        if let v = r.createdAt { key("createdAt", &first); string(v) }
+        if let v = r.id { key("id", &first); string(v) }
+        key("layers", &first)
+        byte(UInt8(ascii: "["))
+        for (i, layer) in r.layers.enumerated() {
+            if i > 0 { byte(UInt8(ascii: ",")) }
+            try self.layer(layer, path: "layers[\(i)]")
+        }
+        byte(UInt8(ascii: "]"))
+        if let v = r.projectCode { key("projectCode", &first); string(v) }
+        if let v = r.projectName { key("projectName", &first); string(v) }
+        key("site", &first)
+        try site(r.site)
+        key("verdict", &first); string(r.verdict.rawValue)
+        key("warnings", &first)
+        byte(UInt8(ascii: "["))
+        for (i, warning) in r.warnings.enumerated() {
+            if i > 0 { byte(UInt8(ascii: ",")) }
+            string(warning)
+        }
+        bytes.append(contentsOf: "]}".utf8)
+    }
+
+    mutating func site(_ s: CheckResult.SiteSummary) throws {
+        var first = true
+        byte(UInt8(ascii: "{"))
+        key("areaHa", &first); try number(s.areaHa, "site.areaHa")
+        key("areaM2", &first); try number(s.areaM2, "site.areaM2")
+        key("areaMu", &first); try number(s.areaMu, "site.areaMu")
+        key("bbox", &first)
+        byte(UInt8(ascii: "["))
+        for (i, x) in s.bbox.enumerated() {
+            if i > 0 { byte(UInt8(ascii: ",")) }
+            try number(x, "site.bbox")
+        }
+        bytes.append(contentsOf: "]}".utf8)
+    }
+
+    mutating func layer(_ l: CheckResult.LayerConflict, path: String) throws {
+        var first = true
+        byte(UInt8(ascii: "{"))
+        key("conflict", &first); bytes.append(contentsOf: (l.conflict ? "true" : "false").utf8)
+        key("features", &first)
+        byte(UInt8(ascii: "["))
+        var order: PropertyOrder? = nil
+        for (i, f) in l.features.enumerated() {
+            if i > 0 { byte(UInt8(ascii: ",")) }
+            try feature(f, order: &order, path: path)
+        }
+        byte(UInt8(ascii: "]"))
+        key("layer", &first); string(l.layer)
+        if let v = l.outsideAreaM2 { key("outsideAreaM2", &first); try number(v, path + ".outsideAreaM2") }
+        key("overlapAreaM2", &first); try number(l.overlapAreaM2, path + ".overlapAreaM2")
+        key("overlapRatio", &first); try number(l.overlapRatio, path + ".overlapRatio")
+        key("severity", &first); string(l.severity.rawValue)
+        key("title", &first); string(l.title)
+        if let v = l.version { key("version", &first); integer(Int64(v)) }
+        if let v = l.versionLabel { key("versionLabel", &first); string(v) }
+        byte(UInt8(ascii: "}"))
+    }
+
+    /// The property names in key order: a layer's features almost always share one set of
+    /// names, so they are sorted once per layer, not once per feature.
+    struct PropertyOrder {
+        let names: Set<String>
+        let sorted: [String]
+    }
+
+    mutating func feature(_ f: CheckResult.FeatureConflict, order: inout PropertyOrder?, path: String) throws {
+        var first = true
+        byte(UInt8(ascii: "{"))
+        key("id", &first); string(f.id)
+        if let v = f.lengthM { key("lengthM", &first); try number(v, path + ".lengthM") }
+        if let v = f.minDistanceM { key("minDistanceM", &first); try number(v, path + ".minDistanceM") }
+        key("overlapAreaM2", &first); try number(f.overlapAreaM2, path + ".overlapAreaM2")
+        key("properties", &first)
+        if order == nil || order!.names.count != f.properties.count || !f.properties.keys.allSatisfy(order!.names.contains) {
+            let names = Array(f.properties.keys)
+            order = PropertyOrder(names: Set(names), sorted: names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        }
+        byte(UInt8(ascii: "{"))
+        var firstProperty = true
+        for name in order!.sorted {
+            key(name, &firstProperty)
+            try value(f.properties[name]!, path + ".properties")
+        }
+        byte(UInt8(ascii: "}"))
+        if let v = f.severity { key("severity", &first); string(v.rawValue) }
+        byte(UInt8(ascii: "}"))
+    }
+
+    mutating func value(_ v: AttributeValue, _ path: String) throws {
+        switch v {
+        case .null: bytes.append(contentsOf: "null".utf8)
+        case .integer(let i): integer(i)
+        case .real(let d): try number(d, path)
+        case .text(let s): string(s)
+        }
+    }
+
+    // MARK: Scalars, as JSONEncoder writes them
+
+    mutating func byte(_ b: UInt8) { bytes.append(b) }
+
+    mutating func key(_ name: String, _ first: inout Bool) {
+        if first { first = false } else { byte(UInt8(ascii: ",")) }
+        string(name)
+        byte(UInt8(ascii: ":"))
+    }
+
+    mutating func integer(_ i: Int64) { bytes.append(contentsOf: String(i).utf8) }
+
+    /// Swift's shortest round-trip form, without a trailing ".0" (1.0 is 1, 1e-07 stays).
+    mutating func number(_ d: Double, _ path: String) throws {
+        guard d.isFinite else { throw NonFinite(path: path) }
+        let text = d.description
+        if text.hasSuffix(".0") { bytes.append(contentsOf: text.utf8.dropLast(2)) } else { bytes.append(contentsOf: text.utf8) }
+    }
+
+    /// Quotes and backslashes escaped, control characters as \b \t \n \f \r or \u00xx
+    /// (lower-case hex); everything else, slashes and non-ASCII included, as it is.
+    mutating func string(_ s: String) {
+        byte(UInt8(ascii: "\""))
+        // Ids, names and labels almost never need escaping: copied whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            bytes.append(contentsOf: s.utf8)
+            byte(UInt8(ascii: "\""))
+            return
+        }
+        for b in s.utf8 {
+            switch b {
+            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x08: bytes.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0C: bytes.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            default: bytes.append(b)
+            }
+        }
+        byte(UInt8(ascii: "\""))
+    }
+}
