@@ -51,28 +51,6 @@ struct CheckPathsTests {
         return (String(decoding: try outcome.result.json(), as: UTF8.self), outcome.pieces.count)
     }
 
-    /// The answer with its areas and ratios set apart (features by id), and those numbers.
-    func numbersApart(_ json: String) throws -> (rest: String, numbers: [Double]) {
-        var result = try JSONDecoder().decode(CheckResult.self, from: Data(json.utf8))
-        var numbers: [Double] = []
-        func take(_ x: inout Double) { numbers.append(x); x = 0 }
-        for l in result.layers.indices {
-            result.layers[l].features.sort { $0.id < $1.id }
-            take(&result.layers[l].overlapAreaM2)
-            take(&result.layers[l].overlapRatio)
-            if result.layers[l].outsideAreaM2 != nil { take(&result.layers[l].outsideAreaM2!) }
-            for f in result.layers[l].features.indices { take(&result.layers[l].features[f].overlapAreaM2) }
-        }
-        return (String(decoding: try result.json(), as: UTF8.self), numbers)
-    }
-
-    /// Equal but for roundings: every area and ratio within 1e-9 relative or 1e-6 m².
-    func closeEnough(_ a: String, _ b: String) throws -> Bool {
-        let x = try numbersApart(a), y = try numbersApart(b)
-        return x.rest == y.rest && x.numbers.count == y.numbers.count
-            && zip(x.numbers, y.numbers).allSatisfy { abs($0 - $1) <= max(1e-6, 1e-9 * abs($1)) }
-    }
-
     @Test(arguments: ["convex", "with a hole"])
     func everyPathGivesTheSameAnswer(_ shape: String) throws {
         let f = try fixtures()
@@ -95,7 +73,7 @@ struct CheckPathsTests {
             if keep {
                 #expect(other.json == reference.json, "\(path)")
             } else {
-                #expect(try closeEnough(other.json, reference.json), "\(path)")
+                #expect(try AnswerComparison.closeEnough(other.json, reference.json), "\(path)")
             }
             #expect(other.pieces == (keep ? reference.pieces : 0), "\(path)")
         }
