@@ -378,15 +378,20 @@ struct LayerEvaluation {
         }
         if let boxes = plan.boxes {
             let queries = region == nil ? [query] : context.cover() ?? [query]
-            let fids = boxes.search(queries) { box in
-                if let convex { return !convex.isDisjoint(from: box) }
-                return region?.placement(of: box) != .outside
+            // Placed once, from the index's box (the row's own, exactly), before the row is read.
+            let hits = boxes.search(queries) { box -> PolygonRegion.Placement? in
+                if let convex { return convex.isDisjoint(from: box) ? nil : .boundary }
+                guard let region else { return .boundary }
+                let placement = region.placement(of: box)
+                return placement == .outside ? nil : placement
             }
             let statement = try db.cachedStatement(sql: boxes.rowSQL)
-            for fid in fids {
-                let rows = try CandidateCursor(statement: statement, arguments: [fid], fields: plan.fields)
+            for hit in hits {
+                let rows = try CandidateCursor(statement: statement, arguments: [hit.fid], fields: plan.fields)
                 guard let row = try rows.next() else { continue }
-                if let found = placed(Found(row: row)) { try body(found) }
+                var found = Found(row: row)
+                if region != nil { found.placement = hit.tag }
+                try body(found)
             }
             return
         }

@@ -30,20 +30,20 @@ final class LayerBoxes {
         rowSQL = "SELECT \(columns) FROM \(quoted) AS t WHERE t.om_fid = ?"
     }
 
-    /// The fids of the features whose boxes meet any of `queries` and that `keep` accepts
-    /// (given the box), ascending and each once.
-    func search(_ queries: [BoundingBox], keep: (BoundingBox) -> Bool) -> [Int64] {
-        var found: [Int64] = []
+    /// The features whose boxes meet any of `queries` and that `keep` gives a tag (from the
+    /// box: where it lies against the site), ascending by fid and each once.
+    func search<Tag>(_ queries: [BoundingBox], keep: (BoundingBox) -> Tag?) -> [(fid: Int64, tag: Tag)] {
+        var found: [(fid: Int64, tag: Tag)] = []
         for query in queries {
             index.search(query) { item, box in
-                if keep(box) { found.append(fids[item]) }
+                if let tag = keep(box) { found.append((fids[item], tag)) }
             }
         }
-        found.sort()
+        found.sort { $0.fid < $1.fid }
         if queries.count > 1 && found.count > 1 {
             // A feature reaching into several of the queries came up once for each.
             var kept = 1
-            for k in 1..<found.count where found[k] != found[kept - 1] { found[kept] = found[k]; kept += 1 }
+            for k in 1..<found.count where found[k].fid != found[kept - 1].fid { found[kept] = found[k]; kept += 1 }
             found.removeLast(found.count - kept)
         }
         return found
