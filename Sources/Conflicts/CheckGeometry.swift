@@ -57,7 +57,7 @@ public enum CheckGeometry {
         for layer in outcome.result.layers where !layer.features.isEmpty {
             guard let table = try table(layer.layer, outcome, db) else { continue }
             let ids = String(decoding: try JSONEncoder().encode(layer.features.map(\.id)), as: UTF8.self)
-            let bytes = try Int.fetchOne(db.cachedStatement(sql: "SELECT SUM(length(geom)) FROM \(quoted(table)) WHERE om_id IN (SELECT value FROM json_each(?))"),
+            let bytes = try Int.fetchOne(db.cachedStatement(sql: "SELECT SUM(length(geom)) FROM \(table.sqlIdentifier) WHERE om_id IN (SELECT value FROM json_each(?))"),
                                          arguments: [ids]) ?? 0
             total += bytes / 16 * 20
         }
@@ -81,7 +81,6 @@ public enum CheckGeometry {
                                    arguments: [layer, version.version])
     }
 
-    static func quoted(_ table: String) -> String { "\"" + table.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 }
 
 /// The largest geometry blob of each layer version, read once per version (a scan of its
@@ -95,7 +94,7 @@ final class BlobSizes: @unchecked Sendable {  // behind the lock
         lock.lock()
         if let known = largest[key] { lock.unlock(); return known }
         lock.unlock()
-        let found = try Int.fetchOne(db, sql: "SELECT MAX(length(geom)) FROM \(CheckGeometry.quoted(table))") ?? 0
+        let found = try Int.fetchOne(db, sql: "SELECT MAX(length(geom)) FROM \(table.sqlIdentifier)") ?? 0
         lock.lock(); largest[key] = found; lock.unlock()
         return found
     }

@@ -536,10 +536,9 @@ struct LayerEvaluation {
                   let area = edges.overlapArea(with: geometry.polygons, box: found.box, spanLimitM: SiteContext.equalAreaSpanLimitM)
             else { return nil }
             guard area > minimum else { return .some(nil) }
-            let b = found.box, s = context.site.bbox
             // The piece's box, for telling which overlaps may overlap each other: the part of
-            // the feature's box in the site's, which holds it.
-            let box = BoundingBox(max(b.minX, s.minX), max(b.minY, s.minY), min(b.maxX, s.maxX), min(b.maxY, s.maxY))
+            // the feature's box in the site's, which holds it (an overlap means they meet).
+            let box = found.box.intersection(context.site.bbox) ?? found.box
             return Overlap(candidate: try found.kept(decoded: geometry), piece: nil, area: area, box: box)
         }
         if let region = context.convex {

@@ -1,5 +1,6 @@
 import GeoCore
 import GRDB
+import LayerStore
 
 /// A large layer's feature boxes in memory, searched without SQL; rows are read by fid only
 /// for the boxes that can reach the site.
@@ -18,7 +19,7 @@ final class LayerBoxes {
     let rowSQL: String
 
     init(table: String, columns: String, db: Database) throws {
-        let quoted = "\"" + table.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        let quoted = table.sqlIdentifier
         let rows = try BoxCursor(statement: db.makeStatement(sql: "SELECT om_fid, om_minx, om_miny, om_maxx, om_maxy FROM \(quoted)"))
         var fids: [Int64] = [], boxes: [BoundingBox] = []
         while let (fid, box) = try rows.next() {

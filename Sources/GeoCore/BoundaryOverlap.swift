@@ -32,9 +32,7 @@ extension PolygonRegion {
     /// `spanLimitM` metres either way (the plane's edges would drift from geodesics, see
     /// `EqualAreaPlane`) or when the boundaries touch too closely to decide (see above).
     public func overlapArea(with polygons: [Polygon], box featureBox: BoundingBox, spanLimitM: Double) -> Double? {
-        let shared = BoundingBox(max(featureBox.minX, box.minX), max(featureBox.minY, box.minY),
-                                 min(featureBox.maxX, box.maxX), min(featureBox.maxY, box.maxY))
-        guard shared.minX <= shared.maxX, shared.minY <= shared.maxY else { return 0 }
+        guard let shared = featureBox.intersection(box) else { return 0 }
         let metresPerDegree = Ellipsoid.cgcs2000.semiMajorAxis * .pi / 180
         let midLatitude = (shared.minY + shared.maxY) / 2 * .pi / 180
         guard (shared.maxX - shared.minX) * metresPerDegree * cos(midLatitude) <= spanLimitM,

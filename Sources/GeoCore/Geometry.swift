@@ -173,6 +173,11 @@ public struct BoundingBox: Hashable, Sendable, Codable {
     public func contains(_ b: BoundingBox) -> Bool {
         minX <= b.minX && b.maxX <= maxX && minY <= b.minY && b.maxY <= maxY
     }
+    /// The box both cover; nil when they do not meet.
+    public func intersection(_ b: BoundingBox) -> BoundingBox? {
+        let shared = BoundingBox(Swift.max(minX, b.minX), Swift.max(minY, b.minY), Swift.min(maxX, b.maxX), Swift.min(maxY, b.maxY))
+        return shared.minX <= shared.maxX && shared.minY <= shared.maxY ? shared : nil
+    }
     public var array: [Double] { [minX, minY, maxX, maxY] }
 }
 

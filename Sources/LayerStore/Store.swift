@@ -310,5 +310,5 @@ public struct LayerVersion: Sendable, Codable {
 
 extension String {
     /// Quoted as a SQL identifier. Column names come from source files and may be anything.
-    var sqlIdentifier: String { "\"" + replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    public var sqlIdentifier: String { "\"" + replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 }
