@@ -24,6 +24,18 @@ public struct CheckResult: Codable, Sendable {
         public var minDistanceM: Double?
         public var lengthM: Double?
         public var properties: [String: AttributeValue]
+
+        /// `features` most severe first, then by overlap, largest first; ties keep their order.
+        /// Sorted as indices: sorting the answers themselves moved each one's strings and
+        /// attributes many times over, a twentieth of a medium site's check.
+        static func worstFirst(_ features: [FeatureConflict]) -> [FeatureConflict] {
+            let order = features.indices.sorted { i, j in
+                let a = (features[i].severity ?? .notice, features[i].overlapAreaM2)
+                let b = (features[j].severity ?? .notice, features[j].overlapAreaM2)
+                return a != b ? a > b : i < j
+            }
+            return order.map { features[$0] }
+        }
     }
 
     public struct LayerConflict: Codable, Sendable {

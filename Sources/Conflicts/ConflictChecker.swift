@@ -385,13 +385,13 @@ struct LayerEvaluation {
                 let placement = region.placement(of: box)
                 return placement == .outside ? nil : placement
             }
-            let statement = try db.cachedStatement(sql: boxes.rowSQL)
+            let lookup = RowByKey(try db.cachedStatement(sql: boxes.rowSQL))
             for hit in hits {
-                let rows = try CandidateCursor(statement: statement, arguments: [hit.fid], fields: plan.fields)
-                guard let row = try rows.next() else { continue }
-                var found = Found(row: row)
-                if region != nil { found.placement = hit.tag }
-                try body(found)
+                try lookup.withRow(key: hit.fid) { statement in
+                    var found = Found(row: CandidateRow(statement: statement, fields: plan.fields))
+                    if region != nil { found.placement = hit.tag }
+                    try body(found)
+                }
             }
             return
         }
@@ -440,7 +440,10 @@ struct LayerEvaluation {
         try forEachCandidate { found in
             if let o = try overlap(found) { overlaps.append(o) }
         }
-        overlaps.sort { $0.candidate.fid < $1.candidate.fid }
+        // The boxes' search gives them by fid already; sorting moves whole answers otherwise.
+        if zip(overlaps, overlaps.dropFirst()).contains(where: { $0.candidate.fid > $1.candidate.fid }) {
+            overlaps.sort { $0.candidate.fid < $1.candidate.fid }
+        }
         let keepPieces = context.keepPieces
         var features: [CheckResult.FeatureConflict] = []
         features.reserveCapacity(overlaps.count)
@@ -476,7 +479,7 @@ struct LayerEvaluation {
         } else {
             conflict = !features.isEmpty
         }
-        features.sort { ($0.severity ?? .notice, $0.overlapAreaM2) > ($1.severity ?? .notice, $1.overlapAreaM2) }
+        features = CheckResult.FeatureConflict.worstFirst(features)
         // The layer's severity is the worst of its conflicting features (by_field), else its rule's.
         let layerSeverity = rule.when == .inside ? (worstFeature ?? rule.severity) : rule.severity
         let result = CheckResult.LayerConflict(layer: plan.name, title: plan.title, version: plan.versionRef.version,

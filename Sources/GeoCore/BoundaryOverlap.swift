@@ -43,8 +43,16 @@ extension PolygonRegion {
         var nearby: [Int32] = []
         var total = 0.0
 
-        // The feature's edges inside the region.
+        // The region's edges near the feature: each feature edge's are among them. When they
+        // are few (a parcel on a site's edge meets a handful), each edge's are picked from
+        // this list; looking each edge up in the grid, sorted and deduplicated, cost more.
         let t = tolerance
+        let near = BoundingBox(featureBox.minX - t, featureBox.minY - t, featureBox.maxX + t, featureBox.maxY + t)
+        var nearFeature: [Int32] = []
+        edges(near: near, into: &nearFeature)
+        let pickFromNear = nearFeature.count <= 48
+
+        // The feature's edges inside the region.
         let reach = BoundingBox(box.minX - t, box.minY - t, box.maxX + t, box.maxY + t)
         var local: [Crossing] = []
         for ring in feature.rings {
@@ -61,7 +69,12 @@ extension PolygonRegion {
                     continue
                 }
                 local.removeAll(keepingCapacity: true)
-                edges(near: edgeBox, into: &nearby)
+                if pickFromNear {
+                    nearby.removeAll(keepingCapacity: true)
+                    for s in nearFeature where edge(Int(s), meets: edgeBox) { nearby.append(s) }
+                } else {
+                    edges(near: edgeBox, into: &nearby)
+                }
                 for s in nearby {
                     switch crossing(a, b, regionEdge: Int(s)) {
                     case .degenerate: return nil
@@ -85,12 +98,10 @@ extension PolygonRegion {
 
         // The region's edges inside the feature, in runs of consecutive edges near it.
         crossings.sort { ($0.regionEdge, $0.u) < ($1.regionEdge, $1.u) }
-        let near = BoundingBox(featureBox.minX - t, featureBox.minY - t, featureBox.maxX + t, featureBox.maxY + t)
-        edges(near: near, into: &nearby)
         var next = 0  // the first crossing not yet walked
         var previous = -2
         var inside = false
-        for s32 in nearby {
+        for s32 in nearFeature {
             let s = Int(s32)
             let a = Coordinate(ax[s], ay[s]), b = Coordinate(bx[s], by[s])
             while next < crossings.count && Int(crossings[next].regionEdge) < s {
@@ -128,10 +139,8 @@ extension PolygonRegion {
         for r in row(b.minY)...row(b.maxY) {
             for c in column(b.minX)...column(b.maxX) {
                 let cell = r * columns + c
-                for k in Int(cellStart[cell]) ..< Int(cellStart[cell + 1]) {
-                    let e = Int(cellEdges[k])
-                    if max(ax[e], bx[e]) >= b.minX && min(ax[e], bx[e]) <= b.maxX && max(ay[e], by[e]) >= b.minY
-                        && min(ay[e], by[e]) <= b.maxY { out.append(cellEdges[k]) }
+                for k in Int(cellStart[cell]) ..< Int(cellStart[cell + 1]) where edge(Int(cellEdges[k]), meets: b) {
+                    out.append(cellEdges[k])
                 }
             }
         }
@@ -141,6 +150,11 @@ extension PolygonRegion {
             for k in 1..<out.count where out[k] != out[kept - 1] { out[kept] = out[k]; kept += 1 }
             out.removeLast(out.count - kept)
         }
+    }
+
+    /// Whether region edge `e`'s box meets `b`.
+    @inline(__always) private func edge(_ e: Int, meets b: BoundingBox) -> Bool {
+        max(ax[e], bx[e]) >= b.minX && min(ax[e], bx[e]) <= b.maxX && max(ay[e], by[e]) >= b.minY && min(ay[e], by[e]) <= b.maxY
     }
 
     enum CrossingTest { case none, degenerate, some(Crossing) }
@@ -181,7 +195,7 @@ struct FeatureRings {
                 if n > 1 && given[0] == given[n - 1] { n -= 1 }
                 guard n >= 3 else { continue }
                 let start = points.count
-                let counterClockwise = PolygonRegion.signedArea(Array(given[0..<n])) > 0
+                let counterClockwise = PolygonRegion.signedArea(given[0..<n]) > 0
                 if counterClockwise == (r == 0) {
                     points.append(contentsOf: given[0..<n])
                 } else {

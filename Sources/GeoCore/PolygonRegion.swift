@@ -31,7 +31,7 @@ public struct PolygonRegion: Sendable {
             for (r, given) in polygon.rings.enumerated() where given.count >= 3 {
                 // Oriented with the area on the left (exterior counter-clockwise, holes
                 // clockwise): what `overlapArea` sums along; placements and covers ignore it.
-                let ring = (Self.signedArea(given) > 0) == (r == 0) ? given : given.reversed()
+                let ring = (Self.signedArea(given[...]) > 0) == (r == 0) ? given : given.reversed()
                 for i in 0..<ring.count {
                     let a = ring[i], b = ring[(i + 1) % ring.count]
                     if a == b { continue }
@@ -91,10 +91,11 @@ public struct PolygonRegion: Sendable {
     func row(_ y: Double) -> Int { grid.row(y) }
 
     /// Twice the signed planar area of a ring (counter-clockwise positive).
-    static func signedArea(_ ring: [Coordinate]) -> Double {
+    static func signedArea(_ ring: ArraySlice<Coordinate>) -> Double {
         var twice = 0.0
-        for i in ring.indices {
-            let a = ring[i], b = ring[(i + 1) % ring.count]
+        let start = ring.startIndex, n = ring.count
+        for k in 0..<n {
+            let a = ring[start + k], b = ring[start + (k + 1) % n]
             twice += a.x * b.y - b.x * a.y
         }
         return twice
