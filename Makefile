@@ -82,4 +82,4 @@ bench-smoke: deps
 	bench/run --smoke
 
 clean:
-	rm -rf .build $(DB) $(DB)-wal $(DB)-shm
+	rm -rf .build $(DB) $(DB)-wal $(DB)-shm $(basename $(DB))-records.sqlite*

@@ -6,6 +6,8 @@ import GRDB
 /// readers in WAL mode, so readers keep seeing the current version while a load is written.
 public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable; nothing else mutates
     public let path: String
+    /// Where the check records are kept (see `RecordsFile`).
+    public let recordsPath: String
     public let pool: DatabasePool
     /// A bare connection that only asks SQLite whether anyone committed since it last
     /// asked (`PRAGMA data_version`): how hot paths learn that the layers may have changed
@@ -30,16 +32,19 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
     public init(path: String, recheckNanoseconds: UInt64 = 50_000_000) throws {
         self.path = path
         self.recheckNanoseconds = recheckNanoseconds
+        recordsPath = RecordsFile.path(beside: path)
         var config = Configuration()
+        let recordsPath = recordsPath
         config.prepareDatabase { db in
             guard let connection = db.sqliteConnection else { throw StoreError.database("no SQLite connection") }
             try SpatiaLite.initialize(connection: connection)
             // Map the file instead of copying pages through read(): checks touch pages all over
             // a large layer, and the kernel's page cache then serves every reader at once.
             try db.execute(sql: "PRAGMA mmap_size = 4294967296")
-            // A check record acknowledged to the approval system must survive a power cut,
-            // not just a crash: sync the WAL on every commit.
+            // A load acknowledged must survive a power cut, not just a crash: sync the WAL on
+            // every commit. (The records file, attached here, does the same.)
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            try RecordsFile.attach(db, path: recordsPath, writer: !db.configuration.readonly)
         }
         config.busyMode = .timeout(30)
         do {
@@ -156,6 +161,8 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
                     check_id TEXT PRIMARY KEY REFERENCES onemap_checks(id));
                 """)
         }
+        m.registerMigration("v6-records-file-copy") { db in try RecordsFile.copyFromMain(db) }
+        m.registerMigration("v7-records-file-drop") { db in try RecordsFile.dropFromMain(db) }
         return m
     }
 
