@@ -21,7 +21,7 @@ public enum CheckGeometry {
         }
         let geometry = Geometry.multiPolygon(polygons.map(\.0))
         guard let bbox = geometry.boundingBox else { throw StoreError.database("a check record's site is empty") }
-        return Site(geometry: geometry, areaM2: Ellipsoid.cgcs2000.area(geometry), bbox: bbox, parcels: [], warnings: [])
+        return Site(geometry: geometry, areaM2: EqualAreaPlane.siteArea(geometry), bbox: bbox, parcels: [], warnings: [])
     }
 
     /// Draws the geometry of record `id` in the caller's transaction.

@@ -83,8 +83,11 @@ extension Site {
         do {
             // A repaired part is unioned even alone: MakeValid's "structure" method can leave a
             // self-intersection in a ring that overlaps itself many times, which a union dissolves.
-            union = parts.count == 1 && warnings.count == repairedBefore ? parts[0] : try engine.union(parts)
-            if let reason = try engine.invalidityReason(union) {
+            let single = parts.count == 1 && warnings.count == repairedBefore
+            union = single ? parts[0] : try engine.union(parts)
+            // A single part that was valid is still valid: validating a 1,000-vertex corridor
+            // twice showed in the cost of a check over HTTP.
+            if !single, let reason = try engine.invalidityReason(union) {
                 let dissolved = try union.unaryUnion()
                 if let still = try engine.invalidityReason(dissolved) { throw SiteError(.invalid, "\(places): the shape is invalid (\(reason); \(still)) and could not be repaired") }
                 warnings.append("the repaired site was still invalid (\(reason)) and was dissolved")
@@ -97,7 +100,7 @@ extension Site {
         }
         let polys = try union.value().polygons
         let geometry = Geometry.multiPolygon(polys)
-        let area = Ellipsoid.cgcs2000.area(geometry)
+        let area = EqualAreaPlane.siteArea(geometry)
         guard !polys.isEmpty, area > 0.01, let bbox = geometry.boundingBox else {
             throw SiteError(.invalid, "the site has no area")
         }
