@@ -108,6 +108,22 @@ struct SiteJSONTests {
                 let want = (expected as? Double) ?? (expected as? NSNumber)?.doubleValue
                 #expect(got == nil || got == want, "\(text)")
             }
+            // Coordinates as surveys and GIS write them (up to 15 digits), in the exact fast
+            // path or not: read, and to the double Foundation gives, for sites and stored records.
+            for text in [String(format: "%.9f", x), String(format: "%.6f", y), String(format: "%.12g", x), String(format: "%.4e", y),
+                         String(format: "%.1f", x * 1e4), "-0.0", "0.000000001", "123456789012345", "1e22", "1e23"] {
+                let expected = ((try GeoJSON.parseJSON(Data("[\(text)]".utf8)) as! [Any])[0])
+                let want = (expected as? Double) ?? (expected as? NSNumber)?.doubleValue
+                for roundTrip in [false, true] {
+                    var bytes = Array(text.utf8)
+                    let got = bytes.withUnsafeMutableBufferPointer { b -> Double? in
+                        var p = SiteJSON.Parser(bytes: UnsafeBufferPointer(b), limit: 10, roundTrip: roundTrip)
+                        return p.number()
+                    }
+                    #expect(got != nil && got == want, "\(text): \(String(describing: got)) against \(String(describing: want))")
+                    #expect(got?.sign == want?.sign || text == "-0.0", "\(text)")
+                }
+            }
         }
     }
 
