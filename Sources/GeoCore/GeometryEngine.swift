@@ -75,6 +75,20 @@ public final class GeometryEngine {
         return poly
     }
 
+    /// Each item built, in order; when one fails, those already built are destroyed before the
+    /// error goes on: GEOS owns them only once they are in a collection.
+    private func built<Item>(_ items: [Item], _ make: (Item) throws -> OpaquePointer) throws -> [OpaquePointer?] {
+        var parts: [OpaquePointer?] = []
+        parts.reserveCapacity(items.count)
+        do {
+            for item in items { parts.append(try make(item)) }
+        } catch {
+            for part in parts { GEOSGeom_destroy_r(handle, part) }
+            throw error
+        }
+        return parts
+    }
+
     private func collection(_ type: Int32, _ parts: [OpaquePointer?]) throws -> OpaquePointer {
         var parts = parts
         let g = parts.withUnsafeMutableBufferPointer {
@@ -95,13 +109,13 @@ public final class GeometryEngine {
         case .polygon(let p):
             return try polygon(p)
         case .multiPoint(let cs):
-            return try collection(Int32(GEOS_MULTIPOINT.rawValue), cs.map { try build(.point($0)) })
+            return try collection(Int32(GEOS_MULTIPOINT.rawValue), try built(cs) { try build(.point($0)) })
         case .multiLineString(let ls):
-            return try collection(Int32(GEOS_MULTILINESTRING.rawValue), ls.map { try build(.lineString($0)) })
+            return try collection(Int32(GEOS_MULTILINESTRING.rawValue), try built(ls) { try build(.lineString($0)) })
         case .multiPolygon(let ps):
-            return try collection(Int32(GEOS_MULTIPOLYGON.rawValue), ps.map { try polygon($0) })
+            return try collection(Int32(GEOS_MULTIPOLYGON.rawValue), try built(ps) { try polygon($0) })
         case .collection(let gs):
-            return try collection(Int32(GEOS_GEOMETRYCOLLECTION.rawValue), gs.map { try build($0) })
+            return try collection(Int32(GEOS_GEOMETRYCOLLECTION.rawValue), try built(gs) { try build($0) })
         }
     }
 
