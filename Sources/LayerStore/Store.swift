@@ -213,22 +213,25 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
         let now = DispatchTime.now().uptimeNanoseconds
         let generation = commits.generation
         watchLock.lock()
-        defer { watchLock.unlock() }
-        if let w = watched, w.generation == generation, now &- w.checkedAt < recheckNanoseconds { return w.signature }
+        let known = watched
+        watchLock.unlock()
+        if let w = known, w.generation == generation, now &- w.checkedAt < recheckNanoseconds { return w.signature }
         // Never the pool: this runs on request threads, and waiting there for a pool reader
-        // while async reads wait for those threads to release theirs is a deadlock.
-        return try watcher.inDatabase { db in
+        // while async reads wait for those threads to release theirs is a deadlock. The
+        // watcher serialises its own use; the lock is not held over the query, so a request
+        // thread never waits on another's SQLite call for it.
+        let seen = try watcher.inDatabase { db -> (dataVersion: Int64, signature: String) in
             let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
-            if let w = watched, w.dataVersion == version {
-                watched = (version, w.signature, generation, now)
-                return w.signature
-            }
+            if let w = known, w.dataVersion == version { return (version, w.signature) }
             // Remembered under this data_version: a commit after the pragma bumps it again,
             // so the next check reads anew.
-            let signature = try Self.layerSignature(db)
-            watched = (version, signature, generation, now)
-            return signature
+            return (version, try Self.layerSignature(db))
         }
+        watchLock.lock()
+        // A query started later may have finished first: keep the latest started.
+        if watched.map({ $0.checkedAt <= now }) ?? true { watched = (seen.dataVersion, seen.signature, generation, now) }
+        watchLock.unlock()
+        return seen.signature
     }
 
     public func layers() throws -> [LoadedLayer] {
