@@ -45,206 +45,171 @@ public struct LayerImporter {
     /// definition. `authority` says whether that may differ from the layer's stored definition.
     public func load(_ spec: LayerSpec, label: String? = nil, authority: DefinitionAuthority = .catalog) throws -> ImportReport {
         let started = Date()
-        let file = spec.source
-        func fail(_ feature: String?, _ message: String) -> StoreError {
-            .importFailed(file: file, layer: spec.name, feature: feature, message: message)
-        }
-
-        let source: VectorSource
-        do {
-            source = try VectorSource(path: file, layer: spec.sourceLayer, encoding: spec.encoding)
-        } catch let e as SourceError {
-            throw fail(nil, e.message)
-        }
-        guard source.hasGeometry else {
-            throw fail(nil, "source layer '\(source.layerName)' has no geometry")
-        }
-        guard let crs = spec.sourceCRS ?? source.declaredCRS else {
-            throw fail(nil, "the source declares no CRS; set source_crs (e.g. EPSG:4528) in the catalog or --source-crs")
-        }
-        do {
-            try CoordinateTransform.validate(crs: crs)
-        } catch {
-            throw fail(nil, "\(error)")
-        }
-
-        var idIndex: Int? = nil
-        if let idField = spec.idField {
-            guard let i = source.fields.firstIndex(where: { $0.name == idField }) else {
-                throw fail(nil, "id field '\(idField)' is not in the source; its fields are: \(source.fields.map(\.name).joined(separator: ", "))")
-            }
-            idIndex = i
-        }
-        var seenColumns: Set<String> = []
-        for f in source.fields {
-            let folded = f.name.lowercased()
-            guard !Self.reservedColumns.contains(folded) else { throw fail(nil, "field '\(f.name)' uses a name OneMap reserves") }
-            guard seenColumns.insert(folded).inserted else { throw fail(nil, "field '\(f.name)' appears twice (names are case-insensitive)") }
-        }
-        let ruleField = spec.rule?.byField.flatMap { by in source.fields.firstIndex { $0.name == by.field } }
-        // The first feature fixes the dimension when the source does not declare one (GeoJSON).
-        var firstFeature: SourceFeature? = nil
-        var dimension = Self.dimension(ofOGRType: source.geometryTypeName)
-        do {
-            firstFeature = try source.next()
-        } catch let e as SourceError { throw fail(nil, e.message) }
-        if dimension == nil, var g = firstFeature?.geometry {
-            if spec.sourceCRS ?? source.declaredCRS != Self.storageCRS, let t = try? CoordinateTransform(from: crs, to: Self.storageCRS) {
-                g = (try? t.transform(g)) ?? g
-            }
-            dimension = g.dimension
-        }
-        let dim = dimension ?? 2
-        if let problem = spec.rule?.problem(fields: source.fields.map(\.name), dimension: dim) {
-            throw fail(nil, "the layer's rule cannot be applied to this data: \(problem)")
-        }
-        let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
-        let processors: [FeatureProcessor]
-        do {
-            processors = try (0..<workers).map { _ in try FeatureProcessor(crs: crs, idIndex: idIndex, idField: spec.idField, dimension: dim) }
-        } catch {
-            throw fail(nil, "\(error)")
-        }
-
-        var repairs: [String] = []
-        var repaired = 0
-        var warnings: [String] = []
-        var count = 0
-        var bbox: BoundingBox? = nil
-        var versionNumber = 0
-        var versionLabel = ""
-        var geometryType = ""
-        var definitionChanges: [String] = []
-        var unmapped = UnmappedValues()
-
-        try store.pool.write { db in
+        let input = try ImportSource.open(spec)
+        let processors = try input.processors()
+        let source = input.source
+        var report = try store.pool.write { db -> ImportReport in
             // A bigger page cache for the load only (32 MiB): the id index and the R*Tree stay hot.
             try db.execute(sql: "PRAGMA cache_size = -32768")
             defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
-            versionNumber = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM onemap_layer_versions WHERE layer = ?", arguments: [spec.name]) ?? 0) + 1
-            versionLabel = try Self.uniqueLabel(db, layer: spec.name, wanted: label)
-            let table = "lyr_\(spec.name)_\(versionNumber)"
+            let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM onemap_layer_versions WHERE layer = ?", arguments: [spec.name]) ?? 0) + 1
+            let versionLabel = try Self.uniqueLabel(db, layer: spec.name, wanted: label)
+            let table = "lyr_\(spec.name)_\(version)"
             let index = "idx_\(table)_geom"
-            // A previous killed load of the same number left nothing (it rolled back), but a
-            // pruned version may have: start clean.
-            try db.execute(sql: "DROP TABLE IF EXISTS \(table.sqlIdentifier); DROP TABLE IF EXISTS \(index.sqlIdentifier)")
-            let columns = source.fields.map { "\($0.name.sqlIdentifier) \($0.type.rawValue.uppercased())" }
-            try db.execute(sql: """
-                CREATE TABLE \(table.sqlIdentifier)(
-                    om_fid INTEGER PRIMARY KEY,
-                    om_id TEXT NOT NULL UNIQUE,
-                    om_source_fid INTEGER NOT NULL,
-                    om_area_m2 REAL NOT NULL,
-                    om_length_m REAL NOT NULL,
-                    om_minx REAL NOT NULL, om_miny REAL NOT NULL, om_maxx REAL NOT NULL, om_maxy REAL NOT NULL,
-                    \(columns.map { $0 + ",\n" }.joined())geom BLOB NOT NULL)
-                """)
-            let placeholders = Array(repeating: "?", count: 9 + source.fields.count).joined(separator: ",")
-            let insert = try db.makeStatement(sql: """
-                INSERT INTO \(table.sqlIdentifier)(om_id, om_source_fid, om_area_m2, om_length_m, om_minx, om_miny, om_maxx, om_maxy,
-                \(source.fields.map { $0.name.sqlIdentifier + "," }.joined())geom) VALUES (\(placeholders))
-                """)
-
-            let pipeline = ImportPipeline()
-            var pending = firstFeature
-            pipeline.start(read: {
-                if let f = pending { pending = nil; return f }
-                return try source.next()
-            }, processors: processors)
-            do {
-                while let batch = try pipeline.next() {
-                    for result in batch {
-                        let row: FeatureProcessor.Row
-                        switch result {
-                        case .success(let r): row = r
-                        case .failure(let f): throw fail(f.feature, f.message)
-                        }
-                        if let reason = row.repair {
-                            repaired += 1
-                            if repairs.count < Self.maxListedRepairs { repairs.append("\(row.label): \(reason)") }
-                        }
-                        if let i = ruleField, let by = spec.rule?.byField, row.attributes[i].stringValue.flatMap({ by.values[$0] }) == nil {
-                            unmapped.add(row.attributes[i].stringValue, at: row.label)
-                        }
-                        if bbox == nil { bbox = row.box } else { bbox!.extend(row.box) }
-                        var values: [DatabaseValueConvertible?] = [row.id, row.fid, row.area, row.length, row.box.minX, row.box.minY, row.box.maxX, row.box.maxY]
-                        values.reserveCapacity(10 + row.attributes.count)
-                        for a in row.attributes {
-                            switch a {
-                            case .null: values.append(nil)
-                            case .integer(let i): values.append(i)
-                            case .real(let d): values.append(d)
-                            case .text(let s): values.append(s)
-                            }
-                        }
-                        values.append(row.blob)
-                        do {
-                            try insert.execute(arguments: StatementArguments(values))
-                        } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
-                            let first = try Int64.fetchOne(db, sql: "SELECT om_source_fid FROM \(table.sqlIdentifier) WHERE om_id = ?", arguments: [row.id])
-                            throw fail(row.label, "duplicate id '\(row.id)' in field '\(spec.idField ?? "FID")'" + (first.map { ", first seen at FID \($0)" } ?? ""))
-                        }
-                        count += 1
-                    }
-                    progress?(count, source.featureCountHint)
-                }
-            } catch let e as SourceError {
-                pipeline.cancel()
-                throw fail(nil, e.message)
-            } catch {
-                pipeline.cancel()
-                throw error
-            }
-            guard count > 0 else { throw fail(nil, "the source has no features") }
-            if let by = spec.rule?.byField, !unmapped.isEmpty {
-                let what = "\(unmapped.count) features have a \(by.field) value the rule does not map: \(unmapped.summary)"
-                guard let otherwise = by.otherwise else {
-                    throw fail(nil, what + ". Add the values to rule.by_field.values in the catalog, or set rule.by_field.otherwise")
-                }
-                warnings.append(what + "; they are checked as \(otherwise.rawValue) (rule.by_field.otherwise)")
-            }
+            let insert = try Self.createTable(table, index: index, fields: source.fields, db: db)
+            let copied = try copyFeatures(input, processors: processors, into: insert, table: table, db: db)
+            var warnings = try input.unmappedWarnings(copied.unmapped)
             let definition = try VersionDefinition(db, spec: spec, authority: authority)
-            definitionChanges = definition.changes
             warnings += definition.warnings
             let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
-            // The R*Tree, in SpatiaLite's own index layout so SpatiaLite SQL (and QGIS) use it
-            // too, is filled after the table, in fid order, in one statement. Filled row by row
-            // beside the table, its nodes lay scattered between the table's pages over the whole
-            // file; together at its end, a search finds them on a few neighbouring pages. A
-            // conflict check in a fresh process mostly waits on first touches of pages, and an
-            // R*Tree search alone took a third less on such a file (measured at 500k parcels).
-            try db.execute(sql: "CREATE VIRTUAL TABLE \(index.sqlIdentifier) USING rtree(pkid, xmin, xmax, ymin, ymax)")
-            try db.execute(sql: """
-                INSERT INTO \(index.sqlIdentifier)(pkid, xmin, xmax, ymin, ymax)
-                SELECT om_fid, om_minx, om_maxx, om_miny, om_maxy FROM \(table.sqlIdentifier) ORDER BY om_fid
-                """)
-            progress?(count, source.featureCountHint)
-            geometryType = ["MultiPoint", "MultiLineString", "MultiPolygon"][dim]
-            if let b = bbox, b.minX < 73 || b.maxX > 135.5 || b.minY < 3 || b.maxY > 54 {
+            try Self.fillIndex(index, of: table, db: db)
+            progress?(copied.count, source.featureCountHint)
+            let geometryType = ["MultiPoint", "MultiLineString", "MultiPolygon"][input.dimension]
+            if let b = copied.bbox, b.minX < 73 || b.maxX > 135.5 || b.minY < 3 || b.maxY > 54 {
                 warnings.append("the layer extends beyond China (bbox \(b.array)): check its CRS")
             }
-            // Register with SpatiaLite so its SQL functions and QGIS see a spatial table.
-            try db.execute(sql: """
-                INSERT INTO geometry_columns(f_table_name, f_geometry_column, geometry_type, coord_dimension, srid, spatial_index_enabled)
-                VALUES (lower(?), 'geom', ?, 2, ?, 1)
-                """, arguments: [table, [4, 5, 6][dim], Self.storageSRID])
-            let fieldsJSON = String(decoding: try JSONEncoder().encode(source.fields), as: UTF8.self)
-            try db.execute(sql: """
-                INSERT INTO onemap_layer_versions(layer, version, label, table_name, geometry_type, feature_count,
-                    min_x, min_y, max_x, max_y, fields, source, source_crs, loaded_at, repaired, spec, definition_change)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                """, arguments: [spec.name, versionNumber, versionLabel, table, geometryType, count,
-                                 bbox?.minX, bbox?.minY, bbox?.maxX, bbox?.maxY, fieldsJSON, file, crs,
-                                 Self.timestamp(Date()), repaired, specJSON, definition.note])
-            try db.execute(sql: """
-                INSERT INTO onemap_layers(name, spec, current_version) VALUES (?,?,?)
-                ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, current_version = excluded.current_version
-                """, arguments: [spec.name, specJSON, versionNumber])
+            try Self.register(input, version: version, label: versionLabel, table: table, geometryType: geometryType,
+                              copied: copied, specJSON: specJSON, note: definition.note, db: db)
+            return ImportReport(layer: spec.name, version: version, label: versionLabel, count: copied.count,
+                                geometryType: geometryType, bbox: copied.bbox?.array, sourceCRS: input.crs, encoding: source.encodingNote,
+                                repaired: copied.repaired, repairs: copied.repairs, warnings: warnings,
+                                definitionChanges: definition.changes, seconds: 0)
         }
-        return ImportReport(layer: spec.name, version: versionNumber, label: versionLabel, count: count,
-                            geometryType: geometryType, bbox: bbox?.array, sourceCRS: crs, encoding: source.encodingNote,
-                            repaired: repaired, repairs: repairs, warnings: warnings, definitionChanges: definitionChanges,
-                            seconds: Date().timeIntervalSince(started))
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    /// Creates a new version's feature table, with OneMap's columns and the source's fields,
+    /// and prepares the insert of a feature into it.
+    private static func createTable(_ table: String, index: String, fields: [FieldDefinition], db: Database) throws -> Statement {
+        // A previous killed load of the same number left nothing (it rolled back), but a
+        // pruned version may have: start clean.
+        try db.execute(sql: "DROP TABLE IF EXISTS \(table.sqlIdentifier); DROP TABLE IF EXISTS \(index.sqlIdentifier)")
+        let columns = fields.map { "\($0.name.sqlIdentifier) \($0.type.rawValue.uppercased())" }
+        try db.execute(sql: """
+            CREATE TABLE \(table.sqlIdentifier)(
+                om_fid INTEGER PRIMARY KEY,
+                om_id TEXT NOT NULL UNIQUE,
+                om_source_fid INTEGER NOT NULL,
+                om_area_m2 REAL NOT NULL,
+                om_length_m REAL NOT NULL,
+                om_minx REAL NOT NULL, om_miny REAL NOT NULL, om_maxx REAL NOT NULL, om_maxy REAL NOT NULL,
+                \(columns.map { $0 + ",\n" }.joined())geom BLOB NOT NULL)
+            """)
+        let placeholders = Array(repeating: "?", count: 9 + fields.count).joined(separator: ",")
+        return try db.makeStatement(sql: """
+            INSERT INTO \(table.sqlIdentifier)(om_id, om_source_fid, om_area_m2, om_length_m, om_minx, om_miny, om_maxx, om_maxy,
+            \(fields.map { $0.name.sqlIdentifier + "," }.joined())geom) VALUES (\(placeholders))
+            """)
+    }
+
+    /// What copying a source's features into a version's table counted.
+    private struct CopiedFeatures {
+        var count = 0
+        var bbox: BoundingBox? = nil
+        var repaired = 0
+        var repairs: [String] = []
+        var unmapped = UnmappedValues()
+    }
+
+    /// Reads the source's features, processes them on `processors` beside the reading, and
+    /// inserts the rows in the source's order, reporting progress after each batch.
+    private func copyFeatures(_ input: ImportSource, processors: [FeatureProcessor], into insert: Statement,
+                              table: String, db: Database) throws -> CopiedFeatures {
+        let source = input.source
+        let spec = input.spec
+        var copied = CopiedFeatures()
+        let pipeline = ImportPipeline()
+        var pending = input.firstFeature
+        pipeline.start(read: {
+            if let f = pending { pending = nil; return f }
+            return try source.next()
+        }, processors: processors)
+        do {
+            while let batch = try pipeline.next() {
+                for result in batch {
+                    let row: FeatureProcessor.Row
+                    switch result {
+                    case .success(let r): row = r
+                    case .failure(let f): throw input.fail(f.feature, f.message)
+                    }
+                    if let reason = row.repair {
+                        copied.repaired += 1
+                        if copied.repairs.count < Self.maxListedRepairs { copied.repairs.append("\(row.label): \(reason)") }
+                    }
+                    if let i = input.ruleField, let by = spec.rule?.byField, row.attributes[i].stringValue.flatMap({ by.values[$0] }) == nil {
+                        copied.unmapped.add(row.attributes[i].stringValue, at: row.label)
+                    }
+                    if copied.bbox == nil { copied.bbox = row.box } else { copied.bbox!.extend(row.box) }
+                    var values: [DatabaseValueConvertible?] = [row.id, row.fid, row.area, row.length, row.box.minX, row.box.minY, row.box.maxX, row.box.maxY]
+                    values.reserveCapacity(10 + row.attributes.count)
+                    for a in row.attributes {
+                        switch a {
+                        case .null: values.append(nil)
+                        case .integer(let i): values.append(i)
+                        case .real(let d): values.append(d)
+                        case .text(let s): values.append(s)
+                        }
+                    }
+                    values.append(row.blob)
+                    do {
+                        try insert.execute(arguments: StatementArguments(values))
+                    } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
+                        let first = try Int64.fetchOne(db, sql: "SELECT om_source_fid FROM \(table.sqlIdentifier) WHERE om_id = ?", arguments: [row.id])
+                        throw input.fail(row.label, "duplicate id '\(row.id)' in field '\(spec.idField ?? "FID")'" + (first.map { ", first seen at FID \($0)" } ?? ""))
+                    }
+                    copied.count += 1
+                }
+                progress?(copied.count, source.featureCountHint)
+            }
+        } catch let e as SourceError {
+            pipeline.cancel()
+            throw input.fail(nil, e.message)
+        } catch {
+            pipeline.cancel()
+            throw error
+        }
+        guard copied.count > 0 else { throw input.fail(nil, "the source has no features") }
+        return copied
+    }
+
+    /// Fills the version's R*Tree from its table.
+    private static func fillIndex(_ index: String, of table: String, db: Database) throws {
+        // The R*Tree, in SpatiaLite's own index layout so SpatiaLite SQL (and QGIS) use it
+        // too, is filled after the table, in fid order, in one statement. Filled row by row
+        // beside the table, its nodes would lie scattered between the table's pages over the
+        // whole file; together at its end, a search finds them on a few neighbouring pages. A
+        // conflict check in a fresh process mostly waits on first touches of pages, and an
+        // R*Tree search alone takes a third less on such a file (measured at 500k parcels).
+        try db.execute(sql: "CREATE VIRTUAL TABLE \(index.sqlIdentifier) USING rtree(pkid, xmin, xmax, ymin, ymax)")
+        try db.execute(sql: """
+            INSERT INTO \(index.sqlIdentifier)(pkid, xmin, xmax, ymin, ymax)
+            SELECT om_fid, om_minx, om_maxx, om_miny, om_maxy FROM \(table.sqlIdentifier) ORDER BY om_fid
+            """)
+    }
+
+    /// Registers the table with SpatiaLite, so its SQL functions and QGIS see a spatial table,
+    /// and records the version as the layer's current one.
+    private static func register(_ input: ImportSource, version: Int, label: String, table: String, geometryType: String,
+                                 copied: CopiedFeatures, specJSON: String, note: String?, db: Database) throws {
+        let spec = input.spec
+        let bbox = copied.bbox
+        try db.execute(sql: """
+            INSERT INTO geometry_columns(f_table_name, f_geometry_column, geometry_type, coord_dimension, srid, spatial_index_enabled)
+            VALUES (lower(?), 'geom', ?, 2, ?, 1)
+            """, arguments: [table, [4, 5, 6][input.dimension], storageSRID])
+        let fieldsJSON = String(decoding: try JSONEncoder().encode(input.source.fields), as: UTF8.self)
+        try db.execute(sql: """
+            INSERT INTO onemap_layer_versions(layer, version, label, table_name, geometry_type, feature_count,
+                min_x, min_y, max_x, max_y, fields, source, source_crs, loaded_at, repaired, spec, definition_change)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """, arguments: [spec.name, version, label, table, geometryType, copied.count,
+                             bbox?.minX, bbox?.minY, bbox?.maxX, bbox?.maxY, fieldsJSON, spec.source, input.crs,
+                             timestamp(Date()), copied.repaired, specJSON, note])
+        try db.execute(sql: """
+            INSERT INTO onemap_layers(name, spec, current_version) VALUES (?,?,?)
+            ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, current_version = excluded.current_version
+            """, arguments: [spec.name, specJSON, version])
     }
 
     /// The values of a rule's `by_field` that its table does not name, counted, with the first

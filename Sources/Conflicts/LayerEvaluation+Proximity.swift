@@ -1,0 +1,78 @@
+import GeoCore
+import LayerStore
+
+/// Line and point layers: each feature's distance to the site, and the part of the site in
+/// their protection corridor (`buffer_m`).
+extension LayerEvaluation {
+    func proximity() throws -> (result: CheckResult.LayerConflict, pieces: [ConflictPiece]) {
+        let buffer = rule.bufferM ?? 0
+        let plane = context.plane
+        let margin = plane.degrees(forMetres: buffer + 1)
+        var features: [CheckResult.FeatureConflict] = []
+        var pieces: [ConflictPiece] = []
+        var corridors: [EngineGeometry] = []
+        // The box the candidates were found with. A line's segments outside it are farther
+        // than the buffer from the site, so only those inside are measured and buffered.
+        let b = context.site.bbox
+        let window = BoundingBox(b.minX - margin.lon, b.minY - margin.lat, b.maxX + margin.lon, b.maxY + margin.lat)
+        for c in try candidates(margin: margin) {
+            let geometry = try c.geometry()
+            let near: Geometry
+            if geometry.dimension == 1 {
+                guard let clipped = LineWindow.clip(geometry, to: window) else { continue }
+                near = clipped
+            } else {
+                near = geometry
+            }
+            let g = try engine.make(near)
+            var distance: Double
+            var length: Double? = nil
+            var inside: Geometry? = nil
+            if try context.prepared().intersects(g) {
+                distance = 0
+                if geometry.dimension == 1 {
+                    let part = try context.geometry().intersection(g).value()
+                    length = ellipsoid.length(part)
+                    inside = .multiLineString(part.lineStrings)
+                } else if geometry.dimension == 2 {
+                    inside = try context.geometry().intersection(g).value().parts(ofDimension: 2)
+                }
+            } else {
+                // Nearest points in the local plane, then the geodesic distance between them.
+                let (a, b) = try context.planeGeometry().nearestPoints(try engine.make(plane.toPlane(near)))
+                distance = ellipsoid.distance(plane.toLonLat(a), plane.toLonLat(b))
+                if geometry.dimension == 1 { length = 0 }
+            }
+            guard distance < buffer || (buffer == 0 && distance == 0) else { continue }
+            let props = c.properties
+            let sev = severity(props)
+            let overlap = geometry.dimension == 2 ? (inside.map { context.area(of: $0) } ?? 0) : 0
+            features.append(.init(id: c.id, severity: sev, overlapAreaM2: overlap, minDistanceM: distance, lengthM: length, properties: props))
+            if context.keepPieces {
+                pieces.append(ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .feature, geometry: geometry, areaM2: 0))
+            }
+            if context.keepPieces, let inside, !inside.isEmpty {
+                pieces.append(ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .overlap, geometry: inside, areaM2: overlap))
+            }
+            if buffer > 0 { corridors.append(try engine.make(plane.toPlane(near)).buffer(buffer, quadrantSegments: 8)) }
+        }
+        // How much of the site lies in the protection corridor.
+        var corridorArea = 0.0
+        if !corridors.isEmpty {
+            let corridor = try engine.make(plane.toLonLat(try engine.union(corridors).value()))
+            let part = try context.geometry().intersection(corridor).value().parts(ofDimension: 2)
+            corridorArea = part.isEmpty ? 0 : context.area(of: part)
+            if corridorArea > 0 && context.keepPieces {
+                pieces.append(ConflictPiece(layer: plan.name, featureId: nil, severity: rule.severity, role: .corridor, geometry: part, areaM2: corridorArea))
+            }
+        }
+        features.sort { ($0.minDistanceM ?? 0, $0.id) < ($1.minDistanceM ?? 0, $1.id) }
+        let siteArea = context.site.areaM2
+        let result = CheckResult.LayerConflict(layer: plan.name, title: plan.title, version: plan.versionRef.version,
+                                               versionLabel: plan.versionRef.label, severity: features.compactMap { $0.severity }.max() ?? rule.severity,
+                                               conflict: !features.isEmpty, overlapAreaM2: corridorArea,
+                                               overlapRatio: siteArea > 0 ? corridorArea / siteArea : 0,
+                                               outsideAreaM2: nil, features: features)
+        return (result, pieces)
+    }
+}

@@ -1,0 +1,82 @@
+import GeoCore
+import GRDB
+import LayerStore
+
+/// A layer's rule, held by reference: each layer's evaluation in every check reads it, and
+/// copying the struct (its message, field name and table of values) into each shows in
+/// profiles.
+final class LayerRule {
+    let severity: Severity
+    let when: Rule.When
+    let bufferM: Double?
+    let byField: Rule.ByField?
+
+    init(_ rule: Rule) {
+        severity = rule.severity
+        when = rule.when
+        bufferM = rule.bufferM
+        byField = rule.byField
+    }
+}
+
+/// What a check needs to know about a layer, worked out once per layer version.
+final class LayerPlan {
+    let layer: LoadedLayer
+    /// Copied out of `layer` once: reading them through it copies the whole spec and version
+    /// (a few dozen references) in every check.
+    let name: String
+    let title: String
+    let rule: LayerRule?
+    let isPolygonal: Bool
+    let fields: LayerFields
+    let versionRef: LayerVersionRef
+    /// Why the rule cannot be applied to this version, if it cannot; checks then fail.
+    let unevaluable: String?
+    /// Candidates by bounding box through the R*Tree, with all their attributes: one query
+    /// per layer instead of one more per conflicting feature (the attributes are read from
+    /// the row only for features that conflict).
+    ///
+    /// The query does not test the site's edges against the R*Tree's boxes to skip the row
+    /// lookups of boxes in the corners of the site's box (a quarter of the candidates): the
+    /// expressions on every R*Tree row and their 20 more arguments cost what the lookups
+    /// save, as the rows of neighbouring parcels share pages (measured).
+    let candidatesSQL: String
+    /// Every feature with its box, for small layers; nil for large ones (read through SQL).
+    let resident: [LayerEvaluation.Candidate]?
+    /// A large layer's boxes, when the checker keeps them; else its R*Tree is searched.
+    let boxes: LayerBoxes?
+
+    init(_ layer: LoadedLayer, db: Database, residentLimit: Int, boxesInMemory: Bool) throws {
+        self.layer = layer
+        name = layer.name
+        title = layer.spec.title
+        rule = layer.spec.rule.map(LayerRule.init)
+        let table = layer.version.tableName
+        isPolygonal = layer.version.geometryType.contains("Polygon")
+        fields = LayerFields(names: layer.version.fields.map { $0.name })
+        versionRef = LayerVersionRef(version: layer.version.number, label: layer.version.label)
+        unevaluable = layer.spec.rule?.problem(fields: fields.names, dimension: layer.version.dimension)
+        let columns = CandidateRow.columns(fields: fields.names)
+        let select = "SELECT \(columns) FROM \"\(table)\" AS t"
+        // A join, not `om_fid IN (SELECT pkid …)`: SQLite builds a temporary b-tree for the
+        // IN list on every query, which costs more than the R*Tree search itself.
+        candidatesSQL = """
+            SELECT \(columns)
+            FROM "idx_\(table)_geom" AS r JOIN "\(table)" AS t ON t.om_fid = r.pkid
+            WHERE r.xmax >= ? AND r.xmin <= ? AND r.ymax >= ? AND r.ymin <= ?
+            """
+        if layer.spec.rule != nil && layer.version.count <= residentLimit {
+            var resident: [LayerEvaluation.Candidate] = []
+            let rows = try CandidateCursor(statement: db.makeStatement(sql: select), arguments: [], fields: fields)
+            while let row = try rows.next() {
+                let found = LayerEvaluation.Found(row: row)
+                resident.append(try found.kept(decoded: try found.geometry()))
+            }
+            self.resident = resident
+            boxes = nil
+        } else {
+            resident = nil
+            boxes = layer.spec.rule != nil && boxesInMemory ? try LayerBoxes(table: table, columns: columns, db: db) : nil
+        }
+    }
+}

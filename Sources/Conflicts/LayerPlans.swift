@@ -1,0 +1,49 @@
+import LayerStore
+
+/// The plans of one set of layer versions, with what every check of all layers takes from
+/// them, worked out once: filtering the layers and filling a dictionary of their versions in
+/// each check shows in profiles of checks with few candidates.
+struct LayerPlans {
+    let all: [LayerPlan]
+    /// The layers with a rule, in catalog order: what a check without a layer list checks.
+    let ruled: [LayerPlan]
+    /// Their versions, as such a check's outcome records them.
+    let ruledVersions: [String: LayerVersionRef]
+
+    /// The first ruled layer whose rule its version cannot satisfy: what fails every check of all layers.
+    let firstUnevaluable: LayerPlan?
+
+    init(all: [LayerPlan]) {
+        self.all = all
+        ruled = all.filter { $0.rule != nil }
+        ruledVersions = Dictionary(uniqueKeysWithValues: ruled.map { ($0.name, $0.versionRef) })
+        firstUnevaluable = ruled.first { $0.unevaluable != nil }
+    }
+
+    /// The layers a check applies its rules to: every ruled layer, or those asked for. A
+    /// check never answers without one of them: a layer asked for with no rule, no ruled
+    /// layer at all, or a rule its version cannot satisfy is an error, not a silent pass.
+    func checked(_ wanted: [String]?) throws -> [LayerPlan] {
+        let layers: [LayerPlan]
+        let broken: LayerPlan?
+        if let wanted {
+            if let unruled = all.first(where: { $0.rule == nil && wanted.contains($0.name) }) {
+                throw StoreError.invalidRequest("layer '\(unruled.name)' has no rule, so a check cannot apply it; layers with rules: "
+                    + ruled.map { $0.name }.joined(separator: ", "))
+            }
+            layers = ruled.filter { wanted.contains($0.name) }
+            broken = layers.first { $0.unevaluable != nil }
+        } else {
+            layers = ruled
+            broken = firstUnevaluable
+        }
+        guard !layers.isEmpty else {
+            throw StoreError.cannotCheck("no loaded layer has a rule, so there is nothing to check a site against; load the catalog (onemap load)")
+        }
+        if let broken {
+            throw StoreError.cannotCheck("layer '\(broken.name)' version \(broken.versionRef.version) (\(broken.versionRef.label)): "
+                + "its rule cannot be applied, \(broken.unevaluable!); load a version that fits the rule")
+        }
+        return layers
+    }
+}
