@@ -51,7 +51,7 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     let router = Router(context: OneMapRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: server.metrics))
-    router.add(middleware: JSONErrorMiddleware(methods: MethodTable(paths: OpenAPI.paths)))
+    router.add(middleware: JSONErrorMiddleware(methods: MethodTable(paths: OpenAPI.document.paths)))
     router.add(middleware: AuthMiddleware(keys: KeyRing(store: store)))
     HealthRoutes(server: server).register(on: router)
     CheckRoutes(server: server).register(on: router.group("v1/checks"))

@@ -17,12 +17,11 @@ struct OpenAPIRoutes {
                 if let unknown = r.query.pairs.first(where: { $0.name != "f" }) {
                     throw FeatureError.invalidParameter(unknown.name, "unknown parameter; /api takes f")
                 }
-                let doc = OpenAPI.document(serverURL: r.baseURL)
+                let document = OpenAPI.document
                 if format == .html {
-                    return FeatureResponse(contentType: "text/html; charset=utf-8", body: Array(Self.html(doc, base: r.baseURL).utf8))
+                    return FeatureResponse(contentType: "text/html; charset=utf-8", body: Array(Self.html(document.object, base: r.baseURL).utf8))
                 }
-                let body = try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .withoutEscapingSlashes])
-                return FeatureResponse(contentType: Self.mediaType, body: Array(body))
+                return FeatureResponse(contentType: Self.mediaType, body: document.json(serverURL: r.baseURL))
             }
         }
     }

@@ -109,6 +109,24 @@ struct OpenAPITests {
         #expect(servers.first?["url"] as? String != nil)
     }
 
+    /// openapi.yaml is a file, but some of what it says is the server's: the URL it was reached
+    /// at (filled in per request) and the CRSs it offers (written in the file, checked here).
+    @Test func saysWhatTheServerDoes() async throws {
+        let (_, doc) = try await document()
+        let params = try #require((doc["components"] as? [String: Any])?["parameters"] as? [String: Any])
+        for name in ["bbox-crs", "crs", "filter-crs"] {
+            let schema = (params[name] as? [String: Any])?["schema"] as? [String: Any]
+            #expect(schema?["enum"] as? [String] == FeatureCRS.supported.map(\.uri), "\(name)'s CRSs are not FeatureCRS.supported")
+        }
+        try await fixtures.app().test(.router) { client in
+            let landing = try await client.get("/?f=json").json()
+            let links = try #require(landing["links"] as? [[String: Any]])
+            let api = try #require(links.first { $0["rel"] as? String == "service-desc" }?["href"] as? String)
+            let servers = doc["servers"] as? [[String: Any]]
+            #expect(servers?.count == 1 && servers?.first?["url"] as? String == String(api.dropLast("/api".count)))
+        }
+    }
+
     @Test(.enabled(if: OpenAPITests.validatorAvailable,
                    "openapi-spec-validator is not installed (pip install openapi-spec-validator): /api was not validated"))
     func validatesWithOpenAPISpecValidator() async throws {
