@@ -2,9 +2,9 @@ import Foundation
 import Yams
 
 /// The OpenAPI 3.0 definition of every OneMap endpoint, served at `/api`. It is written in
-/// `openapi.yaml` beside this file, which the build embeds in the binary; it is read once,
-/// and converted once to the JSON the server answers with. The one thing it cannot say, the
-/// URL the server was reached at, goes into `servers` per request.
+/// `openapi.yaml` beside this file, which the build embeds in the binary: YAML requests get
+/// that text as it is, JSON ones the document converted once. The one thing it cannot say,
+/// the URL the server was reached at, is added to either as `servers` per request.
 struct OpenAPI: @unchecked Sendable {
     /// The document this binary was built with. The file is fixed at build time, and every
     /// test that builds the application reads it, so a broken one never gets as far as a server.
@@ -15,22 +15,28 @@ struct OpenAPI: @unchecked Sendable {
     /// The document as JSON values (dictionaries, arrays, strings, numbers, booleans), without
     /// `servers`. Never changed after `init`, hence `@unchecked Sendable`.
     let object: [String: Any]
+    /// The file as written, ending in a new line.
+    private let yaml: [UInt8]
     /// The JSON text, cut where the server's URL goes.
     private let jsonHead: [UInt8], jsonTail: [UInt8]
 
     var paths: [String: Any] { object["paths"] as? [String: Any] ?? [:] }
 
-    init(yaml: String) throws {
-        guard let root = try Yams.compose(yaml: yaml, Self.resolver()), let object = try Self.value(root) as? [String: Any] else {
-            throw OpenAPIError("the document is not a mapping")
-        }
-        guard object["servers"] == nil else { throw OpenAPIError("servers is the server's to fill in with the URL it was reached at") }
-        self.object = object
-        // A string no document holds marks the place of the URL.
+    init(yaml text: String) throws {
+        yaml = Array(text.utf8) + (text.hasSuffix("\n") ? [] : Array("\n".utf8))
+        // A string no document holds marks the place of the URL. Read with it as the server
+        // (as YAML requests get the file), so a file that names servers itself, or ends
+        // where more cannot be added, fails here.
         let mark = "\u{0}server URL\u{0}"
-        var withServer = object
-        withServer["servers"] = [["url": mark]]
-        let json = try JSONSerialization.data(withJSONObject: withServer, options: [.sortedKeys, .withoutEscapingSlashes])
+        let withServer = String(decoding: yaml + Self.servers(mark), as: UTF8.self)
+        guard let root = try Yams.compose(yaml: withServer, Self.resolver()), var object = try Self.value(root) as? [String: Any],
+              (object.removeValue(forKey: "servers") as? [[String: String]]) == [["url": mark]] else {
+            throw OpenAPIError("the document is not a mapping to which servers can be added")
+        }
+        self.object = object
+        var withServerObject = object
+        withServerObject["servers"] = [["url": mark]]
+        let json = try JSONSerialization.data(withJSONObject: withServerObject, options: [.sortedKeys, .withoutEscapingSlashes])
         let quotedMark = Self.quoted(mark)
         guard let at = json.range(of: Data(quotedMark)) else { throw OpenAPIError("the server URL's place was not found") }
         jsonHead = Array(json[..<at.lowerBound])
@@ -39,6 +45,12 @@ struct OpenAPI: @unchecked Sendable {
 
     /// The document in JSON, with `serverURL` as its server.
     func json(serverURL: String) -> [UInt8] { jsonHead + Self.quoted(serverURL) + jsonTail }
+
+    /// The file as written, then `serverURL` as its server.
+    func yaml(serverURL: String) -> [UInt8] { yaml + Self.servers(serverURL) }
+
+    /// A JSON string is a YAML double-quoted one.
+    static func servers(_ url: String) -> [UInt8] { Array("servers:\n  - url: ".utf8) + quoted(url) + Array("\n".utf8) }
 
     /// `s` as a JSON string, quotes included.
     static func quoted(_ s: String) -> [UInt8] {

@@ -128,10 +128,11 @@ struct OpenAPITests {
     }
 
     @Test(.enabled(if: OpenAPITests.validatorAvailable,
-                   "openapi-spec-validator is not installed (pip install openapi-spec-validator): /api was not validated"))
-    func validatesWithOpenAPISpecValidator() async throws {
-        let (body, _) = try await document()
-        let path = fixtures.dir + "/openapi-\(UUID().uuidString).json"
+                   "openapi-spec-validator is not installed (pip install openapi-spec-validator): /api was not validated"),
+          arguments: ["json", "yaml"])
+    func validatesWithOpenAPISpecValidator(_ format: String) async throws {
+        let body = try await fixtures.app().test(.router) { client in try await client.get("/api?f=\(format)").body }
+        let path = fixtures.dir + "/openapi-\(UUID().uuidString).\(format)"
         try body.write(to: URL(fileURLWithPath: path))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -144,6 +145,28 @@ struct OpenAPITests {
         p.waitUntilExit()
         #expect(p.terminationStatus == 0, "openapi-spec-validator: \(output)")
         #expect(output.contains("OK"), "\(output)")
+    }
+
+    /// YAML when asked for, by f= or by an Accept header preferring it; JSON otherwise.
+    @Test func yamlWhenAskedFor() async throws {
+        try await fixtures.app().test(.router) { client in
+            let servers = try await client.get("/api").json()["servers"] as? [[String: Any]]
+            let url = try #require(servers?.first?["url"] as? String)
+            for r in [try await client.get("/api?f=yaml"), try await client.get("/api", accept: "application/vnd.oai.openapi;version=3.0"),
+                      try await client.get("/api", accept: "application/yaml, application/json;q=0.5")] {
+                #expect(r.status == .ok && r.headers[.contentType] == "application/vnd.oai.openapi;version=3.0")
+                #expect(r.text.hasPrefix("# The OpenAPI 3.0 document") && r.text.hasSuffix("\nservers:\n  - url: \"\(url)\"\n"))
+            }
+            for accept in ["*/*", "application/*", "application/json", "application/vnd.oai.openapi+json;version=3.0",
+                           "application/yaml;q=0.5, application/json"] {
+                let r = try await client.get("/api", accept: accept)
+                #expect(r.headers[.contentType] == "application/vnd.oai.openapi+json;version=3.0", "\(accept)")
+            }
+            #expect(try await client.get("/api?f=yml").status == .badRequest)
+            // The other OGC routes have no YAML.
+            #expect(try await client.get("/conformance?f=yaml").status == .badRequest)
+            #expect(try await client.get("/conformance", accept: "application/yaml").headers[.contentType]?.hasPrefix("application/json") == true)
+        }
     }
 
     @Test func htmlForABrowser() async throws {
