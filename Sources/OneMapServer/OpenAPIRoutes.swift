@@ -11,7 +11,7 @@ struct OpenAPIRoutes {
     /// Answers as the OGC routes do (negotiation, links on the same base URL).
     let features: FeatureRoutes
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: some RouterMethods<OneMapRequestContext>) {
         let features = self.features
         router.get("api") { request, context in
             try await features.respond(request, context) { r in
