@@ -70,7 +70,11 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
-        ], resources: [.copy("Public")]),
+            .product(name: "Yams", package: "Yams"),
+        ], resources: [.copy("Public")], plugins: ["EmbedTextPlugin"]),
+        // Puts OneMapServer's openapi.yaml in its code at build time (the plugin says why not a resource).
+        .executableTarget(name: "EmbedText"),
+        .plugin(name: "EmbedTextPlugin", capability: .buildTool(), dependencies: ["EmbedText"]),
         .executableTarget(name: "onemap", dependencies: [
             "GeoCore", "VectorIO", "LayerStore", "SampleData", "Conflicts", "OneMapServer",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -57,13 +57,19 @@ public struct FeatureResponse: Sendable {
 /// HTML is clearly preferred (a browser), since most callers are programs.
 public enum FeatureFormat: Sendable {
     case json, html
+    /// The API definition's other form (`/api`), when the caller offers it.
+    case yaml
 
-    public static func negotiate(_ r: FeatureRequest) throws -> FeatureFormat {
+    /// What an Accept header names YAML by: OGC's media type of an OpenAPI document in YAML, and YAML's.
+    static let yamlTypes = ["application/vnd.oai.openapi", "application/yaml"]
+
+    public static func negotiate(_ r: FeatureRequest, offeringYAML: Bool = false) throws -> FeatureFormat {
         if let f = try r.query.single("f") {
             switch f.lowercased() {
             case "json", "geojson", "application/json", "application/geo+json", "application/schema+json": return .json
             case "html", "text/html": return .html
-            default: throw FeatureError.invalidParameter("f", "'\(f)' is not a format of this server; use json or html")
+            case "yaml" where offeringYAML: return .yaml
+            default: throw FeatureError.invalidParameter("f", "'\(f)' is not a format of this server; use json\(offeringYAML ? ", yaml" : "") or html")
             }
         }
         guard let accept = r.accept, !accept.isEmpty else { return .json }
@@ -83,6 +89,8 @@ public enum FeatureFormat: Sendable {
         }
         let html = quality("text/html")
         let json = ["application/json", "application/geo+json", "application/schema+json", "application/vnd.oai.openapi+json"].map(quality).max() ?? 0
+        // YAML only when asked for more than both (*/* and application/* still get JSON).
+        if offeringYAML, (yamlTypes.map(quality).max() ?? 0) > max(html, json) { return .yaml }
         return html > json ? .html : .json
     }
 }
@@ -130,6 +138,7 @@ public final class FeatureService: Sendable {
             Self.link(b + "/?f=json", "self", "application/json", "this document"),
             Self.link(b + "/?f=html", "alternate", "text/html", "this document as HTML"),
             Self.link(b + "/api", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the API definition (OpenAPI 3.0)"),
+            Self.link(b + "/api?f=yaml", "service-desc", "application/vnd.oai.openapi;version=3.0", "the API definition (OpenAPI 3.0) in YAML"),
             Self.link(b + "/api?f=html", "service-doc", "text/html", "the API documentation"),
             Self.link(b + "/conformance", "conformance", "application/json", "conformance classes"),
             Self.link(b + "/conformance", "http://www.opengis.net/def/rel/ogc/1.0/conformance", "application/json", "conformance classes"),

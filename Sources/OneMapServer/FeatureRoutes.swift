@@ -17,7 +17,7 @@ struct FeatureRoutes {
         proxy = server.proxy
     }
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: some RouterMethods<OneMapRequestContext>) {
         let (service, server) = (self.service, self.server)
         router.get("/") { request, context in try await respond(request, context) { try service.landing($0) } }
         router.get("conformance") { request, context in try await respond(request, context) { try service.conformance($0) } }

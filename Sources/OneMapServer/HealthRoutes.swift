@@ -7,7 +7,7 @@ import LayerStore
 struct HealthRoutes {
     let server: ServerContext
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: some RouterMethods<OneMapRequestContext>) {
         let server = self.server
         // Alive: the process answers. Nothing is read, so a stuck disk does not fail it.
         router.get("health") { _, _ in try Response.json(object: ["status": "ok"]) }

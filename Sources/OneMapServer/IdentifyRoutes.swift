@@ -14,7 +14,7 @@ struct IdentifyRoutes {
         identify = Identify(catalog: FeatureCatalog(store: store))
     }
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: some RouterMethods<OneMapRequestContext>) {
         router.get("v1/identify", use: handle)
     }
 

@@ -11,7 +11,7 @@ struct LayerRoutes {
     let server: ServerContext
     var store: Store { server.store }
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: some RouterMethods<OneMapRequestContext>) {
         let store = self.store
         let gate = server.gate
         let tiles = server.tiles

@@ -8,7 +8,7 @@ struct LedgerRoutes {
     let server: ServerContext
     var store: Store { server.store }
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: some RouterMethods<OneMapRequestContext>) {
         let store = self.store
         let server = self.server
         router.get("v1/ledger") { request, context -> Response in

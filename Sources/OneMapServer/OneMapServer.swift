@@ -39,7 +39,7 @@ struct ServerContext: Sendable {
     }
 }
 
-/// Builds the OneMap HTTP application. Every route is registered here, in one place.
+/// Builds the OneMap HTTP application (its routes: `registerRoutes`).
 /// Middleware runs outside in: request id and log line, metrics (which see the final
 /// status), errors to JSON, then the caller's key.
 public func buildApplication(store: Store, configuration: ServerConfiguration) -> some ApplicationProtocol {
@@ -51,23 +51,9 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     let router = Router(context: OneMapRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: server.metrics))
-    router.add(middleware: JSONErrorMiddleware(methods: MethodTable(paths: OpenAPI.paths)))
+    router.add(middleware: JSONErrorMiddleware(methods: MethodTable(paths: OpenAPI.document.paths)))
     router.add(middleware: AuthMiddleware(keys: KeyRing(store: store)))
-    HealthRoutes(server: server).register(on: router)
-    CheckRoutes(server: server).register(on: router.group("v1/checks"))
-    KeyRoutes(keys: KeyRing(store: store)).register(on: router.group("v1/keys"))
-    LayerRoutes(server: server).register(on: router)
-    LedgerRoutes(server: server).register(on: router)
-    ViewerRoutes(vendorDirectory: configuration.vendorDirectory).register(on: router)
-    let features = FeatureRoutes(server: server)
-    features.register(on: router)
-    IdentifyRoutes(store: store).register(on: router)
-    OpenAPIRoutes(features: features).register(on: router)
-    TileRoutes(service: server.tiles, metrics: server.metrics, deadline: server.deadline, proxy: server.proxy).register(on: router)
-    StyleRoutes(store: store, proxy: server.proxy).register(on: router)
-    // Unknown paths answer with the same JSON error shape as everything else (and a known
-    // path asked with another method, 405: see JSONErrorMiddleware).
-    router.get("**") { request, _ -> Response in throw APIError.notFound("no route for \(request.uri.path)") }
+    registerRoutes(on: router, server: server)
     // Hummingbird's logger, with its level from LOG_LEVEL.
     let serverName = "OneMap"
     var logger = Logger(label: serverName)
@@ -83,6 +69,27 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
                              availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
         logger: logger
     )
+}
+
+/// Every route. `router` is the application's, or in a test one that only lists them
+/// (RouteDocumentTests compares them with openapi.yaml).
+func registerRoutes(on router: some RouterMethods<OneMapRequestContext>, server: ServerContext) {
+    let store = server.store
+    HealthRoutes(server: server).register(on: router)
+    CheckRoutes(server: server).register(on: router.group("v1/checks"))
+    KeyRoutes(keys: KeyRing(store: store)).register(on: router.group("v1/keys"))
+    LayerRoutes(server: server).register(on: router)
+    LedgerRoutes(server: server).register(on: router)
+    ViewerRoutes(vendorDirectory: server.configuration.vendorDirectory).register(on: router)
+    let features = FeatureRoutes(server: server)
+    features.register(on: router)
+    IdentifyRoutes(store: store).register(on: router)
+    OpenAPIRoutes(features: features).register(on: router)
+    TileRoutes(service: server.tiles, metrics: server.metrics, deadline: server.deadline, proxy: server.proxy).register(on: router)
+    StyleRoutes(store: store, proxy: server.proxy).register(on: router)
+    // Unknown paths answer with the same JSON error shape as everything else (and a known
+    // path asked with another method, 405: see JSONErrorMiddleware).
+    router.get("**") { request, _ -> Response in throw APIError.notFound("no route for \(request.uri.path)") }
 }
 
 extension Response {

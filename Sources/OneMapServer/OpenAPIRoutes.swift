@@ -2,27 +2,29 @@ import Features
 import Foundation
 import Hummingbird
 
-/// `GET /api`: the OpenAPI 3.0 definition of the whole service (JSON), or a readable list
-/// of its operations for a browser.
+/// `GET /api`: the OpenAPI 3.0 definition of the whole service in JSON, or in YAML as it is
+/// written (`?f=yaml`, or an Accept header preferring YAML), or a readable list of its
+/// operations for a browser.
 struct OpenAPIRoutes {
     static let mediaType = "application/vnd.oai.openapi+json;version=3.0"
+    static let yamlMediaType = "application/vnd.oai.openapi;version=3.0"
     /// Answers as the OGC routes do (negotiation, links on the same base URL).
     let features: FeatureRoutes
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: some RouterMethods<OneMapRequestContext>) {
         let features = self.features
         router.get("api") { request, context in
             try await features.respond(request, context) { r in
-                let format = try FeatureFormat.negotiate(r)
+                let format = try FeatureFormat.negotiate(r, offeringYAML: true)
                 if let unknown = r.query.pairs.first(where: { $0.name != "f" }) {
                     throw FeatureError.invalidParameter(unknown.name, "unknown parameter; /api takes f")
                 }
-                let doc = OpenAPI.document(serverURL: r.baseURL)
-                if format == .html {
-                    return FeatureResponse(contentType: "text/html; charset=utf-8", body: Array(Self.html(doc, base: r.baseURL).utf8))
+                let document = OpenAPI.document
+                switch format {
+                case .html: return FeatureResponse(contentType: "text/html; charset=utf-8", body: Array(Self.html(document.object, base: r.baseURL).utf8))
+                case .yaml: return FeatureResponse(contentType: Self.yamlMediaType, body: document.yaml(serverURL: r.baseURL))
+                case .json: return FeatureResponse(contentType: Self.mediaType, body: document.json(serverURL: r.baseURL))
                 }
-                let body = try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .withoutEscapingSlashes])
-                return FeatureResponse(contentType: Self.mediaType, body: Array(body))
             }
         }
     }
@@ -44,7 +46,8 @@ struct OpenAPIRoutes {
         }
         let info = doc["info"] as? [String: Any] ?? [:]
         return FeatureHTML.page(title: info["title"] as? String ?? "API", crumbs: [("OneMap", base + "/"), ("api", nil)], base: base,
-                                body: "<p>\(e(info["description"] as? String ?? ""))</p><p>OpenAPI 3.0 JSON: <a href=\"\(e(base))/api?f=json\">/api?f=json</a></p>"
+                                body: "<p>\(e(info["description"] as? String ?? ""))</p><p>OpenAPI 3.0 in JSON: <a href=\"\(e(base))/api?f=json\">/api?f=json</a>, "
+                                    + "in YAML: <a href=\"\(e(base))/api?f=yaml\">/api?f=yaml</a></p>"
                                     + "<table><tr><th>method</th><th>path</th><th>what</th><th>parameters</th></tr>\(rows)</table>")
     }
 }

@@ -25,7 +25,7 @@ struct StyleRoutes {
         directory = URL(fileURLWithPath: stylesDirectory, isDirectory: true)
     }
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: some RouterMethods<OneMapRequestContext>) {
         let store = self.store
         router.get("styles/:file") { request, context in
             let caller = context.caller

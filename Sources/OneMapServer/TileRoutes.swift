@@ -40,7 +40,7 @@ struct TileRoutes {
         self.proxy = proxy
     }
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: some RouterMethods<OneMapRequestContext>) {
         router.get("tiles/**") { request, context in try await self.handle(request, caller: context.caller) }
     }
 

@@ -12,7 +12,7 @@ struct ViewerRoutes {
                                               "app.css": "text/css; charset=utf-8"]
     static let vendorFiles: [String: String] = ["maplibre-gl.js": "text/javascript; charset=utf-8", "maplibre-gl.css": "text/css; charset=utf-8"]
 
-    func register(on router: Router<OneMapRequestContext>) {
+    func register(on router: some RouterMethods<OneMapRequestContext>) {
         router.get("viewer") { _, _ in try Self.page("index.html") }
         router.get("viewer/:file") { _, context in try Self.page(try context.parameters.require("file")) }
         router.get("static/maplibre/:file") { _, context in

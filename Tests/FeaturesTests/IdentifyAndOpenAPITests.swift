@@ -109,11 +109,30 @@ struct OpenAPITests {
         #expect(servers.first?["url"] as? String != nil)
     }
 
+    /// openapi.yaml is a file, but some of what it says is the server's: the URL it was reached
+    /// at (filled in per request) and the CRSs it offers (written in the file, checked here).
+    @Test func saysWhatTheServerDoes() async throws {
+        let (_, doc) = try await document()
+        let params = try #require((doc["components"] as? [String: Any])?["parameters"] as? [String: Any])
+        for name in ["bbox-crs", "crs", "filter-crs"] {
+            let schema = (params[name] as? [String: Any])?["schema"] as? [String: Any]
+            #expect(schema?["enum"] as? [String] == FeatureCRS.supported.map(\.uri), "\(name)'s CRSs are not FeatureCRS.supported")
+        }
+        try await fixtures.app().test(.router) { client in
+            let landing = try await client.get("/?f=json").json()
+            let links = try #require(landing["links"] as? [[String: Any]])
+            let api = try #require(links.first { $0["rel"] as? String == "service-desc" }?["href"] as? String)
+            let servers = doc["servers"] as? [[String: Any]]
+            #expect(servers?.count == 1 && servers?.first?["url"] as? String == String(api.dropLast("/api".count)))
+        }
+    }
+
     @Test(.enabled(if: OpenAPITests.validatorAvailable,
-                   "openapi-spec-validator is not installed (pip install openapi-spec-validator): /api was not validated"))
-    func validatesWithOpenAPISpecValidator() async throws {
-        let (body, _) = try await document()
-        let path = fixtures.dir + "/openapi-\(UUID().uuidString).json"
+                   "openapi-spec-validator is not installed (pip install openapi-spec-validator): /api was not validated"),
+          arguments: ["json", "yaml"])
+    func validatesWithOpenAPISpecValidator(_ format: String) async throws {
+        let body = try await fixtures.app().test(.router) { client in try await client.get("/api?f=\(format)").body }
+        let path = fixtures.dir + "/openapi-\(UUID().uuidString).\(format)"
         try body.write(to: URL(fileURLWithPath: path))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -126,6 +145,28 @@ struct OpenAPITests {
         p.waitUntilExit()
         #expect(p.terminationStatus == 0, "openapi-spec-validator: \(output)")
         #expect(output.contains("OK"), "\(output)")
+    }
+
+    /// YAML when asked for, by f= or by an Accept header preferring it; JSON otherwise.
+    @Test func yamlWhenAskedFor() async throws {
+        try await fixtures.app().test(.router) { client in
+            let servers = try await client.get("/api").json()["servers"] as? [[String: Any]]
+            let url = try #require(servers?.first?["url"] as? String)
+            for r in [try await client.get("/api?f=yaml"), try await client.get("/api", accept: "application/vnd.oai.openapi;version=3.0"),
+                      try await client.get("/api", accept: "application/yaml, application/json;q=0.5")] {
+                #expect(r.status == .ok && r.headers[.contentType] == "application/vnd.oai.openapi;version=3.0")
+                #expect(r.text.hasPrefix("# The OpenAPI 3.0 document") && r.text.hasSuffix("\nservers:\n  - url: \"\(url)\"\n"))
+            }
+            for accept in ["*/*", "application/*", "application/json", "application/vnd.oai.openapi+json;version=3.0",
+                           "application/yaml;q=0.5, application/json"] {
+                let r = try await client.get("/api", accept: accept)
+                #expect(r.headers[.contentType] == "application/vnd.oai.openapi+json;version=3.0", "\(accept)")
+            }
+            #expect(try await client.get("/api?f=yml").status == .badRequest)
+            // The other OGC routes have no YAML.
+            #expect(try await client.get("/conformance?f=yaml").status == .badRequest)
+            #expect(try await client.get("/conformance", accept: "application/yaml").headers[.contentType]?.hasPrefix("application/json") == true)
+        }
     }
 
     @Test func htmlForABrowser() async throws {
