@@ -74,7 +74,8 @@ let package = Package(
         ], resources: [.copy("Public")], plugins: ["EmbedTextPlugin"]),
         // Puts OneMapServer's openapi.yaml in its code at build time (the plugin says why not a resource).
         .executableTarget(name: "EmbedText"),
-        .plugin(name: "EmbedTextPlugin", capability: .buildTool(), dependencies: ["EmbedText"]),
+        // In Sources/, not a top-level Plugins/: the repository keeps the top level it was asked for.
+        .plugin(name: "EmbedTextPlugin", capability: .buildTool(), dependencies: ["EmbedText"], path: "Sources/EmbedTextPlugin"),
         .executableTarget(name: "onemap", dependencies: [
             "GeoCore", "VectorIO", "LayerStore", "SampleData", "Conflicts", "OneMapServer",
             .product(name: "Hummingbird", package: "hummingbird"),
