@@ -34,8 +34,10 @@ enum RecordsFile {
         try db.execute(sql: "PRAGMA records.mmap_size = 0")
     }
 
-    /// The tables as the migrations v2 and v5 made them in the layers' file (same columns, same
-    /// order, so rows copy across with `SELECT *`), with their immutability triggers.
+    /// The tables as databases from before the records file have them in the layers' file
+    /// (same columns, same order, so rows copy across with `SELECT *`), with their
+    /// immutability triggers. The one definition: the migrations that once made them there no
+    /// longer do.
     static let schema = """
         CREATE TABLE IF NOT EXISTS records.onemap_checks(
             seq INTEGER PRIMARY KEY,

@@ -91,30 +91,11 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
                     UNIQUE(layer, label));
                 """)
         }
-        m.registerMigration("v2-checks") { db in
-            // 全留痕: every check, with its input, its answer and the versions it read.
-            // Records are immutable: triggers refuse any update or delete.
-            try db.execute(sql: """
-                CREATE TABLE onemap_checks(
-                    seq INTEGER PRIMARY KEY,
-                    id TEXT NOT NULL UNIQUE,
-                    created_at TEXT NOT NULL,
-                    project_code TEXT,
-                    project_name TEXT,
-                    key_name TEXT,
-                    verdict TEXT NOT NULL,
-                    input_format TEXT NOT NULL,
-                    input BLOB NOT NULL,
-                    site TEXT NOT NULL,
-                    layer_versions TEXT NOT NULL,
-                    result BLOB NOT NULL,
-                    geojson BLOB NOT NULL);
-                CREATE INDEX onemap_checks_project ON onemap_checks(project_code, seq);
-                CREATE TRIGGER onemap_checks_no_update BEFORE UPDATE ON onemap_checks
-                    BEGIN SELECT RAISE(ABORT, 'check records are immutable'); END;
-                CREATE TRIGGER onemap_checks_no_delete BEFORE DELETE ON onemap_checks
-                    BEGIN SELECT RAISE(ABORT, 'check records are immutable'); END;
-                """)
+        m.registerMigration("v2-checks") { _ in
+            // 全留痕: every check, with its input, its answer and the versions it read, in
+            // tables that refuse updates and deletes. They live in the records file
+            // (`RecordsFile.schema`, made when it is attached); databases from before that had
+            // them here, and v6/v7 move them.
         }
         m.registerMigration("v3-keys") { db in
             // API keys: only a SHA-256 of the secret is kept, so a copy of the database gives
@@ -143,23 +124,10 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
                     BEGIN SELECT RAISE(ABORT, 'a layer version is written with its definition'); END;
                 """)
         }
-        m.registerMigration("v5-check-geometry") { db in
+        m.registerMigration("v5-check-geometry") { _ in
             // A record's conflict geometry (overlap pieces, for the report and the GeoJSON) is
-            // drawn after its answer is given, from the layer versions the record names, and
-            // kept here as immutably as the record; until then its id is in the pending table.
-            // Records written before keep theirs in onemap_checks.geojson; later ones leave
-            // that column empty.
-            try db.execute(sql: """
-                CREATE TABLE onemap_check_geometry(
-                    check_id TEXT PRIMARY KEY REFERENCES onemap_checks(id),
-                    geojson BLOB NOT NULL);
-                CREATE TRIGGER onemap_check_geometry_no_update BEFORE UPDATE ON onemap_check_geometry
-                    BEGIN SELECT RAISE(ABORT, 'check records are immutable'); END;
-                CREATE TRIGGER onemap_check_geometry_no_delete BEFORE DELETE ON onemap_check_geometry
-                    BEGIN SELECT RAISE(ABORT, 'check records are immutable'); END;
-                CREATE TABLE onemap_check_geometry_pending(
-                    check_id TEXT PRIMARY KEY REFERENCES onemap_checks(id));
-                """)
+            // drawn after its answer is given and kept as immutably as the record, with the
+            // records still waiting in a pending table: both in the records file too.
         }
         m.registerMigration("v6-records-file-copy") { db in try RecordsFile.copyFromMain(db) }
         m.registerMigration("v7-records-file-drop") { db in try RecordsFile.dropFromMain(db) }
