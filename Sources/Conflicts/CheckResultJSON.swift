@@ -8,6 +8,8 @@ import LayerStore
 /// took longer than checking the site.
 struct CheckResultJSON {
     private(set) var bytes: [UInt8] = []
+    /// A feature's property values in its dictionary's order, reused from feature to feature.
+    private var values: [AttributeValue] = []
 
     init(capacity: Int) { bytes.reserveCapacity(capacity) }
 
@@ -90,11 +92,35 @@ struct CheckResultJSON {
         byte(UInt8(ascii: "}"))
     }
 
-    /// The property names in key order: a layer's features almost always share one set of
-    /// names, so they are sorted once per layer, not once per feature.
+    /// How to write a layer's properties: the names as the features' dictionaries hold them,
+    /// and the order to write them in (by UTF-8 bytes), each with its `"name":` ready.
+    ///
+    /// Why: the features of one layer are read into copies of one dictionary (`LayerFields`),
+    /// so they hold the same names in the same order. A feature whose names come in the
+    /// order of the last one is written by position, hashing no name: looking every name up
+    /// was a third of writing a corridor's answer. Any other feature gets an order of its own.
     struct PropertyOrder {
-        let names: Set<String>
-        let sorted: [String]
+        let held: [String]
+        /// Positions in `held`, in the order written, and each one's `"name":` bytes.
+        let written: [Int]
+        let keys: [[UInt8]]
+
+        init(_ properties: [String: AttributeValue]) {
+            let held = Array(properties.keys)
+            let written = held.indices.sorted { held[$0].utf8.lexicographicallyPrecedes(held[$1].utf8) }
+            self.held = held
+            self.written = written
+            keys = written.map { i in
+                var w = CheckResultJSON(capacity: held[i].utf8.count + 3)
+                w.string(held[i])
+                w.byte(UInt8(ascii: ":"))
+                return w.bytes
+            }
+        }
+
+        func fits(_ properties: [String: AttributeValue]) -> Bool {
+            properties.count == held.count && zip(properties.keys, held).allSatisfy { $0 == $1 }
+        }
     }
 
     mutating func feature(_ f: CheckResult.FeatureConflict, order: inout PropertyOrder?, path: String) throws {
@@ -105,15 +131,15 @@ struct CheckResultJSON {
         if let v = f.minDistanceM { key("minDistanceM", &first); try number(v, path + ".minDistanceM") }
         key("overlapAreaM2", &first); try number(f.overlapAreaM2, path + ".overlapAreaM2")
         key("properties", &first)
-        if order == nil || order!.names.count != f.properties.count || !f.properties.keys.allSatisfy(order!.names.contains) {
-            let names = Array(f.properties.keys)
-            order = PropertyOrder(names: Set(names), sorted: names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
-        }
+        if !(order?.fits(f.properties) ?? false) { order = PropertyOrder(f.properties) }
+        let order = order!
+        values.removeAll(keepingCapacity: true)
+        values.append(contentsOf: f.properties.values)
         byte(UInt8(ascii: "{"))
-        var firstProperty = true
-        for name in order!.sorted {
-            key(name, &firstProperty)
-            try value(f.properties[name]!, path + ".properties")
+        for (k, i) in order.written.enumerated() {
+            if k > 0 { byte(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: order.keys[k])
+            try value(values[i], path + ".properties")
         }
         byte(UInt8(ascii: "}"))
         if let v = f.severity { key("severity", &first); string(v.rawValue) }
@@ -139,11 +165,26 @@ struct CheckResultJSON {
         byte(UInt8(ascii: ":"))
     }
 
-    mutating func integer(_ i: Int64) { bytes.append(contentsOf: String(i).utf8) }
+    /// Decimal digits, written in place (no String in between): last digit first, then turned.
+    mutating func integer(_ i: Int64) {
+        if i < 0 { byte(UInt8(ascii: "-")) }
+        var m = i.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(0x30 + UInt8(m % 10))
+            m /= 10
+        } while m > 0
+        bytes[start...].reverse()
+    }
 
     /// Swift's shortest round-trip form, without a trailing ".0" (1.0 is 1, 1e-07 stays).
+    /// A whole number below 1e15, which that form writes in full, is written as an integer.
     mutating func number(_ d: Double, _ path: String) throws {
         guard d.isFinite else { throw NonFinite(path: path) }
+        if abs(d) < 1e15, d == d.rounded(.towardZero), !(d == 0 && d.sign == .minus) {
+            integer(Int64(d))
+            return
+        }
         let text = d.description
         if text.hasSuffix(".0") { bytes.append(contentsOf: text.utf8.dropLast(2)) } else { bytes.append(contentsOf: text.utf8) }
     }
@@ -152,9 +193,15 @@ struct CheckResultJSON {
     /// (lower-case hex); everything else, slashes and non-ASCII included, as it is.
     mutating func string(_ s: String) {
         byte(UInt8(ascii: "\""))
-        // Ids, names and labels almost never need escaping: copied whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            bytes.append(contentsOf: s.utf8)
+        // Ids, names and labels almost never need escaping: copied whole, from the string's
+        // own contiguous bytes (stepping its UTF-8 view byte by byte cost more than the copy).
+        var s = s
+        let plain = s.withUTF8 { utf8 in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if plain {
             byte(UInt8(ascii: "\""))
             return
         }

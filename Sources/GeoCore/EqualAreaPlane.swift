@@ -22,10 +22,13 @@ public struct EqualAreaPlane: Sendable {
     public let centre: Coordinate
     private let e: Double, e2: Double
     /// q at the pole (Snyder 3-12 with φ = 90°), and the radius of the authalic sphere.
-    private let qp: Double, rq: Double
+    private let qp: Double, rq: Double, inverseQp: Double
     /// sin and cos of the centre's authalic latitude, and Snyder's D (24-20).
-    private let sinB1: Double, cosB1: Double, d: Double
+    private let sinB1: Double, cosB1: Double, d: Double, inverseD: Double
     private let lon0: Double
+    /// The centre's latitude in radians, with its sine and cosine: a vertex's sine of latitude
+    /// is then that of a small angle away (see `project`).
+    private let phi0: Double, sinPhi0: Double, cosPhi0: Double
     /// The bow of a geodesic against the straight line, per metre² of length per metre east
     /// (see above); taken at the centre's latitude, which across a site changes it by < 1e-3.
     private let bowPerCubicMetre: Double
@@ -36,31 +39,82 @@ public struct EqualAreaPlane: Sendable {
         e2 = f * (2 - f)
         e = e2.squareRoot()
         qp = Self.q(sinPhi: 1, e: e, e2: e2)
+        inverseQp = 1 / qp
         rq = a * (qp / 2).squareRoot()
         let phi1 = centre.y * .pi / 180
         let s1 = sin(phi1)
+        phi0 = phi1; sinPhi0 = s1; cosPhi0 = cos(phi1)
         sinB1 = Self.q(sinPhi: s1, e: e, e2: e2) / qp
         cosB1 = (1 - sinB1 * sinB1).squareRoot()
         let m1 = cos(phi1) / (1 - e2 * s1 * s1).squareRoot()
         d = a * m1 / (rq * cosB1)
+        inverseD = 1 / d
         lon0 = centre.x * .pi / 180
         bowPerCubicMetre = e2 * s1 * cos(phi1) / (12 * a)
     }
 
-    /// Snyder 3-12: q(φ), from which the authalic latitude is asin(q / qp).
+    /// Snyder 3-12: q(φ), from which the authalic latitude is asin(q / qp); its
+    /// −ln((1 − x)/(1 + x))/2 is atanh(x), which keeps the last bits the quotient would round.
     @inline(__always) private static func q(sinPhi s: Double, e: Double, e2: Double) -> Double {
-        (1 - e2) * (s / (1 - e2 * s * s) - log((1 - e * s) / (1 + e * s)) / (2 * e))
+        (1 - e2) * (s / (1 - e2 * s * s) + atanh(e * s) / e)
     }
 
-    /// Metres east and north of the centre (Snyder 24-18, 24-19, 24-19a).
-    public func project(_ c: Coordinate) -> Coordinate {
-        let sinB = Self.q(sinPhi: sin(c.y * .pi / 180), e: e, e2: e2) / qp
-        let cosB = (1 - sinB * sinB).squareRoot()
-        let dl = c.x * .pi / 180 - lon0
-        let cosDl = cos(dl)
-        let b = rq * (2 / (1 + sinB1 * sinB + cosB1 * cosB * cosDl)).squareRoot()
-        return Coordinate(b * d * cosB * sin(dl), (b / d) * (cosB1 * sinB - sinB1 * cosB * cosDl))
+    /// The same q with atanh as its series: atanh(x) = x + x³/3 + x⁵/5 + … for x = e·sin φ,
+    /// |x| ≤ e < 0.082, so x² < 0.0067 and the terms to x¹⁹ leave less than 1e-20 of it: the
+    /// same value to the last bits, for a dozen multiplications instead of a call to `atanh`.
+    @inline(__always) private static func qSeries(sinPhi s: Double, e: Double, e2: Double) -> Double {
+        let x = e * s, x2 = x * x
+        var sum = 1.0 / 19
+        sum = sum * x2 + 1.0 / 17; sum = sum * x2 + 1.0 / 15; sum = sum * x2 + 1.0 / 13; sum = sum * x2 + 1.0 / 11
+        sum = sum * x2 + 1.0 / 9; sum = sum * x2 + 1.0 / 7; sum = sum * x2 + 1.0 / 5; sum = sum * x2 + 1.0 / 3
+        sum = sum * x2 + 1
+        // atanh(x)/e = x·sum/e = s·sum.
+        return (1 - e2) * (s / (1 - e2 * s * s) + s * sum)
     }
+
+    /// sin and cos of a small angle (|a| ≤ `smallAngle`) by their Taylor series: the first
+    /// term left out is below 1e-21 of 1, so they equal the library's to rounding. Written
+    /// with products by constant reciprocals: a division costs several multiplications.
+    @inline(__always) private static func sinCosSmall(_ a: Double) -> (sin: Double, cos: Double) {
+        let a2 = a * a
+        let s = a * (1 - a2 * (1.0 / 6) * (1 - a2 * (1.0 / 20) * (1 - a2 * (1.0 / 42) * (1 - a2 * (1.0 / 72)))))
+        let c = 1 - a2 * 0.5 * (1 - a2 * (1.0 / 12) * (1 - a2 * (1.0 / 30) * (1 - a2 * (1.0 / 56) * (1 - a2 * (1.0 / 90)))))
+        return (s, c)
+    }
+
+    /// Angles up to this (radians, about 130 km on the ground) are small for `sinCosSmall`.
+    static let smallAngle = 0.02
+
+    /// Metres east and north of the centre (Snyder 24-18, 24-19, 24-19a).
+    ///
+    /// Why not `sin`, `cos` and `atanh`: a check projects every vertex of every piece it
+    /// measures, and the four library calls were a tenth of a check. Near the centre (where
+    /// this plane is used: within `smallAngle`) the latitude's sine is the centre's turned by
+    /// a small angle, the longitude's sine and cosine are those of a small angle, and q's
+    /// atanh is a short series, all exact to rounding (EqualAreaPlaneTests compare them).
+    public func project(_ c: Coordinate) -> Coordinate {
+        let dPhi = c.y * Self.radiansPerDegree - phi0
+        let dl = c.x * Self.radiansPerDegree - lon0
+        guard abs(dPhi) <= Self.smallAngle, abs(dl) <= Self.smallAngle else { return projectFar(c) }
+        let turn = Self.sinCosSmall(dPhi), along = Self.sinCosSmall(dl)
+        let sinB = Self.qSeries(sinPhi: sinPhi0 * turn.cos + cosPhi0 * turn.sin, e: e, e2: e2) * inverseQp
+        return projected(sinB: sinB, sinDl: along.sin, cosDl: along.cos)
+    }
+
+    /// `project` by the library's functions, for any point: the reference the series are held to.
+    func projectFar(_ c: Coordinate) -> Coordinate {
+        let sinB = Self.q(sinPhi: sin(c.y * .pi / 180), e: e, e2: e2) / qp
+        let dl = c.x * .pi / 180 - lon0
+        return projected(sinB: sinB, sinDl: sin(dl), cosDl: cos(dl))
+    }
+
+    @inline(__always) private func projected(sinB: Double, sinDl: Double, cosDl: Double) -> Coordinate {
+        let cosB = (1 - sinB * sinB).squareRoot()
+        let b = rq * (2 / (1 + sinB1 * sinB + cosB1 * cosB * cosDl)).squareRoot()
+        return Coordinate(b * d * cosB * sinDl, b * inverseD * (cosB1 * sinB - sinB1 * cosB * cosDl))
+    }
+
+    private static let radiansPerDegree = Double.pi / 180
 
     /// One edge's share of a ring's signed area, for two points already projected: a ring's
     /// area is the sum over its edges, so the area of an overlap can be summed along its

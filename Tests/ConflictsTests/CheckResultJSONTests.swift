@@ -52,11 +52,22 @@ struct CheckResultJSONTests {
         let layers = (0..<r.int(0...4)).map { _ -> CheckResult.LayerConflict in
             // Field names as layers have them: ASCII, CJK, mixed case, digits, odd characters.
             let names = Array(Set((0..<r.int(0...7)).map { _ in r.chance(0.5) ? r.pick(["BSM", "DLMC", "TBMJ", "bsm", "a10", "a9", "_x", "中", "ä", "Z"]) : randomString(&r) }))
+            // Most layers' features are copies of one dictionary, as a check reads them
+            // (`LayerFields`): the same names in the same order, which the writer relies on.
+            let shared = r.chance(0.5)
+            let template = Dictionary(uniqueKeysWithValues: names.map { ($0, AttributeValue.null) })
             let features = (0..<r.int(0...12)).map { _ in
-                CheckResult.FeatureConflict(
+                var properties: [String: AttributeValue]
+                if shared && !r.chance(0.1) {
+                    properties = template
+                    for name in names { properties[name] = randomValue(&r) }
+                } else {
+                    properties = Dictionary(uniqueKeysWithValues: names.filter { _ in r.chance(0.9) }.map { ($0, randomValue(&r)) })
+                }
+                return CheckResult.FeatureConflict(
                     id: randomString(&r), severity: r.pick(severities), overlapAreaM2: randomNumber(&r),
                     minDistanceM: r.chance(0.3) ? randomNumber(&r) : nil, lengthM: r.chance(0.3) ? randomNumber(&r) : nil,
-                    properties: Dictionary(uniqueKeysWithValues: names.filter { _ in r.chance(0.9) }.map { ($0, randomValue(&r)) }))
+                    properties: properties)
             }
             return CheckResult.LayerConflict(
                 layer: randomString(&r), title: randomString(&r), version: r.chance(0.8) ? r.int(0...1000) : nil,
