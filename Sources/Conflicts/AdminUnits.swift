@@ -39,21 +39,21 @@ final class AdminUnits {
         }
         self.layer = layer
         level = admins.contains(where: { $0.name == by }) ? layer.name : by
-        let table = layer.version.tableName.replacingOccurrences(of: "\"", with: "\"\"")
-        let labelColumn = layer.spec.labelField.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" } ?? "om_id"
+        let table = FeatureTable(layer.version)
         let hasLevel = layer.version.fields.contains { $0.name == "level" }
-        let filter = hasLevel && level != layer.name ? " WHERE level = ?" : ""
-        let found = try Row.fetchAll(db, sql: "SELECT om_id, \(labelColumn) AS label, geom FROM \"\(table)\"\(filter) ORDER BY om_id",
-                                    arguments: filter.isEmpty ? [] : [level])
+        let byLevel = hasLevel && level != layer.name
+        let found = try Row.fetchAll(db, sql: table.select([.id, layer.spec.labelField.map { .field($0) } ?? .id, .geometry],
+                                                           where: byLevel ? [table.equals("level")] : [], order: [.init(.id)]),
+                                    arguments: byLevel ? [level] : [])
         guard !found.isEmpty else {
-            let levels = hasLevel ? try String.fetchAll(db, sql: "SELECT DISTINCT level FROM \"\(table)\" WHERE level IS NOT NULL ORDER BY 1") : []
+            let levels = hasLevel ? try String.fetchAll(db, sql: table.distinctValues(of: "level")) : []
             throw StoreError.notFound("by=\(by) names no admin layer or level; by= takes \((admins.map(\.name) + levels).joined(separator: ", "))")
         }
         units = try found.map { row in
-            let g = try SpatiaLiteGeometry.decode(row["geom"])
+            let g = try SpatiaLiteGeometry.decode(row[2])
             let eg = try engine.make(g)
-            let label: DatabaseValue = row["label"]
-            return Unit(code: row["om_id"], name: String.fromDatabaseValue(label) ?? row["om_id"], geometry: eg, prepared: try eg.prepared(), box: g.boundingBox!)
+            let code: String = row[0], label: DatabaseValue = row[1]
+            return Unit(code: code, name: String.fromDatabaseValue(label) ?? code, geometry: eg, prepared: try eg.prepared(), box: g.boundingBox!)
         }
         var box = units[0].box
         for u in units { box.extend(u.box) }

@@ -3,51 +3,14 @@ import GeoCore
 import GRDB
 import LayerStore
 
-/// The rows of a layer's candidate query, read straight from the statement by column and
-/// type, with no `Row` in between.
-///
-/// Why not GRDB's `RowCursor`: each cursor builds a `Row` that maps every column's lowercased
-/// name to its index (15 names a query, for the farmland), and reading a value through `Row`'s
-/// generic subscript instantiated generic metadata per call. Together they were a tenth of a
-/// check. Here each column is read by the initialiser of its own type.
-final class CandidateCursor: DatabaseCursor {
-    typealias Element = CandidateRow
-    let _statement: Statement
-    var _isDone = false
-    private let arguments: StatementArguments
-    private let fields: LayerFields
-
-    /// `statement` selects `CandidateRow.columns(fields:)`; `arguments` are bound anew (which
-    /// resets it).
-    init(statement: Statement, arguments: StatementArguments, fields: LayerFields) throws {
-        _statement = statement
-        self.arguments = arguments
-        self.fields = fields
-        try statement.setArguments(arguments)
-    }
-
-    deinit {
-        // Left part-way (a check that threw): reset, so the cached statement does not keep this
-        // connection's read snapshot open. Binding the arguments again resets it.
-        if !_isDone { try? _statement.setArguments(arguments) }
-    }
-
-    func _element(sqliteStatement: SQLiteStatement) throws -> CandidateRow {
-        CandidateRow(statement: sqliteStatement, fields: fields)
-    }
-}
-
-/// The cursor's current row: valid only until the cursor moves on.
+/// A candidate query's current row (`StatementRows`): valid only until the statement steps on.
 struct CandidateRow {
     let statement: SQLiteStatement
     let fields: LayerFields
 
-    /// The select list, for a table `t`: the feature's id, area and geometry, its fields
-    /// (`fields`, quoted), then its box.
-    static func columns(fields: [String]) -> String {
-        let quoted = fields.map { ", t.\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined()
-        return "t.om_fid, t.om_id, t.om_area_m2, t.geom\(quoted), t.om_minx, t.om_miny, t.om_maxx, t.om_maxy"
-    }
+    /// What a candidate query selects, in this order: the feature's id, area and geometry,
+    /// its fields, then its box.
+    static let columns: [FeatureTable.Column] = [.fid, .id, .areaM2, .geometry, .fields, .box]
 
     var fid: Int64 { Int64(sqliteStatement: statement, index: 0) }
     var areaM2: Double { Double(sqliteStatement: statement, index: 2) }
@@ -98,8 +61,8 @@ struct CandidateRow {
 /// A layer's attribute fields, with the properties of a feature that has none set: every
 /// feature's properties start as a copy of it and are filled in place by index.
 ///
-/// Why: filling a new dictionary hashed every field name for every conflicting feature, and
-/// growing it instantiated generic metadata: a twentieth of a check. A copy keeps the
+/// Why: filling a new dictionary would hash every field name for every conflicting feature,
+/// and growing it instantiates generic metadata. A copy keeps the
 /// original's layout (same capacity, seed and age), so the indices found here once are valid
 /// in every copy, and setting a value at an index hashes nothing.
 final class LayerFields {

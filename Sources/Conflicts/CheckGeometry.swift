@@ -57,7 +57,7 @@ public enum CheckGeometry {
         for layer in outcome.result.layers where !layer.features.isEmpty {
             guard let table = try table(layer.layer, outcome, db) else { continue }
             let ids = String(decoding: try JSONEncoder().encode(layer.features.map(\.id)), as: UTF8.self)
-            let bytes = try Int.fetchOne(db.cachedStatement(sql: "SELECT SUM(length(geom)) FROM \(table.sqlIdentifier) WHERE om_id IN (SELECT value FROM json_each(?))"),
+            let bytes = try Int.fetchOne(db.cachedStatement(sql: table.geometryBytesOfIds),
                                          arguments: [ids]) ?? 0
             total += bytes / 16 * 20
         }
@@ -75,10 +75,9 @@ public enum CheckGeometry {
         return total
     }
 
-    static func table(_ layer: String, _ outcome: CheckOutcome, _ db: Database) throws -> String? {
+    static func table(_ layer: String, _ outcome: CheckOutcome, _ db: Database) throws -> FeatureTable? {
         guard let version = outcome.versions[layer] else { return nil }
-        return try String.fetchOne(db.cachedStatement(sql: "SELECT table_name FROM onemap_layer_versions WHERE layer = ? AND version = ?"),
-                                   arguments: [layer, version.version])
+        return try Store.featureTable(db, layer: layer, version: version.version)
     }
 
 }
@@ -89,12 +88,12 @@ final class BlobSizes: @unchecked Sendable {  // behind the lock
     private var largest: [String: Int] = [:]
     private let lock = NSLock()
 
-    func largest(_ layer: String, _ version: Int, table: String, db: Database) throws -> Int {
+    func largest(_ layer: String, _ version: Int, table: FeatureTable, db: Database) throws -> Int {
         let key = "\(layer)\u{1}\(version)"
         lock.lock()
         if let known = largest[key] { lock.unlock(); return known }
         lock.unlock()
-        let found = try Int.fetchOne(db, sql: "SELECT MAX(length(geom)) FROM \(table.sqlIdentifier)") ?? 0
+        let found = try Int.fetchOne(db, sql: table.largestGeometryBytes) ?? 0
         lock.lock(); largest[key] = found; lock.unlock()
         return found
     }

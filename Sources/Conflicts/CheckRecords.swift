@@ -19,12 +19,14 @@ public struct CheckRecords: Sendable {
 
     public static let defaultMaxAnswerBytes = 4 << 20
 
-    public init(store: Store, maxAnswerBytes: Int = defaultMaxAnswerBytes, checker: ConflictChecker? = nil) {
+    /// `drawingQuietSeconds`: how long no check must have run before waiting records' geometry
+    /// is drawn in the background (tests that need records to stay waiting make it long).
+    public init(store: Store, maxAnswerBytes: Int = defaultMaxAnswerBytes, checker: ConflictChecker? = nil, drawingQuietSeconds: Double = 0.03) {
         self.store = store
         self.maxAnswerBytes = maxAnswerBytes
         self.checker = checker ?? ConflictChecker(store: store)
         commit = GroupCommit(store: store)
-        backfill = GeometryBackfill(store: store, checker: self.checker, commit: commit)
+        backfill = GeometryBackfill(store: store, checker: self.checker, commit: commit, quietNanoseconds: UInt64(drawingQuietSeconds * 1e9))
     }
 
     public struct Summary: Codable, Sendable {

@@ -10,28 +10,14 @@ import LayerStore
 /// bounding box; a prepared site answers "wholly inside?" for each, and then the parcel's
 /// precomputed ellipsoidal area is the overlap, with no intersection at all; only parcels
 /// that cross the site's edge are intersected.
-public final class ConflictChecker: @unchecked Sendable {  // the plan cache is behind a lock
+public final class ConflictChecker: Sendable {
     public let store: Store
     /// Overlaps at or below this are rounding, not conflicts (m²).
     public static let minimumOverlapM2 = 0.01
 
-    /// Decoded layer specs and prepared SQL, reused while no layer has a new version:
-    /// decoding the catalog costs as much as a check itself.
-    private var plans: (signature: String, set: LayerPlans)?
-    /// The layer signature last read on each reader connection, with the connection's
-    /// `PRAGMA data_version` at the time: while that is unchanged nothing was committed, so
-    /// the signature is too. Reading it anew costs a fifth of a check with no candidates
-    /// (each layer's row holds its whole spec, so reading `current_version` walks overflow
-    /// pages); the pragma costs a tenth of that.
-    private var signatures: [ObjectIdentifier: ConnectionSignature] = [:]
-    private let lock = NSLock()
-
-    struct ConnectionSignature {
-        /// Weak: a connection closed and another opened at the same address must not match.
-        weak var connection: Database?
-        let dataVersion: Int64
-        let signature: String
-    }
+    /// This checker's key for what it derives from a layer snapshot (its plans).
+    private let plansKey = PlansKey()
+    private final class PlansKey: Sendable {}
 
     /// Layers up to this many features are kept decoded in memory: the red lines, zones and
     /// pipelines are few, and a scan of their boxes beats a SQL query per layer per check.
@@ -48,39 +34,13 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
         self.boxesInMemory = boxesInMemory
     }
 
-    /// The current layers and versions as this transaction sees them.
-    func layerSignature(_ db: Database) throws -> String {
-        // data_version counts commits by other connections only: a connection that writes
-        // would not see its own loads in it, so only read-only connections use the memo.
-        guard db.configuration.readonly else { return try Store.layerSignature(db) }
-        // Read inside the transaction, so it is the version of this check's snapshot.
-        let dataVersion = try IntegerCursor(statement: db.cachedStatement(sql: "PRAGMA data_version")).next() ?? 0
-        let key = ObjectIdentifier(db)
-        lock.lock()
-        if let memo = signatures[key], memo.connection === db, memo.dataVersion == dataVersion {
-            lock.unlock()
-            return memo.signature
-        }
-        lock.unlock()
-        let signature = try Store.layerSignature(db)
-        lock.lock()
-        signatures[key] = ConnectionSignature(connection: db, dataVersion: dataVersion, signature: signature)
-        lock.unlock()
-        return signature
-    }
-
+    /// Decoded layer specs and prepared SQL, for the layers as this transaction sees them:
+    /// derived once per snapshot, since decoding the catalog costs as much as a check.
     func layerPlans(_ db: Database) throws -> LayerPlans {
-        // Compared with what the cached plans were built from; read in this transaction, so
-        // the plans match the versions this check reads.
-        let signature = try layerSignature(db)
-        lock.lock()
-        if let plans, plans.signature == signature { lock.unlock(); return plans.set }
-        lock.unlock()
-        let built = LayerPlans(all: try Store.loadedLayers(db).map { try LayerPlan($0, db: db, residentLimit: residentLimit, boxesInMemory: boxesInMemory) })
-        lock.lock()
-        plans = (signature, built)
-        lock.unlock()
-        return built
+        let snapshot = try store.layerSnapshot(db)
+        return try snapshot.derived(plansKey) {
+            LayerPlans(all: try snapshot.layers.map { try LayerPlan($0, db: db, residentLimit: residentLimit, boxesInMemory: boxesInMemory) })
+        }
     }
 
     /// `keepPieces: false` leaves `CheckOutcome.pieces` empty: the pieces are the geometry behind

@@ -41,12 +41,8 @@ public struct CrossLayerAudit {
                 // Walk the smaller layer, query the larger one's R*Tree with each feature's box.
                 let swap = la.version.count > lb.version.count
                 let (outer, inner) = swap ? (lb, la) : (la, lb)
-                let innerTable = inner.version.tableName
-                let sql = """
-                    SELECT om_id, om_area_m2, geom FROM "\(innerTable)" WHERE om_fid IN
-                    (SELECT pkid FROM "idx_\(innerTable)_geom" WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)
-                    """
-                for row in try Row.fetchAll(db, sql: "SELECT om_id, geom FROM \"\(outer.version.tableName)\" ORDER BY om_fid") {
+                let sql = FeatureTable(inner.version).inBox([.id, .areaM2, .geometry], byFid: true)
+                for row in try Row.fetchAll(db, sql: FeatureTable(outer.version).select([.id, .geometry])) {
                     let outerID: String = row[0]
                     let og = try SpatiaLiteGeometry.decode(row[1])
                     guard og.dimension == 2, let box = og.boundingBox else { continue }
@@ -94,9 +90,9 @@ public struct CrossLayerAudit {
         }
     }
 
-    /// `{"pairs": [...], "summary": [...]}`: the documented JSON shape, keys in sorted order
-    /// as before. Written straight to text: Foundation's JSONSerialization boxed every value of
-    /// 33,655 pairs and took several times longer than finding them.
+    /// `{"pairs": [...], "summary": [...]}`: the documented JSON shape, keys in sorted order.
+    /// Written straight to text: Foundation's JSONSerialization boxes every value, which for
+    /// tens of thousands of pairs takes longer than finding them.
     public static func json(_ pairs: [Pair], _ summary: [Summary]) throws -> Data {
         var w = GeoJSONWriter()
         w.raw("{\"pairs\":[")

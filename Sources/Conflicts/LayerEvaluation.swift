@@ -140,18 +140,17 @@ struct LayerEvaluation {
         }
         let statement = try db.cachedStatement(sql: plan.candidatesSQL)
         guard let cover = region == nil ? nil : context.cover() else {
-            let rows = try CandidateCursor(statement: statement, arguments: [query.minX, query.maxX, query.minY, query.maxY], fields: plan.fields)
-            while let row = try rows.next() {
-                if let found = placed(Found(row: row)) { try body(found) }
+            try StatementRows(statement).forEach(arguments: [query.minX, query.maxX, query.minY, query.maxY]) { s in
+                if let found = placed(Found(row: CandidateRow(statement: s, fields: plan.fields))) { try body(found) }
             }
             return
         }
         // A feature whose box reaches into several of the cover's boxes comes up once each.
         var seen = Set<Int64>()
         for b in cover {
-            let rows = try CandidateCursor(statement: statement, arguments: [b.minX, b.maxX, b.minY, b.maxY], fields: plan.fields)
-            while let row = try rows.next() {
-                guard seen.insert(row.fid).inserted else { continue }
+            try StatementRows(statement).forEach(arguments: [b.minX, b.maxX, b.minY, b.maxY]) { s in
+                let row = CandidateRow(statement: s, fields: plan.fields)
+                guard seen.insert(row.fid).inserted else { return }
                 if let found = placed(Found(row: row)) { try body(found) }
             }
         }

@@ -3,8 +3,7 @@ import GRDB
 import LayerStore
 
 /// A layer's rule, held by reference: each layer's evaluation in every check reads it, and
-/// copying the struct (its message, field name and table of values) into each shows in
-/// profiles.
+/// a struct (its message, field name and table of values) would be copied into each.
 final class LayerRule {
     let severity: Severity
     let when: Rule.When
@@ -51,32 +50,24 @@ final class LayerPlan {
         name = layer.name
         title = layer.spec.title
         rule = layer.spec.rule.map(LayerRule.init)
-        let table = layer.version.tableName
+        let table = FeatureTable(layer.version)
         isPolygonal = layer.version.geometryType.contains("Polygon")
         fields = LayerFields(names: layer.version.fields.map { $0.name })
         versionRef = LayerVersionRef(version: layer.version.number, label: layer.version.label)
         unevaluable = layer.spec.rule?.problem(fields: fields.names, dimension: layer.version.dimension)
-        let columns = CandidateRow.columns(fields: fields.names)
-        let select = "SELECT \(columns) FROM \"\(table)\" AS t"
-        // A join, not `om_fid IN (SELECT pkid …)`: SQLite builds a temporary b-tree for the
-        // IN list on every query, which costs more than the R*Tree search itself.
-        candidatesSQL = """
-            SELECT \(columns)
-            FROM "idx_\(table)_geom" AS r JOIN "\(table)" AS t ON t.om_fid = r.pkid
-            WHERE r.xmax >= ? AND r.xmin <= ? AND r.ymax >= ? AND r.ymin <= ?
-            """
+        candidatesSQL = table.inBox(CandidateRow.columns)
         if layer.spec.rule != nil && layer.version.count <= residentLimit {
             var resident: [LayerEvaluation.Candidate] = []
-            let rows = try CandidateCursor(statement: db.makeStatement(sql: select), arguments: [], fields: fields)
-            while let row = try rows.next() {
-                let found = LayerEvaluation.Found(row: row)
+            let fields = self.fields
+            try StatementRows(db.makeStatement(sql: table.select(CandidateRow.columns))).forEach { s in
+                let found = LayerEvaluation.Found(row: CandidateRow(statement: s, fields: fields))
                 resident.append(try found.kept(decoded: try found.geometry()))
             }
             self.resident = resident
             boxes = nil
         } else {
             resident = nil
-            boxes = layer.spec.rule != nil && boxesInMemory ? try LayerBoxes(table: table, columns: columns, db: db) : nil
+            boxes = layer.spec.rule != nil && boxesInMemory ? try LayerBoxes(table: table, columns: CandidateRow.columns, db: db) : nil
         }
     }
 }

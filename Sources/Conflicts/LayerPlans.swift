@@ -1,8 +1,8 @@
 import LayerStore
 
 /// The plans of one set of layer versions, with what every check of all layers takes from
-/// them, worked out once: filtering the layers and filling a dictionary of their versions in
-/// each check shows in profiles of checks with few candidates.
+/// them, worked out once: filtering the layers and filling a dictionary of their versions
+/// would otherwise weigh on every check with few candidates.
 struct LayerPlans {
     let all: [LayerPlan]
     /// The layers with a rule, in catalog order: what a check without a layer list checks.

@@ -69,14 +69,14 @@ public struct LedgerBuilder {
     }
 
     func tally(_ layer: LoadedLayer, units: AdminUnits, engine: GeometryEngine, db: Database) throws -> ([Ledger.Figures], Ledger.Figures) {
-        let table = layer.version.tableName.replacingOccurrences(of: "\"", with: "\"\"")
+        let table = FeatureTable(layer.version)
         let classField = layer.spec.kind == .farmland && layer.version.fields.contains { $0.name == "DLBM" } ? "DLBM" : nil
         let ellipsoid = Ellipsoid.cgcs2000
         var shares = Array(repeating: [Share](), count: units.units.count)
         var boundary: [(fid: Int64, box: BoundingBox, candidates: [Int], landClass: String?)] = []
         // One pass over boxes and precomputed areas: features wholly inside a unit's cells
         // need no geometry at all.
-        let cursor = try Row.fetchCursor(db, sql: "SELECT om_fid, om_minx, om_miny, om_maxx, om_maxy, om_area_m2\(classField.map { ", \"\($0)\"" } ?? "") FROM \"\(table)\"")
+        let cursor = try Row.fetchCursor(db, sql: table.select([.fid, .box, .areaM2] + (classField.map { [.field($0)] } ?? [])))
         while let row = try cursor.next() {
             let box = BoundingBox(row[1], row[2], row[3], row[4])
             let landClass: String? = classField == nil ? nil : (row[6] as DatabaseValue).storage.value.map { "\($0)" }
@@ -88,7 +88,7 @@ public struct LedgerBuilder {
             }
         }
         // Features near a boundary: clip them to each unit they touch.
-        let geometrySQL = "SELECT geom FROM \"\(table)\" WHERE om_fid = ?"
+        let geometrySQL = table.byFid([.geometry])
         for b in boundary {
             guard let blob = try Data.fetchOne(db.cachedStatement(sql: geometrySQL), arguments: [b.fid]) else { continue }
             let g = try SpatiaLiteGeometry.decode(blob)
@@ -148,7 +148,7 @@ public struct LedgerBuilder {
     /// Where features of one layer overlap each other inside a unit, their shares are replaced
     /// by the area of their union, so nothing is counted twice. Features whose boxes are apart
     /// (the usual case) are left alone.
-    func removeOverlaps(_ shares: [Share], unit: AdminUnits.Unit, table: String, engine: GeometryEngine, db: Database) throws -> [Share] {
+    func removeOverlaps(_ shares: [Share], unit: AdminUnits.Unit, table: FeatureTable, engine: GeometryEngine, db: Database) throws -> [Share] {
         guard shares.count > 1 else { return shares }
         let order = shares.indices.sorted { shares[$0].box.minX < shares[$1].box.minX }
         var parent = Array(shares.indices)
@@ -166,7 +166,7 @@ public struct LedgerBuilder {
         var groups: [Int: [Int]] = [:]
         for i in shares.indices { groups[find(i), default: []].append(i) }
         var out = shares
-        let geometrySQL = "SELECT geom FROM \"\(table)\" WHERE om_fid = ?"
+        let geometrySQL = table.byFid([.geometry])
         for members in groups.values where members.count > 1 {
             let parts = try members.compactMap { i -> EngineGeometry? in
                 guard let blob = try Data.fetchOne(db.cachedStatement(sql: geometrySQL), arguments: [shares[i].fid]) else { return nil }

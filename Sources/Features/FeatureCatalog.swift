@@ -10,18 +10,13 @@ public struct FeatureLayer: Sendable {
     public var title: String { layer.spec.title }
     public var fields: [FieldDefinition] { layer.version.fields }
     public let fieldsByName: [String: FieldDefinition]
-    public let table: String
-    public let rtree: String
-    /// `om_fid, om_id, geom, "A", "B", …` in field order.
-    public let columns: String
+    public let table: FeatureTable
     public var isPolygonal: Bool { layer.version.geometryType.contains("Polygon") }
 
     init(_ layer: LoadedLayer) {
         self.layer = layer
         fieldsByName = Dictionary(layer.version.fields.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        table = SQLName.quote(layer.version.tableName)
-        rtree = SQLName.quote("idx_\(layer.version.tableName)_geom")
-        columns = (["om_fid", "om_id", "geom"] + layer.version.fields.map { SQLName.quote($0.name) }).joined(separator: ", ")
+        table = FeatureTable(layer.version)
     }
 
     /// The name of the geometry in filters, queryables and sorting.
@@ -31,34 +26,20 @@ public struct FeatureLayer: Sendable {
     var geometryTypeName: String { layer.version.geometryType }
 }
 
-enum SQLName {
-    /// A SQL identifier, quoted: column names come from source files and may be anything.
-    static func quote(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-}
-
-/// The layers as collections, rebuilt only when a layer gets a new version. Each caller
-/// gets the ones its key allows: to an anonymous caller a restricted layer does not exist.
-public final class FeatureCatalog: @unchecked Sendable {  // the cache is behind a lock
+/// The layers as collections, derived from the store's layer snapshot (so rebuilt only when
+/// a layer gets a new version). Each caller gets the ones its key allows: to an anonymous
+/// caller a restricted layer does not exist.
+public final class FeatureCatalog: Sendable {
     public let store: Store
-    private var cache: (signature: [String], layers: [FeatureLayer])?
-    private let lock = NSLock()
+    /// This catalog's key for what it derives from a layer snapshot.
+    private let key = Key()
+    private final class Key: Sendable {}
 
     public init(store: Store) { self.store = store }
 
     public func layers(_ db: Database, for caller: Caller = .anonymous) throws -> [FeatureLayer] {
-        try all(db).filter { caller.canSee($0.layer) }
-    }
-
-    private func all(_ db: Database) throws -> [FeatureLayer] {
-        let signature = try String.fetchAll(db.cachedStatement(sql: "SELECT name || ':' || current_version FROM onemap_layers ORDER BY name"))
-        lock.lock()
-        if let cache, cache.signature == signature { lock.unlock(); return cache.layers }
-        lock.unlock()
-        let built = try Store.loadedLayers(db).map(FeatureLayer.init)
-        lock.lock()
-        cache = (signature, built)
-        lock.unlock()
-        return built
+        let snapshot = try store.layerSnapshot(db)
+        return snapshot.derived(key) { snapshot.layers.map(FeatureLayer.init) }.filter { caller.canSee($0.layer) }
     }
 
     public func layer(_ id: String, _ db: Database, for caller: Caller = .anonymous) throws -> FeatureLayer {

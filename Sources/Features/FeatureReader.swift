@@ -18,23 +18,21 @@ enum FeatureReader {
         var conditions: [String] = []
         var arguments: [DatabaseValue] = []
         for box in q.prefilter {
-            conditions.append("om_fid IN (SELECT pkid FROM \(layer.rtree) WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)")
+            conditions.append(layer.table.boxMeets)
             arguments += [box.minX, box.maxX, box.minY, box.maxY].map(\.databaseValue)
         }
         conditions += q.whereSQL
         arguments += q.arguments
-        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let fields = q.properties ?? layer.fields
-        let columns = (["om_fid", "om_id", "geom"] + fields.map { SQLName.quote($0.name) }).joined(separator: ", ")
-        let order = (q.sortby.map { "\(SQLName.quote($0.field)) \($0.ascending ? "ASC" : "DESC")" } + ["om_fid"]).joined(separator: ", ")
-        let sql = "SELECT \(columns) FROM \(layer.table)\(whereClause) ORDER BY \(order) LIMIT ? OFFSET ?"
+        let sql = layer.table.select([.fid, .id, .geometry] + fields.map { .field($0.name) }, where: conditions,
+                                     order: q.sortby.map { .init(.field($0.field), ascending: $0.ascending) }, paged: true)
 
         return try SpatialFunction.with(q.tests, db: db) {
             let matched: Int
             if conditions.isEmpty {
                 matched = layer.layer.version.count
             } else {
-                matched = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(layer.table)\(whereClause)", arguments: StatementArguments(arguments)) ?? 0
+                matched = try Int.fetchOne(db, sql: layer.table.count(where: conditions), arguments: StatementArguments(arguments)) ?? 0
             }
             var rows: [FeatureRow] = []
             if q.offset < matched {
@@ -46,6 +44,9 @@ enum FeatureReader {
         }
     }
 
+    /// What a feature read whole selects: fid, id, geometry, then every field (from 3).
+    static let columns: [FeatureTable.Column] = [.fid, .id, .geometry, .fields]
+
     static func row(_ row: Row, fieldCount: Int) -> FeatureRow {
         var values: [DatabaseValue] = []
         values.reserveCapacity(fieldCount)
@@ -55,7 +56,7 @@ enum FeatureReader {
 
     /// One feature by its OGC id (the catalog's id field).
     static func feature(_ id: String, layer: FeatureLayer, db: Database) throws -> FeatureRow? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT \(layer.columns) FROM \(layer.table) WHERE om_id = ?", arguments: [id]) else { return nil }
+        guard let row = try Row.fetchOne(db, sql: layer.table.byId(columns), arguments: [id]) else { return nil }
         return Self.row(row, fieldCount: layer.fields.count)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GeoCore
 import GRDB
+import LayerStore
 
 /// A piece of a WHERE clause. Every value is a bound argument; the only names in `sql` are
 /// column names checked against the layer's fields and then quoted.
@@ -90,7 +91,7 @@ struct FilterSQL {
         switch s {
         case .property(let name):
             _ = try property(name)
-            return SQLFragment(sql: SQLName.quote(name), arguments: [])
+            return SQLFragment(sql: FeatureTable.quote(name), arguments: [])
         case .string(let v), .date(let v), .timestamp(let v): return SQLFragment(sql: "?", arguments: [v.databaseValue])
         case .number(let n): return SQLFragment(sql: "?", arguments: [Self.bind(n)])
         case .boolean(let b): return SQLFragment(sql: "?", arguments: [(b ? 1 : 0).databaseValue])

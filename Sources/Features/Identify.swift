@@ -51,7 +51,7 @@ public struct Identify: Sendable {
         let ellipsoid = Ellipsoid.cgcs2000
         var hits: [Hit] = []
         for layer in layers {
-            let sql = "SELECT \(layer.columns), om_area_m2 FROM \(layer.table) WHERE om_fid IN (SELECT pkid FROM \(layer.rtree) WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?) ORDER BY om_fid"
+            let sql = layer.table.inBox(FeatureReader.columns + [.areaM2], byFid: true)
             let rows = try Row.fetchCursor(db, sql: sql, arguments: [lon - margin.lon, lon + margin.lon, lat - margin.lat, lat + margin.lat])
             var found: [Hit] = []
             while let row = try rows.next(), found.count < Self.maxFeaturesPerLayer {

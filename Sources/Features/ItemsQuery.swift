@@ -1,6 +1,7 @@
 import Foundation
 import GeoCore
 import GRDB
+import LayerStore
 
 /// The query string of a request, decoded: `+` is a space and `%XX` a byte, in keys and values
 /// alike, as browsers, GDAL and Python's requests send them.
@@ -132,7 +133,7 @@ struct ItemsQuery {
                 guard let d = Double(value), d.isFinite else { throw FeatureError.invalidParameter(name, "'\(value)' is not a number") }
                 bound = d.databaseValue
             }
-            whereSQL.append("(\(SQLName.quote(name)) = ?)")
+            whereSQL.append(layer.table.equals(name))
             arguments.append(bound)
         }
 

@@ -124,8 +124,8 @@ private struct SpecParser {
     mutating func layer(_ map: Node.Mapping) throws -> LayerSpec {
         let e = try entries(map, allowed: Self.layerKeys, path: "")
         let name = try string(e, "name", required: true)!
-        guard name.range(of: "^[a-z0-9_]+$", options: .regularExpression) != nil else {
-            throw error(e["name"]?.0, "name", "'\(name)' must match [a-z0-9_]+")
+        guard LayerName.isValid(name) else {
+            throw error(e["name"]?.0, "name", "'\(name)' must match \(LayerName.pattern)")
         }
         let title = try string(e, "title", required: true)!
         let kind: LayerKind = try choice(e, "kind", required: true)!

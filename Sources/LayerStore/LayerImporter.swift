@@ -54,8 +54,8 @@ public struct LayerImporter {
             defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
             let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM onemap_layer_versions WHERE layer = ?", arguments: [spec.name]) ?? 0) + 1
             let versionLabel = try Self.uniqueLabel(db, layer: spec.name, wanted: label)
-            let table = "lyr_\(spec.name)_\(version)"
-            let index = "idx_\(table)_geom"
+            let table = FeatureTable(layer: spec.name, version: version, fields: source.fields.map(\.name)).name
+            let index = FeatureTable(name: table, fields: []).indexName
             let insert = try Self.createTable(table, index: index, fields: source.fields, db: db)
             let copied = try copyFeatures(input, processors: processors, into: insert, table: table, db: db)
             var warnings = try input.unmappedWarnings(copied.unmapped)

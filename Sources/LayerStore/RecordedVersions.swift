@@ -1,4 +1,5 @@
 import Foundation
+import GeoCore
 import GRDB
 
 /// Layer versions as check records name them. A record's conflict geometry may be drawn after
@@ -17,6 +18,14 @@ extension Store {
             }
             return try LoadedLayer(row: row)
         }
+    }
+
+    /// The feature table of one version of a layer, nil when that version is gone.
+    public static func featureTable(_ db: Database, layer: String, version: Int) throws -> FeatureTable? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT table_name, fields FROM onemap_layer_versions WHERE layer = ? AND version = ?"),
+                                         arguments: [layer, version]) else { return nil }
+        let fields = try JSONDecoder().decode([FieldDefinition].self, from: Data((row[1] as String).utf8))
+        return FeatureTable(name: row[0], fields: fields.map(\.name))
     }
 
     /// Whether every named version is still in the store.

@@ -5,11 +5,11 @@ import GRDB
 /// attached to every connection as `records`, so SQL names their tables as before.
 ///
 /// Why a file of its own: a server stores a record with every check, dozens a second. In the
-/// layers' file, each of those commits made every reader drop its page cache (SQLite cannot
-/// tell which pages another connection changed), grew the file so that its memory map was
-/// remapped, and changed `PRAGMA data_version`, so every check re-read the layer catalog:
-/// a check of a 30 km corridor took a quarter longer in the server than alone. The records'
-/// commits now leave the layers' file, its caches and its map untouched.
+/// layers' file, each of those commits would make every reader drop its page cache (SQLite
+/// cannot tell which pages another connection changed), grow the file so that its memory map
+/// is remapped, and change `PRAGMA data_version`, so every check would re-read the layer
+/// catalog. In a file of their own, the records' commits leave the layers' file, its caches
+/// and its map untouched.
 ///
 /// Back up both files together: a record names the layer versions it read, and those versions
 /// are kept while records need them.

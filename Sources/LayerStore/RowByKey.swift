@@ -7,7 +7,7 @@ import GRDB
 /// Why: a check reads each candidate feature by fid, one lookup per candidate. Through GRDB,
 /// binding the key (an array of existential arguments), the execution bookkeeping and the
 /// cursor object that steps it, reset again when it is dropped, cost more than the B-tree
-/// lookup itself: a fifth of a medium site's check. The statement still comes from (and stays
+/// lookup itself. The statement still comes from (and stays
 /// in) GRDB's cache and is left reset, so GRDB sees it as it left it.
 public struct RowByKey {
     let statement: Statement
@@ -23,15 +23,15 @@ public struct RowByKey {
         sqlite3_reset(s)
         defer { sqlite3_reset(s) }
         let bound = sqlite3_bind_int64(s, 1, key)
-        guard bound == SQLITE_OK else { throw error(bound) }
+        guard bound == SQLITE_OK else { throw Self.error(bound, statement) }
         switch sqlite3_step(s) {
         case SQLITE_ROW: return try body(s)
         case SQLITE_DONE: return nil
-        case let code: throw error(code)
+        case let code: throw Self.error(code, statement)
         }
     }
 
-    private func error(_ code: Int32) -> DatabaseError {
+    static func error(_ code: Int32, _ statement: Statement) -> DatabaseError {
         let message = sqlite3_db_handle(statement.sqliteStatement).map { String(cString: sqlite3_errmsg($0)) }
         return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
     }

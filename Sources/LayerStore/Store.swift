@@ -17,6 +17,8 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
     private let watchLock = NSLock()
     /// Commits through this store that changed the current layers.
     private let commits = LayerCommits()
+    /// The layers as published to every consumer (`layerSnapshot`).
+    let snapshots = LayerSnapshots()
     /// How long a signature read from SQLite is trusted when this store has committed no
     /// layer change since: the longest a load by another process (`onemap load` beside a
     /// running server) goes unseen. 50 ms unless given.
@@ -146,7 +148,7 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
 
     /// One read transaction, as GRDB's `pool.read` gives, for the hot paths (a check, a tile):
     /// GRDB compiles BEGIN, COMMIT and two `PRAGMA query_only` statements anew on every read,
-    /// about a fifth of a small check; here they are prepared once per connection. The reader
+    /// a good part of a small check; here they are prepared once per connection. The reader
     /// connections are read-only already, so nothing is lost by skipping `query_only`.
     public func snapshot<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.unsafeRead { db in
@@ -171,12 +173,17 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
         try String.fetchOne(db.cachedStatement(sql: "SELECT group_concat(name || ':' || current_version, ',') FROM (SELECT name, current_version FROM onemap_layers ORDER BY name)")) ?? ""
     }
 
+    /// How many layers are loaded.
+    public static func layerCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM onemap_layers")) ?? 0
+    }
+
     /// The layer signature as of now, for requests that only need to know whether what they
     /// cached is still current (every tile). A reload through this store is seen at once (its
     /// commit is counted); one by another process within `recheckNanoseconds`, when SQLite is
     /// asked again (`PRAGMA data_version`, which changes whenever any connection commits).
-    /// Asking SQLite on every request cost three system calls and, with two network threads
-    /// taking turns on this one connection, a futex wait a tile: a third of a cached tile.
+    /// Asking SQLite on every request would cost three system calls and, with two network
+    /// threads taking turns on this one connection, a futex wait a tile.
     public func currentLayerSignature() throws -> String {
         let now = DispatchTime.now().uptimeNanoseconds
         let generation = commits.generation
@@ -287,6 +294,6 @@ public struct LayerVersion: Sendable, Codable {
 }
 
 extension String {
-    /// Quoted as a SQL identifier. Column names come from source files and may be anything.
-    public var sqlIdentifier: String { "\"" + replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    /// Quoted as a SQL identifier (`FeatureTable.quote`).
+    var sqlIdentifier: String { FeatureTable.quote(self) }
 }

@@ -50,9 +50,9 @@ extension Store {
                     + "version(s) \(doomed.map(\.label).joined(separator: ", ")) to draw their conflict geometry; nothing was dropped")
             }
             for v in doomed {
-                let table = "lyr_\(layer)_\(v.version)"
-                try db.execute(sql: "DELETE FROM geometry_columns WHERE f_table_name = lower(?)", arguments: [table])
-                try db.execute(sql: "DROP TABLE IF EXISTS \(table.sqlIdentifier); DROP TABLE IF EXISTS \("idx_\(table)_geom".sqlIdentifier)")
+                let table = FeatureTable(layer: layer, version: v.version, fields: [])
+                try db.execute(sql: "DELETE FROM geometry_columns WHERE f_table_name = lower(?)", arguments: [table.name])
+                try db.execute(sql: table.dropSQL)
                 try db.execute(sql: "DELETE FROM onemap_layer_versions WHERE layer = ? AND version = ?", arguments: [layer, v.version])
             }
         }

@@ -14,7 +14,7 @@ struct HealthRoutes {
         // Ready: the database answers a read now. 503 otherwise, so a balancer stops sending.
         router.get("ready") { _, _ -> Response in
             do {
-                let layers = try await server.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_layers") ?? 0 }
+                let layers = try await server.store.read { db in try Store.layerCount(db) }
                 return try Response.json(object: ["status": "ready", "layers": layers])
             } catch {
                 throw APIError(.serviceUnavailable, "not ready", "the database cannot be read: \(error)", headers: [.retryAfter: "5"])

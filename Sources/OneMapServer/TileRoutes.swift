@@ -119,8 +119,8 @@ struct TileRoutes {
         for element in s.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map({ Substring($0) }) {
             let at = element.firstIndex(of: "@")
             let name = element[..<(at ?? element.endIndex)]
-            guard !name.isEmpty, name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || isDigit($0) || $0 == 0x5F }) else {
-                throw malformed("'\(name.prefix(40))' is not a layer name ([a-z0-9_]+)")
+            guard LayerName.isValid(name) else {
+                throw malformed("'\(name.prefix(40))' is not a layer name (\(LayerName.pattern))")
             }
             if let at {
                 let version = element[element.index(after: at)...]

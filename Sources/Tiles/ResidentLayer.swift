@@ -17,7 +17,7 @@ final class ResidentLayer: Sendable {
     let shapes: FeatureShapes
     let attributes: FeatureAttributes
 
-    init(db: Database, table: String, fields: [FieldDefinition], expectedCount: Int = 0) throws {
+    init(db: Database, table: FeatureTable, fields: [FieldDefinition], expectedCount: Int = 0) throws {
         // Room for every feature at once: growing by doubling held two copies of each array
         // at the moment of a copy, which was the read's peak memory.
         var boxes: [(fid: Int64, box: BoundingBox, area: Double)] = []
@@ -27,7 +27,7 @@ final class ResidentLayer: Sendable {
         var attributes = FeatureAttributes(fieldCount: fields.count)
         attributes.reserve(features: expectedCount)
         var values = [MVTValue?](repeating: nil, count: fields.count)
-        let cursor = try Row.fetchCursor(db, sql: "SELECT \(StoreLayerSource.columns(fields)) FROM \"\(table)\" ORDER BY om_fid")
+        let cursor = try Row.fetchCursor(db, sql: table.select(StoreLayerSource.columns))
         while let row = try cursor.next() {
             let fid: Int64 = row[0]
             guard let a: Double = row[1], let b: Double = row[2], let c: Double = row[3], let d: Double = row[4] else { continue }

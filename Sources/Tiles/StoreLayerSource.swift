@@ -21,6 +21,7 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
 
     let kind: MVTGeometryType
     private let fields: [FieldDefinition]
+    private let table: FeatureTable
     private let rtreeSQL: String
 
     private let residentLock = NSLock()
@@ -34,11 +35,10 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
         let type = layer.version.geometryType
         kind = type.contains("Polygon") ? .polygon : type.contains("Line") ? .lineString : .point
         fields = layer.version.fields
-        let table = layer.version.tableName
-        rtreeSQL = """
-            SELECT \(Self.columns(fields)) FROM "\(table)" WHERE om_fid IN
-            (SELECT pkid FROM "idx_\(table)_geom" WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)
-            """
+        table = FeatureTable(layer.version)
+        // In fid order, as the resident layer holds them: a tile's features come out in the
+        // same order however the layer is read.
+        rtreeSQL = table.inBox(Self.columns, byFid: true)
         info = TileLayerInfo(
             name: layer.name, title: layer.spec.title,
             geometryType: kind == .polygon ? "Polygon" : kind == .lineString ? "LineString" : "Point",
@@ -49,10 +49,7 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
 
     /// What both ways of reading a layer select, in this order: fid, box (0–4), area (5),
     /// geometry (6), then the attributes from 7.
-    static func columns(_ fields: [FieldDefinition]) -> String {
-        let quoted = fields.map { "\"" + $0.name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-        return (["om_fid", "om_minx", "om_miny", "om_maxx", "om_maxy", "om_area_m2", "geom"] + quoted).joined(separator: ", ")
-    }
+    static let columns: [FeatureTable.Column] = [.fid, .box, .areaM2, .geometry, .fields]
 
     var isResident: Bool { layer.version.count >= options.summaryThreshold }
 
@@ -63,7 +60,7 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
         defer { residentLock.unlock() }
         if let resident { return resident }
         let built = try store.pool.read { db in
-            try ResidentLayer(db: db, table: self.layer.version.tableName, fields: self.fields, expectedCount: self.layer.version.count)
+            try ResidentLayer(db: db, table: self.table, fields: self.fields, expectedCount: self.layer.version.count)
         }
         resident = built
         return built

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GeoCore
 import GRDB
 import LayerStore
@@ -32,7 +33,7 @@ public enum TileError: Error, CustomStringConvertible, Sendable {
 /// (layers and their versions, grid, z/x/y), else make each layer's tile (itself cached, so
 /// composites share work), and hand back the bytes with a strong ETag. Restricted layers
 /// are invisible to callers without a viewer key: left out of composites, 404 when named.
-public final class TileService: @unchecked Sendable {  // the catalog snapshot is behind a lock
+public final class TileService: Sendable {
     public let store: Store
     public let options: TileOptions
     private let etagSeed: UInt64
@@ -40,14 +41,18 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
     /// Bumped whenever the encoder or generalisation changes what a tile holds.
     static let codecVersion = "onemap-mvt-1"
 
-    private struct Snapshot {
-        var signature: String
+    /// The layers' tile sources, derived from a layer snapshot of the store.
+    private struct Sources: Sendable {
         var byName: [String: StoreLayerSource]
         /// Every layer, in name order; each caller sees the ones its key allows.
         var ordered: [StoreLayerSource]
     }
-    private var snapshot: Snapshot?
-    private let lock = NSLock()
+    /// This service's key for what it derives from a layer snapshot.
+    private let key = Key()
+    private final class Key: Sendable {}
+    /// The sources last derived: a reload keeps those of the layers whose version it did not
+    /// change, with what they hold in memory.
+    private let last = Mutex<Sources?>(nil)
 
     public init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
         self.store = store
@@ -63,21 +68,18 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
         try current().ordered.filter { caller.canSee($0.layer) }
     }
 
-    private func current() throws -> Snapshot {
+    private func current() throws -> Sources {
         // The fast path of a warm tile: no transaction, one pragma (see Store).
-        let now = try store.currentLayerSignature()
-        lock.lock()
-        if let s = snapshot, s.signature == now { lock.unlock(); return s }
-        lock.unlock()
-        return try store.pool.read { db in
-            let signature = try Store.layerSignature(db)
-            lock.lock()
-            if let s = snapshot, s.signature == signature { lock.unlock(); return s }
-            let old = snapshot?.byName ?? [:]
-            lock.unlock()
+        if let snapshot = try store.currentLayerSnapshot() { return sources(of: snapshot) }
+        return try store.pool.read { db in sources(of: try store.layerSnapshot(db)) }
+    }
+
+    private func sources(of snapshot: LayerSnapshot) -> Sources {
+        snapshot.derived(key) {
+            let old = last.withLock { $0?.byName } ?? [:]
             var byName: [String: StoreLayerSource] = [:]
             var ordered: [StoreLayerSource] = []
-            for layer in try Store.loadedLayers(db) {
+            for layer in snapshot.layers {
                 let source: StoreLayerSource
                 if let existing = old[layer.name], existing.layer.version.number == layer.version.number {
                     source = existing
@@ -87,11 +89,9 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
                 byName[layer.name] = source
                 ordered.append(source)
             }
-            let s = Snapshot(signature: signature, byName: byName, ordered: ordered)
-            lock.lock()
-            snapshot = s
-            lock.unlock()
-            return s
+            let built = Sources(byName: byName, ordered: ordered)
+            last.withLock { $0 = built }
+            return built
         }
     }
 
@@ -119,7 +119,7 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
         try Self.sources(selection, in: try current(), for: caller)
     }
 
-    private static func sources(_ selection: TileSelection, in s: Snapshot, for caller: Caller) throws -> [StoreLayerSource] {
+    private static func sources(_ selection: TileSelection, in s: Sources, for caller: Caller) throws -> [StoreLayerSource] {
         switch selection {
         case .all:
             return s.ordered.filter { caller.canSee($0.layer) }
@@ -140,12 +140,8 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
     /// still current (else nil: working it out anew reads the pool, so ask `sources`, off the
     /// request threads). Waits for no lock holder or pool reader: safe on a request thread.
     public func currentSources(_ selection: TileSelection, for caller: Caller = .anonymous) throws -> [StoreLayerSource]? {
-        let now = try store.currentLayerSignature()
-        lock.lock()
-        let s = snapshot
-        lock.unlock()
-        guard let s, s.signature == now else { return nil }
-        return try Self.sources(selection, in: s, for: caller)
+        guard let snapshot = try store.currentLayerSnapshot() else { return nil }
+        return try Self.sources(selection, in: sources(of: snapshot), for: caller)
     }
 
     /// From this zoom on, a tile of one layer held in memory takes well under a millisecond

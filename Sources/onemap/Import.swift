@@ -26,8 +26,8 @@ struct Import: AsyncParsableCommand {
     @Flag(help: "Machine-readable output.") var json = false
 
     func validate() throws {
-        guard layer.range(of: "^[a-z0-9_]+$", options: .regularExpression) != nil else {
-            throw ValidationError("--layer '\(layer)' must match [a-z0-9_]+")
+        guard LayerName.isValid(layer) else {
+            throw ValidationError("--layer '\(layer)' must match \(LayerName.pattern)")
         }
         if let kind, LayerKind(rawValue: kind) == nil {
             throw ValidationError("--kind '\(kind)' is not one of: \(LayerKind.allCases.map(\.rawValue).joined(separator: ", "))")
