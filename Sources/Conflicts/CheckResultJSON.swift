@@ -3,9 +3,9 @@ import GeoCore
 import LayerStore
 
 /// The answer's JSON written by hand, byte for byte what `CheckResult.encoder()` gives
-/// (sorted keys, slashes unescaped, absent optionals left out): JSONEncoder built a tree of
+/// (sorted keys, slashes unescaped, absent optionals left out): JSONEncoder builds a tree of
 /// boxed values for every feature, which for an answer of a few hundred conflicting parcels
-/// took longer than checking the site.
+/// takes longer than checking the site.
 struct CheckResultJSON {
     private(set) var bytes: [UInt8] = []
     /// A feature's property values in its dictionary's order, reused from feature to feature.
@@ -98,7 +98,7 @@ struct CheckResultJSON {
     /// Why: the features of one layer are read into copies of one dictionary (`LayerFields`),
     /// so they hold the same names in the same order. A feature whose names come in the
     /// order of the last one is written by position, hashing no name: looking every name up
-    /// was a third of writing a corridor's answer. Any other feature gets an order of its own.
+    /// is a large part of writing a corridor's answer. Any other feature gets an order of its own.
     struct PropertyOrder {
         let held: [String]
         /// Positions in `held`, in the order written, and each one's `"name":` bytes.
@@ -194,7 +194,7 @@ struct CheckResultJSON {
     mutating func string(_ s: String) {
         byte(UInt8(ascii: "\""))
         // Ids, names and labels almost never need escaping: copied whole, from the string's
-        // own contiguous bytes (stepping its UTF-8 view byte by byte cost more than the copy).
+        // own contiguous bytes (stepping its UTF-8 view byte by byte costs more than the copy).
         var s = s
         let plain = s.withUTF8 { utf8 in
             guard !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
