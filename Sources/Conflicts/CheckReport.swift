@@ -42,8 +42,8 @@ public enum CheckReport {
             """
         for l in r.layers {
             let area = l.outsideAreaM2 ?? l.overlapAreaM2
-            let what = l.outsideAreaM2 != nil ? "（边界外）" : ""
-            h += "<tr><td>\(escape(l.title))\(what)<br><small>\(escape(l.layer + Wording.version(l)))</small></td><td>\(l.conflict ? "<span class=\"verdict \(l.severity.rawValue)\">\(Wording.severity(l.severity))</span>" : "无冲突")</td>"
+            let outsideMark = l.outsideAreaM2 != nil ? "（边界外）" : ""
+            h += "<tr><td>\(escape(l.title))\(outsideMark)<br><small>\(escape(l.layer + Wording.version(l)))</small></td><td>\(l.conflict ? "<span class=\"verdict \(l.severity.rawValue)\">\(Wording.severity(l.severity))</span>" : "无冲突")</td>"
             h += "<td class=n>\(Wording.number(area))</td><td class=n>\(Wording.number(AreaUnit.mu(fromM2: area), decimals: 3))</td>"
             h += "<td class=n>\(String(format: "%.2f", (l.outsideAreaM2.map { $0 / max(r.site.areaM2, 1e-9) } ?? l.overlapRatio) * 100))%</td><td class=n>\(l.features.count)</td></tr>"
         }

@@ -26,8 +26,8 @@ public struct CheckResult: Codable, Sendable {
         public var properties: [String: AttributeValue]
 
         /// `features` most severe first, then by overlap, largest first; ties keep their order.
-        /// Sorted as indices: sorting the answers themselves moved each one's strings and
-        /// attributes many times over, a twentieth of a medium site's check.
+        /// Sorted as indices: sorting the answers themselves would move each one's strings and
+        /// attributes many times over.
         static func worstFirst(_ features: [FeatureConflict]) -> [FeatureConflict] {
             let order = features.indices.sorted { i, j in
                 let a = (features[i].severity ?? .notice, features[i].overlapAreaM2)

@@ -97,8 +97,8 @@ struct CheckResultJSON {
     ///
     /// Why: the features of one layer are read into copies of one dictionary (`LayerFields`),
     /// so they hold the same names in the same order. A feature whose names come in the
-    /// order of the last one is written by position, hashing no name (looking every name up
-    /// would cost more than writing the values). Any other feature gets an order of its own.
+    /// order of the last one is written by position, hashing no name: looking every name up
+    /// is a large part of writing a corridor's answer. Any other feature gets an order of its own.
     struct PropertyOrder {
         let held: [String]
         /// Positions in `held`, in the order written, and each one's `"name":` bytes.

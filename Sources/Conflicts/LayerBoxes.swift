@@ -5,9 +5,9 @@ import LayerStore
 /// A large layer's feature boxes in memory, searched without SQL; rows are read by fid only
 /// for the boxes that can reach the site.
 ///
-/// Why: the R*Tree's virtual table costs a statement per search, reads its nodes as blobs and
-/// decodes them each time, and rounds its boxes to 32-bit floats, so placing them against
-/// the site would have to wait for the row; on a small site that outweighs the check. Searching exact boxes in
+/// Why: on a small site the R*Tree's virtual table is much of a check (a statement per
+/// search, its nodes read as blobs and decoded each time, its boxes rounded to 32-bit floats
+/// so placing them against the site has to wait for the row). Searching exact boxes in
 /// memory and placing them first leaves SQLite one primary-key lookup per candidate that
 /// counts. The boxes cost ~45 bytes a feature and a scan of the table to build, so only
 /// checkers that live long (the server, `check --each`) keep them, one set per layer version.

@@ -155,7 +155,7 @@ extension LayerEvaluation {
         }
         // Groups by root, in ascending order of root: a fixed order, so the total is the same
         // in every run to its last digit. Counted in an array, not gathered in a dictionary of
-        // arrays: such a dictionary costs a twentieth of a check. A piece alone is its own root.
+        // arrays, which would allocate and hash on every check. A piece alone is its own root.
         let roots = overlaps.indices.map { find($0) }
         var sizes = [Int](repeating: 0, count: overlaps.count)
         for r in roots { sizes[r] += 1 }

@@ -5,8 +5,8 @@ import GeoCore
 ///
 /// A pipeline is a line of hundreds of vertices running across a county, but only the few
 /// segments near a site decide its distance to the site, its length inside it and the
-/// protection corridor over it. Handing GEOS the whole line for every check (to test it,
-/// measure the distance and buffer it) was a fifth of a full check.
+/// protection corridor over it, and handing GEOS the whole line for every check (to test it,
+/// measure the distance and buffer it) costs far more than those few segments.
 enum LineWindow {
     /// The lines of `geometry` cut down to the segments that meet `box`, kept as runs of
     /// consecutive segments so the geometry near the box is the line's own; nil when no

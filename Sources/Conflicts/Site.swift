@@ -85,8 +85,8 @@ extension Site {
             // self-intersection in a ring that overlaps itself many times, which a union dissolves.
             let single = parts.count == 1 && warnings.count == repairedBefore
             union = single ? parts[0] : try engine.union(parts)
-            // A single part that was valid is still valid: validating a 1,000-vertex corridor
-            // twice showed in the cost of a check over HTTP.
+            // A single part that was valid is still valid, and validating a 1,000-vertex
+            // corridor twice would add to every check of it over HTTP.
             if !single, let reason = try engine.invalidityReason(union) {
                 let dissolved = try union.unaryUnion()
                 if let still = try engine.invalidityReason(dissolved) { throw SiteError(.invalid, "\(places): the shape is invalid (\(reason); \(still)) and could not be repaired") }

@@ -1,8 +1,8 @@
 import Foundation
 import GeoCore
 
-/// A class, as is LayerPlan: every layer's evaluation holds both, and copying their fields
-/// (a few dozen references) into each layer's evaluation of each check showed in profiles.
+/// A class, as is LayerPlan: every layer's evaluation holds both, and a struct would copy
+/// their fields (a few dozen references) into each layer's evaluation of each check.
 final class SiteContext {
     let site: Site
     let engine: GeometryEngine
@@ -37,8 +37,8 @@ final class SiteContext {
     }
 
     /// The ellipsoidal area of a piece of the site: one projection per vertex in the equal-area
-    /// plane, where Karney's polygon area costs a geodesic inverse per edge (a fifth of a check,
-    /// with a few clipped pieces per site). Stored feature areas, ledger totals and the site's
+    /// plane, where Karney's polygon area costs a geodesic inverse per edge, for each of the
+    /// few clipped pieces of every check. Stored feature areas, ledger totals and the site's
     /// own area stay with Karney: they may be large, with long edges.
     func area(of piece: Geometry) -> Double {
         equalArea.area(piece, spanLimitM: Self.equalAreaSpanLimitM) ?? Ellipsoid.cgcs2000.area(piece)

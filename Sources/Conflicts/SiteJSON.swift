@@ -3,8 +3,8 @@ import GeoCore
 
 /// A fast reading of the GeoJSON sites almost every request brings: a Polygon or MultiPolygon,
 /// bare or as a Feature, optionally wrapped as {"projectCode", "projectName", "geometry" |
-/// "feature"}. Foundation's JSONSerialization made an NSNumber of every coordinate and the
-/// generic reader cast each back, which took longer than checking a site of a thousand
+/// "feature"}. Foundation's JSONSerialization makes an NSNumber of every coordinate and the
+/// generic reader casts each back, which takes longer than checking a site of a thousand
 /// vertices. This reads the bytes once, straight into polygons.
 ///
 /// It only accepts what the general path (`SiteReader.geoJSON`, `CheckRoutes.parse`) would
@@ -251,9 +251,8 @@ public enum SiteJSON {
 
         /// `mantissa` × 10^`power` correctly rounded, when that takes one IEEE operation on two
         /// exact doubles (Clinger's fast path: a mantissa below 2^53, a power of ten up to
-        /// 10^22), as `strtod` would give it; nil otherwise, for `strtod`. Why: a corridor's
-        /// 2,000 coordinates each cost a buffer and a `strtod` call, a tenth of its POST's
-        /// work beyond the check.
+        /// 10^22), as `strtod` would give it; nil otherwise, for `strtod`. Why: through
+        /// `strtod`, each of a corridor's 2,000 coordinates costs a buffer and a call.
         static func exact(_ mantissa: UInt64, power: Int) -> Double? {
             guard mantissa <= 1 << 53, abs(power) <= 22 else { return nil }
             let m = Double(mantissa)

@@ -4,9 +4,9 @@ import GeoCore
 /// Reads the Well-Known Text of a site: POLYGON, MULTIPOLYGON, or a GEOMETRYCOLLECTION of them,
 /// with Z, M or ZM coordinates (heights dropped) and EMPTY parts.
 ///
-/// GEOS's reader, used before, said what it expected but not where ("Expected number but
-/// encountered word"), took a C string (ignoring everything after a NUL) and recursed without a
-/// bound (a GEOMETRYCOLLECTION nested 10,000 deep overflowed the stack). This one names the
+/// Why not GEOS's reader: it says what it expected but not where ("Expected number but
+/// encountered word"), takes a C string (ignoring everything after a NUL) and recurses without
+/// a bound (a GEOMETRYCOLLECTION nested 10,000 deep overflows the stack). This one names the
 /// character of every problem, bounds the nesting and counts vertices as it reads.
 struct SiteWKT {
     /// A MULTIPOLYGON needs 3 levels of parentheses; GEOMETRYCOLLECTIONs add one each.

@@ -29,7 +29,7 @@ public enum SurveyTXT {
     }
 
     /// Without leading and trailing white space. Foundation's trimming bridges every line through
-    /// NSString, which made reading a 200,000-point file take seconds.
+    /// NSString, which makes reading a 200,000-point file take seconds.
     static func trimmed<S: StringProtocol>(_ s: S) -> String where S.SubSequence == Substring {
         guard let first = s.firstIndex(where: { !$0.isWhitespace }), let last = s.lastIndex(where: { !$0.isWhitespace }) else { return "" }
         return String(s[first...last])
@@ -53,6 +53,42 @@ public enum SurveyTXT {
     }
 
     public static func read(text: String, limits: SiteLimits = SiteLimits()) throws -> Site {
+        let (attributes, parcels) = try sections(text, limits: limits)
+        guard !parcels.isEmpty else { throw SiteError(.malformed, "no parcel found: the file needs a [地块坐标] section with a header line ending in ,@") }
+        // Before the zone is read from the first point: every parcel must have one.
+        for (i, p) in parcels.enumerated() where p.points.isEmpty {
+            let code = p.header.count > 2 ? p.header[2] : ""
+            throw SiteError(.malformed, "parcel \(code.isEmpty ? String(i + 1) : code) (line \(p.line)): has no points")
+        }
+        let crs = try zoneCRS(attributes: attributes, parcels: parcels)
+        var polygons: [(Polygon, String)] = []
+        var declared: [SurveyParcel] = []
+        var warnings: [String] = []
+        let toLonLat: CoordinateTransform
+        do { toLonLat = try CoordinateTransform(from: crs.code, to: "EPSG:4490") } catch {
+            throw SiteError(.invalid, "cannot use \(crs.code): \(error)")
+        }
+        for p in parcels {
+            let code = p.header.count > 2 ? p.header[2] : ""
+            let label = "parcel \(code.isEmpty ? String(polygons.count + 1) : code) (line \(p.line))"
+            let polygon = try lonLatPolygon(p, label: label, crs: crs, toLonLat: toLonLat)
+            let areaHa = Ellipsoid.cgcs2000.area(polygon) / 10_000
+            let declaredHa = p.header.count > 1 ? Double(p.header[1]) : nil
+            if let d = declaredHa, d > 0, abs(d - areaHa) / areaHa > 0.01 {
+                warnings.append("\(label): declared area \(d) ha differs from the computed \(String(format: "%.4f", areaHa)) ha by \(String(format: "%.1f", abs(d - areaHa) / areaHa * 100))%")
+            }
+            if let n = Int(p.header[0]), n != p.points.count {
+                warnings.append("\(label): declares \(n) points but lists \(p.points.count)")
+            }
+            declared.append(SurveyParcel(code: code, name: p.header.count > 3 ? p.header[3] : "", use: p.header.count > 6 ? p.header[6] : "",
+                                         declaredAreaHa: declaredHa, areaHa: areaHa, line: p.line))
+            polygons.append((polygon, label))
+        }
+        return try Site.make(polygons: polygons, crs: "EPSG:4490", limits: limits, warnings: warnings, parcels: declared)
+    }
+
+    /// The key=value lines of [属性描述] and the parcels of [地块坐标], as written.
+    static func sections(_ text: String, limits: SiteLimits) throws -> (attributes: [String: String], parcels: [RawParcel]) {
         var attributes: [String: String] = [:]
         var section = ""
         var parcels: [RawParcel] = []
@@ -80,20 +116,12 @@ public enum SurveyTXT {
                     parcels.append(RawParcel(header: fields, line: lineNo))
                 } else {
                     guard !parcels.isEmpty else { throw SiteError(.malformed, "line \(lineNo): a point comes before any parcel header (…,@)") }
-                    guard fields.count >= 4 else { throw SiteError(.malformed, "line \(lineNo): expected 点号,圈号,X,Y, found \(fields.count) fields") }
-                    guard let ring = Int(fields[1]), ring >= 1 else { throw SiteError(.malformed, "line \(lineNo): 圈号 '\(fields[1])' is not a ring number (1, 2, …)") }
-                    guard let x = Double(fields[2]), let y = Double(fields[3]), x.isFinite, y.isFinite else {
-                        throw SiteError(.malformed, "line \(lineNo): point \(fields[0]) has coordinates '\(fields[2])', '\(fields[3])' that are not numbers")
-                    }
-                    // X is a northing (under 10,000 km) and Y an easting, with at most a two-digit zone in front.
-                    guard abs(x) < 10_000_000, y >= 0, y < 100_000_000 else {
-                        throw SiteError(.invalid, "line \(lineNo): point \(fields[0]) has X=\(fields[2]), Y=\(fields[3]), which are not Gauss–Krüger coordinates (X a northing in metres, Y an easting with an optional zone prefix)")
-                    }
+                    let point = try self.point(fields, line: lineNo)
                     pointCount += 1
                     guard pointCount <= limits.maxVertices else {
                         throw SiteError(.tooLarge, "the file has more than \(limits.maxVertices) points (line \(lineNo))")
                     }
-                    parcels[parcels.count - 1].points.append(Point(name: fields[0], ring: ring, x: x, y: y, line: lineNo))
+                    parcels[parcels.count - 1].points.append(point)
                 }
             case "":
                 throw SiteError(.malformed, "line \(lineNo): expected the section [属性描述] or [地块坐标]")
@@ -101,63 +129,52 @@ public enum SurveyTXT {
                 continue
             }
         }
-        guard !parcels.isEmpty else { throw SiteError(.malformed, "no parcel found: the file needs a [地块坐标] section with a header line ending in ,@") }
-        // Before the zone is read from the first point: every parcel must have one.
-        for (i, p) in parcels.enumerated() where p.points.isEmpty {
-            let code = p.header.count > 2 ? p.header[2] : ""
-            throw SiteError(.malformed, "parcel \(code.isEmpty ? String(i + 1) : code) (line \(p.line)): has no points")
+        return (attributes, parcels)
+    }
+
+    /// A point line of [地块坐标]: 点号,圈号,X,Y.
+    static func point(_ fields: [String], line lineNo: Int) throws -> Point {
+        guard fields.count >= 4 else { throw SiteError(.malformed, "line \(lineNo): expected 点号,圈号,X,Y, found \(fields.count) fields") }
+        guard let ring = Int(fields[1]), ring >= 1 else { throw SiteError(.malformed, "line \(lineNo): 圈号 '\(fields[1])' is not a ring number (1, 2, …)") }
+        guard let x = Double(fields[2]), let y = Double(fields[3]), x.isFinite, y.isFinite else {
+            throw SiteError(.malformed, "line \(lineNo): point \(fields[0]) has coordinates '\(fields[2])', '\(fields[3])' that are not numbers")
         }
-        let crs = try zoneCRS(attributes: attributes, parcels: parcels)
-        var polygons: [(Polygon, String)] = []
-        var declared: [SurveyParcel] = []
-        var warnings: [String] = []
-        let toLonLat: CoordinateTransform
-        do { toLonLat = try CoordinateTransform(from: crs.code, to: "EPSG:4490") } catch {
-            throw SiteError(.invalid, "cannot use \(crs.code): \(error)")
+        // X is a northing (under 10,000 km) and Y an easting, with at most a two-digit zone in front.
+        guard abs(x) < 10_000_000, y >= 0, y < 100_000_000 else {
+            throw SiteError(.invalid, "line \(lineNo): point \(fields[0]) has X=\(fields[2]), Y=\(fields[3]), which are not Gauss–Krüger coordinates (X a northing in metres, Y an easting with an optional zone prefix)")
         }
-        for p in parcels {
-            let code = p.header.count > 2 ? p.header[2] : ""
-            let label = "parcel \(code.isEmpty ? String(polygons.count + 1) : code) (line \(p.line))"
-            guard !p.points.isEmpty else { throw SiteError(.malformed, "\(label): has no points") }
-            var rings: [[Coordinate]] = []
-            var ringLines: [Int] = []
-            var current = -1
-            for pt in p.points {
-                if pt.ring != current {
-                    current = pt.ring
-                    rings.append([])
-                    ringLines.append(pt.line)
-                }
-                // Y (easting) is x, X (northing) is y: GIS order.
-                rings[rings.count - 1].append(Coordinate(pt.y, pt.x))
+        return Point(name: fields[0], ring: ring, x: x, y: y, line: lineNo)
+    }
+
+    /// A parcel's rings, each closed and within `crs`'s zone, in lon/lat.
+    static func lonLatPolygon(_ p: RawParcel, label: String, crs: ZoneCRS, toLonLat: CoordinateTransform) throws -> Polygon {
+        guard !p.points.isEmpty else { throw SiteError(.malformed, "\(label): has no points") }
+        var rings: [[Coordinate]] = []
+        var ringLines: [Int] = []
+        var current = -1
+        for pt in p.points {
+            if pt.ring != current {
+                current = pt.ring
+                rings.append([])
+                ringLines.append(pt.line)
             }
-            for (ri, ring) in rings.enumerated() {
-                guard ring.count >= 4 else { throw SiteError(.invalid, "\(label): ring starting at line \(ringLines[ri]) has \(ring.count) points; a ring needs at least 4 (the first repeated last)") }
-                guard ring.first == ring.last else { throw SiteError(.invalid, "\(label): ring starting at line \(ringLines[ri]) is not closed: its last point must repeat the first") }
-                guard ring.allSatisfy({ abs($0.x - 500_000) < 400_000 || abs($0.x.truncatingRemainder(dividingBy: 1_000_000) - 500_000) < 400_000 }) else {
-                    throw SiteError(.invalid, "\(label): eastings outside zone \(crs.zone)")
-                }
-            }
-            var lonLatRings: [[Coordinate]] = []
-            for (ri, r) in rings.enumerated() {
-                var r = r
-                do { try toLonLat.transform(&r) } catch { throw SiteError(.invalid, "\(label) ring at line \(ringLines[ri]): \(error)") }
-                lonLatRings.append(r)
-            }
-            let polygon = Polygon(lonLatRings)
-            let areaHa = Ellipsoid.cgcs2000.area(polygon) / 10_000
-            let declaredHa = p.header.count > 1 ? Double(p.header[1]) : nil
-            if let d = declaredHa, d > 0, abs(d - areaHa) / areaHa > 0.01 {
-                warnings.append("\(label): declared area \(d) ha differs from the computed \(String(format: "%.4f", areaHa)) ha by \(String(format: "%.1f", abs(d - areaHa) / areaHa * 100))%")
-            }
-            if let n = Int(p.header[0]), n != p.points.count {
-                warnings.append("\(label): declares \(n) points but lists \(p.points.count)")
-            }
-            declared.append(SurveyParcel(code: code, name: p.header.count > 3 ? p.header[3] : "", use: p.header.count > 6 ? p.header[6] : "",
-                                         declaredAreaHa: declaredHa, areaHa: areaHa, line: p.line))
-            polygons.append((polygon, label))
+            // Y (easting) is x, X (northing) is y: GIS order.
+            rings[rings.count - 1].append(Coordinate(pt.y, pt.x))
         }
-        return try Site.make(polygons: polygons, crs: "EPSG:4490", limits: limits, warnings: warnings, parcels: declared)
+        for (ri, ring) in rings.enumerated() {
+            guard ring.count >= 4 else { throw SiteError(.invalid, "\(label): ring starting at line \(ringLines[ri]) has \(ring.count) points; a ring needs at least 4 (the first repeated last)") }
+            guard ring.first == ring.last else { throw SiteError(.invalid, "\(label): ring starting at line \(ringLines[ri]) is not closed: its last point must repeat the first") }
+            guard ring.allSatisfy({ abs($0.x - 500_000) < 400_000 || abs($0.x.truncatingRemainder(dividingBy: 1_000_000) - 500_000) < 400_000 }) else {
+                throw SiteError(.invalid, "\(label): eastings outside zone \(crs.zone)")
+            }
+        }
+        var lonLatRings: [[Coordinate]] = []
+        for (ri, r) in rings.enumerated() {
+            var r = r
+            do { try toLonLat.transform(&r) } catch { throw SiteError(.invalid, "\(label) ring at line \(ringLines[ri]): \(error)") }
+            lonLatRings.append(r)
+        }
+        return Polygon(lonLatRings)
     }
 
     struct ZoneCRS { let code: String; let zone: Int }

@@ -1,1 +1,1 @@
-// OGC API – Features (issue 7): collections, items, filters, CRS.
+// OGC API – Features: collections, items, filters, CRS.

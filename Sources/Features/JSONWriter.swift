@@ -66,7 +66,7 @@ struct JSONWriter {
     }
 
     /// A coordinate with at most 9 decimals (1e-9° is 0.1 mm; a nanometre in projected CRSs),
-    /// written with integer arithmetic: formatting doubles through String was the largest
+    /// written with integer arithmetic: formatting doubles through String would be the largest
     /// cost of a page of features. Anything outside that range falls back to `number`.
     mutating func coordinate(_ d: Double) {
         guard d.isFinite else { raw("null"); return }

@@ -39,22 +39,36 @@ extension PolygonRegion {
               (shared.maxY - shared.minY) * metresPerDegree <= spanLimitM else { return nil }
         var plane = PieceTerms(EqualAreaPlane(centre: Coordinate((shared.minX + shared.maxX) / 2, (shared.minY + shared.maxY) / 2)))
         let feature = FeatureRings(polygons)
-        var crossings: [Crossing] = []
-        var nearby: [Int32] = []
-        var total = 0.0
 
-        // The region's edges near the feature: each feature edge's are among them. When they
-        // are few (a parcel on a site's edge meets a handful), each edge's are picked from
-        // this list; looking each edge up in the grid, sorted and deduplicated, cost more.
+        // The region's edges near the feature: each feature edge's are among them.
         let t = tolerance
         let near = BoundingBox(featureBox.minX - t, featureBox.minY - t, featureBox.maxX + t, featureBox.maxY + t)
         var nearFeature: [Int32] = []
         edges(near: near, into: &nearFeature)
-        let pickFromNear = nearFeature.count <= 48
 
-        // The feature's edges inside the region.
+        var crossings: [Crossing] = []
+        var total = 0.0
+        guard addFeatureEdgesInside(feature, nearFeature: nearFeature, plane: &plane, total: &total, crossings: &crossings) else { return nil }
+        crossings.sort { ($0.regionEdge, $0.u) < ($1.regionEdge, $1.u) }
+        guard addRegionEdgesInside(feature, nearFeature: nearFeature, crossings: crossings, plane: &plane, total: &total) else { return nil }
+        // Rounding can leave a few µm² of an overlap that is only a touch.
+        guard total > -1e-6 else { return nil }
+        return max(0, total)
+    }
+
+    /// Adds to `total` the terms of the feature's edges inside the region, cut where they cross
+    /// the region's edges, and appends those crossings to `crossings`; false when it cannot
+    /// decide. `nearFeature` is the region's edges near the feature, ascending.
+    @inline(__always) private func addFeatureEdgesInside(_ feature: FeatureRings, nearFeature: [Int32], plane: inout PieceTerms,
+                                                         total: inout Double, crossings: inout [Crossing]) -> Bool {
+        // When the region's edges near the feature are few (a parcel on a site's edge meets a
+        // handful), each feature edge's are picked from that list: cheaper than looking each
+        // edge up in the grid, sorted and deduplicated.
+        let pickFromNear = nearFeature.count <= 48
+        let t = tolerance
         let reach = BoundingBox(box.minX - t, box.minY - t, box.maxX + t, box.maxY + t)
-        var local: [Crossing] = []
+        var nearby: [Int32] = []
+        var edgeCrossings: [Crossing] = []
         for ring in feature.rings {
             let first = feature.points[ring.lowerBound]
             var inside = first.x >= reach.minX && first.x <= reach.maxX && first.y >= reach.minY && first.y <= reach.maxY
@@ -65,10 +79,10 @@ extension PolygonRegion {
                 let edgeBox = BoundingBox(min(a.x, b.x) - t, min(a.y, b.y) - t, max(a.x, b.x) + t, max(a.y, b.y) + t)
                 guard edgeBox.intersects(reach) else {
                     // Both ends lie outside the region's box, so outside the region.
-                    if inside { return nil }
+                    if inside { return false }
                     continue
                 }
-                local.removeAll(keepingCapacity: true)
+                edgeCrossings.removeAll(keepingCapacity: true)
                 if pickFromNear {
                     nearby.removeAll(keepingCapacity: true)
                     for s in nearFeature where edge(Int(s), meets: edgeBox) { nearby.append(s) }
@@ -77,14 +91,14 @@ extension PolygonRegion {
                 }
                 for s in nearby {
                     switch crossing(a, b, regionEdge: Int(s)) {
-                    case .degenerate: return nil
+                    case .degenerate: return false
                     case .none: break
-                    case .some(let c): local.append(c)
+                    case .some(let c): edgeCrossings.append(c)
                     }
                 }
-                if local.count > 1 { local.sort { $0.t < $1.t } }
+                if edgeCrossings.count > 1 { edgeCrossings.sort { $0.t < $1.t } }
                 var from = a
-                for c in local {
+                for c in edgeCrossings {
                     if inside { total += plane.term(from, c.point) }
                     inside.toggle()
                     from = c.point
@@ -93,11 +107,16 @@ extension PolygonRegion {
                 if inside { total += plane.term(from, b) }
             }
             // Round the ring, the crossings must leave it where it started.
-            if inside != started { return nil }
+            if inside != started { return false }
         }
+        return true
+    }
 
-        // The region's edges inside the feature, in runs of consecutive edges near it.
-        crossings.sort { ($0.regionEdge, $0.u) < ($1.regionEdge, $1.u) }
+    /// Adds to `total` the terms of the region's edges inside the feature, walked in runs of
+    /// consecutive edges among `nearFeature` and cut at `crossings` (sorted by region edge,
+    /// then along it); false when it cannot decide.
+    @inline(__always) private func addRegionEdgesInside(_ feature: FeatureRings, nearFeature: [Int32], crossings: [Crossing],
+                                                        plane: inout PieceTerms, total: inout Double) -> Bool {
         var next = 0  // the first crossing not yet walked
         var previous = -2
         var inside = false
@@ -106,11 +125,11 @@ extension PolygonRegion {
             let a = Coordinate(ax[s], ay[s]), b = Coordinate(bx[s], by[s])
             while next < crossings.count && Int(crossings[next].regionEdge) < s {
                 // A crossing on an edge not near the feature's box cannot be.
-                return nil
+                return false
             }
             if s != previous + 1 || ax[s] != bx[previous] || ay[s] != by[previous] {
                 // A run ended: its last state must be where its last point lies.
-                if previous >= 0 && inside != feature.contains(Coordinate(bx[previous], by[previous])) { return nil }
+                if previous >= 0 && inside != feature.contains(Coordinate(bx[previous], by[previous])) { return false }
                 inside = feature.contains(a)
             }
             var from = a
@@ -124,11 +143,8 @@ extension PolygonRegion {
             if inside { total += plane.term(from, b) }
             previous = s
         }
-        if previous >= 0 && inside != feature.contains(Coordinate(bx[previous], by[previous])) { return nil }
-        if next != crossings.count { return nil }
-        // Rounding can leave a few µm² of an overlap that is only a touch.
-        guard total > -1e-6 else { return nil }
-        return max(0, total)
+        if previous >= 0 && inside != feature.contains(Coordinate(bx[previous], by[previous])) { return false }
+        return next == crossings.count
     }
 
     /// The region's edges whose boxes meet `b`, ascending and each once (an edge is filed in

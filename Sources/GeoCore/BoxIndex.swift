@@ -2,8 +2,8 @@
 /// packed sixteen to a node, level upon level (the packed Hilbert R-tree of Kamel and
 /// Faloutsos, 1994, as flatbush and FlatGeobuf lay it out).
 ///
-/// Why, beside SQLite's R*Tree: a conflict check on a small site spent a third of its time in
-/// the R*Tree's virtual table — a statement per layer, the tree's nodes read as blobs and
+/// Why, beside SQLite's R*Tree: on a small site the R*Tree's virtual table is much of a
+/// conflict check — a statement per layer, the tree's nodes read as blobs and
 /// decoded on every search, and a join to the rows. Here a search is a walk over arrays of
 /// doubles, exact boxes (the R*Tree rounds to 32-bit floats), and the boxes it finds can be
 /// placed against the site before any row is read. It costs ~40 bytes and a sort per item

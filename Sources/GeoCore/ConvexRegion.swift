@@ -94,7 +94,7 @@ public struct ConvexRegion: Sendable {
         if output.count > 1 && output.first == output.last { output.removeLast() }
         let n = vertices.count
         // Two buffers, swapped per edge: copying the output into a new input for every edge
-        // allocated a new array per edge, a third of the clip.
+        // would allocate a new array per edge.
         var input: [Coordinate] = []
         input.reserveCapacity(output.count + 2 * n)
         for e in 0..<n {

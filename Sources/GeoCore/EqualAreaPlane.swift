@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Why: a conflict check measures a few clipped pieces per site. Karney's polygon area costs a
 /// geodesic inverse per edge; here each vertex costs one projection and the area is the planar
-/// shoelace, about a tenth of the time.
+/// shoelace, about a tenth of the work.
 ///
 /// The one difference from a geodesic polygon is the edges: straight in the projection, not
 /// geodesics. Against GeographicLib, a geodesic of length L bows away from the straight line
@@ -88,7 +88,7 @@ public struct EqualAreaPlane: Sendable {
     /// Metres east and north of the centre (Snyder 24-18, 24-19, 24-19a).
     ///
     /// Why not `sin`, `cos` and `atanh`: a check projects every vertex of every piece it
-    /// measures, and four library calls per vertex weigh on every check. Near the centre (where
+    /// measures, and four library calls a vertex would weigh on every check. Near the centre (where
     /// this plane is used: within `smallAngle`) the latitude's sine is the centre's turned by
     /// a small angle, the longitude's sine and cosine are those of a small angle, and q's
     /// atanh is a short series, all exact to rounding (EqualAreaPlaneTests compare them).
@@ -183,8 +183,8 @@ public struct EqualAreaPlane: Sendable {
     /// digitised corridors of roads and pipelines), else Karney's geodesic polygon area.
     ///
     /// Why: Karney's area costs a geodesic inverse per edge, half a millisecond for a 1,000-
-    /// vertex corridor, a good part of what a check of it over HTTP adds to the check itself;
-    /// a projection per vertex costs a tenth of that. Within these limits the two agree to
+    /// vertex corridor, on every check of it over HTTP; a projection per vertex costs a tenth
+    /// of that. Within these limits the two agree to
     /// ~1e-3 m² (EqualAreaPlaneTests, on corridors 30 km long), far inside the 1e-6 relative
     /// that areas are held to.
     public static func siteArea(_ geometry: Geometry, ellipsoid: Ellipsoid = .cgcs2000) -> Double {

@@ -237,7 +237,7 @@ public struct GeoJSONWriter {
 
     public mutating func string(_ s: String) {
         // Ids and names almost never need escaping: append them whole, not scalar by scalar
-        // (which was most of the time of writing the audit's 33,655 pairs).
+        // (which would be most of the time of writing an audit of tens of thousands of pairs).
         if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
             text += "\""
             text += s

@@ -199,13 +199,13 @@ extension Geometry {
 
     /// True when every coordinate is a finite lon/lat.
     public var hasValidLonLat: Bool {
-        var ok = true
+        var valid = true
         forEachSequence { seq in
             for c in seq where !(c.x.isFinite && c.y.isFinite && c.x >= -180 && c.x <= 180 && c.y >= -90 && c.y <= 90) {
-                ok = false
+                valid = false
                 return
             }
         }
-        return ok
+        return valid
     }
 }

@@ -85,7 +85,7 @@ public struct PolygonRegion: Sendable {
         }
 
         // Clamped before converting, so truncation is the floor; inlined: a site's grid is
-        // built for every check, and these calls were a fifth of a check of a small layer.
+        // built for every check, and these are called for every edge it files.
         @inline(__always) func column(_ x: Double) -> Int { Int(min(max((x - box.minX) / cellWidth, 0), Double(columns - 1))) }
         @inline(__always) func row(_ y: Double) -> Int { Int(min(max((y - box.minY) / cellHeight, 0), Double(rows - 1))) }
     }

@@ -55,7 +55,7 @@ struct TileRoutes {
     }
 
     static func parse(_ path: String) throws -> Target {
-        // Split by byte, not by Character (grapheme breaking cost more than the rest of a
+        // Split by byte, not by Character (grapheme breaking costs more than the rest of a
         // cached tile's answer), into Substrings: this runs for every tile, cached or not.
         var parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { Substring($0) }[...]
         guard parts.first == "" else { throw malformed("the path must be absolute") }

@@ -12,8 +12,8 @@ struct FeatureAttributes {
     private(set) var tables: [[MVTValue]]
     /// Fields given up on: nearly every value distinct (codes, serial numbers, exact areas),
     /// where a lookup per value costs time and saves nothing.
-    private var direct: [Bool]
-    private var seen = 0
+    private var notInterned: [Bool]
+    private var featureCount = 0
     /// Per field: each feature's index into its table, or -1 for no value.
     private(set) var indices: [[Int32]]
     private var lookup: [[MVTValueKey: Int32]]
@@ -23,7 +23,7 @@ struct FeatureAttributes {
         tables = Array(repeating: [], count: fieldCount)
         indices = Array(repeating: [], count: fieldCount)
         lookup = Array(repeating: [:], count: fieldCount)
-        direct = Array(repeating: false, count: fieldCount)
+        notInterned = Array(repeating: false, count: fieldCount)
     }
 
     /// Room for this many features.
@@ -44,14 +44,14 @@ struct FeatureAttributes {
 
     /// Appends the next feature's values, one per field.
     mutating func append(_ values: [MVTValue?]) {
-        seen += 1
+        featureCount += 1
         for (f, value) in values.enumerated() {
             guard let value else { indices[f].append(-1); continue }
-            if !direct[f] && seen >= 1024 && tables[f].count * 2 > seen {
-                direct[f] = true
+            if !notInterned[f] && featureCount >= 1024 && tables[f].count * 2 > featureCount {
+                notInterned[f] = true
                 lookup[f] = [:]
             }
-            if direct[f] {
+            if notInterned[f] {
                 indices[f].append(Int32(tables[f].count))
                 tables[f].append(value)
                 continue

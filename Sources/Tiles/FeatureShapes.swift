@@ -2,7 +2,7 @@ import Foundation
 import GeoCore
 
 /// Every feature's geometry of a large layer version, held in memory in flat arrays, so a
-/// tile reads no SQL and decodes no blob: on 500,000 parcels that was most of a cold tile.
+/// tile reads no SQL and decodes no blob: on 500,000 parcels those are most of a cold tile.
 ///
 /// Coordinates are `Float` offsets in degrees from the feature's own corner (a `Double`):
 /// half the memory of lon/lat doubles (8 bytes a vertex, ~32 MiB for 500,000 parcels), and

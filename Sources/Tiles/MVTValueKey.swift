@@ -3,8 +3,8 @@
 ///
 /// Why not `MVTValue` itself: Swift hashes and compares strings by Unicode canonical
 /// equivalence, normalising every non-ASCII one (every Chinese name) on each lookup with a
-/// SipHash on top; that was a tenth of a dense tile and most of reading a large layer into
-/// memory. Values are compared as stored, byte for byte, as MVT readers will see them.
+/// SipHash on top, for each of the many lookups of a dense tile or of reading a large layer
+/// into memory. Values are compared as stored, byte for byte, as MVT readers will see them.
 struct MVTValueKey: Hashable {
     let hash: UInt64
     let value: MVTValue

@@ -1,4 +1,4 @@
-// Vector tiles (issue 5): tile grids, MVT encoding, generalisation, cache.
+// Vector tiles: tile grids, MVT encoding, generalisation, cache.
 //
 // The pipeline, one file per step:
 //

@@ -75,7 +75,7 @@ struct LedgerAuditDiffTests {
         #expect(summary.count == 1 && summary[0].count == 1)
     }
 
-    /// The audit's JSON is a contract (issue 8) that the bench compares with PostGIS: the exact
+    /// The audit's JSON is a contract that the bench compares with PostGIS: the exact
     /// bytes pin its keys, their order, `null` for a pair outside every county, escaping, and
     /// numbers in their shortest form that reads back to the same Double.
     @Test func auditJSONKeepsTheDocumentedShape() throws {

@@ -3,7 +3,7 @@ import GeoCore
 import Testing
 @testable import Conflicts
 
-/// Inputs the parser fuzzing (ParserFuzzTests) found crashing or hanging a parser, each kept as a
+/// Inputs the parser fuzzing (SiteParserFuzz) found crashing or hanging a parser, each kept as a
 /// test of its own once fixed.
 struct ParserRegressionTests {
     func siteError(_ body: () throws -> Site) -> SiteError? {

@@ -5,7 +5,7 @@ import GRDB
 import Testing
 @testable import Features
 
-// Fuzzing the CQL2 text parser (issue 10), and the translation of what it parses into SQL.
+// Fuzzing the CQL2 text parser, and the translation of what it parses into SQL.
 //
 // Cases are filters from a grammar of CQL2 (every one must parse), those filters mutated at the
 // character level (inserted keywords and punctuation, deletions, duplications, truncation,
@@ -14,7 +14,7 @@ import Testing
 // character inside the filter; a parsed filter must translate to SQL or fail with a
 // `FeatureError` naming the filter. Nothing may crash or hang.
 //
-// The environment is the one of Tests/ConflictsTests/ParserFuzzTests.swift: ONEMAP_FUZZ_CASES
+// The environment is the one of Tests/ConflictsTests/SiteParserFuzz.swift: ONEMAP_FUZZ_CASES
 // (total over the four parsers, default 100,000; CQL2 runs 25% of it), ONEMAP_FUZZ_SEED,
 // ONEMAP_FUZZ_ONLY and ONEMAP_FUZZ_TRACE.
 

@@ -4,9 +4,9 @@ import HummingbirdTesting
 import Testing
 @testable import Features
 
-/// Issue 19: valid filters too large for SQLite (1,000 AND-ed terms, ~48 nested NOTs, an IN
-/// list past SQLite's bound values) were 500s. They are the caller's 400, with the reason and
-/// the character; filters just within the bounds still run.
+/// Valid filters too large for SQLite (1,000 AND-ed terms, ~48 nested NOTs, an IN list past
+/// SQLite's bound values) would fail inside SQLite as 500s. They are the caller's 400, with the
+/// reason and the character; filters just within the bounds still run.
 struct FilterSizeTests {
     let fixtures: FeatureFixtures
     init() throws { fixtures = try sharedFixtures.get() }

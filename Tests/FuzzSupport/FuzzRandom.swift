@@ -1,6 +1,6 @@
 import Foundation
 
-// What the parser fuzz tests of several test targets share (issue 10): a seeded generator that
+// What the parser fuzz tests of several test targets share: a seeded generator that
 // reproduces a case anywhere, and a way to run minutes of fuzzing without starving the HTTP
 // tests beside it.
 

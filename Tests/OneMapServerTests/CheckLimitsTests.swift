@@ -7,9 +7,9 @@ import LayerStore
 @testable import OneMapServer
 import Testing
 
-/// Issue 19: one small request stored tens of megabytes forever, and anyone could post
-/// checks without end under --open. A check's answer has a cap (413, nothing stored), and
-/// anonymous checks a per-client rate (429 with Retry-After).
+/// One small request must not store tens of megabytes forever, nor anyone post checks without
+/// end under --open: a check's answer has a cap (413, nothing stored), and anonymous checks a
+/// per-client rate (429 with Retry-After).
 struct CheckLimitsTests {
     static func storedChecks(_ store: Store) async throws -> Int {
         try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_checks") ?? -1 }

@@ -3,8 +3,8 @@ import GRDB
 import Testing
 @testable import OneMapServer
 
-/// Issue 19: a failed statement was logged whole at error level (~50 KB a line for a large
-/// filter). The log line keeps the code, the message and the start of the statement.
+/// A failed statement logged whole at error level would be ~50 KB a line for a large filter:
+/// the log line keeps the code, the message and the start of the statement.
 struct ErrorLogTests {
     @Test func databaseErrorsAreLoggedWithoutTheirWholeStatement() {
         let sql = "SELECT * FROM lyr_parcels_1 WHERE " + String(repeating: "(NOT ", count: 10_000) + "GJ = ?" + String(repeating: ")", count: 10_000)

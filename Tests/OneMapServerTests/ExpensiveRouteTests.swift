@@ -41,8 +41,8 @@ func residentBytes() -> Int {
     return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
-/// Issue 19: reports (and the other expensive routes) run in a work slot, within the time
-/// limit, off the request threads, and a report is rendered once per record.
+/// Reports (and the other expensive routes) run in a work slot, within the time limit, off the
+/// request threads, and a report is rendered once per record.
 struct ExpensiveRouteTests {
     @Test func concurrentReportsOfALargeRecordLeaveHealthResponsive() async throws {
         let (store, site) = try storeWithManyParcels(side: 120)
@@ -83,8 +83,8 @@ struct ExpensiveRouteTests {
             #expect(bodies[0].1.readableBytes > 1 << 20, "a large report: \(bodies[0].1.readableBytes) bytes")
             let slowest = slowestHealth.withLock { $0 }
             // Generous: the machine is shared and noisy, and other suites run in this process
-            // at the same time (up to 7 s seen). Rendered inline, reports held /health for as
-            // long as the renders took: 11 s for four of these here, so eight for longer still.
+            // at the same time (up to 7 s seen). Reports rendered inline would hold /health for
+            // as long as the renders take: about 11 s for four of these here, longer for eight.
             #expect(slowest < .seconds(10), "the slowest /health took \(slowest)")
             // The process's RSS, shared with the suites running beside this one: a guard, not
             // a measure (one render here: ~310 MiB alone; four inline renders: ~540 MiB).

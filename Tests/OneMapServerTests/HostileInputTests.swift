@@ -6,7 +6,7 @@ import LayerStore
 import Testing
 @testable import OneMapServer
 
-/// Hostile input over real HTTP (issue 10): SQL injection in every parameter and body field,
+/// Hostile input over real HTTP: SQL injection in every parameter and body field,
 /// path traversal on the file-serving routes, huge tile coordinates, deeply nested JSON, bodies
 /// past the size limit and a 部标 TXT with millions of points. Each gets a clean 4xx with a JSON
 /// error body (or, where the value is only data, a normal answer that matches nothing), nothing is
@@ -193,7 +193,7 @@ struct HostileInputTests {
             #expect((try JSONSerialization.jsonObject(with: Data(buffer: all.body)) as? [String: Any])?["verdict"] as? String == "forbidden")
             let r = try await client.execute(uri: "/v1/checks?layers=", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: siteOverP))
             let verdict = (try? JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])?["verdict"] as? String
-            // An empty list is refused, never an all-clear (it used to check no layer).
+            // An empty list is refused: checking no layer would answer an all-clear.
             #expect(r.status == .badRequest, "\(r.status) verdict \(verdict ?? "none")")
             for uri in ["/v1/checks?layers=farmland,", "/v1/checks?layers=,"] {
                 let e = try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: siteOverP))

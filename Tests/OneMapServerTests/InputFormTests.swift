@@ -6,7 +6,7 @@ import HummingbirdTesting
 import OneMapServer
 import Testing
 
-/// Issue 19's inputs: a site's CRS is an EPSG code (in its usual spellings) and never a PROJ
+/// What inputs may say: a site's CRS is an EPSG code (in its usual spellings) and never a PROJ
 /// string; X-Forwarded-* is believed only with --trust-proxy; one vertex limit everywhere.
 struct InputFormTests {
     /// siteOverP in Gauss–Krüger zone 40: with the zone prefix (EPSG:4528) and without (4549).

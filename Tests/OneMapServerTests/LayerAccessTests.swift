@@ -24,7 +24,7 @@ func addBoxLayer(_ store: Store, name: String, kind: LayerKind, access: Access =
                                                        labelField: "MC", access: access, rule: rule))
 }
 
-/// Issue 19: every route that names a layer answers a layer the caller may not see exactly as
+/// Every route that names a layer answers a layer the caller may not see exactly as
 /// one that does not exist (404, the same body), and nothing names a hidden layer.
 struct LayerAccessTests {
     let store: Store
@@ -87,8 +87,8 @@ struct LayerAccessTests {
         }
     }
 
-    /// The leak issue 19 found: anonymous `by=<a restricted admin layer>` answered 200 with its
-    /// units, and `by=<unknown>` a 422 that told the layer existed.
+    /// Anonymous `by=<a restricted admin layer>` answers 404: not its units, nor anything that
+    /// tells the layer exists.
     @Test func theLedgerDoesNotCountByAHiddenAdminLayer() async throws {
         try await app().test(.router) { client in
             let hidden = try await client.execute(uri: "/v1/ledger?by=\(Self.hiddenAdmin)", method: .get)
