@@ -79,6 +79,15 @@ struct ItemsQuery {
         if let c = try q.single("crs") { crs = try FeatureCRS.parse(c, parameter: "crs") }
         if let dt = try q.single("datetime") { try Self.checkDatetime(dt) }
 
+        try readBbox(q)
+        try readProperties(q, layer: layer)
+        try readSortby(q, layer: layer)
+        try readEqualities(q, layer: layer)
+        try readFilter(q, layer: layer)
+    }
+
+    /// `bbox` (and `bbox-crs`): a spatial test and the box that prefilters it.
+    private mutating func readBbox(_ q: QueryParameters) throws {
         if let b = try q.single("bbox") {
             let bboxCRS = try q.single("bbox-crs").map { try FeatureCRS.parse($0, parameter: "bbox-crs") } ?? .default
             let box = try Self.bbox(b, crs: bboxCRS)
@@ -93,7 +102,10 @@ struct ItemsQuery {
         } else if try q.single("bbox-crs") != nil {
             throw FeatureError.invalidParameter("bbox-crs", "given without bbox")
         }
+    }
 
+    /// `properties`: which fields to return.
+    private mutating func readProperties(_ q: QueryParameters, layer: FeatureLayer) throws {
         if let p = try q.single("properties") {
             let names = p.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             for n in names where layer.fieldsByName[n] == nil {
@@ -101,7 +113,10 @@ struct ItemsQuery {
             }
             properties = layer.fields.filter { names.contains($0.name) }
         }
+    }
 
+    /// `sortby`: fields, each ascending unless marked with - or DESC.
+    private mutating func readSortby(_ q: QueryParameters, layer: FeatureLayer) throws {
         if let s = try q.single("sortby") {
             for item in s.split(separator: ",") {
                 // "+DLBM" arrives as " DLBM" when the + was not percent-encoded.
@@ -117,7 +132,9 @@ struct ItemsQuery {
                 sortby.append((name, ascending))
             }
         }
+    }
 
+    private mutating func readEqualities(_ q: QueryParameters, layer: FeatureLayer) throws {
         // Equality filters on properties (?DLBM=0101); any other name is a mistake worth a 400.
         for (name, value) in q.pairs where !Self.reserved.contains(name) {
             guard let field = layer.fieldsByName[name] else {
@@ -136,7 +153,10 @@ struct ItemsQuery {
             whereSQL.append(layer.table.equals(name))
             arguments.append(bound)
         }
+    }
 
+    /// `filter` (CQL2 text, with `filter-lang` and `filter-crs`).
+    private mutating func readFilter(_ q: QueryParameters, layer: FeatureLayer) throws {
         if let filter = try q.single("filter") {
             let lang = try q.single("filter-lang") ?? "cql2-text"
             guard lang == "cql2-text" else {
