@@ -46,7 +46,15 @@ extension LayerEvaluation {
             guard distance < buffer || (buffer == 0 && distance == 0) else { continue }
             let props = c.properties
             let sev = severity(props)
-            let overlap = geometry.dimension == 2 ? (inside.map { context.area(of: $0) } ?? 0) : 0
+            // With a corridor, a feature's overlap is the part of the site in its own corridor
+            // (what the layer's figure sums, less double counting); without, a polygon's overlap.
+            let corridor = buffer > 0 ? try engine.make(plane.toPlane(near)).buffer(buffer, quadrantSegments: 8) : nil
+            let overlap: Double
+            if let corridor {
+                overlap = try siteArea(in: corridor)
+            } else {
+                overlap = geometry.dimension == 2 ? (inside.map { context.area(of: $0) } ?? 0) : 0
+            }
             features.append(.init(id: c.id, severity: sev, overlapAreaM2: overlap, minDistanceM: distance, lengthM: length, properties: props))
             if context.keepPieces {
                 pieces.append(ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .feature, geometry: geometry, areaM2: 0))
@@ -54,13 +62,12 @@ extension LayerEvaluation {
             if context.keepPieces, let inside, !inside.isEmpty {
                 pieces.append(ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .overlap, geometry: inside, areaM2: overlap))
             }
-            if buffer > 0 { corridors.append(try engine.make(plane.toPlane(near)).buffer(buffer, quadrantSegments: 8)) }
+            if let corridor { corridors.append(corridor) }
         }
         // How much of the site lies in the protection corridor.
         var corridorArea = 0.0
         if !corridors.isEmpty {
-            let corridor = try engine.make(plane.toLonLat(try engine.union(corridors).value()))
-            let part = try context.geometry().intersection(corridor).value().parts(ofDimension: 2)
+            let part = try sitePart(in: corridors.count == 1 ? try corridors[0].value() : try engine.union(corridors).value())
             corridorArea = part.isEmpty ? 0 : context.area(of: part)
             if corridorArea > 0 && context.keepPieces {
                 pieces.append(ConflictPiece(layer: plan.name, featureId: nil, severity: rule.severity, role: .corridor, geometry: part, areaM2: corridorArea))
@@ -74,5 +81,17 @@ extension LayerEvaluation {
                                                overlapRatio: siteArea > 0 ? corridorArea / siteArea : 0,
                                                outsideAreaM2: nil, features: features)
         return (result, pieces)
+    }
+
+    /// The part of the site inside `corridor` (in the site's local plane).
+    private func sitePart(in corridor: Geometry) throws -> Geometry {
+        let lonLat = try engine.make(context.plane.toLonLat(corridor))
+        return try context.geometry().intersection(lonLat).value().parts(ofDimension: 2)
+    }
+
+    /// The ellipsoidal area of the part of the site inside `corridor`.
+    private func siteArea(in corridor: EngineGeometry) throws -> Double {
+        let part = try sitePart(in: try corridor.value())
+        return part.isEmpty ? 0 : context.area(of: part)
     }
 }

@@ -109,6 +109,8 @@ struct ConflictCheckTests {
         #expect(abs(d - 4.9) < 0.001)
         #expect(l.features.first?.lengthM == 0)
         #expect(l.overlapAreaM2 > 0, "part of the site is in the 5 m corridor")
+        // The one feature's overlap is the part of the site in its corridor: the layer's.
+        #expect(abs((l.features.first?.overlapAreaM2 ?? 0) - l.overlapAreaM2) < 1e-9, "\(l.features.first?.overlapAreaM2 ?? -1)")
     }
 
     @Test func pipelineAt5point1MetresIsClear() throws {
@@ -152,6 +154,29 @@ struct ConflictCheckTests {
         // of a cut-down line may shorten it.
         let edgeLength = Ellipsoid.cgcs2000.distance(Coordinate(edge, 28.000), Coordinate(edge, 28.001))
         #expect(abs(l.overlapAreaM2 - 0.1 * edgeLength) < 0.01 * 0.1 * edgeLength, "\(l.overlapAreaM2)")
+        #expect(abs(feature.overlapAreaM2 - l.overlapAreaM2) < 1e-9)
+    }
+
+    /// Two pipelines, one 4.9 m east of the site and one crossing it: each reports the part of
+    /// the site in its own corridor, and the layer the part in either, counted once.
+    @Test func eachBufferedFeatureReportsTheSiteInItsCorridor() throws {
+        let f = try ConflictFixtures()
+        let edge = 120.001
+        // 4.9 m east of the east edge, in degrees of longitude at 28.0005°.
+        let east = edge + 4.9 / (Ellipsoid.cgcs2000.distance(Coordinate(edge, 28.0005), Coordinate(edge + 0.001, 28.0005)) / 0.001)
+        try f.layer("pipeline", kind: .pipeline, rule: Rule(severity: .forbidden, bufferM: 5), geometryType: "LineString",
+                    [("EAST", .lineString([Coordinate(east, 27.999), Coordinate(east, 28.002)]), []),
+                     ("CROSS", .lineString([Coordinate(119.999, 28.0005), Coordinate(120.002, 28.0005)]), [])])
+        let l = try #require(try f.check([box(120.000, 28.000, edge, 28.001)]).layer("pipeline"))
+        let byId = Dictionary(uniqueKeysWithValues: l.features.map { ($0.id, $0.overlapAreaM2) })
+        let height = Ellipsoid.cgcs2000.distance(Coordinate(edge, 28.000), Coordinate(edge, 28.001))
+        let width = Ellipsoid.cgcs2000.distance(Coordinate(120.000, 28.0005), Coordinate(edge, 28.0005))
+        // EAST: a 0.1 m strip along the east edge; CROSS: a 10 m band across the whole site.
+        #expect(abs((byId["EAST"] ?? 0) - 0.1 * height) < 0.02 * 0.1 * height, "\(byId)")
+        #expect(abs((byId["CROSS"] ?? 0) - 10 * width) < 0.01 * 10 * width, "\(byId)")
+        // Where the band meets the strip (0.1 m × 10 m) the layer counts it once.
+        #expect(l.overlapAreaM2 < (byId["EAST"] ?? 0) + (byId["CROSS"] ?? 0))
+        #expect(abs(l.overlapAreaM2 - ((byId["EAST"] ?? 0) + (byId["CROSS"] ?? 0) - 0.1 * 10)) < 0.05, "\(l.overlapAreaM2)")
     }
 
     /// One checker across a reload, as the server keeps one: the next check reads the new
