@@ -12,6 +12,24 @@ import GeoCore
 /// key, a number it would not take, any error at all) it answers nil and the general path
 /// reads the input, with its errors and messages.
 public enum SiteJSON {
+    /// The names a Feature's properties may give the project by, as planners' files name
+    /// them: the API's own, and the 三调/审批 field names.
+    public static let projectCodeNames: Set<String> = ["projectCode", "项目代码"]
+    public static let projectNameNames: Set<String> = ["projectName", "项目名称"]
+
+    /// The project's code and name from a Feature's properties, when they are there as text
+    /// or, for a code, as a whole number (as spreadsheets export codes); nil for each if not.
+    public static func project(fromProperties properties: [String: Any]) -> (code: String?, name: String?) {
+        func text(_ names: Set<String>, numbers: Bool) -> String? {
+            for name in names.sorted() {
+                if let s = properties[name] as? String { return s }
+                if numbers, let d = properties[name] as? Double, let i = Int64(exactly: d) { return String(i) }
+            }
+            return nil
+        }
+        return (text(projectCodeNames, numbers: true), text(projectNameNames, numbers: false))
+    }
+
     public struct Submission {
         public var site: Site
         public var projectCode: String?
@@ -52,6 +70,9 @@ public enum SiteJSON {
         let roundTrip: Bool
         var i = 0
         var vertices = 0
+        /// The project's code and name from a Feature's properties, when it gave them.
+        var propertyCode: String?
+        var propertyName: String?
 
         init(bytes: UnsafeBufferPointer<UInt8>, limit: Int, roundTrip: Bool = false) {
             self.bytes = bytes; self.limit = limit; self.roundTrip = roundTrip
@@ -78,8 +99,9 @@ public enum SiteJSON {
             guard peek == UInt8(ascii: "{") else { return nil }
             let start = i
             // A GeoJSON object has a "type"; the wrapper has none.
-            if let polygons = geoJSON() { return atEnd() ? (polygons, nil, nil, nil) : nil }
+            if let polygons = geoJSON() { return atEnd() ? (polygons, propertyCode, propertyName, nil) : nil }
             i = start
+            propertyCode = nil; propertyName = nil
             var code: String?, name: String?, site: [(Polygon, String)]?, key: String?
             var seen = Set<String>()
             guard members({ p, member in
@@ -97,7 +119,8 @@ public enum SiteJSON {
                 default: return false
                 }
             }), let site, atEnd() else { return nil }
-            return (site, code, name, key)
+            // The wrapper's own keys first, then the feature's properties.
+            return (site, code ?? propertyCode, name ?? propertyName, key)
         }
 
         /// `{ "key": value, … }`, calling `member` at each value; false stops the reading.
@@ -133,9 +156,20 @@ public enum SiteJSON {
                     coordinates = p.list { $0.polygon() }
                     return coordinates != nil
                 case "properties":
-                    // An object or null, as a Feature's must be (anything else is the general path's error).
+                    // An object or null, as a Feature's must be (anything else is the general
+                    // path's error). The project's code and name are taken when given as text;
+                    // as anything else, the general path reads them.
                     p.space()
-                    return p.peek == UInt8(ascii: "{") ? p.skipValue() : p.literal("null")
+                    guard p.peek == UInt8(ascii: "{") else { return p.literal("null") }
+                    return p.members { p, name in
+                        let isCode = SiteJSON.projectCodeNames.contains(name), isName = SiteJSON.projectNameNames.contains(name)
+                        guard isCode || isName else { return p.skipValue() }
+                        p.space()
+                        if p.literal("null") { return true }
+                        guard let value = p.string() else { return false }
+                        if isCode { p.propertyCode = p.propertyCode ?? value } else { p.propertyName = p.propertyName ?? value }
+                        return true
+                    }
                 default: return p.skipValue()
                 }
             }) else { return nil }

@@ -148,7 +148,9 @@ struct CheckRoutes {
         do { json = try GeoJSON.parseJSON(data) } catch { throw SiteError(.malformed, "\(error)") }
         guard let object = json as? [String: Any] else { throw SiteError(.malformed, "expected a JSON object") }
         if object["type"] != nil {
-            return Submission(site: try SiteReader.geoJSON(json: object, limits: limits), format: .geoJSON)
+            let project = SiteJSON.project(fromProperties: object["properties"] as? [String: Any] ?? [:])
+            return Submission(site: try SiteReader.geoJSON(json: object, limits: limits), format: .geoJSON,
+                              projectCode: project.code, projectName: project.name)
         }
         let allowed: Set<String> = ["projectCode", "projectName", "geometry", "feature", "txt", "crs"]
         if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
@@ -190,8 +192,11 @@ struct CheckRoutes {
             }
             geo["crs"] = member
         }
+        // The wrapper's own project keys first, then the feature's properties.
+        let project = SiteJSON.project(fromProperties: geo["properties"] as? [String: Any] ?? [:])
         do {
-            return Submission(site: try SiteReader.geoJSON(json: geo, limits: limits), format: .geoJSON, projectCode: code, projectName: name)
+            return Submission(site: try SiteReader.geoJSON(json: geo, limits: limits), format: .geoJSON,
+                              projectCode: code ?? project.code, projectName: name ?? project.name)
         } catch let e as SiteError {
             throw SiteError(e.kind, "\(sources[0]): \(e.message)")
         }

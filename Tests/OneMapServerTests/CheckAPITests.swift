@@ -92,6 +92,38 @@ struct CheckAPITests {
         #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_checks") } == 0)
     }
 
+    /// A raw GeoJSON Feature names its project in its properties, as planners' files do:
+    /// kept in the answer and the record, whichever reader takes the body (the fast one, or
+    /// the general one for a `crs` or a code given as a number); the wrapper's keys win.
+    @Test func aFeatureNamesItsProjectInItsProperties() async throws {
+        let cases: [(body: String, path: String, code: String?, name: String?)] = [
+            (#"{"type": "Feature", "properties": {"projectCode": "2026-331102-07", "projectName": "某物流园"}, "geometry": \#(siteOverP)}"#,
+             "/v1/checks", "2026-331102-07", "某物流园"),
+            (#"{"type": "Feature", "properties": {"项目代码": "2026-331102-08", "项目名称": "某园区", "DKBH": 3}, "geometry": \#(siteOverP)}"#,
+             "/v1/checks", "2026-331102-08", "某园区"),
+            (#"{"type": "Feature", "properties": {"projectCode": 3311020009}, "geometry": \#(siteOverP)}"#,
+             "/v1/checks", "3311020009", nil),
+            (#"{"type": "Feature", "properties": {"projectCode": "2026-331102-10"}, "geometry": \#(siteOverP)}"#,
+             "/v1/checks?crs=EPSG:4490", "2026-331102-10", nil),
+            (#"{"projectCode": "W-1", "feature": {"type": "Feature", "properties": {"projectCode": "F-1", "projectName": "F"}, "geometry": \#(siteOverP)}}"#,
+             "/v1/checks", "W-1", "F"),
+            (#"{"type": "Feature", "properties": null, "geometry": \#(siteOverP)}"#, "/v1/checks", nil, nil),
+        ]
+        try await app().test(.router) { client in
+            for c in cases {
+                let created = try await client.execute(uri: c.path, method: .post, headers: [.contentType: "application/geo+json"],
+                                                       body: ByteBuffer(string: c.body))
+                #expect(created.status == .created, "\(c.body)")
+                let result = try json(created.body)
+                #expect(result["projectCode"] as? String == c.code, "\(c.body)")
+                #expect(result["projectName"] as? String == c.name, "\(c.body)")
+                let id = try #require(result["id"] as? String)
+                let fetched = try json(try await client.execute(uri: "/v1/checks/\(id)", method: .get).body)
+                #expect(fetched["projectCode"] as? String == c.code)
+            }
+        }
+    }
+
     @Test func postThenGetIsByteIdentical() async throws {
         try await app().test(.router) { client in
             let body = #"{"projectCode": "2026-331102-01", "projectName": "某物流园", "geometry": \#(siteOverP)}"#
