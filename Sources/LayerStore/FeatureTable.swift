@@ -1,3 +1,6 @@
+import GeoCore
+import GRDB
+
 /// One layer version's features as the SpatiaLite store keeps them: a table with the columns
 /// every feature has (`om_*`, `geom`) and the layer's own fields, and an R*Tree over their
 /// boxes. This is the one place that names them, quotes identifiers and writes the queries
@@ -28,6 +31,30 @@ public struct FeatureTable: Sendable, Hashable {
 
     /// The R*Tree over the features' boxes (`pkid` is the feature's fid).
     var indexName: String { "idx_\(name)_geom" }
+
+    /// Writes the rows SpatiaLite keeps beside `geometry_columns` for a spatial table: its
+    /// feature count and extent (`geometry_columns_statistics`, which GIS tools read for a
+    /// layer's count and extent: without it QGIS's SpatiaLite provider shows an empty layer),
+    /// and its access and change-time rows. SpatiaLite's `AddGeometryColumn` writes them; a
+    /// version's table is registered directly, and its count and box are known from the load.
+    static func registerStatistics(_ table: String, count: Int, bbox: BoundingBox?, db: Database) throws {
+        let name = table.lowercased()
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO geometry_columns_statistics(f_table_name, f_geometry_column, last_verified, row_count,
+                extent_min_x, extent_min_y, extent_max_x, extent_max_y)
+            VALUES (?, 'geom', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?, ?, ?)
+            """, arguments: [name, count, bbox?.minX, bbox?.minY, bbox?.maxX, bbox?.maxY])
+        try db.execute(sql: "INSERT OR REPLACE INTO geometry_columns_auth(f_table_name, f_geometry_column, read_only, hidden) VALUES (?, 'geom', 0, 0)",
+                       arguments: [name])
+        try db.execute(sql: "INSERT OR REPLACE INTO geometry_columns_time(f_table_name, f_geometry_column) VALUES (?, 'geom')", arguments: [name])
+    }
+
+    /// Removes a table's SpatiaLite registration (`geometry_columns` and the rows beside it).
+    static func unregister(_ table: String, db: Database) throws {
+        for catalog in ["geometry_columns_statistics", "geometry_columns_auth", "geometry_columns_time", "geometry_columns"] {
+            try db.execute(sql: "DELETE FROM \(catalog) WHERE f_table_name = lower(?)", arguments: [table])
+        }
+    }
 
     /// Drops the table and its R*Tree, if there.
     var dropSQL: String { "DROP TABLE IF EXISTS \(Self.quote(name)); DROP TABLE IF EXISTS \(Self.quote(indexName))" }

@@ -198,6 +198,7 @@ public struct LayerImporter {
             INSERT INTO geometry_columns(f_table_name, f_geometry_column, geometry_type, coord_dimension, srid, spatial_index_enabled)
             VALUES (lower(?), 'geom', ?, 2, ?, 1)
             """, arguments: [table, [4, 5, 6][input.dimension], storageSRID])
+        try FeatureTable.registerStatistics(table, count: copied.count, bbox: bbox, db: db)
         let fieldsJSON = String(decoding: try JSONEncoder().encode(input.source.fields), as: UTF8.self)
         try db.execute(sql: """
             INSERT INTO onemap_layer_versions(layer, version, label, table_name, geometry_type, feature_count,

@@ -133,6 +133,17 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
         }
         m.registerMigration("v6-records-file-copy") { db in try RecordsFile.copyFromMain(db) }
         m.registerMigration("v7-records-file-drop") { db in try RecordsFile.dropFromMain(db) }
+        m.registerMigration("v8-layer-statistics") { db in
+            // Versions loaded before their tables' SpatiaLite statistics were written: from the
+            // count and box each version recorded at its load.
+            for row in try Row.fetchAll(db, sql: """
+                SELECT v.table_name, v.feature_count, v.min_x, v.min_y, v.max_x, v.max_y FROM onemap_layer_versions v
+                JOIN geometry_columns g ON g.f_table_name = lower(v.table_name)
+                """) {
+                let box: BoundingBox? = (row[2] as Double?).map { BoundingBox($0, row[3], row[4], row[5]) }
+                try FeatureTable.registerStatistics(row[0], count: row[1], bbox: box, db: db)
+            }
+        }
         return m
     }
 

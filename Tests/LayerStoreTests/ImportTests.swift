@@ -45,6 +45,14 @@ struct ImportTests {
                 WHERE f_table_name = 'lyr_farmland_1' AND search_frame = BuildMbr(119.9011, 28.4001, 119.9012, 28.4002))
                 """)
             #expect(hits == 1)
+            // GIS tools read a layer's count and extent from SpatiaLite's statistics (QGIS's
+            // SpatiaLite provider shows an empty layer without them).
+            let stats = try #require(try Row.fetchOne(db, sql: """
+                SELECT row_count, extent_min_x, extent_min_y, extent_max_x, extent_max_y FROM vector_layers_statistics
+                WHERE table_name = 'lyr_farmland_1' AND geometry_column = 'geom'
+                """))
+            #expect(stats[0] as Int == 5)
+            #expect(stats[1] as Double == box.minX && stats[2] as Double == box.minY && stats[3] as Double == box.maxX && stats[4] as Double == box.maxY)
         }
         // CheckSpatialIndex writes its findings, so it needs the writer.
         try store.pool.write { (db: Database) throws in
