@@ -2,6 +2,7 @@ import Foundation
 import GeoCore
 import GRDB
 import LayerStore
+import Synchronization
 
 /// Checks a site against every layer that has a rule, in one read transaction, so a check
 /// never mixes versions of a layer that is reloading.
@@ -10,23 +11,26 @@ import LayerStore
 /// bounding box; a prepared site answers "wholly inside?" for each, and then the parcel's
 /// precomputed ellipsoidal area is the overlap, with no intersection at all; only parcels
 /// that cross the site's edge are intersected.
-public final class ConflictChecker: @unchecked Sendable {  // the plan cache is behind a lock
+public final class ConflictChecker: Sendable {
     public let store: Store
     /// Overlaps at or below this are rounding, not conflicts (m²).
     public static let minimumOverlapM2 = 0.01
 
-    /// Decoded layer specs and prepared SQL, reused while no layer has a new version:
-    /// decoding the catalog costs as much as a check itself.
-    private var plans: (signature: String, set: LayerPlans)?
-    /// The layer signature last read on each reader connection, with the connection's
-    /// `PRAGMA data_version` at the time: while that is unchanged nothing was committed, so
-    /// the signature is too. Reading it anew costs a fifth of a check with no candidates
-    /// (each layer's row holds its whole spec, so reading `current_version` walks overflow
-    /// pages); the pragma costs a tenth of that.
-    private var signatures: [ObjectIdentifier: ConnectionSignature] = [:]
-    private let lock = NSLock()
+    private struct Memo {
+        /// Decoded layer specs and prepared SQL, reused while no layer has a new version:
+        /// decoding the catalog costs as much as a check itself.
+        var plans: (signature: String, set: LayerPlans)?
+        /// The layer signature last read on each reader connection, with the connection's
+        /// `PRAGMA data_version` at the time: while that is unchanged nothing was committed, so
+        /// the signature is too. Reading it anew costs a fifth of a check with no candidates
+        /// (each layer's row holds its whole spec, so reading `current_version` walks overflow
+        /// pages); the pragma costs a tenth of that.
+        var signatures: [ObjectIdentifier: ConnectionSignature] = [:]
+    }
+    private let memo = Mutex(Memo())
 
-    struct ConnectionSignature {
+    /// @unchecked: the connection is only compared by identity, never used through this.
+    struct ConnectionSignature: @unchecked Sendable {
         /// Weak: a connection closed and another opened at the same address must not match.
         weak var connection: Database?
         let dataVersion: Int64
@@ -56,16 +60,11 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
         // Read inside the transaction, so it is the version of this check's snapshot.
         let dataVersion = try IntegerCursor(statement: db.cachedStatement(sql: "PRAGMA data_version")).next() ?? 0
         let key = ObjectIdentifier(db)
-        lock.lock()
-        if let memo = signatures[key], memo.connection === db, memo.dataVersion == dataVersion {
-            lock.unlock()
-            return memo.signature
-        }
-        lock.unlock()
+        let known = memo.withLock { $0.signatures[key] }
+        if let known, known.connection === db, known.dataVersion == dataVersion { return known.signature }
         let signature = try Store.layerSignature(db)
-        lock.lock()
-        signatures[key] = ConnectionSignature(connection: db, dataVersion: dataVersion, signature: signature)
-        lock.unlock()
+        let entry = ConnectionSignature(connection: db, dataVersion: dataVersion, signature: signature)
+        memo.withLock { $0.signatures[key] = entry }
         return signature
     }
 
@@ -73,13 +72,9 @@ public final class ConflictChecker: @unchecked Sendable {  // the plan cache is 
         // Compared with what the cached plans were built from; read in this transaction, so
         // the plans match the versions this check reads.
         let signature = try layerSignature(db)
-        lock.lock()
-        if let plans, plans.signature == signature { lock.unlock(); return plans.set }
-        lock.unlock()
+        if let plans = memo.withLock({ $0.plans }), plans.signature == signature { return plans.set }
         let built = LayerPlans(all: try Store.loadedLayers(db).map { try LayerPlan($0, db: db, residentLimit: residentLimit, boxesInMemory: boxesInMemory) })
-        lock.lock()
-        plans = (signature, built)
-        lock.unlock()
+        memo.withLock { $0.plans = (signature, built) }
         return built
     }
 

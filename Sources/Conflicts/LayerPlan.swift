@@ -5,7 +5,7 @@ import LayerStore
 /// A layer's rule, held by reference: each layer's evaluation in every check reads it, and
 /// copying the struct (its message, field name and table of values) into each shows in
 /// profiles.
-final class LayerRule {
+final class LayerRule: Sendable {
     let severity: Severity
     let when: Rule.When
     let bufferM: Double?
@@ -20,7 +20,7 @@ final class LayerRule {
 }
 
 /// What a check needs to know about a layer, worked out once per layer version.
-final class LayerPlan {
+final class LayerPlan: Sendable {
     let layer: LoadedLayer
     /// Copied out of `layer` once: reading them through it copies the whole spec and version
     /// (a few dozen references) in every check.

@@ -2,6 +2,7 @@ import Foundation
 import GeoCore
 import GRDB
 import LayerStore
+import Synchronization
 
 /// One layer as a feature collection: what the API shows of it and the SQL that reads it.
 public struct FeatureLayer: Sendable {
@@ -38,10 +39,9 @@ enum SQLName {
 
 /// The layers as collections, rebuilt only when a layer gets a new version. Each caller
 /// gets the ones its key allows: to an anonymous caller a restricted layer does not exist.
-public final class FeatureCatalog: @unchecked Sendable {  // the cache is behind a lock
+public final class FeatureCatalog: Sendable {
     public let store: Store
-    private var cache: (signature: [String], layers: [FeatureLayer])?
-    private let lock = NSLock()
+    private let cache = Mutex<(signature: [String], layers: [FeatureLayer])?>(nil)
 
     public init(store: Store) { self.store = store }
 
@@ -51,13 +51,9 @@ public final class FeatureCatalog: @unchecked Sendable {  // the cache is behind
 
     private func all(_ db: Database) throws -> [FeatureLayer] {
         let signature = try String.fetchAll(db.cachedStatement(sql: "SELECT name || ':' || current_version FROM onemap_layers ORDER BY name"))
-        lock.lock()
-        if let cache, cache.signature == signature { lock.unlock(); return cache.layers }
-        lock.unlock()
+        if let known = cache.withLock({ $0 }), known.signature == signature { return known.layers }
         let built = try Store.loadedLayers(db).map(FeatureLayer.init)
-        lock.lock()
-        cache = (signature, built)
-        lock.unlock()
+        cache.withLock { $0 = (signature, built) }
         return built
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import GeoCore
 import GRDB
 import LayerStore
+import Synchronization
 
 /// Which layers a request wants.
 public enum TileSelection: Hashable, Sendable {
@@ -32,7 +33,7 @@ public enum TileError: Error, CustomStringConvertible, Sendable {
 /// (layers and their versions, grid, z/x/y), else make each layer's tile (itself cached, so
 /// composites share work), and hand back the bytes with a strong ETag. Restricted layers
 /// are invisible to callers without a viewer key: left out of composites, 404 when named.
-public final class TileService: @unchecked Sendable {  // the catalog snapshot is behind a lock
+public final class TileService: Sendable {
     public let store: Store
     public let options: TileOptions
     private let etagSeed: UInt64
@@ -46,8 +47,7 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
         /// Every layer, in name order; each caller sees the ones its key allows.
         var ordered: [StoreLayerSource]
     }
-    private var snapshot: Snapshot?
-    private let lock = NSLock()
+    private let snapshot = Mutex<Snapshot?>(nil)
 
     public init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
         self.store = store
@@ -66,15 +66,12 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
     private func current() throws -> Snapshot {
         // The fast path of a warm tile: no transaction, one pragma (see Store).
         let now = try store.currentLayerSignature()
-        lock.lock()
-        if let s = snapshot, s.signature == now { lock.unlock(); return s }
-        lock.unlock()
+        if let s = snapshot.withLock({ $0 }), s.signature == now { return s }
         return try store.pool.read { db in
             let signature = try Store.layerSignature(db)
-            lock.lock()
-            if let s = snapshot, s.signature == signature { lock.unlock(); return s }
-            let old = snapshot?.byName ?? [:]
-            lock.unlock()
+            let known = snapshot.withLock { $0 }
+            if let s = known, s.signature == signature { return s }
+            let old = known?.byName ?? [:]
             var byName: [String: StoreLayerSource] = [:]
             var ordered: [StoreLayerSource] = []
             for layer in try Store.loadedLayers(db) {
@@ -88,9 +85,7 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
                 ordered.append(source)
             }
             let s = Snapshot(signature: signature, byName: byName, ordered: ordered)
-            lock.lock()
-            snapshot = s
-            lock.unlock()
+            snapshot.withLock { $0 = s }
             return s
         }
     }
@@ -141,9 +136,7 @@ public final class TileService: @unchecked Sendable {  // the catalog snapshot i
     /// request threads). Waits for no lock holder or pool reader: safe on a request thread.
     public func currentSources(_ selection: TileSelection, for caller: Caller = .anonymous) throws -> [StoreLayerSource]? {
         let now = try store.currentLayerSignature()
-        lock.lock()
-        let s = snapshot
-        lock.unlock()
+        let s = snapshot.withLock { $0 }
         guard let s, s.signature == now else { return nil }
         return try Self.sources(selection, in: s, for: caller)
     }
