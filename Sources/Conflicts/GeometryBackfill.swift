@@ -118,7 +118,7 @@ final class GeometryBackfill: @unchecked Sendable {  // @unchecked: every var is
         }
         guard !drawn.isEmpty else { return }
         do {
-            try commit.write { db in for (id, geojson) in drawn { try CheckGeometry.keep(id, geojson, db: db) } }
+            try commit.write { [drawn] db in for (id, geojson) in drawn { try CheckGeometry.keep(id, geojson, db: db) } }
             condition.lock(); backlog = max(0, backlog - drawn.count); condition.unlock()
         } catch {
             FileHandle.standardError.write(Data("onemap: the conflict geometry of \(drawn.count) checks could not be stored: \(error)\n".utf8))

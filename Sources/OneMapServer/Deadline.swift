@@ -69,9 +69,12 @@ struct Deadline: Sendable {
             var continuation: CheckedContinuation<T, Error>?
             var early: Result<T, Error>?
             var work: Task<Void, Never>?
-            var timer: DispatchWorkItem?
+            var timer: Timer?
             var done = false
         }
+        /// @unchecked: Dispatch lets any thread cancel a work item; Linux's Dispatch just does
+        /// not mark it Sendable.
+        private struct Timer: @unchecked Sendable { let item: DispatchWorkItem }
         private let s = Mutex(State())
         private let released: (@Sendable () -> Void)?
 
@@ -81,10 +84,11 @@ struct Deadline: Sendable {
         /// The timer is a Dispatch work item, not a sleeping task: it fires even when every
         /// thread of the cooperative pool is busy.
         func start(_ c: CheckedContinuation<T, Error>, work: Task<Void, Never>?, timer: DispatchWorkItem, after seconds: Double) {
+            let held = Timer(item: timer)
             let early: Result<T, Error>? = s.withLock { s in
                 if let e = s.early { s.early = nil; return e }
                 s.work = work
-                s.timer = timer
+                s.timer = held
                 s.continuation = c
                 return nil
             }
@@ -97,7 +101,7 @@ struct Deadline: Sendable {
         }
 
         func finish(with result: Result<T, Error>) {
-            let (c, work, timer): (CheckedContinuation<T, Error>?, Task<Void, Never>?, DispatchWorkItem?) = s.withLock { s in
+            let (c, work, timer): (CheckedContinuation<T, Error>?, Task<Void, Never>?, Timer?) = s.withLock { s in
                 guard !s.done else { return (nil, nil, nil) }
                 s.done = true
                 guard let c = s.continuation else { s.early = result; return (nil, nil, nil) }
@@ -106,7 +110,7 @@ struct Deadline: Sendable {
             }
             guard let c else { return }
             work?.cancel()
-            timer?.cancel()
+            timer?.item.cancel()
             c.resume(with: result)
         }
     }

@@ -77,7 +77,7 @@ public final class LogSink: Sendable {
         localtime_r(&t, &local)
         var buffer = [CChar](repeating: 0, count: 64)
         strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &local)
-        return String(cString: buffer)
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     public static let standardError = LogSink(fd: 2)
