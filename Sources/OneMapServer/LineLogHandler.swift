@@ -85,10 +85,13 @@ public final class LogSink: Sendable {
     public init(fd: Int32, interval: Double = 0.1) {
         self.fd = fd
         self.interval = interval
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(80 * 1024)
-        pending = Mutex(buffer)
-        writing = Mutex(buffer)
+        func buffer() -> [UInt8] {
+            var b: [UInt8] = []
+            b.reserveCapacity(80 * 1024)
+            return b
+        }
+        pending = Mutex(buffer())
+        writing = Mutex(buffer())
         // Holds the sink only to flush it, so a sink let go of ends its thread.
         let thread = Thread { [weak self] in
             while true {
