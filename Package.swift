@@ -5,7 +5,7 @@ import PackageDescription
 // Each C library is imported by exactly one Swift module, so no C type escapes its wrapper.
 let package = Package(
     name: "OneMap",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "onemap", targets: ["onemap"]),
     ],
@@ -101,5 +101,5 @@ let package = Package(
         .testTarget(name: "LayerStoreTests", dependencies: ["LayerStore", "VectorIO", "GeoCore",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -65,7 +65,7 @@ struct CandidateRow {
 /// and growing it instantiates generic metadata. A copy keeps the
 /// original's layout (same capacity, seed and age), so the indices found here once are valid
 /// in every copy, and setting a value at an index hashes nothing.
-final class LayerFields {
+final class LayerFields: Sendable {
     let names: [String]
     let empty: [String: AttributeValue]
     /// The index of each field's entry in `empty`, in field order (a repeated name shares one).

@@ -2,6 +2,7 @@ import Foundation
 import GeoCore
 import GRDB
 import LayerStore
+import Synchronization
 
 /// A record's conflict geometry (the site, each conflicting feature and the overlap pieces, as
 /// `CheckGeoJSON`), drawn after the answer is given: the check is run again with its pieces,
@@ -84,30 +85,28 @@ public enum CheckGeometry {
 
 /// The largest geometry blob of each layer version, read once per version (a scan of its
 /// table: a layer version never changes).
-final class BlobSizes: @unchecked Sendable {  // behind the lock
-    private var largest: [String: Int] = [:]
-    private let lock = NSLock()
+final class BlobSizes: Sendable {
+    private let largest = Mutex<[String: Int]>([:])
 
     func largest(_ layer: String, _ version: Int, table: FeatureTable, db: Database) throws -> Int {
         let key = "\(layer)\u{1}\(version)"
-        lock.lock()
-        if let known = largest[key] { lock.unlock(); return known }
-        lock.unlock()
+        if let known = largest.withLock({ $0[key] }) { return known }
         let found = try Int.fetchOne(db, sql: table.largestGeometryBytes) ?? 0
-        lock.lock(); largest[key] = found; lock.unlock()
+        largest.withLock { $0[key] = found }
         return found
     }
 
     /// `CheckGeometry.featureGeometryBound` from what is known already, without the database;
     /// nil when a version's size is not known yet.
     func bound(_ outcome: CheckOutcome) -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        var total = 0
-        for layer in outcome.result.layers where !layer.features.isEmpty {
-            guard let version = outcome.versions[layer.layer] else { continue }
-            guard let known = largest["\(layer.layer)\u{1}\(version.version)"] else { return nil }
-            total += layer.features.count * (known / 16 * 20)
+        largest.withLock { largest -> Int? in
+            var total = 0
+            for layer in outcome.result.layers where !layer.features.isEmpty {
+                guard let version = outcome.versions[layer.layer] else { continue }
+                guard let known = largest["\(layer.layer)\u{1}\(version.version)"] else { return nil }
+                total += layer.features.count * (known / 16 * 20)
+            }
+            return total
         }
-        return total
     }
 }

@@ -69,7 +69,7 @@ public struct CheckRecords: Sendable {
         var record = try prepare(outcome, request: request, now: now)
         record.geojson = try CheckGeoJSON.data(outcome)
         try checkSize(record.result.count + record.geojson.count, outcome)
-        try commit.write { db in try Self.insert(record, db: db) }
+        try commit.write { [record] db in try Self.insert(record, db: db) }
         return record
     }
 
@@ -102,7 +102,7 @@ public struct CheckRecords: Sendable {
         backfill.checkStarted()
         var saved = false
         defer { backfill.checkEnded(pending: saved && !drawn ? 1 : 0) }
-        try commit.write { db in
+        try commit.write { [record] db in
             guard try Store.hasVersions(db, outcome.versions.mapValues(\.version)) else { throw VersionsGone() }
             try Self.insert(record, db: db)
             if !drawn { try db.cachedStatement(sql: "INSERT INTO onemap_check_geometry_pending(check_id) VALUES (?)").execute(arguments: [record.summary.id]) }

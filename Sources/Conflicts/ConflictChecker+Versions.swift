@@ -2,6 +2,7 @@ import Foundation
 import GeoCore
 import GRDB
 import LayerStore
+import Synchronization
 
 /// A check as it was at the layer versions a record names, whatever the current ones are:
 /// how a record's conflict geometry is drawn after its answer was given.
@@ -44,7 +45,7 @@ extension ConflictChecker {
 
 /// Plans of the versions last drawn for, per checker: a backlog of records made before a
 /// reload names the same old versions, and building plans reads every small layer whole.
-final class RecordedPlans: @unchecked Sendable {  // behind the lock
+final class RecordedPlans: Sendable {
     static let shared = RecordedPlans()
     private struct Entry {
         /// Weak: a checker freed and another made at the same address must not match.
@@ -52,18 +53,20 @@ final class RecordedPlans: @unchecked Sendable {  // behind the lock
         let key: String
         let plans: LayerPlans
     }
-    private var last: [ObjectIdentifier: Entry] = [:]
-    private let lock = NSLock()
+    private let last = Mutex<[ObjectIdentifier: Entry]>([:])
 
     func get(_ checker: ConflictChecker, _ key: String) -> LayerPlans? {
-        lock.lock(); defer { lock.unlock() }
-        guard let entry = last[ObjectIdentifier(checker)], entry.checker === checker, entry.key == key else { return nil }
-        return entry.plans
+        last.withLock { last -> LayerPlans? in
+            guard let entry = last[ObjectIdentifier(checker)], entry.checker === checker, entry.key == key else { return nil }
+            return entry.plans
+        }
     }
 
     func put(_ checker: ConflictChecker, _ key: String, _ plans: LayerPlans) {
-        lock.lock(); defer { lock.unlock() }
-        last = last.filter { $0.value.checker != nil }
-        last[ObjectIdentifier(checker)] = Entry(checker: checker, key: key, plans: plans)
+        let entry = Entry(checker: checker, key: key, plans: plans)
+        last.withLock { last in
+            last = last.filter { $0.value.checker != nil }
+            last[ObjectIdentifier(checker)] = entry
+        }
     }
 }

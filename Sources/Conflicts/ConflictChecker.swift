@@ -2,6 +2,7 @@ import Foundation
 import GeoCore
 import GRDB
 import LayerStore
+import Synchronization
 
 /// Checks a site against every layer that has a rule, in one read transaction, so a check
 /// never mixes versions of a layer that is reloading.

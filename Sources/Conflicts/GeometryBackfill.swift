@@ -7,7 +7,7 @@ import LayerStore
 /// from it. Under steady load, when more than `backlogLimit` records wait, it draws anyway,
 /// so the backlog stays bounded. What it has not drawn when the process ends is in the
 /// pending table, and is drawn by the next process, or at once by whatever reads it.
-final class GeometryBackfill: @unchecked Sendable {  // its state is behind `condition`
+final class GeometryBackfill: @unchecked Sendable {  // @unchecked: every var is used only with `condition` held (a Mutex cannot wait)
     let store: Store
     let checker: ConflictChecker
     let commit: GroupCommit
@@ -118,7 +118,7 @@ final class GeometryBackfill: @unchecked Sendable {  // its state is behind `con
         }
         guard !drawn.isEmpty else { return }
         do {
-            try commit.write { db in for (id, geojson) in drawn { try CheckGeometry.keep(id, geojson, db: db) } }
+            try commit.write { [drawn] db in for (id, geojson) in drawn { try CheckGeometry.keep(id, geojson, db: db) } }
             condition.lock(); backlog = max(0, backlog - drawn.count); condition.unlock()
         } catch {
             FileHandle.standardError.write(Data("onemap: the conflict geometry of \(drawn.count) checks could not be stored: \(error)\n".utf8))

@@ -11,17 +11,17 @@ import LayerStore
 /// them in one transaction, hands each its outcome and wakes the rest. Each write runs in a
 /// savepoint of its own, so one that fails (a record past a check) is undone alone and the
 /// others are kept; a transaction that fails to commit fails all of its writes.
-final class GroupCommit: @unchecked Sendable {  // its state is behind `condition`
+final class GroupCommit: @unchecked Sendable {  // @unchecked: every var is used only with `condition` held (a Mutex cannot wait)
     let store: Store
     private let condition = NSCondition()
-    private var queue: [(ticket: Int, body: (Database) throws -> Void)] = []
+    private var queue: [(ticket: Int, body: @Sendable (Database) throws -> Void)] = []
     private var outcomes: [Int: Result<Void, Error>] = [:]
     private var committing = false
     private var nextTicket = 0
 
     init(store: Store) { self.store = store }
 
-    func write(_ body: @escaping (Database) throws -> Void) throws {
+    func write(_ body: @escaping @Sendable (Database) throws -> Void) throws {
         condition.lock()
         let ticket = nextTicket
         nextTicket += 1
@@ -47,7 +47,7 @@ final class GroupCommit: @unchecked Sendable {  // its state is behind `conditio
         }
     }
 
-    private func commit(_ bodies: [(Database) throws -> Void]) -> [Result<Void, Error>] {
+    private func commit(_ bodies: [@Sendable (Database) throws -> Void]) -> [Result<Void, Error>] {
         var results = [Result<Void, Error>](repeating: .success(()), count: bodies.count)
         do {
             try store.pool.write { db in

@@ -11,7 +11,7 @@ import LayerStore
 /// memory and placing them first leaves SQLite one primary-key lookup per candidate that
 /// counts. The boxes cost ~45 bytes a feature and a scan of the table to build, so only
 /// checkers that live long (the server, `check --each`) keep them, one set per layer version.
-final class LayerBoxes {
+final class LayerBoxes: Sendable {
     let index: BoxIndex
     /// Each item's fid, in the order given to the index.
     let fids: [Int64]

@@ -4,7 +4,7 @@ import LayerStore
 
 /// A layer's rule, held by reference: each layer's evaluation in every check reads it, and
 /// a struct (its message, field name and table of values) would be copied into each.
-final class LayerRule {
+final class LayerRule: Sendable {
     let severity: Severity
     let when: Rule.When
     let bufferM: Double?
@@ -19,7 +19,7 @@ final class LayerRule {
 }
 
 /// What a check needs to know about a layer, worked out once per layer version.
-final class LayerPlan {
+final class LayerPlan: Sendable {
     let layer: LoadedLayer
     /// Copied out of `layer` once: reading them through it copies the whole spec and version
     /// (a few dozen references) in every check.

@@ -1,5 +1,6 @@
 import Foundation
 import GeoCore
+import Synchronization
 
 /// A coordinate reference system the feature API offers (OGC API – Features Part 2), with the
 /// axis order its authority defines.
@@ -74,24 +75,26 @@ public struct FeatureCRS: Hashable, Sendable {
 /// "ballpark" (identity) operation between them, so the geographic CRSs differ only in axis
 /// order. The projected ones go through PROJ; PROJ objects take milliseconds to create, so a
 /// small pool keeps them for reuse (each is used by one request at a time).
-public final class CRSTransforms: @unchecked Sendable {  // the pool is behind a lock
+public final class CRSTransforms: Sendable {
     public static let shared = CRSTransforms()
-    private var free: [String: [CoordinateTransform]] = [:]
-    private let lock = NSLock()
+    private let free = Mutex<[String: [Idle]]>([:])
+
+    /// A transform in the pool. @unchecked: nothing else holds an idle transform, so taking
+    /// one out hands it to a single borrower; it is never shared.
+    private struct Idle: @unchecked Sendable { let transform: CoordinateTransform }
 
     func borrow(from source: String, to target: String) throws -> CoordinateTransform {
         let key = source + ">" + target
-        lock.lock()
-        if let t = free[key]?.popLast() { lock.unlock(); return t }
-        lock.unlock()
+        if let idle = free.withLock({ $0[key]?.popLast() }) { return idle.transform }
         return try CoordinateTransform(from: source, to: target)
     }
 
     func giveBack(_ t: CoordinateTransform) {
         let key = t.source + ">" + t.target
-        lock.lock()
-        if free[key, default: []].count < 8 { free[key, default: []].append(t) }
-        lock.unlock()
+        let idle = Idle(transform: t)
+        free.withLock { free in
+            if free[key, default: []].count < 8 { free[key, default: []].append(idle) }
+        }
     }
 
     func with<T>(from source: String, to target: String, _ body: (CoordinateTransform) throws -> T) throws -> T {

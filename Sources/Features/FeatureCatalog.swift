@@ -2,6 +2,7 @@ import Foundation
 import GeoCore
 import GRDB
 import LayerStore
+import Synchronization
 
 /// One layer as a feature collection: what the API shows of it and the SQL that reads it.
 public struct FeatureLayer: Sendable {

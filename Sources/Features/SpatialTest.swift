@@ -7,7 +7,7 @@ import LayerStore
 /// a literal geometry in storage lon/lat. SQL finds candidates through the R*Tree; SQLite then
 /// calls `om_spatial(geom, k)` for each, which answers from the blob's bounding box when it
 /// can and asks GEOS only for features that straddle the literal's edge.
-final class SpatialTest {
+final class SpatialTest: Sendable {
     enum Relation: Sendable {
         case intersects, disjoint
         /// The feature lies within the literal.

@@ -115,3 +115,10 @@ extension EngineGeometry {
 
     public var dimension: Int { Int(GEOSGeom_getDimensions_r(engine.handle, pointer)) }
 }
+
+/// Used through its engine's GEOS context, so bound to the engine's thread: never Sendable.
+@available(*, unavailable)
+extension EngineGeometry: Sendable {}
+
+@available(*, unavailable)
+extension PreparedGeometry: Sendable {}

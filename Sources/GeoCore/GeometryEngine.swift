@@ -3,6 +3,10 @@ import CGEOS
 /// A GEOS context. GEOS's reentrant API is safe only if each context is used by one
 /// thread at a time, so a check or an import owns its engine for its whole run
 /// (creating a context per call, as some wrappers do, is costly on hot paths).
+///
+/// The compiler holds to that: the engine and its geometries are not Sendable, and may not
+/// be declared so elsewhere, so none can be shared with another thread; each worker makes
+/// its own engine.
 public final class GeometryEngine {
     let handle: GEOSContextHandle_t
     /// The last message GEOS reported through the error handler.
@@ -207,3 +211,7 @@ extension GeometryEngine {
         try make(.collection(try parts.map { try $0.value() })).unaryUnion()
     }
 }
+
+/// One thread at a time per GEOS context (see above): never Sendable.
+@available(*, unavailable)
+extension GeometryEngine: Sendable {}

@@ -102,7 +102,7 @@ final class FeatureProcessor {
 /// Reads and processes features on other threads while the caller writes them: a bounded
 /// queue of batches between a producer (GDAL reads, then the batch is processed on every
 /// core) and the SQLite writer. Memory stays at a few batches, whatever the layer's size.
-final class ImportPipeline {
+final class ImportPipeline: @unchecked Sendable {  // @unchecked: every var is used only with `condition` held (a Mutex cannot wait)
     typealias Batch = [Result<FeatureProcessor.Row, FeatureProcessor.Failure>]
 
     private let condition = NSCondition()
@@ -114,7 +114,9 @@ final class ImportPipeline {
 
     /// Starts producing. `read` returns the next source feature or nil at the end.
     func start(read: @escaping () throws -> SourceFeature?, processors: [FeatureProcessor], batchSize: Int = 2048) {
+        let owned = ProducerOwned(read: read, processors: processors)
         let thread = Thread { [self] in
+            let (read, processors) = (owned.read, owned.processors)
             do {
                 while true {
                     var features: [SourceFeature] = []
@@ -124,13 +126,12 @@ final class ImportPipeline {
                     var out = Batch(repeating: .failure(.init(feature: nil, message: "not processed")), count: features.count)
                     let workers = processors.count
                     let input = features
-                    // Each worker writes only its own slots (i ≡ w mod workers): no sharing.
                     out.withUnsafeMutableBufferPointer { buffer in
-                        let slots = buffer
+                        let shared = WorkerShared(slots: buffer, processors: processors)
                         DispatchQueue.concurrentPerform(iterations: workers) { w in
                             var i = w
                             while i < input.count {
-                                slots[i] = processors[w].process(input[i])
+                                shared.slots[i] = shared.processors[w].process(input[i])
                                 i += workers
                             }
                         }
@@ -169,6 +170,21 @@ final class ImportPipeline {
         }
         if let readError { throw readError }
         return nil
+    }
+
+    /// The reader and the processors, given up by the caller of `start` to the producer
+    /// thread. @unchecked: only that thread uses them from then on (`cancel` waits for it).
+    private struct ProducerOwned: @unchecked Sendable {
+        let read: () throws -> SourceFeature?
+        let processors: [FeatureProcessor]
+    }
+
+    /// What the workers of one batch share. @unchecked: worker w writes only the slots
+    /// i ≡ w (mod workers) and uses only `processors[w]` (and so its GEOS context), so no two
+    /// workers touch the same slot or processor.
+    private struct WorkerShared: @unchecked Sendable {
+        let slots: UnsafeMutableBufferPointer<Result<FeatureProcessor.Row, FeatureProcessor.Failure>>
+        let processors: [FeatureProcessor]
     }
 
     /// Stops the producer (after an error) and waits for it to let go of the source.

@@ -46,7 +46,8 @@ final class LayerSnapshots: Sendable {
     /// pragma costs a tenth of reading the layers' rows (each holds a whole definition).
     private let signatures = Mutex<[ObjectIdentifier: ConnectionSignature]>([:])
 
-    private struct ConnectionSignature {
+    /// @unchecked: the connection is only compared by identity, never used through this.
+    private struct ConnectionSignature: @unchecked Sendable {
         /// Weak: a connection closed and another opened at the same address must not match.
         weak var connection: Database?
         let dataVersion: Int64
@@ -80,7 +81,8 @@ final class LayerSnapshots: Sendable {
         let memo = signatures.withLock { $0[key] }
         if let memo, memo.connection === db, memo.dataVersion == dataVersion { return memo.signature }
         let signature = try Store.layerSignature(db)
-        signatures.withLock { $0[key] = ConnectionSignature(connection: db, dataVersion: dataVersion, signature: signature) }
+        let entry = ConnectionSignature(connection: db, dataVersion: dataVersion, signature: signature)
+        signatures.withLock { $0[key] = entry }
         return signature
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import GeoCore
 import GRDB
+import Synchronization
 
 /// The SpatiaLite database holding every layer and its versions: one writer and a pool of
 /// readers in WAL mode, so readers keep seeing the current version while a load is written.
-public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable; nothing else mutates
+public final class Store: Sendable {
     public let path: String
     /// Where the check records are kept (see `RecordsFile`).
     public let recordsPath: String
@@ -13,8 +14,7 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
     /// asked (`PRAGMA data_version`): how hot paths learn that the layers may have changed
     /// without opening a read transaction per request.
     private let watcher: DatabaseQueue
-    private var watched: (dataVersion: Int64, signature: String, generation: Int, checkedAt: UInt64)?
-    private let watchLock = NSLock()
+    private let watched = Mutex<(dataVersion: Int64, signature: String, generation: Int, checkedAt: UInt64)?>(nil)
     /// Commits through this store that changed the current layers.
     private let commits = LayerCommits()
     /// The layers as published to every consumer (`layerSnapshot`).
@@ -152,9 +152,7 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
     /// another; with one such thread per core, a burst of requests left none free to give
     /// readers back, and every request stalled. Dispatch threads may block; these do.
     public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try self.snapshot(body) }) }
-        }
+        try await Blocking.run { try self.snapshot(body) }
     }
 
     /// One read transaction, as GRDB's `pool.read` gives, for the hot paths (a check, a tile):
@@ -198,9 +196,7 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
     public func currentLayerSignature() throws -> String {
         let now = DispatchTime.now().uptimeNanoseconds
         let generation = commits.generation
-        watchLock.lock()
-        let known = watched
-        watchLock.unlock()
+        let known = watched.withLock { $0 }
         if let w = known, w.generation == generation, now &- w.checkedAt < recheckNanoseconds { return w.signature }
         // Never the pool: this runs on request threads, and waiting there for a pool reader
         // while async reads wait for those threads to release theirs is a deadlock. The
@@ -213,10 +209,10 @@ public final class Store: @unchecked Sendable {  // its DatabasePool is Sendable
             // so the next check reads anew.
             return (version, try Self.layerSignature(db))
         }
-        watchLock.lock()
-        // A query started later may have finished first: keep the latest started.
-        if watched.map({ $0.checkedAt <= now }) ?? true { watched = (seen.dataVersion, seen.signature, generation, now) }
-        watchLock.unlock()
+        watched.withLock { watched in
+            // A query started later may have finished first: keep the latest started.
+            if watched.map({ $0.checkedAt <= now }) ?? true { watched = (seen.dataVersion, seen.signature, generation, now) }
+        }
         return seen.signature
     }
 

@@ -1,24 +1,15 @@
 import Dispatch
-
-/// Runs CPU-bound or blocking work (parsing a large site, GEOS, an fsync) on Dispatch's
-/// threads rather than Swift's cooperative pool, which has one thread per core: blocking
-/// those would stall every request, timers and deadlines included, until the work ended.
-enum Blocking {
-    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
-        }
-    }
-}
+import Synchronization
 
 /// Work started now on a Dispatch thread, its value waited for later (on a blocking thread).
-final class Beside<T>: @unchecked Sendable {  // `result` is written before `done` is signalled, read after
+final class Beside<T: Sendable>: Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private var result: T?
+    private let result = Mutex<T?>(nil)
 
     init(_ work: @escaping @Sendable () -> T) {
         DispatchQueue.global().async { [self] in
-            result = work()
+            let value = work()
+            result.withLock { $0 = value }
             done.signal()
         }
     }
@@ -26,6 +17,6 @@ final class Beside<T>: @unchecked Sendable {  // `result` is written before `don
     func value() -> T {
         done.wait()
         done.signal()
-        return result!
+        return result.withLock { $0! }
     }
 }

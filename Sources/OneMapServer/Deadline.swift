@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import LayerStore
+import Synchronization
 
 /// The per-request time limit. `work` runs in its own task; if the limit passes first the
 /// caller gets a 503 at once and the work is cancelled (GRDB interrupts its SQL on
@@ -48,7 +50,7 @@ struct Deadline: Sendable {
                               timer: DispatchWorkItem { [weak outcome] in outcome?.finish(with: .failure(Self.timedOut(seconds))) },
                               after: seconds)
                 // Work on a Dispatch thread cannot be stopped; past the limit its answer is dropped.
-                DispatchQueue.global().async { outcome.finish(with: Result { try work() }) }
+                Blocking.start(work) { outcome.finish(with: $0) }
             }
         } onCancel: {
             outcome.finish(with: .failure(CancellationError()))
@@ -62,34 +64,31 @@ struct Deadline: Sendable {
     }
 
     /// Resumes the caller exactly once, with whichever comes first, and stops the other.
-    private final class Outcome<T: Sendable>: @unchecked Sendable {  // state is behind the lock
+    private final class Outcome<T: Sendable>: Sendable {
         private struct State {
             var continuation: CheckedContinuation<T, Error>?
             var early: Result<T, Error>?
             var work: Task<Void, Never>?
-            var timer: DispatchWorkItem?
+            var timer: Timer?
             var done = false
         }
-        private var s = State()
-        private let lock = NSLock()
+        /// @unchecked: Dispatch lets any thread cancel a work item; Linux's Dispatch just does
+        /// not mark it Sendable.
+        private struct Timer: @unchecked Sendable { let item: DispatchWorkItem }
+        private let s = Mutex(State())
         private let released: (@Sendable () -> Void)?
 
         init(released: (@Sendable () -> Void)?) { self.released = released }
         deinit { released?() }
 
-        private func locked<R>(_ body: (inout State) -> R) -> R {
-            lock.lock()
-            defer { lock.unlock() }
-            return body(&s)
-        }
-
         /// The timer is a Dispatch work item, not a sleeping task: it fires even when every
         /// thread of the cooperative pool is busy.
         func start(_ c: CheckedContinuation<T, Error>, work: Task<Void, Never>?, timer: DispatchWorkItem, after seconds: Double) {
-            let early: Result<T, Error>? = locked { s in
+            let held = Timer(item: timer)
+            let early: Result<T, Error>? = s.withLock { s in
                 if let e = s.early { s.early = nil; return e }
                 s.work = work
-                s.timer = timer
+                s.timer = held
                 s.continuation = c
                 return nil
             }
@@ -102,7 +101,7 @@ struct Deadline: Sendable {
         }
 
         func finish(with result: Result<T, Error>) {
-            let (c, work, timer): (CheckedContinuation<T, Error>?, Task<Void, Never>?, DispatchWorkItem?) = locked { s in
+            let (c, work, timer): (CheckedContinuation<T, Error>?, Task<Void, Never>?, Timer?) = s.withLock { s in
                 guard !s.done else { return (nil, nil, nil) }
                 s.done = true
                 guard let c = s.continuation else { s.early = result; return (nil, nil, nil) }
@@ -111,7 +110,7 @@ struct Deadline: Sendable {
             }
             guard let c else { return }
             work?.cancel()
-            timer?.cancel()
+            timer?.item.cancel()
             c.resume(with: result)
         }
     }

@@ -1,3 +1,5 @@
+import LayerStore
+
 /// How every expensive request runs: checks, reports, ledgers, audits, diffs, feature pages,
 /// record reads. It takes a slot of the work gate (or waits, or is told to come back), it
 /// ends at the server's time limit, and its blocking work runs on Dispatch threads, so no

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// The server's log handler: swift-log's `StreamLogHandler` line format
 /// (`<time> <level> <label>: k=v … [<source>] <message>`), made cheap enough for a line per
@@ -62,18 +63,21 @@ public struct LineLogHandler: LogHandler {
 /// everything before it, is written at once. What a crash can lose is the last fraction of a
 /// second of request lines, the same trade nginx's buffered access log makes; check records
 /// and the audit trail are in the database, not here.
-public final class LogSink: @unchecked Sendable {  // `pending` only behind `lock`
+public final class LogSink: Sendable {
     let fd: Int32
     let interval: Double
-    private let lock = NSLock()
-    private var pending: [UInt8] = []
+    /// Lines not yet written; a line is appended without waiting for a write under way.
+    private let pending: Mutex<[UInt8]>
+    /// The batch being written. Held over the write(2) on purpose: that keeps batches in
+    /// order on the descriptor.
+    private let writing: Mutex<[UInt8]>
     private let stamp = PerSecondText { second in
         var t = second
         var local = tm()
         localtime_r(&t, &local)
         var buffer = [CChar](repeating: 0, count: 64)
         strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &local)
-        return String(cString: buffer)
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     public static let standardError = LogSink(fd: 2)
@@ -81,7 +85,13 @@ public final class LogSink: @unchecked Sendable {  // `pending` only behind `loc
     public init(fd: Int32, interval: Double = 0.1) {
         self.fd = fd
         self.interval = interval
-        pending.reserveCapacity(80 * 1024)
+        func buffer() -> [UInt8] {
+            var b: [UInt8] = []
+            b.reserveCapacity(80 * 1024)
+            return b
+        }
+        pending = Mutex(buffer())
+        writing = Mutex(buffer())
         // Holds the sink only to flush it, so a sink let go of ends its thread.
         let thread = Thread { [weak self] in
             while true {
@@ -95,27 +105,28 @@ public final class LogSink: @unchecked Sendable {  // `pending` only behind `loc
     }
 
     func write(_ line: String, now: Bool) {
-        lock.lock()
-        pending.append(contentsOf: line.utf8)
-        let full = pending.count >= 64 * 1024
-        lock.unlock()
+        let full = pending.withLock { pending in
+            pending.append(contentsOf: line.utf8)
+            return pending.count >= 64 * 1024
+        }
         if now || full { flush() }
     }
 
     /// Writes out every waiting line.
     public func flush() {
-        lock.lock()
-        defer { lock.unlock() }
-        var done = 0
-        while done < pending.count {
-            let n = pending.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + done, $0.count - done) }
-            if n <= 0 {
-                if n < 0 && errno == EINTR { continue }
-                break  // nowhere to write to: drop, as a closed stderr would
+        writing.withLock { batch in
+            pending.withLock { swap(&$0, &batch) }
+            var done = 0
+            while done < batch.count {
+                let n = batch.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + done, $0.count - done) }
+                if n <= 0 {
+                    if n < 0 && errno == EINTR { continue }
+                    break  // nowhere to write to: drop, as a closed stderr would
+                }
+                done += n
             }
-            done += n
+            batch.removeAll(keepingCapacity: true)
         }
-        pending.removeAll(keepingCapacity: true)
     }
 
     /// Local time as `StreamLogHandler` writes it (`2026-11-29T18:31:50+0800`).

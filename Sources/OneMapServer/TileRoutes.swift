@@ -143,8 +143,7 @@ struct TileRoutes {
             switch target {
             case let .tileJSON(selection, grid):
                 let (service, base) = (tiles, proxy.baseURL(request))
-                let json = try await Blocking.run { try service.tileJSON(selection, grid: grid, baseURL: base, for: caller) }
-                var response = try Response.json(object: json)
+                var response = try await Blocking.run { try Response.json(object: service.tileJSON(selection, grid: grid, baseURL: base, for: caller)) }
                 response.headers[.accessControlAllowOrigin] = "*"
                 response.headers[.cacheControl] = caller.role == nil ? "no-cache" : "private, no-cache"
                 response.headers[.vary] = "Authorization"

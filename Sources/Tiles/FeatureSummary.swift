@@ -1,11 +1,12 @@
 import Foundation
 import GeoCore
+import Synchronization
 
 /// Every feature of a large layer version as a box and an area, held in memory and bucketed
 /// on a grid: what low zooms need, since there a parcel is smaller than a pixel and only
 /// its place and area matter. Built once per layer version (versions never change), so a
 /// z8 tile over 150,000 parcels reads no geometry at all.
-final class FeatureSummary: @unchecked Sendable {  // immutable after init, but for the projections behind their lock
+final class FeatureSummary: Sendable {
     let fid: [Int64]
     let minX: [Double], minY: [Double], maxX: [Double], maxY: [Double]
     let areaM2: [Double]
@@ -26,25 +27,24 @@ final class FeatureSummary: @unchecked Sendable {  // immutable after init, but 
     }
     /// By projection (the grid's only difference that matters here): a slot each, not a
     /// dictionary by name, since every tile asks.
-    private var mercator: Projected?
-    private var geographic: Projected?
-    private let projectionLock = NSLock()
+    private let projections = Mutex<(mercator: Projected?, geographic: Projected?)>((nil, nil))
 
+    /// Worked out with the lock held, so two tiles asking at once do it once.
     func projected(_ grid: TileMatrixSet) -> Projected {
-        projectionLock.lock()
-        defer { projectionLock.unlock() }
-        if let p = grid.projection == .webMercator ? mercator : geographic { return p }
-        var x0 = [Double](), y0 = [Double](), x1 = [Double](), y1 = [Double](), a = [Double]()
-        x0.reserveCapacity(count); y0.reserveCapacity(count); x1.reserveCapacity(count); y1.reserveCapacity(count); a.reserveCapacity(count)
-        for k in 0..<count {
-            let tl = grid.world(minX[k], maxY[k]), br = grid.world(maxX[k], minY[k])
-            x0.append(tl.x); y0.append(tl.y); x1.append(br.x); y1.append(br.y)
-            let u = grid.unitsPerMetre(latitude: (minY[k] + maxY[k]) / 2, z: 0, extent: 1)
-            a.append(areaM2[k] * u.x * u.y)
+        projections.withLock { projections -> Projected in
+            if let p = grid.projection == .webMercator ? projections.mercator : projections.geographic { return p }
+            var x0 = [Double](), y0 = [Double](), x1 = [Double](), y1 = [Double](), a = [Double]()
+            x0.reserveCapacity(count); y0.reserveCapacity(count); x1.reserveCapacity(count); y1.reserveCapacity(count); a.reserveCapacity(count)
+            for k in 0..<count {
+                let tl = grid.world(minX[k], maxY[k]), br = grid.world(maxX[k], minY[k])
+                x0.append(tl.x); y0.append(tl.y); x1.append(br.x); y1.append(br.y)
+                let u = grid.unitsPerMetre(latitude: (minY[k] + maxY[k]) / 2, z: 0, extent: 1)
+                a.append(areaM2[k] * u.x * u.y)
+            }
+            let p = Projected(minX: x0, minY: y0, maxX: x1, maxY: y1, area: a)
+            if grid.projection == .webMercator { projections.mercator = p } else { projections.geographic = p }
+            return p
         }
-        let p = Projected(minX: x0, minY: y0, maxX: x1, maxY: y1, area: a)
-        if grid.projection == .webMercator { mercator = p } else { geographic = p }
-        return p
     }
 
     /// Bucket position → the feature's position in the order it was read (its row in

@@ -2,6 +2,7 @@ import Foundation
 import GeoCore
 import GRDB
 import LayerStore
+import Synchronization
 
 /// Tiles of one version of one layer in the SpatiaLite store.
 ///
@@ -10,7 +11,7 @@ import LayerStore
 /// memory. Either way, polygons smaller than `minFeatureSize` at the tile's zoom go straight
 /// to the coverage cells by their box and area; the rest are clipped, simplified, snapped and
 /// encoded.
-public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the resident layer is behind a lock
+public final class StoreLayerSource: TileSource, Sendable {
     public let store: Store
     public let layer: LoadedLayer
     public let options: TileOptions
@@ -24,8 +25,14 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
     private let table: FeatureTable
     private let rtreeSQL: String
 
-    private let residentLock = NSLock()
-    private var resident: ResidentLayer?
+    /// The layer in memory: not read, being read (by one caller, the others waiting for it),
+    /// or read. The lock is held only to look and to change the state, never over the read.
+    private enum Resident {
+        case absent
+        case reading(ResidentRead)
+        case ready(ResidentLayer)
+    }
+    private let resident = Mutex(Resident.absent)
 
     public init(store: Store, layer: LoadedLayer, options: TileOptions = TileOptions()) {
         self.store = store
@@ -56,24 +63,44 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
     /// The layer in memory, read on first use (one reader at a time builds it; the others wait
     /// for it rather than read the table twice over).
     func residentLayer() throws -> ResidentLayer {
-        residentLock.lock()
-        defer { residentLock.unlock() }
-        if let resident { return resident }
-        let built = try store.pool.read { db in
-            try ResidentLayer(db: db, table: self.table, fields: self.fields, expectedCount: self.layer.version.count)
+        enum Step { case ready(ResidentLayer), wait(ResidentRead), lead(ResidentRead) }
+        while true {
+            let step = resident.withLock { resident -> Step in
+                switch resident {
+                case .ready(let layer): return .ready(layer)
+                case .reading(let read): return .wait(read)
+                case .absent:
+                    let read = ResidentRead()
+                    resident = .reading(read)
+                    return .lead(read)
+                }
+            }
+            switch step {
+            case .ready(let layer):
+                return layer
+            case .wait(let read):
+                // After a failed read the next caller tries again, as if none had been under way.
+                if case .success(let layer) = read.outcome() { return layer }
+            case .lead(let read):
+                let outcome = Result {
+                    try store.pool.read { db in
+                        try ResidentLayer(db: db, table: self.table, fields: self.fields, expectedCount: self.layer.version.count)
+                    }
+                }
+                resident.withLock { resident in
+                    if case .success(let layer) = outcome { resident = .ready(layer) } else { resident = .absent }
+                }
+                read.finish(outcome)
+                return try outcome.get()
+            }
         }
-        resident = built
-        return built
     }
 
     /// The tile made from memory now, or nil when this layer is not held in memory or is
     /// still being read: never waits and never reads the database, so the caller may be a
     /// thread that must not block.
     func tileIfInMemory(_ key: TileKey, grid: TileMatrixSet) -> [UInt8]? {
-        guard isResident, residentLock.try() else { return nil }
-        let ready = resident
-        residentLock.unlock()
-        guard let ready else { return nil }
+        guard isResident, case .ready(let ready) = resident.withLock({ $0 }) else { return nil }
         return tile(key, grid: grid, resident: ready)
     }
 
@@ -250,5 +277,23 @@ public final class StoreLayerSource: TileSource, @unchecked Sendable {  // the r
         return LayerTileAssembler(name: name, fields: fields.map(\.name), extent: options.extent, budget: options.layerBudget,
                                   attributes: attributes)
             .build(c.prepared, coverage: c.coverage)
+    }
+}
+
+/// One read of a layer into memory, that callers who need the layer meanwhile wait for.
+final class ResidentRead: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let result = Mutex<Result<ResidentLayer, Error>?>(nil)
+
+    func finish(_ outcome: Result<ResidentLayer, Error>) {
+        result.withLock { $0 = outcome }
+        done.signal()
+    }
+
+    /// Waits for the read to end.
+    func outcome() -> Result<ResidentLayer, Error> {
+        done.wait()
+        done.signal()
+        return result.withLock { $0! }
     }
 }

@@ -3,6 +3,7 @@ import Synchronization
 import GeoCore
 import GRDB
 import LayerStore
+import Synchronization
 
 /// Which layers a request wants.
 public enum TileSelection: Hashable, Sendable {

@@ -4,7 +4,7 @@ import GeoCore
 
 /// One feature as read from a source: its OGR FID, attributes (UTF-8) and geometry
 /// in the source's CRS (nil when the feature has none).
-public struct SourceFeature {
+public struct SourceFeature: Sendable {
     public var fid: Int64
     public var attributes: [AttributeValue]
     public var geometry: Geometry?

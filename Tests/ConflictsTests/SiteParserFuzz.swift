@@ -153,7 +153,7 @@ final class FuzzLedger {
     func record(index: Int, input: [UInt8], problem: String) {
         guard failures.count < 12 else { return }
         let file = NSTemporaryDirectory() + "onemap-fuzz-\(name)-\(FuzzConfig.seed)-\(index).bin"
-        FileManager.default.createFile(atPath: file, contents: Data(input))
+        _ = FileManager.default.createFile(atPath: file, contents: Data(input))
         let shown = String(decoding: input.prefix(200), as: UTF8.self).debugDescription
         failures.append("\(name) case \(index) (ONEMAP_FUZZ_SEED=\(FuzzConfig.seed) ONEMAP_FUZZ_ONLY=\(index), input in \(file)): \(problem)\n  input: \(shown)\(input.count > 200 ? "… (\(input.count) bytes)" : "")")
     }
@@ -231,7 +231,7 @@ struct SiteParserFuzz {
         for index in indices {
             var r = FuzzConfig.random(parser: tag, index: index)
             let (input, limits) = make(&r)
-            if let trace = FuzzConfig.trace { FileManager.default.createFile(atPath: "\(trace).\(name)", contents: Data(input)) }
+            if let trace = FuzzConfig.trace { _ = FileManager.default.createFile(atPath: "\(trace).\(name)", contents: Data(input)) }
             // The format's own reader always; the sniffing reader on every eighth case.
             let use = index % 8 == 0 ? parsers : [parsers[0]]
             for parse in use {

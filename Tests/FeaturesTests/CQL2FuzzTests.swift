@@ -75,7 +75,7 @@ struct CQL2Grammar {
         case 4: return "MULTILINESTRING((\(position(&r)), \(position(&r))))"
         case 5: return "MULTIPOLYGON((\(ring(&r))), (\(ring(&r))))"
         case 6 where depth < 2: return "GEOMETRYCOLLECTION(\(geometry(&r, depth: depth + 1)), \(geometry(&r, depth: depth + 1)))"
-        case 6, 7 where depth > 0: return "POINT(\(position(&r)))"
+        case 6 where depth > 0, 7 where depth > 0: return "POINT(\(position(&r)))"
         default:
             let x = r.double(119...121), y = r.double(27...29)
             return "BBOX(\(x), \(y), \(x + r.double(0...1)), \(y + r.double(0...1)))"
@@ -187,7 +187,7 @@ struct CQL2FuzzTests {
             _ = r.next()
             let (text, valid) = Self.makeCase(&r, corpus: corpus)
             let crs = r.pick(FeatureCRS.supported)
-            if let trace = Self.trace { FileManager.default.createFile(atPath: "\(trace).cql2", contents: Data(text.utf8)) }
+            if let trace = Self.trace { _ = FileManager.default.createFile(atPath: "\(trace).cql2", contents: Data(text.utf8)) }
             let took = threadCPUTime {
                 let expression: CQL2Expression
                 do {

@@ -94,13 +94,13 @@ struct FeatureFilterTests {
     @Test func filterParametersAreChecked() async throws {
         try await fixtures.app().test(.router) { client in
             let r30592 = try await client.get("/collections/parcels/items?filter=BSM%3D'P00'&filter-lang=cql2-json")
-            #expect(try r30592.status == .badRequest)
+            #expect(r30592.status == .badRequest)
             let r17401 = try await client.get("/collections/parcels/items?filter-lang=cql2-text")
-            #expect(try r17401.status == .badRequest)
+            #expect(r17401.status == .badRequest)
             let r97704 = try await client.get("/collections/parcels/items?filter=BSM%3D'P00'&filter-crs=EPSG:1234")
-            #expect(try r97704.status == .badRequest)
+            #expect(r97704.status == .badRequest)
             let r83408 = try await client.get("/collections/parcels/items?datetime=yesterday")
-            #expect(try r83408.status == .badRequest)
+            #expect(r83408.status == .badRequest)
             // A valid datetime selects everything: the layers carry no time.
             let dt = try await client.get("/collections/parcels/items?datetime=2024-01-01T00:00:00Z/..")
             #expect(try dt.status == .ok && dt.json()["numberMatched"] as? Int == 101)

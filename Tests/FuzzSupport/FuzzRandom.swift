@@ -25,7 +25,7 @@ public struct FuzzRandom: RandomNumberGenerator {
 /// Runs minutes of fuzzing CPU on a thread of its own at the lowest priority (nice 19 on Linux),
 /// not on the cooperative pool: the HTTP tests running beside it on two cores must still answer
 /// within their deadlines.
-public func runAtLowPriority(_ body: @escaping () throws -> Void) async throws {
+public func runAtLowPriority(_ body: @escaping @Sendable () throws -> Void) async throws {
     try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
         let thread = Thread {
             #if os(Linux)

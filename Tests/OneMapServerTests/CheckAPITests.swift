@@ -42,7 +42,7 @@ struct CheckAPITests {
         try gk.transform(&ring)
         let coords = ring.map { "[\($0.x), \($0.y)]" }.joined(separator: ", ")
         let projected = #"{"type": "Polygon", "coordinates": [[\#(coords)]]}"#
-        func overlap(_ result: [String: Any]) throws -> Double {
+        @Sendable func overlap(_ result: [String: Any]) throws -> Double {
             let layers = try #require(result["layers"] as? [[String: Any]])
             return try #require(layers.first?["overlapAreaM2"] as? Double)
         }

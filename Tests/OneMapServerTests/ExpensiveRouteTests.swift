@@ -95,7 +95,7 @@ struct ExpensiveRouteTests {
 
     @Test func aReportIsRenderedOnceAndKeptWithinItsBytes() async throws {
         let cache = ReportCache(capacityBytes: 1_000)
-        let renders = Mutex(0)
+        let renders = SharedMutex(0)
         let latch = Latch()
         let html = try await withThrowingTaskGroup(of: [UInt8].self) { group in
             for _ in 0..<4 {
@@ -129,4 +129,12 @@ struct ExpensiveRouteTests {
         _ = try await cache.report("chk_x") { renders.withLock { $0 += 1 }; return [] }
         #expect(renders.withLock { $0 } == 3)
     }
+}
+
+/// A Mutex that the closures of a task group can share: a local `let` Mutex cannot be
+/// captured by a closure sent to a task.
+final class SharedMutex<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
 }

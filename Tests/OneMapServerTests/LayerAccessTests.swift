@@ -52,7 +52,7 @@ struct LayerAccessTests {
     }
 
     @Test func hiddenAndUnknownLayersGetTheSameAnswerOnEveryRoute() async throws {
-        let routes: [(String) -> String] = [
+        let routes: [@Sendable (String) -> String] = [
             { "/v1/ledger?by=\($0)" },
             { "/v1/ledger?layers=\($0)" },
             { "/v1/audit?pairs=farmland:\($0)" },

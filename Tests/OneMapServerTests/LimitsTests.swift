@@ -7,32 +7,27 @@ import Synchronization
 import Testing
 
 /// A latch a test opens when it wants held work to finish.
-final class Latch: @unchecked Sendable {
-    private let lock = NSLock()
-    private var open = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+final class Latch: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     func wait() async {
         await withCheckedContinuation { c in
-            lock.lock()
-            if open { lock.unlock(); c.resume(); return }
-            waiters.append(c)
-            lock.unlock()
+            let isOpen = state.withLock { s -> Bool in
+                if !s.open { s.waiters.append(c) }
+                return s.open
+            }
+            if isOpen { c.resume() }
         }
     }
 
-    var isOpen: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return open
-    }
+    var isOpen: Bool { state.withLock { $0.open } }
 
     func release() {
-        lock.lock()
-        open = true
-        let w = waiters
-        waiters = []
-        lock.unlock()
+        let w = state.withLock { s in
+            s.open = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
         w.forEach { $0.resume() }
     }
 }

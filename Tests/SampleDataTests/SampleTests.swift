@@ -7,7 +7,7 @@ import Testing
 import VectorIO
 
 /// One small sample shared by the tests (generating it takes a few seconds).
-final class SmallSample: @unchecked Sendable {
+final class SmallSample: Sendable {
     static let shared = SmallSample()
     static let farmland = 3000
     let dir: String
