@@ -12,7 +12,7 @@ APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev
 TEST_APT_PACKAGES := chromium fonts-noto-cjk
 PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis
 
-.PHONY: deps test-deps vendor build release test e2e demo bench bench-smoke clean
+.PHONY: deps test-deps vendor build release test e2e demo bench bench-smoke clean format format-check
 
 ## Install the Debian packages that are missing (apt-get update runs only when needed).
 # $(call apt_install,PACKAGES)
@@ -50,6 +50,14 @@ release: deps
 test-deps: deps
 	$(call apt_install,$(TEST_APT_PACKAGES))
 	@python3 -c "import openapi_spec_validator, websocket, PIL, schemathesis" 2>/dev/null || python3 -m pip install --quiet $(PIP_TEST_PACKAGES)
+
+## Formatting, as .swift-format says: `make format` rewrites the tree; `make format-check` (CI,
+## before the tests, a few seconds) fails on any file that `make format` would change.
+FORMAT_PATHS := Package.swift Sources Tests
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(FORMAT_PATHS)
+format-check:
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
 
 ## Build, then run every test: the Swift tests (the crash tests run the binary, so it is built
 ## first), then the viewer in a real browser.

@@ -7,7 +7,7 @@ let package = Package(
     name: "OneMap",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "onemap", targets: ["onemap"]),
+        .executable(name: "onemap", targets: ["onemap"])
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
@@ -21,7 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         // Hummingbird's own transport, named for the tile fast path's channel handler.
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
-        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.27.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.27.0")
     ],
     targets: [
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
@@ -38,68 +38,98 @@ let package = Package(
         // The synthetic Lishui sample: layers in the formats users receive, and project sites.
         .target(name: "SampleData", dependencies: ["GeoCore", "VectorIO"]),
         // The SpatiaLite layer store: catalog, import, versions, spatial queries.
-        .target(name: "LayerStore", dependencies: [
-            "GeoCore", "VectorIO", "CSpatiaLite",
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Yams", package: "Yams"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "LayerStore",
+            dependencies: [
+                "GeoCore", "VectorIO", "CSpatiaLite",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto")
+            ]),
         // Conflict checks (合规性审查): sites, rules, the engine, records and reports.
-        .target(name: "Conflicts", dependencies: [
-            "GeoCore", "VectorIO", "LayerStore",
-            .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        .target(
+            name: "Conflicts",
+            dependencies: [
+                "GeoCore", "VectorIO", "LayerStore",
+                .product(name: "GRDB", package: "GRDB.swift")
+            ]),
         // Vector tiles: tile grids (Web Mercator and CGCS2000 geographic), MVT, generalisation, cache.
-        .target(name: "Tiles", dependencies: [
-            "GeoCore", "LayerStore", "CZlib",
-            .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        .target(
+            name: "Tiles",
+            dependencies: [
+                "GeoCore", "LayerStore", "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift")
+            ]),
         // OGC API – Features: collections, items, CQL2 filters, CRS.
-        .target(name: "Features", dependencies: [
-            "GeoCore", "LayerStore",
-            .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        .target(
+            name: "Features",
+            dependencies: [
+                "GeoCore", "LayerStore",
+                .product(name: "GRDB", package: "GRDB.swift")
+            ]),
         // The HTTP service: routes per area, JSON errors, limits. The only module (with the CLI)
         // that knows about Hummingbird.
-        .target(name: "OneMapServer", dependencies: [
-            "GeoCore", "LayerStore", "Conflicts", "Tiles", "Features",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdCore", package: "hummingbird"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "Yams", package: "Yams"),
-        ], resources: [.copy("Public")], plugins: ["EmbedTextPlugin"]),
+        .target(
+            name: "OneMapServer",
+            dependencies: [
+                "GeoCore", "LayerStore", "Conflicts", "Tiles", "Features",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams")
+            ], resources: [.copy("Public")], plugins: ["EmbedTextPlugin"]),
         // Puts OneMapServer's openapi.yaml in its code at build time (the plugin says why not a resource).
         .executableTarget(name: "EmbedText"),
         // In Sources/, not a top-level Plugins/: the repository keeps the top level it was asked for.
         .plugin(name: "EmbedTextPlugin", capability: .buildTool(), dependencies: ["EmbedText"], path: "Sources/EmbedTextPlugin"),
-        .executableTarget(name: "onemap", dependencies: [
-            "GeoCore", "VectorIO", "LayerStore", "SampleData", "Conflicts", "OneMapServer",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "onemap",
+            dependencies: [
+                "GeoCore", "VectorIO", "LayerStore", "SampleData", "Conflicts", "OneMapServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
 
         // What the parser fuzz tests of several test targets share.
         .target(name: "FuzzSupport", dependencies: ["GeoCore"], path: "Tests/FuzzSupport"),
         .testTarget(name: "GeoCoreTests", dependencies: ["GeoCore", "FuzzSupport"]),
-        .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "LayerStore", "VectorIO", "GeoCore",
-                                                            .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "OneMapServerTests", dependencies: [
-            "OneMapServer", "Conflicts", "LayerStore", "VectorIO", "GeoCore",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-        ]),
-        .testTarget(name: "TilesTests", dependencies: ["Tiles", "LayerStore", "VectorIO", "GeoCore", "OneMapServer",
-                                                       .product(name: "GRDB", package: "GRDB.swift"),
-                                                       .product(name: "HummingbirdTesting", package: "hummingbird")]),
-        .testTarget(name: "FeaturesTests", dependencies: ["Features", "LayerStore", "VectorIO", "GeoCore", "OneMapServer", "FuzzSupport",
-                                                          .product(name: "GRDB", package: "GRDB.swift"),
-                                                          .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(
+            name: "SampleDataTests",
+            dependencies: [
+                "SampleData", "LayerStore", "VectorIO", "GeoCore",
+                .product(name: "GRDB", package: "GRDB.swift")
+            ]),
+        .testTarget(
+            name: "OneMapServerTests",
+            dependencies: [
+                "OneMapServer", "Conflicts", "LayerStore", "VectorIO", "GeoCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird")
+            ]),
+        .testTarget(
+            name: "TilesTests",
+            dependencies: [
+                "Tiles", "LayerStore", "VectorIO", "GeoCore", "OneMapServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HummingbirdTesting", package: "hummingbird")
+            ]),
+        .testTarget(
+            name: "FeaturesTests",
+            dependencies: [
+                "Features", "LayerStore", "VectorIO", "GeoCore", "OneMapServer", "FuzzSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HummingbirdTesting", package: "hummingbird")
+            ]),
         .testTarget(name: "ConflictsTests", dependencies: ["Conflicts", "LayerStore", "VectorIO", "GeoCore", "FuzzSupport"]),
-        .testTarget(name: "LayerStoreTests", dependencies: ["LayerStore", "VectorIO", "GeoCore",
-                                                            .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "LayerStoreTests",
+            dependencies: [
+                "LayerStore", "VectorIO", "GeoCore",
+                .product(name: "GRDB", package: "GRDB.swift")
+            ])
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// The administrative units of an `admin` layer (counties now, townships when loaded),
@@ -42,18 +42,23 @@ final class AdminUnits {
         let table = FeatureTable(layer.version)
         let hasLevel = layer.version.fields.contains { $0.name == "level" }
         let byLevel = hasLevel && level != layer.name
-        let found = try Row.fetchAll(db, sql: table.select([.id, layer.spec.labelField.map { .field($0) } ?? .id, .geometry],
-                                                           where: byLevel ? [table.equals("level")] : [], order: [.init(.id)]),
-                                    arguments: byLevel ? [level] : [])
+        let found = try Row.fetchAll(
+            db,
+            sql: table.select(
+                [.id, layer.spec.labelField.map { .field($0) } ?? .id, .geometry],
+                where: byLevel ? [table.equals("level")] : [], order: [.init(.id)]),
+            arguments: byLevel ? [level] : [])
         guard !found.isEmpty else {
             let levels = hasLevel ? try String.fetchAll(db, sql: table.distinctValues(of: "level")) : []
-            throw StoreError.notFound("by=\(by) names no admin layer or level; by= takes \((admins.map(\.name) + levels).joined(separator: ", "))")
+            throw StoreError.notFound(
+                "by=\(by) names no admin layer or level; by= takes \((admins.map(\.name) + levels).joined(separator: ", "))")
         }
         units = try found.map { row in
             let g = try SpatiaLiteGeometry.decode(row[2])
             let eg = try engine.make(g)
             let code: String = row[0], label: DatabaseValue = row[1]
-            return Unit(code: code, name: String.fromDatabaseValue(label) ?? code, geometry: eg, prepared: try eg.prepared(), box: g.boundingBox!)
+            return Unit(
+                code: code, name: String.fromDatabaseValue(label) ?? code, geometry: eg, prepared: try eg.prepared(), box: g.boundingBox!)
         }
         var box = units[0].box
         for u in units { box.extend(u.box) }
@@ -65,8 +70,13 @@ final class AdminUnits {
     }
 
     func rectangle(_ b: BoundingBox) -> Geometry {
-        .polygon(Polygon([[Coordinate(b.minX, b.minY), Coordinate(b.maxX, b.minY), Coordinate(b.maxX, b.maxY),
-                           Coordinate(b.minX, b.maxY), Coordinate(b.minX, b.minY)]]))
+        .polygon(
+            Polygon([
+                [
+                    Coordinate(b.minX, b.minY), Coordinate(b.maxX, b.minY), Coordinate(b.maxX, b.maxY),
+                    Coordinate(b.minX, b.maxY), Coordinate(b.minX, b.minY)
+                ]
+            ]))
     }
 
     /// Classifies cells coarse to fine: an 8×8 block wholly inside one unit needs no finer look.
@@ -75,7 +85,8 @@ final class AdminUnits {
         for by in stride(from: 0, to: rows, by: block) {
             for bx in stride(from: 0, to: columns, by: block) {
                 let c1 = min(columns, bx + block), r1 = min(rows, by + block)
-                let b = BoundingBox(origin.x + Double(bx) * cell, origin.y + Double(by) * cell, origin.x + Double(c1) * cell, origin.y + Double(r1) * cell)
+                let b = BoundingBox(
+                    origin.x + Double(bx) * cell, origin.y + Double(by) * cell, origin.x + Double(c1) * cell, origin.y + Double(r1) * cell)
                 let coarse = try state(b)
                 if case .inside = coarse {
                     for r in by..<r1 { for c in bx..<c1 { cells[r * columns + c] = coarse } }
@@ -84,7 +95,9 @@ final class AdminUnits {
                 } else {
                     for r in by..<r1 {
                         for c in bx..<c1 {
-                            let cb = BoundingBox(origin.x + Double(c) * cell, origin.y + Double(r) * cell, origin.x + Double(c + 1) * cell, origin.y + Double(r + 1) * cell)
+                            let cb = BoundingBox(
+                                origin.x + Double(c) * cell, origin.y + Double(r) * cell, origin.x + Double(c + 1) * cell,
+                                origin.y + Double(r + 1) * cell)
                             cells[r * columns + c] = try state(cb)
                         }
                     }

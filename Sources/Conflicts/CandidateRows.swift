@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// A candidate query's current row (`StatementRows`): valid only until the statement steps on.
@@ -17,8 +17,9 @@ struct CandidateRow {
 
     var box: BoundingBox {
         let n = CInt(fields.names.count)
-        return BoundingBox(Double(sqliteStatement: statement, index: 4 + n), Double(sqliteStatement: statement, index: 5 + n),
-                           Double(sqliteStatement: statement, index: 6 + n), Double(sqliteStatement: statement, index: 7 + n))
+        return BoundingBox(
+            Double(sqliteStatement: statement, index: 4 + n), Double(sqliteStatement: statement, index: 5 + n),
+            Double(sqliteStatement: statement, index: 6 + n), Double(sqliteStatement: statement, index: 7 + n))
     }
 
     /// The catalog's id (`om_id` is NOT NULL).

@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// A layer's change between two versions (年度变更, 红线动态监管), with the net area change
@@ -27,7 +27,8 @@ public struct ChangeReport: Sendable {
 
     /// `layer` and the counties are as `caller` sees them: a hidden layer is unknown, and
     /// the counties come from an admin layer the caller may see.
-    public static func make(store: Store, layer: String, from: String?, to: String?, for caller: Caller = .anonymous) throws -> ChangeReport {
+    public static func make(store: Store, layer: String, from: String?, to: String?, for caller: Caller = .anonymous) throws -> ChangeReport
+    {
         _ = try store.pool.read { db in try caller.visibleLayer(layer, db) }
         let diff = try store.diff(layer, from: from, to: to)
         var byCounty: [String: CountyDelta] = [:]
@@ -40,8 +41,9 @@ public struct ChangeReport: Sendable {
                 byCounty[unit.code, default: CountyDelta(code: unit.code, name: unit.name, areaDeltaM2: 0)].areaDeltaM2 += d.areaDeltaM2
             }
         }
-        let summary = Summary(layer: layer, from: diff.from.label, to: diff.to.label, added: diff.added, removed: diff.removed,
-                              changed: diff.changed, byCounty: byCounty.values.sorted { $0.code < $1.code })
+        let summary = Summary(
+            layer: layer, from: diff.from.label, to: diff.to.label, added: diff.added, removed: diff.removed,
+            changed: diff.changed, byCounty: byCounty.values.sorted { $0.code < $1.code })
         return ChangeReport(summary: summary, diff: diff)
     }
 

@@ -8,10 +8,12 @@ import LayerStore
 public enum CheckGeoJSON {
     public static func collection(_ outcome: CheckOutcome) -> [String: Any] {
         let titles = Dictionary(outcome.result.layers.map { ($0.layer, $0.title) }, uniquingKeysWith: { a, _ in a })
-        var features: [[String: Any]] = [[
-            "type": "Feature", "geometry": GeoJSON.object(outcome.site.geometry),
-            "properties": ["role": "site", "areaM2": outcome.site.areaM2, "areaMu": AreaUnit.mu(fromM2: outcome.site.areaM2)],
-        ]]
+        var features: [[String: Any]] = [
+            [
+                "type": "Feature", "geometry": GeoJSON.object(outcome.site.geometry),
+                "properties": ["role": "site", "areaM2": outcome.site.areaM2, "areaMu": AreaUnit.mu(fromM2: outcome.site.areaM2)]
+            ]
+        ]
         for p in outcome.pieces {
             var props: [String: Any] = ["role": p.role.rawValue, "layer": p.layer, "title": titles[p.layer] ?? p.layer]
             if let id = p.featureId { props["featureId"] = id }
@@ -26,7 +28,9 @@ public enum CheckGeoJSON {
         let titles = Dictionary(outcome.result.layers.map { ($0.layer, $0.title) }, uniquingKeysWith: { a, _ in a })
         var w = GeoJSONWriter()
         w.raw("{\"type\":\"FeatureCollection\",\"features\":[")
-        w.feature(outcome.site.geometry, properties: [("role", "site"), ("areaM2", outcome.site.areaM2), ("areaMu", AreaUnit.mu(fromM2: outcome.site.areaM2))])
+        w.feature(
+            outcome.site.geometry,
+            properties: [("role", "site"), ("areaM2", outcome.site.areaM2), ("areaMu", AreaUnit.mu(fromM2: outcome.site.areaM2))])
         for p in outcome.pieces {
             var props: [(String, Any)] = [("role", p.role.rawValue), ("layer", p.layer), ("title", titles[p.layer] ?? p.layer)]
             if let id = p.featureId { props.append(("featureId", id)) }

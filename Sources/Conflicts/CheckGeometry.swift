@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 import Synchronization
 
@@ -44,9 +44,11 @@ public enum CheckGeometry {
 
     /// Records still waiting, oldest first.
     static func pending(_ db: Database, limit: Int) throws -> [String] {
-        try String.fetchAll(db, sql: """
-            SELECT p.check_id FROM onemap_check_geometry_pending p JOIN onemap_checks c ON c.id = p.check_id ORDER BY c.seq LIMIT ?
-            """, arguments: [limit])
+        try String.fetchAll(
+            db,
+            sql: """
+                SELECT p.check_id FROM onemap_check_geometry_pending p JOIN onemap_checks c ON c.id = p.check_id ORDER BY c.seq LIMIT ?
+                """, arguments: [limit])
     }
 
     /// The least the stored GeoJSON can take: the conflicting features' own geometry, which it
@@ -58,8 +60,10 @@ public enum CheckGeometry {
         for layer in outcome.result.layers where !layer.features.isEmpty {
             guard let table = try table(layer.layer, outcome, db) else { continue }
             let ids = String(decoding: try JSONEncoder().encode(layer.features.map(\.id)), as: UTF8.self)
-            let bytes = try Int.fetchOne(db.cachedStatement(sql: table.geometryBytesOfIds),
-                                         arguments: [ids]) ?? 0
+            let bytes =
+                try Int.fetchOne(
+                    db.cachedStatement(sql: table.geometryBytesOfIds),
+                    arguments: [ids]) ?? 0
             total += bytes / 16 * 20
         }
         return total

@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// The durable record of every check (全留痕). A record is written in one transaction
@@ -21,12 +21,15 @@ public struct CheckRecords: Sendable {
 
     /// `drawingQuietSeconds`: how long no check must have run before waiting records' geometry
     /// is drawn in the background (tests that need records to stay waiting make it long).
-    public init(store: Store, maxAnswerBytes: Int = defaultMaxAnswerBytes, checker: ConflictChecker? = nil, drawingQuietSeconds: Double = 0.03) {
+    public init(
+        store: Store, maxAnswerBytes: Int = defaultMaxAnswerBytes, checker: ConflictChecker? = nil, drawingQuietSeconds: Double = 0.03
+    ) {
         self.store = store
         self.maxAnswerBytes = maxAnswerBytes
         self.checker = checker ?? ConflictChecker(store: store)
         commit = GroupCommit(store: store)
-        backfill = GeometryBackfill(store: store, checker: self.checker, commit: commit, quietNanoseconds: UInt64(drawingQuietSeconds * 1e9))
+        backfill = GeometryBackfill(
+            store: store, checker: self.checker, commit: commit, quietNanoseconds: UInt64(drawingQuietSeconds * 1e9))
     }
 
     public struct Summary: Codable, Sendable {
@@ -86,7 +89,8 @@ public struct CheckRecords: Sendable {
     /// own, `CheckGeometry.featureGeometryBytes`) is held to the cap with the answer and the site.
     /// `siteText` is the site as `CheckRecords.siteText` writes it, when the caller wrote it
     /// beside the check.
-    public func save(withoutGeometry outcome: CheckOutcome, siteText: String? = nil, request: Request, now: Date = Date()) throws -> Record {
+    public func save(withoutGeometry outcome: CheckOutcome, siteText: String? = nil, request: Request, now: Date = Date()) throws -> Record
+    {
         var record = try prepare(outcome, request: request, now: now, siteText: siteText)
         let known = record.result.count + record.site.utf8.count
         if !(sizes.bound(outcome).map { known + $0 <= maxAnswerBytes } ?? false) {
@@ -105,7 +109,11 @@ public struct CheckRecords: Sendable {
         try commit.write { [record] db in
             guard try Store.hasVersions(db, outcome.versions.mapValues(\.version)) else { throw VersionsGone() }
             try Self.insert(record, db: db)
-            if !drawn { try db.cachedStatement(sql: "INSERT INTO onemap_check_geometry_pending(check_id) VALUES (?)").execute(arguments: [record.summary.id]) }
+            if !drawn {
+                try db.cachedStatement(sql: "INSERT INTO onemap_check_geometry_pending(check_id) VALUES (?)").execute(arguments: [
+                    record.summary.id
+                ])
+            }
         }
         saved = true
         return record
@@ -124,10 +132,13 @@ public struct CheckRecords: Sendable {
         result.createdAt = Self.timestamp(now)
         result.projectCode = request.projectCode
         result.projectName = request.projectName
-        return Record(summary: Summary(id: result.id!, createdAt: result.createdAt!, projectCode: request.projectCode,
-                                       projectName: request.projectName, verdict: result.verdict.rawValue, keyName: request.keyName),
-                      inputFormat: request.inputFormat, input: request.input, site: siteText ?? Self.siteText(outcome.site), versions: outcome.versions,
-                      result: try result.json(), geojson: Data())
+        return Record(
+            summary: Summary(
+                id: result.id!, createdAt: result.createdAt!, projectCode: request.projectCode,
+                projectName: request.projectName, verdict: result.verdict.rawValue, keyName: request.keyName),
+            inputFormat: request.inputFormat, input: request.input, site: siteText ?? Self.siteText(outcome.site),
+            versions: outcome.versions,
+            result: try result.json(), geojson: Data())
     }
 
     func checkSize(_ bytes: Int, _ outcome: CheckOutcome) throws {
@@ -139,21 +150,32 @@ public struct CheckRecords: Sendable {
     static func insert(_ record: Record, db: Database) throws {
         let versions = String(decoding: try JSONEncoder().encode(record.versions), as: UTF8.self)
         let s = record.summary
-        try db.cachedStatement(sql: """
-            INSERT INTO onemap_checks(id, created_at, project_code, project_name, key_name, verdict, input_format, input, site, layer_versions, result, geojson)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-            """).execute(arguments: [s.id, s.createdAt, s.projectCode, s.projectName, s.keyName, s.verdict, record.inputFormat, record.input,
-                             record.site, versions, record.result, record.geojson])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO onemap_checks(id, created_at, project_code, project_name, key_name, verdict, input_format, input, site, layer_versions, result, geojson)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+                """
+        ).execute(arguments: [
+            s.id, s.createdAt, s.projectCode, s.projectName, s.keyName, s.verdict, record.inputFormat, record.input,
+            record.site, versions, record.result, record.geojson
+        ])
     }
 
     /// The record, with its geometry unless `geometry` is false (then `geojson` is empty):
     /// geometry not drawn yet is drawn now, and kept.
     public func get(_ id: String, geometry: Bool = true) throws -> Record? {
         let found = try store.pool.read { db -> Record? in
-            let columns = geometry ? "c.*, g.geojson AS drawn" : "c.seq, c.id, c.created_at, c.project_code, c.project_name, c.key_name, c.verdict, c.input_format, c.input, c.site, c.layer_versions, c.result, X'' AS geojson, NULL AS drawn"
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT \(columns) FROM onemap_checks c \(geometry ? "LEFT JOIN onemap_check_geometry g ON g.check_id = c.id" : "") WHERE c.id = ?
-                """, arguments: [id]) else { return nil }
+            let columns =
+                geometry
+                ? "c.*, g.geojson AS drawn"
+                : "c.seq, c.id, c.created_at, c.project_code, c.project_name, c.key_name, c.verdict, c.input_format, c.input, c.site, c.layer_versions, c.result, X'' AS geojson, NULL AS drawn"
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT \(columns) FROM onemap_checks c \(geometry ? "LEFT JOIN onemap_check_geometry g ON g.check_id = c.id" : "") WHERE c.id = ?
+                        """, arguments: [id])
+            else { return nil }
             var record = try Self.record(row)
             if let drawn: Data = row["drawn"] { record.geojson = drawn }
             return record
@@ -191,22 +213,25 @@ public struct CheckRecords: Sendable {
             let filter = projectCode == nil ? "" : "WHERE project_code = ?"
             let args: StatementArguments = projectCode.map { [$0] } ?? []
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_checks \(filter)", arguments: args) ?? 0
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM onemap_checks \(filter) ORDER BY seq DESC LIMIT ? OFFSET ?",
-                                        arguments: args + [limit, offset])
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM onemap_checks \(filter) ORDER BY seq DESC LIMIT ? OFFSET ?",
+                arguments: args + [limit, offset])
             return (rows.map(Self.summary), total)
         }
     }
 
     static func summary(_ row: Row) -> Summary {
-        Summary(id: row["id"], createdAt: row["created_at"], projectCode: row["project_code"], projectName: row["project_name"],
-                verdict: row["verdict"], keyName: row["key_name"])
+        Summary(
+            id: row["id"], createdAt: row["created_at"], projectCode: row["project_code"], projectName: row["project_name"],
+            verdict: row["verdict"], keyName: row["key_name"])
     }
 
     static func record(_ row: Row) throws -> Record {
         let versionsJSON: String = row["layer_versions"]
-        return Record(summary: summary(row), inputFormat: row["input_format"], input: row["input"], site: row["site"],
-                      versions: try JSONDecoder().decode([String: LayerVersionRef].self, from: Data(versionsJSON.utf8)),
-                      result: row["result"], geojson: row["geojson"])
+        return Record(
+            summary: summary(row), inputFormat: row["input_format"], input: row["input"], site: row["site"],
+            versions: try JSONDecoder().decode([String: LayerVersionRef].self, from: Data(versionsJSON.utf8)),
+            result: row["result"], geojson: row["geojson"])
     }
 
     /// ISO 8601 in UTC with milliseconds, as `ISO8601DateFormatter` with fractional seconds

@@ -7,7 +7,7 @@ import LayerStore
 public enum CheckReport {
     static let colours: [String: String] = [
         "ecological_redline": "#2e7d32", "farmland": "#f9a825", "urban_boundary": "#e53935",
-        "protected_area": "#1b5e20", "water_source": "#1565c0", "pipeline": "#8e24aa", "admin": "#757575",
+        "protected_area": "#1b5e20", "water_source": "#1565c0", "pipeline": "#8e24aa", "admin": "#757575"
     ]
     static let severityFill: [String: String] = ["forbidden": "#d32f2f", "restricted": "#f57c00", "notice": "#fbc02d"]
 
@@ -43,9 +43,11 @@ public enum CheckReport {
         for l in r.layers {
             let area = l.outsideAreaM2 ?? l.overlapAreaM2
             let outsideMark = l.outsideAreaM2 != nil ? "（边界外）" : ""
-            h += "<tr><td>\(escape(l.title))\(outsideMark)<br><small>\(escape(l.layer + Wording.version(l)))</small></td><td>\(l.conflict ? "<span class=\"verdict \(l.severity.rawValue)\">\(Wording.severity(l.severity))</span>" : "无冲突")</td>"
+            h +=
+                "<tr><td>\(escape(l.title))\(outsideMark)<br><small>\(escape(l.layer + Wording.version(l)))</small></td><td>\(l.conflict ? "<span class=\"verdict \(l.severity.rawValue)\">\(Wording.severity(l.severity))</span>" : "无冲突")</td>"
             h += "<td class=n>\(Wording.number(area))</td><td class=n>\(Wording.number(AreaUnit.mu(fromM2: area), decimals: 3))</td>"
-            h += "<td class=n>\(String(format: "%.2f", (l.outsideAreaM2.map { $0 / max(r.site.areaM2, 1e-9) } ?? l.overlapRatio) * 100))%</td><td class=n>\(l.features.count)</td></tr>"
+            h +=
+                "<td class=n>\(String(format: "%.2f", (l.outsideAreaM2.map { $0 / max(r.site.areaM2, 1e-9) } ?? l.overlapRatio) * 100))%</td><td class=n>\(l.features.count)</td></tr>"
         }
         h += "</table>"
         for l in r.layers where !l.features.isEmpty {
@@ -54,10 +56,15 @@ public enum CheckReport {
             if proximity { h += "<th>最近距离 (m)</th><th>穿越长度 (m)</th>" }
             h += "<th>属性</th></tr>"
             for f in l.features.prefix(500) {
-                let props = f.properties.sorted { $0.key < $1.key }.map { "\(escape($0.key))=\(escape($0.value.stringValue ?? ""))" }.joined(separator: "; ")
-                h += "<tr><td>\(escape(f.id))</td><td>\(Wording.severity(f.severity))</td><td class=n>\(Wording.number(f.overlapAreaM2))</td>"
+                let props = f.properties.sorted { $0.key < $1.key }.map { "\(escape($0.key))=\(escape($0.value.stringValue ?? ""))" }
+                    .joined(separator: "; ")
+                h +=
+                    "<tr><td>\(escape(f.id))</td><td>\(Wording.severity(f.severity))</td><td class=n>\(Wording.number(f.overlapAreaM2))</td>"
                 h += "<td class=n>\(Wording.number(AreaUnit.mu(fromM2: f.overlapAreaM2), decimals: 3))</td>"
-                if proximity { h += "<td class=n>\(f.minDistanceM.map { Wording.number($0) } ?? "")</td><td class=n>\(f.lengthM.map { Wording.number($0) } ?? "")</td>" }
+                if proximity {
+                    h +=
+                        "<td class=n>\(f.minDistanceM.map { Wording.number($0) } ?? "")</td><td class=n>\(f.lengthM.map { Wording.number($0) } ?? "")</td>"
+                }
                 h += "<td>\(props)</td></tr>"
             }
             h += "</table>"
@@ -101,9 +108,13 @@ public enum CheckReport {
             }
         }
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
-        s += "<defs><pattern id=\"hatch\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"8\" stroke=\"#e53935\" stroke-width=\"2\"/></pattern></defs>"
+        s +=
+            "<defs><pattern id=\"hatch\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"8\" stroke=\"#e53935\" stroke-width=\"2\"/></pattern></defs>"
         let order = ["feature": 0, "corridor": 1, "overlap": 2, "outside": 3, "site": 4]
-        for f in features.sorted(by: { order[($0["properties"] as? [String: Any])?["role"] as? String ?? ""] ?? 0 < order[($1["properties"] as? [String: Any])?["role"] as? String ?? ""] ?? 0 }) {
+        for f in features.sorted(by: {
+            order[($0["properties"] as? [String: Any])?["role"] as? String ?? ""] ?? 0 < order[
+                ($1["properties"] as? [String: Any])?["role"] as? String ?? ""] ?? 0
+        }) {
             guard let g = f["geometry"] as? [String: Any], let p = f["properties"] as? [String: Any] else { continue }
             let role = p["role"] as? String ?? ""
             let layer = p["layer"] as? String ?? ""
@@ -113,8 +124,10 @@ public enum CheckReport {
             switch role {
             case "site": s += "<path d=\"\(d)\" fill=\"none\" stroke=\"#000\" stroke-width=\"2.5\"/>"
             case "feature":
-                s += isLine ? "<path d=\"\(d)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>"
-                            : "<path d=\"\(d)\" fill=\"\(colour)\" fill-opacity=\"0.18\" stroke=\"\(colour)\" stroke-width=\"1\" fill-rule=\"evenodd\"/>"
+                s +=
+                    isLine
+                    ? "<path d=\"\(d)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>"
+                    : "<path d=\"\(d)\" fill=\"\(colour)\" fill-opacity=\"0.18\" stroke=\"\(colour)\" stroke-width=\"1\" fill-rule=\"evenodd\"/>"
             case "outside": s += "<path d=\"\(d)\" fill=\"url(#hatch)\" stroke=\"#e53935\" stroke-width=\"1\" fill-rule=\"evenodd\"/>"
             default:
                 let fill = severityFill[p["severity"] as? String ?? ""] ?? colour
@@ -126,9 +139,12 @@ public enum CheckReport {
         let magnitude = pow(10, floor(log10(target)))
         let bar = [1.0, 2, 5, 10].map { $0 * magnitude }.last(where: { $0 <= target }) ?? magnitude
         let px = bar * scale
-        s += "<g font-size=\"13\"><line x1=\"20\" y1=\"\(Int(height) - 20)\" x2=\"\(20 + Int(px))\" y2=\"\(Int(height) - 20)\" stroke=\"#000\" stroke-width=\"3\"/>"
-        s += "<text x=\"20\" y=\"\(Int(height) - 28)\">\(bar >= 1000 ? "\(Wording.number(bar / 1000, decimals: bar >= 10_000 ? 0 : 1)) km" : "\(Int(bar)) m")</text>"
-        s += "<text x=\"\(Int(width) - 30)\" y=\"30\" font-size=\"18\">北</text><path d=\"M\(Int(width) - 23),36 l-6,18 l6,-5 l6,5 z\" fill=\"#000\"/></g>"
+        s +=
+            "<g font-size=\"13\"><line x1=\"20\" y1=\"\(Int(height) - 20)\" x2=\"\(20 + Int(px))\" y2=\"\(Int(height) - 20)\" stroke=\"#000\" stroke-width=\"3\"/>"
+        s +=
+            "<text x=\"20\" y=\"\(Int(height) - 28)\">\(bar >= 1000 ? "\(Wording.number(bar / 1000, decimals: bar >= 10_000 ? 0 : 1)) km" : "\(Int(bar)) m")</text>"
+        s +=
+            "<text x=\"\(Int(width) - 30)\" y=\"30\" font-size=\"18\">北</text><path d=\"M\(Int(width) - 23),36 l-6,18 l6,-5 l6,5 z\" fill=\"#000\"/></g>"
         s += "</svg>"
         return s
     }

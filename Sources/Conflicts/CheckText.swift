@@ -50,7 +50,8 @@ public enum CheckText {
         out.append("范围: [" + r.site.bbox.map { String(format: "%.6f", $0) }.joined(separator: ", ") + "]")
         out.append("")
         for l in r.layers {
-            var line = "\(l.conflict ? "✗" : "✓") \(l.title) (\(l.layer)\(Wording.version(l))): \(l.conflict ? Wording.severity(l.severity) : "无冲突")"
+            var line =
+                "\(l.conflict ? "✗" : "✓") \(l.title) (\(l.layer)\(Wording.version(l))): \(l.conflict ? Wording.severity(l.severity) : "无冲突")"
             if let outside = l.outsideAreaM2 {
                 line += ", 边界外 \(Wording.area(outside))"
             } else if l.features.contains(where: { $0.minDistanceM != nil }) || l.layer == "pipeline" {

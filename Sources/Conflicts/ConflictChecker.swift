@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 import Synchronization
 
@@ -40,7 +40,8 @@ public final class ConflictChecker: Sendable {
     func layerPlans(_ db: Database) throws -> LayerPlans {
         let snapshot = try store.layerSnapshot(db)
         return try snapshot.derived(plansKey) {
-            LayerPlans(all: try snapshot.layers.map { try LayerPlan($0, db: db, residentLimit: residentLimit, boxesInMemory: boxesInMemory) })
+            LayerPlans(
+                all: try snapshot.layers.map { try LayerPlan($0, db: db, residentLimit: residentLimit, boxesInMemory: boxesInMemory) })
         }
     }
 
@@ -71,10 +72,11 @@ public final class ConflictChecker: Sendable {
         let polygons = site.geometry.polygons
         let centre = Coordinate((site.bbox.minX + site.bbox.maxX) / 2, (site.bbox.minY + site.bbox.maxY) / 2)
         let convex = polygons.count == 1 ? ConvexRegion(polygons[0]) : nil
-        let context = SiteContext(site: site, engine: engine, convex: convex,
-                                  region: convex == nil ? PolygonRegion(polygons) : nil,
-                                  plane: LocalPlane(origin: centre), equalArea: EqualAreaPlane(centre: centre),
-                                  keepPieces: keepPieces)
+        let context = SiteContext(
+            site: site, engine: engine, convex: convex,
+            region: convex == nil ? PolygonRegion(polygons) : nil,
+            plane: LocalPlane(origin: centre), equalArea: EqualAreaPlane(centre: centre),
+            keepPieces: keepPieces)
         var results: [CheckResult.LayerConflict] = []
         results.reserveCapacity(layers.count)
         var pieces: [ConflictPiece] = []
@@ -87,10 +89,12 @@ public final class ConflictChecker: Sendable {
         }
         let versions = wanted == nil ? plans.ruledVersions : Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0.versionRef) })
         let verdict: CheckResult.Verdict = worst.map { CheckResult.Verdict(rawValue: $0.rawValue)! } ?? .clear
-        let result = CheckResult(verdict: verdict,
-                                 site: .init(areaM2: site.areaM2, areaMu: AreaUnit.mu(fromM2: site.areaM2),
-                                             areaHa: AreaUnit.hectares(fromM2: site.areaM2), bbox: site.bbox.array),
-                                 layers: results, warnings: site.warnings)
+        let result = CheckResult(
+            verdict: verdict,
+            site: .init(
+                areaM2: site.areaM2, areaMu: AreaUnit.mu(fromM2: site.areaM2),
+                areaHa: AreaUnit.hectares(fromM2: site.areaM2), bbox: site.bbox.array),
+            layers: results, warnings: site.warnings)
         return CheckOutcome(result: result, site: site, pieces: pieces, versions: versions)
     }
 }

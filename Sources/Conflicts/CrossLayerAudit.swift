@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// The cross-layer audit (三线矛盾图斑): every pair of features, one from each layer, whose
@@ -22,14 +22,18 @@ public struct CrossLayerAudit {
         public var overlapAreaM2: Double
     }
 
-    public static let defaultPairs = [("farmland", "ecological_redline"), ("urban_boundary", "farmland"), ("urban_boundary", "ecological_redline")]
+    public static let defaultPairs = [
+        ("farmland", "ecological_redline"), ("urban_boundary", "farmland"), ("urban_boundary", "ecological_redline")
+    ]
 
     public let store: Store
     public init(store: Store) { self.store = store }
 
     /// A restricted layer in a pair is unknown to a caller who may not see it.
-    public func run(pairs: [(String, String)] = defaultPairs, minimumAreaM2: Double = 1,
-                    for caller: Caller = .anonymous) throws -> (pairs: [Pair], summary: [Summary]) {
+    public func run(
+        pairs: [(String, String)] = defaultPairs, minimumAreaM2: Double = 1,
+        for caller: Caller = .anonymous
+    ) throws -> (pairs: [Pair], summary: [Summary]) {
         try store.pool.read { db in
             let engine = GeometryEngine()
             let visible = try caller.visibleLayers(db)
@@ -68,8 +72,10 @@ public struct CrossLayerAudit {
                         let centre = Coordinate((pb.minX + pb.maxX) / 2, (pb.minY + pb.maxY) / 2)
                         let county = try units.flatMap { u in try u.unit(at: centre).map { u.units[$0].code } }
                         let innerID: String = c[0]
-                        found.append(Pair(a: a, b: b, aId: swap ? innerID : outerID, bId: swap ? outerID : innerID,
-                                          overlapAreaM2: area, county: county, geometry: piece))
+                        found.append(
+                            Pair(
+                                a: a, b: b, aId: swap ? innerID : outerID, bId: swap ? outerID : innerID,
+                                overlapAreaM2: area, county: county, geometry: piece))
                     }
                 }
             }
@@ -127,8 +133,12 @@ public struct CrossLayerAudit {
         w.raw("{\"type\":\"FeatureCollection\",\"features\":[")
         for (i, p) in pairs.enumerated() {
             if i > 0 { w.raw(",") }
-            w.feature(p.geometry, properties: [("a", p.a), ("aId", p.aId), ("b", p.b), ("bId", p.bId),
-                                               ("county", p.county ?? ""), ("overlapAreaM2", p.overlapAreaM2)])
+            w.feature(
+                p.geometry,
+                properties: [
+                    ("a", p.a), ("aId", p.aId), ("b", p.b), ("bId", p.bId),
+                    ("county", p.county ?? ""), ("overlapAreaM2", p.overlapAreaM2)
+                ])
         }
         w.raw("]}")
         return Data(w.text.utf8)

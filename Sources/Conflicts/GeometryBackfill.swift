@@ -63,8 +63,8 @@ final class GeometryBackfill: @unchecked Sendable {  // @unchecked: every var is
         running = true
         let thread = Thread { [self] in
             #if os(Linux)
-            // Linux keeps the nice value per thread; `who` 0 is the calling thread.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+                // Linux keeps the nice value per thread; `who` 0 is the calling thread.
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
             #endif
             run()
         }
@@ -121,7 +121,8 @@ final class GeometryBackfill: @unchecked Sendable {  // @unchecked: every var is
             try commit.write { [drawn] db in for (id, geojson) in drawn { try CheckGeometry.keep(id, geojson, db: db) } }
             condition.lock(); backlog = max(0, backlog - drawn.count); condition.unlock()
         } catch {
-            FileHandle.standardError.write(Data("onemap: the conflict geometry of \(drawn.count) checks could not be stored: \(error)\n".utf8))
+            FileHandle.standardError.write(
+                Data("onemap: the conflict geometry of \(drawn.count) checks could not be stored: \(error)\n".utf8))
             condition.lock(); for (id, _) in drawn { failed.insert(id) }; condition.unlock()
         }
     }

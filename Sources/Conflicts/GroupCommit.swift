@@ -54,7 +54,9 @@ final class GroupCommit: @unchecked Sendable {  // @unchecked: every var is used
                 guard bodies.count > 1 else { return try bodies[0](db) }
                 for (i, body) in bodies.enumerated() {
                     do {
-                        try db.inSavepoint { try body(db); return .commit }
+                        try db.inSavepoint {
+                            try body(db); return .commit
+                        }
                     } catch {
                         results[i] = .failure(error)
                     }

@@ -1,5 +1,5 @@
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// A large layer's feature boxes in memory, searched without SQL; rows are read by fid only
@@ -22,8 +22,10 @@ final class LayerBoxes: Sendable {
         var fids: [Int64] = [], boxes: [BoundingBox] = []
         try StatementRows(db.makeStatement(sql: table.select([.fid, .box]))).forEach { s in
             fids.append(Int64(sqliteStatement: s, index: 0))
-            boxes.append(BoundingBox(Double(sqliteStatement: s, index: 1), Double(sqliteStatement: s, index: 2),
-                                     Double(sqliteStatement: s, index: 3), Double(sqliteStatement: s, index: 4)))
+            boxes.append(
+                BoundingBox(
+                    Double(sqliteStatement: s, index: 1), Double(sqliteStatement: s, index: 2),
+                    Double(sqliteStatement: s, index: 3), Double(sqliteStatement: s, index: 4)))
         }
         self.fids = fids
         index = BoxIndex(boxes)

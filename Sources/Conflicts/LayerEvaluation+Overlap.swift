@@ -27,9 +27,12 @@ extension LayerEvaluation {
             features.append(.init(id: c.id, severity: sev, overlapAreaM2: o.area, minDistanceM: nil, lengthM: nil, properties: props))
             guard keepPieces else { continue }
             let geometry = try c.geometry()
-            pieces.append(ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .feature, geometry: geometry, areaM2: c.areaM2))
+            pieces.append(
+                ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .feature, geometry: geometry, areaM2: c.areaM2))
             if rule.when == .inside {
-                pieces.append(ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .overlap, geometry: o.piece ?? geometry, areaM2: o.area))
+                pieces.append(
+                    ConflictPiece(
+                        layer: plan.name, featureId: c.id, severity: sev, role: .overlap, geometry: o.piece ?? geometry, areaM2: o.area))
             }
         }
         let covered = try unionArea(overlaps)
@@ -42,9 +45,14 @@ extension LayerEvaluation {
             conflict = outsideArea > ConflictChecker.minimumOverlapM2
             if conflict && keepPieces {
                 // The uncovered part, for the map: the site less the features it touches.
-                let rest = overlaps.isEmpty ? context.site.geometry
-                    : try context.geometry().difference(try engine.union(try overlaps.map { try engine.make(try $0.candidate.geometry()) })).value().parts(ofDimension: 2)
-                pieces.append(ConflictPiece(layer: plan.name, featureId: nil, severity: rule.severity, role: .outside, geometry: rest, areaM2: outsideArea))
+                let rest =
+                    overlaps.isEmpty
+                    ? context.site.geometry
+                    : try context.geometry().difference(try engine.union(try overlaps.map { try engine.make(try $0.candidate.geometry()) }))
+                        .value().parts(ofDimension: 2)
+                pieces.append(
+                    ConflictPiece(
+                        layer: plan.name, featureId: nil, severity: rule.severity, role: .outside, geometry: rest, areaM2: outsideArea))
             }
         } else {
             conflict = !features.isEmpty
@@ -52,10 +60,11 @@ extension LayerEvaluation {
         features = CheckResult.FeatureConflict.worstFirst(features)
         // The layer's severity is the worst of its conflicting features (by_field), else its rule's.
         let layerSeverity = rule.when == .inside ? (worstFeature ?? rule.severity) : rule.severity
-        let result = CheckResult.LayerConflict(layer: plan.name, title: plan.title, version: plan.versionRef.version,
-                                               versionLabel: plan.versionRef.label, severity: layerSeverity, conflict: conflict,
-                                               overlapAreaM2: covered, overlapRatio: siteArea > 0 ? covered / siteArea : 0,
-                                               outsideAreaM2: outside, features: features)
+        let result = CheckResult.LayerConflict(
+            layer: plan.name, title: plan.title, version: plan.versionRef.version,
+            versionLabel: plan.versionRef.label, severity: layerSeverity, conflict: conflict,
+            overlapAreaM2: covered, overlapRatio: siteArea > 0 ? covered / siteArea : 0,
+            outsideAreaM2: outside, features: features)
         return (result, pieces)
     }
 
@@ -106,7 +115,7 @@ extension LayerEvaluation {
         /// `PolygonRegion.overlapArea`): `.some(nil)` for none, nil when it cannot be summed.
         func summed(_ geometry: Geometry) throws -> Overlap?? {
             guard !context.keepPieces, let edges = context.edges(),
-                  let area = edges.overlapArea(with: geometry.polygons, box: found.box, spanLimitM: SiteContext.equalAreaSpanLimitM)
+                let area = edges.overlapArea(with: geometry.polygons, box: found.box, spanLimitM: SiteContext.equalAreaSpanLimitM)
             else { return nil }
             guard area > minimum else { return .some(nil) }
             // The piece's box, for telling which overlaps may overlap each other: the part of
@@ -170,7 +179,7 @@ extension LayerEvaluation {
         var total = 0.0
         for (root, size) in sizes.enumerated() where size > 0 {
             if size == 1 { total += overlaps[root].area; continue }
-            let members = grouped[start[root] ..< start[root] + size]
+            let members = grouped[start[root]..<start[root] + size]
             // Clipped pieces may carry zero-width bridges GEOS would reject: overlay the
             // features themselves with the site instead, which is always valid.
             let union = try engine.union(try members.map { try engine.make(try overlaps[$0].candidate.geometry()) })

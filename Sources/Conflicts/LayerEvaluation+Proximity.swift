@@ -24,25 +24,7 @@ extension LayerEvaluation {
             } else {
                 near = geometry
             }
-            let g = try engine.make(near)
-            var distance: Double
-            var length: Double? = nil
-            var inside: Geometry? = nil
-            if try context.prepared().intersects(g) {
-                distance = 0
-                if geometry.dimension == 1 {
-                    let part = try context.geometry().intersection(g).value()
-                    length = ellipsoid.length(part)
-                    inside = .multiLineString(part.lineStrings)
-                } else if geometry.dimension == 2 {
-                    inside = try context.geometry().intersection(g).value().parts(ofDimension: 2)
-                }
-            } else {
-                // Nearest points in the local plane, then the geodesic distance between them.
-                let (a, b) = try context.planeGeometry().nearestPoints(try engine.make(plane.toPlane(near)))
-                distance = ellipsoid.distance(plane.toLonLat(a), plane.toLonLat(b))
-                if geometry.dimension == 1 { length = 0 }
-            }
+            let (distance, length, inside) = try measure(geometry, near: near)
             guard distance < buffer || (buffer == 0 && distance == 0) else { continue }
             let props = c.properties
             let sev = severity(props)
@@ -55,12 +37,15 @@ extension LayerEvaluation {
             } else {
                 overlap = geometry.dimension == 2 ? (inside.map { context.area(of: $0) } ?? 0) : 0
             }
-            features.append(.init(id: c.id, severity: sev, overlapAreaM2: overlap, minDistanceM: distance, lengthM: length, properties: props))
+            features.append(
+                .init(id: c.id, severity: sev, overlapAreaM2: overlap, minDistanceM: distance, lengthM: length, properties: props))
             if context.keepPieces {
-                pieces.append(ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .feature, geometry: geometry, areaM2: 0))
+                pieces.append(
+                    ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .feature, geometry: geometry, areaM2: 0))
             }
             if context.keepPieces, let inside, !inside.isEmpty {
-                pieces.append(ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .overlap, geometry: inside, areaM2: overlap))
+                pieces.append(
+                    ConflictPiece(layer: plan.name, featureId: c.id, severity: sev, role: .overlap, geometry: inside, areaM2: overlap))
             }
             if let corridor { corridors.append(corridor) }
         }
@@ -70,17 +55,40 @@ extension LayerEvaluation {
             let part = try sitePart(in: corridors.count == 1 ? try corridors[0].value() : try engine.union(corridors).value())
             corridorArea = part.isEmpty ? 0 : context.area(of: part)
             if corridorArea > 0 && context.keepPieces {
-                pieces.append(ConflictPiece(layer: plan.name, featureId: nil, severity: rule.severity, role: .corridor, geometry: part, areaM2: corridorArea))
+                pieces.append(
+                    ConflictPiece(
+                        layer: plan.name, featureId: nil, severity: rule.severity, role: .corridor, geometry: part, areaM2: corridorArea))
             }
         }
         features.sort { ($0.minDistanceM ?? 0, $0.id) < ($1.minDistanceM ?? 0, $1.id) }
         let siteArea = context.site.areaM2
-        let result = CheckResult.LayerConflict(layer: plan.name, title: plan.title, version: plan.versionRef.version,
-                                               versionLabel: plan.versionRef.label, severity: features.compactMap { $0.severity }.max() ?? rule.severity,
-                                               conflict: !features.isEmpty, overlapAreaM2: corridorArea,
-                                               overlapRatio: siteArea > 0 ? corridorArea / siteArea : 0,
-                                               outsideAreaM2: nil, features: features)
+        let result = CheckResult.LayerConflict(
+            layer: plan.name, title: plan.title, version: plan.versionRef.version,
+            versionLabel: plan.versionRef.label, severity: features.compactMap { $0.severity }.max() ?? rule.severity,
+            conflict: !features.isEmpty, overlapAreaM2: corridorArea,
+            overlapRatio: siteArea > 0 ? corridorArea / siteArea : 0,
+            outsideAreaM2: nil, features: features)
         return (result, pieces)
+    }
+
+    /// A feature's distance to the site (0 when they meet); for a line, its length inside the
+    /// site; and the part of it inside the site. `near` is the part of it the search window holds.
+    private func measure(_ geometry: Geometry, near: Geometry) throws -> (distance: Double, length: Double?, inside: Geometry?) {
+        let g = try engine.make(near)
+        if try context.prepared().intersects(g) {
+            if geometry.dimension == 1 {
+                let part = try context.geometry().intersection(g).value()
+                return (0, ellipsoid.length(part), .multiLineString(part.lineStrings))
+            }
+            if geometry.dimension == 2 {
+                return (0, nil, try context.geometry().intersection(g).value().parts(ofDimension: 2))
+            }
+            return (0, nil, nil)
+        }
+        // Nearest points in the local plane, then the geodesic distance between them.
+        let plane = context.plane
+        let (a, b) = try context.planeGeometry().nearestPoints(try engine.make(plane.toPlane(near)))
+        return (ellipsoid.distance(plane.toLonLat(a), plane.toLonLat(b)), geometry.dimension == 1 ? 0 : nil, nil)
     }
 
     /// The part of the site inside `corridor` (in the site's local plane).

@@ -1,8 +1,7 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
-
 
 /// One layer checked against one site.
 struct LayerEvaluation {

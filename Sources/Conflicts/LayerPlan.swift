@@ -1,5 +1,5 @@
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// A layer's rule, held by reference: each layer's evaluation in every check reads it, and

@@ -28,8 +28,9 @@ struct LayerPlans {
         let broken: LayerPlan?
         if let wanted {
             if let unruled = all.first(where: { $0.rule == nil && wanted.contains($0.name) }) {
-                throw StoreError.invalidRequest("layer '\(unruled.name)' has no rule, so a check cannot apply it; layers with rules: "
-                    + ruled.map { $0.name }.joined(separator: ", "))
+                throw StoreError.invalidRequest(
+                    "layer '\(unruled.name)' has no rule, so a check cannot apply it; layers with rules: "
+                        + ruled.map { $0.name }.joined(separator: ", "))
             }
             layers = ruled.filter { wanted.contains($0.name) }
             broken = layers.first { $0.unevaluable != nil }
@@ -38,11 +39,13 @@ struct LayerPlans {
             broken = firstUnevaluable
         }
         guard !layers.isEmpty else {
-            throw StoreError.cannotCheck("no loaded layer has a rule, so there is nothing to check a site against; load the catalog (onemap load)")
+            throw StoreError.cannotCheck(
+                "no loaded layer has a rule, so there is nothing to check a site against; load the catalog (onemap load)")
         }
         if let broken {
-            throw StoreError.cannotCheck("layer '\(broken.name)' version \(broken.versionRef.version) (\(broken.versionRef.label)): "
-                + "its rule cannot be applied, \(broken.unevaluable!); load a version that fits the rule")
+            throw StoreError.cannotCheck(
+                "layer '\(broken.name)' version \(broken.versionRef.version) (\(broken.versionRef.label)): "
+                    + "its rule cannot be applied, \(broken.unevaluable!); load a version that fits the rule")
         }
         return layers
     }

@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// The natural-resources ledger (自然生态资源"一本账"): per administrative unit and layer,
@@ -148,7 +148,9 @@ public struct LedgerBuilder {
     /// Where features of one layer overlap each other inside a unit, their shares are replaced
     /// by the area of their union, so nothing is counted twice. Features whose boxes are apart
     /// (the usual case) are left alone.
-    func removeOverlaps(_ shares: [Share], unit: AdminUnits.Unit, table: FeatureTable, engine: GeometryEngine, db: Database) throws -> [Share] {
+    func removeOverlaps(_ shares: [Share], unit: AdminUnits.Unit, table: FeatureTable, engine: GeometryEngine, db: Database) throws
+        -> [Share]
+    {
         guard shares.count > 1 else { return shares }
         let order = shares.indices.sorted { shares[$0].box.minX < shares[$1].box.minX }
         var parent = Array(shares.indices)

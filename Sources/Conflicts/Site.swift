@@ -36,34 +36,17 @@ extension Site {
 
     /// Builds a site from polygons in `crs`, checking what a careful planner would check:
     /// coordinates in range, something left, and a valid shape (repaired with a warning).
-    static func make(polygons: [(Polygon, String)], crs: String?, limits: SiteLimits, warnings: [String] = [],
-                     parcels: [SurveyParcel] = []) throws -> Site {
+    static func make(
+        polygons: [(Polygon, String)], crs: String?, limits: SiteLimits, warnings: [String] = [],
+        parcels: [SurveyParcel] = []
+    ) throws -> Site {
         guard !polygons.isEmpty else { throw SiteError(.invalid, "the input holds no polygon") }
         var warnings = warnings
-        var lonLat: [(Polygon, String)] = polygons
         let total = polygons.reduce(0) { $0 + $1.0.rings.reduce(0) { $0 + $1.count } }
         guard total <= limits.maxVertices else {
             throw SiteError(.tooLarge, "the site has \(total) vertices; the limit is \(limits.maxVertices)")
         }
-        let crs = crs ?? storageCRS
-        if !lonLatCRSs.contains(crs.uppercased()) {
-            let t: CoordinateTransform
-            do { t = try CoordinateTransform(from: crs, to: storageCRS) } catch {
-                throw SiteError(.invalid, "unknown CRS \(crs): \(error)")
-            }
-            lonLat = try polygons.map { p, where_ in
-                do { return (Polygon(try p.rings.map { r in var r = r; try t.transform(&r); return r }), where_) } catch {
-                    throw SiteError(.invalid, "\(where_): \(error)")
-                }
-            }
-        }
-        for (p, where_) in lonLat {
-            for (ri, ring) in p.rings.enumerated() {
-                if let i = ring.firstIndex(where: { !($0.x >= -180 && $0.x <= 180 && $0.y >= -90 && $0.y <= 90) }) {
-                    throw SiteError(.invalid, "\(where_) ring \(ri + 1) point \(i + 1): (\(ring[i].x), \(ring[i].y)) is not a longitude/latitude; is the CRS right?")
-                }
-            }
-        }
+        let lonLat = try Self.lonLat(polygons, crs: crs ?? storageCRS)
         let engine = GeometryEngine()
         var parts: [EngineGeometry] = []
         let repairedBefore = warnings.count
@@ -89,7 +72,9 @@ extension Site {
             // corridor twice would add to every check of it over HTTP.
             if !single, let reason = try engine.invalidityReason(union) {
                 let dissolved = try union.unaryUnion()
-                if let still = try engine.invalidityReason(dissolved) { throw SiteError(.invalid, "\(places): the shape is invalid (\(reason); \(still)) and could not be repaired") }
+                if let still = try engine.invalidityReason(dissolved) {
+                    throw SiteError(.invalid, "\(places): the shape is invalid (\(reason); \(still)) and could not be repaired")
+                }
                 warnings.append("the repaired site was still invalid (\(reason)) and was dissolved")
                 union = dissolved
             }
@@ -105,5 +90,40 @@ extension Site {
             throw SiteError(.invalid, "the site has no area")
         }
         return Site(geometry: geometry, areaM2: area, bbox: bbox, parcels: parcels, warnings: warnings)
+    }
+
+    /// The polygons in lon/lat: transformed from `crs` when it is not lon/lat already, and
+    /// every point checked to be a longitude and latitude (a wrong CRS shows here).
+    private static func lonLat(_ polygons: [(Polygon, String)], crs: String) throws -> [(Polygon, String)] {
+        var lonLat = polygons
+        if !lonLatCRSs.contains(crs.uppercased()) {
+            let t: CoordinateTransform
+            do { t = try CoordinateTransform(from: crs, to: storageCRS) } catch {
+                throw SiteError(.invalid, "unknown CRS \(crs): \(error)")
+            }
+            lonLat = try polygons.map { p, where_ in
+                do {
+                    return (
+                        Polygon(
+                            try p.rings.map { r in
+                                var r = r; try t.transform(&r); return r
+                            }), where_
+                    )
+                } catch {
+                    throw SiteError(.invalid, "\(where_): \(error)")
+                }
+            }
+        }
+        for (p, where_) in lonLat {
+            for (ri, ring) in p.rings.enumerated() {
+                if let i = ring.firstIndex(where: { !($0.x >= -180 && $0.x <= 180 && $0.y >= -90 && $0.y <= 90) }) {
+                    throw SiteError(
+                        .invalid,
+                        "\(where_) ring \(ri + 1) point \(i + 1): (\(ring[i].x), \(ring[i].y)) is not a longitude/latitude; is the CRS right?"
+                    )
+                }
+            }
+        }
+        return lonLat
     }
 }

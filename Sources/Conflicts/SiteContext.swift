@@ -25,8 +25,10 @@ final class SiteContext {
     /// relative or 1e-4 m² the answers are held to against PostGIS.
     static let equalAreaSpanLimitM = 600.0
 
-    init(site: Site, engine: GeometryEngine, convex: ConvexRegion?, region: PolygonRegion?, plane: LocalPlane,
-         equalArea: EqualAreaPlane, keepPieces: Bool) {
+    init(
+        site: Site, engine: GeometryEngine, convex: ConvexRegion?, region: PolygonRegion?, plane: LocalPlane,
+        equalArea: EqualAreaPlane, keepPieces: Bool
+    ) {
         self.site = site
         self.engine = engine
         self.convex = convex

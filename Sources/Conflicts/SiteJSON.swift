@@ -40,10 +40,12 @@ public enum SiteJSON {
     /// Errors are those of a site that parses but cannot be used (invalid shape), as the
     /// general path gives them.
     public static func submission(_ data: Data, limits: SiteLimits) throws -> Submission? {
-        guard let (polygons, code, name, key) = data.withUnsafeBytes({ raw -> ([(Polygon, String)], String?, String?, String?)? in
-            var p = Parser(bytes: raw.bindMemory(to: UInt8.self), limit: limits.maxVertices)
-            return p.document()
-        }) else { return nil }
+        guard
+            let (polygons, code, name, key) = data.withUnsafeBytes({ raw -> ([(Polygon, String)], String?, String?, String?)? in
+                var p = Parser(bytes: raw.bindMemory(to: UInt8.self), limit: limits.maxVertices)
+                return p.document()
+            })
+        else { return nil }
         do {
             return Submission(site: try Site.make(polygons: polygons, crs: nil, limits: limits), projectCode: code, projectName: name)
         } catch let e as SiteError where key != nil {
@@ -104,21 +106,23 @@ public enum SiteJSON {
             propertyCode = nil; propertyName = nil
             var code: String?, name: String?, site: [(Polygon, String)]?, key: String?
             var seen = Set<String>()
-            guard members({ p, member in
-                guard seen.insert(member).inserted else { return false }
-                switch member {
-                case "projectCode", "projectName":
-                    var value: String? = nil
-                    if !p.literal("null") { guard let s = p.string() else { return false }; value = s }
-                    if member == "projectCode" { code = value } else { name = value }
-                    return true
-                case "geometry", "feature":
-                    guard site == nil, let polygons = p.geoJSON() else { return false }
-                    site = polygons; key = member
-                    return true
-                default: return false
-                }
-            }), let site, atEnd() else { return nil }
+            guard
+                members({ p, member in
+                    guard seen.insert(member).inserted else { return false }
+                    switch member {
+                    case "projectCode", "projectName":
+                        var value: String? = nil
+                        if !p.literal("null") { guard let s = p.string() else { return false }; value = s }
+                        if member == "projectCode" { code = value } else { name = value }
+                        return true
+                    case "geometry", "feature":
+                        guard site == nil, let polygons = p.geoJSON() else { return false }
+                        site = polygons; key = member
+                        return true
+                    default: return false
+                    }
+                }), let site, atEnd()
+            else { return nil }
             // The wrapper's own keys first, then the feature's properties.
             return (site, code ?? propertyCode, name ?? propertyName, key)
         }
@@ -141,38 +145,40 @@ public enum SiteJSON {
         mutating func geoJSON(feature: Bool = true) -> [(Polygon, String)]? {
             var type: String?, geometry: [(Polygon, String)]?, coordinates: [Polygon]?, multi = false
             var seen = Set<String>()
-            guard members({ p, key in
-                guard seen.insert(key).inserted else { return false }
-                switch key {
-                case "type": type = p.string(); return type != nil
-                case "crs", "features", "geometries": return false
-                case "geometry": geometry = p.geoJSONGeometry(); return geometry != nil
-                case "coordinates":
-                    p.space()
-                    let start = p.i
-                    if let one = p.polygon() { coordinates = [one]; return true }
-                    p.i = start
-                    multi = true
-                    coordinates = p.list { $0.polygon() }
-                    return coordinates != nil
-                case "properties":
-                    // An object or null, as a Feature's must be (anything else is the general
-                    // path's error). The project's code and name are taken when given as text;
-                    // as anything else, the general path reads them.
-                    p.space()
-                    guard p.peek == UInt8(ascii: "{") else { return p.literal("null") }
-                    return p.members { p, name in
-                        let isCode = SiteJSON.projectCodeNames.contains(name), isName = SiteJSON.projectNameNames.contains(name)
-                        guard isCode || isName else { return p.skipValue() }
+            guard
+                members({ p, key in
+                    guard seen.insert(key).inserted else { return false }
+                    switch key {
+                    case "type": type = p.string(); return type != nil
+                    case "crs", "features", "geometries": return false
+                    case "geometry": geometry = p.geoJSONGeometry(); return geometry != nil
+                    case "coordinates":
                         p.space()
-                        if p.literal("null") { return true }
-                        guard let value = p.string() else { return false }
-                        if isCode { p.propertyCode = p.propertyCode ?? value } else { p.propertyName = p.propertyName ?? value }
-                        return true
+                        let start = p.i
+                        if let one = p.polygon() { coordinates = [one]; return true }
+                        p.i = start
+                        multi = true
+                        coordinates = p.list { $0.polygon() }
+                        return coordinates != nil
+                    case "properties":
+                        // An object or null, as a Feature's must be (anything else is the general
+                        // path's error). The project's code and name are taken when given as text;
+                        // as anything else, the general path reads them.
+                        p.space()
+                        guard p.peek == UInt8(ascii: "{") else { return p.literal("null") }
+                        return p.members { p, name in
+                            let isCode = SiteJSON.projectCodeNames.contains(name), isName = SiteJSON.projectNameNames.contains(name)
+                            guard isCode || isName else { return p.skipValue() }
+                            p.space()
+                            if p.literal("null") { return true }
+                            guard let value = p.string() else { return false }
+                            if isCode { p.propertyCode = p.propertyCode ?? value } else { p.propertyName = p.propertyName ?? value }
+                            return true
+                        }
+                    default: return p.skipValue()
                     }
-                default: return p.skipValue()
-                }
-            }) else { return nil }
+                })
+            else { return nil }
             switch type {
             case "Feature":
                 return feature && coordinates == nil ? geometry : nil
@@ -206,10 +212,12 @@ public enum SiteJSON {
 
         /// Rings of at least 4 positions, closed, as `GeoJSON.Reader.polygon` requires.
         mutating func polygon() -> Polygon? {
-            guard let rings = list({ p -> [Coordinate]? in
-                guard let ring = p.list({ $0.position() }), ring.count >= 4, ring.first == ring.last else { return nil }
-                return ring
-            }) else { return nil }
+            guard
+                let rings = list({ p -> [Coordinate]? in
+                    guard let ring = p.list({ $0.position() }), ring.count >= 4, ring.first == ring.last else { return nil }
+                    return ring
+                })
+            else { return nil }
             return Polygon(rings)
         }
 
@@ -293,8 +301,10 @@ public enum SiteJSON {
             return power < 0 ? m / powersOfTen[-power] : m * powersOfTen[power]
         }
 
-        static let powersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-                                            1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
+        static let powersOfTen: [Double] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+            1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+        ]
 
         /// A string without escapes or control characters (names and types); nil otherwise.
         mutating func string() -> String? {

@@ -67,7 +67,9 @@ public enum SiteReader {
         }
         guard !polygons.isEmpty else { throw SiteError(.invalid, "\(path): no polygons") }
         // The file's own declaration (EPSG:n, or WKT from its .prj) is GDAL's reading of it.
-        guard let sourceCRS = try crs.map(SiteCRS.code) ?? src.declaredCRS else { throw SiteError(.invalid, "\(path) declares no CRS; give --crs") }
+        guard let sourceCRS = try crs.map(SiteCRS.code) ?? src.declaredCRS else {
+            throw SiteError(.invalid, "\(path) declares no CRS; give --crs")
+        }
         return try Site.make(polygons: polygons, crs: sourceCRS, limits: limits)
     }
 

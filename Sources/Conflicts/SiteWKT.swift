@@ -35,7 +35,9 @@ struct SiteWKT {
         var out: [Token] = []
         var i = 0, depth = 0
         func isWordStart(_ c: Unicode.Scalar) -> Bool { (c >= "A" && c <= "Z") || (c >= "a" && c <= "z") || c == "_" }
-        func isNumberPart(_ c: Unicode.Scalar) -> Bool { (c >= "0" && c <= "9") || c == "." || c == "e" || c == "E" || c == "+" || c == "-" }
+        func isNumberPart(_ c: Unicode.Scalar) -> Bool {
+            (c >= "0" && c <= "9") || c == "." || c == "e" || c == "E" || c == "+" || c == "-"
+        }
         while i < chars.count {
             let c = chars[i], start = i + 1
             switch c {
@@ -51,7 +53,9 @@ struct SiteWKT {
             default:
                 if isWordStart(c) {
                     var s = ""
-                    while i < chars.count, isWordStart(chars[i]) || (chars[i] >= "0" && chars[i] <= "9") { s.unicodeScalars.append(chars[i]); i += 1 }
+                    while i < chars.count, isWordStart(chars[i]) || (chars[i] >= "0" && chars[i] <= "9") {
+                        s.unicodeScalars.append(chars[i]); i += 1
+                    }
                     out.append(Token(kind: .word(s), position: start))
                 } else if isNumberPart(c) {
                     var s = ""
@@ -99,7 +103,9 @@ struct SiteWKT {
 
     mutating func geometry(into out: inout [(Polygon, String)], depth: Int) throws {
         let tag = next()
-        guard case .word(let w) = tag.kind else { throw malformed("expected POLYGON, MULTIPOLYGON or GEOMETRYCOLLECTION, found \(Self.describe(tag.kind))", tag) }
+        guard case .word(let w) = tag.kind else {
+            throw malformed("expected POLYGON, MULTIPOLYGON or GEOMETRYCOLLECTION, found \(Self.describe(tag.kind))", tag)
+        }
         switch w.uppercased() {
         case "POLYGON":
             if dimensionThenEmpty() { return }
@@ -119,7 +125,7 @@ struct SiteWKT {
             repeat { try geometry(into: &out, depth: depth + 1) } while accept(.comma)
             try expect(.close, "',' or ')' closing the GEOMETRYCOLLECTION")
         case "POINT", "LINESTRING", "MULTIPOINT", "MULTILINESTRING", "CIRCULARSTRING", "COMPOUNDCURVE", "CURVEPOLYGON", "MULTICURVE",
-             "MULTISURFACE", "TRIANGLE", "TIN", "POLYHEDRALSURFACE", "LINEARRING":
+            "MULTISURFACE", "TRIANGLE", "TIN", "POLYHEDRALSURFACE", "LINEARRING":
             throw SiteError(.invalid, "WKT at character \(tag.position): a site must be a POLYGON or MULTIPOLYGON, not a \(w.uppercased())")
         default:
             throw malformed("unknown geometry type '\(w.count > 30 ? String(w.prefix(27)) + "..." : w)'", tag)
@@ -147,10 +153,16 @@ struct SiteWKT {
         repeat { ring.append(try position()) } while accept(.comma)
         try expect(.close, "',' or ')' closing the ring")
         guard ring.count >= 4 else {
-            throw SiteError(.invalid, "WKT at character \(start.position): the ring has \(ring.count) positions; a ring needs at least 4 (the first repeated last)")
+            throw SiteError(
+                .invalid,
+                "WKT at character \(start.position): the ring has \(ring.count) positions; a ring needs at least 4 (the first repeated last)"
+            )
         }
         guard ring.first == ring.last else {
-            throw SiteError(.invalid, "WKT at character \(start.position): the ring is not closed: its last position (\(ring[ring.count - 1].x) \(ring[ring.count - 1].y)) must repeat the first (\(ring[0].x) \(ring[0].y))")
+            throw SiteError(
+                .invalid,
+                "WKT at character \(start.position): the ring is not closed: its last position (\(ring[ring.count - 1].x) \(ring[ring.count - 1].y)) must repeat the first (\(ring[0].x) \(ring[0].y))"
+            )
         }
         return ring
     }

@@ -54,7 +54,9 @@ public enum SurveyTXT {
 
     public static func read(text: String, limits: SiteLimits = SiteLimits()) throws -> Site {
         let (attributes, parcels) = try sections(text, limits: limits)
-        guard !parcels.isEmpty else { throw SiteError(.malformed, "no parcel found: the file needs a [地块坐标] section with a header line ending in ,@") }
+        guard !parcels.isEmpty else {
+            throw SiteError(.malformed, "no parcel found: the file needs a [地块坐标] section with a header line ending in ,@")
+        }
         // Before the zone is read from the first point: every parcel must have one.
         for (i, p) in parcels.enumerated() where p.points.isEmpty {
             let code = p.header.count > 2 ? p.header[2] : ""
@@ -75,13 +77,17 @@ public enum SurveyTXT {
             let areaHa = Ellipsoid.cgcs2000.area(polygon) / 10_000
             let declaredHa = p.header.count > 1 ? Double(p.header[1]) : nil
             if let d = declaredHa, d > 0, abs(d - areaHa) / areaHa > 0.01 {
-                warnings.append("\(label): declared area \(d) ha differs from the computed \(String(format: "%.4f", areaHa)) ha by \(String(format: "%.1f", abs(d - areaHa) / areaHa * 100))%")
+                warnings.append(
+                    "\(label): declared area \(d) ha differs from the computed \(String(format: "%.4f", areaHa)) ha by \(String(format: "%.1f", abs(d - areaHa) / areaHa * 100))%"
+                )
             }
             if let n = Int(p.header[0]), n != p.points.count {
                 warnings.append("\(label): declares \(n) points but lists \(p.points.count)")
             }
-            declared.append(SurveyParcel(code: code, name: p.header.count > 3 ? p.header[3] : "", use: p.header.count > 6 ? p.header[6] : "",
-                                         declaredAreaHa: declaredHa, areaHa: areaHa, line: p.line))
+            declared.append(
+                SurveyParcel(
+                    code: code, name: p.header.count > 3 ? p.header[3] : "", use: p.header.count > 6 ? p.header[6] : "",
+                    declaredAreaHa: declaredHa, areaHa: areaHa, line: p.line))
             polygons.append((polygon, label))
         }
         return try Site.make(polygons: polygons, crs: "EPSG:4490", limits: limits, warnings: warnings, parcels: declared)
@@ -115,7 +121,9 @@ public enum SurveyTXT {
                     guard fields.count >= 2 else { throw SiteError(.malformed, "line \(lineNo): a parcel header needs 界址点数,地块面积,…,@") }
                     parcels.append(RawParcel(header: fields, line: lineNo))
                 } else {
-                    guard !parcels.isEmpty else { throw SiteError(.malformed, "line \(lineNo): a point comes before any parcel header (…,@)") }
+                    guard !parcels.isEmpty else {
+                        throw SiteError(.malformed, "line \(lineNo): a point comes before any parcel header (…,@)")
+                    }
                     let point = try self.point(fields, line: lineNo)
                     pointCount += 1
                     guard pointCount <= limits.maxVertices else {
@@ -135,13 +143,19 @@ public enum SurveyTXT {
     /// A point line of [地块坐标]: 点号,圈号,X,Y.
     static func point(_ fields: [String], line lineNo: Int) throws -> Point {
         guard fields.count >= 4 else { throw SiteError(.malformed, "line \(lineNo): expected 点号,圈号,X,Y, found \(fields.count) fields") }
-        guard let ring = Int(fields[1]), ring >= 1 else { throw SiteError(.malformed, "line \(lineNo): 圈号 '\(fields[1])' is not a ring number (1, 2, …)") }
+        guard let ring = Int(fields[1]), ring >= 1 else {
+            throw SiteError(.malformed, "line \(lineNo): 圈号 '\(fields[1])' is not a ring number (1, 2, …)")
+        }
         guard let x = Double(fields[2]), let y = Double(fields[3]), x.isFinite, y.isFinite else {
-            throw SiteError(.malformed, "line \(lineNo): point \(fields[0]) has coordinates '\(fields[2])', '\(fields[3])' that are not numbers")
+            throw SiteError(
+                .malformed, "line \(lineNo): point \(fields[0]) has coordinates '\(fields[2])', '\(fields[3])' that are not numbers")
         }
         // X is a northing (under 10,000 km) and Y an easting, with at most a two-digit zone in front.
         guard abs(x) < 10_000_000, y >= 0, y < 100_000_000 else {
-            throw SiteError(.invalid, "line \(lineNo): point \(fields[0]) has X=\(fields[2]), Y=\(fields[3]), which are not Gauss–Krüger coordinates (X a northing in metres, Y an easting with an optional zone prefix)")
+            throw SiteError(
+                .invalid,
+                "line \(lineNo): point \(fields[0]) has X=\(fields[2]), Y=\(fields[3]), which are not Gauss–Krüger coordinates (X a northing in metres, Y an easting with an optional zone prefix)"
+            )
         }
         return Point(name: fields[0], ring: ring, x: x, y: y, line: lineNo)
     }
@@ -162,9 +176,21 @@ public enum SurveyTXT {
             rings[rings.count - 1].append(Coordinate(pt.y, pt.x))
         }
         for (ri, ring) in rings.enumerated() {
-            guard ring.count >= 4 else { throw SiteError(.invalid, "\(label): ring starting at line \(ringLines[ri]) has \(ring.count) points; a ring needs at least 4 (the first repeated last)") }
-            guard ring.first == ring.last else { throw SiteError(.invalid, "\(label): ring starting at line \(ringLines[ri]) is not closed: its last point must repeat the first") }
-            guard ring.allSatisfy({ abs($0.x - 500_000) < 400_000 || abs($0.x.truncatingRemainder(dividingBy: 1_000_000) - 500_000) < 400_000 }) else {
+            guard ring.count >= 4 else {
+                throw SiteError(
+                    .invalid,
+                    "\(label): ring starting at line \(ringLines[ri]) has \(ring.count) points; a ring needs at least 4 (the first repeated last)"
+                )
+            }
+            guard ring.first == ring.last else {
+                throw SiteError(
+                    .invalid, "\(label): ring starting at line \(ringLines[ri]) is not closed: its last point must repeat the first")
+            }
+            guard
+                ring.allSatisfy({
+                    abs($0.x - 500_000) < 400_000 || abs($0.x.truncatingRemainder(dividingBy: 1_000_000) - 500_000) < 400_000
+                })
+            else {
                 throw SiteError(.invalid, "\(label): eastings outside zone \(crs.zone)")
             }
         }
@@ -191,11 +217,14 @@ public enum SurveyTXT {
         // Every point must carry the same prefix as the first.
         for p in parcels {
             for pt in p.points where (pt.y >= 1_000_000 ? Int(pt.y / 1_000_000) : nil) != prefix {
-                throw SiteError(.invalid, "line \(pt.line): point \(pt.name) has Y=\(pt.y), whose zone prefix differs from the first point's")
+                throw SiteError(
+                    .invalid, "line \(pt.line): point \(pt.name) has Y=\(pt.y), whose zone prefix differs from the first point's")
             }
         }
         if let declaredZone, let prefix, declaredZone != prefix {
-            throw SiteError(.invalid, "带号=\(declaredZone) does not match the coordinates, whose Y values start with zone \(prefix) (line \(first.line))")
+            throw SiteError(
+                .invalid, "带号=\(declaredZone) does not match the coordinates, whose Y values start with zone \(prefix) (line \(first.line))"
+            )
         }
         guard let zone = declaredZone ?? prefix else {
             throw SiteError(.invalid, "the zone is unknown: give 带号 in [属性描述] or prefix Y with the zone number")

@@ -13,9 +13,12 @@ struct EmbedTextPlugin: BuildToolPlugin {
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
         guard !inputs.isEmpty else { return [] }
         let output = context.pluginWorkDirectoryURL.appendingPathComponent("Embedded.swift")
-        return [.buildCommand(displayName: "Embedding \(inputs.map(\.lastPathComponent).joined(separator: ", ")) in \(target.name)",
-                              executable: try context.tool(named: "EmbedText").url,
-                              arguments: [output.path] + inputs.map(\.path),
-                              inputFiles: inputs, outputFiles: [output])]
+        return [
+            .buildCommand(
+                displayName: "Embedding \(inputs.map(\.lastPathComponent).joined(separator: ", ")) in \(target.name)",
+                executable: try context.tool(named: "EmbedText").url,
+                arguments: [output.path] + inputs.map(\.path),
+                inputFiles: inputs, outputFiles: [output])
+        ]
     }
 }

@@ -43,7 +43,8 @@ extension CQL2Parser {
         while accept(.comma) { values.append(try number()) }
         try expect(.rightParen, "')' closing BBOX")
         guard values.count == 4 || values.count == 6 else { throw error("BBOX needs 4 numbers (or 6 with heights), found \(values.count)") }
-        let (x0, y0, x1, y1) = values.count == 4 ? (values[0], values[1], values[2], values[3]) : (values[0], values[1], values[3], values[4])
+        let (x0, y0, x1, y1) =
+            values.count == 4 ? (values[0], values[1], values[2], values[3]) : (values[0], values[1], values[3], values[4])
         guard x0 <= x1, y0 <= y1 else { throw error("BBOX corners must be lower-left then upper-right") }
         return .polygon(Polygon([[Coordinate(x0, y0), Coordinate(x1, y0), Coordinate(x1, y1), Coordinate(x0, y1), Coordinate(x0, y0)]]))
     }
@@ -102,8 +103,12 @@ extension CQL2Parser {
 
     mutating func position() throws -> Coordinate {
         let x = try number(), y = try number()
-        if case .number = peek.kind { _ = try number() }   // a height, dropped
-        else if case .minus = peek.kind { _ = try number() }
+        if case .number = peek.kind {
+            _ = try number()
+        }  // a height, dropped
+        else if case .minus = peek.kind {
+            _ = try number()
+        }
         vertices += 1
         guard vertices <= Self.maxVertices else { throw error("geometry literals have more than \(Self.maxVertices) vertices") }
         guard x.isFinite, y.isFinite else { throw error("coordinates must be finite numbers") }
@@ -127,7 +132,9 @@ extension CQL2Parser {
             let start = peek
             let ring = try line()
             guard ring.count >= 4 else { throw error("a polygon ring needs at least 4 positions, this one has \(ring.count)", at: start) }
-            guard ring.first == ring.last else { throw error("the polygon ring is not closed (its first and last positions differ)", at: start) }
+            guard ring.first == ring.last else {
+                throw error("the polygon ring is not closed (its first and last positions differ)", at: start)
+            }
             rings.append(ring)
         } while accept(.comma)
         try expect(.rightParen, "')' closing a polygon")

@@ -52,54 +52,26 @@ struct Lexer {
             case ",": out.append(Token(kind: .comma, position: start + 1)); i += 1
             case "=": out.append(Token(kind: .compare(.equal), position: start + 1)); i += 1
             case "<":
-                if i + 1 < chars.count, chars[i + 1] == "=" { out.append(Token(kind: .compare(.lessOrEqual), position: start + 1)); i += 2 }
-                else if i + 1 < chars.count, chars[i + 1] == ">" { out.append(Token(kind: .compare(.notEqual), position: start + 1)); i += 2 }
-                else { out.append(Token(kind: .compare(.less), position: start + 1)); i += 1 }
+                if i + 1 < chars.count, chars[i + 1] == "=" {
+                    out.append(Token(kind: .compare(.lessOrEqual), position: start + 1)); i += 2
+                } else if i + 1 < chars.count, chars[i + 1] == ">" {
+                    out.append(Token(kind: .compare(.notEqual), position: start + 1)); i += 2
+                } else {
+                    out.append(Token(kind: .compare(.less), position: start + 1)); i += 1
+                }
             case ">":
-                if i + 1 < chars.count, chars[i + 1] == "=" { out.append(Token(kind: .compare(.greaterOrEqual), position: start + 1)); i += 2 }
-                else { out.append(Token(kind: .compare(.greater), position: start + 1)); i += 1 }
+                if i + 1 < chars.count, chars[i + 1] == "=" {
+                    out.append(Token(kind: .compare(.greaterOrEqual), position: start + 1)); i += 2
+                } else {
+                    out.append(Token(kind: .compare(.greater), position: start + 1)); i += 1
+                }
             case "-": out.append(Token(kind: .minus, position: start + 1)); i += 1
-            case "+": i += 1   // a unary plus changes nothing
-            case "'":
-                var s = ""
-                i += 1
-                var closed = false
-                while i < chars.count {
-                    if chars[i] == "'" {
-                        if i + 1 < chars.count, chars[i + 1] == "'" { s.append("'"); i += 2; continue }
-                        closed = true
-                        i += 1
-                        break
-                    }
-                    s.append(chars[i])
-                    i += 1
-                }
-                guard closed else { throw error("the string starting here is not closed with '", start) }
-                out.append(Token(kind: .string(s), position: start + 1))
-            case "\"":
-                var s = ""
-                i += 1
-                var closed = false
-                while i < chars.count {
-                    if chars[i] == "\"" { closed = true; i += 1; break }
-                    s.append(chars[i])
-                    i += 1
-                }
-                guard closed, !s.isEmpty else { throw error("a quoted property name must be closed with \" and not empty", start) }
-                out.append(Token(kind: .quotedIdentifier(s), position: start + 1))
+            case "+": i += 1  // a unary plus changes nothing
+            case "'": out.append(Token(kind: .string(try quoted(from: &i)), position: start + 1))
+            case "\"": out.append(Token(kind: .quotedIdentifier(try quotedName(from: &i)), position: start + 1))
             default:
                 if c.isASCII && (c.isNumber || (c == "." && i + 1 < chars.count && chars[i + 1].isASCII && chars[i + 1].isNumber)) {
-                    var s = ""
-                    while i < chars.count, chars[i].isASCII, chars[i].isNumber || chars[i] == "." { s.append(chars[i]); i += 1 }
-                    if i < chars.count, chars[i] == "e" || chars[i] == "E" {
-                        s.append("e")
-                        i += 1
-                        if i < chars.count, chars[i] == "+" || chars[i] == "-" { s.append(chars[i]); i += 1 }
-                        while i < chars.count, chars[i].isASCII, chars[i].isNumber { s.append(chars[i]); i += 1 }
-                    }
-                    guard let n = Double(s), n.isFinite else { throw error("'\(s)' is not a number", start) }
-                    if i < chars.count, Self.isIdentifierStart(chars[i]) { throw error("a number runs into a name here; separate them with a space", i) }
-                    out.append(Token(kind: .number(n), position: start + 1))
+                    out.append(Token(kind: .number(try number(from: &i)), position: start + 1))
                 } else if Self.isIdentifierStart(c) {
                     var s = ""
                     while i < chars.count, Self.isIdentifierPart(chars[i]) { s.append(chars[i]); i += 1 }
@@ -111,5 +83,57 @@ struct Lexer {
         }
         out.append(Token(kind: .end, position: chars.count + 1))
         return out
+    }
+
+    /// A '…' string from `i` (its opening quote), '' standing for one quote; `i` moves past it.
+    private func quoted(from i: inout Int) throws -> String {
+        let start = i
+        var s = ""
+        i += 1
+        while i < chars.count {
+            if chars[i] == "'" {
+                if i + 1 < chars.count, chars[i + 1] == "'" { s.append("'"); i += 2; continue }
+                i += 1
+                return s
+            }
+            s.append(chars[i])
+            i += 1
+        }
+        throw error("the string starting here is not closed with '", start)
+    }
+
+    /// A "…" property name from `i` (its opening quote); `i` moves past it.
+    private func quotedName(from i: inout Int) throws -> String {
+        let start = i
+        var s = ""
+        i += 1
+        while i < chars.count {
+            if chars[i] == "\"" {
+                i += 1
+                guard !s.isEmpty else { break }
+                return s
+            }
+            s.append(chars[i])
+            i += 1
+        }
+        throw error("a quoted property name must be closed with \" and not empty", start)
+    }
+
+    /// A number from `i` (a digit, or a point before one), with an exponent if any; `i` moves past it.
+    private func number(from i: inout Int) throws -> Double {
+        let start = i
+        var s = ""
+        while i < chars.count, chars[i].isASCII, chars[i].isNumber || chars[i] == "." { s.append(chars[i]); i += 1 }
+        if i < chars.count, chars[i] == "e" || chars[i] == "E" {
+            s.append("e")
+            i += 1
+            if i < chars.count, chars[i] == "+" || chars[i] == "-" { s.append(chars[i]); i += 1 }
+            while i < chars.count, chars[i].isASCII, chars[i].isNumber { s.append(chars[i]); i += 1 }
+        }
+        guard let n = Double(s), n.isFinite else { throw error("'\(s)' is not a number", start) }
+        if i < chars.count, Self.isIdentifierStart(chars[i]) {
+            throw error("a number runs into a name here; separate them with a space", i)
+        }
+        return n
     }
 }

@@ -21,7 +21,9 @@ public struct CQL2Parser {
         }
         var parser = CQL2Parser(tokens: try Lexer(text).tokens())
         let expression = try parser.booleanExpression()
-        guard case .end = parser.peek.kind else { throw parser.error("expected AND, OR or the end of the filter, found \(parser.peek.kind)") }
+        guard case .end = parser.peek.kind else {
+            throw parser.error("expected AND, OR or the end of the filter, found \(parser.peek.kind)")
+        }
         return expression
     }
 
@@ -172,7 +174,9 @@ public struct CQL2Parser {
 
     mutating func scalar() throws -> CQL2Scalar {
         values += 1
-        guard values <= Self.maxValues else { throw error("the filter has more than \(Self.maxValues) values and properties; ask in several requests") }
+        guard values <= Self.maxValues else {
+            throw error("the filter has more than \(Self.maxValues) values and properties; ask in several requests")
+        }
         let token = next()
         switch token.kind {
         case .string(let s): return .string(s)
@@ -192,7 +196,9 @@ public struct CQL2Parser {
                 try expect(.rightParen, "')'")
                 let isDate = w.uppercased() == "DATE"
                 guard isDate ? Self.isDate(s) : Self.isTimestamp(s) else {
-                    throw error(isDate ? "'\(s)' is not a date (YYYY-MM-DD)" : "'\(s)' is not a timestamp (YYYY-MM-DDThh:mm:ss[.f]Z)", at: valueToken)
+                    throw error(
+                        isDate ? "'\(s)' is not a date (YYYY-MM-DD)" : "'\(s)' is not a timestamp (YYYY-MM-DDThh:mm:ss[.f]Z)",
+                        at: valueToken)
                 }
                 return isDate ? .date(s) : .timestamp(s)
             case "NULL", "AND", "OR", "NOT", "LIKE", "BETWEEN", "IN", "IS":
@@ -216,7 +222,8 @@ public struct CQL2Parser {
 
     static func isTimestamp(_ s: String) -> Bool {
         let b = Array(s.utf8)
-        guard b.count >= 20, isDate(String(decoding: b[0..<10], as: UTF8.self)), b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b.last == 0x5A else { return false }
+        guard b.count >= 20, isDate(String(decoding: b[0..<10], as: UTF8.self)), b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b.last == 0x5A
+        else { return false }
         return [11, 12, 14, 15, 17, 18].allSatisfy { (0x30...0x39).contains(b[$0]) }
     }
 }

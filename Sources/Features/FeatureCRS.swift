@@ -19,18 +19,24 @@ public struct FeatureCRS: Hashable, Sendable {
     public let isGeographic: Bool
     public let title: String
 
-    public static let crs84 = FeatureCRS(uri: "http://www.opengis.net/def/crs/OGC/1.3/CRS84", proj: "OGC:CRS84", northFirst: false,
-                                         isGeographic: true, title: "WGS 84 longitude/latitude (CRS84)")
-    public static let epsg4326 = FeatureCRS(uri: "http://www.opengis.net/def/crs/EPSG/0/4326", proj: "EPSG:4326", northFirst: true,
-                                            isGeographic: true, title: "WGS 84 (latitude, longitude)")
-    public static let epsg4490 = FeatureCRS(uri: "http://www.opengis.net/def/crs/EPSG/0/4490", proj: "EPSG:4490", northFirst: true,
-                                            isGeographic: true, title: "CGCS2000 (latitude, longitude)")
-    public static let epsg3857 = FeatureCRS(uri: "http://www.opengis.net/def/crs/EPSG/0/3857", proj: "EPSG:3857", northFirst: false,
-                                            isGeographic: false, title: "WGS 84 / Pseudo-Mercator")
-    public static let epsg4528 = FeatureCRS(uri: "http://www.opengis.net/def/crs/EPSG/0/4528", proj: "EPSG:4528", northFirst: true,
-                                            isGeographic: false, title: "CGCS2000 / 3-degree Gauss-Kruger zone 40 (northing, easting)")
-    public static let epsg4549 = FeatureCRS(uri: "http://www.opengis.net/def/crs/EPSG/0/4549", proj: "EPSG:4549", northFirst: true,
-                                            isGeographic: false, title: "CGCS2000 / 3-degree Gauss-Kruger CM 120E (northing, easting)")
+    public static let crs84 = FeatureCRS(
+        uri: "http://www.opengis.net/def/crs/OGC/1.3/CRS84", proj: "OGC:CRS84", northFirst: false,
+        isGeographic: true, title: "WGS 84 longitude/latitude (CRS84)")
+    public static let epsg4326 = FeatureCRS(
+        uri: "http://www.opengis.net/def/crs/EPSG/0/4326", proj: "EPSG:4326", northFirst: true,
+        isGeographic: true, title: "WGS 84 (latitude, longitude)")
+    public static let epsg4490 = FeatureCRS(
+        uri: "http://www.opengis.net/def/crs/EPSG/0/4490", proj: "EPSG:4490", northFirst: true,
+        isGeographic: true, title: "CGCS2000 (latitude, longitude)")
+    public static let epsg3857 = FeatureCRS(
+        uri: "http://www.opengis.net/def/crs/EPSG/0/3857", proj: "EPSG:3857", northFirst: false,
+        isGeographic: false, title: "WGS 84 / Pseudo-Mercator")
+    public static let epsg4528 = FeatureCRS(
+        uri: "http://www.opengis.net/def/crs/EPSG/0/4528", proj: "EPSG:4528", northFirst: true,
+        isGeographic: false, title: "CGCS2000 / 3-degree Gauss-Kruger zone 40 (northing, easting)")
+    public static let epsg4549 = FeatureCRS(
+        uri: "http://www.opengis.net/def/crs/EPSG/0/4549", proj: "EPSG:4549", northFirst: true,
+        isGeographic: false, title: "CGCS2000 / 3-degree Gauss-Kruger CM 120E (northing, easting)")
 
     /// Where features are stored: CGCS2000 longitude/latitude.
     public static let storage = epsg4490
@@ -48,7 +54,9 @@ public struct FeatureCRS: Hashable, Sendable {
             key = "CRS84"
         } else if upper.hasPrefix("EPSG:"), let code = Int(upper.dropFirst(5)) {
             key = String(code)
-        } else if upper.hasPrefix("URN:OGC:DEF:CRS:EPSG:"), let code = upper.split(separator: ":", omittingEmptySubsequences: false).last.flatMap({ Int($0) }) {
+        } else if upper.hasPrefix("URN:OGC:DEF:CRS:EPSG:"),
+            let code = upper.split(separator: ":", omittingEmptySubsequences: false).last.flatMap({ Int($0) })
+        {
             key = String(code)
         } else if let match = supported.first(where: { $0.uri == s || $0.uri.replacingOccurrences(of: "http://", with: "https://") == s }) {
             return match
@@ -57,7 +65,8 @@ public struct FeatureCRS: Hashable, Sendable {
             if key == "CRS84" { return crs84 }
             if let match = supported.first(where: { $0.proj == "EPSG:\(key)" }) { return match }
         }
-        throw FeatureError.invalidParameter(parameter, "unsupported CRS '\(raw)'; this server offers \(supported.map(\.uri).joined(separator: ", "))")
+        throw FeatureError.invalidParameter(
+            parameter, "unsupported CRS '\(raw)'; this server offers \(supported.map(\.uri).joined(separator: ", "))")
     }
 
     /// The `Content-Crs` header value.

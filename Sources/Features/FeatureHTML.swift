@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 
 /// Plain HTML pages for a person browsing the API: no scripts, nothing fetched from
 /// elsewhere (the machines are offline), a small SVG sketch of the features on a page.
@@ -22,7 +22,8 @@ public enum FeatureHTML {
     }
 
     public static func page(title: String, crumbs: [(String, String?)], base: String, body: String) -> String {
-        let trail = crumbs.map { name, href in href.map { "<a href=\"\(escape($0))\">\(escape(name))</a>" } ?? escape(name) }.joined(separator: " / ")
+        let trail = crumbs.map { name, href in href.map { "<a href=\"\(escape($0))\">\(escape(name))</a>" } ?? escape(name) }.joined(
+            separator: " / ")
         return """
             <!DOCTYPE html>
             <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -42,21 +43,25 @@ public enum FeatureHTML {
     }
 
     static func links(_ links: [[String: Any]]) -> String {
-        "<ul>" + links.map { l in
-            let href = l["href"] as? String ?? "", rel = l["rel"] as? String ?? "", title = l["title"] as? String ?? href
-            return "<li><a href=\"\(escape(href))\">\(escape(title))</a> <span class=\"muted\">(\(escape(rel)))</span></li>"
-        }.joined() + "</ul>"
+        "<ul>"
+            + links.map { l in
+                let href = l["href"] as? String ?? "", rel = l["rel"] as? String ?? "", title = l["title"] as? String ?? href
+                return "<li><a href=\"\(escape(href))\">\(escape(title))</a> <span class=\"muted\">(\(escape(rel)))</span></li>"
+            }.joined() + "</ul>"
     }
 
     static func landing(_ doc: [String: Any], base: String) -> String {
-        page(title: doc["title"] as? String ?? "OneMap", crumbs: [("OneMap", nil)], base: base,
-             body: "<p>\(escape(doc["description"] as? String ?? ""))</p>" + links(doc["links"] as? [[String: Any]] ?? [])
-                + "<ul><li><a href=\"\(escape(base))/viewer\">一张图 (the map viewer)</a></li><li><a href=\"\(escape(base))/collections\">图层 (collections)</a></li></ul>")
+        page(
+            title: doc["title"] as? String ?? "OneMap", crumbs: [("OneMap", nil)], base: base,
+            body: "<p>\(escape(doc["description"] as? String ?? ""))</p>" + links(doc["links"] as? [[String: Any]] ?? [])
+                + "<ul><li><a href=\"\(escape(base))/viewer\">一张图 (the map viewer)</a></li><li><a href=\"\(escape(base))/collections\">图层 (collections)</a></li></ul>"
+        )
     }
 
     static func conformance(_ classes: [String], base: String) -> String {
-        page(title: "Conformance", crumbs: [("OneMap", base + "/"), ("conformance", nil)], base: base,
-             body: "<ul>" + classes.map { "<li><code>\(escape($0))</code></li>" }.joined() + "</ul>")
+        page(
+            title: "Conformance", crumbs: [("OneMap", base + "/"), ("conformance", nil)], base: base,
+            body: "<ul>" + classes.map { "<li><code>\(escape($0))</code></li>" }.joined() + "</ul>")
     }
 
     static func collections(_ layers: [FeatureLayer], base: String) -> String {
@@ -65,19 +70,21 @@ public enum FeatureHTML {
                 + "<td>\(escape(l.layer.version.geometryType))</td><td>\(l.layer.version.count)</td>"
                 + "<td><a href=\"\(escape(base))/collections/\(escape(l.id))/items?f=html\">items</a></td></tr>"
         }.joined()
-        return page(title: "图层 Collections", crumbs: [("OneMap", base + "/"), ("collections", nil)], base: base,
-                    body: "<table><tr><th>id</th><th>title</th><th>geometry</th><th>features</th><th></th></tr>\(rows)</table>")
+        return page(
+            title: "图层 Collections", crumbs: [("OneMap", base + "/"), ("collections", nil)], base: base,
+            body: "<table><tr><th>id</th><th>title</th><th>geometry</th><th>features</th><th></th></tr>\(rows)</table>")
     }
 
     static func collection(_ l: FeatureLayer, doc: [String: Any], base: String) -> String {
         let fields = l.fields.map { "<tr><td>\(escape($0.name))</td><td>\($0.type.rawValue)</td></tr>" }.joined()
         let crs = FeatureCRS.supported.map { "<li><code>\(escape($0.uri))</code> \(escape($0.title))</li>" }.joined()
-        return page(title: l.title, crumbs: [("OneMap", base + "/"), ("collections", base + "/collections"), (l.id, nil)], base: base,
-                    body: "<p>\(escape(doc["description"] as? String ?? ""))</p>"
-                        + "<p><a href=\"\(escape(base))/collections/\(escape(l.id))/items?f=html\">Browse the features</a></p>"
-                        + "<h2>Properties</h2><table><tr><th>name</th><th>type</th></tr>\(fields)</table>"
-                        + "<h2>Coordinate reference systems</h2><ul>\(crs)</ul>"
-                        + links(doc["links"] as? [[String: Any]] ?? []))
+        return page(
+            title: l.title, crumbs: [("OneMap", base + "/"), ("collections", base + "/collections"), (l.id, nil)], base: base,
+            body: "<p>\(escape(doc["description"] as? String ?? ""))</p>"
+                + "<p><a href=\"\(escape(base))/collections/\(escape(l.id))/items?f=html\">Browse the features</a></p>"
+                + "<h2>Properties</h2><table><tr><th>name</th><th>type</th></tr>\(fields)</table>"
+                + "<h2>Coordinate reference systems</h2><ul>\(crs)</ul>"
+                + links(doc["links"] as? [[String: Any]] ?? []))
     }
 
     static func queryables(_ l: FeatureLayer, properties: [String: Any], base: String) -> String {
@@ -85,10 +92,14 @@ public enum FeatureHTML {
             let p = properties[k] as? [String: Any] ?? [:]
             return "<tr><td>\(escape(k))</td><td>\(escape((p["type"] as? String) ?? (p["format"] as? String) ?? ""))</td></tr>"
         }.joined()
-        return page(title: "\(l.title): queryables", crumbs: [("OneMap", base + "/"), ("collections", base + "/collections"),
-                                                            (l.id, base + "/collections/" + l.id), ("queryables", nil)], base: base,
-                    body: "<table><tr><th>property</th><th>type</th></tr>\(rows)</table>"
-                        + "<p>Filter with CQL2 text, e.g. <code>?filter=DLBM='0101' AND TBMJ&gt;1000</code>.</p>")
+        return page(
+            title: "\(l.title): queryables",
+            crumbs: [
+                ("OneMap", base + "/"), ("collections", base + "/collections"),
+                (l.id, base + "/collections/" + l.id), ("queryables", nil)
+            ], base: base,
+            body: "<table><tr><th>property</th><th>type</th></tr>\(rows)</table>"
+                + "<p>Filter with CQL2 text, e.g. <code>?filter=DLBM='0101' AND TBMJ&gt;1000</code>.</p>")
     }
 
     static func value(_ v: DatabaseValue) -> String {
@@ -100,8 +111,10 @@ public enum FeatureHTML {
         }
     }
 
-    static func items(_ l: FeatureLayer, features: [(FeatureRow, Geometry?)], fields: [FieldDefinition], matched: Int,
-                      offset: Int, links: [[String: Any]], base: String) -> String {
+    static func items(
+        _ l: FeatureLayer, features: [(FeatureRow, Geometry?)], fields: [FieldDefinition], matched: Int,
+        offset: Int, links: [[String: Any]], base: String
+    ) -> String {
         let c = base + "/collections/" + QueryParameters.encode(l.id)
         let header = "<tr><th>id</th>" + fields.map { "<th>\(escape($0.name))</th>" }.joined() + "</tr>"
         let rows = features.map { row, _ in
@@ -112,16 +125,23 @@ public enum FeatureHTML {
             .map { "<a href=\"\(escape($0["href"] as? String ?? ""))\">\($0["rel"] as? String == "next" ? "next →" : "← previous")</a>" }
             .joined(separator: " · ")
         let summary = features.isEmpty ? "No features match." : "Features \(offset + 1)–\(offset + features.count) of \(matched)."
-        return page(title: "\(l.title): features", crumbs: [("OneMap", base + "/"), ("collections", base + "/collections"), (l.id, c), ("items", nil)],
-                    base: base, body: "<p>\(summary) \(nav)</p>" + sketch(features.compactMap(\.1)) + "<table>\(header)\(rows)</table><p>\(nav)</p>")
+        return page(
+            title: "\(l.title): features",
+            crumbs: [("OneMap", base + "/"), ("collections", base + "/collections"), (l.id, c), ("items", nil)],
+            base: base, body: "<p>\(summary) \(nav)</p>" + sketch(features.compactMap(\.1)) + "<table>\(header)\(rows)</table><p>\(nav)</p>"
+        )
     }
 
     static func item(_ l: FeatureLayer, row: FeatureRow, geometry: Geometry?, base: String) -> String {
         let c = base + "/collections/" + QueryParameters.encode(l.id)
         let rows = zip(l.fields, row.values).map { "<tr><th>\(escape($0.name))</th><td>\(value($1))</td></tr>" }.joined()
-        return page(title: "\(l.title) \(row.id)", crumbs: [("OneMap", base + "/"), ("collections", base + "/collections"), (l.id, c),
-                                                          ("items", c + "/items?f=html"), (row.id, nil)], base: base,
-                    body: sketch(geometry.map { [$0] } ?? []) + "<table>\(rows)</table>")
+        return page(
+            title: "\(l.title) \(row.id)",
+            crumbs: [
+                ("OneMap", base + "/"), ("collections", base + "/collections"), (l.id, c),
+                ("items", c + "/items?f=html"), (row.id, nil)
+            ], base: base,
+            body: sketch(geometry.map { [$0] } ?? []) + "<table>\(rows)</table>")
     }
 
     /// An SVG sketch of up to a few thousand geometries in lon/lat (north up).

@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// One feature as read: its OGC id, its geometry blob and the values of the requested fields.
@@ -24,8 +24,9 @@ enum FeatureReader {
         conditions += q.whereSQL
         arguments += q.arguments
         let fields = q.properties ?? layer.fields
-        let sql = layer.table.select([.fid, .id, .geometry] + fields.map { .field($0.name) }, where: conditions,
-                                     order: q.sortby.map { .init(.field($0.field), ascending: $0.ascending) }, paged: true)
+        let sql = layer.table.select(
+            [.fid, .id, .geometry] + fields.map { .field($0.name) }, where: conditions,
+            order: q.sortby.map { .init(.field($0.field), ascending: $0.ascending) }, paged: true)
 
         return try SpatialFunction.with(q.tests, db: db) {
             let matched: Int
@@ -37,7 +38,8 @@ enum FeatureReader {
             var rows: [FeatureRow] = []
             if q.offset < matched {
                 rows.reserveCapacity(min(q.limit, matched - q.offset))
-                let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments + [q.limit.databaseValue, q.offset.databaseValue]))
+                let cursor = try Row.fetchCursor(
+                    db, sql: sql, arguments: StatementArguments(arguments + [q.limit.databaseValue, q.offset.databaseValue]))
                 while let row = try cursor.next() { rows.append(Self.row(row, fieldCount: fields.count)) }
             }
             return (rows, matched)

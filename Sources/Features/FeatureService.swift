@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// A request to the feature API, free of any HTTP framework: the decoded query, the
@@ -69,7 +69,9 @@ public enum FeatureFormat: Sendable {
             case "json", "geojson", "application/json", "application/geo+json", "application/schema+json": return .json
             case "html", "text/html": return .html
             case "yaml" where offeringYAML: return .yaml
-            default: throw FeatureError.invalidParameter("f", "'\(f)' is not a format of this server; use json\(offeringYAML ? ", yaml" : "") or html")
+            default:
+                throw FeatureError.invalidParameter(
+                    "f", "'\(f)' is not a format of this server; use json\(offeringYAML ? ", yaml" : "") or html")
             }
         }
         guard let accept = r.accept, !accept.isEmpty else { return .json }
@@ -88,7 +90,9 @@ public enum FeatureFormat: Sendable {
             return ranges.filter { $0.type == "*/*" }.map(\.q).max() ?? 0
         }
         let html = quality("text/html")
-        let json = ["application/json", "application/geo+json", "application/schema+json", "application/vnd.oai.openapi+json"].map(quality).max() ?? 0
+        let json =
+            ["application/json", "application/geo+json", "application/schema+json", "application/vnd.oai.openapi+json"].map(quality).max()
+            ?? 0
         // YAML only when asked for more than both (*/* and application/* still get JSON).
         if offeringYAML, (yamlTypes.map(quality).max() ?? 0) > max(html, json) { return .yaml }
         return html > json ? .html : .json
@@ -123,7 +127,7 @@ public final class FeatureService: Sendable {
         "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
         "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
         "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
-        "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus"
     ]
 
     static let geoJSON = "application/geo+json"
@@ -138,17 +142,20 @@ public final class FeatureService: Sendable {
             Self.link(b + "/?f=json", "self", "application/json", "this document"),
             Self.link(b + "/?f=html", "alternate", "text/html", "this document as HTML"),
             Self.link(b + "/api", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the API definition (OpenAPI 3.0)"),
-            Self.link(b + "/api?f=yaml", "service-desc", "application/vnd.oai.openapi;version=3.0", "the API definition (OpenAPI 3.0) in YAML"),
+            Self.link(
+                b + "/api?f=yaml", "service-desc", "application/vnd.oai.openapi;version=3.0", "the API definition (OpenAPI 3.0) in YAML"),
             Self.link(b + "/api?f=html", "service-doc", "text/html", "the API documentation"),
             Self.link(b + "/conformance", "conformance", "application/json", "conformance classes"),
             Self.link(b + "/conformance", "http://www.opengis.net/def/rel/ogc/1.0/conformance", "application/json", "conformance classes"),
             Self.link(b + "/collections", "data", "application/json", "the layers, as feature collections"),
-            Self.link(b + "/collections", "http://www.opengis.net/def/rel/ogc/1.0/data", "application/json", "the layers, as feature collections"),
+            Self.link(
+                b + "/collections", "http://www.opengis.net/def/rel/ogc/1.0/data", "application/json", "the layers, as feature collections")
         ]
         let doc: [String: Any] = [
             "title": "OneMap 一张图",
-            "description": "国土空间\"一张图\" of Lishui (丽水): the planning control layers as OGC API – Features, vector tiles, identify and conflict checks (合规性审查).",
-            "links": links,
+            "description":
+                "国土空间\"一张图\" of Lishui (丽水): the planning control layers as OGC API – Features, vector tiles, identify and conflict checks (合规性审查).",
+            "links": links
         ]
         if format == .html { return .html(FeatureHTML.landing(doc, base: b)) }
         return .json(doc)
@@ -158,7 +165,9 @@ public final class FeatureService: Sendable {
         let format = try FeatureFormat.negotiate(r)
         try Self.allowOnly(["f"], in: r.query)
         if format == .html { return .html(FeatureHTML.conformance(Self.conformance, base: r.baseURL)) }
-        return .json(["conformsTo": Self.conformance, "links": [Self.link(r.baseURL + "/conformance", "self", "application/json", "this document")]])
+        return .json([
+            "conformsTo": Self.conformance, "links": [Self.link(r.baseURL + "/conformance", "self", "application/json", "this document")]
+        ])
     }
 
     // MARK: Collections
@@ -171,9 +180,11 @@ public final class FeatureService: Sendable {
         let layers = try await store.read { db in try catalog.layers(db, for: caller) }
         let b = r.baseURL
         let doc: [String: Any] = [
-            "links": [Self.link(b + "/collections?f=json", "self", "application/json", "this document"),
-                      Self.link(b + "/collections?f=html", "alternate", "text/html", "this document as HTML")],
-            "collections": layers.map { Self.collectionDocument($0, base: b) },
+            "links": [
+                Self.link(b + "/collections?f=json", "self", "application/json", "this document"),
+                Self.link(b + "/collections?f=html", "alternate", "text/html", "this document as HTML")
+            ],
+            "collections": layers.map { Self.collectionDocument($0, base: b) }
         ]
         if format == .html { return .html(FeatureHTML.collections(layers, base: b)) }
         return .json(doc)
@@ -198,7 +209,8 @@ public final class FeatureService: Sendable {
         var doc: [String: Any] = [
             "id": l.id,
             "title": l.title,
-            "description": "\(l.title) (\(l.layer.spec.kind.rawValue)): \(l.layer.version.count) \(l.layer.version.geometryType) features, version \(l.layer.version.label) (#\(l.layer.version.number)), loaded \(l.layer.version.loadedAt)",
+            "description":
+                "\(l.title) (\(l.layer.spec.kind.rawValue)): \(l.layer.version.count) \(l.layer.version.geometryType) features, version \(l.layer.version.label) (#\(l.layer.version.number)), loaded \(l.layer.version.loadedAt)",
             "itemType": "feature",
             "crs": FeatureCRS.supported.map(\.uri),
             "storageCrs": FeatureCRS.storage.uri,
@@ -207,8 +219,10 @@ public final class FeatureService: Sendable {
                 link(c + "?f=html", "alternate", "text/html", "this collection as HTML"),
                 link(c + "/items?f=json", "items", geoJSON, "the features as GeoJSON"),
                 link(c + "/items?f=html", "items", "text/html", "the features as HTML"),
-                link(c + "/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "the queryable properties"),
-            ],
+                link(
+                    c + "/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json",
+                    "the queryable properties")
+            ]
         ]
         if let bbox = l.layer.version.bbox {
             doc["extent"] = ["spatial": ["bbox": [bbox.array], "crs": FeatureCRS.crs84.uri]]
@@ -225,8 +239,8 @@ public final class FeatureService: Sendable {
         var properties: [String: Any] = [
             FeatureLayer.geometryProperty: [
                 "title": "geometry", "x-ogc-role": "primary-geometry",
-                "format": "geometry-" + layer.geometryTypeName.lowercased(),
-            ] as [String: Any],
+                "format": "geometry-" + layer.geometryTypeName.lowercased()
+            ] as [String: Any]
         ]
         for f in layer.fields {
             let type: String
@@ -243,7 +257,7 @@ public final class FeatureService: Sendable {
             "type": "object",
             "title": layer.title,
             "properties": properties,
-            "additionalProperties": false,
+            "additionalProperties": false
         ]
         if format == .html { return .html(FeatureHTML.queryables(layer, properties: properties, base: r.baseURL)) }
         return .json(doc, type: "application/schema+json")
@@ -266,22 +280,28 @@ public final class FeatureService: Sendable {
         var links: [[String: Any]] = [
             Self.link(pageLink(query.offset == 0 ? nil : query.offset, format: "json"), "self", Self.geoJSON, "this page"),
             Self.link(pageLink(query.offset == 0 ? nil : query.offset, format: "html"), "alternate", "text/html", "this page as HTML"),
-            Self.link(c, "collection", "application/json", layer.title),
+            Self.link(c, "collection", "application/json", layer.title)
         ]
         if query.offset + rows.count < matched {
-            links.append(Self.link(pageLink(query.offset + rows.count, format: format == .html ? "html" : "json"), "next",
-                                   format == .html ? "text/html" : Self.geoJSON, "the next page"))
+            links.append(
+                Self.link(
+                    pageLink(query.offset + rows.count, format: format == .html ? "html" : "json"), "next",
+                    format == .html ? "text/html" : Self.geoJSON, "the next page"))
         }
         if query.offset > 0 {
             let prev = max(0, query.offset - query.limit)
-            links.append(Self.link(pageLink(prev == 0 ? nil : prev, format: format == .html ? "html" : "json"), "prev",
-                                   format == .html ? "text/html" : Self.geoJSON, "the previous page"))
+            links.append(
+                Self.link(
+                    pageLink(prev == 0 ? nil : prev, format: format == .html ? "html" : "json"), "prev",
+                    format == .html ? "text/html" : Self.geoJSON, "the previous page"))
         }
         let headers = [("Content-Crs", query.crs.header)]
         if format == .html {
             let features = try rows.map { row -> (FeatureRow, Geometry?) in (row, try row.blob.map { try SpatiaLiteGeometry.decode($0) }) }
-            var resp = FeatureResponse.html(FeatureHTML.items(layer, features: features, fields: fields, matched: matched,
-                                                              offset: query.offset, links: links, base: r.baseURL))
+            var resp = FeatureResponse.html(
+                FeatureHTML.items(
+                    layer, features: features, fields: fields, matched: matched,
+                    offset: query.offset, links: links, base: r.baseURL))
             resp.headers = headers
             return resp
         }
@@ -316,11 +336,12 @@ public final class FeatureService: Sendable {
         let links: [[String: Any]] = [
             Self.link(f + "?f=json", "self", Self.geoJSON, "this feature"),
             Self.link(f + "?f=html", "alternate", "text/html", "this feature as HTML"),
-            Self.link(c, "collection", "application/json", layer.title),
+            Self.link(c, "collection", "application/json", layer.title)
         ]
         let headers = [("Content-Crs", crs.header)]
         if format == .html {
-            var resp = FeatureResponse.html(FeatureHTML.item(layer, row: row, geometry: try row.blob.map { try SpatiaLiteGeometry.decode($0) }, base: r.baseURL))
+            var resp = FeatureResponse.html(
+                FeatureHTML.item(layer, row: row, geometry: try row.blob.map { try SpatiaLiteGeometry.decode($0) }, base: r.baseURL))
             resp.headers = headers
             return resp
         }
@@ -329,8 +350,10 @@ public final class FeatureService: Sendable {
         return FeatureResponse(contentType: Self.geoJSON, headers: headers, body: w.bytes)
     }
 
-    static func writeFeature(_ row: FeatureRow, fields: [FieldDefinition], output: CRSTransforms.Output,
-                             into w: inout JSONWriter, links: [[String: Any]]?) throws {
+    static func writeFeature(
+        _ row: FeatureRow, fields: [FieldDefinition], output: CRSTransforms.Output,
+        into w: inout JSONWriter, links: [[String: Any]]?
+    ) throws {
         w.raw(#"{"type":"Feature","id":"#)
         w.string(row.id)
         w.raw(#","geometry":"#)
@@ -368,7 +391,8 @@ public final class FeatureService: Sendable {
     /// Part 1 asks for a 400 on parameters the API does not define.
     static func allowOnly(_ names: Set<String>, in q: QueryParameters) throws {
         if let unknown = q.pairs.first(where: { !names.contains($0.name) }) {
-            throw FeatureError.invalidParameter(unknown.name, "unknown parameter; this resource takes \(names.sorted().joined(separator: ", "))")
+            throw FeatureError.invalidParameter(
+                unknown.name, "unknown parameter; this resource takes \(names.sorted().joined(separator: ", "))")
         }
     }
 }

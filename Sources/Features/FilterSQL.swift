@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// A piece of a WHERE clause. Every value is a bound argument; the only names in `sql` are
@@ -56,18 +56,22 @@ struct FilterSQL {
                 throw Self.bad("LIKE needs a text property; '\(name)' is a number")
             }
             // CQL2's LIKE is case-sensitive and SQLite's is not: GLOB is, so translate the pattern.
-            return SQLFragment(sql: "(\(l.sql) \(negated ? "NOT GLOB" : "GLOB") ?)", arguments: l.arguments + [Self.glob(pattern).databaseValue])
+            return SQLFragment(
+                sql: "(\(l.sql) \(negated ? "NOT GLOB" : "GLOB") ?)", arguments: l.arguments + [Self.glob(pattern).databaseValue])
         case .between(let a, let low, let high, let negated):
             try checkTypes(a, low)
             try checkTypes(a, high)
             let (x, l, h) = (try operand(a), try operand(low), try operand(high))
-            return SQLFragment(sql: "(\(x.sql) \(negated ? "NOT BETWEEN" : "BETWEEN") \(l.sql) AND \(h.sql))", arguments: x.arguments + l.arguments + h.arguments)
+            return SQLFragment(
+                sql: "(\(x.sql) \(negated ? "NOT BETWEEN" : "BETWEEN") \(l.sql) AND \(h.sql))",
+                arguments: x.arguments + l.arguments + h.arguments)
         case .inList(let a, let items, let negated):
             for item in items { try checkTypes(a, item) }
             let x = try operand(a)
             let list = try items.map { try operand($0) }
-            return SQLFragment(sql: "(\(x.sql) \(negated ? "NOT IN" : "IN") (" + list.map(\.sql).joined(separator: ", ") + "))",
-                               arguments: x.arguments + list.flatMap(\.arguments))
+            return SQLFragment(
+                sql: "(\(x.sql) \(negated ? "NOT IN" : "IN") (" + list.map(\.sql).joined(separator: ", ") + "))",
+                arguments: x.arguments + list.flatMap(\.arguments))
         case .isNull(let a, let negated):
             if case .property(let name) = a, name == FeatureLayer.geometryProperty {
                 return SQLFragment(sql: negated ? "(geom IS NOT NULL)" : "(geom IS NULL)", arguments: [])
@@ -82,7 +86,9 @@ struct FilterSQL {
     func property(_ name: String) throws -> FieldDefinition {
         if name == FeatureLayer.geometryProperty { throw Self.bad("'\(name)' can only be used in spatial functions and IS NULL") }
         guard let f = layer.fieldsByName[name] else {
-            throw Self.bad("unknown property '\(name)'; the queryables of '\(layer.id)' are \((layer.fields.map(\.name) + [FeatureLayer.geometryProperty]).joined(separator: ", "))")
+            throw Self.bad(
+                "unknown property '\(name)'; the queryables of '\(layer.id)' are \((layer.fields.map(\.name) + [FeatureLayer.geometryProperty]).joined(separator: ", "))"
+            )
         }
         return f
     }
@@ -121,8 +127,11 @@ struct FilterSQL {
     /// A property compared with a literal of another type would silently match nothing.
     func checkTypes(_ a: CQL2Scalar, _ b: CQL2Scalar) throws {
         guard let ka = try kind(a), let kb = try kind(b), ka != kb else { return }
-        let name: String? = { if case .property(let n) = a { return n }; if case .property(let n) = b { return n }; return nil }()
-        let hint = (ka == .text || kb == .text) && (ka == .number || kb == .number) && name.map { layer.fieldsByName[$0]?.type == .text } == true
+        let name: String? = {
+            if case .property(let n) = a { return n }; if case .property(let n) = b { return n }; return nil
+        }()
+        let hint =
+            (ka == .text || kb == .text) && (ka == .number || kb == .number) && name.map { layer.fieldsByName[$0]?.type == .text } == true
             ? " (quote the value, e.g. '0101', to compare it as text)" : ""
         throw Self.bad("cannot compare \(describe(a)) (\(ka.rawValue)) with \(describe(b)) (\(kb.rawValue))\(hint)")
     }
@@ -165,7 +174,9 @@ struct FilterSQL {
         func isGeometryProperty(_ o: CQL2GeometryOperand) throws -> Bool {
             guard case .property(let name) = o else { return false }
             guard name == FeatureLayer.geometryProperty else {
-                throw Self.bad("\(op.rawValue): '\(name)' is not a geometry; the spatial queryable of '\(layer.id)' is '\(FeatureLayer.geometryProperty)'")
+                throw Self.bad(
+                    "\(op.rawValue): '\(name)' is not a geometry; the spatial queryable of '\(layer.id)' is '\(FeatureLayer.geometryProperty)'"
+                )
             }
             return true
         }

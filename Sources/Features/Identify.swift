@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// "What is here?": the features of every public layer at a point — the polygons that
@@ -36,8 +36,10 @@ public struct Identify: Sendable {
         }
     }
 
-    public func identify(lon: Double, lat: Double, layers wanted: [String]? = nil, toleranceM: Double = defaultToleranceM,
-                         for caller: Caller = .anonymous, db: Database) throws -> [Hit] {
+    public func identify(
+        lon: Double, lat: Double, layers wanted: [String]? = nil, toleranceM: Double = defaultToleranceM,
+        for caller: Caller = .anonymous, db: Database
+    ) throws -> [Hit] {
         try Self.validate(lon: lon, lat: lat, toleranceM: toleranceM)
         let all = try catalog.layers(db, for: caller)
         if let wanted { try caller.require(wanted, among: all.map(\.layer)) }
@@ -52,7 +54,8 @@ public struct Identify: Sendable {
         var hits: [Hit] = []
         for layer in layers {
             let sql = layer.table.inBox(FeatureReader.columns + [.areaM2], byFid: true)
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: [lon - margin.lon, lon + margin.lon, lat - margin.lat, lat + margin.lat])
+            let rows = try Row.fetchCursor(
+                db, sql: sql, arguments: [lon - margin.lon, lon + margin.lon, lat - margin.lat, lat + margin.lat])
             var found: [Hit] = []
             while let row = try rows.next(), found.count < Self.maxFeaturesPerLayer {
                 let feature = FeatureReader.row(row, fieldCount: layer.fields.count)
@@ -76,8 +79,10 @@ public struct Identify: Sendable {
                     }
                 }
                 let area: Double? = g.dimension == 2 ? row[3 + layer.fields.count] : nil
-                found.append(Hit(layer: layer.id, title: layer.title, id: feature.id, distanceM: distance, areaM2: area,
-                                 properties: props, geometry: g))
+                found.append(
+                    Hit(
+                        layer: layer.id, title: layer.title, id: feature.id, distanceM: distance, areaM2: area,
+                        properties: props, geometry: g))
             }
             hits += found.sorted { ($0.distanceM, $0.id) < ($1.distanceM, $1.id) }
         }

@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// The query string of a request, decoded: `+` is a space and `%XX` a byte, in keys and values
@@ -59,8 +59,10 @@ public struct QueryParameters: Sendable {
 struct ItemsQuery {
     static let defaultLimit = 10
     static let maxLimit = 10_000
-    static let reserved: Set<String> = ["f", "bbox", "bbox-crs", "crs", "limit", "offset", "properties", "sortby",
-                                        "filter", "filter-lang", "filter-crs", "datetime"]
+    static let reserved: Set<String> = [
+        "f", "bbox", "bbox-crs", "crs", "limit", "offset", "properties", "sortby",
+        "filter", "filter-lang", "filter-crs", "datetime"
+    ]
 
     var limit = defaultLimit
     var offset = 0
@@ -109,7 +111,8 @@ struct ItemsQuery {
         if let p = try q.single("properties") {
             let names = p.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             for n in names where layer.fieldsByName[n] == nil {
-                throw FeatureError.invalidParameter("properties", "unknown property '\(n)'; '\(layer.id)' has \(layer.fields.map(\.name).joined(separator: ", "))")
+                throw FeatureError.invalidParameter(
+                    "properties", "unknown property '\(n)'; '\(layer.id)' has \(layer.fields.map(\.name).joined(separator: ", "))")
             }
             properties = layer.fields.filter { names.contains($0.name) }
         }
@@ -123,11 +126,16 @@ struct ItemsQuery {
                 var name = item.trimmingCharacters(in: .whitespaces)
                 var ascending = true
                 if name.hasPrefix("-") { ascending = false; name.removeFirst() } else if name.hasPrefix("+") { name.removeFirst() }
-                if name.hasSuffix(" DESC") || name.hasSuffix(" desc") { ascending = false; name = String(name.dropLast(5)) }
-                else if name.hasSuffix(" ASC") || name.hasSuffix(" asc") { name = String(name.dropLast(4)) }
+                if name.hasSuffix(" DESC") || name.hasSuffix(" desc") {
+                    ascending = false; name = String(name.dropLast(5))
+                } else if name.hasSuffix(" ASC") || name.hasSuffix(" asc") {
+                    name = String(name.dropLast(4))
+                }
                 name = name.trimmingCharacters(in: .whitespaces)
                 guard layer.fieldsByName[name] != nil else {
-                    throw FeatureError.invalidParameter("sortby", "unknown property '\(name)'; '\(layer.id)' can be sorted by \(layer.fields.map(\.name).joined(separator: ", "))")
+                    throw FeatureError.invalidParameter(
+                        "sortby",
+                        "unknown property '\(name)'; '\(layer.id)' can be sorted by \(layer.fields.map(\.name).joined(separator: ", "))")
                 }
                 sortby.append((name, ascending))
             }
@@ -138,7 +146,10 @@ struct ItemsQuery {
         // Equality filters on properties (?DLBM=0101); any other name is a mistake worth a 400.
         for (name, value) in q.pairs where !Self.reserved.contains(name) {
             guard let field = layer.fieldsByName[name] else {
-                throw FeatureError.invalidParameter(name, "unknown parameter; the parameters are \(Self.reserved.sorted().joined(separator: ", ")) and the properties of '\(layer.id)': \(layer.fields.map(\.name).joined(separator: ", "))")
+                throw FeatureError.invalidParameter(
+                    name,
+                    "unknown parameter; the parameters are \(Self.reserved.sorted().joined(separator: ", ")) and the properties of '\(layer.id)': \(layer.fields.map(\.name).joined(separator: ", "))"
+                )
             }
             let bound: DatabaseValue
             switch field.type {
@@ -191,7 +202,8 @@ struct ItemsQuery {
     static func bbox(_ raw: String, crs: FeatureCRS) throws -> BoundingBox {
         let parts = raw.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 4 || parts.count == 6, parts.allSatisfy({ $0 != nil && $0!.isFinite }) else {
-            throw FeatureError.invalidParameter("bbox", "'\(raw)' must be 4 (or 6) comma-separated numbers: lower corner, then upper corner")
+            throw FeatureError.invalidParameter(
+                "bbox", "'\(raw)' must be 4 (or 6) comma-separated numbers: lower corner, then upper corner")
         }
         let v = parts.map { $0! }
         let (a0, a1, b0, b1) = v.count == 4 ? (v[0], v[1], v[2], v[3]) : (v[0], v[1], v[3], v[4])
@@ -201,7 +213,10 @@ struct ItemsQuery {
         if crs.isGeographic {
             let (lon0, lat0, lon1, lat1) = crs.northFirst ? (a1, a0, b1, b0) : (a0, a1, b0, b1)
             guard (-180...180).contains(lon0), (-180...180).contains(lon1), (-90...90).contains(lat0), (-90...90).contains(lat1) else {
-                throw FeatureError.invalidParameter("bbox", "'\(raw)' is outside longitude -180…180, latitude -90…90 (in \(crs.northFirst ? "latitude, longitude" : "longitude, latitude") order for \(crs.uri))")
+                throw FeatureError.invalidParameter(
+                    "bbox",
+                    "'\(raw)' is outside longitude -180…180, latitude -90…90 (in \(crs.northFirst ? "latitude, longitude" : "longitude, latitude") order for \(crs.uri))"
+                )
             }
         }
         return BoundingBox(a0, a1, b0, b1)
@@ -211,10 +226,12 @@ struct ItemsQuery {
     /// datetime selects every feature; an invalid one is still an error.
     static func checkDatetime(_ raw: String) throws {
         let parts = raw.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard (1...2).contains(parts.count), parts.allSatisfy({ p in
-            (parts.count == 2 && (p == ".." || p.isEmpty)) || CQL2Parser.isDate(p) || CQL2Parser.isTimestamp(p)
-                || (p.count >= 20 && CQL2Parser.isDate(String(p.prefix(10))) && p.dropFirst(10).first == "T")
-        }) else {
+        guard (1...2).contains(parts.count),
+            parts.allSatisfy({ p in
+                (parts.count == 2 && (p == ".." || p.isEmpty)) || CQL2Parser.isDate(p) || CQL2Parser.isTimestamp(p)
+                    || (p.count >= 20 && CQL2Parser.isDate(String(p.prefix(10))) && p.dropFirst(10).first == "T")
+            })
+        else {
             throw FeatureError.invalidParameter("datetime", "'\(raw)' is not an RFC 3339 date-time or interval")
         }
     }

@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 
 /// Writes JSON straight into bytes. Pages of thousands of features are the hot path of the
 /// feature API, and building Foundation dictionaries for JSONSerialization costs several
@@ -45,7 +45,7 @@ struct JSONWriter {
     /// Digits of a non-negative integer, without making a String.
     mutating func digits(_ v: UInt64) {
         if v < 10 { bytes.append(0x30 + UInt8(v)); return }
-        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: enough for 20 digits
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for 20 digits
         withUnsafeMutableBytes(of: &buffer) { raw in
             var v = v, i = raw.count
             while v > 0 { i -= 1; raw[i] = 0x30 + UInt8(v % 10); v /= 10 }

@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 
 /// One exact spatial test of a query (the `bbox`, or an `S_…` function of the filter) against
@@ -119,7 +119,8 @@ struct SpatialFunction {
         let function = DatabaseFunction(name, argumentCount: 2, pure: false) { values in
             let (tests, prepared) = state.value
             guard case .blob(let blob) = values[0].storage, case .int64(let k) = values[1].storage,
-                  k >= 0, Int(k) < tests.count else { return 0 }
+                k >= 0, Int(k) < tests.count
+            else { return 0 }
             return try tests[Int(k)].evaluate(blob, prepared[Int(k)]) ? 1 : 0
         }
         db.add(function: function)

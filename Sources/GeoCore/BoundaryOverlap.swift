@@ -36,7 +36,8 @@ extension PolygonRegion {
         let metresPerDegree = Ellipsoid.cgcs2000.semiMajorAxis * .pi / 180
         let midLatitude = (shared.minY + shared.maxY) / 2 * .pi / 180
         guard (shared.maxX - shared.minX) * metresPerDegree * cos(midLatitude) <= spanLimitM,
-              (shared.maxY - shared.minY) * metresPerDegree <= spanLimitM else { return nil }
+            (shared.maxY - shared.minY) * metresPerDegree <= spanLimitM
+        else { return nil }
         var plane = PieceTerms(EqualAreaPlane(centre: Coordinate((shared.minX + shared.maxX) / 2, (shared.minY + shared.maxY) / 2)))
         let feature = FeatureRings(polygons)
 
@@ -48,9 +49,13 @@ extension PolygonRegion {
 
         var crossings: [Crossing] = []
         var total = 0.0
-        guard addFeatureEdgesInside(feature, nearFeature: nearFeature, plane: &plane, total: &total, crossings: &crossings) else { return nil }
+        guard addFeatureEdgesInside(feature, nearFeature: nearFeature, plane: &plane, total: &total, crossings: &crossings) else {
+            return nil
+        }
         crossings.sort { ($0.regionEdge, $0.u) < ($1.regionEdge, $1.u) }
-        guard addRegionEdgesInside(feature, nearFeature: nearFeature, crossings: crossings, plane: &plane, total: &total) else { return nil }
+        guard addRegionEdgesInside(feature, nearFeature: nearFeature, crossings: crossings, plane: &plane, total: &total) else {
+            return nil
+        }
         // Rounding can leave a few µm² of an overlap that is only a touch.
         guard total > -1e-6 else { return nil }
         return max(0, total)
@@ -59,8 +64,10 @@ extension PolygonRegion {
     /// Adds to `total` the terms of the feature's edges inside the region, cut where they cross
     /// the region's edges, and appends those crossings to `crossings`; false when it cannot
     /// decide. `nearFeature` is the region's edges near the feature, ascending.
-    @inline(__always) private func addFeatureEdgesInside(_ feature: FeatureRings, nearFeature: [Int32], plane: inout PieceTerms,
-                                                         total: inout Double, crossings: inout [Crossing]) -> Bool {
+    @inline(__always) private func addFeatureEdgesInside(
+        _ feature: FeatureRings, nearFeature: [Int32], plane: inout PieceTerms,
+        total: inout Double, crossings: inout [Crossing]
+    ) -> Bool {
         // When the region's edges near the feature are few (a parcel on a site's edge meets a
         // handful), each feature edge's are picked from that list: cheaper than looking each
         // edge up in the grid, sorted and deduplicated.
@@ -71,7 +78,8 @@ extension PolygonRegion {
         var edgeCrossings: [Crossing] = []
         for ring in feature.rings {
             let first = feature.points[ring.lowerBound]
-            var inside = first.x >= reach.minX && first.x <= reach.maxX && first.y >= reach.minY && first.y <= reach.maxY
+            var inside =
+                first.x >= reach.minX && first.x <= reach.maxX && first.y >= reach.minY && first.y <= reach.maxY
                 && contains(first)
             let started = inside
             for i in ring {
@@ -115,8 +123,10 @@ extension PolygonRegion {
     /// Adds to `total` the terms of the region's edges inside the feature, walked in runs of
     /// consecutive edges among `nearFeature` and cut at `crossings` (sorted by region edge,
     /// then along it); false when it cannot decide.
-    @inline(__always) private func addRegionEdgesInside(_ feature: FeatureRings, nearFeature: [Int32], crossings: [Crossing],
-                                                        plane: inout PieceTerms, total: inout Double) -> Bool {
+    @inline(__always) private func addRegionEdgesInside(
+        _ feature: FeatureRings, nearFeature: [Int32], crossings: [Crossing],
+        plane: inout PieceTerms, total: inout Double
+    ) -> Bool {
         var next = 0  // the first crossing not yet walked
         var previous = -2
         var inside = false
@@ -155,7 +165,7 @@ extension PolygonRegion {
         for r in row(b.minY)...row(b.maxY) {
             for c in column(b.minX)...column(b.maxX) {
                 let cell = r * columns + c
-                for k in Int(cellStart[cell]) ..< Int(cellStart[cell + 1]) where edge(Int(cellEdges[k]), meets: b) {
+                for k in Int(cellStart[cell])..<Int(cellStart[cell + 1]) where edge(Int(cellEdges[k]), meets: b) {
                     out.append(cellEdges[k])
                 }
             }
@@ -192,8 +202,10 @@ extension PolygonRegion {
         }
         guard (o1 > 0) != (o2 > 0), (o3 > 0) != (o4 > 0) else { return .none }
         let along = o1 / (o1 - o2)
-        return .some(Crossing(regionEdge: Int32(s), t: along, u: o3 / (o3 - o4),
-                              point: Coordinate(a.x + along * abx, a.y + along * aby)))
+        return .some(
+            Crossing(
+                regionEdge: Int32(s), t: along, u: o3 / (o3 - o4),
+                point: Coordinate(a.x + along * abx, a.y + along * aby)))
     }
 }
 

@@ -91,7 +91,9 @@ public struct BoxIndex: Sendable {
                     if b[4 * j + 2] < qMinX || b[4 * j] > qMaxX || b[4 * j + 3] < qMinY || b[4 * j + 1] > qMaxY { continue }
                     if level <= 1 {
                         visit(Int(items[j]), BoundingBox(b[4 * j], b[4 * j + 1], b[4 * j + 2], b[4 * j + 3]))
-                    } else { stack.append((level - 1, j)) }
+                    } else {
+                        stack.append((level - 1, j))
+                    }
                 }
             }
         }

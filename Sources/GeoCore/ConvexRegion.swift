@@ -68,7 +68,10 @@ public struct ConvexRegion: Sendable {
         for i in 0..<n {
             let a = vertices[i], c = vertices[(i + 1) % n]
             if Self.cross(a, c, Coordinate(b.minX, b.minY)) <= 0 || Self.cross(a, c, Coordinate(b.maxX, b.minY)) <= 0
-                || Self.cross(a, c, Coordinate(b.maxX, b.maxY)) <= 0 || Self.cross(a, c, Coordinate(b.minX, b.maxY)) <= 0 { return false }
+                || Self.cross(a, c, Coordinate(b.maxX, b.maxY)) <= 0 || Self.cross(a, c, Coordinate(b.minX, b.maxY)) <= 0
+            {
+                return false
+            }
         }
         return true
     }

@@ -54,10 +54,12 @@ public final class CoordinateTransform {
         }
         defer { proj_destroy(obj) }
         let type = proj_get_type(obj)
-        let crsTypes: [PJ_TYPE] = [PJ_TYPE_GEOGRAPHIC_2D_CRS, PJ_TYPE_GEOGRAPHIC_3D_CRS, PJ_TYPE_PROJECTED_CRS,
-                                   PJ_TYPE_COMPOUND_CRS, PJ_TYPE_GEOCENTRIC_CRS, PJ_TYPE_BOUND_CRS,
-                                   PJ_TYPE_GEOGRAPHIC_CRS, PJ_TYPE_OTHER_CRS,
-                                   PJ_TYPE_ENGINEERING_CRS]
+        let crsTypes: [PJ_TYPE] = [
+            PJ_TYPE_GEOGRAPHIC_2D_CRS, PJ_TYPE_GEOGRAPHIC_3D_CRS, PJ_TYPE_PROJECTED_CRS,
+            PJ_TYPE_COMPOUND_CRS, PJ_TYPE_GEOCENTRIC_CRS, PJ_TYPE_BOUND_CRS,
+            PJ_TYPE_GEOGRAPHIC_CRS, PJ_TYPE_OTHER_CRS,
+            PJ_TYPE_ENGINEERING_CRS
+        ]
         guard crsTypes.contains(type) else { throw LibraryError("PROJ", "\(short(crs)) is not a CRS") }
     }
 
@@ -69,10 +71,11 @@ public final class CoordinateTransform {
         coords.withUnsafeMutableBufferPointer { buf in
             buf.withMemoryRebound(to: Double.self) { d in
                 let stride = MemoryLayout<Coordinate>.stride
-                _ = proj_trans_generic(pj, PJ_FWD,
-                                       d.baseAddress, stride, n,
-                                       d.baseAddress! + 1, stride, n,
-                                       nil, 0, 0, nil, 0, 0)
+                _ = proj_trans_generic(
+                    pj, PJ_FWD,
+                    d.baseAddress, stride, n,
+                    d.baseAddress! + 1, stride, n,
+                    nil, 0, 0, nil, 0, 0)
             }
         }
         if let bad = coords.firstIndex(where: { !$0.x.isFinite || !$0.y.isFinite }) {

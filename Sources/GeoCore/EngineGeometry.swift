@@ -19,8 +19,10 @@ public final class EngineGeometry {
 
     public var isEmpty: Bool { GEOSisEmpty_r(h, pointer) == 1 }
 
-    private func binary(_ other: EngineGeometry, _ name: String,
-                        _ op: (GEOSContextHandle_t, OpaquePointer, OpaquePointer) -> OpaquePointer?) throws -> EngineGeometry {
+    private func binary(
+        _ other: EngineGeometry, _ name: String,
+        _ op: (GEOSContextHandle_t, OpaquePointer, OpaquePointer) -> OpaquePointer?
+    ) throws -> EngineGeometry {
         try engine.own(op(h, pointer, other.pointer), name)
     }
 
@@ -109,7 +111,8 @@ extension EngineGeometry {
         defer { GEOSCoordSeq_destroy_r(engine.handle, seq) }
         var x0 = 0.0, y0 = 0.0, x1 = 0.0, y1 = 0.0
         guard GEOSCoordSeq_getXY_r(engine.handle, seq, 0, &x0, &y0) != 0,
-              GEOSCoordSeq_getXY_r(engine.handle, seq, 1, &x1, &y1) != 0 else { throw engine.failure("nearest points") }
+            GEOSCoordSeq_getXY_r(engine.handle, seq, 1, &x1, &y1) != 0
+        else { throw engine.failure("nearest points") }
         return (Coordinate(x0, y0), Coordinate(x1, y1))
     }
 

@@ -31,11 +31,17 @@ public struct FieldDefinition: Hashable, Codable, Sendable {
 extension AttributeValue: Codable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let i = try? c.decode(Int64.self) { self = .integer(i) }
-        else if let d = try? c.decode(Double.self) { self = .real(d) }
-        else if let b = try? c.decode(Bool.self) { self = .integer(b ? 1 : 0) }
-        else { self = .text(try c.decode(String.self)) }
+        if c.decodeNil() {
+            self = .null
+        } else if let i = try? c.decode(Int64.self) {
+            self = .integer(i)
+        } else if let d = try? c.decode(Double.self) {
+            self = .real(d)
+        } else if let b = try? c.decode(Bool.self) {
+            self = .integer(b ? 1 : 0)
+        } else {
+            self = .text(try c.decode(String.self))
+        }
     }
 
     public func encode(to encoder: Encoder) throws {

@@ -49,7 +49,8 @@ public enum GeoJSON {
     static func errorOffset(_ debug: String, _ data: Data) -> Int? {
         for pattern in [#"character (\d+)"#, #" at (\d+)\.?$"#] {
             if let r = debug.range(of: pattern, options: .regularExpression),
-               let n = Int(debug[r].drop { !$0.isNumber }.prefix { $0.isNumber }) {
+                let n = Int(debug[r].drop { !$0.isNumber }.prefix { $0.isNumber })
+            {
                 return min(n, data.count)
             }
         }
@@ -108,7 +109,9 @@ public enum GeoJSON {
             guard let type = obj["type"] as? String else { throw GeometryFormatError("\(at(path))\"type\" is missing or not a string") }
             switch type {
             case "FeatureCollection":
-                guard let features = obj["features"] as? [Any] else { throw GeometryFormatError("\(at(path))\"features\" must be an array") }
+                guard let features = obj["features"] as? [Any] else {
+                    throw GeometryFormatError("\(at(path))\"features\" must be an array")
+                }
                 var items: [Item] = []
                 for (i, f) in features.enumerated() {
                     let p = join(path, "features[\(i)]")
@@ -123,7 +126,9 @@ public enum GeoJSON {
                 if let p = obj["properties"], !(p is [String: Any]) && !(p is NSNull) {
                     throw GeometryFormatError("\(join(path, "properties")): must be an object or null")
                 }
-                guard let g = obj["geometry"], !(g is NSNull) else { throw GeometryFormatError("\(join(path, "geometry")): the feature has no geometry") }
+                guard let g = obj["geometry"], !(g is NSNull) else {
+                    throw GeometryFormatError("\(join(path, "geometry")): the feature has no geometry")
+                }
                 guard let go = g as? [String: Any] else { throw GeometryFormatError("\(join(path, "geometry")): must be an object") }
                 let gp = join(path, "geometry")
                 return [Item(geometry: try geometry(go, path: gp), properties: props, path: gp)]
@@ -138,11 +143,16 @@ public enum GeoJSON {
         mutating func geometry(_ obj: [String: Any], path: String) throws -> Geometry {
             guard let type = obj["type"] as? String else { throw GeometryFormatError("\(at(path))\"type\" is missing") }
             if type == "GeometryCollection" {
-                guard let gs = obj["geometries"] as? [Any] else { throw GeometryFormatError("\(join(path, "geometries")): must be an array") }
-                return .collection(try gs.enumerated().map { i, g in
-                    guard let go = g as? [String: Any] else { throw GeometryFormatError("\(join(path, "geometries[\(i)]")): must be an object") }
-                    return try geometry(go, path: join(path, "geometries[\(i)]"))
-                })
+                guard let gs = obj["geometries"] as? [Any] else {
+                    throw GeometryFormatError("\(join(path, "geometries")): must be an array")
+                }
+                return .collection(
+                    try gs.enumerated().map { i, g in
+                        guard let go = g as? [String: Any] else {
+                            throw GeometryFormatError("\(join(path, "geometries[\(i)]")): must be an object")
+                        }
+                        return try geometry(go, path: join(path, "geometries[\(i)]"))
+                    })
             }
             let cp = join(path, "coordinates")
             guard let coords = obj["coordinates"] else { throw GeometryFormatError("\(cp): missing") }
@@ -188,15 +198,20 @@ public enum GeoJSON {
         mutating func polygon(_ v: Any, path: String) throws -> Polygon {
             let rings = try array(v, path)
             guard !rings.isEmpty else { throw GeometryFormatError("\(path): a polygon needs at least one ring") }
-            return Polygon(try rings.enumerated().map { i, r in
-                let rp = "\(path)[\(i)]"
-                let ring = try array(r, rp).enumerated().map { try position($1, path: "\(rp)[\($0)]") }
-                guard ring.count >= 4 else { throw GeometryFormatError("\(rp): a ring needs at least 4 positions, it has \(ring.count)") }
-                guard ring.first == ring.last else {
-                    throw GeometryFormatError("\(rp): the ring is not closed (the first position \(fmt(ring[0])) differs from the last \(fmt(ring[ring.count - 1])))")
-                }
-                return ring
-            })
+            return Polygon(
+                try rings.enumerated().map { i, r in
+                    let rp = "\(path)[\(i)]"
+                    let ring = try array(r, rp).enumerated().map { try position($1, path: "\(rp)[\($0)]") }
+                    guard ring.count >= 4 else {
+                        throw GeometryFormatError("\(rp): a ring needs at least 4 positions, it has \(ring.count)")
+                    }
+                    guard ring.first == ring.last else {
+                        throw GeometryFormatError(
+                            "\(rp): the ring is not closed (the first position \(fmt(ring[0])) differs from the last \(fmt(ring[ring.count - 1])))"
+                        )
+                    }
+                    return ring
+                })
         }
 
         func fmt(_ c: Coordinate) -> String { "[\(c.x), \(c.y)]" }
@@ -232,7 +247,13 @@ public struct GeoJSONWriter {
     public mutating func raw(_ s: String) { text += s }
 
     public mutating func number(_ x: Double) {
-        if x.isFinite, x == x.rounded(), abs(x) < 1e15 { text += String(Int64(x)) } else if x.isFinite { text += String(x) } else { text += "null" }
+        if x.isFinite, x == x.rounded(), abs(x) < 1e15 {
+            text += String(Int64(x))
+        } else if x.isFinite {
+            text += String(x)
+        } else {
+            text += "null"
+        }
     }
 
     public mutating func string(_ s: String) {

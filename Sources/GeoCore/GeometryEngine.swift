@@ -14,11 +14,13 @@ public final class GeometryEngine {
 
     public init() {
         handle = GEOS_init_r()
-        GEOSContext_setErrorMessageHandler_r(handle, { message, userData in
-            guard let userData, let message else { return }
-            let engine = Unmanaged<GeometryEngine>.fromOpaque(userData).takeUnretainedValue()
-            engine.lastMessage = String(cString: message)
-        }, Unmanaged.passUnretained(self).toOpaque())
+        GEOSContext_setErrorMessageHandler_r(
+            handle,
+            { message, userData in
+                guard let userData, let message else { return }
+                let engine = Unmanaged<GeometryEngine>.fromOpaque(userData).takeUnretainedValue()
+                engine.lastMessage = String(cString: message)
+            }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     deinit { GEOS_finish_r(handle) }
@@ -136,7 +138,7 @@ public final class GeometryEngine {
         case Int32(GEOS_POLYGON.rawValue):
             return .polygon(try polygonValue(ptr))
         case Int32(GEOS_MULTIPOINT.rawValue), Int32(GEOS_MULTILINESTRING.rawValue),
-             Int32(GEOS_MULTIPOLYGON.rawValue), Int32(GEOS_GEOMETRYCOLLECTION.rawValue):
+            Int32(GEOS_MULTIPOLYGON.rawValue), Int32(GEOS_GEOMETRYCOLLECTION.rawValue):
             let n = GEOSGetNumGeometries_r(handle, ptr)
             guard n >= 0 else { throw failure("number of geometries") }
             var parts = [Geometry]()

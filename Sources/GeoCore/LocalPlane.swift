@@ -17,8 +17,8 @@ public struct LocalPlane: Sendable {
         let e2 = f * (2 - f)
         let phi = origin.y * .pi / 180
         let w = (1 - e2 * sin(phi) * sin(phi)).squareRoot()
-        let n = a / w                          // prime-vertical radius of curvature
-        let m = a * (1 - e2) / (w * w * w)     // meridional radius of curvature
+        let n = a / w  // prime-vertical radius of curvature
+        let m = a * (1 - e2) / (w * w * w)  // meridional radius of curvature
         metresPerDegreeX = n * cos(phi) * .pi / 180
         metresPerDegreeY = m * .pi / 180
     }

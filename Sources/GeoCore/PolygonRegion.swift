@@ -60,7 +60,9 @@ public struct PolygonRegion: Sendable {
         var next = counts
         var filed = [Int32](repeating: 0, count: Int(counts[columns * rows]))
         for e in ax.indices {
-            cells(e) { c in filed[Int(next[c])] = Int32(e); next[c] += 1 }
+            cells(e) { c in
+                filed[Int(next[c])] = Int32(e); next[c] += 1
+            }
         }
         self.box = box
         self.grid = grid
@@ -114,7 +116,7 @@ public struct PolygonRegion: Sendable {
         for r in row(e.minY)...row(e.maxY) {
             for c in column(e.minX)...column(e.maxX) {
                 let cell = r * columns + c
-                for k in Int(cellStart[cell]) ..< Int(cellStart[cell + 1]) where touches(Int(cellEdges[k]), e) {
+                for k in Int(cellStart[cell])..<Int(cellStart[cell + 1]) where touches(Int(cellEdges[k]), e) {
                     return .boundary
                 }
             }
@@ -136,9 +138,11 @@ public struct PolygonRegion: Sendable {
                 let occupied = c < grid.columns && occupied(r * grid.columns + c, column: c, row: r)
                 if occupied, start == nil { start = c }
                 if !occupied, let s = start {
-                    boxes.append(BoundingBox(box.minX + Double(s) * grid.cellWidth, box.minY + Double(r) * grid.cellHeight,
-                                             c == grid.columns ? box.maxX : box.minX + Double(c) * grid.cellWidth,
-                                             r == grid.rows - 1 ? box.maxY : box.minY + Double(r + 1) * grid.cellHeight))
+                    boxes.append(
+                        BoundingBox(
+                            box.minX + Double(s) * grid.cellWidth, box.minY + Double(r) * grid.cellHeight,
+                            c == grid.columns ? box.maxX : box.minX + Double(c) * grid.cellWidth,
+                            r == grid.rows - 1 ? box.maxY : box.minY + Double(r + 1) * grid.cellHeight))
                     covered += c - s
                     start = nil
                 }
@@ -175,7 +179,7 @@ public struct PolygonRegion: Sendable {
         var inside = false
         for c in column(p.x)..<columns {
             let cell = r * columns + c
-            for k in Int(cellStart[cell]) ..< Int(cellStart[cell + 1]) {
+            for k in Int(cellStart[cell])..<Int(cellStart[cell + 1]) {
                 let i = Int(cellEdges[k])
                 let y0 = ay[i], y1 = by[i]
                 guard (y0 > p.y) != (y1 > p.y) else { continue }

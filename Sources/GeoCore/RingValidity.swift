@@ -6,9 +6,9 @@
 /// doubtful answers `false`, and the caller asks GEOS, which has the final word.
 public enum RingValidity {
     public static func isCertainlySimple(_ ring: [Coordinate], maxVertices: Int = 64) -> Bool {
-        let n = ring.count - 1   // edges
+        let n = ring.count - 1  // edges
         guard n >= 3, n <= maxVertices, ring[0] == ring[n] else { return false }
-        for i in 0..<n where ring[i] == ring[i + 1] { return false }   // let GEOS judge repeats
+        for i in 0..<n where ring[i] == ring[i + 1] { return false }  // let GEOS judge repeats
         var twiceArea = 0.0
         for i in 0..<n { twiceArea += ring[i].x * ring[i + 1].y - ring[i + 1].x * ring[i].y }
         guard twiceArea != 0 else { return false }
@@ -18,7 +18,7 @@ public enum RingValidity {
             let c = ring[(i + 2) % n == 0 ? n : (i + 2) % n]
             if cross(a, b, c) == 0 && dot(b, a, c) > 0 { return false }
             for j in stride(from: i + 2, to: n, by: 1) {
-                if i == 0 && j == n - 1 { continue }   // the last edge is adjacent to the first
+                if i == 0 && j == n - 1 { continue }  // the last edge is adjacent to the first
                 if segmentsTouch(a, b, ring[j], ring[j + 1]) { return false }
             }
         }
@@ -38,11 +38,13 @@ public enum RingValidity {
     /// True if the closed segments share any point, or are too close to call.
     @inline(__always) static func segmentsTouch(_ p: Coordinate, _ q: Coordinate, _ r: Coordinate, _ s: Coordinate) -> Bool {
         // Disjoint boxes: certainly apart.
-        if max(p.x, q.x) < min(r.x, s.x) || max(r.x, s.x) < min(p.x, q.x) ||
-           max(p.y, q.y) < min(r.y, s.y) || max(r.y, s.y) < min(p.y, q.y) { return false }
+        if max(p.x, q.x) < min(r.x, s.x) || max(r.x, s.x) < min(p.x, q.x) || max(p.y, q.y) < min(r.y, s.y) || max(r.y, s.y) < min(p.y, q.y)
+        {
+            return false
+        }
         let d1 = cross(p, q, r), d2 = cross(p, q, s), d3 = cross(r, s, p), d4 = cross(r, s, q)
         // Strictly on opposite sides both ways: they cross. Same side either way: apart.
         if (d1 > 0 && d2 > 0) || (d1 < 0 && d2 < 0) || (d3 > 0 && d4 > 0) || (d3 < 0 && d4 < 0) { return false }
-        return true   // crossing, touching or collinear: not certainly simple
+        return true  // crossing, touching or collinear: not certainly simple
     }
 }

@@ -108,9 +108,22 @@ public struct BinaryReader {
             parts.reserveCapacity(n)
             for _ in 0..<n { parts.append(try geometry(depth: depth + 1)) }
             switch type {
-            case 4: return .multiPoint(try parts.map { guard case .point(let c) = $0 else { throw GeometryFormatError("MultiPoint holds a \($0.typeName)") }; return c })
-            case 5: return .multiLineString(try parts.map { guard case .lineString(let l) = $0 else { throw GeometryFormatError("MultiLineString holds a \($0.typeName)") }; return l })
-            case 6: return .multiPolygon(try parts.map { guard case .polygon(let p) = $0 else { throw GeometryFormatError("MultiPolygon holds a \($0.typeName)") }; return p })
+            case 4:
+                return .multiPoint(
+                    try parts.map {
+                        guard case .point(let c) = $0 else { throw GeometryFormatError("MultiPoint holds a \($0.typeName)") }; return c
+                    })
+            case 5:
+                return .multiLineString(
+                    try parts.map {
+                        guard case .lineString(let l) = $0 else { throw GeometryFormatError("MultiLineString holds a \($0.typeName)") };
+                        return l
+                    })
+            case 6:
+                return .multiPolygon(
+                    try parts.map {
+                        guard case .polygon(let p) = $0 else { throw GeometryFormatError("MultiPolygon holds a \($0.typeName)") }; return p
+                    })
             default: return .collection(parts)
             }
         default:

@@ -14,8 +14,10 @@ public enum Blocking {
 
     /// Starts `work` on a Dispatch thread and hands its outcome to `then` there: for callers
     /// that wait in their own way (a deadline racing the work).
-    public static func start<T>(_ work: @escaping @Sendable () throws -> T,
-                                then: @escaping @Sendable (Result<T, Error>) -> Void) {
+    public static func start<T>(
+        _ work: @escaping @Sendable () throws -> T,
+        then: @escaping @Sendable (Result<T, Error>) -> Void
+    ) {
         DispatchQueue.global().async { then(Result { try work() }) }
     }
 }

@@ -75,8 +75,10 @@ private struct SpecParser {
     let file: String
     let baseDirectory: String
 
-    static let layerKeys = ["name", "title", "kind", "source", "source_layer", "source_crs", "encoding",
-                            "id_field", "label_field", "access", "rule"]
+    static let layerKeys = [
+        "name", "title", "kind", "source", "source_layer", "source_crs", "encoding",
+        "id_field", "label_field", "access", "rule"
+    ]
     static let ruleKeys = ["severity", "when", "buffer_m", "message", "by_field"]
     static let byFieldKeys = ["field", "values", "otherwise"]
 
@@ -111,8 +113,10 @@ private struct SpecParser {
         return s
     }
 
-    func choice<T: RawRepresentable & CaseIterable>(_ e: [String: (Node, Node)], _ key: String, path: String = "",
-                                                     required: Bool = false) throws -> T? where T.RawValue == String {
+    func choice<T: RawRepresentable & CaseIterable>(
+        _ e: [String: (Node, Node)], _ key: String, path: String = "",
+        required: Bool = false
+    ) throws -> T? where T.RawValue == String {
         guard let s = try string(e, key, path: path, required: required) else { return nil }
         guard let v = T(rawValue: s) else {
             let full = path.isEmpty ? key : "\(path).\(key)"
@@ -145,10 +149,11 @@ private struct SpecParser {
             guard let m = v.mapping else { throw error(k, "rule", "must be a mapping") }
             rule = try self.rule(m, kind: kind)
         }
-        return LayerSpec(name: name, title: title, kind: kind, source: source,
-                         sourceLayer: try string(e, "source_layer"), sourceCRS: sourceCRS, encoding: encoding,
-                         idField: try string(e, "id_field"), labelField: try string(e, "label_field"),
-                         access: access, rule: rule, catalogFile: file)
+        return LayerSpec(
+            name: name, title: title, kind: kind, source: source,
+            sourceLayer: try string(e, "source_layer"), sourceCRS: sourceCRS, encoding: encoding,
+            idField: try string(e, "id_field"), labelField: try string(e, "label_field"),
+            access: access, rule: rule, catalogFile: file)
     }
 
     func rule(_ map: Node.Mapping, kind: LayerKind) throws -> Rule {
@@ -172,7 +177,9 @@ private struct SpecParser {
             for (fk, fv) in vm {
                 guard let fs = fk.string else { throw error(fk, "rule.by_field.values", "keys must be text") }
                 guard let sv = fv.string, let sev = Severity(rawValue: sv) else {
-                    throw error(fv, "rule.by_field.values.\(fs)", "'\(fv.string ?? "?")' is not one of: \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw error(
+                        fv, "rule.by_field.values.\(fs)",
+                        "'\(fv.string ?? "?")' is not one of: \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 values[fs] = sev
             }

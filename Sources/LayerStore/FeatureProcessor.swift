@@ -58,10 +58,18 @@ final class FeatureProcessor {
             do { g = try transform.transform(g) } catch { return .failure(Failure(feature: label, message: "\(error)")) }
         }
         guard g.hasValidLonLat else {
-            return .failure(Failure(feature: label, message: "coordinates fall outside longitude/latitude range after transforming from \(crs): is the CRS right?"))
+            return .failure(
+                Failure(
+                    feature: label,
+                    message: "coordinates fall outside longitude/latitude range after transforming from \(crs): is the CRS right?"))
         }
         guard g.dimension == dimension else {
-            return .failure(Failure(feature: label, message: "is a \(g.typeName), but the layer holds \(LayerImporter.dimensionName(dimension)); mixed geometry types cannot be stored in one layer"))
+            return .failure(
+                Failure(
+                    feature: label,
+                    message:
+                        "is a \(g.typeName), but the layer holds \(LayerImporter.dimensionName(dimension)); mixed geometry types cannot be stored in one layer"
+                ))
         }
         var repair: String? = nil
         if dimension > 0 {
@@ -71,7 +79,9 @@ final class FeatureProcessor {
                     let eg = try engine.make(g)
                     if let reason = try engine.invalidityReason(eg) {
                         let fixed = try engine.makeValid(eg).value().parts(ofDimension: dimension)
-                        guard !fixed.isEmpty else { return .failure(Failure(feature: label, message: "invalid (\(reason)) and nothing is left after repair")) }
+                        guard !fixed.isEmpty else {
+                            return .failure(Failure(feature: label, message: "invalid (\(reason)) and nothing is left after repair"))
+                        }
                         g = fixed
                         repair = reason
                     }
@@ -84,9 +94,11 @@ final class FeatureProcessor {
         }
         g = g.promotedToMulti
         guard let box = g.boundingBox else { return .failure(Failure(feature: label, message: "has an empty geometry")) }
-        return .success(Row(id: id, fid: feature.fid, area: ellipsoid.area(g), length: ellipsoid.length(g), box: box,
-                            attributes: feature.attributes, blob: SpatiaLiteGeometry.encode(g, srid: LayerImporter.storageSRID, box: box),
-                            label: label, repair: repair))
+        return .success(
+            Row(
+                id: id, fid: feature.fid, area: ellipsoid.area(g), length: ellipsoid.length(g), box: box,
+                attributes: feature.attributes, blob: SpatiaLiteGeometry.encode(g, srid: LayerImporter.storageSRID, box: box),
+                label: label, repair: repair))
     }
 
     /// Single-ring polygons whose ring is plainly simple need no GEOS check (most parcels).

@@ -1,5 +1,5 @@
-import GeoCore
 import GRDB
+import GeoCore
 
 /// One layer version's features as the SpatiaLite store keeps them: a table with the columns
 /// every feature has (`om_*`, `geom`) and the layer's own fields, and an R*Tree over their
@@ -39,14 +39,18 @@ public struct FeatureTable: Sendable, Hashable {
     /// version's table is registered directly, and its count and box are known from the load.
     static func registerStatistics(_ table: String, count: Int, bbox: BoundingBox?, db: Database) throws {
         let name = table.lowercased()
-        try db.execute(sql: """
-            INSERT OR REPLACE INTO geometry_columns_statistics(f_table_name, f_geometry_column, last_verified, row_count,
-                extent_min_x, extent_min_y, extent_max_x, extent_max_y)
-            VALUES (?, 'geom', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?, ?, ?)
-            """, arguments: [name, count, bbox?.minX, bbox?.minY, bbox?.maxX, bbox?.maxY])
-        try db.execute(sql: "INSERT OR REPLACE INTO geometry_columns_auth(f_table_name, f_geometry_column, read_only, hidden) VALUES (?, 'geom', 0, 0)",
-                       arguments: [name])
-        try db.execute(sql: "INSERT OR REPLACE INTO geometry_columns_time(f_table_name, f_geometry_column) VALUES (?, 'geom')", arguments: [name])
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO geometry_columns_statistics(f_table_name, f_geometry_column, last_verified, row_count,
+                    extent_min_x, extent_min_y, extent_max_x, extent_max_y)
+                VALUES (?, 'geom', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?, ?, ?)
+                """, arguments: [name, count, bbox?.minX, bbox?.minY, bbox?.maxX, bbox?.maxY])
+        try db.execute(
+            sql:
+                "INSERT OR REPLACE INTO geometry_columns_auth(f_table_name, f_geometry_column, read_only, hidden) VALUES (?, 'geom', 0, 0)",
+            arguments: [name])
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO geometry_columns_time(f_table_name, f_geometry_column) VALUES (?, 'geom')", arguments: [name])
     }
 
     /// Removes a table's SpatiaLite registration (`geometry_columns` and the rows beside it).
@@ -138,7 +142,8 @@ public struct FeatureTable: Sendable, Hashable {
     /// arguments), in `order` then by fid; `paged` adds a LIMIT and an OFFSET argument.
     public func select(_ columns: [Column], where conditions: [String] = [], order: [Order] = [], paged: Bool = false) -> String {
         let sorting = (order.map { self.columns([$0.column]) + ($0.ascending ? " ASC" : " DESC") } + ["om_fid"]).joined(separator: ", ")
-        return "SELECT \(self.columns(columns)) FROM \(Self.quote(name))\(whereClause(conditions)) ORDER BY \(sorting)\(paged ? " LIMIT ? OFFSET ?" : "")"
+        return
+            "SELECT \(self.columns(columns)) FROM \(Self.quote(name))\(whereClause(conditions)) ORDER BY \(sorting)\(paged ? " LIMIT ? OFFSET ?" : "")"
     }
 
     /// How many features meet every one of `conditions`.

@@ -55,7 +55,8 @@ struct ImportSource {
         var idIndex: Int? = nil
         if let idField = spec.idField {
             guard let i = source.fields.firstIndex(where: { $0.name == idField }) else {
-                throw fail(nil, "id field '\(idField)' is not in the source; its fields are: \(source.fields.map(\.name).joined(separator: ", "))")
+                throw fail(
+                    nil, "id field '\(idField)' is not in the source; its fields are: \(source.fields.map(\.name).joined(separator: ", "))")
             }
             idIndex = i
         }
@@ -63,7 +64,9 @@ struct ImportSource {
         for f in source.fields {
             let folded = f.name.lowercased()
             guard !LayerImporter.reservedColumns.contains(folded) else { throw fail(nil, "field '\(f.name)' uses a name OneMap reserves") }
-            guard seenColumns.insert(folded).inserted else { throw fail(nil, "field '\(f.name)' appears twice (names are case-insensitive)") }
+            guard seenColumns.insert(folded).inserted else {
+                throw fail(nil, "field '\(f.name)' appears twice (names are case-insensitive)")
+            }
         }
         let ruleField = spec.rule?.byField.flatMap { by in source.fields.firstIndex { $0.name == by.field } }
         // The first feature fixes the dimension when the source does not declare one (GeoJSON).
@@ -73,7 +76,9 @@ struct ImportSource {
             firstFeature = try source.next()
         } catch let e as SourceError { throw fail(nil, e.message) }
         if dimension == nil, var g = firstFeature?.geometry {
-            if spec.sourceCRS ?? source.declaredCRS != LayerImporter.storageCRS, let t = try? CoordinateTransform(from: crs, to: LayerImporter.storageCRS) {
+            if spec.sourceCRS ?? source.declaredCRS != LayerImporter.storageCRS,
+                let t = try? CoordinateTransform(from: crs, to: LayerImporter.storageCRS)
+            {
                 g = (try? t.transform(g)) ?? g
             }
             dimension = g.dimension
@@ -82,15 +87,18 @@ struct ImportSource {
         if let problem = spec.rule?.problem(fields: source.fields.map(\.name), dimension: dim) {
             throw fail(nil, "the layer's rule cannot be applied to this data: \(problem)")
         }
-        return ImportSource(spec: spec, source: source, crs: crs, idIndex: idIndex, ruleField: ruleField,
-                            firstFeature: firstFeature, dimension: dim)
+        return ImportSource(
+            spec: spec, source: source, crs: crs, idIndex: idIndex, ruleField: ruleField,
+            firstFeature: firstFeature, dimension: dim)
     }
 
     /// A feature processor for each worker: up to four, one per core.
     func processors() throws -> [FeatureProcessor] {
         let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
         do {
-            return try (0..<workers).map { _ in try FeatureProcessor(crs: crs, idIndex: idIndex, idField: spec.idField, dimension: dimension) }
+            return try (0..<workers).map { _ in
+                try FeatureProcessor(crs: crs, idIndex: idIndex, idField: spec.idField, dimension: dimension)
+            }
         } catch {
             throw fail(nil, "\(error)")
         }

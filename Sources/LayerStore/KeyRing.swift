@@ -32,7 +32,9 @@ public struct KeyRing: Sendable {
         var bytes = [UInt8](repeating: 0, count: 32)
         var rng = SystemRandomNumberGenerator()  // getrandom(2): cryptographically secure
         for i in bytes.indices { bytes[i] = UInt8.random(in: .min ... .max, using: &rng) }
-        let secret = "om_" + Data(bytes).base64EncodedString()
+        let secret =
+            "om_"
+            + Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
         let prefix = String(secret.prefix(10))
@@ -42,15 +44,17 @@ public struct KeyRing: Sendable {
             if let name {
                 try Self.validate(name: name)
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM onemap_keys WHERE name = ?", arguments: [name]) == true {
-                    throw StoreError.conflict("a key named '\(name)' already exists; names stay taken after revocation so records keep meaning")
+                    throw StoreError.conflict(
+                        "a key named '\(name)' already exists; names stay taken after revocation so records keep meaning")
                 }
                 chosen = name
             } else {
                 let next = (try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM onemap_keys")) ?? 1
                 chosen = "\(role.rawValue)-\(next)"
             }
-            try db.execute(sql: "INSERT INTO onemap_keys(name, role, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [chosen, role.rawValue, prefix, Self.hash(secret), now])
+            try db.execute(
+                sql: "INSERT INTO onemap_keys(name, role, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [chosen, role.rawValue, prefix, Self.hash(secret), now])
             return APIKey(id: db.lastInsertedRowID, name: chosen, role: role, prefix: prefix, createdAt: now, revokedAt: nil)
         }
         return (key, secret)
@@ -63,8 +67,9 @@ public struct KeyRing: Sendable {
     /// Revokes a key by id or by name. Revoking twice is an error that says when it was revoked.
     public func revoke(_ idOrName: String) throws -> APIKey {
         try store.pool.write { db in
-            let row = try Row.fetchOne(db, sql: "SELECT * FROM onemap_keys WHERE CAST(id AS TEXT) = ? OR name = ?",
-                                       arguments: [idOrName, idOrName])
+            let row = try Row.fetchOne(
+                db, sql: "SELECT * FROM onemap_keys WHERE CAST(id AS TEXT) = ? OR name = ?",
+                arguments: [idOrName, idOrName])
             guard let row else { throw StoreError.unknownKey(idOrName) }
             let key = try Self.key(row)
             if let when = key.revokedAt { throw StoreError.conflict("key '\(key.name)' was already revoked at \(when)") }
@@ -80,7 +85,9 @@ public struct KeyRing: Sendable {
         guard secret.hasPrefix("om_"), secret.utf8.count < 200 else { return .unknown }
         let digest = Self.hash(secret)
         return try store.pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM onemap_keys WHERE hash = ?", arguments: [digest]) else { return .unknown }
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM onemap_keys WHERE hash = ?", arguments: [digest]) else {
+                return .unknown
+            }
             let key = try Self.key(row)
             return key.revokedAt == nil ? .valid(key) : .revoked(key)
         }
@@ -90,17 +97,21 @@ public struct KeyRing: Sendable {
 
     static func validate(name: String) throws {
         guard (1...64).contains(name.count),
-              name.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace || $0 == " " }),
-              !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            name.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace || $0 == " " }),
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
             throw StoreError.invalidRequest("a key name is 1 to 64 printable characters; got '\(name)'")
         }
     }
 
     static func key(_ row: Row) throws -> APIKey {
         let roleName: String = row["role"]
-        guard let role = Role(rawValue: roleName) else { throw StoreError.database("key \(row["id"] as Int64? ?? 0) has unknown role '\(roleName)'") }
-        return APIKey(id: row["id"], name: row["name"], role: role, prefix: row["prefix"],
-                      createdAt: row["created_at"], revokedAt: row["revoked_at"])
+        guard let role = Role(rawValue: roleName) else {
+            throw StoreError.database("key \(row["id"] as Int64? ?? 0) has unknown role '\(roleName)'")
+        }
+        return APIKey(
+            id: row["id"], name: row["name"], role: role, prefix: row["prefix"],
+            createdAt: row["created_at"], revokedAt: row["revoked_at"])
     }
 
     static func timestamp() -> String {

@@ -38,14 +38,16 @@ struct VersionDefinition {
             // `onemap import` resolved its spec against the stored definition before reading
             // the file; another load changed it meanwhile.
             guard authority != .newSource else {
-                throw StoreError.conflict("layer '\(spec.name)' changed its definition while this version was read (\(listed)); run the import again")
+                throw StoreError.conflict(
+                    "layer '\(spec.name)' changed its definition while this version was read (\(listed)); run the import again")
             }
             note = "changed by \(authority.rawValue): \(listed)"
             warnings.append("the layer's definition changed (\(authority.rawValue)): \(listed)")
         }
         if authority != .catalog, let catalog = stored.catalogFile {
-            warnings.append("this layer is defined in \(catalog); `onemap load` and a reload read that file's source again, "
-                + "so point its `source:` at \(spec.source) to keep this version current")
+            warnings.append(
+                "this layer is defined in \(catalog); `onemap load` and a reload read that file's source again, "
+                    + "so point its `source:` at \(spec.source) to keep this version current")
         }
     }
 }
@@ -126,8 +128,10 @@ public struct ImportRequest: Sendable {
     /// Whether the options given replace the stored definition.
     public var redefine: Bool
 
-    public init(name: String, source: String, sourceLayer: String? = nil, sourceCRS: String? = nil, encoding: String? = nil,
-                title: String? = nil, kind: LayerKind? = nil, idField: String? = nil, redefine: Bool = false) {
+    public init(
+        name: String, source: String, sourceLayer: String? = nil, sourceCRS: String? = nil, encoding: String? = nil,
+        title: String? = nil, kind: LayerKind? = nil, idField: String? = nil, redefine: Bool = false
+    ) {
         self.name = name; self.source = source; self.sourceLayer = sourceLayer; self.sourceCRS = sourceCRS
         self.encoding = encoding; self.title = title; self.kind = kind; self.idField = idField; self.redefine = redefine
     }
@@ -138,20 +142,22 @@ public struct ImportRequest: Sendable {
     /// with `redefine`, the options given in place of the stored ones); else a new layer.
     public func spec(stored: LayerSpec?) throws -> LayerSpec {
         guard var spec = stored else {
-            return LayerSpec(name: name, title: title ?? name, kind: kind ?? .other, source: source, sourceLayer: sourceLayer,
-                             sourceCRS: sourceCRS, encoding: encoding, idField: idField)
+            return LayerSpec(
+                name: name, title: title ?? name, kind: kind ?? .other, source: source, sourceLayer: sourceLayer,
+                sourceCRS: sourceCRS, encoding: encoding, idField: idField)
         }
         let given: [(option: String, stored: String, wanted: String?)] = [
             ("--title", spec.title, title),
             ("--kind", spec.kind.rawValue, kind?.rawValue),
-            ("--id-field", spec.idField ?? "(the source FID)", idField),
+            ("--id-field", spec.idField ?? "(the source FID)", idField)
         ]
         let contradicting = given.filter { $0.wanted != nil && $0.wanted != $0.stored }
         if !contradicting.isEmpty && !redefine {
             let what = contradicting.map { "\($0.option) \($0.wanted!) (the layer has \($0.stored))" }
-            throw StoreError.conflict("layer '\(name)' exists, and a new version keeps its definition; "
-                + what.joined(separator: ", ") + " would change it. Leave the option out, or give --redefine to replace "
-                + "the definition (recorded with the version)")
+            throw StoreError.conflict(
+                "layer '\(name)' exists, and a new version keeps its definition; "
+                    + what.joined(separator: ", ") + " would change it. Leave the option out, or give --redefine to replace "
+                    + "the definition (recorded with the version)")
         }
         if let title { spec.title = title }
         if let kind { spec.kind = kind }

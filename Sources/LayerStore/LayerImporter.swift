@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import VectorIO
 
 /// What an import did, for the CLI's report and `--json`.
@@ -29,8 +29,10 @@ public struct LayerImporter {
     public static let storageSRID: Int32 = 4490
     public static let storageCRS = "EPSG:4490"
     /// Columns OneMap adds to each feature table; source fields may not use these names.
-    static let reservedColumns: Set<String> = ["om_fid", "om_id", "om_source_fid", "om_area_m2", "om_length_m",
-                                               "om_minx", "om_miny", "om_maxx", "om_maxy", "geom"]
+    static let reservedColumns: Set<String> = [
+        "om_fid", "om_id", "om_source_fid", "om_area_m2", "om_length_m",
+        "om_minx", "om_miny", "om_maxx", "om_maxy", "geom"
+    ]
     static let maxListedRepairs = 20
 
     public let store: Store
@@ -52,7 +54,9 @@ public struct LayerImporter {
             // A bigger page cache for the load only (32 MiB): the id index and the R*Tree stay hot.
             try db.execute(sql: "PRAGMA cache_size = -32768")
             defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
-            let version = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM onemap_layer_versions WHERE layer = ?", arguments: [spec.name]) ?? 0) + 1
+            let version =
+                (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM onemap_layer_versions WHERE layer = ?", arguments: [spec.name]) ?? 0)
+                + 1
             let versionLabel = try Self.uniqueLabel(db, layer: spec.name, wanted: label)
             let table = FeatureTable(layer: spec.name, version: version, fields: source.fields.map(\.name)).name
             let index = FeatureTable(name: table, fields: []).indexName
@@ -68,12 +72,14 @@ public struct LayerImporter {
             if let b = copied.bbox, b.minX < 73 || b.maxX > 135.5 || b.minY < 3 || b.maxY > 54 {
                 warnings.append("the layer extends beyond China (bbox \(b.array)): check its CRS")
             }
-            try Self.register(input, version: version, label: versionLabel, table: table, geometryType: geometryType,
-                              copied: copied, specJSON: specJSON, note: definition.note, db: db)
-            return ImportReport(layer: spec.name, version: version, label: versionLabel, count: copied.count,
-                                geometryType: geometryType, bbox: copied.bbox?.array, sourceCRS: input.crs, encoding: source.encodingNote,
-                                repaired: copied.repaired, repairs: copied.repairs, warnings: warnings,
-                                definitionChanges: definition.changes, seconds: 0)
+            try Self.register(
+                input, version: version, label: versionLabel, table: table, geometryType: geometryType,
+                copied: copied, specJSON: specJSON, note: definition.note, db: db)
+            return ImportReport(
+                layer: spec.name, version: version, label: versionLabel, count: copied.count,
+                geometryType: geometryType, bbox: copied.bbox?.array, sourceCRS: input.crs, encoding: source.encodingNote,
+                repaired: copied.repaired, repairs: copied.repairs, warnings: warnings,
+                definitionChanges: definition.changes, seconds: 0)
         }
         report.seconds = Date().timeIntervalSince(started)
         return report
@@ -86,21 +92,23 @@ public struct LayerImporter {
         // pruned version may have: start clean.
         try db.execute(sql: "DROP TABLE IF EXISTS \(table.sqlIdentifier); DROP TABLE IF EXISTS \(index.sqlIdentifier)")
         let columns = fields.map { "\($0.name.sqlIdentifier) \($0.type.rawValue.uppercased())" }
-        try db.execute(sql: """
-            CREATE TABLE \(table.sqlIdentifier)(
-                om_fid INTEGER PRIMARY KEY,
-                om_id TEXT NOT NULL UNIQUE,
-                om_source_fid INTEGER NOT NULL,
-                om_area_m2 REAL NOT NULL,
-                om_length_m REAL NOT NULL,
-                om_minx REAL NOT NULL, om_miny REAL NOT NULL, om_maxx REAL NOT NULL, om_maxy REAL NOT NULL,
-                \(columns.map { $0 + ",\n" }.joined())geom BLOB NOT NULL)
-            """)
+        try db.execute(
+            sql: """
+                CREATE TABLE \(table.sqlIdentifier)(
+                    om_fid INTEGER PRIMARY KEY,
+                    om_id TEXT NOT NULL UNIQUE,
+                    om_source_fid INTEGER NOT NULL,
+                    om_area_m2 REAL NOT NULL,
+                    om_length_m REAL NOT NULL,
+                    om_minx REAL NOT NULL, om_miny REAL NOT NULL, om_maxx REAL NOT NULL, om_maxy REAL NOT NULL,
+                    \(columns.map { $0 + ",\n" }.joined())geom BLOB NOT NULL)
+                """)
         let placeholders = Array(repeating: "?", count: 9 + fields.count).joined(separator: ",")
-        return try db.makeStatement(sql: """
-            INSERT INTO \(table.sqlIdentifier)(om_id, om_source_fid, om_area_m2, om_length_m, om_minx, om_miny, om_maxx, om_maxy,
-            \(fields.map { $0.name.sqlIdentifier + "," }.joined())geom) VALUES (\(placeholders))
-            """)
+        return try db.makeStatement(
+            sql: """
+                INSERT INTO \(table.sqlIdentifier)(om_id, om_source_fid, om_area_m2, om_length_m, om_minx, om_miny, om_maxx, om_maxy,
+                \(fields.map { $0.name.sqlIdentifier + "," }.joined())geom) VALUES (\(placeholders))
+                """)
     }
 
     /// What copying a source's features into a version's table counted.
@@ -114,17 +122,20 @@ public struct LayerImporter {
 
     /// Reads the source's features, processes them on `processors` beside the reading, and
     /// inserts the rows in the source's order, reporting progress after each batch.
-    private func copyFeatures(_ input: ImportSource, processors: [FeatureProcessor], into insert: Statement,
-                              table: String, db: Database) throws -> CopiedFeatures {
+    private func copyFeatures(
+        _ input: ImportSource, processors: [FeatureProcessor], into insert: Statement,
+        table: String, db: Database
+    ) throws -> CopiedFeatures {
         let source = input.source
         let spec = input.spec
         var copied = CopiedFeatures()
         let pipeline = ImportPipeline()
         var pending = input.firstFeature
-        pipeline.start(read: {
-            if let f = pending { pending = nil; return f }
-            return try source.next()
-        }, processors: processors)
+        pipeline.start(
+            read: {
+                if let f = pending { pending = nil; return f }
+                return try source.next()
+            }, processors: processors)
         do {
             while let batch = try pipeline.next() {
                 for result in batch {
@@ -137,11 +148,14 @@ public struct LayerImporter {
                         copied.repaired += 1
                         if copied.repairs.count < Self.maxListedRepairs { copied.repairs.append("\(row.label): \(reason)") }
                     }
-                    if let i = input.ruleField, let by = spec.rule?.byField, row.attributes[i].stringValue.flatMap({ by.values[$0] }) == nil {
+                    if let i = input.ruleField, let by = spec.rule?.byField, row.attributes[i].stringValue.flatMap({ by.values[$0] }) == nil
+                    {
                         copied.unmapped.add(row.attributes[i].stringValue, at: row.label)
                     }
                     if copied.bbox == nil { copied.bbox = row.box } else { copied.bbox!.extend(row.box) }
-                    var values: [DatabaseValueConvertible?] = [row.id, row.fid, row.area, row.length, row.box.minX, row.box.minY, row.box.maxX, row.box.maxY]
+                    var values: [DatabaseValueConvertible?] = [
+                        row.id, row.fid, row.area, row.length, row.box.minX, row.box.minY, row.box.maxX, row.box.maxY
+                    ]
                     values.reserveCapacity(10 + row.attributes.count)
                     for a in row.attributes {
                         switch a {
@@ -155,8 +169,12 @@ public struct LayerImporter {
                     do {
                         try insert.execute(arguments: StatementArguments(values))
                     } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
-                        let first = try Int64.fetchOne(db, sql: "SELECT om_source_fid FROM \(table.sqlIdentifier) WHERE om_id = ?", arguments: [row.id])
-                        throw input.fail(row.label, "duplicate id '\(row.id)' in field '\(spec.idField ?? "FID")'" + (first.map { ", first seen at FID \($0)" } ?? ""))
+                        let first = try Int64.fetchOne(
+                            db, sql: "SELECT om_source_fid FROM \(table.sqlIdentifier) WHERE om_id = ?", arguments: [row.id])
+                        throw input.fail(
+                            row.label,
+                            "duplicate id '\(row.id)' in field '\(spec.idField ?? "FID")'"
+                                + (first.map { ", first seen at FID \($0)" } ?? ""))
                     }
                     copied.count += 1
                 }
@@ -182,35 +200,44 @@ public struct LayerImporter {
         // conflict check in a fresh process mostly waits on first touches of pages, and an
         // R*Tree search alone takes a third less on such a file (measured at 500k parcels).
         try db.execute(sql: "CREATE VIRTUAL TABLE \(index.sqlIdentifier) USING rtree(pkid, xmin, xmax, ymin, ymax)")
-        try db.execute(sql: """
-            INSERT INTO \(index.sqlIdentifier)(pkid, xmin, xmax, ymin, ymax)
-            SELECT om_fid, om_minx, om_maxx, om_miny, om_maxy FROM \(table.sqlIdentifier) ORDER BY om_fid
-            """)
+        try db.execute(
+            sql: """
+                INSERT INTO \(index.sqlIdentifier)(pkid, xmin, xmax, ymin, ymax)
+                SELECT om_fid, om_minx, om_maxx, om_miny, om_maxy FROM \(table.sqlIdentifier) ORDER BY om_fid
+                """)
     }
 
     /// Registers the table with SpatiaLite, so its SQL functions and QGIS see a spatial table,
     /// and records the version as the layer's current one.
-    private static func register(_ input: ImportSource, version: Int, label: String, table: String, geometryType: String,
-                                 copied: CopiedFeatures, specJSON: String, note: String?, db: Database) throws {
+    private static func register(
+        _ input: ImportSource, version: Int, label: String, table: String, geometryType: String,
+        copied: CopiedFeatures, specJSON: String, note: String?, db: Database
+    ) throws {
         let spec = input.spec
         let bbox = copied.bbox
-        try db.execute(sql: """
-            INSERT INTO geometry_columns(f_table_name, f_geometry_column, geometry_type, coord_dimension, srid, spatial_index_enabled)
-            VALUES (lower(?), 'geom', ?, 2, ?, 1)
-            """, arguments: [table, [4, 5, 6][input.dimension], storageSRID])
+        try db.execute(
+            sql: """
+                INSERT INTO geometry_columns(f_table_name, f_geometry_column, geometry_type, coord_dimension, srid, spatial_index_enabled)
+                VALUES (lower(?), 'geom', ?, 2, ?, 1)
+                """, arguments: [table, [4, 5, 6][input.dimension], storageSRID])
         try FeatureTable.registerStatistics(table, count: copied.count, bbox: bbox, db: db)
         let fieldsJSON = String(decoding: try JSONEncoder().encode(input.source.fields), as: UTF8.self)
-        try db.execute(sql: """
-            INSERT INTO onemap_layer_versions(layer, version, label, table_name, geometry_type, feature_count,
-                min_x, min_y, max_x, max_y, fields, source, source_crs, loaded_at, repaired, spec, definition_change)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-            """, arguments: [spec.name, version, label, table, geometryType, copied.count,
-                             bbox?.minX, bbox?.minY, bbox?.maxX, bbox?.maxY, fieldsJSON, spec.source, input.crs,
-                             timestamp(Date()), copied.repaired, specJSON, note])
-        try db.execute(sql: """
-            INSERT INTO onemap_layers(name, spec, current_version) VALUES (?,?,?)
-            ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, current_version = excluded.current_version
-            """, arguments: [spec.name, specJSON, version])
+        try db.execute(
+            sql: """
+                INSERT INTO onemap_layer_versions(layer, version, label, table_name, geometry_type, feature_count,
+                    min_x, min_y, max_x, max_y, fields, source, source_crs, loaded_at, repaired, spec, definition_change)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                """,
+            arguments: [
+                spec.name, version, label, table, geometryType, copied.count,
+                bbox?.minX, bbox?.minY, bbox?.maxX, bbox?.maxY, fieldsJSON, spec.source, input.crs,
+                timestamp(Date()), copied.repaired, specJSON, note
+            ])
+        try db.execute(
+            sql: """
+                INSERT INTO onemap_layers(name, spec, current_version) VALUES (?,?,?)
+                ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, current_version = excluded.current_version
+                """, arguments: [spec.name, specJSON, version])
     }
 
     /// The values of a rule's `by_field` that its table does not name, counted, with the first
@@ -263,8 +290,10 @@ public struct LayerImporter {
         if let wanted {
             // Labels name versions in diffs, URLs and reports: printable, one line, not blank.
             guard (1...64).contains(wanted.count), !wanted.allSatisfy(\.isWhitespace),
-                  !wanted.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                throw StoreError.invalidRequest("a version label is 1 to 64 printable characters, not all blank; got '\(wanted.prefix(80))'")
+                !wanted.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            else {
+                throw StoreError.invalidRequest(
+                    "a version label is 1 to 64 printable characters, not all blank; got '\(wanted.prefix(80))'")
             }
             guard !taken.contains(wanted) else { throw StoreError.conflict("layer '\(layer)' already has a version labelled '\(wanted)'") }
             return wanted

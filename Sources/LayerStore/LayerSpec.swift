@@ -20,9 +20,11 @@ public struct LayerSpec: Codable, Hashable, Sendable {
     /// The YAML file this came from, for error messages; nil for ad-hoc imports.
     public var catalogFile: String?
 
-    public init(name: String, title: String, kind: LayerKind, source: String, sourceLayer: String? = nil,
-                sourceCRS: String? = nil, encoding: String? = nil, idField: String? = nil,
-                labelField: String? = nil, access: Access = .public, rule: Rule? = nil, catalogFile: String? = nil) {
+    public init(
+        name: String, title: String, kind: LayerKind, source: String, sourceLayer: String? = nil,
+        sourceCRS: String? = nil, encoding: String? = nil, idField: String? = nil,
+        labelField: String? = nil, access: Access = .public, rule: Rule? = nil, catalogFile: String? = nil
+    ) {
         self.name = name; self.title = title; self.kind = kind; self.source = source
         self.sourceLayer = sourceLayer; self.sourceCRS = sourceCRS; self.encoding = encoding
         self.idField = idField; self.labelField = labelField; self.access = access

@@ -89,11 +89,15 @@ enum RecordsFile {
         try copyFromMain(db)
         for table in tables where try db.tableExists(table, in: "main") {
             let key = table == "onemap_checks" ? "id" : "check_id"
-            let missing = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM main.\(table) m WHERE NOT EXISTS (SELECT 1 FROM records.\(table) r WHERE r.\(key) = m.\(key))
-                """) ?? 0
+            let missing =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM main.\(table) m WHERE NOT EXISTS (SELECT 1 FROM records.\(table) r WHERE r.\(key) = m.\(key))
+                        """) ?? 0
             guard missing == 0 else {
-                throw StoreError.database("moving check records: \(missing) rows of \(table) did not reach the records file; the layers' file keeps them")
+                throw StoreError.database(
+                    "moving check records: \(missing) rows of \(table) did not reach the records file; the layers' file keeps them")
             }
         }
         // DROP TABLE empties a table without firing its delete triggers.

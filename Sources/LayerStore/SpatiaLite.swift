@@ -13,9 +13,10 @@ enum SpatiaLite {
         spatialite_init_ex(connection, cache, 0)
         // SQLite has no close hook, so the cache rides on a tiny SQL function whose
         // destructor SQLite calls when the connection closes: no leak per connection.
-        let rc = sqlite3_create_function_v2(connection, "onemap_spatialite_cache", 0, SQLITE_UTF8, cache,
-                                            { context, _, _ in sqlite3_result_null(context) }, nil, nil,
-                                            { pointer in spatialite_cleanup_ex(pointer) })
+        let rc = sqlite3_create_function_v2(
+            connection, "onemap_spatialite_cache", 0, SQLITE_UTF8, cache,
+            { context, _, _ in sqlite3_result_null(context) }, nil, nil,
+            { pointer in spatialite_cleanup_ex(pointer) })
         guard rc == SQLITE_OK else {
             spatialite_cleanup_ex(cache)
             throw StoreError.database("SpatiaLite: cannot register its cache (SQLite code \(rc))")

@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import Synchronization
 
 /// The SpatiaLite database holding every layer and its versions: one writer and a pool of
@@ -71,27 +71,28 @@ public final class Store: Sendable {
                 _ = try Row.fetchOne(db, sql: "SELECT InitSpatialMetadata(0, 'NONE')")
                 _ = try Row.fetchOne(db, sql: "SELECT InsertEpsgSrid(4490)")
             }
-            try db.execute(sql: """
-                CREATE TABLE onemap_layers(
-                    name TEXT PRIMARY KEY,
-                    spec TEXT NOT NULL,
-                    current_version INTEGER NOT NULL);
-                CREATE TABLE onemap_layer_versions(
-                    layer TEXT NOT NULL,
-                    version INTEGER NOT NULL,
-                    label TEXT NOT NULL,
-                    table_name TEXT NOT NULL,
-                    geometry_type TEXT NOT NULL,
-                    feature_count INTEGER NOT NULL,
-                    min_x REAL, min_y REAL, max_x REAL, max_y REAL,
-                    fields TEXT NOT NULL,
-                    source TEXT NOT NULL,
-                    source_crs TEXT,
-                    loaded_at TEXT NOT NULL,
-                    repaired INTEGER NOT NULL,
-                    PRIMARY KEY(layer, version),
-                    UNIQUE(layer, label));
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE onemap_layers(
+                        name TEXT PRIMARY KEY,
+                        spec TEXT NOT NULL,
+                        current_version INTEGER NOT NULL);
+                    CREATE TABLE onemap_layer_versions(
+                        layer TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        label TEXT NOT NULL,
+                        table_name TEXT NOT NULL,
+                        geometry_type TEXT NOT NULL,
+                        feature_count INTEGER NOT NULL,
+                        min_x REAL, min_y REAL, max_x REAL, max_y REAL,
+                        fields TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        source_crs TEXT,
+                        loaded_at TEXT NOT NULL,
+                        repaired INTEGER NOT NULL,
+                        PRIMARY KEY(layer, version),
+                        UNIQUE(layer, label));
+                    """)
         }
         m.registerMigration("v2-checks") { _ in
             // 全留痕: every check, with its input, its answer and the versions it read, in
@@ -102,29 +103,31 @@ public final class Store: Sendable {
         m.registerMigration("v3-keys") { db in
             // API keys: only a SHA-256 of the secret is kept, so a copy of the database gives
             // no one a working key. Keys are revoked, never deleted, so records keep their names.
-            try db.execute(sql: """
-                CREATE TABLE onemap_keys(
-                    id INTEGER PRIMARY KEY,
-                    name TEXT NOT NULL UNIQUE,
-                    role TEXT NOT NULL,
-                    prefix TEXT NOT NULL,
-                    hash BLOB NOT NULL UNIQUE,
-                    created_at TEXT NOT NULL,
-                    revoked_at TEXT);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE onemap_keys(
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        role TEXT NOT NULL,
+                        prefix TEXT NOT NULL,
+                        hash BLOB NOT NULL UNIQUE,
+                        created_at TEXT NOT NULL,
+                        revoked_at TEXT);
+                    """)
         }
         m.registerMigration("v4-version-definitions") { db in
             // Each version keeps the definition (title, kind, fields, access, rule) it was
             // loaded under, and how that changed from the version before, if it did. The
             // trigger makes a version without its definition impossible to write.
-            try db.execute(sql: """
-                ALTER TABLE onemap_layer_versions ADD COLUMN spec TEXT;
-                ALTER TABLE onemap_layer_versions ADD COLUMN definition_change TEXT;
-                UPDATE onemap_layer_versions SET spec = (SELECT l.spec FROM onemap_layers l WHERE l.name = layer);
-                CREATE TRIGGER onemap_layer_versions_need_definition BEFORE INSERT ON onemap_layer_versions
-                    WHEN NEW.spec IS NULL OR NEW.spec = ''
-                    BEGIN SELECT RAISE(ABORT, 'a layer version is written with its definition'); END;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE onemap_layer_versions ADD COLUMN spec TEXT;
+                    ALTER TABLE onemap_layer_versions ADD COLUMN definition_change TEXT;
+                    UPDATE onemap_layer_versions SET spec = (SELECT l.spec FROM onemap_layers l WHERE l.name = layer);
+                    CREATE TRIGGER onemap_layer_versions_need_definition BEFORE INSERT ON onemap_layer_versions
+                        WHEN NEW.spec IS NULL OR NEW.spec = ''
+                        BEGIN SELECT RAISE(ABORT, 'a layer version is written with its definition'); END;
+                    """)
         }
         m.registerMigration("v5-check-geometry") { _ in
             // A record's conflict geometry (overlap pieces, for the report and the GeoJSON) is
@@ -136,10 +139,13 @@ public final class Store: Sendable {
         m.registerMigration("v8-layer-statistics") { db in
             // Versions loaded before their tables' SpatiaLite statistics were written: from the
             // count and box each version recorded at its load.
-            for row in try Row.fetchAll(db, sql: """
-                SELECT v.table_name, v.feature_count, v.min_x, v.min_y, v.max_x, v.max_y FROM onemap_layer_versions v
-                JOIN geometry_columns g ON g.f_table_name = lower(v.table_name)
-                """) {
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT v.table_name, v.feature_count, v.min_x, v.min_y, v.max_x, v.max_y FROM onemap_layer_versions v
+                    JOIN geometry_columns g ON g.f_table_name = lower(v.table_name)
+                    """)
+            {
                 let box: BoundingBox? = (row[2] as Double?).map { BoundingBox($0, row[3], row[4], row[5]) }
                 try FeatureTable.registerStatistics(row[0], count: row[1], bbox: box, db: db)
             }
@@ -179,7 +185,11 @@ public final class Store: Sendable {
 
     /// Every layer's name and current version, as one string: equal strings, same layers.
     public static func layerSignature(_ db: Database) throws -> String {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT group_concat(name || ':' || current_version, ',') FROM (SELECT name, current_version FROM onemap_layers ORDER BY name)")) ?? ""
+        try String.fetchOne(
+            db.cachedStatement(
+                sql:
+                    "SELECT group_concat(name || ':' || current_version, ',') FROM (SELECT name, current_version FROM onemap_layers ORDER BY name)"
+            )) ?? ""
     }
 
     /// How many layers are loaded.
@@ -238,11 +248,13 @@ public final class Store: Sendable {
     public static func loadedLayers(_ db: Database) throws -> [LoadedLayer] { try layers(db) }
 
     static func layers(_ db: Database, name: String? = nil) throws -> [LoadedLayer] {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT l.name, v.* FROM onemap_layers l
-            JOIN onemap_layer_versions v ON v.layer = l.name AND v.version = l.current_version
-            \(name == nil ? "" : "WHERE l.name = ?") ORDER BY l.name
-            """, arguments: name.map { [$0] } ?? [])
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT l.name, v.* FROM onemap_layers l
+                JOIN onemap_layer_versions v ON v.layer = l.name AND v.version = l.current_version
+                \(name == nil ? "" : "WHERE l.name = ?") ORDER BY l.name
+                """, arguments: name.map { [$0] } ?? [])
         return try rows.map(LoadedLayer.init(row:))
     }
 }
@@ -287,7 +299,8 @@ public struct LayerVersion: Sendable, Codable {
         geometryType = row["geometry_type"]
         count = row["feature_count"]
         if let minX: Double = row["min_x"], let minY: Double = row["min_y"],
-           let maxX: Double = row["max_x"], let maxY: Double = row["max_y"] {
+            let maxX: Double = row["max_x"], let maxY: Double = row["max_y"]
+        {
             bbox = BoundingBox(minX, minY, maxX, maxY)
         }
         let fieldsJSON: String = row["fields"]

@@ -22,7 +22,8 @@ public enum StoreError: Error, CustomStringConvertible {
         switch self {
         case .database(let m): return m
         case .unknownLayer(let name, let known):
-            return "unknown layer '\(name)'" + (known.isEmpty ? " (the database has no layers yet)" : "; layers: \(known.joined(separator: ", "))")
+            return "unknown layer '\(name)'"
+                + (known.isEmpty ? " (the database has no layers yet)" : "; layers: \(known.joined(separator: ", "))")
         case .unknownVersion(let layer, let version): return "layer '\(layer)' has no version '\(version)'"
         case .invalidRequest(let m): return m
         case .conflict(let m): return m

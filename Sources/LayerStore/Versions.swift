@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 
 /// Layer versions (红线动态监管, 年度变更): list them, drop the oldest, compare two by feature id.
 extension Store {
@@ -20,15 +20,21 @@ extension Store {
     public func versions(of layer: String) throws -> [VersionSummary] {
         try pool.read { db in
             let current = try Int.fetchOne(db, sql: "SELECT current_version FROM onemap_layers WHERE name = ?", arguments: [layer])
-            guard let current else { throw StoreError.unknownLayer(layer, known: try String.fetchAll(db, sql: "SELECT name FROM onemap_layers ORDER BY name")) }
-            return try Row.fetchAll(db, sql: """
-                SELECT version, label, feature_count, loaded_at, source, spec, definition_change
-                FROM onemap_layer_versions WHERE layer = ? ORDER BY version
-                """, arguments: [layer]).map {
+            guard let current else {
+                throw StoreError.unknownLayer(layer, known: try String.fetchAll(db, sql: "SELECT name FROM onemap_layers ORDER BY name"))
+            }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT version, label, feature_count, loaded_at, source, spec, definition_change
+                    FROM onemap_layer_versions WHERE layer = ? ORDER BY version
+                    """, arguments: [layer]
+            ).map {
                 let spec = try JSONDecoder().decode(LayerSpec.self, from: Data(($0["spec"] as String).utf8))
-                return VersionSummary(version: $0["version"], label: $0["label"], count: $0["feature_count"], loadedAt: $0["loaded_at"],
-                                      current: ($0["version"] as Int) == current, source: $0["source"], rule: spec.rule?.summary,
-                                      definitionChange: $0["definition_change"])
+                return VersionSummary(
+                    version: $0["version"], label: $0["label"], count: $0["feature_count"], loadedAt: $0["loaded_at"],
+                    current: ($0["version"] as Int) == current, source: $0["source"], rule: spec.rule?.summary,
+                    definitionChange: $0["definition_change"])
             }
         }
     }
@@ -38,7 +44,8 @@ extension Store {
     /// versions to drop: it must draw the geometry of every check record that still needs
     /// one of them, since no version a pending record names is dropped (`CheckRecords.prune`).
     @discardableResult
-    public func prune(_ layer: String, keep: Int, prepare: ((Database, [VersionSummary]) throws -> Void)? = nil) throws -> [VersionSummary] {
+    public func prune(_ layer: String, keep: Int, prepare: ((Database, [VersionSummary]) throws -> Void)? = nil) throws -> [VersionSummary]
+    {
         guard keep >= 1 else { throw StoreError.invalidRequest("--keep must be at least 1") }
         let all = try versions(of: layer)
         let doomed = all.filter { !$0.current }.dropLast(max(0, keep - 1))
@@ -46,8 +53,9 @@ extension Store {
             try prepare?(db, Array(doomed))
             let waiting = try Self.recordsAwaitingGeometry(db, layer: layer, versions: Set(doomed.map(\.version)))
             guard waiting.isEmpty else {
-                throw StoreError.invalidRequest("\(waiting.count) check record(s) (first \(waiting[0])) still need layer '\(layer)' "
-                    + "version(s) \(doomed.map(\.label).joined(separator: ", ")) to draw their conflict geometry; nothing was dropped")
+                throw StoreError.invalidRequest(
+                    "\(waiting.count) check record(s) (first \(waiting[0])) still need layer '\(layer)' "
+                        + "version(s) \(doomed.map(\.label).joined(separator: ", ")) to draw their conflict geometry; nothing was dropped")
             }
             for v in doomed {
                 let table = FeatureTable(layer: layer, version: v.version, fields: [])
@@ -64,13 +72,16 @@ extension Store {
         let row: Row?
         if let wanted {
             guard !wanted.isEmpty else { throw StoreError.unknownVersion(layer: layer, version: wanted) }
-            row = try Row.fetchOne(db, sql: "SELECT * FROM onemap_layer_versions WHERE layer = ? AND (label = ? OR CAST(version AS TEXT) = ?)",
-                                   arguments: [layer, wanted, wanted])
+            row = try Row.fetchOne(
+                db, sql: "SELECT * FROM onemap_layer_versions WHERE layer = ? AND (label = ? OR CAST(version AS TEXT) = ?)",
+                arguments: [layer, wanted, wanted])
         } else {
-            row = try Row.fetchOne(db, sql: """
-                SELECT v.* FROM onemap_layer_versions v JOIN onemap_layers l ON l.name = v.layer AND l.current_version = v.version
-                WHERE v.layer = ?
-                """, arguments: [layer])
+            row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT v.* FROM onemap_layer_versions v JOIN onemap_layers l ON l.name = v.layer AND l.current_version = v.version
+                    WHERE v.layer = ?
+                    """, arguments: [layer])
         }
         guard let row else { throw StoreError.unknownVersion(layer: layer, version: wanted ?? "current") }
         return try LayerVersion(row: row)
@@ -103,24 +114,36 @@ extension Store {
             if let from {
                 fromVersion = try resolveVersion(db, layer: layer, from)
             } else {
-                guard let previous = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM onemap_layer_versions WHERE layer = ? AND version < ?",
-                                                      arguments: [layer, toVersion.number]) else {
+                guard
+                    let previous = try Int.fetchOne(
+                        db, sql: "SELECT MAX(version) FROM onemap_layer_versions WHERE layer = ? AND version < ?",
+                        arguments: [layer, toVersion.number])
+                else {
                     throw StoreError.invalidRequest("layer '\(layer)' has no version before \(toVersion.label); nothing to compare")
                 }
                 fromVersion = try resolveVersion(db, layer: layer, String(previous))
             }
             let a = fromVersion.tableName.sqlIdentifier, b = toVersion.tableName.sqlIdentifier
             func centre(_ row: Row, _ prefix: String) -> Coordinate {
-                Coordinate(((row[prefix + "minx"] as Double) + (row[prefix + "maxx"] as Double)) / 2,
-                           ((row[prefix + "miny"] as Double) + (row[prefix + "maxy"] as Double)) / 2)
+                Coordinate(
+                    ((row[prefix + "minx"] as Double) + (row[prefix + "maxx"] as Double)) / 2,
+                    ((row[prefix + "miny"] as Double) + (row[prefix + "maxy"] as Double)) / 2)
             }
             var deltas: [(String, Double, Coordinate, Geometry?)] = []
             var added: [String] = [], removed: [String] = []
-            for row in try Row.fetchAll(db, sql: "SELECT om_id, om_area_m2, om_minx AS minx, om_miny AS miny, om_maxx AS maxx, om_maxy AS maxy, geom FROM \(b) WHERE om_id NOT IN (SELECT om_id FROM \(a)) ORDER BY om_id") {
+            for row in try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT om_id, om_area_m2, om_minx AS minx, om_miny AS miny, om_maxx AS maxx, om_maxy AS maxy, geom FROM \(b) WHERE om_id NOT IN (SELECT om_id FROM \(a)) ORDER BY om_id"
+            ) {
                 added.append(row["om_id"])
                 deltas.append((row["om_id"], row["om_area_m2"], centre(row, ""), try? SpatiaLiteGeometry.decode(row["geom"])))
             }
-            for row in try Row.fetchAll(db, sql: "SELECT om_id, om_area_m2, om_minx AS minx, om_miny AS miny, om_maxx AS maxx, om_maxy AS maxy, geom FROM \(a) WHERE om_id NOT IN (SELECT om_id FROM \(b)) ORDER BY om_id") {
+            for row in try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT om_id, om_area_m2, om_minx AS minx, om_miny AS miny, om_maxx AS maxx, om_maxy AS maxy, geom FROM \(a) WHERE om_id NOT IN (SELECT om_id FROM \(b)) ORDER BY om_id"
+            ) {
                 removed.append(row["om_id"])
                 deltas.append((row["om_id"], -(row["om_area_m2"] as Double), centre(row, ""), try? SpatiaLiteGeometry.decode(row["geom"])))
             }
@@ -129,13 +152,19 @@ extension Store {
             let shared = fromVersion.fields.map(\.name).filter { toFields.contains($0) }
             let onlyFrom = fromVersion.fields.map(\.name).filter { !toFields.contains($0) }
             let onlyTo = toVersion.fields.map(\.name).filter { !fromFields.contains($0) }
-            var columns = ["x.geom = y.geom AS same_geom", "x.om_area_m2 AS area_from", "y.om_area_m2 AS area_to",
-                           "y.om_minx AS minx", "y.om_miny AS miny", "y.om_maxx AS maxx", "y.om_maxy AS maxy", "y.geom AS geom"]
+            var columns = [
+                "x.geom = y.geom AS same_geom", "x.om_area_m2 AS area_from", "y.om_area_m2 AS area_to",
+                "y.om_minx AS minx", "y.om_miny AS miny", "y.om_maxx AS maxx", "y.om_maxy AS maxy", "y.geom AS geom"
+            ]
             columns += shared.enumerated().map { "x.\($1.sqlIdentifier) IS y.\($1.sqlIdentifier) AS s\($0)" }
             columns += onlyFrom.enumerated().map { "x.\($1.sqlIdentifier) IS NULL AS f\($0)" }
             columns += onlyTo.enumerated().map { "y.\($1.sqlIdentifier) IS NULL AS t\($0)" }
             var changed: [Diff.Change] = []
-            let cursor = try Row.fetchCursor(db, sql: "SELECT x.om_id AS id, \(columns.joined(separator: ", ")) FROM \(a) x JOIN \(b) y ON x.om_id = y.om_id ORDER BY x.om_id")
+            let cursor = try Row.fetchCursor(
+                db,
+                sql:
+                    "SELECT x.om_id AS id, \(columns.joined(separator: ", ")) FROM \(a) x JOIN \(b) y ON x.om_id = y.om_id ORDER BY x.om_id"
+            )
             while let row = try cursor.next() {
                 var fields: [String] = []
                 for (i, name) in shared.enumerated() where !(row["s\(i)"] as Bool) { fields.append(name) }
@@ -147,8 +176,9 @@ extension Store {
                 changed.append(.init(id: row["id"], geometryChanged: geometryChanged, areaDeltaM2: delta, attributesChanged: fields))
                 if geometryChanged { deltas.append((row["id"], delta, centre(row, ""), try? SpatiaLiteGeometry.decode(row["geom"]))) }
             }
-            return Diff(layer: layer, from: fromVersion, to: toVersion, added: added, removed: removed, changed: changed,
-                        deltas: deltas.map { (id: $0.0, areaDeltaM2: $0.1, at: $0.2, geometry: $0.3) })
+            return Diff(
+                layer: layer, from: fromVersion, to: toVersion, added: added, removed: removed, changed: changed,
+                deltas: deltas.map { (id: $0.0, areaDeltaM2: $0.1, at: $0.2, geometry: $0.3) })
         }
     }
 }

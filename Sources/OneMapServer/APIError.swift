@@ -21,7 +21,8 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = try JSONSerialization.data(withJSONObject: ["error": error, "detail": detail], options: [.sortedKeys, .withoutEscapingSlashes])
+        let body = try JSONSerialization.data(
+            withJSONObject: ["error": error, "detail": detail], options: [.sortedKeys, .withoutEscapingSlashes])
         var h = headers
         h[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: h, body: .init(byteBuffer: ByteBuffer(bytes: body)))
@@ -75,9 +76,12 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
-            if error.status == .notFound, let allowed = methods?.methods(for: request.uri.path), !allowed.contains(request.method.rawValue) {
-                return try APIError(.methodNotAllowed, "method not allowed", "\(request.uri.path) takes \(allowed.joined(separator: ", "))",
-                                    headers: [.allow: allowed.joined(separator: ", ")]).response(from: request, context: context)
+            if error.status == .notFound, let allowed = methods?.methods(for: request.uri.path), !allowed.contains(request.method.rawValue)
+            {
+                return try APIError(
+                    .methodNotAllowed, "method not allowed", "\(request.uri.path) takes \(allowed.joined(separator: ", "))",
+                    headers: [.allow: allowed.joined(separator: ", ")]
+                ).response(from: request, context: context)
             }
             let api = APIError(error.status, error.status.reasonPhrase.lowercased(), error.body ?? error.status.reasonPhrase)
             return try api.response(from: request, context: context)
@@ -95,7 +99,9 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func loggable(_ error: Error, limit: Int = 500) -> String {
         let text: String
         if let e = error as? DatabaseError {
-            text = "SQLite error \(e.extendedResultCode.rawValue): \(e.message ?? "no message")" + (e.sql.map { " in: \($0.prefix(120))…" } ?? "")
+            text =
+                "SQLite error \(e.extendedResultCode.rawValue): \(e.message ?? "no message")"
+                + (e.sql.map { " in: \($0.prefix(120))…" } ?? "")
         } else {
             text = String(reflecting: error)
         }

@@ -26,11 +26,13 @@ struct AuthMiddleware: RouterMiddleware {
             context.caller = Caller(keyName: key.name, role: key.role)
             context.logger[metadataKey: "key"] = .string(key.name)
         case .revoked(let key):
-            throw APIError(.unauthorized, "key revoked", "key '\(key.name)' (\(key.prefix)…) was revoked at \(key.revokedAt ?? "?")",
-                           headers: [.wwwAuthenticate: "Bearer realm=\"OneMap\", error=\"invalid_token\""])
+            throw APIError(
+                .unauthorized, "key revoked", "key '\(key.name)' (\(key.prefix)…) was revoked at \(key.revokedAt ?? "?")",
+                headers: [.wwwAuthenticate: "Bearer realm=\"OneMap\", error=\"invalid_token\""])
         case .unknown:
-            throw APIError(.unauthorized, "unknown key", "the bearer key is not one this server issued",
-                           headers: [.wwwAuthenticate: "Bearer realm=\"OneMap\", error=\"invalid_token\""])
+            throw APIError(
+                .unauthorized, "unknown key", "the bearer key is not one this server issued",
+                headers: [.wwwAuthenticate: "Bearer realm=\"OneMap\", error=\"invalid_token\""])
         }
         return try await next(request, context)
     }
@@ -44,10 +46,13 @@ extension OneMapRequestContext {
     func require(_ role: Role, to action: String, unless open: Bool = false) throws {
         if open || caller.has(role) { return }
         if let held = caller.role {
-            throw APIError(.forbidden, "role too low", "\(action) needs \(Self.article(role)) key; key '\(caller.keyName ?? "?")' is \(Self.article(held)) key")
+            throw APIError(
+                .forbidden, "role too low",
+                "\(action) needs \(Self.article(role)) key; key '\(caller.keyName ?? "?")' is \(Self.article(held)) key")
         }
-        throw APIError(.unauthorized, "\(role.rawValue) key required",
-                       "\(action) needs \(Self.article(role)) key (Authorization: Bearer …); `onemap keys create --role \(role.rawValue)` makes one",
-                       headers: AuthMiddleware.challenge)
+        throw APIError(
+            .unauthorized, "\(role.rawValue) key required",
+            "\(action) needs \(Self.article(role)) key (Authorization: Bearer …); `onemap keys create --role \(role.rawValue)` makes one",
+            headers: AuthMiddleware.challenge)
     }
 }

@@ -25,26 +25,33 @@ struct CheckRoutes {
     /// drawn after the answer is given.
     /// The site's text for the record is written on another thread meanwhile: it needs only
     /// the site, and for a corridor of a thousand vertices it is a good part of a millisecond.
-    func compute<Input: Sendable>(_ read: @escaping @Sendable () throws -> Input, site: @escaping @Sendable (Input) -> Site,
-                                  layers: [String]?) async throws -> (Input, CheckOutcome, siteText: String) {
+    func compute<Input: Sendable>(
+        _ read: @escaping @Sendable () throws -> Input, site: @escaping @Sendable (Input) -> Site,
+        layers: [String]?
+    ) async throws -> (Input, CheckOutcome, siteText: String) {
         let (checker, store, metrics) = (self.checker, server.store, server.metrics)
-        return try await server.expensive("check", blocking: {
-            let input = try read()
-            let checked = site(input)
-            let siteText = Beside { CheckRecords.siteText(checked) }
-            let clock = ContinuousClock(), started = clock.now
-            let outcome = try store.snapshot { db in try checker.check(checked, layers: layers, db: db, keepPieces: false) }
-            metrics.check(verdict: outcome.result.verdict.rawValue, duration: clock.now - started)
-            return (input, outcome, siteText.value())
-        })
+        return try await server.expensive(
+            "check",
+            blocking: {
+                let input = try read()
+                let checked = site(input)
+                let siteText = Beside { CheckRecords.siteText(checked) }
+                let clock = ContinuousClock(), started = clock.now
+                let outcome = try store.snapshot { db in try checker.check(checked, layers: layers, db: db, keepPieces: false) }
+                metrics.check(verdict: outcome.result.verdict.rawValue, duration: clock.now - started)
+                return (input, outcome, siteText.value())
+            })
     }
 
     /// Checks and records, the answer going out only once the record is on disk. A pruning
     /// that drops a version the check read, between the check and the record, would leave
     /// its geometry undrawable: the check is then made again on what is there now.
-    func checkAndRecord<Input: Sendable>(_ read: @escaping @Sendable () throws -> Input, site: @escaping @Sendable (Input) -> Site,
-                                         layers: [String]?, request: @escaping @Sendable (Input) -> CheckRecords.Request)
-        async throws -> (Input, CheckOutcome, CheckRecords.Record) {
+    func checkAndRecord<Input: Sendable>(
+        _ read: @escaping @Sendable () throws -> Input, site: @escaping @Sendable (Input) -> Site,
+        layers: [String]?, request: @escaping @Sendable (Input) -> CheckRecords.Request
+    )
+        async throws -> (Input, CheckOutcome, CheckRecords.Record)
+    {
         var (input, outcome, siteText) = try await compute(read, site: site, layers: layers)
         let records = self.records
         for attempt in 1...3 {
@@ -95,10 +102,13 @@ struct CheckRoutes {
         let layers = try Self.layerList(request.uri.queryParameters["layers"].map(String.init))
         let routes = self, keyName = Self.recordedName(context.caller)
         // The 201 goes out only once the record is on disk (fsync).
-        let (_, _, record) = try await checkAndRecord({ try routes.parse(data, contentType: contentType, crs: crs, limits: limits) },
-                                                      site: \.site, layers: layers) { submission in
-            .init(projectCode: submission.projectCode, projectName: submission.projectName,
-                  keyName: keyName, inputFormat: submission.format.rawValue, input: data)
+        let (_, _, record) = try await checkAndRecord(
+            { try routes.parse(data, contentType: contentType, crs: crs, limits: limits) },
+            site: \.site, layers: layers
+        ) { submission in
+            .init(
+                projectCode: submission.projectCode, projectName: submission.projectName,
+                keyName: keyName, inputFormat: submission.format.rawValue, input: data)
         }
         return Response.json(record.result, status: .created, headers: [.location: "/v1/checks/\(record.summary.id)"])
     }
@@ -107,10 +117,12 @@ struct CheckRoutes {
     /// only if asked for, since it may still have to be drawn.
     func read(_ id: String, geometry: Bool) async throws -> CheckRecords.Record {
         let records = self.records
-        return try await server.expensive("record read", blocking: {
-            guard let record = try records.get(id, geometry: geometry) else { throw APIError.notFound("no check '\(id)'") }
-            return record
-        })
+        return try await server.expensive(
+            "record read",
+            blocking: {
+                guard let record = try records.get(id, geometry: geometry) else { throw APIError.notFound("no check '\(id)'") }
+                return record
+            })
     }
 
     /// `layers=a,b`: nil when absent (every layer). An empty list or name is refused: checking
@@ -119,7 +131,8 @@ struct CheckRoutes {
         guard let raw else { return nil }
         let names = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard names.allSatisfy({ !$0.isEmpty }) else {
-            throw APIError(.badRequest, "bad parameter", "layers='\(raw.prefix(80))' must name layers, comma-separated; leave it out for every layer")
+            throw APIError(
+                .badRequest, "bad parameter", "layers='\(raw.prefix(80))' must name layers, comma-separated; leave it out for every layer")
         }
         return names
     }
@@ -149,8 +162,9 @@ struct CheckRoutes {
         guard let object = json as? [String: Any] else { throw SiteError(.malformed, "expected a JSON object") }
         if object["type"] != nil {
             let project = SiteJSON.project(fromProperties: object["properties"] as? [String: Any] ?? [:])
-            return Submission(site: try SiteReader.geoJSON(json: object, limits: limits), format: .geoJSON,
-                              projectCode: project.code, projectName: project.name)
+            return Submission(
+                site: try SiteReader.geoJSON(json: object, limits: limits), format: .geoJSON,
+                projectCode: project.code, projectName: project.name)
         }
         let allowed: Set<String> = ["projectCode", "projectName", "geometry", "feature", "txt", "crs"]
         if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
@@ -164,11 +178,16 @@ struct CheckRoutes {
         let code = try text("projectCode"), name = try text("projectName")
         let sources = ["geometry", "feature", "txt"].filter { object[$0] != nil }
         guard sources.count == 1 else {
-            throw APIError(.badRequest, "no site", "give exactly one of 'geometry', 'feature' or 'txt'" + (sources.isEmpty ? "" : "; found \(sources.joined(separator: ", "))"))
+            throw APIError(
+                .badRequest, "no site",
+                "give exactly one of 'geometry', 'feature' or 'txt'" + (sources.isEmpty ? "" : "; found \(sources.joined(separator: ", "))")
+            )
         }
         if let txt = try text("txt") {
             // A 部标 TXT names its own coordinate system (坐标系, 带号); a second one would conflict.
-            if object["crs"] != nil { throw APIError(.badRequest, "bad value", "key 'crs' does not apply to 'txt', which declares its own 坐标系 and 带号") }
+            if object["crs"] != nil {
+                throw APIError(.badRequest, "bad value", "key 'crs' does not apply to 'txt', which declares its own 坐标系 and 带号")
+            }
             return Submission(site: try SurveyTXT.read(text: txt, limits: limits), format: .txt, projectCode: code, projectName: name)
         }
         guard var geo = object[sources[0]] as? [String: Any] else {
@@ -195,8 +214,9 @@ struct CheckRoutes {
         // The wrapper's own project keys first, then the feature's properties.
         let project = SiteJSON.project(fromProperties: geo["properties"] as? [String: Any] ?? [:])
         do {
-            return Submission(site: try SiteReader.geoJSON(json: geo, limits: limits), format: .geoJSON,
-                              projectCode: code ?? project.code, projectName: name ?? project.name)
+            return Submission(
+                site: try SiteReader.geoJSON(json: geo, limits: limits), format: .geoJSON,
+                projectCode: code ?? project.code, projectName: name ?? project.name)
         } catch let e as SiteError {
             throw SiteError(e.kind, "\(sources[0]): \(e.message)")
         }
@@ -214,11 +234,13 @@ struct CheckRoutes {
         let id = try context.parameters.require("id")
         let (records, server) = (self.records, self.server)
         let html = try await server.reports.report(id) {
-            try await server.expensive("report", blocking: {
-                guard let record = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
-                let result = try JSONDecoder().decode(CheckResult.self, from: record.result)
-                return Array(try CheckReport.html(result: result, geojson: record.geojson).utf8)
-            })
+            try await server.expensive(
+                "report",
+                blocking: {
+                    guard let record = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
+                    let result = try JSONDecoder().decode(CheckResult.self, from: record.result)
+                    return Array(try CheckReport.html(result: result, geojson: record.geojson).utf8)
+                })
         }
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: html)))
     }
@@ -232,10 +254,13 @@ struct CheckRoutes {
         let original = try await read(id, geometry: false)
         let stored = Data(original.site.utf8)
         let keyName = Self.recordedName(context.caller)
-        let (_, outcome, record) = try await checkAndRecord({ try SiteReader.geoJSON(stored, limits: SiteLimits(maxVertices: .max)) },
-                                                            site: { $0 }, layers: nil) { _ in
-            .init(projectCode: original.summary.projectCode, projectName: original.summary.projectName,
-                  keyName: keyName, inputFormat: "rerun:\(id)", input: original.input)
+        let (_, outcome, record) = try await checkAndRecord(
+            { try SiteReader.geoJSON(stored, limits: SiteLimits(maxVertices: .max)) },
+            site: { $0 }, layers: nil
+        ) { _ in
+            .init(
+                projectCode: original.summary.projectCode, projectName: original.summary.projectName,
+                keyName: keyName, inputFormat: "rerun:\(id)", input: original.input)
         }
         let before = try JSONDecoder().decode(CheckResult.self, from: original.result)
         var body = try JSONSerialization.jsonObject(with: record.result) as? [String: Any] ?? [:]
@@ -248,11 +273,15 @@ struct CheckRoutes {
             let old = before.layers.first { $0.layer == after.layer }
             let oldIDs = Set(old?.features.map(\.id) ?? []), newIDs = Set(after.features.map(\.id))
             guard oldIDs != newIDs || old?.conflict != after.conflict else { continue }
-            layers.append(["layer": after.layer, "conflictBefore": old?.conflict ?? false, "conflictAfter": after.conflict,
-                           "added": newIDs.subtracting(oldIDs).sorted(), "removed": oldIDs.subtracting(newIDs).sorted()])
+            layers.append([
+                "layer": after.layer, "conflictBefore": old?.conflict ?? false, "conflictAfter": after.conflict,
+                "added": newIDs.subtracting(oldIDs).sorted(), "removed": oldIDs.subtracting(newIDs).sorted()
+            ])
         }
-        body["changes"] = ["of": id, "verdictBefore": before.verdict.rawValue, "verdictAfter": outcome.result.verdict.rawValue,
-                           "versions": versions, "layers": layers]
+        body["changes"] = [
+            "of": id, "verdictBefore": before.verdict.rawValue, "verdictAfter": outcome.result.verdict.rawValue,
+            "versions": versions, "layers": layers
+        ]
         return try Response.json(object: body, status: .created)
     }
 
@@ -260,7 +289,9 @@ struct CheckRoutes {
     @Sendable func geojson(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let id = try context.parameters.require("id")
-        return Response(status: .ok, headers: [.contentType: "application/geo+json"], body: .init(byteBuffer: ByteBuffer(bytes: try await read(id, geometry: true).geojson)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/geo+json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try await read(id, geometry: true).geojson)))
     }
 
     @Sendable func list(request: Request, context: OneMapRequestContext) async throws -> Response {
@@ -269,17 +300,20 @@ struct CheckRoutes {
         let limit = try Self.integer(q["limit"].map(String.init), name: "limit", default: 100, range: 1...configuration.limits.maxPageSize)
         let offset = try Self.integer(q["offset"].map(String.init), name: "offset", default: 0, range: 0...Int.max)
         let records = self.records, code = q["projectCode"].map(String.init)
-        let (items, total) = try await server.expensive("record list", blocking: { try records.list(projectCode: code, limit: limit, offset: offset) })
+        let (items, total) = try await server.expensive(
+            "record list", blocking: { try records.list(projectCode: code, limit: limit, offset: offset) })
         let body: [String: Any] = [
             "items": items.map { s -> [String: Any] in
-                var o: [String: Any] = ["id": s.id, "createdAt": s.createdAt, "verdict": s.verdict,
-                                        "links": [["rel": "self", "href": "/v1/checks/\(s.id)"], ["rel": "report", "href": "/v1/checks/\(s.id)/report"]]]
+                var o: [String: Any] = [
+                    "id": s.id, "createdAt": s.createdAt, "verdict": s.verdict,
+                    "links": [["rel": "self", "href": "/v1/checks/\(s.id)"], ["rel": "report", "href": "/v1/checks/\(s.id)/report"]]
+                ]
                 if let c = s.projectCode { o["projectCode"] = c }
                 if let n = s.projectName { o["projectName"] = n }
                 if let k = s.keyName { o["keyName"] = k }
                 return o
             },
-            "total": total, "limit": limit, "offset": offset,
+            "total": total, "limit": limit, "offset": offset
         ]
         return try Response.json(object: body)
     }
@@ -287,7 +321,10 @@ struct CheckRoutes {
     static func integer(_ raw: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let raw else { return value }
         guard let n = Int(raw), range.contains(n) else {
-            throw APIError(.badRequest, "bad parameter", "\(name)=\(raw) must be a whole number in \(range.lowerBound)…\(range.upperBound == Int.max ? "" : String(range.upperBound))")
+            throw APIError(
+                .badRequest, "bad parameter",
+                "\(name)=\(raw) must be a whole number in \(range.lowerBound)…\(range.upperBound == Int.max ? "" : String(range.upperBound))"
+            )
         }
         return n
     }

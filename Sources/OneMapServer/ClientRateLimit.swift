@@ -30,20 +30,25 @@ final class ClientRateLimit: Sendable {
                 return (1 - bucket.tokens) / rate
             }
             bucket.tokens -= 1
-            if buckets[client] == nil && buckets.count >= capacity { Self.forgetIdle(&buckets, now, rate: rate, burst: burst, capacity: capacity) }
+            if buckets[client] == nil && buckets.count >= capacity {
+                Self.forgetIdle(&buckets, now, rate: rate, burst: burst, capacity: capacity)
+            }
             buckets[client] = bucket
             return nil
         }
         if let wait {
             let seconds = max(1, Int(wait.rounded(.up)))
-            throw APIError(.tooManyRequests, "too many checks",
-                           "anonymous checks are limited to \(perMinute) a minute per client; retry in \(seconds) s, or use an approver key",
-                           headers: [.retryAfter: String(seconds)])
+            throw APIError(
+                .tooManyRequests, "too many checks",
+                "anonymous checks are limited to \(perMinute) a minute per client; retry in \(seconds) s, or use an approver key",
+                headers: [.retryAfter: String(seconds)])
         }
     }
 
-    private static func forgetIdle(_ buckets: inout [String: (tokens: Double, at: ContinuousClock.Instant)],
-                                   _ now: ContinuousClock.Instant, rate: Double, burst: Double, capacity: Int) {
+    private static func forgetIdle(
+        _ buckets: inout [String: (tokens: Double, at: ContinuousClock.Instant)],
+        _ now: ContinuousClock.Instant, rate: Double, burst: Double, capacity: Int
+    ) {
         buckets = buckets.filter { $0.value.tokens + rate * Self.seconds(now - $0.value.at) < burst }
         if buckets.count >= capacity { buckets.removeAll(keepingCapacity: true) }
     }

@@ -27,10 +27,11 @@ struct Deadline: Sendable {
                 // The timer holds the outcome weakly: the outcome holds the timer (to cancel it),
                 // and a cycle between them once kept every request's bookkeeping forever (the
                 // 60-second load grew by ~1 KiB a request). The caller and the work keep it alive.
-                outcome.start(continuation,
-                              work: Task.detached { outcome.finish(with: await Result { try await work() }) },
-                              timer: DispatchWorkItem { [weak outcome] in outcome?.finish(with: .failure(Self.timedOut(seconds))) },
-                              after: seconds)
+                outcome.start(
+                    continuation,
+                    work: Task.detached { outcome.finish(with: await Result { try await work() }) },
+                    timer: DispatchWorkItem { [weak outcome] in outcome?.finish(with: .failure(Self.timedOut(seconds))) },
+                    after: seconds)
             }
         } onCancel: {
             outcome.finish(with: .failure(CancellationError()))
@@ -46,9 +47,10 @@ struct Deadline: Sendable {
         let outcome = Outcome<T>(released: released)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
-                outcome.start(continuation, work: nil,
-                              timer: DispatchWorkItem { [weak outcome] in outcome?.finish(with: .failure(Self.timedOut(seconds))) },
-                              after: seconds)
+                outcome.start(
+                    continuation, work: nil,
+                    timer: DispatchWorkItem { [weak outcome] in outcome?.finish(with: .failure(Self.timedOut(seconds))) },
+                    after: seconds)
                 // Work on a Dispatch thread cannot be stopped; past the limit its answer is dropped.
                 Blocking.start(work) { outcome.finish(with: $0) }
             }
@@ -58,9 +60,10 @@ struct Deadline: Sendable {
     }
 
     static func timedOut(_ s: Double) -> APIError {
-        APIError(.serviceUnavailable, "timed out",
-                 "the request took longer than this server's limit of \(s == s.rounded() ? String(Int(s)) : String(s)) s; try a smaller request",
-                 headers: [.retryAfter: "5"])
+        APIError(
+            .serviceUnavailable, "timed out",
+            "the request took longer than this server's limit of \(s == s.rounded() ? String(Int(s)) : String(s)) s; try a smaller request",
+            headers: [.retryAfter: "5"])
     }
 
     /// Resumes the caller exactly once, with whichever comes first, and stops the other.

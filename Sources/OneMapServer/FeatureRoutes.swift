@@ -29,7 +29,8 @@ struct FeatureRoutes {
         router.get("collections/:collectionId/items") { request, context in
             let id = Self.decoded(try context.parameters.require("collectionId"))
             // A page of a large layer with a costly filter is the slow request here.
-            return try await respond(request, context) { r in try await server.expensive("feature page") { try await service.items(id, r) } }
+            return try await respond(request, context) { r in try await server.expensive("feature page") { try await service.items(id, r) }
+            }
         }
         router.get("collections/:collectionId/items/:featureId") { request, context in
             let id = Self.decoded(try context.parameters.require("collectionId"))
@@ -45,12 +46,15 @@ struct FeatureRoutes {
     static func decoded(_ s: String) -> String { s.removingPercentEncoding ?? s }
 
     func featureRequest(_ request: Request, _ context: OneMapRequestContext) -> FeatureRequest {
-        FeatureRequest(query: QueryParameters(query: request.uri.query), accept: request.headers[.accept], baseURL: proxy.baseURL(request),
-                       caller: context.caller)
+        FeatureRequest(
+            query: QueryParameters(query: request.uri.query), accept: request.headers[.accept], baseURL: proxy.baseURL(request),
+            caller: context.caller)
     }
 
-    func respond(_ request: Request, _ context: OneMapRequestContext,
-                 _ body: (FeatureRequest) async throws -> FeatureResponse) async throws -> Response {
+    func respond(
+        _ request: Request, _ context: OneMapRequestContext,
+        _ body: (FeatureRequest) async throws -> FeatureResponse
+    ) async throws -> Response {
         do {
             return Self.response(try await body(featureRequest(request, context)))
         } catch let e as FeatureError {

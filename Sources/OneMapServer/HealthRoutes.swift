@@ -22,8 +22,9 @@ struct HealthRoutes {
         }
         router.get("metrics") { _, _ -> Response in
             let text = try await server.metrics.render(store: server.store, tiles: server.tiles, gate: server.gate)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: text)))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
     }
 }

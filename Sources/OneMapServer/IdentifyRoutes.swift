@@ -23,7 +23,9 @@ struct IdentifyRoutes {
     @Sendable func handle(request: Request, context: OneMapRequestContext) async throws -> Response {
         let q = QueryParameters(query: request.uri.query)
         if let unknown = q.pairs.first(where: { !Self.parameters.contains($0.name) }) {
-            throw APIError(.badRequest, "bad parameter", "unknown parameter '\(unknown.name)'; identify takes \(Self.parameters.sorted().joined(separator: ", "))")
+            throw APIError(
+                .badRequest, "bad parameter",
+                "unknown parameter '\(unknown.name)'; identify takes \(Self.parameters.sorted().joined(separator: ", "))")
         }
         func number(_ name: String, required: Bool) throws -> Double? {
             let values = q.pairs.filter { $0.name == name }
@@ -47,9 +49,12 @@ struct IdentifyRoutes {
         let identify = self.identify
         do {
             let caller = context.caller
-            let hits = try await store.read { db in try identify.identify(lon: lon, lat: lat, layers: layers, toleranceM: tolerance, for: caller, db: db) }
-            return Response(status: .ok, headers: [.contentType: "application/geo+json"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: Identify.geoJSON(hits, lon: lon, lat: lat, geometry: withGeometry))))
+            let hits = try await store.read { db in
+                try identify.identify(lon: lon, lat: lat, layers: layers, toleranceM: tolerance, for: caller, db: db)
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/geo+json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: Identify.geoJSON(hits, lon: lon, lat: lat, geometry: withGeometry))))
         } catch let e as FeatureError {
             throw APIError(.badRequest, "bad parameter", e.description)
         }
@@ -67,12 +72,16 @@ public enum IdentifyLookup {
         public let count: Int
     }
 
-    public static func run(store: Store, lon: Double, lat: Double, layers: [String]?, toleranceM: Double = Identify.defaultToleranceM,
-                           geometry: Bool = true, for caller: Caller = .anonymous) throws -> Result {
+    public static func run(
+        store: Store, lon: Double, lat: Double, layers: [String]?, toleranceM: Double = Identify.defaultToleranceM,
+        geometry: Bool = true, for caller: Caller = .anonymous
+    ) throws -> Result {
         let identify = Identify(catalog: FeatureCatalog(store: store))
         let hits: [Identify.Hit]
         do {
-            hits = try store.pool.read { db in try identify.identify(lon: lon, lat: lat, layers: layers, toleranceM: toleranceM, for: caller, db: db) }
+            hits = try store.pool.read { db in
+                try identify.identify(lon: lon, lat: lat, layers: layers, toleranceM: toleranceM, for: caller, db: db)
+            }
         } catch let e as FeatureError {
             throw IdentifyError(message: e.description)
         } catch let e as StoreError {

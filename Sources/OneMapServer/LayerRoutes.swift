@@ -43,9 +43,12 @@ struct LayerRoutes {
         router.get("v1/layers") { _, context -> Response in
             let layers = try await store.read { db in try Store.loadedLayers(db) }
             let list: [[String: Any]] = layers.filter(context.caller.canSee).map { l in
-                var o: [String: Any] = ["name": l.name, "title": l.spec.title, "kind": l.spec.kind.rawValue,
-                                        "geometryType": l.version.geometryType, "count": l.version.count,
-                                        "version": l.version.label, "versionNumber": l.version.number, "loadedAt": l.version.loadedAt, "access": l.spec.access.rawValue]
+                var o: [String: Any] = [
+                    "name": l.name, "title": l.spec.title, "kind": l.spec.kind.rawValue,
+                    "geometryType": l.version.geometryType, "count": l.version.count,
+                    "version": l.version.label, "versionNumber": l.version.number, "loadedAt": l.version.loadedAt,
+                    "access": l.spec.access.rawValue
+                ]
                 if let b = l.version.bbox { o["bbox"] = b.array }
                 if let r = l.spec.rule {
                     var rule: [String: Any] = ["severity": r.severity.rawValue, "when": r.when.rawValue, "summary": r.summary]

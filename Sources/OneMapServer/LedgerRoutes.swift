@@ -19,14 +19,18 @@ struct LedgerRoutes {
                 throw APIError(.badRequest, "bad parameter", "by=\(by) must name an admin layer or a level such as county")
             }
             let caller = context.caller
-            let ledger = try await server.expensive("ledger", blocking: { try LedgerBuilder(store: store).build(by: by, layers: layers, for: caller) })
+            let ledger = try await server.expensive(
+                "ledger", blocking: { try LedgerBuilder(store: store).build(by: by, layers: layers, for: caller) })
             return Response.json(try CheckResult.encoder().encode(ledger))
         }
         router.get("v1/audit") { request, context -> Response in
             let q = request.uri.queryParameters
             var pairs = CrossLayerAudit.defaultPairs
             if let raw = q["pairs"] {
-                guard !raw.isEmpty else { throw APIError(.badRequest, "bad parameter", "pairs= must name pairs a:b, comma-separated; leave it out for the default pairs") }
+                guard !raw.isEmpty else {
+                    throw APIError(
+                        .badRequest, "bad parameter", "pairs= must name pairs a:b, comma-separated; leave it out for the default pairs")
+                }
                 pairs = try raw.split(separator: ",", omittingEmptySubsequences: false).map { p in
                     let parts = p.split(separator: ":").map(String.init)
                     guard parts.count == 2 else { throw APIError(.badRequest, "bad parameter", "pairs: '\(p)' is not a:b") }
@@ -35,18 +39,24 @@ struct LedgerRoutes {
             }
             var minimum = 1.0
             if let raw = q["minArea"] ?? q["min-area"] {
-                guard let m = Double(String(raw)), m.isFinite, m >= 0 else { throw APIError(.badRequest, "bad parameter", "minArea=\(raw) must be a number ≥ 0") }
+                guard let m = Double(String(raw)), m.isFinite, m >= 0 else {
+                    throw APIError(.badRequest, "bad parameter", "minArea=\(raw) must be a number ≥ 0")
+                }
                 minimum = m
             }
             let format = q["format"].map(String.init) ?? "json"
             let caller = context.caller
-            let (found, summary) = try await server.expensive("audit", blocking: { [pairs, minimum] in
-                try CrossLayerAudit(store: store).run(pairs: pairs, minimumAreaM2: minimum, for: caller)
-            })
+            let (found, summary) = try await server.expensive(
+                "audit",
+                blocking: { [pairs, minimum] in
+                    try CrossLayerAudit(store: store).run(pairs: pairs, minimumAreaM2: minimum, for: caller)
+                })
             switch format {
             case "json": return Response.json(try CrossLayerAudit.json(found, summary))
-            case "geojson": return Response(status: .ok, headers: [.contentType: "application/geo+json"],
-                                            body: .init(byteBuffer: ByteBuffer(bytes: try CrossLayerAudit.geojson(found))))
+            case "geojson":
+                return Response(
+                    status: .ok, headers: [.contentType: "application/geo+json"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: try CrossLayerAudit.geojson(found))))
             default: throw APIError(.badRequest, "bad parameter", "format=\(format) must be json or geojson")
             }
         }
@@ -59,7 +69,8 @@ struct LedgerRoutes {
             let name = try context.parameters.require("name"), caller = context.caller
             let q = request.uri.queryParameters
             let from = q["from"].map(String.init), to = q["to"].map(String.init)
-            let report = try await server.expensive("diff", blocking: { try ChangeReport.make(store: store, layer: name, from: from, to: to, for: caller) })
+            let report = try await server.expensive(
+                "diff", blocking: { try ChangeReport.make(store: store, layer: name, from: from, to: to, for: caller) })
             return Response.json(try CheckResult.encoder().encode(report.summary))
         }
     }

@@ -1,6 +1,6 @@
 import Hummingbird
-import NIOCore
 import LayerStore
+import NIOCore
 
 /// Hummingbird's per-request context plus who is asking. `AuthMiddleware` sets the caller
 /// from the `Authorization` header before any route runs; routes only read it.

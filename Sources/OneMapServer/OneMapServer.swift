@@ -1,10 +1,10 @@
 import Conflicts
 import Foundation
 import Hummingbird
-import NIOCore
 import HummingbirdCore
-import Logging
 import LayerStore
+import Logging
+import NIOCore
 import Tiles
 
 /// What the routes share: the store, the limits, and the instruments that enforce and
@@ -30,8 +30,9 @@ struct ServerContext: Sendable {
         gate = WorkGate(slots: limits.maxConcurrentWork, queueLimit: limits.maxQueuedWork)
         deadline = Deadline(seconds: limits.requestTimeoutSeconds)
         tiles = TileService(store: store, options: TileOptions(maxFeatures: limits.maxTileFeatures))
-        records = CheckRecords(store: store, maxAnswerBytes: limits.maxAnswerBytes,
-                               checker: ConflictChecker(store: store, boxesInMemory: true))
+        records = CheckRecords(
+            store: store, maxAnswerBytes: limits.maxAnswerBytes,
+            checker: ConflictChecker(store: store, boxesInMemory: true))
         // A report is about its record's size: a few of the largest are kept.
         reports = ReportCache(capacityBytes: max(16 << 20, 4 * limits.maxAnswerBytes))
         openRate = configuration.open && limits.openChecksPerMinute > 0 ? ClientRateLimit(perMinute: limits.openChecksPerMinute) : nil
@@ -63,10 +64,13 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     return Application(
         router: router,
         // The same limit for answers that do not drain as for a connection with nothing to do.
-        server: .http1(configuration: .init(additionalChannelHandlers: [ContinueHandler()] + (idle.map { [StalledWriteHandler(timeout: $0)] } ?? []),
-                                            idleTimeout: idle)),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName,
-                             availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ContinueHandler()] + (idle.map { [StalledWriteHandler(timeout: $0)] } ?? []),
+                idleTimeout: idle)),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: serverName,
+            availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
         logger: logger
     )
 }

@@ -30,7 +30,8 @@ struct OpenAPI: @unchecked Sendable {
         let mark = "\u{0}server URL\u{0}"
         let withServer = String(decoding: yaml + Self.servers(mark), as: UTF8.self)
         guard let root = try Yams.compose(yaml: withServer, Self.resolver()), var object = try Self.value(root) as? [String: Any],
-              (object.removeValue(forKey: "servers") as? [[String: String]]) == [["url": mark]] else {
+            (object.removeValue(forKey: "servers") as? [[String: String]]) == [["url": mark]]
+        else {
             throw OpenAPIError("the document is not a mapping to which servers can be added")
         }
         self.object = object

@@ -21,7 +21,9 @@ struct OpenAPIRoutes {
                 }
                 let document = OpenAPI.document
                 switch format {
-                case .html: return FeatureResponse(contentType: "text/html; charset=utf-8", body: Array(Self.html(document.object, base: r.baseURL).utf8))
+                case .html:
+                    return FeatureResponse(
+                        contentType: "text/html; charset=utf-8", body: Array(Self.html(document.object, base: r.baseURL).utf8))
                 case .yaml: return FeatureResponse(contentType: Self.yamlMediaType, body: document.yaml(serverURL: r.baseURL))
                 case .json: return FeatureResponse(contentType: Self.mediaType, body: document.json(serverURL: r.baseURL))
                 }
@@ -41,13 +43,16 @@ struct OpenAPIRoutes {
                     if let r = p["$ref"] as? String { return String(r.split(separator: "/").last ?? "") }
                     return p["name"] as? String ?? ""
                 }.joined(separator: ", ")
-                rows += "<tr><td><code>\(e(method.uppercased()))</code></td><td><code>\(e(path))</code></td><td>\(e(op["summary"] as? String ?? ""))</td><td>\(e(params))</td></tr>"
+                rows +=
+                    "<tr><td><code>\(e(method.uppercased()))</code></td><td><code>\(e(path))</code></td><td>\(e(op["summary"] as? String ?? ""))</td><td>\(e(params))</td></tr>"
             }
         }
         let info = doc["info"] as? [String: Any] ?? [:]
-        return FeatureHTML.page(title: info["title"] as? String ?? "API", crumbs: [("OneMap", base + "/"), ("api", nil)], base: base,
-                                body: "<p>\(e(info["description"] as? String ?? ""))</p><p>OpenAPI 3.0 in JSON: <a href=\"\(e(base))/api?f=json\">/api?f=json</a>, "
-                                    + "in YAML: <a href=\"\(e(base))/api?f=yaml\">/api?f=yaml</a></p>"
-                                    + "<table><tr><th>method</th><th>path</th><th>what</th><th>parameters</th></tr>\(rows)</table>")
+        return FeatureHTML.page(
+            title: info["title"] as? String ?? "API", crumbs: [("OneMap", base + "/"), ("api", nil)], base: base,
+            body:
+                "<p>\(e(info["description"] as? String ?? ""))</p><p>OpenAPI 3.0 in JSON: <a href=\"\(e(base))/api?f=json\">/api?f=json</a>, "
+                + "in YAML: <a href=\"\(e(base))/api?f=yaml\">/api?f=yaml</a></p>"
+                + "<table><tr><th>method</th><th>path</th><th>what</th><th>parameters</th></tr>\(rows)</table>")
     }
 }

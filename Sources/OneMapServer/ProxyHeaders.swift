@@ -19,7 +19,8 @@ struct ProxyHeaders {
         let scheme = trusted && request.headers[Self.forwardedProto]?.lowercased() == "https" ? "https" : "http"
         let candidate = (trusted ? request.headers[Self.forwardedHost] : nil) ?? request.head.authority ?? "localhost"
         let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
-        let host = !candidate.isEmpty && candidate.count < 256 && candidate.unicodeScalars.allSatisfy(allowed.contains) ? candidate : "localhost"
+        let host =
+            !candidate.isEmpty && candidate.count < 256 && candidate.unicodeScalars.allSatisfy(allowed.contains) ? candidate : "localhost"
         return "\(scheme)://\(host)"
     }
 
@@ -28,7 +29,8 @@ struct ProxyHeaders {
     /// client's own say).
     func client(_ request: Request, peer: SocketAddress?) -> String {
         if trusted, let list = request.headers[values: Self.forwardedFor].last,
-           let last = list.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty, last.count <= 64 {
+            let last = list.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty, last.count <= 64
+        {
             return last
         }
         return peer?.ipAddress ?? "unknown"

@@ -22,8 +22,9 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let started = DispatchTime.now().uptimeNanoseconds
         var response = try await next(request, context)
         response.headers[RequestLog.header] = id
-        RequestLog.log(context.logger, method: request.method.rawValue, path: request.uri.path, status: response.status.code,
-                       micros: (DispatchTime.now().uptimeNanoseconds - started) / 1000)
+        RequestLog.log(
+            context.logger, method: request.method.rawValue, path: request.uri.path, status: response.status.code,
+            micros: (DispatchTime.now().uptimeNanoseconds - started) / 1000)
         return response
     }
 }
@@ -39,10 +40,12 @@ enum RequestLog {
     }
 
     static func log(_ logger: Logger, method: String, path: String, status: Int, micros: UInt64) {
-        logger.info("request", metadata: [
-            "method": .string(method), "path": .string(path),
-            "status": .stringConvertible(status), "ms": .string(milliseconds(micros)),
-        ])
+        logger.info(
+            "request",
+            metadata: [
+                "method": .string(method), "path": .string(path),
+                "status": .stringConvertible(status), "ms": .string(milliseconds(micros))
+            ])
     }
 
     /// Letters, digits and `-_.`: what can go into a header and a log line unquoted.

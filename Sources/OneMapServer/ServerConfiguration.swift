@@ -48,12 +48,14 @@ public struct ServerConfiguration: Sendable {
         /// no limit. `onemap serve` sets 60; the library leaves it off, as tests post many.
         public var openChecksPerMinute: Int
 
-        public init(maxBodyBytes: Int = 8 << 20, maxSiteVertices: Int = SiteLimits.defaultMaxVertices, maxPageSize: Int = 10_000,
-                    maxTileFeatures: Int = 20_000,
-                    maxConcurrentWork: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
-                    maxQueuedWork: Int = 64, requestTimeoutSeconds: Double = 0,
-                    idleTimeoutSeconds: Double = 60, maxConnections: Int = 4096,
-                    maxAnswerBytes: Int = CheckRecords.defaultMaxAnswerBytes, openChecksPerMinute: Int = 0) {
+        public init(
+            maxBodyBytes: Int = 8 << 20, maxSiteVertices: Int = SiteLimits.defaultMaxVertices, maxPageSize: Int = 10_000,
+            maxTileFeatures: Int = 20_000,
+            maxConcurrentWork: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
+            maxQueuedWork: Int = 64, requestTimeoutSeconds: Double = 0,
+            idleTimeoutSeconds: Double = 60, maxConnections: Int = 4096,
+            maxAnswerBytes: Int = CheckRecords.defaultMaxAnswerBytes, openChecksPerMinute: Int = 0
+        ) {
             self.maxAnswerBytes = maxAnswerBytes
             self.openChecksPerMinute = max(0, openChecksPerMinute)
             self.maxBodyBytes = maxBodyBytes
@@ -68,8 +70,10 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, open: Bool = false, limits: Limits = Limits(),
-                trustProxy: Bool = false, vendorDirectory: String = "vendor/maplibre") {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, open: Bool = false, limits: Limits = Limits(),
+        trustProxy: Bool = false, vendorDirectory: String = "vendor/maplibre"
+    ) {
         self.trustProxy = trustProxy
         self.vendorDirectory = vendorDirectory
         self.host = host

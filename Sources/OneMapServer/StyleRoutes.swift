@@ -18,8 +18,10 @@ struct StyleRoutes {
 
     /// `stylesDirectory` defaults to `Styles` in the current directory (the repository root
     /// under `make demo`).
-    init(store: Store, proxy: ProxyHeaders = ProxyHeaders(trusted: false),
-         stylesDirectory: String = FileManager.default.currentDirectoryPath + "/Styles") {
+    init(
+        store: Store, proxy: ProxyHeaders = ProxyHeaders(trusted: false),
+        stylesDirectory: String = FileManager.default.currentDirectoryPath + "/Styles"
+    ) {
         self.store = store
         self.proxy = proxy
         directory = URL(fileURLWithPath: stylesDirectory, isDirectory: true)

@@ -29,8 +29,9 @@ struct TileRoutes {
     let proxy: ProxyHeaders
 
     init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
-        self.init(service: TileService(store: store, options: options, cacheBytes: cacheBytes), metrics: ServerMetrics(),
-                  deadline: Deadline(seconds: 0), proxy: ProxyHeaders(trusted: false))
+        self.init(
+            service: TileService(store: store, options: options, cacheBytes: cacheBytes), metrics: ServerMetrics(),
+            deadline: Deadline(seconds: 0), proxy: ProxyHeaders(trusted: false))
     }
 
     init(service: TileService, metrics: ServerMetrics, deadline: Deadline, proxy: ProxyHeaders) {
@@ -143,7 +144,9 @@ struct TileRoutes {
             switch target {
             case let .tileJSON(selection, grid):
                 let (service, base) = (tiles, proxy.baseURL(request))
-                var response = try await Blocking.run { try Response.json(object: service.tileJSON(selection, grid: grid, baseURL: base, for: caller)) }
+                var response = try await Blocking.run {
+                    try Response.json(object: service.tileJSON(selection, grid: grid, baseURL: base, for: caller))
+                }
                 response.headers[.accessControlAllowOrigin] = "*"
                 response.headers[.cacheControl] = caller.role == nil ? "no-cache" : "private, no-cache"
                 response.headers[.vary] = "Authorization"
@@ -166,8 +169,10 @@ struct TileRoutes {
         (restricted ? "private, " : versioned ? "public, " : "") + (versioned ? "max-age=31536000, immutable" : "no-cache")
     }
 
-    func tile(_ request: Request, _ selection: TileSelection, _ key: TileKey, _ grid: TileMatrixSet, pinned: String?, format: Substring,
-              _ caller: Caller) async throws -> Response {
+    func tile(
+        _ request: Request, _ selection: TileSelection, _ key: TileKey, _ grid: TileMatrixSet, pinned: String?, format: Substring,
+        _ caller: Caller
+    ) async throws -> Response {
         let service = tiles
         // The layers as of now, and the tile made from exactly those: a reload in between
         // cannot put another version's tile under a versioned URL.
@@ -191,9 +196,10 @@ struct TileRoutes {
             tile = try await deadline.runBlocking { try service.tile(of: sources, key, grid: grid) }
         }
         let restricted = sources.contains { $0.layer.spec.access != .public }
-        return try Self.answer(tile, acceptEncoding: request.headers[.acceptEncoding], ifNoneMatch: request.headers[.ifNoneMatch],
-                               cacheControl: Self.cacheControl(versioned: pinned != nil, restricted: restricted),
-                               gzip: { try service.gzipped($0) })
+        return try Self.answer(
+            tile, acceptEncoding: request.headers[.acceptEncoding], ifNoneMatch: request.headers[.ifNoneMatch],
+            cacheControl: Self.cacheControl(versioned: pinned != nil, restricted: restricted),
+            gzip: { try service.gzipped($0) })
     }
 
     /// A versioned URL whose versions are no longer current: a redirect to the current ones
@@ -201,14 +207,17 @@ struct TileRoutes {
     /// follow without asking for TileJSON again.
     static func notCurrent(_ pinned: String, _ current: String, _ key: TileKey, _ grid: TileMatrixSet, _ format: Substring) -> APIError {
         let location = (grid == .webMercatorQuad ? "/tiles/" : "/tiles/\(grid.code)/") + "\(current)/\(key.z)/\(key.x)/\(key.y).\(format)"
-        return APIError(.found, "not the current version", "\(pinned) is not current; the current tiles are \(current) (\(location))",
-                        headers: [.location: location, .cacheControl: "no-cache", .accessControlAllowOrigin: "*"])
+        return APIError(
+            .found, "not the current version", "\(pinned) is not current; the current tiles are \(current) (\(location))",
+            headers: [.location: location, .cacheControl: "no-cache", .accessControlAllowOrigin: "*"])
     }
 
     /// A tile's answer: 200 with the bytes (gzip when accepted), 204 when empty, 304 when
     /// the caller's ETag still holds.
-    static func answer(_ tile: CachedTile, acceptEncoding: String?, ifNoneMatch: String?, cacheControl: String,
-                       gzip: (CachedTile) throws -> [UInt8]) throws -> Response {
+    static func answer(
+        _ tile: CachedTile, acceptEncoding: String?, ifNoneMatch: String?, cacheControl: String,
+        gzip: (CachedTile) throws -> [UInt8]
+    ) throws -> Response {
         let wantsGzip = acceptsGzip(acceptEncoding)
         let identityTag = tile.etag
         let gzipTag = String(identityTag.dropLast()) + "-gz\""
@@ -216,7 +225,7 @@ struct TileRoutes {
             .eTag: wantsGzip && !tile.isEmpty ? gzipTag : identityTag,
             .vary: "Accept-Encoding, Authorization",
             .cacheControl: cacheControl,
-            .accessControlAllowOrigin: "*",
+            .accessControlAllowOrigin: "*"
         ]
         if let inm = ifNoneMatch, matches(inm, [identityTag, gzipTag]) { return Response(status: .notModified, headers: headers) }
         if tile.isEmpty { return Response(status: .noContent, headers: headers) }
@@ -258,7 +267,8 @@ struct TileRoutes {
             for p in params {
                 let param = trimmed(p)
                 guard param.count >= 2, param.first == UInt8(ascii: "q") || param.first == UInt8(ascii: "Q"),
-                      param[param.index(after: param.startIndex)] == UInt8(ascii: "=") else { continue }
+                    param[param.index(after: param.startIndex)] == UInt8(ascii: "=")
+                else { continue }
                 return (Double(String(decoding: param.dropFirst(2), as: UTF8.self)) ?? 1) > 0
             }
             return true

@@ -8,9 +8,13 @@ struct ViewerRoutes {
     /// Where maplibre-gl.js and maplibre-gl.css are.
     let vendorDirectory: String
 
-    static let pageFiles: [String: String] = ["index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-                                              "app.css": "text/css; charset=utf-8"]
-    static let vendorFiles: [String: String] = ["maplibre-gl.js": "text/javascript; charset=utf-8", "maplibre-gl.css": "text/css; charset=utf-8"]
+    static let pageFiles: [String: String] = [
+        "index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
+        "app.css": "text/css; charset=utf-8"
+    ]
+    static let vendorFiles: [String: String] = [
+        "maplibre-gl.js": "text/javascript; charset=utf-8", "maplibre-gl.css": "text/css; charset=utf-8"
+    ]
 
     func register(on router: some RouterMethods<OneMapRequestContext>) {
         router.get("viewer") { _, _ in try Self.page("index.html") }
@@ -29,12 +33,17 @@ struct ViewerRoutes {
 
     static func page(_ name: String) throws -> Response {
         guard let type = pageFiles[name],
-              let url = Bundle.module.url(forResource: (name as NSString).deletingPathExtension, withExtension: (name as NSString).pathExtension, subdirectory: "Public"),
-              let data = try? Data(contentsOf: url) else { throw APIError.notFound("no viewer file '\(name)'") }
+            let url = Bundle.module.url(
+                forResource: (name as NSString).deletingPathExtension, withExtension: (name as NSString).pathExtension,
+                subdirectory: "Public"),
+            let data = try? Data(contentsOf: url)
+        else { throw APIError.notFound("no viewer file '\(name)'") }
         return file(data, type: type)
     }
 
     static func file(_ data: Data, type: String) -> Response {
-        Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=300"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        Response(
+            status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=300"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

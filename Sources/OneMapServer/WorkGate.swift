@@ -25,7 +25,11 @@ actor WorkGate {
             defer { Task { await self.leave() } }
             return try await work()
         }
-        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        return try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
     }
 
     private func enter(_ what: String) async throws {
@@ -34,9 +38,10 @@ actor WorkGate {
             return
         }
         guard waiters.count < queueLimit else {
-            throw APIError(.serviceUnavailable, "busy",
-                           "\(running) \(what)s are running and \(waiters.count) waiting, the most this server takes; retry shortly",
-                           headers: [.retryAfter: "1"])
+            throw APIError(
+                .serviceUnavailable, "busy",
+                "\(running) \(what)s are running and \(waiters.count) waiting, the most this server takes; retry shortly",
+                headers: [.retryAfter: "1"])
         }
         let id = nextID
         nextID += 1

@@ -10,7 +10,7 @@ import GeoCore
 /// threshold that yields exactly N parcels, the second writes them.
 struct FarmlandGenerator {
     struct Parcel {
-        var polygon: Polygon          // projected metres, EPSG:4549 axes
+        var polygon: Polygon  // projected metres, EPSG:4549 axes
         var county: Int
         var village: String
         var villageKey: Int
@@ -116,15 +116,18 @@ struct FarmlandGenerator {
         var cell = (x: x0, y: y0, w: blockSize, h: blockSize)
         switch n {
         case 2:
-            if (bc + br) % 2 == 0 { cell = (x0 + Double(part) * blockSize / 2, y0, blockSize / 2, blockSize) }
-            else { cell = (x0, y0 + Double(part) * blockSize / 2, blockSize, blockSize / 2) }
+            if (bc + br) % 2 == 0 {
+                cell = (x0 + Double(part) * blockSize / 2, y0, blockSize / 2, blockSize)
+            } else {
+                cell = (x0, y0 + Double(part) * blockSize / 2, blockSize, blockSize / 2)
+            }
         case 4:
             cell = (x0 + Double(part % 2) * blockSize / 2, y0 + Double(part / 2) * blockSize / 2, blockSize / 2, blockSize / 2)
         default: break
         }
         // A star-shaped field: four jittered corners and a few wobbly edge points.
         let cx = cell.x + cell.w / 2, cy = cell.y + cell.h / 2
-        let shrink = rng.range(0.62, 0.97)   // how much of its cell the field fills (the rest is ridges and paths)
+        let shrink = rng.range(0.62, 0.97)  // how much of its cell the field fills (the rest is ridges and paths)
         let corners = 4 + rng.int(2)
         let extra = rng.int(4)
         let m = corners + extra
@@ -164,8 +167,9 @@ struct FarmlandGenerator {
         let vh = SeededRandom.hash(seed, vc, vr, 0x71)
         let first = Lishui.villageFirst[Int(vh % UInt64(Lishui.villageFirst.count))]
         let second = Lishui.villageSecond[Int((vh >> 20) % UInt64(Lishui.villageSecond.count))]
-        return Parcel(polygon: polygon, county: terrain.countyIndex(at: Coordinate(cx, cy)) ?? 0,
-                      village: "\(first)\(second)村", villageKey: vr * 100_000 + vc, invalid: invalid)
+        return Parcel(
+            polygon: polygon, county: terrain.countyIndex(at: Coordinate(cx, cy)) ?? 0,
+            village: "\(first)\(second)村", villageKey: vr * 100_000 + vc, invalid: invalid)
     }
 }
 

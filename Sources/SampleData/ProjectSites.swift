@@ -71,13 +71,17 @@ final class ProjectSites {
     /// No farmland: every corner is farther from a river than the farthest farmed block.
     func farFromFarmland(_ site: EngineGeometry) throws -> Bool {
         let box = try site.value().boundingBox!
-        return [Coordinate(box.minX, box.minY), Coordinate(box.maxX, box.maxY), Coordinate(box.minX, box.maxY), Coordinate(box.maxX, box.minY)]
-            .allSatisfy { terrain.distanceToRiver(at: $0) > farmlandReach + 600 }
+        return [
+            Coordinate(box.minX, box.minY), Coordinate(box.maxX, box.maxY), Coordinate(box.minX, box.maxY), Coordinate(box.maxX, box.minY)
+        ]
+        .allSatisfy { terrain.distanceToRiver(at: $0) > farmlandReach + 600 }
     }
 
     /// Tries random rectangles around `centre` until `accept` holds.
-    func search(around centre: Coordinate, spread: Double, size: (Double, Double),
-                         accept: (EngineGeometry) throws -> Bool) throws -> [Coordinate]? {
+    func search(
+        around centre: Coordinate, spread: Double, size: (Double, Double),
+        accept: (EngineGeometry) throws -> Bool
+    ) throws -> [Coordinate]? {
         for _ in 0..<4000 {
             let c = Coordinate(centre.x + rng.range(-spread, spread), centre.y + rng.range(-spread, spread))
             let ring = Shapes.rectangle(c.x, c.y, size.0, size.1, angle: rng.range(0, .pi))
@@ -95,8 +99,9 @@ final class ProjectSites {
     }
 
     func write() throws -> [String] {
-        let liandu = TownCentre(centre: try generator.project(Lishui.seats[0].lonLat), radius: Lishui.seats[0].urbanRadius,
-                                core: try union(layers.urban) { text($0, 2) == "城镇集中建设区" }.prepared())
+        let liandu = TownCentre(
+            centre: try generator.project(Lishui.seats[0].lonLat), radius: Lishui.seats[0].urbanRadius,
+            core: try union(layers.urban) { text($0, 2) == "城镇集中建设区" }.prepared())
         // In order: each search draws from the one seeded generator.
         try writeOverSongyinFarmland()
         try writeClearInLiandu(liandu)
@@ -124,7 +129,9 @@ final class ProjectSites {
     func clear(in town: TownCentre, _ size: (Double, Double)) throws -> [Coordinate]? {
         try search(around: town.centre, spread: town.radius * 0.3, size: size) { site in
             let b = try site.value().boundingBox!
-            guard hypot((b.minX + b.maxX) / 2 - town.centre.x, (b.minY + b.maxY) / 2 - town.centre.y) < town.radius * 0.4 else { return false }
+            guard hypot((b.minX + b.maxX) / 2 - town.centre.x, (b.minY + b.maxY) / 2 - town.centre.y) < town.radius * 0.4 else {
+                return false
+            }
             return try town.core.containsProperly(site) && !redlines.intersects(site) && !water.intersects(site)
                 && !reserves.intersects(site) && !pipeZone.intersects(site)
         }
@@ -148,9 +155,13 @@ final class ProjectSites {
 
     /// P03: on a hillside outside every town — restricted (城镇开发边界外).
     func writeOnHillside() throws {
-        guard let ring = try search(around: try generator.project(Coordinate(119.75, 28.60)), spread: 15000, size: (300, 200), accept: { site in
-            try !urban.intersects(site) && isFree(site)
-        }) else { return }
+        guard
+            let ring = try search(
+                around: try generator.project(Coordinate(119.75, 28.60)), spread: 15000, size: (300, 200),
+                accept: { site in
+                    try !urban.intersects(site) && isFree(site)
+                })
+        else { return }
         try writeGeoJSON("P03-mountain-outside-urban.geojson", code: "2026-331102-03", name: "某山区光伏电站升压站", [ring])
         list("P03-mountain-outside-urban.geojson", "P03-mountain-outside-urban.geojson | restricted | 城镇开发边界(外)")
     }
@@ -170,9 +181,13 @@ final class ProjectSites {
         let zone = try engine.make(try generator.toGK.transform(exp.geometry))
         let prepared = try zone.prepared()
         let c = try generator.project(Lishui.reserves[1].cores[0].0)
-        guard let ring = try search(around: c, spread: 9000, size: (160, 120), accept: { site in
-            try prepared.containsProperly(site) && !urban.intersects(site) && isFree(site, allowReserve: true)
-        }) else { return }
+        guard
+            let ring = try search(
+                around: c, spread: 9000, size: (160, 120),
+                accept: { site in
+                    try prepared.containsProperly(site) && !urban.intersects(site) && isFree(site, allowReserve: true)
+                })
+        else { return }
         try writeGeoJSON("P05-jiulongshan-experimental.geojson", code: "2026-331123-05", name: "九龙山科研监测站", [ring])
         list("P05-jiulongshan-experimental.geojson", "P05-jiulongshan-experimental.geojson | restricted | 自然保护地(实验区), 城镇开发边界(外)")
     }
@@ -180,7 +195,8 @@ final class ProjectSites {
     /// P06: in the 核心区 of 凤阳山 — forbidden.
     func writeInFengyangshanCore() throws {
         let fengyang = try generator.project(Lishui.reserves[0].cores[0].0)
-        try writeGeoJSON("P06-fengyangshan-core.geojson", code: "2026-331181-06", name: "凤阳山某观景平台", [Shapes.rectangle(fengyang.x, fengyang.y, 120, 90)])
+        try writeGeoJSON(
+            "P06-fengyangshan-core.geojson", code: "2026-331181-06", name: "凤阳山某观景平台", [Shapes.rectangle(fengyang.x, fengyang.y, 120, 90)])
         list("P06-fengyangshan-core.geojson", "P06-fengyangshan-core.geojson | forbidden | 自然保护地(核心区)")
     }
 
@@ -189,9 +205,13 @@ final class ProjectSites {
         guard let second = layers.water.first(where: { text($0, 1).hasPrefix("紧水滩") && text($0, 2) == "二级" }) else { return }
         let prepared = try engine.make(try generator.toGK.transform(second.geometry)).prepared()
         let c = try generator.project(Lishui.reservoirs[0].lake[1])
-        guard let ring = try search(around: c, spread: 3000, size: (150, 110), accept: { site in
-            try prepared.containsProperly(site) && !urban.intersects(site) && isFree(site, allowWater: true)
-        }) else { return }
+        guard
+            let ring = try search(
+                around: c, spread: 3000, size: (150, 110),
+                accept: { site in
+                    try prepared.containsProperly(site) && !urban.intersects(site) && isFree(site, allowWater: true)
+                })
+        else { return }
         try writeTXT("P07-jinshuitan-secondary.txt", gbk: true, [("P07-1", "紧水滩库区某农家乐", "商服用地", [ring])])
         list("P07-jinshuitan-secondary.txt", "P07-jinshuitan-secondary.txt (GBK) | restricted | 饮用水水源保护区(二级), 城镇开发边界(外)")
     }
@@ -203,8 +223,9 @@ final class ProjectSites {
         let i = pipe.count / 2
         let a = pipe[i - 1], b = pipe[i]
         let angle = atan2(b.y - a.y, b.x - a.x) + .pi / 2
-        try writeTXT("P08-pipeline-crossing.txt", gbk: false,
-                     [("P08-1", "某县道改建工程", "交通运输用地", [Shapes.rectangle(b.x, b.y, 400, 40, angle: angle)])])
+        try writeTXT(
+            "P08-pipeline-crossing.txt", gbk: false,
+            [("P08-1", "某县道改建工程", "交通运输用地", [Shapes.rectangle(b.x, b.y, 400, 40, angle: angle)])])
         list("P08-pipeline-crossing.txt", "P08-pipeline-crossing.txt | forbidden | 油气管道(5 m)")
     }
 
@@ -213,8 +234,9 @@ final class ProjectSites {
         guard let a = try clear(in: liandu, (180, 140)), let b = try clear(in: liandu, (160, 120)) else { return }
         let cx = a.dropLast().reduce(0) { $0 + $1.x } / 4, cy = a.dropLast().reduce(0) { $0 + $1.y } / 4
         let hole = Array(Shapes.rectangle(cx, cy, 40, 30).reversed())
-        try writeTXT("P09-liandu-two-parcels.txt", gbk: false,
-                     [("P09-1", "莲都区某学校(教学区)", "科教用地", [a, hole]), ("P09-2", "莲都区某学校(运动场)", "科教用地", [b])])
+        try writeTXT(
+            "P09-liandu-two-parcels.txt", gbk: false,
+            [("P09-1", "莲都区某学校(教学区)", "科教用地", [a, hole]), ("P09-2", "莲都区某学校(运动场)", "科教用地", [b])])
         list("P09-liandu-two-parcels.txt", "P09-liandu-two-parcels.txt | clear | — (two parcels, one with a hole)")
     }
 
@@ -222,16 +244,18 @@ final class ProjectSites {
     func writeOnLianduEdgeFarmland() throws {
         guard nearestFarmland.count > 1 else { return }
         let c = nearestFarmland[1].exterior[0]
-        try writeGeoJSON("P10-liandu-edge-farmland.geojson", code: "2026-331102-10", name: "莲都区城郊某产业园",
-                         [Shapes.rectangle(c.x, c.y, 400, 300, angle: 0.2)])
+        try writeGeoJSON(
+            "P10-liandu-edge-farmland.geojson", code: "2026-331102-10", name: "莲都区城郊某产业园",
+            [Shapes.rectangle(c.x, c.y, 400, 300, angle: 0.2)])
         list("P10-liandu-edge-farmland.geojson", "P10-liandu-edge-farmland.geojson | forbidden | 永久基本农田")
     }
 
     func writeGeoJSON(_ name: String, code: String, name projectName: String, _ rings: [[Coordinate]]) throws {
-        let w = try VectorWriter(path: generator.path("projects/" + name), format: .geoJSON, layerName: (name as NSString).deletingPathExtension,
-                                 crs: "EPSG:4490", geometryType: "Polygon",
-                                 fields: [FieldDefinition(name: "projectCode", type: .text), FieldDefinition(name: "projectName", type: .text)],
-                                 layerOptions: ["COORDINATE_PRECISION=8", "RFC7946=YES"])
+        let w = try VectorWriter(
+            path: generator.path("projects/" + name), format: .geoJSON, layerName: (name as NSString).deletingPathExtension,
+            crs: "EPSG:4490", geometryType: "Polygon",
+            fields: [FieldDefinition(name: "projectCode", type: .text), FieldDefinition(name: "projectName", type: .text)],
+            layerOptions: ["COORDINATE_PRECISION=8", "RFC7946=YES"])
         let g = try generator.geographic(.polygon(Polygon(rings)))
         try w.write(geometry: g, attributes: [.text(code), .text(projectName)])
         try w.close()
@@ -240,8 +264,9 @@ final class ProjectSites {
     func writeTXT(_ name: String, gbk: Bool, _ parcels: [(String, String, String, [[Coordinate]])]) throws {
         let out = try parcels.map { p -> ProjectFile.Parcel in
             let area = generator.ellipsoid.area(try generator.geographic(.polygon(Polygon(p.3))))
-            return ProjectFile.Parcel(code: p.0, name: p.1, use: p.2,
-                                      rings: p.3.map { $0.map { Coordinate($0.x + 40_000_000, $0.y) } }, areaHectares: area / 10_000)
+            return ProjectFile.Parcel(
+                code: p.0, name: p.1, use: p.2,
+                rings: p.3.map { $0.map { Coordinate($0.x + 40_000_000, $0.y) } }, areaHectares: area / 10_000)
         }
         let text = ProjectFile.txt(out, date: "2026-1-1")
         let data: Data

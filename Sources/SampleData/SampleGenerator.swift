@@ -79,7 +79,8 @@ public struct SampleGenerator {
 
         progress?("protected_area")
         let reserves = try makeReserves(cityEngine)
-        try writeGeoJSON("protected_area.geojson", reserves, fields: ["BSM", "ZRBHDMC", "GNFQ"].map { FieldDefinition(name: $0, type: .text) })
+        try writeGeoJSON(
+            "protected_area.geojson", reserves, fields: ["BSM", "ZRBHDMC", "GNFQ"].map { FieldDefinition(name: $0, type: .text) })
         counts["protected_area"] = reserves.count; files.append("protected_area.geojson")
 
         progress?("water_source")
@@ -89,9 +90,12 @@ public struct SampleGenerator {
 
         progress?("pipeline")
         let pipes = try makePipelines(cityEngine)
-        try writeGeoJSON("pipeline.geojson", pipes, geometryType: "LineString",
-                         fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "GDMC", type: .text),
-                                  FieldDefinition(name: "GJ", type: .integer), FieldDefinition(name: "YL", type: .text)])
+        try writeGeoJSON(
+            "pipeline.geojson", pipes, geometryType: "LineString",
+            fields: [
+                FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "GDMC", type: .text),
+                FieldDefinition(name: "GJ", type: .integer), FieldDefinition(name: "YL", type: .text)
+            ])
         counts["pipeline"] = pipes.count; files.append("pipeline.geojson")
 
         progress?("ecological_redline")
@@ -102,8 +106,9 @@ public struct SampleGenerator {
         progress?("farmland")
         let towns = try Lishui.seats.map { (try project($0.lonLat), $0.urbanRadius * 0.55) }
         let lakeLines = try lakes.map { (try $0.0.map(project), $0.1) }
-        var farmland = FarmlandGenerator(terrain: terrain, seed: options.seed, count: options.farmlandCount,
-                                         towns: towns, lakes: lakeLines)
+        var farmland = FarmlandGenerator(
+            terrain: terrain, seed: options.seed, count: options.farmlandCount,
+            towns: towns, lakes: lakeLines)
         try farmland.plan()
         let anchors = try ProjectSites.farmlandAnchors.map(project)
         var nearest = [(Double, Polygon)?](repeating: nil, count: anchors.count)
@@ -117,13 +122,15 @@ public struct SampleGenerator {
         counts["farmland"] = options.farmlandCount; files.append("farmland.gpkg")
 
         progress?("projects")
-        let sites = try ProjectSites(generator: self, terrain: terrain, farmlandReach: farmland.reach,
-                                 layers: ProjectSites.Layers(urban: urban, reserves: reserves, water: water, pipes: pipes, redlines: redlines),
-                                 nearestFarmland: nearest.compactMap { $0?.1 })
+        let sites = try ProjectSites(
+            generator: self, terrain: terrain, farmlandReach: farmland.reach,
+            layers: ProjectSites.Layers(urban: urban, reserves: reserves, water: water, pipes: pipes, redlines: redlines),
+            nearestFarmland: nearest.compactMap { $0?.1 })
         files += try sites.write()
 
-        return Report(files: files, counts: counts, farmlandBlockSizeM: farmland.blockSize, farmlandReachM: farmland.reach,
-                      invalidFarmland: invalid, seconds: Date().timeIntervalSince(started))
+        return Report(
+            files: files, counts: counts, farmlandBlockSizeM: farmland.blockSize, farmlandReachM: farmland.reach,
+            invalidFarmland: invalid, seconds: Date().timeIntervalSince(started))
     }
 
     // MARK: Admin
@@ -131,7 +138,8 @@ public struct SampleGenerator {
     func readAdmin() throws -> (Geometry, [County]) {
         let src = try VectorSource(path: options.adminPath)
         guard let code = src.fields.firstIndex(where: { $0.name == "XZQDM" }),
-              let name = src.fields.firstIndex(where: { $0.name == "XZQMC" }) else {
+            let name = src.fields.firstIndex(where: { $0.name == "XZQMC" })
+        else {
             throw SampleError("\(options.adminPath): needs XZQDM and XZQMC fields")
         }
         var city: Geometry?
@@ -186,7 +194,7 @@ public struct SampleGenerator {
     // MARK: Layers kept in memory (they are small)
 
     struct Item {
-        var geometry: Geometry   // lon/lat, EPSG:4490
+        var geometry: Geometry  // lon/lat, EPSG:4490
         var attributes: [AttributeValue]
     }
 
@@ -217,8 +225,10 @@ public struct SampleGenerator {
             let flex = try blob(Coordinate(c.x + 0.95 * r * cos(angle), c.y + 0.95 * r * sin(angle)), 0.5 * r, rng: &rng)
                 .intersection(city).difference(core)
             let angle2 = angle + rng.range(2.0, 4.2)
-            let special = try blob(Coordinate(c.x + 1.45 * r * cos(angle2), c.y + 1.45 * r * sin(angle2)), 0.22 * r, vertices: 32, rng: &rng)
-                .intersection(city).difference(core.union(flex))
+            let special = try blob(
+                Coordinate(c.x + 1.45 * r * cos(angle2), c.y + 1.45 * r * sin(angle2)), 0.22 * r, vertices: 32, rng: &rng
+            )
+            .intersection(city).difference(core.union(flex))
             try add(core, seat.name, "城镇集中建设区")
             try add(flex, seat.name, "城镇弹性发展区")
             try add(special, seat.name, "特别用途区")
@@ -240,7 +250,8 @@ public struct SampleGenerator {
             let outer = try buffer(core!, reserve.bufferGrowth + reserve.experimentalGrowth).intersection(city)
             for (zone, g) in [("核心区", inner), ("缓冲区", try bufferOuter.difference(inner)), ("实验区", try outer.difference(bufferOuter))] {
                 n += 1
-                items.append(Item(geometry: try g.value(), attributes: [.text(String(format: "ZRBHD%04d", n)), .text(reserve.name), .text(zone)]))
+                items.append(
+                    Item(geometry: try g.value(), attributes: [.text(String(format: "ZRBHD%04d", n)), .text(reserve.name), .text(zone)]))
             }
         }
         return items
@@ -257,7 +268,10 @@ public struct SampleGenerator {
             let second = try buffer(line, r.halfWidth + 2500).intersection(city).difference(first)
             for (level, g) in [("一级", first), ("二级", second)] {
                 n += 1
-                items.append(Item(geometry: try g.value(), attributes: [.text(String(format: "YYSY%04d", n)), .text("\(r.name)饮用水水源保护区"), .text(level)]))
+                items.append(
+                    Item(
+                        geometry: try g.value(),
+                        attributes: [.text(String(format: "YYSY%04d", n)), .text("\(r.name)饮用水水源保护区"), .text(level)]))
             }
             lakes.append((r.lake, r.halfWidth))
         }
@@ -271,8 +285,10 @@ public struct SampleGenerator {
             // The city's data stops at its boundary: keep the longest piece inside.
             let inside = try engine.make(try geographic(.lineString(line))).intersection(city).value().lineStrings
             guard let piece = inside.max(by: { Shapes.totalLength($0) < Shapes.totalLength($1) }) else { continue }
-            items.append(Item(geometry: .lineString(piece),
-                              attributes: [.text(String(format: "GD%04d", i + 1)), .text(p.name), .integer(Int64(p.diameter)), .text(p.pressure)]))
+            items.append(
+                Item(
+                    geometry: .lineString(piece),
+                    attributes: [.text(String(format: "GD%04d", i + 1)), .text(p.name), .integer(Int64(p.diameter)), .text(p.pressure)]))
         }
         return items
     }
@@ -283,8 +299,9 @@ public struct SampleGenerator {
         var placed: [(Coordinate, Double)] = []
         var items: [Item] = []
         let towns = try Lishui.seats.map { (try project($0.lonLat), $0.urbanRadius) }
-        let box = BoundingBox(terrain.minX, terrain.minY, terrain.minX + Double(terrain.cols) * terrain.cell,
-                              terrain.minY + Double(terrain.rows) * terrain.cell)
+        let box = BoundingBox(
+            terrain.minX, terrain.minY, terrain.minX + Double(terrain.cols) * terrain.cell,
+            terrain.minY + Double(terrain.rows) * terrain.cell)
         var tries = 0
         while items.count < 60 && tries < 20_000 {
             tries += 1
@@ -302,11 +319,13 @@ public struct SampleGenerator {
             guard let county = terrain.countyIndex(at: centre) else { continue }
             let reach = radius * 1.5
             guard placed.allSatisfy({ hypot($0.0.x - centre.x, $0.0.y - centre.y) > $0.1 + reach }),
-                  towns.allSatisfy({ hypot($0.0.x - centre.x, $0.0.y - centre.y) > $0.1 * 1.6 + reach }) else { continue }
+                towns.allSatisfy({ hypot($0.0.x - centre.x, $0.0.y - centre.y) > $0.1 * 1.6 + reach })
+            else { continue }
             var g = try blob(centre, radius, vertices: 96, rng: &rng).intersection(city)
             if rng.unit() < 0.25 {
-                let hole = try blob(Coordinate(centre.x + rng.range(-0.2, 0.2) * radius, centre.y + rng.range(-0.2, 0.2) * radius),
-                                    radius * rng.range(0.12, 0.25), vertices: 24, rng: &rng)
+                let hole = try blob(
+                    Coordinate(centre.x + rng.range(-0.2, 0.2) * radius, centre.y + rng.range(-0.2, 0.2) * radius),
+                    radius * rng.range(0.12, 0.25), vertices: 24, rng: &rng)
                 g = try g.difference(hole)
             }
             guard !g.isEmpty else { continue }
@@ -316,9 +335,14 @@ public struct SampleGenerator {
             let area = ellipsoid.area(value)
             let n = items.count + 1
             let c = counties[county]
-            items.append(Item(geometry: value, attributes: [.text(String(format: "STHX%04d", n)),
-                                                            .text("\(c.name)\(type)生态保护红线\(n)号"),
-                                                            .text(type), .text(c.code), .real((area * 100).rounded() / 100)]))
+            items.append(
+                Item(
+                    geometry: value,
+                    attributes: [
+                        .text(String(format: "STHX%04d", n)),
+                        .text("\(c.name)\(type)生态保护红线\(n)号"),
+                        .text(type), .text(c.code), .real((area * 100).rounded() / 100)
+                    ]))
         }
         guard items.count == 60 else { throw SampleError("could place only \(items.count) red lines") }
         return items
@@ -327,9 +351,10 @@ public struct SampleGenerator {
     // MARK: Writing
 
     func writeGeoJSON(_ name: String, _ items: [Item], geometryType: String = "MultiPolygon", fields: [FieldDefinition]) throws {
-        let w = try VectorWriter(path: path(name), format: .geoJSON, layerName: (name as NSString).deletingPathExtension,
-                                 crs: "EPSG:4490", geometryType: geometryType, fields: fields,
-                                 layerOptions: ["RFC7946=NO"])  // full precision: shared edges must stay shared
+        let w = try VectorWriter(
+            path: path(name), format: .geoJSON, layerName: (name as NSString).deletingPathExtension,
+            crs: "EPSG:4490", geometryType: geometryType, fields: fields,
+            layerOptions: ["RFC7946=NO"])  // full precision: shared edges must stay shared
         for item in items {
             let g = item.geometry
             try w.write(geometry: geometryType == "MultiPolygon" ? .multiPolygon(g.polygons) : g, attributes: item.attributes)
@@ -338,13 +363,16 @@ public struct SampleGenerator {
     }
 
     func writeRedlines(_ items: [Item]) throws {
-        let fields = [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "HXMC", type: .text),
-                      FieldDefinition(name: "HXLX", type: .text), FieldDefinition(name: "XZQDM", type: .text),
-                      FieldDefinition(name: "MJ", type: .real)]
+        let fields = [
+            FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "HXMC", type: .text),
+            FieldDefinition(name: "HXLX", type: .text), FieldDefinition(name: "XZQDM", type: .text),
+            FieldDefinition(name: "MJ", type: .real)
+        ]
         // GBK text and no .cpg, the way many exchange Shapefiles arrive.
-        let w = try VectorWriter(path: path("ecological_redline.shp"), format: .shapefile, layerName: "ecological_redline",
-                                 crs: "EPSG:4490", geometryType: "Polygon", fields: fields, rawEncoding: "GBK",
-                                 layerOptions: ["DBF_DATE_LAST_UPDATE=\(Self.fileDay)"])
+        let w = try VectorWriter(
+            path: path("ecological_redline.shp"), format: .shapefile, layerName: "ecological_redline",
+            crs: "EPSG:4490", geometryType: "Polygon", fields: fields, rawEncoding: "GBK",
+            layerOptions: ["DBF_DATE_LAST_UPDATE=\(Self.fileDay)"])
         for item in items {
             try w.write(geometry: .multiPolygon(item.geometry.polygons), attributes: item.attributes)
         }
@@ -354,10 +382,12 @@ public struct SampleGenerator {
     /// Streams the farmland GeoPackage in EPSG:4528 (zone 40 with the prefix). Returns how many
     /// parcels carry a deliberately broken ring.
     func writeFarmland(_ farmland: FarmlandGenerator, counties: [County], observe: (FarmlandGenerator.Parcel) -> Void) throws -> Int {
-        let fields = ["BSM", "TBBH", "DLBM", "DLMC", "ZLDWMC", "XZQDM"].map { FieldDefinition(name: $0, type: .text) }
+        let fields =
+            ["BSM", "TBBH", "DLBM", "DLMC", "ZLDWMC", "XZQDM"].map { FieldDefinition(name: $0, type: .text) }
             + [FieldDefinition(name: "TBMJ", type: .real)]
-        let w = try VectorWriter(path: path("farmland.gpkg"), format: .geoPackage, layerName: "yjjbnt",
-                                 crs: "EPSG:4528", geometryType: "MultiPolygon", fields: fields)
+        let w = try VectorWriter(
+            path: path("farmland.gpkg"), format: .geoPackage, layerName: "yjjbnt",
+            crs: "EPSG:4528", geometryType: "MultiPolygon", fields: fields)
         var sequence = 0
         var invalid = 0
         var villageCounters: [Int: Int] = [:]
@@ -375,11 +405,13 @@ public struct SampleGenerator {
             let area = ellipsoid.area(try toGeo.transform(Geometry.polygon(valid)))
             let cls = classes[Int(SeededRandom.hash(options.seed, sequence, 1, 0xD1) % UInt64(classes.count))]
             let prefixed = Geometry.multiPolygon([Polygon(p.polygon.rings.map { $0.map { Coordinate($0.x + 40_000_000, $0.y) } })])
-            try w.write(geometry: prefixed, attributes: [
-                .text(county.code + String(format: "2110%08d", sequence)), .text(String(format: "%04d", tbbh)),
-                .text(cls.0), .text(cls.1), .text("\(county.name)\(p.village)"), .text(county.code),
-                .real((area * 100).rounded() / 100),
-            ])
+            try w.write(
+                geometry: prefixed,
+                attributes: [
+                    .text(county.code + String(format: "2110%08d", sequence)), .text(String(format: "%04d", tbbh)),
+                    .text(cls.0), .text(cls.1), .text("\(county.name)\(p.village)"), .text(county.code),
+                    .real((area * 100).rounded() / 100)
+                ])
             if sequence % 20_000 == 0 { progress?("farmland \(sequence)") }
         }
         try w.close()

@@ -6,8 +6,10 @@ enum Shapes {
     /// A closed, simple, star-shaped ring around `centre`: the radius wobbles with a few
     /// low harmonics, like a ridge or a river basin seen from above. Angles strictly increase,
     /// so the ring never crosses itself.
-    static func blob(centre: Coordinate, radius: Double, vertices: Int, roughness: Double = 0.12,
-                     rng: inout SeededRandom) -> [Coordinate] {
+    static func blob(
+        centre: Coordinate, radius: Double, vertices: Int, roughness: Double = 0.12,
+        rng: inout SeededRandom
+    ) -> [Coordinate] {
         var harmonics: [(Double, Double)] = []
         for _ in 2...5 { harmonics.append((rng.range(0, roughness), rng.range(0, 2 * .pi))) }
         var ring: [Coordinate] = []

@@ -37,7 +37,8 @@ struct AreaBoxes {
         let l = max(left, low), r = min(left + iw, high), t = max(top, low), b = min(top + ih, high)
         guard r > l, b > t else { return nil }
         // No `parts`: a box is as simple as it gets, so a tile over its budget leaves it be.
-        return EncodedGeometry(type: .polygon, commands: MVTGeometryWriter.rectangle(Int32(l), Int32(t), Int32(r), Int32(b)),
-                               area: (r - l) * (b - t))
+        return EncodedGeometry(
+            type: .polygon, commands: MVTGeometryWriter.rectangle(Int32(l), Int32(t), Int32(r), Int32(b)),
+            area: (r - l) * (b - t))
     }
 }

@@ -18,7 +18,6 @@ struct FeatureAttributes {
     private(set) var indices: [[Int32]]
     private var lookup: [[MVTValueKey: Int32]]
 
-
     init(fieldCount: Int) {
         tables = Array(repeating: [], count: fieldCount)
         indices = Array(repeating: [], count: fieldCount)

@@ -24,7 +24,8 @@ struct EncodedGeometry {
             case .polygon:
                 var rings: [[TilePoint]] = []
                 for (i, ring) in part.enumerated() {
-                    let s = TileGeometry.snapRing(TileGeometry.simplifyRing(ring.map { TileVertex(x: Double($0.x), y: Double($0.y)) }, tolerance: tolerance))
+                    let s = TileGeometry.snapRing(
+                        TileGeometry.simplifyRing(ring.map { TileVertex(x: Double($0.x), y: Double($0.y)) }, tolerance: tolerance))
                     let a = s.isEmpty ? 0 : TileGeometry.twiceArea(s)
                     if i == 0 && a <= 0 { rings = []; break }
                     if i > 0 && a >= 0 { continue }
@@ -169,7 +170,7 @@ struct FeatureGeometryEncoder {
         for piece in parts {
             for ring in piece {
                 writer.ring(ring)
-                area += Double(TileGeometry.twiceArea(ring)) / 2   // holes count negative
+                area += Double(TileGeometry.twiceArea(ring)) / 2  // holes count negative
             }
         }
         guard !writer.isEmpty else { return nil }
@@ -208,9 +209,10 @@ struct FeatureGeometryEncoder {
         repairs += 1
         if engine == nil { engine = GeometryEngine() }
         guard let engine else { return [] }
-        let polygon = Polygon(rings.map { ring in
-            ring.map { Coordinate(Double($0.x), Double($0.y)) } + [Coordinate(Double(ring[0].x), Double(ring[0].y))]
-        })
+        let polygon = Polygon(
+            rings.map { ring in
+                ring.map { Coordinate(Double($0.x), Double($0.y)) } + [Coordinate(Double(ring[0].x), Double(ring[0].y))]
+            })
         guard let fixed = try? engine.makeValid(try engine.make(.polygon(polygon))).value() else { return [] }
         var out: [[[TilePoint]]] = []
         for p in fixed.polygons {
@@ -240,7 +242,8 @@ struct FeatureGeometryEncoder {
                 minY = min(minY, v.y); maxY = max(maxY, v.y)
             }
             if maxX < clipLow || minX > clipHigh || maxY < clipLow || minY > clipHigh { continue }
-            let parts = (minX < clipLow || maxX > clipHigh || minY < clipLow || maxY > clipHigh)
+            let parts =
+                (minX < clipLow || maxX > clipHigh || minY < clipLow || maxY > clipHigh)
                 ? TileGeometry.clipLine(projected, lo: clipLow, hi: clipHigh) : [projected]
             for part in parts {
                 var out: [TilePoint] = []
@@ -259,10 +262,11 @@ struct FeatureGeometryEncoder {
     }
 
     mutating func points(_ points: [Coordinate]) -> EncodedGeometry? {
-        self.points(projected: points.map { c in
-            let p = transform.apply(c.x, c.y)
-            return TileVertex(x: p.x, y: p.y)
-        })
+        self.points(
+            projected: points.map { c in
+                let p = transform.apply(c.x, c.y)
+                return TileVertex(x: p.x, y: p.y)
+            })
     }
 
     /// Points already in tile units.

@@ -34,7 +34,8 @@ final class FeatureSummary: Sendable {
         projections.withLock { projections -> Projected in
             if let p = grid.projection == .webMercator ? projections.mercator : projections.geographic { return p }
             var x0 = [Double](), y0 = [Double](), x1 = [Double](), y1 = [Double](), a = [Double]()
-            x0.reserveCapacity(count); y0.reserveCapacity(count); x1.reserveCapacity(count); y1.reserveCapacity(count); a.reserveCapacity(count)
+            x0.reserveCapacity(count); y0.reserveCapacity(count); x1.reserveCapacity(count); y1.reserveCapacity(count);
+            a.reserveCapacity(count)
             for k in 0..<count {
                 let tl = grid.world(minX[k], maxY[k]), br = grid.world(maxX[k], minY[k])
                 x0.append(tl.x); y0.append(tl.y); x1.append(br.x); y1.append(br.y)
@@ -101,7 +102,10 @@ final class FeatureSummary: Sendable {
         func col(_ x: Double) -> Int { min(nx - 1, max(0, Int((x - bounds.minX) / w * Double(nx)))) }
         func row(_ y: Double) -> Int { min(ny - 1, max(0, Int((y - bounds.minY) / h * Double(ny)))) }
         if box.maxX + maxHalfWidth < bounds.minX || box.minX - maxHalfWidth > bounds.maxX
-            || box.maxY + maxHalfHeight < bounds.minY || box.minY - maxHalfHeight > bounds.maxY { return }
+            || box.maxY + maxHalfHeight < bounds.minY || box.minY - maxHalfHeight > bounds.maxY
+        {
+            return
+        }
         let i0 = col(box.minX - maxHalfWidth), i1 = col(box.maxX + maxHalfWidth)
         let j0 = row(box.minY - maxHalfHeight), j1 = row(box.maxY + maxHalfHeight)
         for j in j0...j1 {

@@ -53,7 +53,9 @@ struct LayerTileAssembler {
         // Simplifying again saves a third at most: worth one pass only when that can be enough.
         let original = features
         var tolerance = 4.0
-        while bytes.count > budget && bytes.count < budget * 3 / 2 && tolerance <= 4 && features.contains(where: { $0.geometry.type != .point }) {
+        while bytes.count > budget && bytes.count < budget * 3 / 2 && tolerance <= 4
+            && features.contains(where: { $0.geometry.type != .point })
+        {
             features = []
             for f in original {
                 // Never more than an eighth of the feature's size: past that, corners go and
@@ -63,8 +65,10 @@ struct LayerTileAssembler {
                     if g.type == .polygon { coverage.add(x: f.centreX, y: f.centreY, area: f.dataArea) }
                     continue
                 }
-                features.append(PreparedFeature(id: f.id, geometry: g, values: f.values, size: f.size,
-                                                centreX: f.centreX, centreY: f.centreY, dataArea: f.dataArea))
+                features.append(
+                    PreparedFeature(
+                        id: f.id, geometry: g, values: f.values, size: f.size,
+                        centreX: f.centreX, centreY: f.centreY, dataArea: f.dataArea))
             }
             bytes = assemble(features, dropped: dropped, coverage: coverage)
             tolerance *= 2
@@ -79,7 +83,11 @@ struct LayerTileAssembler {
                 let move = CoverageGrid.shed(cost, cellSize: coverage.cellSize, extent: extent, budget: total / 2)
                 var kept: [PreparedFeature] = []
                 for (f, m) in zip(features, move) {
-                    if !m { kept.append(f) } else if f.geometry.type == .polygon { coverage.add(x: f.centreX, y: f.centreY, area: f.dataArea) }
+                    if !m {
+                        kept.append(f)
+                    } else if f.geometry.type == .polygon {
+                        coverage.add(x: f.centreX, y: f.centreY, area: f.dataArea)
+                    }
                 }
                 features = kept
             } else if !features.isEmpty {
@@ -146,8 +154,9 @@ struct LayerTileAssembler {
             for s in squares { writer.ring(s) }
             // One feature for all the cells: no id (it is no feature of the data), and how
             // many features it stands for.
-            layer.addFeature(id: nil, type: .polygon, geometry: writer.commands,
-                             properties: [("om_merged", .int(Int64(coverage.totalCount)))])
+            layer.addFeature(
+                id: nil, type: .polygon, geometry: writer.commands,
+                properties: [("om_merged", .int(Int64(coverage.totalCount)))])
         }
         return layer.encoded()
     }

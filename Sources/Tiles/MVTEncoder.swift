@@ -57,9 +57,11 @@ public struct MVTGeometryWriter {
     /// (right > left, bottom > top): the exterior ring, clockwise on screen (positive area).
     public static func rectangle(_ left: Int32, _ top: Int32, _ right: Int32, _ bottom: Int32) -> [UInt32] {
         let w = right &- left, h = bottom &- top
-        return [command(1, 1), ProtobufWriter.zigzag(left), ProtobufWriter.zigzag(top),
-                command(2, 3), ProtobufWriter.zigzag(w), 0, 0, ProtobufWriter.zigzag(h), ProtobufWriter.zigzag(0 &- w), 0,
-                command(7, 1)]
+        return [
+            command(1, 1), ProtobufWriter.zigzag(left), ProtobufWriter.zigzag(top),
+            command(2, 3), ProtobufWriter.zigzag(w), 0, 0, ProtobufWriter.zigzag(h), ProtobufWriter.zigzag(0 &- w), 0,
+            command(7, 1)
+        ]
     }
 
     /// One ring, open (the first point not repeated), at least three points.

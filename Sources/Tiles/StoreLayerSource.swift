@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 import Synchronization
 
@@ -133,7 +133,9 @@ public final class StoreLayerSource: TileSource, Sendable {
         }
     }
 
-    @inline(__always) func footprint(_ t: TileTransform, _ minX: Double, _ minY: Double, _ maxX: Double, _ maxY: Double, _ areaM2: Double) -> Footprint {
+    @inline(__always) func footprint(_ t: TileTransform, _ minX: Double, _ minY: Double, _ maxX: Double, _ maxY: Double, _ areaM2: Double)
+        -> Footprint
+    {
         let a = t.apply(minX, maxY), b = t.apply(maxX, minY)
         let k = t.grid.unitsPerMetre(latitude: (minY + maxY) / 2, z: t.key.z, extent: t.extent)
         return Footprint(x0: a.x, y0: a.y, x1: b.x, y1: b.y, area: areaM2 * k.x * k.y)
@@ -158,7 +160,8 @@ public final class StoreLayerSource: TileSource, Sendable {
             let half = (w: fp.width / 2, h: fp.height / 2)
             guard let g = boxes.box(x0: fp.x - half.w, y0: fp.y - half.h, x1: fp.x + half.w, y1: fp.y + half.h, area: fp.area)
             else { return }
-            prepared.append(PreparedFeature(id: id, geometry: g, values: .none, size: fp.size, centreX: fp.x, centreY: fp.y, dataArea: fp.area))
+            prepared.append(
+                PreparedFeature(id: id, geometry: g, values: .none, size: fp.size, centreX: fp.x, centreY: fp.y, dataArea: fp.area))
         }
     }
 
@@ -166,12 +169,13 @@ public final class StoreLayerSource: TileSource, Sendable {
         let t = TileTransform(grid: grid, key: key, extent: options.extent)
         let box = t.lonLatBox(buffer: Double(options.buffer))
         guard let bounds = layer.version.bbox, bounds.intersects(box) else { return nil }
-        return Cut(transform: t, box: box,
-                   coverage: CoverageGrid(extent: options.extent, cellSize: options.coverageCell),
-                   encoder: FeatureGeometryEncoder(transform: t, buffer: Double(options.buffer), tolerance: options.tolerance),
-                   minSize: kind == .point ? 0 : kind == .polygon ? options.minFeatureSize : options.minFeatureSize / 4,
-                   boxSize: kind == .polygon ? options.boxSize(z: key.z) : 0,
-                   boxes: AreaBoxes(low: -Double(options.buffer), high: Double(options.extent + options.buffer)))
+        return Cut(
+            transform: t, box: box,
+            coverage: CoverageGrid(extent: options.extent, cellSize: options.coverageCell),
+            encoder: FeatureGeometryEncoder(transform: t, buffer: Double(options.buffer), tolerance: options.tolerance),
+            minSize: kind == .point ? 0 : kind == .polygon ? options.minFeatureSize : options.minFeatureSize / 4,
+            boxSize: kind == .polygon ? options.boxSize(z: key.z) : 0,
+            boxes: AreaBoxes(low: -Double(options.buffer), high: Double(options.extent + options.buffer)))
     }
 
     /// A small layer's tile, read through the R*Tree.
@@ -181,7 +185,9 @@ public final class StoreLayerSource: TileSource, Sendable {
         while let row = try rows.next() {
             let fid: Int64 = row[0]
             let area: Double = row[5] ?? 0
-            guard let minX: Double = row[1], let minY: Double = row[2], let maxX: Double = row[3], let maxY: Double = row[4] else { continue }
+            guard let minX: Double = row[1], let minY: Double = row[2], let maxX: Double = row[3], let maxY: Double = row[4] else {
+                continue
+            }
             let fp = footprint(c.transform, minX, minY, maxX, maxY, area)
             if fp.size < c.minSize {
                 if kind == .polygon { c.coverage.add(x: fp.x, y: fp.y, area: fp.area) }
@@ -199,8 +205,10 @@ public final class StoreLayerSource: TileSource, Sendable {
             if lost.area > 0 { c.coverage.add(x: lost.x, y: lost.y, area: lost.area) }
             guard let encoded else { continue }
             let values = fields.indices.map { FeatureAttributes.value(row[7 + $0]) }
-            c.prepared.append(PreparedFeature(id: UInt64(bitPattern: fid), geometry: encoded, values: .read(values),
-                                              size: fp.size, centreX: fp.x, centreY: fp.y, dataArea: fp.area))
+            c.prepared.append(
+                PreparedFeature(
+                    id: UInt64(bitPattern: fid), geometry: encoded, values: .read(values),
+                    size: fp.size, centreX: fp.x, centreY: fp.y, dataArea: fp.area))
         }
         return finish(&c)
     }
@@ -229,8 +237,9 @@ public final class StoreLayerSource: TileSource, Sendable {
         if big.count > affordable, kind == .polygon {
             let largest = big.map(\.size).max() ?? 0
             c.coverage.ensureCell(atLeast: min(options.extent / 8, Int(2 * largest.rounded(.up))))
-            let move = CoverageGrid.shed(big.map { (x: $0.fp.x, y: $0.fp.y, cost: 48.0) }, cellSize: c.coverage.cellSize,
-                                         extent: options.extent, budget: Double(affordable * 48))
+            let move = CoverageGrid.shed(
+                big.map { (x: $0.fp.x, y: $0.fp.y, cost: 48.0) }, cellSize: c.coverage.cellSize,
+                extent: options.extent, budget: Double(affordable * 48))
             var kept: [(k: Int, size: Double, fp: Footprint)] = []
             for (b, m) in zip(big, move) {
                 if m { c.coverage.add(x: b.fp.x, y: b.fp.y, area: b.fp.area) } else { kept.append(b) }
@@ -256,9 +265,11 @@ public final class StoreLayerSource: TileSource, Sendable {
             }
             if lost.area > 0 { c.coverage.add(x: lost.x, y: lost.y, area: lost.area) }
             guard let encoded else { continue }
-            c.prepared.append(PreparedFeature(id: UInt64(bitPattern: summary.fid[b.k]), geometry: encoded,
-                                              values: .interned(row: row),
-                                              size: b.size, centreX: b.fp.x, centreY: b.fp.y, dataArea: b.fp.area))
+            c.prepared.append(
+                PreparedFeature(
+                    id: UInt64(bitPattern: summary.fid[b.k]), geometry: encoded,
+                    values: .interned(row: row),
+                    size: b.size, centreX: b.fp.x, centreY: b.fp.y, dataArea: b.fp.area))
         }
         return finish(&c, attributes: resident.attributes)
     }
@@ -274,9 +285,11 @@ public final class StoreLayerSource: TileSource, Sendable {
             c.prepared.removeSubrange(options.maxFeatures...)
         }
         c.prepared.sort { $0.id < $1.id }
-        return LayerTileAssembler(name: name, fields: fields.map(\.name), extent: options.extent, budget: options.layerBudget,
-                                  attributes: attributes)
-            .build(c.prepared, coverage: c.coverage)
+        return LayerTileAssembler(
+            name: name, fields: fields.map(\.name), extent: options.extent, budget: options.layerBudget,
+            attributes: attributes
+        )
+        .build(c.prepared, coverage: c.coverage)
     }
 }
 

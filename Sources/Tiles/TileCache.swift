@@ -51,8 +51,8 @@ public final class TileCache: Sendable {
     /// The nodes are reachable only through this state, so only with its lock held.
     fileprivate struct State {
         var nodes: [String: Node] = [:]
-        var head: Node?   // most recent
-        var tail: Node?   // least recent
+        var head: Node?  // most recent
+        var tail: Node?  // least recent
         var used = 0
     }
     private let state = Mutex(State())

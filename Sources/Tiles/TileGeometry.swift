@@ -83,8 +83,11 @@ enum TileGeometry {
                     if q < 0 { visible = false; break }
                 } else {
                     let r = q / p
-                    if p < 0 { if r > t1 { visible = false; break }; if r > t0 { t0 = r } }
-                    else { if r < t0 { visible = false; break }; if r < t1 { t1 = r } }
+                    if p < 0 {
+                        if r > t1 { visible = false; break }; if r > t0 { t0 = r }
+                    } else {
+                        if r < t0 { visible = false; break }; if r < t1 { t1 = r }
+                    }
                 }
             }
             if !visible {
@@ -163,9 +166,13 @@ enum TileGeometry {
                     d = (q.x - a.x) * (q.x - a.x) + (q.y - a.y) * (q.y - a.y)
                 } else {
                     let t = ((q.x - a.x) * dx + (q.y - a.y) * dy) / len2
-                    if t <= 0 { d = (q.x - a.x) * (q.x - a.x) + (q.y - a.y) * (q.y - a.y) }
-                    else if t >= 1 { d = (q.x - b.x) * (q.x - b.x) + (q.y - b.y) * (q.y - b.y) }
-                    else { let c = dx * (q.y - a.y) - dy * (q.x - a.x); d = c * c / len2 }
+                    if t <= 0 {
+                        d = (q.x - a.x) * (q.x - a.x) + (q.y - a.y) * (q.y - a.y)
+                    } else if t >= 1 {
+                        d = (q.x - b.x) * (q.x - b.x) + (q.y - b.y) * (q.y - b.y)
+                    } else {
+                        let c = dx * (q.y - a.y) - dy * (q.x - a.x); d = c * c / len2
+                    }
                 }
                 if d > worst { worst = d; index = i }
             }
@@ -255,8 +262,10 @@ enum TileGeometry {
         for (r, ring) in rings.enumerated() {
             for i in ring.indices {
                 let a = ring[i], b = ring[i + 1 == ring.count ? 0 : i + 1]
-                segments.append(Segment(minX: min(a.x, b.x), maxX: max(a.x, b.x), minY: min(a.y, b.y), maxY: max(a.y, b.y),
-                                        a: a, b: b, ring: Int32(r), index: Int32(i)))
+                segments.append(
+                    Segment(
+                        minX: min(a.x, b.x), maxX: max(a.x, b.x), minY: min(a.y, b.y), maxY: max(a.y, b.y),
+                        a: a, b: b, ring: Int32(r), index: Int32(i)))
             }
         }
         segments.sort { $0.minX < $1.minX }

@@ -6,7 +6,9 @@ import LayerStore
 extension TileService {
     /// `baseURL` is scheme and authority ("http://host:8080"), `path` the selection's path
     /// segment ("onemap", "farmland" or "a,b").
-    public func tileJSON(_ selection: TileSelection, grid: TileMatrixSet, baseURL: String, for caller: Caller = .anonymous) throws -> [String: Any] {
+    public func tileJSON(_ selection: TileSelection, grid: TileMatrixSet, baseURL: String, for caller: Caller = .anonymous) throws
+        -> [String: Any]
+    {
         let sources = try sources(selection, for: caller)
         let path: String
         switch selection {
@@ -20,9 +22,10 @@ extension TileService {
             if bounds == nil { bounds = b } else { bounds!.extend(b) }
         }
         let maxLat = grid == .webMercatorQuad ? TileMatrixSet.maxMercatorLatitude : 90
-        let b = bounds.map {
-            BoundingBox(max(-180, $0.minX), max(-maxLat, $0.minY), min(180, $0.maxX), min(maxLat, $0.maxY))
-        } ?? BoundingBox(-180, -maxLat, 180, maxLat)
+        let b =
+            bounds.map {
+                BoundingBox(max(-180, $0.minX), max(-maxLat, $0.minY), min(180, $0.maxX), min(maxLat, $0.maxY))
+            } ?? BoundingBox(-180, -maxLat, 180, maxLat)
         // The zoom at which the bounds fill about one tile.
         let span = max(b.maxX - b.minX, b.maxY - b.minY, 1e-9)
         let centerZoom = max(0, min(TileMatrixSet.advertisedMaxZoom, Int(log2(360 / span))))
@@ -45,18 +48,19 @@ extension TileService {
                 return ["id": s.name, "description": s.info.title, "minzoom": s.info.minZoom, "maxzoom": s.info.maxZoom, "fields": fields]
             },
             // Not TileJSON: the versions the tiles are made from, for clients that show them.
-            "onemap:versions": Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0.layer.version.number) }),
+            "onemap:versions": Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0.layer.version.number) })
         ]
         if grid != .webMercatorQuad {
             json["crs"] = grid.crs
-            json["tile_matrix_set"] = [
-                "id": grid.id,
-                "crs": grid.crs,
-                "origin": [-180, 90],
-                "tile_span_degrees_at_z0": 360,
-                "resolution_degrees_per_256px_at_z0": 1.40625,
-                "matrix_size": "2^z columns × max(1, 2^(z−1)) rows; z = 天地图 TILEMATRIX",
-            ] as [String: Any]
+            json["tile_matrix_set"] =
+                [
+                    "id": grid.id,
+                    "crs": grid.crs,
+                    "origin": [-180, 90],
+                    "tile_span_degrees_at_z0": 360,
+                    "resolution_degrees_per_256px_at_z0": 1.40625,
+                    "matrix_size": "2^z columns × max(1, 2^(z−1)) rows; z = 天地图 TILEMATRIX"
+                ] as [String: Any]
         }
         return json
     }

@@ -1,7 +1,6 @@
 import Foundation
-import Synchronization
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 import Synchronization
 
@@ -25,7 +24,8 @@ public enum TileError: Error, CustomStringConvertible, Sendable {
         case let .outOfRange(key, grid):
             let z = key.z
             guard z >= 0, z <= TileMatrixSet.maxZoom else { return "zoom \(z) is outside 0…\(TileMatrixSet.maxZoom)" }
-            return "tile \(key) is outside the \(grid.id) matrix at zoom \(z): x must be in 0…\(grid.matrixWidth(z) - 1), y in 0…\(grid.matrixHeight(z) - 1)"
+            return
+                "tile \(key) is outside the \(grid.id) matrix at zoom \(z): x must be in 0…\(grid.matrixWidth(z) - 1), y in 0…\(grid.matrixHeight(z) - 1)"
         }
     }
 }
@@ -107,7 +107,7 @@ public final class TileService: Sendable {
     public func warmInBackground() {
         let thread = Thread {
             #if os(Linux)
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
             #endif
             guard let sources = try? self.current().ordered else { return }
             for source in sources { try? source.warm() }
@@ -165,7 +165,8 @@ public final class TileService: Sendable {
     }
 
     /// The tile, from the cache or made now. Empty bytes mean no feature falls in it.
-    public func tile(_ selection: TileSelection, _ key: TileKey, grid: TileMatrixSet, for caller: Caller = .anonymous) throws -> CachedTile {
+    public func tile(_ selection: TileSelection, _ key: TileKey, grid: TileMatrixSet, for caller: Caller = .anonymous) throws -> CachedTile
+    {
         try tile(of: try sources(selection, for: caller), key, grid: grid)
     }
 

@@ -58,9 +58,11 @@ public struct TileOptions: Sendable, Hashable {
     /// the smallest lines and points are left for higher zooms, as tippecanoe drops them.
     public var maxFeatures: Int
 
-    public init(extent: Int = 4096, buffer: Int = 64, tolerance: Double = 1, minFeatureSize: Double = 24,
-                overviewBoxSize: Double = 96, overviewMaxZoom: Int = 12,
-                coverageCell: Int = 32, layerBudget: Int = 450 * 1024, summaryThreshold: Int = 4096, maxFeatures: Int = 20_000) {
+    public init(
+        extent: Int = 4096, buffer: Int = 64, tolerance: Double = 1, minFeatureSize: Double = 24,
+        overviewBoxSize: Double = 96, overviewMaxZoom: Int = 12,
+        coverageCell: Int = 32, layerBudget: Int = 450 * 1024, summaryThreshold: Int = 4096, maxFeatures: Int = 20_000
+    ) {
         self.overviewBoxSize = overviewBoxSize
         self.overviewMaxZoom = overviewMaxZoom
         self.maxFeatures = max(1, maxFeatures)

@@ -52,7 +52,8 @@ func crsString(_ srs: OGRSpatialReferenceH?) -> String? {
     if let clone = OSRClone(srs) {
         defer { OSRDestroySpatialReference(clone) }
         if OSRAutoIdentifyEPSG(clone) == OGRERR_NONE,
-           let name = OSRGetAuthorityName(clone, nil), let code = OSRGetAuthorityCode(clone, nil) {
+            let name = OSRGetAuthorityName(clone, nil), let code = OSRGetAuthorityCode(clone, nil)
+        {
             return "\(String(cString: name)):\(String(cString: code))"
         }
     }

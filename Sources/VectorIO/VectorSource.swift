@@ -74,7 +74,7 @@ public final class VectorSource {
                 openOptions.append("ENCODING=\(encoding)")
                 note = "\(encoding) (from the catalog)"
             } else if !Self.shapefileDeclaresEncoding(path) {
-                openOptions.append("ENCODING=")   // raw bytes; we decide per value
+                openOptions.append("ENCODING=")  // raw bytes; we decide per value
                 fallback = "GB18030"
                 note = "undeclared: UTF-8 where valid, else GBK/GB18030"
             } else {
@@ -97,10 +97,13 @@ public final class VectorSource {
             lyr = GDALDatasetGetLayerCount(ds) > 0 ? GDALDatasetGetLayer(ds, 0) : nil
         }
         guard let lyr else {
-            let names = (0..<GDALDatasetGetLayerCount(ds)).compactMap { OGR_L_GetName(GDALDatasetGetLayer(ds, $0)).map { String(cString: $0) } }
+            let names = (0..<GDALDatasetGetLayerCount(ds)).compactMap {
+                OGR_L_GetName(GDALDatasetGetLayer(ds, $0)).map { String(cString: $0) }
+            }
             GDALClose(ds)
-            throw SourceError(file: path, layer: wanted,
-                              message: wanted == nil ? "the dataset has no layers" : "no such layer; it has: \(names.joined(separator: ", "))")
+            throw SourceError(
+                file: path, layer: wanted,
+                message: wanted == nil ? "the dataset has no layers" : "no such layer; it has: \(names.joined(separator: ", "))")
         }
         dataset = ds
         layer = lyr

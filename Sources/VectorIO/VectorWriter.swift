@@ -24,8 +24,10 @@ public final class VectorWriter {
     ///   - crs: an "EPSG:n" code.
     ///   - geometryType: "Polygon", "MultiPolygon", "LineString", "MultiLineString", "Point", …
     ///   - rawEncoding: for Shapefiles only, see above.
-    public init(path: String, format: Format, layerName: String, crs: String, geometryType: String,
-                fields: [FieldDefinition], rawEncoding: String? = nil, layerOptions: [String] = []) throws {
+    public init(
+        path: String, format: Format, layerName: String, crs: String, geometryType: String,
+        fields: [FieldDefinition], rawEncoding: String? = nil, layerOptions: [String] = []
+    ) throws {
         _ = GDAL.ready
         self.path = path
         self.fields = fields
@@ -43,7 +45,9 @@ public final class VectorWriter {
         let code = Int32(crs.split(separator: ":").last.flatMap { Int($0) } ?? 0)
         guard OSRImportFromEPSG(srs, code) == OGRERR_NONE else { GDALClose(ds); throw GDAL.lastError("unknown CRS \(crs)") }
         let codes = ["Point": 1, "LineString": 2, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5, "MultiPolygon": 6]
-        guard let typeCode = codes[geometryType] else { GDALClose(ds); throw LibraryError("GDAL", "unsupported geometry type \(geometryType)") }
+        guard let typeCode = codes[geometryType] else {
+            GDALClose(ds); throw LibraryError("GDAL", "unsupported geometry type \(geometryType)")
+        }
         let gtype = OGRwkbGeometryType(rawValue: UInt32(typeCode))
         var options = layerOptions
         if format == .shapefile, rawEncoding != nil { options.append("ENCODING=") }

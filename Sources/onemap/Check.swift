@@ -25,7 +25,10 @@ struct Check: AsyncParsableCommand {
     @Option(help: "Project name (项目名称) for the record.") var projectName: String?
     @Flag(help: "Do not keep a record of this check.") var noRecord = false
     @Option(help: "Most vertices the site may have (the server's default too).") var maxVertices = SiteLimits.defaultMaxVertices
-    @Option(help: "Most bytes the recorded answer and GeoJSON may take together, as `serve --max-answer`; a larger check is not recorded (with --no-record there is no cap).")
+    @Option(
+        help:
+            "Most bytes the recorded answer and GeoJSON may take together, as `serve --max-answer`; a larger check is not recorded (with --no-record there is no cap)."
+    )
     var maxAnswer = CheckRecords.defaultMaxAnswerBytes
     @Flag(help: "Check each feature of a GeoJSON FeatureCollection as its own site; prints a JSON array and, on stderr, the time per site.")
     var each = false
@@ -51,9 +54,11 @@ struct Check: AsyncParsableCommand {
         let outcome = try ConflictChecker(store: store).check(site, layers: wanted, keepPieces: keepPieces)
         var result = outcome.result
         if !noRecord {
-            let record = try CheckRecords(store: store, maxAnswerBytes: maxAnswer).save(outcome, request: .init(
-                projectCode: projectCode, projectName: projectName, keyName: Caller.localUser.keyName,
-                inputFormat: format.rawValue, input: input))
+            let record = try CheckRecords(store: store, maxAnswerBytes: maxAnswer).save(
+                outcome,
+                request: .init(
+                    projectCode: projectCode, projectName: projectName, keyName: Caller.localUser.keyName,
+                    inputFormat: format.rawValue, input: input))
             result = try JSONDecoder().decode(CheckResult.self, from: record.result)
         }
         let output: Data
@@ -83,7 +88,9 @@ struct Check: AsyncParsableCommand {
             throw ValidationError("--each needs a GeoJSON FeatureCollection")
         }
         let sites = try features.enumerated().map { i, f -> Site in
-            do { return try SiteReader.geoJSON(json: f, limits: SiteLimits(maxVertices: maxVertices)) } catch { throw ValidationError("features[\(i)]: \(error)") }
+            do { return try SiteReader.geoJSON(json: f, limits: SiteLimits(maxVertices: maxVertices)) } catch {
+                throw ValidationError("features[\(i)]: \(error)")
+            }
         }
         let store = try Store(path: Store.resolvePath(database.db))
         let checker = ConflictChecker(store: store, boxesInMemory: true)
@@ -105,9 +112,13 @@ struct Check: AsyncParsableCommand {
         let cpuMean = (Self.threadCPUTime() - cpu0) * 1000 / Double(max(1, times.count))
         let sorted = times.sorted()
         let median = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
-        FileHandle.standardError.write(Data(String(format: "checked %d sites: median %.3f ms/site, mean %.3f ms/site, total %.1f ms; CPU %.3f ms/site\n",
-                                                   times.count, median, times.reduce(0, +) / Double(max(1, times.count)), times.reduce(0, +),
-                                                   cpuMean).utf8))
+        FileHandle.standardError.write(
+            Data(
+                String(
+                    format: "checked %d sites: median %.3f ms/site, mean %.3f ms/site, total %.1f ms; CPU %.3f ms/site\n",
+                    times.count, median, times.reduce(0, +) / Double(max(1, times.count)), times.reduce(0, +),
+                    cpuMean
+                ).utf8))
         let output = try CheckResult.encoder().encode(results) + Data("\n".utf8)
         if let out { try output.write(to: URL(fileURLWithPath: out)) } else { FileHandle.standardOutput.write(output) }
     }

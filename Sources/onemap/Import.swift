@@ -36,8 +36,9 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         let path = URL(fileURLWithPath: source).standardizedFileURL.path
-        let request = ImportRequest(name: layer, source: path, sourceLayer: sourceLayer, sourceCRS: sourceCrs, encoding: encoding,
-                                    title: title, kind: kind.flatMap(LayerKind.init(rawValue:)), idField: idField, redefine: redefine)
+        let request = ImportRequest(
+            name: layer, source: path, sourceLayer: sourceLayer, sourceCRS: sourceCrs, encoding: encoding,
+            title: title, kind: kind.flatMap(LayerKind.init(rawValue:)), idField: idField, redefine: redefine)
         let store = try Store(path: Store.resolvePath(database.db))
         let spec = try request.spec(stored: try store.definition(of: layer))
         let importer = LayerImporter(store: store, progress: json ? nil : Terminal.progressBar(label: layer))

@@ -26,11 +26,13 @@ struct KeysCommand: AsyncParsableCommand {
                 return
             }
             print(secret)
-            FileHandle.standardError.write(Data("""
-                key \(key.id) '\(key.name)' (\(key.role.rawValue)) created. This is the only time the key is shown:
-                keep it in the client's secret store and send it as 'Authorization: Bearer …'.
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    key \(key.id) '\(key.name)' (\(key.role.rawValue)) created. This is the only time the key is shown:
+                    keep it in the client's secret store and send it as 'Authorization: Bearer …'.
 
-                """.utf8))
+                    """.utf8))
         }
     }
 
@@ -44,11 +46,13 @@ struct KeysCommand: AsyncParsableCommand {
             let keys = try KeyRing(store: store).list()
             if json { try Terminal.printJSON(keys); return }
             if keys.isEmpty { print("No keys. Try: onemap keys create --role approver --name 审批系统"); return }
-            print(Terminal.pad("id", 6) + Terminal.pad("name", 24) + Terminal.pad("role", 10) + Terminal.pad("key", 14)
-                  + Terminal.pad("created", 26) + "revoked")
+            print(
+                Terminal.pad("id", 6) + Terminal.pad("name", 24) + Terminal.pad("role", 10) + Terminal.pad("key", 14)
+                    + Terminal.pad("created", 26) + "revoked")
             for k in keys {
-                print(Terminal.pad(String(k.id), 6) + Terminal.pad(k.name, 24) + Terminal.pad(k.role.rawValue, 10)
-                      + Terminal.pad(k.prefix + "…", 14) + Terminal.pad(k.createdAt, 26) + (k.revokedAt ?? "-"))
+                print(
+                    Terminal.pad(String(k.id), 6) + Terminal.pad(k.name, 24) + Terminal.pad(k.role.rawValue, 10)
+                        + Terminal.pad(k.prefix + "…", 14) + Terminal.pad(k.createdAt, 26) + (k.revokedAt ?? "-"))
             }
         }
     }

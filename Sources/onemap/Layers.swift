@@ -26,20 +26,23 @@ struct Layers: AsyncParsableCommand {
     func run() async throws {
         let store = try Store(path: Store.resolvePath(database.db))
         let entries = try store.layers().map { l in
-            Entry(name: l.name, title: l.spec.title, kind: l.spec.kind.rawValue, geometryType: l.version.geometryType,
-                  count: l.version.count, bbox: l.version.bbox?.array, version: l.version.label,
-                  versionNumber: l.version.number, loadedAt: l.version.loadedAt, source: l.version.source,
-                  access: l.spec.access.rawValue, rule: l.spec.rule?.summary, ruleDetail: l.spec.rule,
-                  definitionChange: l.version.definitionChange)
+            Entry(
+                name: l.name, title: l.spec.title, kind: l.spec.kind.rawValue, geometryType: l.version.geometryType,
+                count: l.version.count, bbox: l.version.bbox?.array, version: l.version.label,
+                versionNumber: l.version.number, loadedAt: l.version.loadedAt, source: l.version.source,
+                access: l.spec.access.rawValue, rule: l.spec.rule?.summary, ruleDetail: l.spec.rule,
+                definitionChange: l.version.definitionChange)
         }
         if json { try Terminal.printJSON(entries); return }
         if entries.isEmpty { print("No layers loaded. Try: onemap load"); return }
-        print(Terminal.pad("name", 20) + Terminal.pad("title", 18) + Terminal.pad("kind", 20) + Terminal.pad("geometry", 17)
-              + Terminal.pad("count", 9) + Terminal.pad("version", 27) + "bbox [minLon, minLat, maxLon, maxLat]")
+        print(
+            Terminal.pad("name", 20) + Terminal.pad("title", 18) + Terminal.pad("kind", 20) + Terminal.pad("geometry", 17)
+                + Terminal.pad("count", 9) + Terminal.pad("version", 27) + "bbox [minLon, minLat, maxLon, maxLat]")
         for e in entries {
             let bbox = e.bbox.map { "[" + $0.map { String(format: "%.5f", $0) }.joined(separator: ", ") + "]" } ?? "-"
-            print(Terminal.pad(e.name, 20) + Terminal.pad(e.title, 18) + Terminal.pad(e.kind, 20) + Terminal.pad(e.geometryType, 17)
-                  + Terminal.pad(String(e.count), 9) + Terminal.pad("\(e.version) (#\(e.versionNumber))", 27) + bbox)
+            print(
+                Terminal.pad(e.name, 20) + Terminal.pad(e.title, 18) + Terminal.pad(e.kind, 20) + Terminal.pad(e.geometryType, 17)
+                    + Terminal.pad(String(e.count), 9) + Terminal.pad("\(e.version) (#\(e.versionNumber))", 27) + bbox)
             print("    rule: \(e.rule ?? "none (not checked)"); access \(e.access)")
             print("    loaded \(e.loadedAt) from \(e.source)")
             if let change = e.definitionChange { print("    definition \(change)") }

@@ -5,7 +5,8 @@ import GeoCore
 import LayerStore
 
 struct LedgerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ledger",
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
         abstract: "The natural-resources ledger (一本账): count and ellipsoidal area per layer and administrative unit.")
 
     enum Format: String, ExpressibleByArgument { case text, json, csv }
@@ -26,11 +27,15 @@ struct LedgerCommand: AsyncParsableCommand {
             print("code,name,layer,count,areaM2,areaHa,areaMu")
             for u in ledger.units {
                 for (name, f) in u.layers.sorted(by: { $0.key < $1.key }) {
-                    print("\(u.code),\(u.name),\(name),\(f.count),\(String(format: "%.2f", f.areaM2)),\(String(format: "%.4f", f.areaHa)),\(String(format: "%.3f", f.areaMu))")
+                    print(
+                        "\(u.code),\(u.name),\(name),\(f.count),\(String(format: "%.2f", f.areaM2)),\(String(format: "%.4f", f.areaHa)),\(String(format: "%.3f", f.areaMu))"
+                    )
                 }
             }
             for (name, f) in ledger.totals.sorted(by: { $0.key < $1.key }) {
-                print("total,合计,\(name),\(f.count),\(String(format: "%.2f", f.areaM2)),\(String(format: "%.4f", f.areaHa)),\(String(format: "%.3f", f.areaMu))")
+                print(
+                    "total,合计,\(name),\(f.count),\(String(format: "%.2f", f.areaM2)),\(String(format: "%.4f", f.areaHa)),\(String(format: "%.3f", f.areaMu))"
+                )
             }
         case .text:
             let names = ledger.totals.keys.sorted()
@@ -38,10 +43,14 @@ struct LedgerCommand: AsyncParsableCommand {
                 print("\(name)")
                 for u in ledger.units {
                     let f = u.layers[name] ?? Ledger.Figures()
-                    print("  " + Terminal.pad("\(u.name) \(u.code)", 26) + Terminal.pad("\(f.count) 个", 12) + "\(Wording.number(f.areaHa, decimals: 2)) 公顷  \(Wording.number(f.areaMu, decimals: 1)) 亩")
+                    print(
+                        "  " + Terminal.pad("\(u.name) \(u.code)", 26) + Terminal.pad("\(f.count) 个", 12)
+                            + "\(Wording.number(f.areaHa, decimals: 2)) 公顷  \(Wording.number(f.areaMu, decimals: 1)) 亩")
                 }
                 let t = ledger.totals[name]!
-                print("  " + Terminal.pad("合计", 26) + Terminal.pad("\(t.count) 个", 12) + "\(Wording.number(t.areaHa, decimals: 2)) 公顷  \(Wording.number(t.areaMu, decimals: 1)) 亩")
+                print(
+                    "  " + Terminal.pad("合计", 26) + Terminal.pad("\(t.count) 个", 12)
+                        + "\(Wording.number(t.areaHa, decimals: 2)) 公顷  \(Wording.number(t.areaMu, decimals: 1)) 亩")
                 for (c, v) in (t.byDLBM ?? [:]).sorted(by: { $0.key < $1.key }) {
                     print("    地类 \(c): \(v.count) 个, \(Wording.number(v.areaHa, decimals: 2)) 公顷")
                 }
@@ -60,7 +69,9 @@ struct VersionsCommand: AsyncParsableCommand {
         let list = try Store(path: Store.resolvePath(database.db)).versions(of: layer)
         if json { try Terminal.printJSON(list); return }
         for v in list {
-            print("\(v.current ? "*" : " ") #\(v.version)  \(Terminal.pad(v.label, 24)) \(Terminal.pad("\(v.count) 个", 12)) \(v.loadedAt)  \(v.source)")
+            print(
+                "\(v.current ? "*" : " ") #\(v.version)  \(Terminal.pad(v.label, 24)) \(Terminal.pad("\(v.count) 个", 12)) \(v.loadedAt)  \(v.source)"
+            )
             print("      rule: \(v.rule ?? "none")" + (v.definitionChange.map { "; \($0)" } ?? ""))
         }
     }
@@ -80,7 +91,8 @@ struct PruneCommand: AsyncParsableCommand {
 }
 
 struct DiffCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "diff",
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Compare two versions of a layer by feature id (年度变更): added, removed, changed, net area per county.")
     enum Format: String, ExpressibleByArgument { case text, json, geojson }
     @Argument(help: "The layer.") var layer: String
@@ -98,14 +110,17 @@ struct DiffCommand: AsyncParsableCommand {
         case .text:
             let s = report.summary
             print("\(s.layer): \(s.from) → \(s.to)")
-            print("  新增 \(s.added.count), 删除 \(s.removed.count), 变更 \(s.changed.count) (图形 \(s.changed.filter(\.geometryChanged).count), 属性 \(s.changed.filter { !$0.attributesChanged.isEmpty }.count))")
+            print(
+                "  新增 \(s.added.count), 删除 \(s.removed.count), 变更 \(s.changed.count) (图形 \(s.changed.filter(\.geometryChanged).count), 属性 \(s.changed.filter { !$0.attributesChanged.isEmpty }.count))"
+            )
             for c in s.byCounty { print("  \(c.code) \(c.name ?? ""): 面积变化 \(Wording.number(c.areaDeltaM2)) m²") }
         }
     }
 }
 
 struct AuditCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit",
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
         abstract: "Find every pair of features from two layers that overlap (三线矛盾图斑).")
     enum Format: String, ExpressibleByArgument { case json, geojson, csv }
     @Option(help: "Layer pairs a:b, comma-separated (default: the three control lines against each other).") var pairs: String?
@@ -115,13 +130,14 @@ struct AuditCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let list: [(String, String)] = try pairs.map { spec in
-            try spec.split(separator: ",").map { p in
-                let parts = p.split(separator: ":").map { String($0).trimmingCharacters(in: .whitespaces) }
-                guard parts.count == 2 else { throw ValidationError("--pairs: '\(p)' is not a:b") }
-                return (parts[0], parts[1])
-            }
-        } ?? CrossLayerAudit.defaultPairs
+        let list: [(String, String)] =
+            try pairs.map { spec in
+                try spec.split(separator: ",").map { p in
+                    let parts = p.split(separator: ":").map { String($0).trimmingCharacters(in: .whitespaces) }
+                    guard parts.count == 2 else { throw ValidationError("--pairs: '\(p)' is not a:b") }
+                    return (parts[0], parts[1])
+                }
+            } ?? CrossLayerAudit.defaultPairs
         let store = try Store(path: Store.resolvePath(database.db))
         let started = Date()
         let (found, summary) = try CrossLayerAudit(store: store).run(pairs: list, minimumAreaM2: minArea, for: .localUser)

@@ -36,7 +36,9 @@ struct Load: AsyncParsableCommand {
 
 enum ImportOutput {
     static func print(_ r: ImportReport) {
-        Swift.print("\(r.layer): \(r.count) \(r.geometryType) features as version \(r.version) (\(r.label)) in \(String(format: "%.1f", r.seconds)) s; CRS \(r.sourceCRS); text \(r.encoding)")
+        Swift.print(
+            "\(r.layer): \(r.count) \(r.geometryType) features as version \(r.version) (\(r.label)) in \(String(format: "%.1f", r.seconds)) s; CRS \(r.sourceCRS); text \(r.encoding)"
+        )
         if r.repaired > 0 {
             Swift.print("  repaired \(r.repaired) invalid geometries with MakeValid:")
             for line in r.repairs { Swift.print("    \(line)") }

@@ -5,9 +5,11 @@ struct OneMap: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "onemap",
         abstract: "国土空间\"一张图\": the planning control layers of Lishui in one SpatiaLite store.",
-        subcommands: [Load.self, Import.self, Layers.self, Check.self, Serve.self, Sample.self,
-                      LedgerCommand.self, VersionsCommand.self, PruneCommand.self, DiffCommand.self,
-                      AuditCommand.self, IdentifyCommand.self, KeysCommand.self]
+        subcommands: [
+            Load.self, Import.self, Layers.self, Check.self, Serve.self, Sample.self,
+            LedgerCommand.self, VersionsCommand.self, PruneCommand.self, DiffCommand.self,
+            AuditCommand.self, IdentifyCommand.self, KeysCommand.self
+        ]
     )
 }
 

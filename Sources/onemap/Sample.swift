@@ -17,15 +17,20 @@ struct Sample: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var generator = try SampleGenerator(options: .init(out: out, seed: seed, farmlandCount: farmlandCount, adminPath: admin),
-                                            progress: json || !Terminal.stdoutIsTTY ? nil : { step in
-                                                FileHandle.standardOutput.write(Data("\r\u{1B}[K\(step)…".utf8))
-                                            })
+        var generator = try SampleGenerator(
+            options: .init(out: out, seed: seed, farmlandCount: farmlandCount, adminPath: admin),
+            progress: json || !Terminal.stdoutIsTTY
+                ? nil
+                : { step in
+                    FileHandle.standardOutput.write(Data("\r\u{1B}[K\(step)…".utf8))
+                })
         let report = try generator.run()
         if json { try Terminal.printJSON(report); return }
         if Terminal.stdoutIsTTY { print("\r\u{1B}[K", terminator: "") }
         print("Wrote \(report.files.count) files to \(out) in \(String(format: "%.1f", report.seconds)) s:")
         for (layer, n) in report.counts.sorted(by: { $0.key < $1.key }) { print("  \(layer): \(n)") }
-        print("  farmland blocks \(Int(report.farmlandBlockSizeM)) m, reaching \(Int(report.farmlandReachM)) m from the rivers; \(report.invalidFarmland) broken rings on purpose")
+        print(
+            "  farmland blocks \(Int(report.farmlandBlockSizeM)) m, reaching \(Int(report.farmlandReachM)) m from the rivers; \(report.invalidFarmland) broken rings on purpose"
+        )
     }
 }

@@ -17,7 +17,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most features one layer of one tile holds.") var maxTileFeatures = ServerConfiguration.Limits().maxTileFeatures
     @Option(help: "Checks, ledgers and audits computed at once (default: the number of cores, at least 2).")
     var maxConcurrent = ServerConfiguration.Limits().maxConcurrentWork
-    @Option(help: "How many more may wait for a slot; past that, 503 with Retry-After.") var maxQueued = ServerConfiguration.Limits().maxQueuedWork
+    @Option(help: "How many more may wait for a slot; past that, 503 with Retry-After.") var maxQueued = ServerConfiguration.Limits()
+        .maxQueuedWork
     @Option(help: "Longest a request may take, in seconds (503 past it; 0 for none).") var timeout = 60.0
     @Option(help: "Seconds a connection may sit idle before the server closes it (0 for never).")
     var idleTimeout = ServerConfiguration.Limits().idleTimeoutSeconds
@@ -27,7 +28,8 @@ struct Serve: AsyncParsableCommand {
     var maxAnswer = ServerConfiguration.Limits().maxAnswerBytes
     @Option(help: "Anonymous checks per minute per client with --open (429 with Retry-After past it; 0 for no limit).")
     var openRate = 60
-    @Flag(help: "Believe X-Forwarded-Host, -Proto and -For from a reverse proxy in front (links, and the client's address for --open-rate).")
+    @Flag(
+        help: "Believe X-Forwarded-Host, -Proto and -For from a reverse proxy in front (links, and the client's address for --open-rate).")
     var trustProxy = false
     @Option(help: "Where `make vendor` put MapLibre GL JS for the viewer.") var vendor = "vendor/maplibre"
 
@@ -36,9 +38,11 @@ struct Serve: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("no database at \(path): load one first with `onemap load`")
         }
-        for (name, value) in [("--max-body", maxBody), ("--max-vertices", maxVertices), ("--max-page", maxPage),
-                              ("--max-tile-features", maxTileFeatures), ("--max-concurrent", maxConcurrent),
-                              ("--max-connections", maxConnections), ("--max-answer", maxAnswer)] where value < 1 {
+        for (name, value) in [
+            ("--max-body", maxBody), ("--max-vertices", maxVertices), ("--max-page", maxPage),
+            ("--max-tile-features", maxTileFeatures), ("--max-concurrent", maxConcurrent),
+            ("--max-connections", maxConnections), ("--max-answer", maxAnswer)
+        ] where value < 1 {
             throw ValidationError("\(name) must be at least 1, got \(value)")
         }
         guard maxQueued >= 0, timeout >= 0, timeout.isFinite, openRate >= 0 else {
@@ -48,15 +52,20 @@ struct Serve: AsyncParsableCommand {
         LineLogHandler.bootstrap()
         let store = try Store(path: path)
         if open {
-            FileHandle.standardError.write(Data("warning: --open lets anyone who reaches this port post checks and read check records without a key; use it only for demos\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "warning: --open lets anyone who reaches this port post checks and read check records without a key; use it only for demos\n"
+                        .utf8))
         }
-        let config = ServerConfiguration(host: host, port: port, open: open,
-                                         limits: .init(maxBodyBytes: maxBody, maxSiteVertices: maxVertices, maxPageSize: maxPage,
-                                                       maxTileFeatures: maxTileFeatures, maxConcurrentWork: maxConcurrent,
-                                                       maxQueuedWork: maxQueued, requestTimeoutSeconds: timeout,
-                                                       idleTimeoutSeconds: idleTimeout, maxConnections: maxConnections,
-                                                       maxAnswerBytes: maxAnswer, openChecksPerMinute: openRate),
-                                         trustProxy: trustProxy, vendorDirectory: vendor)
+        let config = ServerConfiguration(
+            host: host, port: port, open: open,
+            limits: .init(
+                maxBodyBytes: maxBody, maxSiteVertices: maxVertices, maxPageSize: maxPage,
+                maxTileFeatures: maxTileFeatures, maxConcurrentWork: maxConcurrent,
+                maxQueuedWork: maxQueued, requestTimeoutSeconds: timeout,
+                idleTimeoutSeconds: idleTimeout, maxConnections: maxConnections,
+                maxAnswerBytes: maxAnswer, openChecksPerMinute: openRate),
+            trustProxy: trustProxy, vendorDirectory: vendor)
         print("OneMap serving \(path) at http://\(host):\(port)")
         try await buildApplication(store: store, configuration: config).runService()
     }

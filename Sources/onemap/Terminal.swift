@@ -29,7 +29,9 @@ enum Terminal {
 
     /// Pads to a display width, counting CJK characters as two columns.
     static func pad(_ s: String, _ width: Int) -> String {
-        let w = s.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x1100 && $1.properties.isIdeographic || (0xFF00...0xFFEF).contains($1.value) ? 2 : 1) }
+        let w = s.unicodeScalars.reduce(0) {
+            $0 + ($1.value >= 0x1100 && $1.properties.isIdeographic || (0xFF00...0xFFEF).contains($1.value) ? 2 : 1)
+        }
         return s + String(repeating: " ", count: max(0, width - w))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Conflicts
 
 /// Two answers that must agree but for the roundings of their areas: a check without pieces

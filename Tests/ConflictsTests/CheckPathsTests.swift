@@ -2,6 +2,7 @@ import Foundation
 import GeoCore
 import LayerStore
 import Testing
+
 @testable import Conflicts
 
 /// A check takes shortcuts by path: small layers are scanned in memory, large ones read
@@ -26,8 +27,9 @@ struct CheckPathsTests {
         }
         parcels.append(("X", .polygon(box(120.0012, 28.0012, 120.0019, 28.0019)), ["x"]))
         try f.layer("farmland", rule: Rule(severity: .forbidden), fields: ["DLBM"], parcels)
-        try f.layer("urban_boundary", kind: .urbanBoundary, rule: Rule(severity: .restricted, when: .outside),
-                    [("U", .polygon(box(119.999, 27.999, 120.0017, 28.004)), [])])
+        try f.layer(
+            "urban_boundary", kind: .urbanBoundary, rule: Rule(severity: .restricted, when: .outside),
+            [("U", .polygon(box(119.999, 27.999, 120.0017, 28.004)), [])])
         return f
     }
 
@@ -43,8 +45,10 @@ struct CheckPathsTests {
         return Polygon([ring])
     }
 
-    func answers(_ f: ConflictFixtures, _ polygons: [Polygon], residentLimit: Int, keepPieces: Bool,
-                 boxesInMemory: Bool = false) throws -> (json: String, pieces: Int) {
+    func answers(
+        _ f: ConflictFixtures, _ polygons: [Polygon], residentLimit: Int, keepPieces: Bool,
+        boxesInMemory: Bool = false
+    ) throws -> (json: String, pieces: Int) {
         let site = try Site.make(polygons: polygons.enumerated().map { ($1, "polygon \($0)") }, crs: nil, limits: SiteLimits())
         let checker = ConflictChecker(store: f.store, residentLimit: residentLimit, boxesInMemory: boxesInMemory)
         let outcome = try checker.check(site, keepPieces: keepPieces)
@@ -66,8 +70,10 @@ struct CheckPathsTests {
         #expect(farmland.features.contains { $0.id == "X" })
         #expect(reference.pieces > 0)
         // The resident layer, the R*Tree and the boxes in memory; pieces kept or not.
-        for (limit, keep, inMemory) in [(ConflictChecker.residentLimit, false, false), (0, true, false), (0, false, false),
-                                        (0, true, true), (0, false, true)] {
+        for (limit, keep, inMemory) in [
+            (ConflictChecker.residentLimit, false, false), (0, true, false), (0, false, false),
+            (0, true, true), (0, false, true)
+        ] {
             let other = try answers(f, [site], residentLimit: limit, keepPieces: keep, boxesInMemory: inMemory)
             let path = "resident limit \(limit), keepPieces \(keep), boxes in memory \(inMemory)"
             if keep {

@@ -3,6 +3,7 @@ import FuzzSupport
 import GeoCore
 import LayerStore
 import Testing
+
 @testable import Conflicts
 
 /// The answer's JSON is written by hand for speed; it must stay byte for byte what
@@ -16,11 +17,11 @@ struct CheckResultJSONTests {
     /// control character, slashes, DEL, line separators, CJK, emoji, combining marks.
     static let oddStrings: [String] = [
         "", "a/b", "q\"b", "back\\slash", "\u{0}\u{1}\u{7}\u{8}\u{9}\u{A}\u{B}\u{C}\u{D}\u{1B}\u{1F}", "\u{7F}",
-        "\u{2028}\u{2029}", "永久基本农田", "😀🇨🇳", "e\u{301}", "é", "\u{FEFF}bom", "</script>", "tab\tend", "\\u0041",
+        "\u{2028}\u{2029}", "永久基本农田", "😀🇨🇳", "e\u{301}", "é", "\u{FEFF}bom", "</script>", "tab\tend", "\\u0041"
     ]
     static let oddNumbers: [Double] = [
         0, -0.0, 1, -1, 0.1, 1.5, 1e-7, 2.5e-5, 1e15, 1e16, 1e20, 1e21, 123456789.123, .leastNonzeroMagnitude, .leastNormalMagnitude,
-        .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 1_000_000, 9_007_199_254_740_992, 666.6666666666666, 1.0000000000000002,
+        .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 1_000_000, 9_007_199_254_740_992, 666.6666666666666, 1.0000000000000002
     ]
 
     static func randomString(_ r: inout FuzzRandom) -> String {
@@ -51,7 +52,11 @@ struct CheckResultJSONTests {
         let severities: [Severity?] = [nil, .notice, .restricted, .forbidden]
         let layers = (0..<r.int(0...4)).map { _ -> CheckResult.LayerConflict in
             // Field names as layers have them: ASCII, CJK, mixed case, digits, odd characters.
-            let names = Array(Set((0..<r.int(0...7)).map { _ in r.chance(0.5) ? r.pick(["BSM", "DLMC", "TBMJ", "bsm", "a10", "a9", "_x", "中", "ä", "Z"]) : randomString(&r) }))
+            let names = Array(
+                Set(
+                    (0..<r.int(0...7)).map { _ in
+                        r.chance(0.5) ? r.pick(["BSM", "DLMC", "TBMJ", "bsm", "a10", "a9", "_x", "中", "ä", "Z"]) : randomString(&r)
+                    }))
             // Most layers' features are copies of one dictionary, as a check reads them
             // (`LayerFields`): the same names in the same order, which the writer relies on.
             let shared = r.chance(0.5)
@@ -75,10 +80,12 @@ struct CheckResultJSONTests {
                 conflict: r.chance(0.5), overlapAreaM2: randomNumber(&r), overlapRatio: randomNumber(&r),
                 outsideAreaM2: r.chance(0.3) ? randomNumber(&r) : nil, features: features)
         }
-        var result = CheckResult(verdict: r.pick([.forbidden, .restricted, .notice, .clear]),
-                                 site: .init(areaM2: randomNumber(&r), areaMu: randomNumber(&r), areaHa: randomNumber(&r),
-                                             bbox: (0..<r.int(0...4)).map { _ in randomNumber(&r) }),
-                                 layers: layers, warnings: (0..<r.int(0...3)).map { _ in randomString(&r) })
+        var result = CheckResult(
+            verdict: r.pick([.forbidden, .restricted, .notice, .clear]),
+            site: .init(
+                areaM2: randomNumber(&r), areaMu: randomNumber(&r), areaHa: randomNumber(&r),
+                bbox: (0..<r.int(0...4)).map { _ in randomNumber(&r) }),
+            layers: layers, warnings: (0..<r.int(0...3)).map { _ in randomString(&r) })
         if r.chance(0.7) { result.id = randomString(&r) }
         if r.chance(0.7) { result.createdAt = randomString(&r) }
         if r.chance(0.5) { result.projectCode = randomString(&r) }
@@ -98,16 +105,22 @@ struct CheckResultJSONTests {
 
     @Test func oddStringsAndNumbersOneByOne() throws {
         for s in Self.oddStrings {
-            let f = CheckResult.FeatureConflict(id: s, severity: .forbidden, overlapAreaM2: 1, minDistanceM: nil, lengthM: nil,
-                                                properties: [s: .text(s), "k": .text(s)])
-            let r = CheckResult(verdict: .clear, site: .init(areaM2: 1, areaMu: 1, areaHa: 1, bbox: []),
-                                layers: [.init(layer: s, title: s, version: 1, versionLabel: s, severity: .notice, conflict: false,
-                                               overlapAreaM2: 0, overlapRatio: 0, outsideAreaM2: nil, features: [f])], warnings: [s])
+            let f = CheckResult.FeatureConflict(
+                id: s, severity: .forbidden, overlapAreaM2: 1, minDistanceM: nil, lengthM: nil,
+                properties: [s: .text(s), "k": .text(s)])
+            let r = CheckResult(
+                verdict: .clear, site: .init(areaM2: 1, areaMu: 1, areaHa: 1, bbox: []),
+                layers: [
+                    .init(
+                        layer: s, title: s, version: 1, versionLabel: s, severity: .notice, conflict: false,
+                        overlapAreaM2: 0, overlapRatio: 0, outsideAreaM2: nil, features: [f])
+                ], warnings: [s])
             #expect(try Self.written(r) == Self.encoded(r), "\(s.unicodeScalars.map { String($0.value, radix: 16) })")
         }
         for x in Self.oddNumbers {
-            let r = CheckResult(verdict: .clear, site: .init(areaM2: x, areaMu: -x, areaHa: x / 3, bbox: [x, x / 7, x / 10, -x]),
-                                layers: [], warnings: [])
+            let r = CheckResult(
+                verdict: .clear, site: .init(areaM2: x, areaMu: -x, areaHa: x / 3, bbox: [x, x / 7, x / 10, -x]),
+                layers: [], warnings: [])
             #expect(try Self.written(r) == Self.encoded(r), "\(x)")
         }
     }
@@ -115,10 +128,15 @@ struct CheckResultJSONTests {
     /// JSONEncoder refuses NaN and infinities; so does the writer, rather than writing bad JSON.
     @Test func numbersThatAreNotFiniteAreRefused() throws {
         for x in [Double.nan, .infinity, -.infinity] {
-            let f = CheckResult.FeatureConflict(id: "a", severity: nil, overlapAreaM2: 0, minDistanceM: nil, lengthM: nil, properties: ["v": .real(x)])
-            let r = CheckResult(verdict: .clear, site: .init(areaM2: 1, areaMu: 1, areaHa: 1, bbox: []),
-                                layers: [.init(layer: "l", title: "t", version: nil, versionLabel: nil, severity: .notice, conflict: false,
-                                               overlapAreaM2: 0, overlapRatio: 0, outsideAreaM2: nil, features: [f])], warnings: [])
+            let f = CheckResult.FeatureConflict(
+                id: "a", severity: nil, overlapAreaM2: 0, minDistanceM: nil, lengthM: nil, properties: ["v": .real(x)])
+            let r = CheckResult(
+                verdict: .clear, site: .init(areaM2: 1, areaMu: 1, areaHa: 1, bbox: []),
+                layers: [
+                    .init(
+                        layer: "l", title: "t", version: nil, versionLabel: nil, severity: .notice, conflict: false,
+                        overlapAreaM2: 0, overlapRatio: 0, outsideAreaM2: nil, features: [f])
+                ], warnings: [])
             #expect(throws: (any Error).self) { try CheckResult.encoder().encode(r) }
             #expect(throws: (any Error).self) { try r.json() }
         }
@@ -127,11 +145,13 @@ struct CheckResultJSONTests {
     /// Real answers from the engine: every rule kind, conflicts and clear sites.
     @Test func checkedAnswersAreWrittenAsJSONEncoderWritesThem() throws {
         let f = try ConflictFixtures()
-        try f.layer("farmland", rule: Rule(severity: .forbidden, message: "m"),
-                    fields: ["DLMC"], (0..<40).map { i in
-                        let x = 120 + Double(i % 8) * 0.001, y = 28 + Double(i / 8) * 0.001
-                        return ("F\(i)", .polygon(ConflictFixtures.box(x, y, x + 0.0009, y + 0.0009)), [i % 3 == 0 ? "水田\"/\\" : "旱地"])
-                    })
+        try f.layer(
+            "farmland", rule: Rule(severity: .forbidden, message: "m"),
+            fields: ["DLMC"],
+            (0..<40).map { i in
+                let x = 120 + Double(i % 8) * 0.001, y = 28 + Double(i / 8) * 0.001
+                return ("F\(i)", .polygon(ConflictFixtures.box(x, y, x + 0.0009, y + 0.0009)), [i % 3 == 0 ? "水田\"/\\" : "旱地"])
+            })
         var r = FuzzRandom(seed: 7)
         for _ in 0..<60 {
             let x = 119.998 + r.double(0...0.01), y = 27.998 + r.double(0...0.006)

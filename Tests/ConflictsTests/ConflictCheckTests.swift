@@ -2,22 +2,25 @@ import Foundation
 import GeoCore
 import LayerStore
 import Testing
+
 @testable import Conflicts
 
 /// Hand-computed cases. Expected areas are GeographicLib's (Python geographiclib 2.x,
 /// Geodesic(6378137, 1/298.257222101).Polygon) for the boxes named in each test.
 struct ConflictCheckTests {
-    static let boxP = 10_900.358654737473      // [120.000, 120.001] × [28.000, 28.001]
-    static let halfP = 5_450.179327338934      // [120.0005, 120.001] × [28.000, 28.001]
-    static let outsideBox = 10_900.309132635593 // [120.002, 120.003] × [28.0005, 28.0015]
+    static let boxP = 10_900.358654737473  // [120.000, 120.001] × [28.000, 28.001]
+    static let halfP = 5_450.179327338934  // [120.0005, 120.001] × [28.000, 28.001]
+    static let outsideBox = 10_900.309132635593  // [120.002, 120.003] × [28.0005, 28.0015]
     let box = ConflictFixtures.box
     let forbidden = Rule(severity: .forbidden)
 
     func farmland(_ f: ConflictFixtures) throws {
-        try f.layer("farmland", rule: forbidden, [
-            ("P", .polygon(box(120.000, 28.000, 120.001, 28.001)), []),
-            ("Q", .polygon(box(120.003, 28.000, 120.004, 28.001)), []),
-        ])
+        try f.layer(
+            "farmland", rule: forbidden,
+            [
+                ("P", .polygon(box(120.000, 28.000, 120.001, 28.001)), []),
+                ("Q", .polygon(box(120.003, 28.000, 120.004, 28.001)), [])
+            ])
     }
 
     @Test func siteOverOneParcel() throws {
@@ -73,10 +76,12 @@ struct ConflictCheckTests {
 
     @Test func overlappingFeaturesAreNotCountedTwice() throws {
         let f = try ConflictFixtures()
-        try f.layer("redline", kind: .ecologicalRedline, rule: forbidden, [
-            ("A", .polygon(box(120.000, 28.000, 120.002, 28.001)), []),
-            ("B", .polygon(box(120.001, 28.000, 120.003, 28.001)), []),
-        ])
+        try f.layer(
+            "redline", kind: .ecologicalRedline, rule: forbidden,
+            [
+                ("A", .polygon(box(120.000, 28.000, 120.002, 28.001)), []),
+                ("B", .polygon(box(120.001, 28.000, 120.003, 28.001)), [])
+            ])
         let r = try f.check([box(119.999, 27.999, 120.004, 28.002)])
         let l = try #require(r.layer("redline"))
         #expect(l.features.count == 2)
@@ -96,8 +101,9 @@ struct ConflictCheckTests {
             if Ellipsoid.cgcs2000.distance(Coordinate(edge, lat), Coordinate(edge + mid, lat)) < metres { lo = mid } else { hi = mid }
         }
         let x = edge + (lo + hi) / 2
-        try f.layer("pipeline", kind: .pipeline, rule: Rule(severity: .forbidden, bufferM: 5), geometryType: "LineString",
-                    [("GD1", .lineString([Coordinate(x, 28.0004), Coordinate(x, lat)]), [])])
+        try f.layer(
+            "pipeline", kind: .pipeline, rule: Rule(severity: .forbidden, bufferM: 5), geometryType: "LineString",
+            [("GD1", .lineString([Coordinate(x, 28.0004), Coordinate(x, lat)]), [])])
         return try f.check([box(120.000, 28.000, edge, 28.001)])
     }
 
@@ -121,8 +127,9 @@ struct ConflictCheckTests {
 
     @Test func pipelineCrossingReportsLengthInside() throws {
         let f = try ConflictFixtures()
-        try f.layer("pipeline", kind: .pipeline, rule: Rule(severity: .forbidden, bufferM: 5), geometryType: "LineString",
-                    [("GD1", .lineString([Coordinate(119.999, 28.0005), Coordinate(120.002, 28.0005)]), [])])
+        try f.layer(
+            "pipeline", kind: .pipeline, rule: Rule(severity: .forbidden, bufferM: 5), geometryType: "LineString",
+            [("GD1", .lineString([Coordinate(119.999, 28.0005), Coordinate(120.002, 28.0005)]), [])])
         let r = try f.check([box(120.000, 28.000, 120.001, 28.001)])
         let feature = try #require(r.layer("pipeline")?.features.first)
         #expect(feature.minDistanceM == 0)
@@ -143,8 +150,9 @@ struct ConflictCheckTests {
         }
         let x = edge + (lo + hi) / 2
         let line = stride(from: 27.9, through: 28.1, by: 0.001).map { Coordinate(x, $0) }
-        try f.layer("pipeline", kind: .pipeline, rule: Rule(severity: .forbidden, bufferM: 5), geometryType: "LineString",
-                    [("GD1", .lineString(line), [])])
+        try f.layer(
+            "pipeline", kind: .pipeline, rule: Rule(severity: .forbidden, bufferM: 5), geometryType: "LineString",
+            [("GD1", .lineString(line), [])])
         let r = try f.check([box(120.000, 28.000, edge, 28.001)])
         let l = try #require(r.layer("pipeline"))
         let feature = try #require(l.features.first)
@@ -164,9 +172,12 @@ struct ConflictCheckTests {
         let edge = 120.001
         // 4.9 m east of the east edge, in degrees of longitude at 28.0005°.
         let east = edge + 4.9 / (Ellipsoid.cgcs2000.distance(Coordinate(edge, 28.0005), Coordinate(edge + 0.001, 28.0005)) / 0.001)
-        try f.layer("pipeline", kind: .pipeline, rule: Rule(severity: .forbidden, bufferM: 5), geometryType: "LineString",
-                    [("EAST", .lineString([Coordinate(east, 27.999), Coordinate(east, 28.002)]), []),
-                     ("CROSS", .lineString([Coordinate(119.999, 28.0005), Coordinate(120.002, 28.0005)]), [])])
+        try f.layer(
+            "pipeline", kind: .pipeline, rule: Rule(severity: .forbidden, bufferM: 5), geometryType: "LineString",
+            [
+                ("EAST", .lineString([Coordinate(east, 27.999), Coordinate(east, 28.002)]), []),
+                ("CROSS", .lineString([Coordinate(119.999, 28.0005), Coordinate(120.002, 28.0005)]), [])
+            ])
         let l = try #require(try f.check([box(120.000, 28.000, edge, 28.001)]).layer("pipeline"))
         let byId = Dictionary(uniqueKeysWithValues: l.features.map { ($0.id, $0.overlapAreaM2) })
         let height = Ellipsoid.cgcs2000.distance(Coordinate(edge, 28.000), Coordinate(edge, 28.001))
@@ -186,7 +197,7 @@ struct ConflictCheckTests {
         try farmland(f)
         let site = try Site.make(polygons: [(box(119.9995, 27.9995, 120.0015, 28.0015), "site")], crs: nil, limits: SiteLimits())
         let checker = ConflictChecker(store: f.store)
-        for _ in 0..<3 {   // enough checks that the memo is in use on the reader
+        for _ in 0..<3 {  // enough checks that the memo is in use on the reader
             #expect(try checker.check(site).result.layer("farmland")?.features.map(\.id) == ["P"])
         }
         try f.layer("farmland", rule: forbidden, [("R", .polygon(box(120.0005, 28.000, 120.001, 28.001)), [])])
@@ -199,13 +210,18 @@ struct ConflictCheckTests {
     @Test func byFieldSeverities() throws {
         let f = try ConflictFixtures()
         // A value the table does not name takes `otherwise` (a load without it refuses such a value).
-        let rule = Rule(severity: .restricted, byField: .init(field: "GNFQ", values: ["核心区": .forbidden, "实验区": .restricted],
-                                                               otherwise: .notice))
-        try f.layer("reserve", kind: .protectedArea, rule: rule, fields: ["GNFQ"], [
-            ("CORE", .polygon(box(120.000, 28.000, 120.001, 28.001)), ["核心区"]),
-            ("EXP", .polygon(box(120.002, 28.000, 120.003, 28.001)), ["实验区"]),
-            ("ODD", .polygon(box(120.004, 28.000, 120.005, 28.001)), ["未分区"]),
-        ])
+        let rule = Rule(
+            severity: .restricted,
+            byField: .init(
+                field: "GNFQ", values: ["核心区": .forbidden, "实验区": .restricted],
+                otherwise: .notice))
+        try f.layer(
+            "reserve", kind: .protectedArea, rule: rule, fields: ["GNFQ"],
+            [
+                ("CORE", .polygon(box(120.000, 28.000, 120.001, 28.001)), ["核心区"]),
+                ("EXP", .polygon(box(120.002, 28.000, 120.003, 28.001)), ["实验区"]),
+                ("ODD", .polygon(box(120.004, 28.000, 120.005, 28.001)), ["未分区"])
+            ])
         let experimental = try f.check([box(120.0021, 28.0001, 120.0029, 28.0009)])
         #expect(experimental.verdict == .restricted)
         #expect(experimental.layer("reserve")?.features.first?.properties["GNFQ"] == .text("实验区"))
@@ -219,8 +235,9 @@ struct ConflictCheckTests {
 
     @Test func outsideRule() throws {
         let f = try ConflictFixtures()
-        try f.layer("urban", kind: .urbanBoundary, rule: Rule(severity: .restricted, when: .outside),
-                    [("U", .polygon(box(120.000, 28.000, 120.002, 28.002)), [])])
+        try f.layer(
+            "urban", kind: .urbanBoundary, rule: Rule(severity: .restricted, when: .outside),
+            [("U", .polygon(box(120.000, 28.000, 120.002, 28.002)), [])])
         let r = try f.check([box(120.001, 28.0005, 120.003, 28.0015)])
         let l = try #require(r.layer("urban"))
         #expect(r.verdict == .restricted && l.conflict)
@@ -237,7 +254,9 @@ struct ConflictCheckTests {
     }
 
     @Test func selfIntersectingSiteIsRepairedAndWarned() throws {
-        let bowTie = Polygon([[Coordinate(120, 28), Coordinate(120.001, 28.001), Coordinate(120.001, 28), Coordinate(120, 28.001), Coordinate(120, 28)]])
+        let bowTie = Polygon([
+            [Coordinate(120, 28), Coordinate(120.001, 28.001), Coordinate(120.001, 28), Coordinate(120, 28.001), Coordinate(120, 28)]
+        ])
         let site = try Site.make(polygons: [(bowTie, "site")], crs: nil, limits: SiteLimits())
         #expect(site.warnings.first?.contains("Self-intersection") == true)
         #expect(site.areaM2 > 5000 && site.areaM2 < 5600)

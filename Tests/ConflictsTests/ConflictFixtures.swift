@@ -2,6 +2,7 @@ import Foundation
 import GeoCore
 import LayerStore
 import VectorIO
+
 @testable import Conflicts
 
 /// Tiny hand-made layers near 120°E 28°N, loaded into a fresh store.
@@ -20,8 +21,10 @@ struct ConflictFixtures {
     }
 
     /// Writes features (id, geometry, extra text fields) to GeoJSON and loads them with a rule.
-    func layer(_ name: String, kind: LayerKind = .farmland, rule: Rule, geometryType: String = "Polygon",
-               fields: [String] = [], _ features: [(String, Geometry, [String])]) throws {
+    func layer(
+        _ name: String, kind: LayerKind = .farmland, rule: Rule, geometryType: String = "Polygon",
+        fields: [String] = [], _ features: [(String, Geometry, [String])]
+    ) throws {
         let path = "\(dir)/\(name).geojson"
         let defs = [FieldDefinition(name: "BSM", type: .text)] + fields.map { FieldDefinition(name: $0, type: .text) }
         let w = try VectorWriter(path: path, format: .geoJSON, layerName: name, crs: "EPSG:4490", geometryType: geometryType, fields: defs)

@@ -1,9 +1,10 @@
 import Foundation
 import FuzzSupport
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 import Testing
+
 @testable import Conflicts
 
 /// Records saved without their conflict geometry (the server's way: the answer goes out
@@ -15,28 +16,38 @@ struct DeferredGeometryTests {
 
     func fixtures() throws -> ConflictFixtures {
         let f = try ConflictFixtures()
-        try f.layer("farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"], (0..<36).map { i in
-            let x = 120 + Double(i % 6) * 0.001, y = 28 + Double(i / 6) * 0.001
-            return ("F\(i)", .polygon(box(x, y, x + 0.0009, y + 0.0009)), [i % 2 == 0 ? "水田" : "旱地"])
-        })
-        try f.layer("urban", kind: .urbanBoundary, rule: Rule(severity: .restricted, when: .outside), [
-            ("U1", .polygon(box(119.999, 27.999, 120.003, 28.003)), []),
-        ])
+        try f.layer(
+            "farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"],
+            (0..<36).map { i in
+                let x = 120 + Double(i % 6) * 0.001, y = 28 + Double(i / 6) * 0.001
+                return ("F\(i)", .polygon(box(x, y, x + 0.0009, y + 0.0009)), [i % 2 == 0 ? "水田" : "旱地"])
+            })
+        try f.layer(
+            "urban", kind: .urbanBoundary, rule: Rule(severity: .restricted, when: .outside),
+            [
+                ("U1", .polygon(box(119.999, 27.999, 120.003, 28.003)), [])
+            ])
         return f
     }
 
-    static let request = CheckRecords.Request(projectCode: "P-1", projectName: "测试", keyName: "test", inputFormat: "geojson", input: Data("{}".utf8))
+    static let request = CheckRecords.Request(
+        projectCode: "P-1", projectName: "测试", keyName: "test", inputFormat: "geojson", input: Data("{}".utf8))
 
     /// Sites over parcels, across the urban edge, with a hole, in two parts, one invalid
     /// (repaired), and one clear of everything.
     func sites() throws -> [Site] {
-        let bowtie = Polygon([[Coordinate(120.0005, 28.0005), Coordinate(120.0025, 28.0025), Coordinate(120.0025, 28.0005),
-                               Coordinate(120.0005, 28.0025), Coordinate(120.0005, 28.0005)]])
-        let holed = Polygon(box(120.0002, 28.0002, 120.0048, 28.0048).rings + [Array(box(120.001, 28.001, 120.002, 28.002).rings[0].reversed())])
+        let bowtie = Polygon([
+            [
+                Coordinate(120.0005, 28.0005), Coordinate(120.0025, 28.0025), Coordinate(120.0025, 28.0005),
+                Coordinate(120.0005, 28.0025), Coordinate(120.0005, 28.0005)
+            ]
+        ])
+        let holed = Polygon(
+            box(120.0002, 28.0002, 120.0048, 28.0048).rings + [Array(box(120.001, 28.001, 120.002, 28.002).rings[0].reversed())])
         let shapes: [[Polygon]] = [
             [box(120.0003, 28.0003, 120.0017, 28.0012)], [box(120.0021, 28.0001, 120.0043, 28.0049)], [holed],
             [box(120.0001, 28.0001, 120.0008, 28.0008), box(120.0041, 28.0041, 120.0058, 28.0052)], [bowtie],
-            [box(120.02, 28.02, 120.021, 28.021)],
+            [box(120.02, 28.02, 120.021, 28.021)]
         ]
         return try shapes.map { ps in try Site.make(polygons: ps.enumerated().map { ($1, "p\($0)") }, crs: nil, limits: SiteLimits()) }
     }
@@ -59,8 +70,10 @@ struct DeferredGeometryTests {
             var a = eager.result, b = try JSONDecoder().decode(CheckResult.self, from: record.result)
             (a.id, a.createdAt, a.projectCode, a.projectName) = (nil, nil, nil, nil)
             (b.id, b.createdAt, b.projectCode, b.projectName) = (nil, nil, nil, nil)
-            #expect(try AnswerComparison.closeEnough(String(decoding: a.json(), as: UTF8.self),
-                                                     String(decoding: b.json(), as: UTF8.self)))
+            #expect(
+                try AnswerComparison.closeEnough(
+                    String(decoding: a.json(), as: UTF8.self),
+                    String(decoding: b.json(), as: UTF8.self)))
         }
         let pending = try f.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_check_geometry_pending") }
         #expect(pending == 0)
@@ -72,9 +85,11 @@ struct DeferredGeometryTests {
         let records = CheckRecords(store: f.store)
         let site = try sites()[1]
         let eager = try ConflictChecker(store: f.store).check(site, keepPieces: true)
-        let record = try records.save(withoutGeometry: try ConflictChecker(store: f.store).check(site, keepPieces: false), request: Self.request)
+        let record = try records.save(
+            withoutGeometry: try ConflictChecker(store: f.store).check(site, keepPieces: false), request: Self.request)
         // Version 2 of farmland: other parcels where the site is.
-        try f.layer("farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"], [("G1", .polygon(box(120.0, 28.0, 120.005, 28.005)), ["林地"])])
+        try f.layer(
+            "farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"], [("G1", .polygon(box(120.0, 28.0, 120.005, 28.005)), ["林地"])])
         let drawn = try #require(try records.get(record.summary.id)).geojson
         #expect(drawn == (try CheckGeoJSON.data(eager)))
         #expect(!String(decoding: drawn, as: UTF8.self).contains("\"G1\""))
@@ -87,8 +102,10 @@ struct DeferredGeometryTests {
         let records = CheckRecords(store: f.store, drawingQuietSeconds: 3600)
         let site = try sites()[0]
         let expected = try CheckGeoJSON.data(try ConflictChecker(store: f.store).check(site, keepPieces: true))
-        let record = try records.save(withoutGeometry: try ConflictChecker(store: f.store).check(site, keepPieces: false), request: Self.request)
-        try f.layer("farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"], [("G1", .polygon(box(120.0, 28.0, 120.005, 28.005)), ["林地"])])
+        let record = try records.save(
+            withoutGeometry: try ConflictChecker(store: f.store).check(site, keepPieces: false), request: Self.request)
+        try f.layer(
+            "farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"], [("G1", .polygon(box(120.0, 28.0, 120.005, 28.005)), ["林地"])])
         // The store alone refuses to drop a version a waiting record needs.
         #expect(throws: StoreError.self) { try f.store.prune("farmland", keep: 1) }
         #expect(try f.store.versions(of: "farmland").count == 2)
@@ -103,7 +120,8 @@ struct DeferredGeometryTests {
         let f = try fixtures()
         let records = CheckRecords(store: f.store)
         let quick = try ConflictChecker(store: f.store).check(try sites()[0], keepPieces: false)
-        try f.layer("farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"], [("G1", .polygon(box(120.0, 28.0, 120.005, 28.005)), ["林地"])])
+        try f.layer(
+            "farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"], [("G1", .polygon(box(120.0, 28.0, 120.005, 28.005)), ["林地"])])
         try records.prune("farmland", keep: 1)
         #expect(throws: CheckRecords.VersionsGone.self) { try records.save(withoutGeometry: quick, request: Self.request) }
         #expect(try f.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_checks") } == 0)
@@ -119,9 +137,15 @@ struct DeferredGeometryTests {
             for t in 0..<8 {
                 group.addTask {
                     try await withCheckedThrowingContinuation { c in
-                        Thread { c.resume(with: Result { try (0..<15).map { i in
-                            try records.save(withoutGeometry: outcomes[(t + i) % outcomes.count], request: Self.request).summary.id
-                        } }) }.start()
+                        Thread {
+                            c.resume(
+                                with: Result {
+                                    try (0..<15).map { i in
+                                        try records.save(withoutGeometry: outcomes[(t + i) % outcomes.count], request: Self.request).summary
+                                            .id
+                                    }
+                                })
+                        }.start()
                     }
                 }
             }
@@ -134,16 +158,21 @@ struct DeferredGeometryTests {
         let deadline = Date().addingTimeInterval(60)
         var waiting = -1
         while Date() < deadline {
-            waiting = try await f.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_check_geometry_pending") } ?? -1
+            waiting =
+                try await f.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_check_geometry_pending") } ?? -1
             if waiting == 0 { break }
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         #expect(waiting == 0)
         // Every record has its geometry: inline (a clear site's is the site alone) or drawn.
-        let without = try await f.store.pool.read { db in try Int.fetchOne(db, sql: """
-            SELECT COUNT(*) FROM onemap_checks c WHERE length(c.geojson) = 0
-            AND NOT EXISTS (SELECT 1 FROM onemap_check_geometry g WHERE g.check_id = c.id)
-            """) }
+        let without = try await f.store.pool.read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM onemap_checks c WHERE length(c.geojson) = 0
+                    AND NOT EXISTS (SELECT 1 FROM onemap_check_geometry g WHERE g.check_id = c.id)
+                    """)
+        }
         #expect(without == 0)
     }
 

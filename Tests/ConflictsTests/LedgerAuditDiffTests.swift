@@ -3,6 +3,7 @@ import GeoCore
 import LayerStore
 import Testing
 import VectorIO
+
 @testable import Conflicts
 
 /// Hand-made counties and layers with known areas.
@@ -11,21 +12,25 @@ struct LedgerAuditDiffTests {
 
     /// Two counties side by side, split at 120.010°E, and the city around them.
     func counties(_ f: ConflictFixtures) throws {
-        try f.layer("admin", kind: .admin, rule: Rule(severity: .notice), fields: ["XZQMC", "level"], [
-            ("331100", .polygon(box(120.000, 28.000, 120.020, 28.010)), ["丽水市", "city"]),
-            ("331102", .polygon(box(120.000, 28.000, 120.010, 28.010)), ["莲都区", "county"]),
-            ("331121", .polygon(box(120.010, 28.000, 120.020, 28.010)), ["青田县", "county"]),
-        ])
+        try f.layer(
+            "admin", kind: .admin, rule: Rule(severity: .notice), fields: ["XZQMC", "level"],
+            [
+                ("331100", .polygon(box(120.000, 28.000, 120.020, 28.010)), ["丽水市", "city"]),
+                ("331102", .polygon(box(120.000, 28.000, 120.010, 28.010)), ["莲都区", "county"]),
+                ("331121", .polygon(box(120.010, 28.000, 120.020, 28.010)), ["青田县", "county"])
+            ])
     }
 
     @Test func ledgerSplitsAStraddlingParcelByArea() throws {
         let f = try ConflictFixtures()
         try counties(f)
-        try f.layer("farmland", rule: Rule(severity: .forbidden), fields: ["DLBM"], [
-            ("A", .polygon(box(120.001, 28.001, 120.002, 28.002)), ["0101"]),   // in 莲都
-            ("B", .polygon(box(120.009, 28.001, 120.011, 28.002)), ["0103"]),   // straddles the line
-            ("C", .polygon(box(120.015, 28.005, 120.016, 28.006)), ["0101"]),   // in 青田
-        ])
+        try f.layer(
+            "farmland", rule: Rule(severity: .forbidden), fields: ["DLBM"],
+            [
+                ("A", .polygon(box(120.001, 28.001, 120.002, 28.002)), ["0101"]),  // in 莲都
+                ("B", .polygon(box(120.009, 28.001, 120.011, 28.002)), ["0103"]),  // straddles the line
+                ("C", .polygon(box(120.015, 28.005, 120.016, 28.006)), ["0101"])  // in 青田
+            ])
         let ledger = try LedgerBuilder(store: f.store).build(by: "county")
         #expect(ledger.units.map(\.code) == ["331102", "331121"], "the city itself is not a county")
         let e = Ellipsoid.cgcs2000
@@ -46,10 +51,12 @@ struct LedgerAuditDiffTests {
     @Test func ledgerCountsOverlapsOnce() throws {
         let f = try ConflictFixtures()
         try counties(f)
-        try f.layer("redline", kind: .ecologicalRedline, rule: Rule(severity: .forbidden), [
-            ("R1", .polygon(box(120.001, 28.001, 120.003, 28.002)), []),
-            ("R2", .polygon(box(120.002, 28.001, 120.004, 28.002)), []),
-        ])
+        try f.layer(
+            "redline", kind: .ecologicalRedline, rule: Rule(severity: .forbidden),
+            [
+                ("R1", .polygon(box(120.001, 28.001, 120.003, 28.002)), []),
+                ("R2", .polygon(box(120.002, 28.001, 120.004, 28.002)), [])
+            ])
         let lian = try #require(try LedgerBuilder(store: f.store).build().units[0].layers["redline"])
         let union = Ellipsoid.cgcs2000.area(box(120.001, 28.001, 120.004, 28.002))
         #expect(lian.count == 2)
@@ -59,14 +66,18 @@ struct LedgerAuditDiffTests {
     @Test func auditFindsOverlapsButNotTouching() throws {
         let f = try ConflictFixtures()
         try counties(f)
-        try f.layer("farmland", rule: Rule(severity: .forbidden), [
-            ("F1", .polygon(box(120.001, 28.001, 120.002, 28.002)), []),   // half inside R
-            ("F2", .polygon(box(120.004, 28.001, 120.005, 28.002)), []),   // touches R's edge only
-            ("F3", .polygon(box(120.015, 28.001, 120.016, 28.002)), []),   // far away
-        ])
-        try f.layer("ecological_redline", kind: .ecologicalRedline, rule: Rule(severity: .forbidden), [
-            ("R", .polygon(box(120.0015, 28.000, 120.004, 28.003)), []),
-        ])
+        try f.layer(
+            "farmland", rule: Rule(severity: .forbidden),
+            [
+                ("F1", .polygon(box(120.001, 28.001, 120.002, 28.002)), []),  // half inside R
+                ("F2", .polygon(box(120.004, 28.001, 120.005, 28.002)), []),  // touches R's edge only
+                ("F3", .polygon(box(120.015, 28.001, 120.016, 28.002)), [])  // far away
+            ])
+        try f.layer(
+            "ecological_redline", kind: .ecologicalRedline, rule: Rule(severity: .forbidden),
+            [
+                ("R", .polygon(box(120.0015, 28.000, 120.004, 28.003)), [])
+            ])
         let (pairs, summary) = try CrossLayerAudit(store: f.store).run(pairs: [("farmland", "ecological_redline")])
         #expect(pairs.map { "\($0.aId)-\($0.bId)" } == ["F1-R"])
         let expected = Ellipsoid.cgcs2000.area(box(120.0015, 28.001, 120.002, 28.002))
@@ -79,22 +90,27 @@ struct LedgerAuditDiffTests {
     /// bytes pin its keys, their order, `null` for a pair outside every county, escaping, and
     /// numbers in their shortest form that reads back to the same Double.
     @Test func auditJSONKeepsTheDocumentedShape() throws {
-        let area = 0.1 + 0.2   // 0.30000000000000004: a value only a round-trip format keeps
+        let area = 0.1 + 0.2  // 0.30000000000000004: a value only a round-trip format keeps
         let pairs = [
-            CrossLayerAudit.Pair(a: "farmland", b: "ecological_redline", aId: "F\"1", bId: "R/1",
-                                 overlapAreaM2: area, county: "331102", geometry: .polygon(box(120.001, 28.001, 120.002, 28.002))),
-            CrossLayerAudit.Pair(a: "farmland", b: "ecological_redline", aId: "水田\n2", bId: "R2",
-                                 overlapAreaM2: 1234.5, county: nil, geometry: .polygon(box(120.03, 28.001, 120.031, 28.002))),
+            CrossLayerAudit.Pair(
+                a: "farmland", b: "ecological_redline", aId: "F\"1", bId: "R/1",
+                overlapAreaM2: area, county: "331102", geometry: .polygon(box(120.001, 28.001, 120.002, 28.002))),
+            CrossLayerAudit.Pair(
+                a: "farmland", b: "ecological_redline", aId: "水田\n2", bId: "R2",
+                overlapAreaM2: 1234.5, county: nil, geometry: .polygon(box(120.03, 28.001, 120.031, 28.002)))
         ]
-        let summary = [CrossLayerAudit.Summary(a: "farmland", b: "ecological_redline", county: "331102", count: 1, overlapAreaM2: area),
-                       CrossLayerAudit.Summary(a: "farmland", b: "ecological_redline", county: "", count: 1, overlapAreaM2: 1234.5)]
+        let summary = [
+            CrossLayerAudit.Summary(a: "farmland", b: "ecological_redline", county: "331102", count: 1, overlapAreaM2: area),
+            CrossLayerAudit.Summary(a: "farmland", b: "ecological_redline", county: "", count: 1, overlapAreaM2: 1234.5)
+        ]
         let data = try CrossLayerAudit.json(pairs, summary)
-        #expect(String(decoding: data, as: UTF8.self) == #"""
-            {"pairs":[{"a":"farmland","aId":"F\"1","b":"ecological_redline","bId":"R/1","county":"331102","overlapAreaM2":0.30000000000000004},\#
-            {"a":"farmland","aId":"水田\n2","b":"ecological_redline","bId":"R2","county":null,"overlapAreaM2":1234.5}],\#
-            "summary":[{"a":"farmland","b":"ecological_redline","count":1,"county":"331102","overlapAreaM2":0.30000000000000004},\#
-            {"a":"farmland","b":"ecological_redline","count":1,"county":"","overlapAreaM2":1234.5}]}
-            """#)
+        #expect(
+            String(decoding: data, as: UTF8.self) == #"""
+                {"pairs":[{"a":"farmland","aId":"F\"1","b":"ecological_redline","bId":"R/1","county":"331102","overlapAreaM2":0.30000000000000004},\#
+                {"a":"farmland","aId":"水田\n2","b":"ecological_redline","bId":"R2","county":null,"overlapAreaM2":1234.5}],\#
+                "summary":[{"a":"farmland","b":"ecological_redline","count":1,"county":"331102","overlapAreaM2":0.30000000000000004},\#
+                {"a":"farmland","b":"ecological_redline","count":1,"county":"","overlapAreaM2":1234.5}]}
+                """#)
         // JSONDecoder, not JSONSerialization: the latter reads 0.30000000000000004 back as
         // 0.3000000000000001 on Linux, which would hide whether the writer kept every digit.
         struct Document: Decodable {
@@ -112,8 +128,11 @@ struct LedgerAuditDiffTests {
     @Test func auditGeoJSONCarriesEveryPairWithItsGeometry() throws {
         let polygon = box(120.0015, 28.001 + 1e-12, 120.002, 28.002)
         let piece = Geometry.polygon(polygon)
-        let pairs = [CrossLayerAudit.Pair(a: "farmland", b: "ecological_redline", aId: "F1", bId: "R",
-                                          overlapAreaM2: 0.1 + 0.2, county: nil, geometry: piece)]
+        let pairs = [
+            CrossLayerAudit.Pair(
+                a: "farmland", b: "ecological_redline", aId: "F1", bId: "R",
+                overlapAreaM2: 0.1 + 0.2, county: nil, geometry: piece)
+        ]
         struct Collection: Decodable {
             struct Feature: Decodable {
                 struct Properties: Decodable { let a, aId, b, bId, county: String; let overlapAreaM2: Double }
@@ -137,18 +156,22 @@ struct LedgerAuditDiffTests {
     @Test func diffFindsAddedRemovedReshapedAndRenamed() throws {
         let f = try ConflictFixtures()
         try counties(f)
-        try f.layer("farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"], [
-            ("KEEP", .polygon(box(120.001, 28.001, 120.002, 28.002)), ["水田"]),
-            ("GONE", .polygon(box(120.003, 28.001, 120.004, 28.002)), ["水田"]),
-            ("SHAPE", .polygon(box(120.005, 28.001, 120.006, 28.002)), ["水田"]),
-            ("NAME", .polygon(box(120.015, 28.001, 120.016, 28.002)), ["水田"]),
-        ])
-        try f.layer("farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"], [
-            ("KEEP", .polygon(box(120.001, 28.001, 120.002, 28.002)), ["水田"]),
-            ("SHAPE", .polygon(box(120.005, 28.001, 120.007, 28.002)), ["水田"]),
-            ("NAME", .polygon(box(120.015, 28.001, 120.016, 28.002)), ["旱地"]),
-            ("NEW", .polygon(box(120.017, 28.001, 120.018, 28.002)), ["旱地"]),
-        ])
+        try f.layer(
+            "farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"],
+            [
+                ("KEEP", .polygon(box(120.001, 28.001, 120.002, 28.002)), ["水田"]),
+                ("GONE", .polygon(box(120.003, 28.001, 120.004, 28.002)), ["水田"]),
+                ("SHAPE", .polygon(box(120.005, 28.001, 120.006, 28.002)), ["水田"]),
+                ("NAME", .polygon(box(120.015, 28.001, 120.016, 28.002)), ["水田"])
+            ])
+        try f.layer(
+            "farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"],
+            [
+                ("KEEP", .polygon(box(120.001, 28.001, 120.002, 28.002)), ["水田"]),
+                ("SHAPE", .polygon(box(120.005, 28.001, 120.007, 28.002)), ["水田"]),
+                ("NAME", .polygon(box(120.015, 28.001, 120.016, 28.002)), ["旱地"]),
+                ("NEW", .polygon(box(120.017, 28.001, 120.018, 28.002)), ["旱地"])
+            ])
         let report = try ChangeReport.make(store: f.store, layer: "farmland", from: nil, to: nil)
         let s = report.summary
         #expect(s.added == ["NEW"] && s.removed == ["GONE"])
@@ -156,7 +179,10 @@ struct LedgerAuditDiffTests {
         #expect(changes.keys.sorted() == ["NAME", "SHAPE"])
         #expect(changes["SHAPE"]?.geometryChanged == true && changes["SHAPE"]?.attributesChanged == [])
         let e = Ellipsoid.cgcs2000
-        #expect(abs((changes["SHAPE"]?.areaDeltaM2 ?? 0) - (e.area(box(120.005, 28.001, 120.007, 28.002)) - e.area(box(120.005, 28.001, 120.006, 28.002)))) < 1e-6)
+        #expect(
+            abs(
+                (changes["SHAPE"]?.areaDeltaM2 ?? 0)
+                    - (e.area(box(120.005, 28.001, 120.007, 28.002)) - e.area(box(120.005, 28.001, 120.006, 28.002)))) < 1e-6)
         #expect(changes["NAME"]?.geometryChanged == false && changes["NAME"]?.attributesChanged == ["DLMC"])
         let lian = s.byCounty.first { $0.code == "331102" }, qing = s.byCounty.first { $0.code == "331121" }
         #expect(abs((lian?.areaDeltaM2 ?? 0) - (changes["SHAPE"]!.areaDeltaM2 - e.area(box(120.003, 28.001, 120.004, 28.002)))) < 1e-6)

@@ -1,5 +1,6 @@
 import GeoCore
 import Testing
+
 @testable import Conflicts
 
 /// Lines cut down to the segments near a site: what is kept must be exactly the line's own
@@ -29,16 +30,21 @@ struct LineWindowTests {
     }
 
     @Test func aLineLeavingAndComingBackGivesTwoRuns() throws {
-        let line = [Coordinate(0.2, 0.5), Coordinate(0.4, 0.5), Coordinate(0.4, 5), Coordinate(0.6, 5), Coordinate(0.6, 0.5), Coordinate(0.8, 0.5)]
+        let line = [
+            Coordinate(0.2, 0.5), Coordinate(0.4, 0.5), Coordinate(0.4, 5), Coordinate(0.6, 5), Coordinate(0.6, 0.5), Coordinate(0.8, 0.5)
+        ]
         let clipped = try #require(LineWindow.clip(.lineString(line), to: box))
-        #expect(clipped.lineStrings == [
-            [Coordinate(0.2, 0.5), Coordinate(0.4, 0.5), Coordinate(0.4, 5)],
-            [Coordinate(0.6, 5), Coordinate(0.6, 0.5), Coordinate(0.8, 0.5)],
-        ])
+        #expect(
+            clipped.lineStrings == [
+                [Coordinate(0.2, 0.5), Coordinate(0.4, 0.5), Coordinate(0.4, 5)],
+                [Coordinate(0.6, 5), Coordinate(0.6, 0.5), Coordinate(0.8, 0.5)]
+            ])
     }
 
     @Test func aLineAwayFromTheBoxGivesNothing() {
         #expect(LineWindow.clip(.lineString([Coordinate(2, 2), Coordinate(3, 2), Coordinate(3, 3)]), to: box)?.lineStrings == nil)
-        #expect(LineWindow.clip(.multiLineString([[Coordinate(-2, -2), Coordinate(-1, -2)], [Coordinate(5, 5), Coordinate(6, 6)]]), to: box)?.lineStrings == nil)
+        #expect(
+            LineWindow.clip(.multiLineString([[Coordinate(-2, -2), Coordinate(-1, -2)], [Coordinate(5, 5), Coordinate(6, 6)]]), to: box)?
+                .lineStrings == nil)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GeoCore
 import Testing
+
 @testable import Conflicts
 
 /// Inputs the parser fuzzing (SiteParserFuzz) found crashing or hanging a parser, each kept as a
@@ -51,9 +52,12 @@ extension ParserRegressionTests {
     /// (a crash of the server from one text/plain POST); now the nesting is refused before GEOS.
     @Test(arguments: [20, 10_000, 100_000])
     func wktDeepNestingIsAnErrorNotAStackOverflow(_ depth: Int) {
-        let text = String(repeating: "GEOMETRYCOLLECTION(", count: depth) + "POLYGON((120 28, 120.01 28, 120.01 28.01, 120 28))" + String(repeating: ")", count: depth)
+        let text =
+            String(repeating: "GEOMETRYCOLLECTION(", count: depth) + "POLYGON((120 28, 120.01 28, 120.01 28.01, 120 28))"
+            + String(repeating: ")", count: depth)
         let e = siteError { try SiteReader.wkt(text, crs: nil) }
-        #expect(e?.kind == .malformed && e?.message.contains("deeper than 16 levels at character 323") == true, "\(e?.message ?? "no error")")
+        #expect(
+            e?.kind == .malformed && e?.message.contains("deeper than 16 levels at character 323") == true, "\(e?.message ?? "no error")")
         let sniffed = siteError { try SiteReader.read(Data(text.utf8)).0 }
         #expect(sniffed?.message == e?.message)
     }
@@ -75,16 +79,22 @@ extension ParserRegressionTests {
     /// character (the fuzzing asks each error to say where).
     @Test(arguments: [
         ("POLYGON((120 28, 120.01 28, 120.01 x, 120 28))", "at character 36: expected a number, found 'x'"),
-        ("POLYGON((120 28, 120.01 28, 120.01 28.01, 120 28)", "at character 50: expected ',' or ')' closing the polygon, found the end of the text"),
+        (
+            "POLYGON((120 28, 120.01 28, 120.01 28.01, 120 28)",
+            "at character 50: expected ',' or ')' closing the polygon, found the end of the text"
+        ),
         ("POLYGON((120 28, 120.01 28, 120 28))", "WKT at character 9: the ring has 3 positions"),
         ("POLYGON((120 28, 120.01 28, 120.01 28.01, 120 28.5))", "WKT at character 9: the ring is not closed"),
-        ("MULTIPOLYGON(((120 28, 120.01 28, 120.01 28.01, 120 28)), ((1e999 28, 1 2, 3 4, 1e999 28)))", "at character 61: 1e999 is too large a number"),
+        (
+            "MULTIPOLYGON(((120 28, 120.01 28, 120.01 28.01, 120 28)), ((1e999 28, 1 2, 3 4, 1e999 28)))",
+            "at character 61: 1e999 is too large a number"
+        ),
         ("POLYGONE((120 28, 120.01 28, 120.01 28.01, 120 28))", "at character 1: unknown geometry type 'POLYGONE'"),
         ("LINESTRING(120 28, 121 29)", "WKT at character 1: a site must be a POLYGON or MULTIPOLYGON, not a LINESTRING"),
         ("GEOMETRYCOLLECTION(POLYGON((120 28, 120.01 28, 120.01 28.01, 120 28)), POINT(1 2))", "WKT at character 72: a site must be"),
         ("POLYGON((120 28, 120.01 28, 120.01 28.01, 120 28)) POLYGON", "at character 52: unexpected 'POLYGON' after the geometry"),
         ("POLYGON((120 28; 120.01 28))", "unexpected character ';' at character 16"),
-        ("POLYGON EMPTY", "the WKT holds no polygon"),
+        ("POLYGON EMPTY", "the WKT holds no polygon")
     ])
     func wktErrorsNameTheCharacter(_ text: String, _ expected: String) {
         let e = siteError { try SiteReader.wkt(text, crs: nil) }
@@ -92,12 +102,17 @@ extension ParserRegressionTests {
     }
 
     @Test func wktVariantsStillRead() throws {
-        for text in ["POLYGON Z ((120 28 5, 120.01 28 5, 120.01 28.01 5, 120 28 5))", "polygon((120 28,120.01 28,120.01 28.01,120 28))",
-                     "MULTIPOLYGON(EMPTY, ((120 28, 120.01 28, 120.01 28.01, 120 28)))", "POLYGON ZM ((120 28 1 2, 120.01 28 1 2, 120.01 28.01 1 2, 120 28 1 2))",
-                     "\n  POLYGON ((120 28, 120.01 28, 120.01 28.01, 120 28), (120.005 28.001, 120.006 28.001, 120.006 28.002, 120.005 28.001))\n"] {
+        for text in [
+            "POLYGON Z ((120 28 5, 120.01 28 5, 120.01 28.01 5, 120 28 5))", "polygon((120 28,120.01 28,120.01 28.01,120 28))",
+            "MULTIPOLYGON(EMPTY, ((120 28, 120.01 28, 120.01 28.01, 120 28)))",
+            "POLYGON ZM ((120 28 1 2, 120.01 28 1 2, 120.01 28.01 1 2, 120 28 1 2))",
+            "\n  POLYGON ((120 28, 120.01 28, 120.01 28.01, 120 28), (120.005 28.001, 120.006 28.001, 120.006 28.002, 120.005 28.001))\n"
+        ] {
             #expect(try SiteReader.wkt(text, crs: nil).areaM2 > 1000, "\(text)")
         }
-        let limited = siteError { try SiteReader.wkt("POLYGON((120 28, 120.01 28, 120.01 28.01, 120 28))", crs: nil, limits: SiteLimits(maxVertices: 3)) }
+        let limited = siteError {
+            try SiteReader.wkt("POLYGON((120 28, 120.01 28, 120.01 28.01, 120 28))", crs: nil, limits: SiteLimits(maxVertices: 3))
+        }
         #expect(limited?.kind == .tooLarge)
     }
 }
@@ -107,7 +122,7 @@ extension ParserRegressionTests {
     /// and, being the only part, the site was kept invalid. It is now always valid.
     @Test(arguments: [
         "POLYGON ((118.9 27.667052191, 118.911 28, 118.910445 27.7, 118.9092277 27.67, 119 27.67, 118.9 27.6663317, 118.906969 27.66, 118.911 28, 118.910445 27.7, 118.9092277 27.67, 119 27.424, 118.911 28, 118.910445 27.7, 118.9092277 27.67, 119 27.740, 118.90775966 27.66, 118.91331 27.66435660, 118.91213 27.665, 118.9 27.667052191))",
-        "POLYGON ((119.900 27.623, 119.9 27.63, 119.897191098 27.621, 119.9 27.62, 119.90 27.62958, 119.90384 27.63273, 120 27.621, 119.9 27.62, 119.905416569 27.630, 120 27.619, 119.9042716 27.62137609, 120 27.632, 119.900 27.623))",
+        "POLYGON ((119.900 27.623, 119.9 27.63, 119.897191098 27.621, 119.9 27.62, 119.90 27.62958, 119.90384 27.63273, 120 27.621, 119.9 27.62, 119.905416569 27.630, 120 27.619, 119.9042716 27.62137609, 120 27.632, 119.900 27.623))"
     ])
     func repairedSiteIsValid(_ wkt: String) throws {
         let site = try SiteReader.wkt(wkt, crs: nil)

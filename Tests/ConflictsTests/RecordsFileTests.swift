@@ -1,7 +1,8 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import Testing
+
 @testable import Conflicts
 @testable import LayerStore
 
@@ -11,15 +12,19 @@ struct RecordsFileTests {
     @Test func recordsAreWrittenBesideTheLayers() throws {
         let f = try ConflictFixtures()
         try f.layer("farmland", rule: Rule(severity: .forbidden), [("F1", .polygon(ConflictFixtures.box(120, 28, 120.001, 28.001)), [])])
-        let site = try Site.make(polygons: [(ConflictFixtures.box(120.0002, 28.0002, 120.0008, 28.0008), "p")], crs: nil, limits: SiteLimits())
-        let record = try CheckRecords(store: f.store).save(try ConflictChecker(store: f.store).check(site), request: DeferredGeometryTests.request)
+        let site = try Site.make(
+            polygons: [(ConflictFixtures.box(120.0002, 28.0002, 120.0008, 28.0008), "p")], crs: nil, limits: SiteLimits())
+        let record = try CheckRecords(store: f.store).save(
+            try ConflictChecker(store: f.store).check(site), request: DeferredGeometryTests.request)
         #expect(f.store.recordsPath == f.dir + "/test-records.sqlite")
         let inRecords = try DatabaseQueue(path: f.store.recordsPath).read { db in
             try String.fetchAll(db, sql: "SELECT id FROM onemap_checks")
         }
         #expect(inRecords == [record.summary.id])
         // The layers' file has no record table: a record written there would miss the move.
-        let mainTables = try f.store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM main.sqlite_master WHERE name LIKE 'onemap_check%'") }
+        let mainTables = try f.store.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM main.sqlite_master WHERE name LIKE 'onemap_check%'")
+        }
         #expect(mainTables.isEmpty)
         #expect(RecordsFile.path(beside: "/data/city.db") == "/data/city.db-records.sqlite")
     }
@@ -28,7 +33,8 @@ struct RecordsFileTests {
         let f = try ConflictFixtures()
         let path = f.dir + "/test.sqlite"
         try f.layer("farmland", rule: Rule(severity: .forbidden), [("F1", .polygon(ConflictFixtures.box(120, 28, 120.001, 28.001)), [])])
-        let site = try Site.make(polygons: [(ConflictFixtures.box(120.0002, 28.0002, 120.0008, 28.0008), "p")], crs: nil, limits: SiteLimits())
+        let site = try Site.make(
+            polygons: [(ConflictFixtures.box(120.0002, 28.0002, 120.0008, 28.0008), "p")], crs: nil, limits: SiteLimits())
         let checker = ConflictChecker(store: f.store)
         let records = CheckRecords(store: f.store)
         let kept = try records.save(try checker.check(site), request: DeferredGeometryTests.request)
@@ -56,11 +62,15 @@ struct RecordsFileTests {
         // The waiting record's geometry is still drawn when read, and kept in the records file.
         #expect(try moved.get(waiting.summary.id)?.geojson.isEmpty == false)
         let counts = try DatabaseQueue(path: recordsPath).read { db in
-            try ["onemap_checks", "onemap_check_geometry", "onemap_check_geometry_pending"].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? -1 }
+            try ["onemap_checks", "onemap_check_geometry", "onemap_check_geometry_pending"].map {
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? -1
+            }
         }
         // The record saved with its geometry keeps it in its own row; the other's was drawn.
         #expect(counts == [2, 1, 0])
-        let left = try reopened.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM main.sqlite_master WHERE name LIKE 'onemap_check%'") }
+        let left = try reopened.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM main.sqlite_master WHERE name LIKE 'onemap_check%'")
+        }
         #expect(left.isEmpty, "the layers' file keeps no copy: \(left)")
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 import Testing
 import VectorIO
+
 @testable import Conflicts
 
 /// A check answers for every layer that has a rule, with the version it read, and fails
@@ -14,19 +15,22 @@ struct RuleCoverageTests {
 
     func layers(_ f: ConflictFixtures) throws {
         try f.layer("farmland", rule: Rule(severity: .forbidden), [("P", .polygon(box(120.000, 28.000, 120.001, 28.001)), [])])
-        try f.layer("redline", kind: .ecologicalRedline, rule: Rule(severity: .forbidden),
-                    [("R", .polygon(box(121.000, 28.000, 121.001, 28.001)), [])])
-        try f.layer("zones", kind: .protectedArea,
-                    rule: Rule(severity: .restricted, byField: .init(field: "GNFQ", values: ["核心区": .forbidden], otherwise: .forbidden)),
-                    fields: ["GNFQ"], [("Z", .polygon(box(120.0005, 28.0005, 120.0006, 28.0006)), ["核心保护区"])])
+        try f.layer(
+            "redline", kind: .ecologicalRedline, rule: Rule(severity: .forbidden),
+            [("R", .polygon(box(121.000, 28.000, 121.001, 28.001)), [])])
+        try f.layer(
+            "zones", kind: .protectedArea,
+            rule: Rule(severity: .restricted, byField: .init(field: "GNFQ", values: ["核心区": .forbidden], otherwise: .forbidden)),
+            fields: ["GNFQ"], [("Z", .polygon(box(120.0005, 28.0005, 120.0006, 28.0006)), ["核心保护区"])])
         try admin(f)
     }
 
     /// A layer without a rule (the admin units): not checked, so not listed.
     func admin(_ f: ConflictFixtures) throws {
         let path = "\(f.dir)/admin.geojson"
-        let w = try VectorWriter(path: path, format: .geoJSON, layerName: "admin", crs: "EPSG:4490", geometryType: "Polygon",
-                                 fields: [FieldDefinition(name: "XZQDM", type: .text)])
+        let w = try VectorWriter(
+            path: path, format: .geoJSON, layerName: "admin", crs: "EPSG:4490", geometryType: "Polygon",
+            fields: [FieldDefinition(name: "XZQDM", type: .text)])
         try w.write(geometry: .polygon(box(119, 27, 121, 29)), attributes: [.text("331102")])
         try w.close()
         _ = try LayerImporter(store: f.store).load(LayerSpec(name: "admin", title: "行政区划", kind: .admin, source: path, idField: "XZQDM"))
@@ -55,13 +59,15 @@ struct RuleCoverageTests {
         try layers(f)
         #expect(try f.check([siteOverP]).verdict == .forbidden)
         let v2 = "\(f.dir)/farmland_v2.geojson"
-        let w = try VectorWriter(path: v2, format: .geoJSON, layerName: "YJJBNTTB", crs: "EPSG:4490", geometryType: "Polygon",
-                                 fields: [FieldDefinition(name: "BSM", type: .text)])
+        let w = try VectorWriter(
+            path: v2, format: .geoJSON, layerName: "YJJBNTTB", crs: "EPSG:4490", geometryType: "Polygon",
+            fields: [FieldDefinition(name: "BSM", type: .text)])
         try w.write(geometry: .polygon(box(120.000, 28.000, 120.001, 28.001)), attributes: [.text("P2026")])
         try w.close()
         let request = ImportRequest(name: "farmland", source: v2, sourceLayer: "YJJBNTTB", idField: "BSM")
-        _ = try LayerImporter(store: f.store).load(try request.spec(stored: try f.store.definition(of: "farmland")),
-                                                   label: "2026年度变更", authority: request.authority)
+        _ = try LayerImporter(store: f.store).load(
+            try request.spec(stored: try f.store.definition(of: "farmland")),
+            label: "2026年度变更", authority: request.authority)
         let r = try f.check([siteOverP])
         #expect(r.verdict == .forbidden)
         let farmland = try #require(r.layer("farmland"))
@@ -74,7 +80,8 @@ struct RuleCoverageTests {
         // A version whose stored rule names a field the data lacks (written behind the
         // importer's back, as an older or hand-edited database could hold).
         try f.store.pool.write { db in
-            try db.execute(sql: "UPDATE onemap_layer_versions SET spec = json_set(spec, '$.rule.byField.field', 'ZONE') WHERE layer = 'zones'")
+            try db.execute(
+                sql: "UPDATE onemap_layer_versions SET spec = json_set(spec, '$.rule.byField.field', 'ZONE') WHERE layer = 'zones'")
         }
         #expect {
             _ = try f.check([siteOverP])

@@ -2,6 +2,7 @@ import Foundation
 import GeoCore
 import Testing
 import VectorIO
+
 @testable import Conflicts
 
 struct SiteInputTests {
@@ -21,15 +22,16 @@ struct SiteInputTests {
         """
 
     /// The issue's example parcel: a 100 m × 120.312 m rectangle, 1.2031 ha.
-    static let example = header + """
+    static let example =
+        header + """
 
-        5,1.2031,1,示例地块,面,,工业用地,,@
-        J1,1,3150012.345,40491234.567
-        J2,1,3150012.345,40491334.567
-        J3,1,3150132.657,40491334.567
-        J4,1,3150132.657,40491234.567
-        J1,1,3150012.345,40491234.567
-        """
+            5,1.2031,1,示例地块,面,,工业用地,,@
+            J1,1,3150012.345,40491234.567
+            J2,1,3150012.345,40491334.567
+            J3,1,3150132.657,40491334.567
+            J4,1,3150132.657,40491234.567
+            J1,1,3150012.345,40491234.567
+            """
 
     @Test func readsTheExampleParcel() throws {
         let site = try SurveyTXT.read(text: Self.example)
@@ -43,33 +45,34 @@ struct SiteInputTests {
     }
 
     @Test func gbkWithSeveralParcelsAndHoles() throws {
-        let text = Self.header + """
+        let text =
+            Self.header + """
 
-            10,0.9600,A,甲地块,面,,住宅用地,,@
-            J1,1,3150000.000,40490000.000
-            J2,1,3150000.000,40490100.000
-            J3,1,3150100.000,40490100.000
-            J4,1,3150100.000,40490000.000
-            J1,1,3150000.000,40490000.000
-            J5,2,3150040.000,40490040.000
-            J6,2,3150060.000,40490040.000
-            J7,2,3150060.000,40490060.000
-            J8,2,3150040.000,40490060.000
-            J5,2,3150040.000,40490040.000
-            5,0.5000,B,乙地块,面,,商服用地,,@
-            J1,1,3150200.000,40490000.000
-            J2,1,3150200.000,40490050.000
-            J3,1,3150300.000,40490050.000
-            J4,1,3150300.000,40490000.000
-            J1,1,3150200.000,40490000.000
-            """
+                10,0.9600,A,甲地块,面,,住宅用地,,@
+                J1,1,3150000.000,40490000.000
+                J2,1,3150000.000,40490100.000
+                J3,1,3150100.000,40490100.000
+                J4,1,3150100.000,40490000.000
+                J1,1,3150000.000,40490000.000
+                J5,2,3150040.000,40490040.000
+                J6,2,3150060.000,40490040.000
+                J7,2,3150060.000,40490060.000
+                J8,2,3150040.000,40490060.000
+                J5,2,3150040.000,40490040.000
+                5,0.5000,B,乙地块,面,,商服用地,,@
+                J1,1,3150200.000,40490000.000
+                J2,1,3150200.000,40490050.000
+                J3,1,3150300.000,40490050.000
+                J4,1,3150300.000,40490000.000
+                J1,1,3150200.000,40490000.000
+                """
         let gbk = try #require(TextEncoding.encode(text.replacingOccurrences(of: "\n", with: "\r\n"), to: "GBK"))
         #expect(String(bytes: gbk, encoding: .utf8) == nil, "the fixture really is GBK")
         let site = try SurveyTXT.read(Data(gbk))
         #expect(site.parcels.map(\.name) == ["甲地块", "乙地块"])
         #expect(site.geometry.polygons.count == 2)
         #expect(site.geometry.polygons.contains { $0.rings.count == 2 }, "the hole is kept")
-        #expect(abs(site.areaM2 - 14_600) / 14_600 < 0.001)   // 100×100 − 20×20 + 50×100
+        #expect(abs(site.areaM2 - 14_600) / 14_600 < 0.001)  // 100×100 − 20×20 + 50×100
         #expect(site.warnings.isEmpty, "declared areas match: \(site.warnings)")
     }
 
@@ -85,7 +88,7 @@ struct SiteInputTests {
         }
         let site = try SurveyTXT.read(text: lines.joined(separator: "\n"))
         #expect(abs(site.bbox.minX - 119.50) < 1e-6 && abs(site.bbox.minY - 28.20) < 1e-6)
-        #expect(site.warnings.contains { $0.contains("declared area") })   // 1.0 ha declared, ~1.09 ha real
+        #expect(site.warnings.contains { $0.contains("declared area") })  // 1.0 ha declared, ~1.09 ha real
     }
 
     @Test func declaredAreaSlipIsWarned() throws {
@@ -102,7 +105,8 @@ struct SiteInputTests {
         #expect(zone?.message.contains("带号=39") == true && zone?.message.contains("40") == true)
         let unclosed = error(Self.example.replacingOccurrences(of: "J1,1,3150012.345,40491234.567\n" + "", with: "X").appending(""))
         #expect(unclosed != nil)
-        let open = error(Self.header + "\n4,1,1,a,面,,x,,@\nJ1,1,3150000,40490000\nJ2,1,3150000,40490100\nJ3,1,3150100,40490100\nJ4,1,3150100,40490000\n")
+        let open = error(
+            Self.header + "\n4,1,1,a,面,,x,,@\nJ1,1,3150000,40490000\nJ2,1,3150000,40490100\nJ3,1,3150100,40490100\nJ4,1,3150100,40490000\n")
         #expect(open?.message.contains("not closed") == true && open?.message.contains("line 14") == true)
         let short = error(Self.header + "\n3,1,1,a,面,,x,,@\nJ1,1,3150000,40490000\nJ2,1,3150000,40490100\nJ1,1,3150000,40490000\n")
         #expect(short?.message.contains("at least 4") == true)
@@ -117,12 +121,19 @@ struct SiteInputTests {
             do { _ = try SiteReader.geoJSON(Data(json.utf8)); return "" } catch { return "\(error)" }
         }
         #expect(error(#"{"type": "Polygon", "coordinates": [[[120, 28], [120.1, 28], [120.1, 28.1], [120, 28]]}"#).contains("line 1"))
-        #expect(error(#"{"type": "Polygon", "coordinates": [[[120, 28], [120.1, 28], [120.1, 28.1], [120, 28.2]]]}"#).contains("coordinates[0]: the ring is not closed"))
+        #expect(
+            error(#"{"type": "Polygon", "coordinates": [[[120, 28], [120.1, 28], [120.1, 28.1], [120, 28.2]]]}"#).contains(
+                "coordinates[0]: the ring is not closed"))
         #expect(error(#"{"type": "Polygon", "coordinates": [[[120, 28], [120.1, 28], [120, 28]]]}"#).contains("at least 4"))
         #expect(error(#"{"type": "Polygon", "coordinates": [[[200, 28], [200.1, 28], [200.1, 28.1], [200, 28]]]}"#).contains("point 1"))
-        #expect(error(#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[120, 28], [121, 28]]}}]}"#).contains("features[0].geometry"))
+        #expect(
+            error(
+                #"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[120, 28], [121, 28]]}}]}"#
+            ).contains("features[0].geometry"))
         #expect(error(#"{"type": "Polygon", "coordinates": []}"#).contains("at least one ring"))
-        #expect(error(#"{"type": "Polygon", "coordinates": [[[120, "28"], [120.1, 28], [120.1, 28.1], [120, 28]]]}"#).contains("coordinates[0][0]"))
+        #expect(
+            error(#"{"type": "Polygon", "coordinates": [[[120, "28"], [120.1, 28], [120.1, 28.1], [120, 28]]]}"#).contains(
+                "coordinates[0][0]"))
     }
 
     @Test func geoJSONFeatureCollectionIsOneSiteAndLegacyCRSIsHonoured() throws {
@@ -140,7 +151,9 @@ struct SiteInputTests {
     }
 
     @Test func wktNeedsItsCRS() throws {
-        let site = try SiteReader.wkt("POLYGON((40491234.567 3150012.345, 40491334.567 3150012.345, 40491334.567 3150132.657, 40491234.567 3150132.657, 40491234.567 3150012.345))", crs: "EPSG:4528")
+        let site = try SiteReader.wkt(
+            "POLYGON((40491234.567 3150012.345, 40491334.567 3150012.345, 40491334.567 3150132.657, 40491234.567 3150132.657, 40491234.567 3150012.345))",
+            crs: "EPSG:4528")
         #expect(abs(site.areaM2 - 12_031.2) / 12_031.2 < 0.001)
         #expect(throws: SiteError.self) { try SiteReader.wkt("POLYGON((0 0, 1 0", crs: nil) }
     }
@@ -151,6 +164,8 @@ struct SiteInputTests {
             return Coordinate(120 + 0.01 * cos(a), 28 + 0.01 * sin(a))
         }
         ring.append(ring[0])
-        #expect(throws: SiteError.self) { try Site.make(polygons: [(Polygon([ring]), "p")], crs: nil, limits: SiteLimits(maxVertices: 1000)) }
+        #expect(throws: SiteError.self) {
+            try Site.make(polygons: [(Polygon([ring]), "p")], crs: nil, limits: SiteLimits(maxVertices: 1000))
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import FuzzSupport
 import GeoCore
 import Testing
+
 @testable import Conflicts
 
 /// The fast GeoJSON site reader must give exactly the general reader's site (coordinates,
@@ -31,13 +32,14 @@ struct SiteJSONTests {
 
     /// Each ring closed by the first position's own text.
     static func coordinates(_ rings: [[[Double]]], _ r: inout FuzzRandom) -> String {
-        "[" + rings.map { ring in
-            var texts = ring.dropLast().map { p in
-                "[" + write(p[0], &r) + (r.chance(0.1) ? " , " : ",") + write(p[1], &r) + (r.chance(0.05) ? ",12.5" : "") + "]"
-            }
-            texts.append(texts[0])
-            return "[" + texts.joined(separator: ",") + "]"
-        }.joined(separator: ",") + "]"
+        "["
+            + rings.map { ring in
+                var texts = ring.dropLast().map { p in
+                    "[" + write(p[0], &r) + (r.chance(0.1) ? " , " : ",") + write(p[1], &r) + (r.chance(0.05) ? ",12.5" : "") + "]"
+                }
+                texts.append(texts[0])
+                return "[" + texts.joined(separator: ",") + "]"
+            }.joined(separator: ",") + "]"
     }
 
     static func document(_ r: inout FuzzRandom) -> String {
@@ -48,7 +50,8 @@ struct SiteJSONTests {
             if r.chance(0.1) { rings[0][1] = [120.02, 28.02] }  // may make it invalid: repaired, with a warning
             return coordinates(rings, &r)
         }
-        let geometry = parts == 1 && r.chance(0.5)
+        let geometry =
+            parts == 1 && r.chance(0.5)
             ? "{\"type\":\"Polygon\",\"coordinates\":\(polygons[0])}"
             : "{\"coordinates\":[\(polygons.joined(separator: ","))],\"type\":\"MultiPolygon\",\"bbox\":[1,2,3,4]}"
         switch r.int(0..<4) {
@@ -64,7 +67,10 @@ struct SiteJSONTests {
         let object = try GeoJSON.parseJSON(Data(text.utf8)) as! [String: Any]
         if object["type"] != nil { return (try SiteReader.geoJSON(json: object, limits: SiteLimits()), nil, nil) }
         do {
-            return (try SiteReader.geoJSON(json: object["geometry"]!, limits: SiteLimits()), object["projectCode"] as? String, object["projectName"] as? String)
+            return (
+                try SiteReader.geoJSON(json: object["geometry"]!, limits: SiteLimits()), object["projectCode"] as? String,
+                object["projectName"] as? String
+            )
         } catch let e as SiteError {
             throw SiteError(e.kind, "geometry: \(e.message)")
         }
@@ -110,8 +116,10 @@ struct SiteJSONTests {
             }
             // Coordinates as surveys and GIS write them (up to 15 digits), in the exact fast
             // path or not: read, and to the double Foundation gives, for sites and stored records.
-            for text in [String(format: "%.9f", x), String(format: "%.6f", y), String(format: "%.12g", x), String(format: "%.4e", y),
-                         String(format: "%.1f", x * 1e4), "-0.0", "0.000000001", "123456789012345", "1e22", "1e23"] {
+            for text in [
+                String(format: "%.9f", x), String(format: "%.6f", y), String(format: "%.12g", x), String(format: "%.4e", y),
+                String(format: "%.1f", x * 1e4), "-0.0", "0.000000001", "123456789012345", "1e22", "1e23"
+            ] {
                 let expected = ((try GeoJSON.parseJSON(Data("[\(text)]".utf8)) as! [Any])[0])
                 let want = (expected as? Double) ?? (expected as? NSNumber)?.doubleValue
                 for roundTrip in [false, true] {
@@ -151,7 +159,7 @@ struct SiteJSONTests {
             "{\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[\(ring)]}} trailing",
             "{\"type\":\"Polygon\",\"coordinates\":[[[0120,28],[120.001,28],[120.001,28.001],[0120,28]]]}",
             "{\"type\":\"Polygon\",\"coordinates\":[[[200,28],[200.001,28],[200.001,28.001],[200,28]]]}",
-            "{\"type\":\"Polygon\",\"coordinates\":[[[120,28],[120,28],[120,28],[120,28]]]}",
+            "{\"type\":\"Polygon\",\"coordinates\":[[[120,28],[120,28],[120,28],[120,28]]]}"
         ]
         for text in cases {
             let fast: SiteJSON.Submission?

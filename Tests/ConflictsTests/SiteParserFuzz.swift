@@ -1,8 +1,9 @@
 import Foundation
-import GeoCore
 import FuzzSupport
+import GeoCore
 import Testing
 import VectorIO
+
 @testable import Conflicts
 
 // The harness that fuzzes the site parsers: GeoJSON and WKT (GeoJSONAndWKTFuzzTests) and the
@@ -39,7 +40,8 @@ enum FuzzConfig {
     }
 
     /// The repository, for the sample projects.
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 }
 
 /// Byte-level mutations shared by the parsers; each parser brings its own dictionary of tokens.
@@ -47,13 +49,17 @@ struct Mutator {
     let dictionary: [[UInt8]]
     let corpus: [[UInt8]]
 
-    static let interestingNumbers = ["0", "-0", "1e308", "-1e308", "1e309", "-1e999", "1.7976931348623157e308", "4.9e-324", "NaN", "nan",
-                                     "Infinity", "-Infinity", "inf", "99999999999999999999999999999", "-9223372036854775809",
-                                     "18446744073709551616", "1e-400", "0x10", "1_000", "١٢٣", "+1", "1.", ".5", "1e", "--1", "1e+",
-                                     "40491234.567e20", "3150012.345e-5", "9.999999999999999e22", "2147483648", "-2147483649"]
-    static let badBytes: [[UInt8]] = [[0xFF], [0xFE, 0xFF], [0xC0, 0xAF], [0xC3], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
-                                      [0x00], [0xEF, 0xBB, 0xBF], [0x1B], [0x7F], [0xE2, 0x80, 0xAE], [0xCC, 0x81], [0x0D], [0x0B],
-                                      [0xB5, 0xD8, 0xBF, 0xE9]]
+    static let interestingNumbers = [
+        "0", "-0", "1e308", "-1e308", "1e309", "-1e999", "1.7976931348623157e308", "4.9e-324", "NaN", "nan",
+        "Infinity", "-Infinity", "inf", "99999999999999999999999999999", "-9223372036854775809",
+        "18446744073709551616", "1e-400", "0x10", "1_000", "١٢٣", "+1", "1.", ".5", "1e", "--1", "1e+",
+        "40491234.567e20", "3150012.345e-5", "9.999999999999999e22", "2147483648", "-2147483649"
+    ]
+    static let badBytes: [[UInt8]] = [
+        [0xFF], [0xFE, 0xFF], [0xC0, 0xAF], [0xC3], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
+        [0x00], [0xEF, 0xBB, 0xBF], [0x1B], [0x7F], [0xE2, 0x80, 0xAE], [0xCC, 0x81], [0x0D], [0x0B],
+        [0xB5, 0xD8, 0xBF, 0xE9]
+    ]
 
     func mutate(_ input: [UInt8], _ r: inout FuzzRandom) -> [UInt8] {
         var b = input
@@ -65,32 +71,32 @@ struct Mutator {
 
     func step(_ b: inout [UInt8], _ r: inout FuzzRandom) {
         switch r.int(0..<13) {
-        case 0:   // flip a bit
+        case 0:  // flip a bit
             if !b.isEmpty { let i = r.int(0..<b.count); b[i] ^= UInt8(1 << r.int(0..<8)) }
-        case 1:   // a random byte
+        case 1:  // a random byte
             if !b.isEmpty { b[r.int(0..<b.count)] = UInt8(truncatingIfNeeded: r.next()) }
-        case 2, 3:   // a token of the format
+        case 2, 3:  // a token of the format
             b.insert(contentsOf: r.pick(dictionary), at: position(b, &r))
-        case 4:   // delete a range
+        case 4:  // delete a range
             if !b.isEmpty { let i = r.int(0..<b.count); b.removeSubrange(i..<min(b.count, i + r.int(1...16))) }
-        case 5:   // duplicate a range
+        case 5:  // duplicate a range
             if !b.isEmpty {
                 let i = r.int(0..<b.count), chunk = Array(b[i..<min(b.count, i + r.int(1...64))])
                 for _ in 0..<r.int(1...4) { b.insert(contentsOf: chunk, at: position(b, &r)) }
             }
-        case 6:   // truncate
+        case 6:  // truncate
             if !b.isEmpty { b.removeSubrange(r.int(0..<b.count)...) }
-        case 7:   // splice with another input
+        case 7:  // splice with another input
             let other = r.pick(corpus)
             let cut = position(b, &r), from = other.isEmpty ? 0 : r.int(0..<other.count)
             b = Array(b[..<cut]) + Array(other[from...])
-        case 8:   // replace a number with an interesting one
+        case 8:  // replace a number with an interesting one
             replaceNumber(&b, &r)
-        case 9:   // broken UTF-8, NUL, BOM, control characters
+        case 9:  // broken UTF-8, NUL, BOM, control characters
             b.insert(contentsOf: r.pick(Self.badBytes), at: position(b, &r))
-        case 10:   // replace a byte by a structural character
+        case 10:  // replace a byte by a structural character
             if !b.isEmpty { b[r.int(0..<b.count)] = r.pick(Array(",;()[]{}\"'=@:.-+eE \n\t".utf8)) }
-        case 11:   // swap two ranges
+        case 11:  // swap two ranges
             if b.count > 4 {
                 let half = b.count / 2, i = r.int(0..<half), j = r.int(half..<b.count)
                 let n = r.int(1...min(8, half - i, b.count - j))
@@ -98,7 +104,7 @@ struct Mutator {
                 b.replaceSubrange(j..<j + n, with: a)
                 b.replaceSubrange(i..<i + n, with: c)
             }
-        default:   // repeat one line
+        default:  // repeat one line
             if let (start, end) = randomLine(b, &r) {
                 let line = Array(b[start..<end])
                 for _ in 0..<r.int(1...20) { b.insert(contentsOf: line, at: end) }
@@ -155,7 +161,9 @@ final class FuzzLedger {
         let file = NSTemporaryDirectory() + "onemap-fuzz-\(name)-\(FuzzConfig.seed)-\(index).bin"
         _ = FileManager.default.createFile(atPath: file, contents: Data(input))
         let shown = String(decoding: input.prefix(200), as: UTF8.self).debugDescription
-        failures.append("\(name) case \(index) (ONEMAP_FUZZ_SEED=\(FuzzConfig.seed) ONEMAP_FUZZ_ONLY=\(index), input in \(file)): \(problem)\n  input: \(shown)\(input.count > 200 ? "… (\(input.count) bytes)" : "")")
+        failures.append(
+            "\(name) case \(index) (ONEMAP_FUZZ_SEED=\(FuzzConfig.seed) ONEMAP_FUZZ_ONLY=\(index), input in \(file)): \(problem)\n  input: \(shown)\(input.count > 200 ? "… (\(input.count) bytes)" : "")"
+        )
     }
 
     /// A short, number-free form of an error, to see which errors the inputs reach.
@@ -166,7 +174,8 @@ final class FuzzLedger {
 
     func summary() -> String {
         let top = errorKinds.sorted { $0.value > $1.value }.prefix(8).map { "    \($0.value)× \($0.key)" }.joined(separator: "\n")
-        return "fuzz \(name): \(cases) cases in \(elapsed), \(sites) sites, \(errors) clear errors, \(failures.count) failures; slowest case \(slowest.1) took \(slowest.0)\n\(top)"
+        return
+            "fuzz \(name): \(cases) cases in \(elapsed), \(sites) sites, \(errors) clear errors, \(failures.count) failures; slowest case \(slowest.1) took \(slowest.0)\n\(top)"
     }
 }
 
@@ -177,9 +186,11 @@ struct SiteParserFuzz {
 
     /// The message of a `SiteError` names what is wrong and where: a line, column, character, JSON
     /// path, key, point, ring, parcel or polygon, or it speaks of the input or site as a whole.
-    static let whereWords = ["line ", "column ", "character ", "coordinates", "geometry", "features", "\"type\"", "crs", "point",
-                             "ring", "parcel", "polygon", "POLYGON", "带号", "坐标系", "几度分带", "zone", "the input", "the site", "the TXT",
-                             "the file", "the GeoJSON", "[地块坐标]", "vertices", "properties", "geometries", "CRS"]
+    static let whereWords = [
+        "line ", "column ", "character ", "coordinates", "geometry", "features", "\"type\"", "crs", "point",
+        "ring", "parcel", "polygon", "POLYGON", "带号", "坐标系", "几度分带", "zone", "the input", "the site", "the TXT",
+        "the file", "the GeoJSON", "[地块坐标]", "vertices", "properties", "geometries", "CRS"
+    ]
 
     static func unclear(_ message: String) -> String? {
         if message.count < 12 { return "the message is too short to say what and where: \(message.debugDescription)" }
@@ -221,8 +232,10 @@ struct SiteParserFuzz {
     }
 
     /// Runs `count` cases made by `make`, each through `parsers`.
-    static func fuzz(_ name: String, tag: UInt64, count: Int, make: (inout FuzzRandom) -> (input: [UInt8], limits: SiteLimits),
-                     parsers: [( [UInt8], SiteLimits) -> ParseOutcome]) -> FuzzLedger {
+    static func fuzz(
+        _ name: String, tag: UInt64, count: Int, make: (inout FuzzRandom) -> (input: [UInt8], limits: SiteLimits),
+        parsers: [([UInt8], SiteLimits) -> ParseOutcome]
+    ) -> FuzzLedger {
         let ledger = FuzzLedger(name)
         let clock = ContinuousClock()
         let indices = FuzzConfig.only.map { [$0] } ?? Array(0..<count)
@@ -239,7 +252,9 @@ struct SiteParserFuzz {
                 let took = threadCPUTime { outcome = parse(input, limits) }
                 if took > ledger.slowest.0 { ledger.slowest = (took, index) }
                 if took > hangLimit { ledger.record(index: index, input: input, problem: "took \(took): a hang") }
-                if let problem = judge(outcome, limits: limits, ledger: ledger) { ledger.record(index: index, input: input, problem: problem) }
+                if let problem = judge(outcome, limits: limits, ledger: ledger) {
+                    ledger.record(index: index, input: input, problem: problem)
+                }
             }
             ledger.cases += 1
         }
@@ -259,7 +274,9 @@ struct SiteParserFuzz {
     static func sample(_ ext: String) -> [[UInt8]] {
         let dir = FuzzConfig.repoRoot.appendingPathComponent("sampledata/projects")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return names.filter { $0.hasSuffix(ext) }.sorted().compactMap { FileManager.default.contents(atPath: dir.appendingPathComponent($0).path) }.map { [UInt8]($0) }
+        return names.filter { $0.hasSuffix(ext) }.sorted().compactMap {
+            FileManager.default.contents(atPath: dir.appendingPathComponent($0).path)
+        }.map { [UInt8]($0) }
     }
 
     // MARK: Random sites
@@ -269,7 +286,7 @@ struct SiteParserFuzz {
         var angles = (0..<n).map { _ in r.double(0...(2 * .pi)) }
         if r.chance(0.7) { angles.sort() }
         var pts = angles.map { a in (center.0 + radius * r.double(0.3...1) * cos(a), center.1 + radius * r.double(0.3...1) * sin(a)) }
-        if r.chance(0.05), pts.count > 1 { pts[1] = pts[0] }   // a repeated point
+        if r.chance(0.05), pts.count > 1 { pts[1] = pts[0] }  // a repeated point
         pts.append(pts[0])
         return pts
     }

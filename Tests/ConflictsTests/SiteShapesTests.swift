@@ -3,6 +3,7 @@ import FuzzSupport
 import GeoCore
 import LayerStore
 import Testing
+
 @testable import Conflicts
 
 /// Sites as projects bring them, against a dense grid of parcels: a road corridor, a park
@@ -41,13 +42,17 @@ struct SiteShapesTests {
         let want = try expected(polygons)
         let site = try Site.make(polygons: polygons.enumerated().map { ($1, "polygon \($0)") }, crs: nil, limits: SiteLimits())
         // The layer resident, searched through its R*Tree, and through its boxes in memory.
-        let checkers = [ConflictChecker(store: f.store), ConflictChecker(store: f.store, residentLimit: 0),
-                        ConflictChecker(store: f.store, residentLimit: 0, boxesInMemory: true)]
+        let checkers = [
+            ConflictChecker(store: f.store), ConflictChecker(store: f.store, residentLimit: 0),
+            ConflictChecker(store: f.store, residentLimit: 0, boxesInMemory: true)
+        ]
         for checker in checkers {
             for keepPieces in [false, true] {
                 let layer = try #require(try checker.check(site, keepPieces: keepPieces).result.layer("farmland"))
                 let got = Dictionary(uniqueKeysWithValues: layer.features.map { ($0.id, $0.overlapAreaM2) })
-                #expect(Set(got.keys) == Set(want.keys), "missing \(Set(want.keys).subtracting(got.keys)), extra \(Set(got.keys).subtracting(want.keys))")
+                #expect(
+                    Set(got.keys) == Set(want.keys),
+                    "missing \(Set(want.keys).subtracting(got.keys)), extra \(Set(got.keys).subtracting(want.keys))")
                 for (id, area) in want {
                     let a = got[id] ?? 0
                     #expect(abs(a - area) <= max(1e-4, 1e-6 * area), "\(id): \(a) against \(area)")
@@ -74,12 +79,15 @@ struct SiteShapesTests {
     @Test func aSiteHoldingThousandsOfParcelsWhole() throws {
         let f = try fixtures()
         // An L-shaped estate over most of the grid: concave, so no convex shortcut applies.
-        let estate = Polygon([[Coordinate(119.9999, 27.9999), Coordinate(120.0399, 27.9999), Coordinate(120.0399, 28.0201),
-                               Coordinate(120.0201, 28.0201), Coordinate(120.0201, 28.0399), Coordinate(119.9999, 28.0399),
-                               Coordinate(119.9999, 27.9999)]])
+        let estate = Polygon([
+            [
+                Coordinate(119.9999, 27.9999), Coordinate(120.0399, 27.9999), Coordinate(120.0399, 28.0201),
+                Coordinate(120.0201, 28.0201), Coordinate(120.0201, 28.0399), Coordinate(119.9999, 28.0399),
+                Coordinate(119.9999, 27.9999)
+            ]
+        ])
         let want = try expected([estate])
         #expect(want.count > 3000)
         try agrees(f, [estate])
     }
 }
-

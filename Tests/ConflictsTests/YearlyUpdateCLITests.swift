@@ -36,13 +36,20 @@ struct YearlyUpdateCLITests {
     /// A GeoPackage of ten parcels; the first lies under the test site.
     func farmland(_ name: String, layer: String, firstID: String) throws -> String {
         let path = dir + "/" + name
-        let w = try VectorWriter(path: path, format: .geoPackage, layerName: layer, crs: "EPSG:4490", geometryType: "Polygon",
-                                 fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text)])
+        let w = try VectorWriter(
+            path: path, format: .geoPackage, layerName: layer, crs: "EPSG:4490", geometryType: "Polygon",
+            fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text)])
         for i in 0..<10 {
             let x = 120.0 + Double(i) * 0.002
-            try w.write(geometry: .polygon(Polygon([[Coordinate(x, 28), Coordinate(x + 0.001, 28), Coordinate(x + 0.001, 28.001),
-                                                     Coordinate(x, 28.001), Coordinate(x, 28)]])),
-                        attributes: [.text(i == 0 ? firstID : "F\(i)"), .text("水田")])
+            try w.write(
+                geometry: .polygon(
+                    Polygon([
+                        [
+                            Coordinate(x, 28), Coordinate(x + 0.001, 28), Coordinate(x + 0.001, 28.001),
+                            Coordinate(x, 28.001), Coordinate(x, 28)
+                        ]
+                    ])),
+                attributes: [.text(i == 0 ? firstID : "F\(i)"), .text("水田")])
         }
         try w.close()
         return path
@@ -51,22 +58,23 @@ struct YearlyUpdateCLITests {
     func catalog(source: String, layer: String) throws {
         try FileManager.default.createDirectory(atPath: dir + "/Layers", withIntermediateDirectories: true)
         try """
-            name: farmland
-            title: 永久基本农田
-            kind: farmland
-            source: \(source)
-            source_layer: \(layer)
-            id_field: BSM
-            rule:
-              severity: forbidden
-              when: inside
-            """.write(toFile: dir + "/Layers/farmland.yaml", atomically: true, encoding: .utf8)
+        name: farmland
+        title: 永久基本农田
+        kind: farmland
+        source: \(source)
+        source_layer: \(layer)
+        id_field: BSM
+        rule:
+          severity: forbidden
+          when: inside
+        """.write(toFile: dir + "/Layers/farmland.yaml", atomically: true, encoding: .utf8)
     }
 
     /// The check's verdict and the farmland layer's entry in its answer.
     func check() throws -> (verdict: String?, farmland: [String: Any]?) {
         let site = dir + "/site.geojson"
-        try #"{"type": "Polygon", "coordinates": [[[119.9995, 27.9995], [120.0015, 27.9995], [120.0015, 28.0015], [119.9995, 28.0015], [119.9995, 27.9995]]]}"#
+        try
+            #"{"type": "Polygon", "coordinates": [[[119.9995, 27.9995], [120.0015, 27.9995], [120.0015, 28.0015], [119.9995, 28.0015], [119.9995, 27.9995]]]}"#
             .write(toFile: site, atomically: true, encoding: .utf8)
         let run = try onemap(["check", site, "--format", "json", "--no-record"])
         let json = run.json as? [String: Any]
@@ -83,8 +91,10 @@ struct YearlyUpdateCLITests {
 
         // The documented command, with this year's file and its own layer name.
         let v2026 = try farmland("farmland_2026.gpkg", layer: "YJJBNTTB", firstID: "P2026")
-        let imported = try onemap(["import", v2026, "--layer", "farmland", "--source-layer", "YJJBNTTB", "--id-field", "BSM",
-                                   "--version", "2026年度变更"])
+        let imported = try onemap([
+            "import", v2026, "--layer", "farmland", "--source-layer", "YJJBNTTB", "--id-field", "BSM",
+            "--version", "2026年度变更"
+        ])
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stdout.contains("warning: this layer is defined in"))
         var after = try check()

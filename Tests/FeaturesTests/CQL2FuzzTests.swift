@@ -1,8 +1,9 @@
 import Foundation
 import FuzzSupport
-import GeoCore
 import GRDB
+import GeoCore
 import Testing
+
 @testable import Features
 
 // Fuzzing the CQL2 text parser, and the translation of what it parses into SQL.
@@ -25,7 +26,9 @@ struct CQL2Grammar {
     static let otherProperties = ["地类名称", "_x", "a.b", "ns:name", "\"地类 名称\"", "x1"]
 
     static func string(_ r: inout FuzzRandom) -> String {
-        let body = r.pick(["0101", "", "水田", "it's", "%", "_", "\\%", "a b", "';DROP TABLE onemap_checks;--", "1' OR '1'='1", "\\", "*?[", "丽水市莲都区"])
+        let body = r.pick([
+            "0101", "", "水田", "it's", "%", "_", "\\%", "a b", "';DROP TABLE onemap_checks;--", "1' OR '1'='1", "\\", "*?[", "丽水市莲都区"
+        ])
         return "'\(body.replacingOccurrences(of: "'", with: "''"))'"
     }
 
@@ -56,7 +59,8 @@ struct CQL2Grammar {
     }
 
     static func position(_ r: inout FuzzRandom) -> String {
-        "\(String(format: "%.5f", r.double(119.9...120.1))) \(String(format: "%.5f", r.double(27.9...28.1)))" + (r.chance(0.05) ? " 12.5" : "")
+        "\(String(format: "%.5f", r.double(119.9...120.1))) \(String(format: "%.5f", r.double(27.9...28.1)))"
+            + (r.chance(0.05) ? " 12.5" : "")
     }
 
     static func ring(_ r: inout FuzzRandom) -> String {
@@ -87,7 +91,8 @@ struct CQL2Grammar {
         case 0, 1: return "\(property(&r)) \(r.pick(["=", "<>", "<", ">", "<=", ">="])) \(value(&r))"
         case 2: return "\(property(&r)) \(r.chance(0.3) ? "NOT " : "")LIKE \(string(&r))"
         case 3: return "\(property(&r)) \(r.chance(0.3) ? "not " : "")BETWEEN \(value(&r)) AND \(value(&r))"
-        case 4: return "\(property(&r)) \(r.chance(0.3) ? "NOT " : "")IN (\((0..<r.int(1...5)).map { _ in value(&r) }.joined(separator: ", ")))"
+        case 4:
+            return "\(property(&r)) \(r.chance(0.3) ? "NOT " : "")IN (\((0..<r.int(1...5)).map { _ in value(&r) }.joined(separator: ", ")))"
         case 5: return "\(property(&r)) IS \(r.chance(0.5) ? "NOT " : "")NULL"
         case 6, 7:
             let op = r.pick(CQL2Spatial.allCases).rawValue
@@ -114,10 +119,12 @@ struct CQL2FuzzTests {
     static let only: Int? = environment["ONEMAP_FUZZ_ONLY"].flatMap { Int($0) }
     static let trace: String? = environment["ONEMAP_FUZZ_TRACE"]
 
-    static let dictionary = ["(", ")", ",", "'", "\"", "''", "-", "+", "=", "<>", "<=", ">", " AND ", " OR ", " NOT ", " LIKE ", " BETWEEN ",
-                             " IN ", " IS ", " NULL ", "S_INTERSECTS(", "BBOX(", "POINT(", "POLYGON((", "EMPTY", " Z ", "DATE(", "TIMESTAMP(",
-                             "1e999", "-1e308", "NaN", "Infinity", "99999999999999999999999", ".", "e", "\\", "%", "_", "\u{0}", "\u{FFFD}",
-                             "\u{301}", "\u{202E}", "丽水", "\n", "\t", ";", "--", "/*", "geometry", "CASEI(", "ACCENTI(", "FOO(", ":"]
+    static let dictionary = [
+        "(", ")", ",", "'", "\"", "''", "-", "+", "=", "<>", "<=", ">", " AND ", " OR ", " NOT ", " LIKE ", " BETWEEN ",
+        " IN ", " IS ", " NULL ", "S_INTERSECTS(", "BBOX(", "POINT(", "POLYGON((", "EMPTY", " Z ", "DATE(", "TIMESTAMP(",
+        "1e999", "-1e308", "NaN", "Infinity", "99999999999999999999999", ".", "e", "\\", "%", "_", "\u{0}", "\u{FFFD}",
+        "\u{301}", "\u{202E}", "丽水", "\n", "\t", ";", "--", "/*", "geometry", "CASEI(", "ACCENTI(", "FOO(", ":"
+    ]
 
     /// A case: a filter and the CRS its geometry literals are in.
     static func makeCase(_ r: inout FuzzRandom, corpus: [String]) -> (text: String, valid: Bool) {
@@ -125,7 +132,7 @@ struct CQL2FuzzTests {
         case 0..<5: return (CQL2Grammar.expression(&r), true)
         case 5..<15: return (mutate(r.chance(0.7) ? r.pick(corpus) : CQL2Grammar.expression(&r), &r), false)
         case 15, 16: return (hostile(&r), false)
-        case 17:   // bytes, decoded the way the HTTP layer decodes a query (invalid UTF-8 becomes U+FFFD)
+        case 17:  // bytes, decoded the way the HTTP layer decodes a query (invalid UTF-8 becomes U+FFFD)
             return (String(decoding: (0..<r.int(0...128)).map { _ in UInt8(truncatingIfNeeded: r.next()) }, as: UTF8.self), false)
         default: return ((0..<r.int(1...30)).map { _ in r.pick(dictionary) }.joined(), false)
         }
@@ -137,7 +144,9 @@ struct CQL2FuzzTests {
         case 0: return String(repeating: "(", count: n) + "a = 1" + String(repeating: ")", count: n)
         case 1: return String(repeating: "NOT ", count: n) + "a = 1"
         case 2: return "a IN (" + (0..<min(n, 30_000)).map(String.init).joined(separator: ",") + ")"
-        case 3: return "S_INTERSECTS(geometry, " + String(repeating: "GEOMETRYCOLLECTION(", count: n) + "POINT(1 2)" + String(repeating: ")", count: n) + ")"
+        case 3:
+            return "S_INTERSECTS(geometry, " + String(repeating: "GEOMETRYCOLLECTION(", count: n) + "POINT(1 2)"
+                + String(repeating: ")", count: n) + ")"
         case 4: return "S_INTERSECTS(geometry, LINESTRING(" + String(repeating: "120 28, ", count: min(n, 60_000) * 2) + "120 28))"
         case 5: return "a = '" + String(repeating: "x", count: n)
         case 6: return String(repeating: "a = 1 AND ", count: min(n, 15_000)) + "b = 2"
@@ -154,8 +163,11 @@ struct CQL2FuzzTests {
             case 2: if !c.isEmpty { let i = r.int(0..<c.count); c.removeSubrange(i..<min(c.count, i + r.int(1...8))) }
             case 3: if at < c.count { c.removeSubrange(at...) }
             case 4: if !c.isEmpty { c[r.int(0..<c.count)] = r.pick(Array("()',\"-=<> .e0123456789")) }
-            case 5: if !c.isEmpty { let i = r.int(0..<c.count); let chunk = c[i..<min(c.count, i + r.int(1...20))]; c.insert(contentsOf: chunk, at: at) }
-            case 6:   // splice with another filter
+            case 5:
+                if !c.isEmpty {
+                    let i = r.int(0..<c.count); let chunk = c[i..<min(c.count, i + r.int(1...20))]; c.insert(contentsOf: chunk, at: at)
+                }
+            case 6:  // splice with another filter
                 let other = Array(CQL2Grammar.expression(&r))
                 c = Array(c[..<at]) + Array(other[(other.isEmpty ? 0 : r.int(0..<other.count))...])
             default: if !c.isEmpty { c[r.int(0..<c.count)] = Character(Unicode.Scalar(UInt8(truncatingIfNeeded: r.next() % 128))) }
@@ -180,7 +192,9 @@ struct CQL2FuzzTests {
         var slowest: (Duration, Int) = (.zero, -1)
         func fail(_ index: Int, _ text: String, _ problem: String) {
             guard failures.count < 12 else { return }
-            failures.append("cql2 case \(index) (ONEMAP_FUZZ_SEED=\(Self.seed) ONEMAP_FUZZ_ONLY=\(index)): \(problem)\n  filter: \(String(text.prefix(300)).debugDescription)\(text.count > 300 ? "… (\(text.count) characters)" : "")")
+            failures.append(
+                "cql2 case \(index) (ONEMAP_FUZZ_SEED=\(Self.seed) ONEMAP_FUZZ_ONLY=\(index)): \(problem)\n  filter: \(String(text.prefix(300)).debugDescription)\(text.count > 300 ? "… (\(text.count) characters)" : "")"
+            )
         }
         for index in Self.only.map({ [$0] }) ?? Array(0..<count) {
             var r = FuzzRandom(seed: Self.seed ^ (4 &* 0xD6E8_FEB8_6659_FD93) ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
@@ -197,7 +211,9 @@ struct CQL2FuzzTests {
                     syntaxErrors += 1
                     if valid { fail(index, text, "a filter of the grammar did not parse: \(e)") }
                     // The position is a character of the filter, or just past its end.
-                    if !(1...(text.count + 1)).contains(e.position) { fail(index, text, "error position \(e.position) is outside 1...\(text.count + 1): \(e)") }
+                    if !(1...(text.count + 1)).contains(e.position) {
+                        fail(index, text, "error position \(e.position) is outside 1...\(text.count + 1): \(e)")
+                    }
                     if e.message.count < 10 { fail(index, text, "the message says too little: \(e)") }
                     return
                 } catch {
@@ -210,11 +226,15 @@ struct CQL2FuzzTests {
                     translated += 1
                     // Every value is bound: the SQL holds only quoted names of the layer's fields.
                     let placeholders = fragment.sql.filter { $0 == "?" }.count
-                    if placeholders != fragment.arguments.count { fail(index, text, "\(placeholders) placeholders for \(fragment.arguments.count) arguments: \(fragment.sql)") }
+                    if placeholders != fragment.arguments.count {
+                        fail(index, text, "\(placeholders) placeholders for \(fragment.arguments.count) arguments: \(fragment.sql)")
+                    }
                     if fragment.sql.contains("'") { fail(index, text, "a literal reached the SQL text: \(fragment.sql)") }
                 } catch let e as FeatureError {
                     filterErrors += 1
-                    if e.status != 400 || !e.description.hasPrefix("filter: ") { fail(index, text, "translation failed with \(e.status) \(e.description)") }
+                    if e.status != 400 || !e.description.hasPrefix("filter: ") {
+                        fail(index, text, "translation failed with \(e.status) \(e.description)")
+                    }
                 } catch {
                     fail(index, text, "translation threw \(type(of: error)): \(error)")
                 }
@@ -223,7 +243,9 @@ struct CQL2FuzzTests {
             if took > .seconds(30) { fail(index, text, "took \(took): a hang") }
             ran += 1
         }
-        print("fuzz cql2: \(ran) cases in \(clock.now - started), \(parsed) parsed (\(translated) translated to SQL, \(filterErrors) refused for the layer), \(syntaxErrors) syntax errors, \(failures.count) failures; slowest case \(slowest.1) took \(slowest.0)")
+        print(
+            "fuzz cql2: \(ran) cases in \(clock.now - started), \(parsed) parsed (\(translated) translated to SQL, \(filterErrors) refused for the layer), \(syntaxErrors) syntax errors, \(failures.count) failures; slowest case \(slowest.1) took \(slowest.0)"
+        )
         for f in failures { Issue.record(Comment(rawValue: f)) }
         #expect(ran == (Self.only == nil ? count : 1))
         #expect(Self.only != nil || (parsed > count / 10 && syntaxErrors > count / 10 && translated > 0), "the cases reach every outcome")

@@ -1,5 +1,6 @@
 import GeoCore
 import Testing
+
 @testable import Features
 
 struct CQL2ParserTests {
@@ -10,12 +11,18 @@ struct CQL2ParserTests {
         #expect(try parse("TBMJ>=1.5e3") == .compare(.greaterOrEqual, .property("TBMJ"), .number(1500)))
         #expect(try parse("GJ <> -3") == .compare(.notEqual, .property("GJ"), .number(-3)))
         // AND binds tighter than OR; NOT tighter than AND; keywords in any case.
-        #expect(try parse("a = 1 or b = 2 AND NOT c = 3") ==
-                .or([.compare(.equal, .property("a"), .number(1)),
-                     .and([.compare(.equal, .property("b"), .number(2)), .not(.compare(.equal, .property("c"), .number(3)))])]))
-        #expect(try parse("(a = 1 OR b = 2) AND c < 3") ==
-                .and([.or([.compare(.equal, .property("a"), .number(1)), .compare(.equal, .property("b"), .number(2))]),
-                      .compare(.less, .property("c"), .number(3))]))
+        #expect(
+            try parse("a = 1 or b = 2 AND NOT c = 3")
+                == .or([
+                    .compare(.equal, .property("a"), .number(1)),
+                    .and([.compare(.equal, .property("b"), .number(2)), .not(.compare(.equal, .property("c"), .number(3)))])
+                ]))
+        #expect(
+            try parse("(a = 1 OR b = 2) AND c < 3")
+                == .and([
+                    .or([.compare(.equal, .property("a"), .number(1)), .compare(.equal, .property("b"), .number(2))]),
+                    .compare(.less, .property("c"), .number(3))
+                ]))
         #expect(try parse("\"地类 名称\" = 'x'") == .compare(.equal, .property("地类 名称"), .string("x")))
         #expect(try parse("地类名称 = 'x'") == .compare(.equal, .property("地类名称"), .string("x")))
         #expect(try parse("TRUE") == .literal(true))
@@ -26,8 +33,9 @@ struct CQL2ParserTests {
         #expect(try parse("DLBM LIKE '01%'") == .like(.property("DLBM"), pattern: "01%", negated: false))
         #expect(try parse("DLBM NOT LIKE '01_1'") == .like(.property("DLBM"), pattern: "01_1", negated: true))
         #expect(try parse("GJ BETWEEN 2 AND 5") == .between(.property("GJ"), .number(2), .number(5), negated: false))
-        #expect(try parse("GJ NOT BETWEEN 2 AND 5 AND x = 1") ==
-                .and([.between(.property("GJ"), .number(2), .number(5), negated: true), .compare(.equal, .property("x"), .number(1))]))
+        #expect(
+            try parse("GJ NOT BETWEEN 2 AND 5 AND x = 1")
+                == .and([.between(.property("GJ"), .number(2), .number(5), negated: true), .compare(.equal, .property("x"), .number(1))]))
         #expect(try parse("DLBM IN ('0101', '0102')") == .inList(.property("DLBM"), [.string("0101"), .string("0102")], negated: false))
         #expect(try parse("DLBM NOT IN ('0101')") == .inList(.property("DLBM"), [.string("0101")], negated: true))
         #expect(try parse("DLMC IS NULL") == .isNull(.property("DLMC"), negated: false))
@@ -37,47 +45,65 @@ struct CQL2ParserTests {
     }
 
     @Test func spatialLiterals() throws {
-        #expect(try parse("S_INTERSECTS(geometry, POINT(120 28))") == .spatial(.intersects, .property("geometry"), .literal(.point(Coordinate(120, 28)), isBox: false)))
+        #expect(
+            try parse("S_INTERSECTS(geometry, POINT(120 28))")
+                == .spatial(.intersects, .property("geometry"), .literal(.point(Coordinate(120, 28)), isBox: false)))
         let poly = try parse("s_within(geometry, POLYGON((0 0, 1 0, 1 1, 0 1, 0 0), (0.2 0.2, 0.4 0.2, 0.4 0.4, 0.2 0.2)))")
-        guard case .spatial(.within, .property("geometry"), .literal(.polygon(let p), false)) = poly else { Issue.record("\(poly)"); return }
+        guard case .spatial(.within, .property("geometry"), .literal(.polygon(let p), false)) = poly else {
+            Issue.record("\(poly)"); return
+        }
         #expect(p.rings.count == 2)
-        #expect(try parse("S_INTERSECTS(BBOX(119, 27, 121, 29), geometry)") ==
-                .spatial(.intersects, .literal(.polygon(Polygon([[Coordinate(119, 27), Coordinate(121, 27), Coordinate(121, 29), Coordinate(119, 29), Coordinate(119, 27)]])), isBox: true), .property("geometry")))
-        #expect(try parse("S_INTERSECTS(geometry, MULTIPOINT(1 2, 3 4))") == .spatial(.intersects, .property("geometry"), .literal(.multiPoint([Coordinate(1, 2), Coordinate(3, 4)]), isBox: false)))
-        #expect(try parse("S_INTERSECTS(geometry, MULTIPOINT((1 2), (3 4)))") == .spatial(.intersects, .property("geometry"), .literal(.multiPoint([Coordinate(1, 2), Coordinate(3, 4)]), isBox: false)))
-        #expect(try parse("S_INTERSECTS(geometry, LINESTRING Z (1 2 3, 4 5 6))") == .spatial(.intersects, .property("geometry"), .literal(.lineString([Coordinate(1, 2), Coordinate(4, 5)]), isBox: false)))
+        #expect(
+            try parse("S_INTERSECTS(BBOX(119, 27, 121, 29), geometry)")
+                == .spatial(
+                    .intersects,
+                    .literal(
+                        .polygon(
+                            Polygon([
+                                [Coordinate(119, 27), Coordinate(121, 27), Coordinate(121, 29), Coordinate(119, 29), Coordinate(119, 27)]
+                            ])), isBox: true), .property("geometry")))
+        #expect(
+            try parse("S_INTERSECTS(geometry, MULTIPOINT(1 2, 3 4))")
+                == .spatial(.intersects, .property("geometry"), .literal(.multiPoint([Coordinate(1, 2), Coordinate(3, 4)]), isBox: false)))
+        #expect(
+            try parse("S_INTERSECTS(geometry, MULTIPOINT((1 2), (3 4)))")
+                == .spatial(.intersects, .property("geometry"), .literal(.multiPoint([Coordinate(1, 2), Coordinate(3, 4)]), isBox: false)))
+        #expect(
+            try parse("S_INTERSECTS(geometry, LINESTRING Z (1 2 3, 4 5 6))")
+                == .spatial(.intersects, .property("geometry"), .literal(.lineString([Coordinate(1, 2), Coordinate(4, 5)]), isBox: false)))
         _ = try parse("S_INTERSECTS(geometry, MULTIPOLYGON(((0 0, 1 0, 1 1, 0 0)), ((2 2, 3 2, 3 3, 2 2))))")
         _ = try parse("S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(1 1), LINESTRING(0 0, 1 1)))")
     }
 
     /// Each malformed filter fails with a message that points at the right character.
-    @Test(arguments: [
-        ("DLBM = ", 8, "expected a property name or a value"),
-        ("DLBM = '0101", 8, "not closed"),
-        ("DLBM == '0101'", 7, "expected a property name or a value"),
-        ("(DLBM = '0101'", 15, "expected ')'"),
-        ("DLBM = '0101')", 14, "expected AND, OR or the end"),
-        ("DLBM '0101'", 6, "expected a comparison"),
-        ("AND DLBM = '1'", 1, "found AND"),
-        ("DLBM = '0101' AND", 18, "expected a property name or a value"),
-        ("DLBM LIKE 0101", 11, "LIKE needs a quoted pattern"),
-        ("GJ BETWEEN 1 OR 2", 14, "expected AND"),
-        ("DLBM IN ()", 10, "expected a property name or a value"),
-        ("DLMC IS NOT", 12, "expected NULL"),
-        ("S_INTERSECTS(geometry, POLYGON((0 0, 1 0, 1 1, 0 1)))", 32, "not closed"),
-        ("S_INTERSECTS(geometry, POLYGON((0 0, 1 0, 0 0)))", 32, "at least 4 positions"),
-        ("S_INTERSECTS(geometry, POINT(1))", 31, "expected a number"),
-        ("S_INTERSECTS(geometry POINT(1 2))", 23, "expected ','"),
-        ("S_INTERSECTS(geometry, BBOX(1, 2, 3))", 37, "BBOX needs 4 numbers"),
-        ("S_INTERSECTS(geometry, CIRCLE(1 2))", 24, "unknown geometry type CIRCLE"),
-        ("d > DATE('2024-13')", 10, "is not a date"),
-        ("upper(DLBM) = 'A'", 1, "unsupported function"),
-        ("DLBM = '0101'; DROP TABLE x", 14, "unexpected character ';'"),
-        ("DLBM = '0101' -- comment", 15, "expected AND, OR or the end"),
-        ("1abc = 2", 2, "separate them"),
-        ("\"\" = 1", 1, "quoted property name"),
-        ("DLBM = #", 8, "unexpected character"),
-    ] as [(String, Int, String)])
+    @Test(
+        arguments: [
+            ("DLBM = ", 8, "expected a property name or a value"),
+            ("DLBM = '0101", 8, "not closed"),
+            ("DLBM == '0101'", 7, "expected a property name or a value"),
+            ("(DLBM = '0101'", 15, "expected ')'"),
+            ("DLBM = '0101')", 14, "expected AND, OR or the end"),
+            ("DLBM '0101'", 6, "expected a comparison"),
+            ("AND DLBM = '1'", 1, "found AND"),
+            ("DLBM = '0101' AND", 18, "expected a property name or a value"),
+            ("DLBM LIKE 0101", 11, "LIKE needs a quoted pattern"),
+            ("GJ BETWEEN 1 OR 2", 14, "expected AND"),
+            ("DLBM IN ()", 10, "expected a property name or a value"),
+            ("DLMC IS NOT", 12, "expected NULL"),
+            ("S_INTERSECTS(geometry, POLYGON((0 0, 1 0, 1 1, 0 1)))", 32, "not closed"),
+            ("S_INTERSECTS(geometry, POLYGON((0 0, 1 0, 0 0)))", 32, "at least 4 positions"),
+            ("S_INTERSECTS(geometry, POINT(1))", 31, "expected a number"),
+            ("S_INTERSECTS(geometry POINT(1 2))", 23, "expected ','"),
+            ("S_INTERSECTS(geometry, BBOX(1, 2, 3))", 37, "BBOX needs 4 numbers"),
+            ("S_INTERSECTS(geometry, CIRCLE(1 2))", 24, "unknown geometry type CIRCLE"),
+            ("d > DATE('2024-13')", 10, "is not a date"),
+            ("upper(DLBM) = 'A'", 1, "unsupported function"),
+            ("DLBM = '0101'; DROP TABLE x", 14, "unexpected character ';'"),
+            ("DLBM = '0101' -- comment", 15, "expected AND, OR or the end"),
+            ("1abc = 2", 2, "separate them"),
+            ("\"\" = 1", 1, "quoted property name"),
+            ("DLBM = #", 8, "unexpected character")
+        ] as [(String, Int, String)])
     func malformedFiltersPointAtTheProblem(_ filter: String, _ position: Int, _ message: String) throws {
         do {
             let e = try parse(filter)

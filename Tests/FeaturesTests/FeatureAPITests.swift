@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import LayerStore
 import Testing
+
 @testable import Features
 
 /// The feature API end to end through the real router, in-process.
@@ -19,7 +20,9 @@ struct FeatureAPITests {
             let links = try #require(try landing.json()["links"] as? [[String: Any]])
             let rels = Set(links.compactMap { $0["rel"] as? String })
             #expect(rels.isSuperset(of: ["self", "service-desc", "conformance", "data"]))
-            #expect(links.first { $0["rel"] as? String == "service-desc" }?["type"] as? String == "application/vnd.oai.openapi+json;version=3.0")
+            #expect(
+                links.first { $0["rel"] as? String == "service-desc" }?["type"] as? String == "application/vnd.oai.openapi+json;version=3.0"
+            )
 
             let browser = try await client.get("/", accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
             #expect(browser.headers[.contentType]?.hasPrefix("text/html") == true)
@@ -45,7 +48,9 @@ struct FeatureAPITests {
             let collections = try await client.get("/collections")
             let list = try #require(try collections.json()["collections"] as? [[String: Any]])
             #expect(list.compactMap { $0["id"] as? String } == ["parcels", "pipes"])
-            for path in ["/collections/secret", "/collections/secret/items", "/collections/secret/items/S1", "/collections/secret/queryables"] {
+            for path in [
+                "/collections/secret", "/collections/secret/items", "/collections/secret/items/S1", "/collections/secret/queryables"
+            ] {
                 let r = try await client.get(path)
                 #expect(r.status == .notFound, "\(path)")
                 #expect(try r.code() == "NotFound", "\(path)")
@@ -70,9 +75,16 @@ struct FeatureAPITests {
             #expect(c["storageCrs"] as? String == "http://www.opengis.net/def/crs/EPSG/0/4490")
             let crs = try #require(c["crs"] as? [String])
             #expect(crs.first == "http://www.opengis.net/def/crs/OGC/1.3/CRS84")
-            #expect(Set(crs) == Set(["4490", "4326", "3857", "4528", "4549"].map { "http://www.opengis.net/def/crs/EPSG/0/\($0)" } + ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]))
+            #expect(
+                Set(crs)
+                    == Set(
+                        ["4490", "4326", "3857", "4528", "4549"].map { "http://www.opengis.net/def/crs/EPSG/0/\($0)" } + [
+                            "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+                        ]))
             let extent = try #require(((c["extent"] as? [String: Any])?["spatial"] as? [String: Any])?["bbox"] as? [[Double]])
-            #expect(abs(extent[0][0] - 120) < 1e-9 && abs(extent[0][1] - 28) < 1e-9 && abs(extent[0][2] - 120.03) < 1e-9 && abs(extent[0][3] - 28.01) < 1e-9)
+            #expect(
+                abs(extent[0][0] - 120) < 1e-9 && abs(extent[0][1] - 28) < 1e-9 && abs(extent[0][2] - 120.03) < 1e-9
+                    && abs(extent[0][3] - 28.01) < 1e-9)
             let links = try #require(c["links"] as? [[String: Any]])
             #expect(links.contains { $0["rel"] as? String == "items" && $0["type"] as? String == "application/geo+json" })
             #expect(links.contains { $0["rel"] as? String == "http://www.opengis.net/def/rel/ogc/1.0/queryables" })
@@ -127,7 +139,7 @@ struct FeatureAPITests {
                 if pages >= 30 { break }
             }
             #expect(seen.count == 101 && Set(seen).count == 101)
-            #expect(pages == 1 + 13)   // 91 features in pages of 7
+            #expect(pages == 1 + 13)  // 91 features in pages of 7
 
             let second = try await client.get("/collections/parcels/items?limit=10&offset=10").json()
             let secondLinks = try #require(second["links"] as? [[String: Any]])
@@ -174,8 +186,10 @@ struct FeatureAPITests {
         }
     }
 
-    @Test(arguments: ["bbox=1,2,3", "bbox=a,b,c,d", "bbox=120.1,28,120,28.1", "bbox=120,95,121,96", "bbox=", "bbox=1,2,3,4,5",
-                      "bbox=120,28,121,29&bbox-crs=EPSG:9999", "bbox-crs=EPSG:4326", "bbox=120,28,121,29&bbox-crs=http://example.com/crs"])
+    @Test(arguments: [
+        "bbox=1,2,3", "bbox=a,b,c,d", "bbox=120.1,28,120,28.1", "bbox=120,95,121,96", "bbox=", "bbox=1,2,3,4,5",
+        "bbox=120,28,121,29&bbox-crs=EPSG:9999", "bbox-crs=EPSG:4326", "bbox=120,28,121,29&bbox-crs=http://example.com/crs"
+    ])
     func badBboxIs400(_ query: String) async throws {
         try await fixtures.app().test(.router) { client in
             let r = try await client.get("/collections/parcels/items?\(query)")
@@ -189,7 +203,8 @@ struct FeatureAPITests {
             let expected: Set<String> = ["P12", "P13", "P14", "P22", "P23", "P24"]
             // EPSG:4326 and EPSG:4490 are latitude first.
             for crs in ["EPSG:4326", "http://www.opengis.net/def/crs/EPSG/0/4490"] {
-                let r = try await client.get("/collections/parcels/items?limit=100&bbox=28.0015,120.0025,28.0025,120.0045&bbox-crs=\(q(crs))")
+                let r = try await client.get(
+                    "/collections/parcels/items?limit=100&bbox=28.0015,120.0025,28.0025,120.0045&bbox-crs=\(q(crs))")
                 #expect(try Set(r.ids()) == expected, "\(crs)")
             }
             // Gauss–Krüger zone 40 (with the zone prefix) and CM 120E: northing first.
@@ -202,7 +217,9 @@ struct FeatureAPITests {
             }
             let t = try CoordinateTransform(from: "EPSG:4490", to: "EPSG:3857")
             let a = try t.transform(Coordinate(120.0026, 28.0016)), b = try t.transform(Coordinate(120.0044, 28.0024))
-            let r = try await client.get("/collections/parcels/items?limit=100&bbox=\(a.x),\(a.y),\(b.x),\(b.y)&bbox-crs=\(q("http://www.opengis.net/def/crs/EPSG/0/3857"))")
+            let r = try await client.get(
+                "/collections/parcels/items?limit=100&bbox=\(a.x),\(a.y),\(b.x),\(b.y)&bbox-crs=\(q("http://www.opengis.net/def/crs/EPSG/0/3857"))"
+            )
             #expect(try Set(r.ids()) == expected)
         }
     }
@@ -231,7 +248,7 @@ struct FeatureAPITests {
 
             let mercator = try firstPosition(try await client.get(base + "&crs=EPSG:3857"))
             #expect(abs(mercator[0] - 120 * 20037508.342789244 / 180) < 0.01)
-            let northing = 6378137.0 * log(tan(Double.pi / 4 + 28 * Double.pi / 360))   // 28°N in Web Mercator
+            let northing = 6378137.0 * log(tan(Double.pi / 4 + 28 * Double.pi / 360))  // 28°N in Web Mercator
             #expect(abs(mercator[1] - northing) < 0.01)
 
             for (epsg, easting) in [("4528", 40_500_000.0), ("4549", 500_000.0)] {
@@ -296,7 +313,7 @@ struct FeatureAPITests {
 
             let sorted = try await client.get("/collections/parcels/items?sortby=-TBMJ&limit=3")
             #expect(try sorted.ids() == ["P99", "P89", "P79"])
-            let plus = try await client.get("/collections/parcels/items?sortby=+GJ,-TBMJ&limit=2")   // '+' arrives as a space
+            let plus = try await client.get("/collections/parcels/items?sortby=+GJ,-TBMJ&limit=2")  // '+' arrives as a space
             #expect(try plus.ids() == ["P09", "P08"])
             let encodedPlus = try await client.get("/collections/parcels/items?sortby=%2BGJ,-BSM&limit=2")
             #expect(try encodedPlus.ids() == ["T", "P09"])
@@ -323,7 +340,7 @@ struct FeatureAPITests {
             #expect(v40515 == ["P99"])
             let v6998 = try await matched(client, "BSM LIKE 'P9%' AND TBMJ <= 309")
             #expect(v6998 == ["P90", "P91", "P92"])
-            #expect(try await matched(client, "BSM LIKE 'p9%'") == [])   // case-sensitive, as CQL2 says
+            #expect(try await matched(client, "BSM LIKE 'p9%'") == [])  // case-sensitive, as CQL2 says
             let v33523 = try await matched(client, "BSM LIKE 'P_5' AND GJ BETWEEN 7 AND 8")
             #expect(v33523 == ["P75", "P85"])
             let v82401 = try await matched(client, "GJ NOT BETWEEN 1 AND 9 AND DLBM IN ('0103')")

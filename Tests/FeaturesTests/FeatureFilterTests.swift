@@ -1,10 +1,11 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import Hummingbird
 import HummingbirdTesting
 import LayerStore
 import Testing
+
 @testable import Features
 
 /// Spatial filters, bad filters and injection attempts, through the HTTP API.
@@ -36,10 +37,13 @@ struct FeatureFilterTests {
             // S_CONTAINS: the feature contains the literal; the literal first flips it to within.
             let v18977 = try await ids(client, "S_CONTAINS(geometry, POINT(120.0035 28.0055))")
             #expect(v18977 == ["P53"])
-            #expect(try await ids(client, "S_CONTAINS(geometry, POINT(120.003 28.0055))") == [])   // on the boundary only
+            #expect(try await ids(client, "S_CONTAINS(geometry, POINT(120.003 28.0055))") == [])  // on the boundary only
             let v10185 = try await ids(client, "S_WITHIN(POINT(120.0035 28.0055), geometry)")
             #expect(v10185 == ["P53"])
-            #expect(try await ids(client, "S_EQUALS(geometry, POLYGON((120.001 28.001, 120.002 28.001, 120.002 28.002, 120.001 28.002, 120.001 28.001)))") == ["P11"])
+            #expect(
+                try await ids(
+                    client, "S_EQUALS(geometry, POLYGON((120.001 28.001, 120.002 28.001, 120.002 28.002, 120.001 28.002, 120.001 28.001)))")
+                    == ["P11"])
             // Disjoint combined with an attribute test.
             let v52866 = try await ids(client, "GJ = 0 AND S_DISJOINT(geometry, BBOX(120, 28, 120.0095, 28.0095))")
             #expect(v52866 == ["T"])
@@ -58,29 +62,32 @@ struct FeatureFilterTests {
             let p = try t.transform(Coordinate(120.0035, 28.0055))
             #expect(try await ids(client, "S_INTERSECTS(geometry, POINT(\(p.y) \(p.x)))", extra: "&filter-crs=EPSG:4549") == ["P53"])
             // Combined with bbox: both apply.
-            let v16243 = try await ids(client, "S_INTERSECTS(geometry, BBOX(120.0005, 28.0005, 120.0025, 28.0015))", extra: "&bbox=120.0015,28.0005,120.0045,28.0045")
+            let v16243 = try await ids(
+                client, "S_INTERSECTS(geometry, BBOX(120.0005, 28.0005, 120.0025, 28.0015))",
+                extra: "&bbox=120.0015,28.0005,120.0045,28.0045")
             #expect(v16243 == ["P01", "P02", "P11", "P12"])
         }
     }
 
     /// Every malformed or unanswerable filter is a 400 with an OGC exception that says why.
-    @Test(arguments: [
-        ("DLBM = ", "malformed CQL2"),
-        ("NOPE = 1", "unknown property 'NOPE'"),
-        ("DLBM = 0101", "quote the value"),
-        ("TBMJ = '100'", "cannot compare"),
-        ("GJ LIKE '1%'", "LIKE needs a text property"),
-        ("geometry = 1", "spatial functions"),
-        ("S_TOUCHES(geometry, POINT(120 28))", "not supported"),
-        ("S_INTERSECTS(DLBM, POINT(120 28))", "not a geometry"),
-        ("S_INTERSECTS(geometry, geometry)", "one geometry literal"),
-        ("S_INTERSECTS(geometry, POLYGON((120 28, 120.01 28.01, 120.01 28, 120 28.01, 120 28)))", "not valid"),
-        ("TBMJ = GJ + 1", "malformed CQL2"),
-        ("DLBM = '0101'; DROP TABLE lyr_parcels_1", "malformed CQL2"),
-        ("DLBM = '0101' UNION SELECT name FROM sqlite_master", "malformed CQL2"),
-        ("1=1) OR (1=1", "malformed CQL2"),
-        ("\"DLBM\" = '1' OR \"x\"\" = 1", "malformed CQL2"),
-    ] as [(String, String)])
+    @Test(
+        arguments: [
+            ("DLBM = ", "malformed CQL2"),
+            ("NOPE = 1", "unknown property 'NOPE'"),
+            ("DLBM = 0101", "quote the value"),
+            ("TBMJ = '100'", "cannot compare"),
+            ("GJ LIKE '1%'", "LIKE needs a text property"),
+            ("geometry = 1", "spatial functions"),
+            ("S_TOUCHES(geometry, POINT(120 28))", "not supported"),
+            ("S_INTERSECTS(DLBM, POINT(120 28))", "not a geometry"),
+            ("S_INTERSECTS(geometry, geometry)", "one geometry literal"),
+            ("S_INTERSECTS(geometry, POLYGON((120 28, 120.01 28.01, 120.01 28, 120 28.01, 120 28)))", "not valid"),
+            ("TBMJ = GJ + 1", "malformed CQL2"),
+            ("DLBM = '0101'; DROP TABLE lyr_parcels_1", "malformed CQL2"),
+            ("DLBM = '0101' UNION SELECT name FROM sqlite_master", "malformed CQL2"),
+            ("1=1) OR (1=1", "malformed CQL2"),
+            ("\"DLBM\" = '1' OR \"x\"\" = 1", "malformed CQL2")
+        ] as [(String, String)])
     func badFiltersAre400(_ filter: String, _ message: String) async throws {
         try await fixtures.app().test(.router) { client in
             let r = try await client.get("/collections/parcels/items?filter=\(q(filter))")
@@ -110,14 +117,19 @@ struct FeatureFilterTests {
     /// Injection strings in every parameter are bad values (400) or values that match
     /// nothing, and the database is untouched afterwards.
     @Test func injectionAttemptsAreJustBadValues() async throws {
-        let hostile = ["' OR 1=1 --", "0101'; DROP TABLE onemap_layers; --", "\" OR \"\"=\"", "1) OR (1=1", "%27%20OR%201%3D1",
-                       "lyr_parcels_1", "*/ SELECT 1 /*", "\u{0}", "' UNION SELECT sql FROM sqlite_master --"]
-        let parameters = ["bbox", "bbox-crs", "crs", "limit", "offset", "properties", "sortby", "filter", "filter-lang", "filter-crs",
-                          "datetime", "DLBM", "GJ", "f"]
+        let hostile = [
+            "' OR 1=1 --", "0101'; DROP TABLE onemap_layers; --", "\" OR \"\"=\"", "1) OR (1=1", "%27%20OR%201%3D1",
+            "lyr_parcels_1", "*/ SELECT 1 /*", "\u{0}", "' UNION SELECT sql FROM sqlite_master --"
+        ]
+        let parameters = [
+            "bbox", "bbox-crs", "crs", "limit", "offset", "properties", "sortby", "filter", "filter-lang", "filter-crs",
+            "datetime", "DLBM", "GJ", "f"
+        ]
         try await fixtures.app().test(.router) { client in
             for value in hostile {
                 for name in parameters {
-                    let extra = name == "bbox-crs" ? "&bbox=120,28,121,29" : (name == "filter-lang" || name == "filter-crs" ? "&filter=GJ%3D1" : "")
+                    let extra =
+                        name == "bbox-crs" ? "&bbox=120,28,121,29" : (name == "filter-lang" || name == "filter-crs" ? "&filter=GJ%3D1" : "")
                     let r = try await client.get("/collections/parcels/items?\(name)=\(q(value))\(extra)")
                     if r.status == .ok {
                         // Only a text equality filter may accept the value, and then it matches nothing.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
 @testable import Features
 
 /// Valid filters too large for SQLite (1,000 AND-ed terms, ~48 nested NOTs, an IN list past
@@ -21,10 +22,12 @@ struct FilterSizeTests {
 
     @Test func filtersPastSQLitesLimitsAre400WithTheReasonAndPlace() async throws {
         try await fixtures.app().test(.router) { client in
-            for (filter, reason) in [(Self.and(1_000), "more than \(CQL2Parser.maxPredicates) conditions"),
-                                     (Self.nots(48), "nest more than \(CQL2Parser.maxNesting) deep"),
-                                     ("(" + Self.nots(30) + ") OR BSM = 'P00'", "nest more than"),
-                                     (Self.inList(40_000), "more than \(CQL2Parser.maxValues) values")] {
+            for (filter, reason) in [
+                (Self.and(1_000), "more than \(CQL2Parser.maxPredicates) conditions"),
+                (Self.nots(48), "nest more than \(CQL2Parser.maxNesting) deep"),
+                ("(" + Self.nots(30) + ") OR BSM = 'P00'", "nest more than"),
+                (Self.inList(40_000), "more than \(CQL2Parser.maxValues) values")
+            ] {
                 let r = try await items(client, filter)
                 #expect(r.status == .badRequest, "\(filter.prefix(60)): \(r.status) \(r.text.prefix(300))")
                 #expect(try r.code() == "InvalidParameterValue")

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import LayerStore
 import OneMapServer
 import Testing
+
 @testable import Features
 
 struct IdentifyTests {
@@ -19,7 +20,7 @@ struct IdentifyTests {
             #expect(features.map { $0["id"] as? String } == ["P53"])
             #expect(features[0]["layer"] as? String == "parcels" && features[0]["layerTitle"] as? String == "示例地块")
             #expect((features[0]["properties"] as? [String: Any])?["DLBM"] as? String == "0101")
-            #expect(abs((features[0]["areaM2"] as? Double ?? 0) - 98.0 * 111.0) < 2_000)   // about 0.001° × 0.001°
+            #expect(abs((features[0]["areaM2"] as? Double ?? 0) - 98.0 * 111.0) < 2_000)  // about 0.001° × 0.001°
             #expect(features[0]["geometry"] is [String: Any])
 
             // 0.00003° (about 3.3 m) north of the pipeline at y = 28.0105: inside cell (0, 10)? no: the grid ends at 28.010.
@@ -40,9 +41,11 @@ struct IdentifyTests {
         }
     }
 
-    @Test(arguments: ["lon=120", "lat=28", "lon=abc&lat=28", "lon=200&lat=28", "lon=120&lat=-91", "lon=120&lat=28&tolerance=-1",
-                      "lon=120&lat=28&tolerance=5000", "lon=120&lat=28&foo=1", "lon=120&lon=121&lat=28",
-                      "lon=120&lat=28&geometry=maybe", "lon=nan&lat=28"])
+    @Test(arguments: [
+        "lon=120", "lat=28", "lon=abc&lat=28", "lon=200&lat=28", "lon=120&lat=-91", "lon=120&lat=28&tolerance=-1",
+        "lon=120&lat=28&tolerance=5000", "lon=120&lat=28&foo=1", "lon=120&lon=121&lat=28",
+        "lon=120&lat=28&geometry=maybe", "lon=nan&lat=28"
+    ])
     func badIdentifyRequestsAre400(_ query: String) async throws {
         try await fixtures.app().test(.router) { client in
             let r = try await client.get("/v1/identify?\(query)")
@@ -58,7 +61,9 @@ struct IdentifyTests {
         #expect(result.text.contains("示例地块 (parcels)") && result.text.contains("P53") && result.text.contains("DLBM=0101"))
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.json)) as? [String: Any])
         #expect((json["features"] as? [[String: Any]])?.first?["id"] as? String == "P53")
-        #expect(throws: IdentifyLookup.IdentifyError.self) { try IdentifyLookup.run(store: fixtures.store, lon: 120, lat: 28, layers: ["secret"]) }
+        #expect(throws: IdentifyLookup.IdentifyError.self) {
+            try IdentifyLookup.run(store: fixtures.store, lon: 120, lat: 28, layers: ["secret"])
+        }
     }
 }
 
@@ -92,11 +97,13 @@ struct OpenAPITests {
         let (_, doc) = try await document()
         #expect(doc["openapi"] as? String == "3.0.3")
         let paths = try #require(doc["paths"] as? [String: Any])
-        for path in ["/", "/conformance", "/api", "/collections", "/collections/{collectionId}", "/collections/{collectionId}/items",
-                     "/collections/{collectionId}/items/{featureId}", "/collections/{collectionId}/queryables", "/v1/identify",
-                     "/v1/checks", "/v1/checks/{id}", "/v1/checks/{id}/report", "/health", "/ready", "/tiles/{layer}/{z}/{x}/{y}.mvt",
-                     "/tiles/{layer}.json", "/tiles/onemap.json", "/tiles/onemap/{z}/{x}/{y}.mvt", "/tiles/4490/{layer}/{z}/{x}/{y}.mvt",
-                     "/styles/{name}.json", "/v1/layers", "/v1/ledger", "/v1/audit", "/v1/layers/{name}/versions", "/v1/layers/{name}/diff"] {
+        for path in [
+            "/", "/conformance", "/api", "/collections", "/collections/{collectionId}", "/collections/{collectionId}/items",
+            "/collections/{collectionId}/items/{featureId}", "/collections/{collectionId}/queryables", "/v1/identify",
+            "/v1/checks", "/v1/checks/{id}", "/v1/checks/{id}/report", "/health", "/ready", "/tiles/{layer}/{z}/{x}/{y}.mvt",
+            "/tiles/{layer}.json", "/tiles/onemap.json", "/tiles/onemap/{z}/{x}/{y}.mvt", "/tiles/4490/{layer}/{z}/{x}/{y}.mvt",
+            "/styles/{name}.json", "/v1/layers", "/v1/ledger", "/v1/audit", "/v1/layers/{name}/versions", "/v1/layers/{name}/diff"
+        ] {
             #expect(paths[path] != nil, "\(path) is missing")
         }
         // GDAL reads the page size from the limit parameter's maximum.
@@ -125,9 +132,11 @@ struct OpenAPITests {
         }
     }
 
-    @Test(.enabled(if: OpenAPITests.validatorAvailable,
-                   "openapi-spec-validator is not installed (pip install openapi-spec-validator): /api was not validated"),
-          arguments: ["json", "yaml"])
+    @Test(
+        .enabled(
+            if: OpenAPITests.validatorAvailable,
+            "openapi-spec-validator is not installed (pip install openapi-spec-validator): /api was not validated"),
+        arguments: ["json", "yaml"])
     func validatesWithOpenAPISpecValidator(_ format: String) async throws {
         let body = try await fixtures.app().test(.router) { client in try await client.get("/api?f=\(format)").body }
         let path = fixtures.dir + "/openapi-\(UUID().uuidString).\(format)"
@@ -150,20 +159,26 @@ struct OpenAPITests {
         try await fixtures.app().test(.router) { client in
             let servers = try await client.get("/api").json()["servers"] as? [[String: Any]]
             let url = try #require(servers?.first?["url"] as? String)
-            for r in [try await client.get("/api?f=yaml"), try await client.get("/api", accept: "application/vnd.oai.openapi;version=3.0"),
-                      try await client.get("/api", accept: "application/yaml, application/json;q=0.5")] {
+            for r in [
+                try await client.get("/api?f=yaml"), try await client.get("/api", accept: "application/vnd.oai.openapi;version=3.0"),
+                try await client.get("/api", accept: "application/yaml, application/json;q=0.5")
+            ] {
                 #expect(r.status == .ok && r.headers[.contentType] == "application/vnd.oai.openapi;version=3.0")
                 #expect(r.text.hasPrefix("# The OpenAPI 3.0 document") && r.text.hasSuffix("\nservers:\n  - url: \"\(url)\"\n"))
             }
-            for accept in ["*/*", "application/*", "application/json", "application/vnd.oai.openapi+json;version=3.0",
-                           "application/yaml;q=0.5, application/json"] {
+            for accept in [
+                "*/*", "application/*", "application/json", "application/vnd.oai.openapi+json;version=3.0",
+                "application/yaml;q=0.5, application/json"
+            ] {
                 let r = try await client.get("/api", accept: accept)
                 #expect(r.headers[.contentType] == "application/vnd.oai.openapi+json;version=3.0", "\(accept)")
             }
             #expect(try await client.get("/api?f=yml").status == .badRequest)
             // The other OGC routes have no YAML.
             #expect(try await client.get("/conformance?f=yaml").status == .badRequest)
-            #expect(try await client.get("/conformance", accept: "application/yaml").headers[.contentType]?.hasPrefix("application/json") == true)
+            #expect(
+                try await client.get("/conformance", accept: "application/yaml").headers[.contentType]?.hasPrefix("application/json")
+                    == true)
         }
     }
 

@@ -29,8 +29,8 @@ public func runAtLowPriority(_ body: @escaping @Sendable () throws -> Void) asyn
     try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
         let thread = Thread {
             #if os(Linux)
-            // Linux keeps the nice value per thread; `who` 0 is the calling thread.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+                // Linux keeps the nice value per thread; `who` 0 is the calling thread.
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
             #endif
             c.resume(with: Result { try body() })
         }

@@ -1,6 +1,7 @@
 import Foundation
 import FuzzSupport
 import Testing
+
 @testable import GeoCore
 
 /// `PolygonRegion.overlapArea` against an independent answer: the feature overlaid with the
@@ -75,27 +76,43 @@ struct BoundaryOverlapTests {
 
     @Test func aParkWithAHoleAndASecondPart() throws {
         let park = TestSites.park(centre: Coordinate(119.92, 28.45), radius: 0.006, seed: 13)
-        let second = Polygon([[Coordinate(119.93, 28.44), Coordinate(119.935, 28.44), Coordinate(119.935, 28.443),
-                               Coordinate(119.93, 28.443), Coordinate(119.93, 28.44)]])
+        let second = Polygon([
+            [
+                Coordinate(119.93, 28.44), Coordinate(119.935, 28.44), Coordinate(119.935, 28.443),
+                Coordinate(119.93, 28.443), Coordinate(119.93, 28.44)
+            ]
+        ])
         let counts = try agrees(site: [park, second], seed: 14)
         #expect(counts.refused <= 2, "\(counts)")
     }
 
     @Test func aClockwiseConcaveSite() throws {
         // An L given clockwise: the region orients its rings itself.
-        let l = Polygon([[Coordinate(120, 28), Coordinate(120, 28.01), Coordinate(120.004, 28.01), Coordinate(120.004, 28.004),
-                          Coordinate(120.01, 28.004), Coordinate(120.01, 28), Coordinate(120, 28)]])
+        let l = Polygon([
+            [
+                Coordinate(120, 28), Coordinate(120, 28.01), Coordinate(120.004, 28.01), Coordinate(120.004, 28.004),
+                Coordinate(120.01, 28.004), Coordinate(120.01, 28), Coordinate(120, 28)
+            ]
+        ])
         let counts = try agrees(site: [l], seed: 15)
         #expect(counts.refused <= 2, "\(counts)")
     }
 
-    static let square = Polygon([[Coordinate(120, 28), Coordinate(120.01, 28), Coordinate(120.01, 28.01),
-                                  Coordinate(120, 28.01), Coordinate(120, 28)]])
+    static let square = Polygon([
+        [
+            Coordinate(120, 28), Coordinate(120.01, 28), Coordinate(120.01, 28.01),
+            Coordinate(120, 28.01), Coordinate(120, 28)
+        ]
+    ])
 
     @Test func aFeatureHoldingTheSiteHasTheSitesArea() throws {
         let region = try #require(PolygonRegion([Self.square]))
-        let around = Polygon([[Coordinate(119.99, 27.99), Coordinate(120.02, 27.99), Coordinate(120.02, 28.02),
-                               Coordinate(119.99, 28.02), Coordinate(119.99, 27.99)]])
+        let around = Polygon([
+            [
+                Coordinate(119.99, 27.99), Coordinate(120.02, 27.99), Coordinate(120.02, 28.02),
+                Coordinate(119.99, 28.02), Coordinate(119.99, 27.99)
+            ]
+        ])
         let area = try #require(region.overlapArea(with: [around], box: BoundingBox(119.99, 27.99, 120.02, 28.02), spanLimitM: Self.span))
         let want = Ellipsoid.cgcs2000.area(Self.square)
         #expect(abs(area - want) <= 1e-6 * want, "\(area) against \(want)")
@@ -106,20 +123,35 @@ struct BoundaryOverlapTests {
         let away = Polygon([[Coordinate(120.02, 28), Coordinate(120.03, 28), Coordinate(120.03, 28.01), Coordinate(120.02, 28)]])
         #expect(region.overlapArea(with: [away], box: BoundingBox(120.02, 28, 120.03, 28.01), spanLimitM: Self.span) == 0)
         // In the site's box but in its hole-free notch: a box that meets, an area that does not.
-        let l = try #require(PolygonRegion([Polygon([[Coordinate(120, 28), Coordinate(120.01, 28), Coordinate(120.01, 28.002),
-                                                      Coordinate(120.002, 28.002), Coordinate(120.002, 28.01), Coordinate(120, 28.01),
-                                                      Coordinate(120, 28)]])]))
-        let notch = Polygon([[Coordinate(120.005, 28.005), Coordinate(120.008, 28.005), Coordinate(120.008, 28.008), Coordinate(120.005, 28.005)]])
+        let l = try #require(
+            PolygonRegion([
+                Polygon([
+                    [
+                        Coordinate(120, 28), Coordinate(120.01, 28), Coordinate(120.01, 28.002),
+                        Coordinate(120.002, 28.002), Coordinate(120.002, 28.01), Coordinate(120, 28.01),
+                        Coordinate(120, 28)
+                    ]
+                ])
+            ]))
+        let notch = Polygon([
+            [Coordinate(120.005, 28.005), Coordinate(120.008, 28.005), Coordinate(120.008, 28.008), Coordinate(120.005, 28.005)]
+        ])
         #expect(l.overlapArea(with: [notch], box: BoundingBox(120.005, 28.005, 120.008, 28.008), spanLimitM: Self.span) == 0)
     }
 
     @Test func sharedEdgesAreLeftToTheOverlay() throws {
         let region = try #require(PolygonRegion([Self.square]))
         // A neighbour sharing the site's east edge, and a parcel with a vertex on its north edge.
-        let neighbour = Polygon([[Coordinate(120.01, 28.002), Coordinate(120.02, 28.002), Coordinate(120.02, 28.006),
-                                  Coordinate(120.01, 28.006), Coordinate(120.01, 28.002)]])
+        let neighbour = Polygon([
+            [
+                Coordinate(120.01, 28.002), Coordinate(120.02, 28.002), Coordinate(120.02, 28.006),
+                Coordinate(120.01, 28.006), Coordinate(120.01, 28.002)
+            ]
+        ])
         #expect(region.overlapArea(with: [neighbour], box: BoundingBox(120.01, 28.002, 120.02, 28.006), spanLimitM: Self.span) == nil)
-        let touching = Polygon([[Coordinate(120.004, 28.01), Coordinate(120.006, 28.012), Coordinate(120.002, 28.012), Coordinate(120.004, 28.01)]])
+        let touching = Polygon([
+            [Coordinate(120.004, 28.01), Coordinate(120.006, 28.012), Coordinate(120.002, 28.012), Coordinate(120.004, 28.01)]
+        ])
         #expect(region.overlapArea(with: [touching], box: BoundingBox(120.002, 28.01, 120.006, 28.012), spanLimitM: Self.span) == nil)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import FuzzSupport
 import Testing
+
 @testable import GeoCore
 
 /// `BoxIndex.search` finds exactly the boxes a scan over all of them finds, each once, for

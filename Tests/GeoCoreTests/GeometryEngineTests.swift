@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import GeoCore
 
 struct GeometryEngineTests {
@@ -18,9 +19,12 @@ struct GeometryEngineTests {
 
     @Test func roundTripThroughGEOSKeepsHoles() throws {
         let e = GeometryEngine()
-        let g = Geometry.multiPolygon([Polygon([
-            [Coordinate(0, 0), Coordinate(10, 0), Coordinate(10, 10), Coordinate(0, 10), Coordinate(0, 0)],
-            [Coordinate(2, 2), Coordinate(2, 4), Coordinate(4, 4), Coordinate(4, 2), Coordinate(2, 2)]])])
+        let g = Geometry.multiPolygon([
+            Polygon([
+                [Coordinate(0, 0), Coordinate(10, 0), Coordinate(10, 10), Coordinate(0, 10), Coordinate(0, 0)],
+                [Coordinate(2, 2), Coordinate(2, 4), Coordinate(4, 4), Coordinate(4, 2), Coordinate(2, 2)]
+            ])
+        ])
         let back = try e.make(g).value()
         #expect(back == g)
         #expect(try e.make(g).planarArea() == 96)
@@ -28,7 +32,8 @@ struct GeometryEngineTests {
 
     @Test func bowTieIsReportedAndRepaired() throws {
         let e = GeometryEngine()
-        let bowTie = Geometry.polygon(Polygon([[Coordinate(0, 0), Coordinate(10, 10), Coordinate(10, 0), Coordinate(0, 10), Coordinate(0, 0)]]))
+        let bowTie = Geometry.polygon(
+            Polygon([[Coordinate(0, 0), Coordinate(10, 10), Coordinate(10, 0), Coordinate(0, 10), Coordinate(0, 0)]]))
         let g = try e.make(bowTie)
         let reason = try e.invalidityReason(g)
         #expect(reason?.contains("Self-intersection") == true)
@@ -73,8 +78,10 @@ struct GeometryEngineTests {
     }
 
     @Test func wkbRoundTrip() throws {
-        let g = Geometry.collection([.point(Coordinate(1, 2)), .lineString([Coordinate(0, 0), Coordinate(1, 1)]),
-                                     square(0, 0, 1), .multiPolygon([Polygon([[Coordinate(0, 0), Coordinate(1, 0), Coordinate(0, 1), Coordinate(0, 0)]])])])
+        let g = Geometry.collection([
+            .point(Coordinate(1, 2)), .lineString([Coordinate(0, 0), Coordinate(1, 1)]),
+            square(0, 0, 1), .multiPolygon([Polygon([[Coordinate(0, 0), Coordinate(1, 0), Coordinate(0, 1), Coordinate(0, 0)]])])
+        ])
         #expect(try WKB.decode(WKB.encode(g)) == g)
         #expect(throws: GeometryFormatError.self) { try WKB.decode(Array(WKB.encode(g).prefix(20))) }
         // A count claiming billions of points must not allocate: it is checked against the bytes left.
@@ -129,8 +136,11 @@ struct ConvexRegionTests {
         for _ in 0..<500 {
             // A rotated rectangle site and a random star-shaped parcel, sometimes with a hole.
             let cx = next(), cy = next(), w = 0.2 + next(), h = 0.2 + next(), a = next() * 3
-            let site = Polygon([[(-1.0, -1.0), (1, -1), (1, 1), (-1, 1), (-1, -1)].map {
-                Coordinate(cx + $0.0 * w * cos(a) - $0.1 * h * sin(a), cy + $0.0 * w * sin(a) + $0.1 * h * cos(a)) }])
+            let site = Polygon([
+                [(-1.0, -1.0), (1, -1), (1, 1), (-1, 1), (-1, -1)].map {
+                    Coordinate(cx + $0.0 * w * cos(a) - $0.1 * h * sin(a), cy + $0.0 * w * sin(a) + $0.1 * h * cos(a))
+                }
+            ])
             let n = 3 + Int(next() * 9)
             var ring = (0..<n).map { i -> Coordinate in
                 let t = Double(i) / Double(n) * 2 * .pi, r = 0.2 + next() * 0.8
@@ -139,22 +149,28 @@ struct ConvexRegionTests {
             ring.append(ring[0])
             var parcel = Polygon([ring])
             if next() < 0.3 {
-                parcel.rings.append([Coordinate(0.45, 0.45), Coordinate(0.45, 0.55), Coordinate(0.55, 0.55), Coordinate(0.55, 0.45), Coordinate(0.45, 0.45)])
+                parcel.rings.append([
+                    Coordinate(0.45, 0.45), Coordinate(0.45, 0.55), Coordinate(0.55, 0.55), Coordinate(0.55, 0.45), Coordinate(0.45, 0.45)
+                ])
             }
             let region = try #require(ConvexRegion(site))
             let clipped = region.clip(parcel)
-            let fast = clipped.map { p in p.rings.enumerated().reduce(0.0) { sum, item in
-                let r = item.1
-                var s = 0.0
-                for i in 0..<(r.count - 1) { s += r[i].x * r[i + 1].y - r[i + 1].x * r[i].y }
-                return sum + (item.0 == 0 ? abs(s) / 2 : -abs(s) / 2)
-            } } ?? 0
+            let fast =
+                clipped.map { p in
+                    p.rings.enumerated().reduce(0.0) { sum, item in
+                        let r = item.1
+                        var s = 0.0
+                        for i in 0..<(r.count - 1) { s += r[i].x * r[i + 1].y - r[i + 1].x * r[i].y }
+                        return sum + (item.0 == 0 ? abs(s) / 2 : -abs(s) / 2)
+                    }
+                } ?? 0
             let exact = try e.make(.polygon(site)).intersection(try e.make(.polygon(parcel))).planarArea()
             #expect(abs(fast - exact) < 1e-9, "clip area \(fast) vs GEOS \(exact)")
             compared += 1
         }
         #expect(compared == 500)
-        #expect(ConvexRegion(Polygon([[Coordinate(0, 0), Coordinate(2, 0), Coordinate(1, 0.5), Coordinate(1, 2), Coordinate(0, 0)]])) == nil)
+        #expect(
+            ConvexRegion(Polygon([[Coordinate(0, 0), Coordinate(2, 0), Coordinate(1, 0.5), Coordinate(1, 2), Coordinate(0, 0)]])) == nil)
     }
 
     /// A box called disjoint must really miss the region (GEOS agrees), and the test must
@@ -170,8 +186,14 @@ struct ConvexRegionTests {
         for _ in 0..<2000 {
             let x = next() * 3 - 1.5, y = next() * 3 - 1.5, w = next() * 0.4, h = next() * 0.4
             let box = BoundingBox(x, y, x + w, y + h)
-            let boxPolygon = try e.make(.polygon(Polygon([[Coordinate(x, y), Coordinate(x + w, y), Coordinate(x + w, y + h),
-                                                            Coordinate(x, y + h), Coordinate(x, y)]])))
+            let boxPolygon = try e.make(
+                .polygon(
+                    Polygon([
+                        [
+                            Coordinate(x, y), Coordinate(x + w, y), Coordinate(x + w, y + h),
+                            Coordinate(x, y + h), Coordinate(x, y)
+                        ]
+                    ])))
             total += 1
             if region.isDisjoint(from: box) {
                 skipped += 1
@@ -203,7 +225,7 @@ struct ConvexRegionTests {
             if geos { inside += 1 } else { outside += 1 }
         }
         #expect(inside > 100 && outside > 100)
-        #expect(!region.containsStrictly(BoundingBox(0, 0, 0.5, 0.5)))   // its corner is on the edge
+        #expect(!region.containsStrictly(BoundingBox(0, 0, 0.5, 0.5)))  // its corner is on the edge
         #expect(region.containsStrictly(BoundingBox(0, 0, 0.49, 0.49)))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import GeoCore
 
 /// A site's area in the equal-area plane (`EqualAreaPlane.siteArea`) against Karney's geodesic
@@ -34,8 +35,9 @@ struct SiteAreaTests {
     func agree(_ g: Geometry, _ what: String) throws {
         let box = try #require(g.boundingBox)
         let plane = EqualAreaPlane(centre: Coordinate((box.minX + box.maxX) / 2, (box.minY + box.maxY) / 2))
-        let inPlane = try #require(plane.area(g, spanLimitM: EqualAreaPlane.siteSpanLimitM, edgeLimitM: EqualAreaPlane.siteEdgeLimitM),
-                                   "\(what) should be within the plane's limits")
+        let inPlane = try #require(
+            plane.area(g, spanLimitM: EqualAreaPlane.siteSpanLimitM, edgeLimitM: EqualAreaPlane.siteEdgeLimitM),
+            "\(what) should be within the plane's limits")
         let karney = Ellipsoid.cgcs2000.area(g)
         #expect(EqualAreaPlane.siteArea(g) == inPlane)
         #expect(abs(inPlane - karney) < 1e-3, "\(what): plane \(inPlane) m², Karney \(karney) m²")
@@ -45,8 +47,9 @@ struct SiteAreaTests {
     @Test func corridorsThirtyKilometresLong() throws {
         for seed in UInt64(1)...12 {
             let step = 40 + Double(seed % 4) * 33  // 40 to 139 m
-            let g = Self.corridor(start: Coordinate(119.4 + Double(seed) * 0.05, 28.0 + Double(seed) * 0.04),
-                                  steps: Int(30_000 / step), step: step, width: 30 + Double(seed % 6) * 10, seed: seed)
+            let g = Self.corridor(
+                start: Coordinate(119.4 + Double(seed) * 0.05, 28.0 + Double(seed) * 0.04),
+                steps: Int(30_000 / step), step: step, width: 30 + Double(seed % 6) * 10, seed: seed)
             try agree(g, "corridor \(seed)")
         }
     }
@@ -64,11 +67,15 @@ struct SiteAreaTests {
 
     @Test func longEdgesGoToKarney() throws {
         // A 2 km square: its edges are longer than the plane takes, so Karney measures it.
-        let square = [Coordinate(119.90, 28.40), Coordinate(119.92, 28.40), Coordinate(119.92, 28.418),
-                      Coordinate(119.90, 28.418), Coordinate(119.90, 28.40)]
+        let square = [
+            Coordinate(119.90, 28.40), Coordinate(119.92, 28.40), Coordinate(119.92, 28.418),
+            Coordinate(119.90, 28.418), Coordinate(119.90, 28.40)
+        ]
         let g = Geometry.polygon(Polygon([square]))
-        #expect(EqualAreaPlane(centre: Coordinate(119.91, 28.409)).area(g, spanLimitM: EqualAreaPlane.siteSpanLimitM,
-                                                                        edgeLimitM: EqualAreaPlane.siteEdgeLimitM) == nil)
+        #expect(
+            EqualAreaPlane(centre: Coordinate(119.91, 28.409)).area(
+                g, spanLimitM: EqualAreaPlane.siteSpanLimitM,
+                edgeLimitM: EqualAreaPlane.siteEdgeLimitM) == nil)
         #expect(EqualAreaPlane.siteArea(g) == Ellipsoid.cgcs2000.area(g))
     }
 }

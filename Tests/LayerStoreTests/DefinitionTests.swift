@@ -1,8 +1,9 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import Testing
 import VectorIO
+
 @testable import LayerStore
 
 /// A new version of a layer keeps the layer's definition (title, kind, id field, access,
@@ -13,17 +14,21 @@ struct DefinitionTests {
     static let zoneRule = Rule(severity: .restricted, byField: .init(field: "GNFQ", values: ["核心区": .forbidden, "实验区": .restricted]))
 
     func catalogSpec(_ source: String) -> LayerSpec {
-        LayerSpec(name: "farmland", title: "永久基本农田", kind: .farmland, source: source, idField: "BSM",
-                  access: .public, rule: Self.farmlandRule, catalogFile: "/catalog/farmland.yaml")
+        LayerSpec(
+            name: "farmland", title: "永久基本农田", kind: .farmland, source: source, idField: "BSM",
+            access: .public, rule: Self.farmlandRule, catalogFile: "/catalog/farmland.yaml")
     }
 
     /// Parcels with a GNFQ zone each, for rules by field.
     func zones(_ f: Fixtures, _ name: String, values: [String?]) throws -> String {
         let p = f.path(name)
-        let w = try VectorWriter(path: p, format: .geoJSON, layerName: "zones", crs: "EPSG:4490", geometryType: "Polygon",
-                                 fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "GNFQ", type: .text)])
+        let w = try VectorWriter(
+            path: p, format: .geoJSON, layerName: "zones", crs: "EPSG:4490", geometryType: "Polygon",
+            fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "GNFQ", type: .text)])
         for (i, v) in values.enumerated() {
-            try w.write(geometry: Fixtures.square(119.9 + Double(i) * 0.001, 28.4, 0.0005), attributes: [.text("Z\(i)"), v.map { .text($0) } ?? .null])
+            try w.write(
+                geometry: Fixtures.square(119.9 + Double(i) * 0.001, 28.4, 0.0005),
+                attributes: [.text("Z\(i)"), v.map { .text($0) } ?? .null])
         }
         try w.close()
         return p
@@ -31,8 +36,10 @@ struct DefinitionTests {
 
     func versionRow(_ store: Store, _ layer: String, _ version: Int) throws -> (spec: LayerSpec, change: String?) {
         try store.pool.read { db in
-            let row = try #require(try Row.fetchOne(db, sql: "SELECT spec, definition_change FROM onemap_layer_versions WHERE layer = ? AND version = ?",
-                                                     arguments: [layer, version]))
+            let row = try #require(
+                try Row.fetchOne(
+                    db, sql: "SELECT spec, definition_change FROM onemap_layer_versions WHERE layer = ? AND version = ?",
+                    arguments: [layer, version]))
             return (try JSONDecoder().decode(LayerSpec.self, from: Data((row["spec"] as String).utf8)), row["definition_change"])
         }
     }
@@ -64,9 +71,11 @@ struct DefinitionTests {
         let store = try f.store()
         _ = try LayerImporter(store: store).load(catalogSpec(try f.geoJSON("v1.geojson", count: 3)))
         let v2 = try f.geoJSON("v2.geojson", count: 4)
-        for request in [ImportRequest(name: "farmland", source: v2, kind: .other),
-                        ImportRequest(name: "farmland", source: v2, title: "farmland"),
-                        ImportRequest(name: "farmland", source: v2, idField: "DLMC")] {
+        for request in [
+            ImportRequest(name: "farmland", source: v2, kind: .other),
+            ImportRequest(name: "farmland", source: v2, title: "farmland"),
+            ImportRequest(name: "farmland", source: v2, idField: "DLMC")
+        ] {
             #expect {
                 _ = try request.spec(stored: try store.definition(of: "farmland"))
             } throws: { e in
@@ -81,8 +90,9 @@ struct DefinitionTests {
 
         // --redefine replaces what it names, keeps the rest, and is recorded.
         let redefine = ImportRequest(name: "farmland", source: v2, title: "基本农田(试)", kind: .other, redefine: true)
-        let report = try LayerImporter(store: store).load(try redefine.spec(stored: try store.definition(of: "farmland")),
-                                                          authority: redefine.authority)
+        let report = try LayerImporter(store: store).load(
+            try redefine.spec(stored: try store.definition(of: "farmland")),
+            authority: redefine.authority)
         #expect(report.definitionChanges == ["title: 永久基本农田 → 基本农田(试)", "kind: farmland → other"])
         let layer = try store.layer(named: "farmland")
         #expect(layer.spec.kind == .other && layer.spec.rule == Self.farmlandRule)
@@ -124,15 +134,17 @@ struct DefinitionTests {
     @Test func aVersionWithoutTheRulesFieldIsRefused() throws {
         let f = try Fixtures()
         let store = try f.store()
-        let spec = LayerSpec(name: "protected_area", title: "自然保护地", kind: .protectedArea,
-                             source: try zones(f, "v1.geojson", values: ["核心区", "实验区"]), idField: "BSM", rule: Self.zoneRule)
+        let spec = LayerSpec(
+            name: "protected_area", title: "自然保护地", kind: .protectedArea,
+            source: try zones(f, "v1.geojson", values: ["核心区", "实验区"]), idField: "BSM", rule: Self.zoneRule)
         _ = try LayerImporter(store: store).load(spec)
         var v2 = spec
         v2.source = try f.geoJSON("nofield.geojson", count: 2)  // BSM, DLMC, TBMJ: no GNFQ
         #expect {
             _ = try LayerImporter(store: store).load(v2)
         } throws: { e in
-            "\(e)".contains("rule cannot be applied") && "\(e)".contains("by_field 'GNFQ' is not a field") && "\(e)".contains("nofield.geojson")
+            "\(e)".contains("rule cannot be applied") && "\(e)".contains("by_field 'GNFQ' is not a field")
+                && "\(e)".contains("nofield.geojson")
         }
         #expect(try store.layer(named: "protected_area").version.number == 1)
     }
@@ -140,9 +152,10 @@ struct DefinitionTests {
     @Test func unmappedValuesAreRefusedOrCheckedAsTheDeclaredFallback() throws {
         let f = try Fixtures()
         let store = try f.store()
-        var spec = LayerSpec(name: "protected_area", title: "自然保护地", kind: .protectedArea,
-                             source: try zones(f, "v1.geojson", values: ["核心区", "核心保护区", "核心保护区", nil]),
-                             idField: "BSM", rule: Self.zoneRule)
+        var spec = LayerSpec(
+            name: "protected_area", title: "自然保护地", kind: .protectedArea,
+            source: try zones(f, "v1.geojson", values: ["核心区", "核心保护区", "核心保护区", nil]),
+            idField: "BSM", rule: Self.zoneRule)
         #expect {
             _ = try LayerImporter(store: store).load(spec)
         } throws: { e in
@@ -161,12 +174,14 @@ struct DefinitionTests {
         let f = try Fixtures()
         let store = try f.store()
         let p = f.path("lines.geojson")
-        let w = try VectorWriter(path: p, format: .geoJSON, layerName: "lines", crs: "EPSG:4490", geometryType: "LineString",
-                                 fields: [FieldDefinition(name: "BSM", type: .text)])
+        let w = try VectorWriter(
+            path: p, format: .geoJSON, layerName: "lines", crs: "EPSG:4490", geometryType: "LineString",
+            fields: [FieldDefinition(name: "BSM", type: .text)])
         try w.write(geometry: .lineString([Coordinate(120, 28), Coordinate(120.01, 28.01)]), attributes: [.text("L1")])
         try w.close()
-        let spec = LayerSpec(name: "boundary", title: "边界", kind: .urbanBoundary, source: p, idField: "BSM",
-                             rule: Rule(severity: .restricted, when: .outside))
+        let spec = LayerSpec(
+            name: "boundary", title: "边界", kind: .urbanBoundary, source: p, idField: "BSM",
+            rule: Rule(severity: .restricted, when: .outside))
         #expect { _ = try LayerImporter(store: store).load(spec) } throws: { "\($0)".contains("'when: outside' needs polygons") }
     }
 
@@ -175,10 +190,11 @@ struct DefinitionTests {
         let store = try f.store()
         #expect(throws: DatabaseError.self) {
             try store.pool.write { db in
-                try db.execute(sql: """
-                    INSERT INTO onemap_layer_versions(layer, version, label, table_name, geometry_type, feature_count, fields,
-                        source, loaded_at, repaired) VALUES ('x', 1, 'v1', 'lyr_x_1', 'MultiPolygon', 0, '[]', 's', 't', 0)
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO onemap_layer_versions(layer, version, label, table_name, geometry_type, feature_count, fields,
+                            source, loaded_at, repaired) VALUES ('x', 1, 'v1', 'lyr_x_1', 'MultiPolygon', 0, '[]', 's', 't', 0)
+                        """)
             }
         }
     }
@@ -196,10 +212,11 @@ struct DefinitionTests {
         try old.write { db in
             try db.execute(sql: "INSERT INTO onemap_layers(name, spec, current_version) VALUES ('farmland', ?, 2)", arguments: [specJSON])
             for v in 1...2 {
-                try db.execute(sql: """
-                    INSERT INTO onemap_layer_versions(layer, version, label, table_name, geometry_type, feature_count, fields,
-                        source, loaded_at, repaired) VALUES ('farmland', ?, ?, ?, 'MultiPolygon', 0, '[]', 's', 't', 0)
-                    """, arguments: [v, "v\(v)", "lyr_farmland_\(v)"])
+                try db.execute(
+                    sql: """
+                        INSERT INTO onemap_layer_versions(layer, version, label, table_name, geometry_type, feature_count, fields,
+                            source, loaded_at, repaired) VALUES ('farmland', ?, ?, ?, 'MultiPolygon', 0, '[]', 's', 't', 0)
+                        """, arguments: [v, "v\(v)", "lyr_farmland_\(v)"])
             }
         }
         try old.close()

@@ -1,15 +1,19 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import Testing
 import VectorIO
+
 @testable import LayerStore
 
 struct ImportTests {
-    func spec(_ f: Fixtures, _ source: String, name: String = "farmland", idField: String? = "BSM",
-              crs: String? = nil, encoding: String? = nil) -> LayerSpec {
-        LayerSpec(name: name, title: "永久基本农田", kind: .farmland, source: source, sourceCRS: crs,
-                  encoding: encoding, idField: idField)
+    func spec(
+        _ f: Fixtures, _ source: String, name: String = "farmland", idField: String? = "BSM",
+        crs: String? = nil, encoding: String? = nil
+    ) -> LayerSpec {
+        LayerSpec(
+            name: name, title: "永久基本农田", kind: .farmland, source: source, sourceCRS: crs,
+            encoding: encoding, idField: idField)
     }
 
     func importError(_ store: Store, _ spec: LayerSpec) -> StoreError? {
@@ -40,19 +44,26 @@ struct ImportTests {
             #expect(zip(g.polygons[0].exterior, want).allSatisfy { abs($0.x - $1.x) < 1e-12 && abs($0.y - $1.y) < 1e-12 })
             // SpatiaLite itself reads what we wrote, and its index finds it.
             #expect(try Int.fetchOne(db, sql: "SELECT ST_IsValid(geom) FROM lyr_farmland_1 WHERE om_id = 'P1'") == 1)
-            let hits = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM lyr_farmland_1 WHERE om_fid IN (SELECT rowid FROM SpatialIndex
-                WHERE f_table_name = 'lyr_farmland_1' AND search_frame = BuildMbr(119.9011, 28.4001, 119.9012, 28.4002))
-                """)
+            let hits = try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM lyr_farmland_1 WHERE om_fid IN (SELECT rowid FROM SpatialIndex
+                    WHERE f_table_name = 'lyr_farmland_1' AND search_frame = BuildMbr(119.9011, 28.4001, 119.9012, 28.4002))
+                    """)
             #expect(hits == 1)
             // GIS tools read a layer's count and extent from SpatiaLite's statistics (QGIS's
             // SpatiaLite provider shows an empty layer without them).
-            let stats = try #require(try Row.fetchOne(db, sql: """
-                SELECT row_count, extent_min_x, extent_min_y, extent_max_x, extent_max_y FROM vector_layers_statistics
-                WHERE table_name = 'lyr_farmland_1' AND geometry_column = 'geom'
-                """))
+            let stats = try #require(
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT row_count, extent_min_x, extent_min_y, extent_max_x, extent_max_y FROM vector_layers_statistics
+                        WHERE table_name = 'lyr_farmland_1' AND geometry_column = 'geom'
+                        """))
             #expect(stats[0] as Int == 5)
-            #expect(stats[1] as Double == box.minX && stats[2] as Double == box.minY && stats[3] as Double == box.maxX && stats[4] as Double == box.maxY)
+            #expect(
+                stats[1] as Double == box.minX && stats[2] as Double == box.minY && stats[3] as Double == box.maxX
+                    && stats[4] as Double == box.maxY)
         }
         // CheckSpatialIndex writes its findings, so it needs the writer.
         try store.pool.write { (db: Database) throws in
@@ -63,10 +74,13 @@ struct ImportTests {
     @Test func gbkShapefileWithoutCPG() throws {
         let f = try Fixtures()
         let shp = f.path("红线.shp")
-        let fields = [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "HXMC", type: .text),
-                      FieldDefinition(name: "HXLX", type: .text)]
-        let w = try VectorWriter(path: shp, format: .shapefile, layerName: "红线", crs: "EPSG:4490",
-                                 geometryType: "Polygon", fields: fields, rawEncoding: "CP936")
+        let fields = [
+            FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "HXMC", type: .text),
+            FieldDefinition(name: "HXLX", type: .text)
+        ]
+        let w = try VectorWriter(
+            path: shp, format: .shapefile, layerName: "红线", crs: "EPSG:4490",
+            geometryType: "Polygon", fields: fields, rawEncoding: "CP936")
         try w.write(geometry: Fixtures.square(119.5, 28.2, 0.01), attributes: [.text("HX001"), .text("瓯江源头水源涵养红线"), .text("水源涵养")])
         try w.write(geometry: Fixtures.square(119.6, 28.2, 0.01), attributes: [.text("HX002"), .text("百山祖生物多样性维护红线"), .text("生物多样性维护")])
         try w.close()
@@ -98,8 +112,9 @@ struct ImportTests {
         let toGK = try CoordinateTransform(from: "EPSG:4490", to: "EPSG:4528")
         let projected = try toGK.transform(lonLat)
         #expect(projected.boundingBox!.minX > 40_000_000)
-        let w = try VectorWriter(path: gpkg, format: .geoPackage, layerName: "yjjbnt", crs: "EPSG:4528",
-                                 geometryType: "MultiPolygon", fields: Fixtures.farmlandFields)
+        let w = try VectorWriter(
+            path: gpkg, format: .geoPackage, layerName: "yjjbnt", crs: "EPSG:4528",
+            geometryType: "MultiPolygon", fields: Fixtures.farmlandFields)
         try w.write(geometry: projected.promotedToMulti, attributes: [.text("N1"), .text("旱地"), .real(4.4)])
         try w.close()
 
@@ -119,9 +134,15 @@ struct ImportTests {
 
     @Test func bowTieIsRepairedAndCounted() throws {
         let f = try Fixtures()
-        let bowTie = Geometry.polygon(Polygon([[Coordinate(119.9, 28.4), Coordinate(119.901, 28.401), Coordinate(119.901, 28.4),
-                                                Coordinate(119.9, 28.401), Coordinate(119.9, 28.4)]]))
-        let src = try f.geoJSON("bowtie.geojson", count: 3, geometry: { $0 == 1 ? bowTie : Fixtures.square(119.8 + Double($0) * 0.01, 28.4, 0.001) })
+        let bowTie = Geometry.polygon(
+            Polygon([
+                [
+                    Coordinate(119.9, 28.4), Coordinate(119.901, 28.401), Coordinate(119.901, 28.4),
+                    Coordinate(119.9, 28.401), Coordinate(119.9, 28.4)
+                ]
+            ]))
+        let src = try f.geoJSON(
+            "bowtie.geojson", count: 3, geometry: { $0 == 1 ? bowTie : Fixtures.square(119.8 + Double($0) * 0.01, 28.4, 0.001) })
         let store = try f.store()
         let report = try LayerImporter(store: store).load(spec(f, src))
         #expect(report.repaired == 1)
@@ -129,7 +150,8 @@ struct ImportTests {
         #expect(report.repairs.first?.contains("Self-intersection") == true)
         try store.pool.read { (db: Database) throws in
             #expect(try Int.fetchOne(db, sql: "SELECT SUM(ST_IsValid(geom)) FROM lyr_farmland_1") == 3)
-            let g = try SpatiaLiteGeometry.decode(try #require(try Data.fetchOne(db, sql: "SELECT geom FROM lyr_farmland_1 WHERE om_id = 'P2'")))
+            let g = try SpatiaLiteGeometry.decode(
+                try #require(try Data.fetchOne(db, sql: "SELECT geom FROM lyr_farmland_1 WHERE om_id = 'P2'")))
             #expect(g.polygons.count == 2)
         }
     }
@@ -194,11 +216,13 @@ struct ImportTests {
         let f = try Fixtures()
         let small = try f.geoJSON("small.geojson", count: 3)
         let big = f.path("big.gpkg")
-        let w = try VectorWriter(path: big, format: .geoPackage, layerName: "big", crs: "EPSG:4490",
-                                 geometryType: "Polygon", fields: Fixtures.farmlandFields)
+        let w = try VectorWriter(
+            path: big, format: .geoPackage, layerName: "big", crs: "EPSG:4490",
+            geometryType: "Polygon", fields: Fixtures.farmlandFields)
         for i in 0..<150_000 {
-            try w.write(geometry: Fixtures.square(119 + Double(i % 1000) * 0.001, 28 + Double(i / 1000) * 0.001, 0.0008),
-                        attributes: [.text("B\(i)"), .text("水田"), .real(1)])
+            try w.write(
+                geometry: Fixtures.square(119 + Double(i % 1000) * 0.001, 28 + Double(i / 1000) * 0.001, 0.0008),
+                attributes: [.text("B\(i)"), .text("水田"), .real(1)])
         }
         try w.close()
         let db = f.path("kill.sqlite")

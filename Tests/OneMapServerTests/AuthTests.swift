@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import Hummingbird
 import HummingbirdTesting
 import LayerStore
@@ -14,13 +14,22 @@ func storeWithRestrictedLayer() throws -> Store {
     let store = try farmlandStore()
     let dir = (store.path as NSString).deletingLastPathComponent
     let path = dir + "/secret.geojson"
-    let w = try VectorWriter(path: path, format: .geoJSON, layerName: "secret", crs: "EPSG:4490", geometryType: "Polygon",
-                             fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "MC", type: .text)])
-    try w.write(geometry: .polygon(Polygon([[Coordinate(120, 28), Coordinate(120.002, 28), Coordinate(120.002, 28.002),
-                                             Coordinate(120, 28.002), Coordinate(120, 28)]])), attributes: [.text("S1"), .text("涉密管线走廊")])
+    let w = try VectorWriter(
+        path: path, format: .geoJSON, layerName: "secret", crs: "EPSG:4490", geometryType: "Polygon",
+        fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "MC", type: .text)])
+    try w.write(
+        geometry: .polygon(
+            Polygon([
+                [
+                    Coordinate(120, 28), Coordinate(120.002, 28), Coordinate(120.002, 28.002),
+                    Coordinate(120, 28.002), Coordinate(120, 28)
+                ]
+            ])), attributes: [.text("S1"), .text("涉密管线走廊")])
     try w.close()
-    _ = try LayerImporter(store: store).load(LayerSpec(name: "secret", title: "涉密图层", kind: .other, source: path,
-                                                       idField: "BSM", access: .restricted, rule: Rule(severity: .restricted)))
+    _ = try LayerImporter(store: store).load(
+        LayerSpec(
+            name: "secret", title: "涉密图层", kind: .other, source: path,
+            idField: "BSM", access: .restricted, rule: Rule(severity: .restricted)))
     return store
 }
 
@@ -106,7 +115,9 @@ struct AuthTests {
             #expect(try await post(nil).status == .unauthorized)
             let low = try await post(viewer)
             #expect(low.status == .forbidden)
-            #expect((try json(low) as? [String: Any])?["detail"] as? String == "posting a check needs an approver key; key '规划查询' is a viewer key")
+            #expect(
+                (try json(low) as? [String: Any])?["detail"] as? String
+                    == "posting a check needs an approver key; key '规划查询' is a viewer key")
             let made = try await post(approver)
             #expect(made.status == .created)
             let id = try #require((try json(made) as? [String: Any])?["id"] as? String)
@@ -119,7 +130,9 @@ struct AuthTests {
             let list = try await client.execute(uri: "/v1/checks", method: .get, headers: Self.bearer(viewer))
             let items = try #require((try json(list) as? [String: Any])?["items"] as? [[String: Any]])
             #expect(Set(items.compactMap { $0["keyName"] as? String }) == ["审批系统", "admin-3"])
-            let stored = try await store.pool.read { db in try String.fetchOne(db, sql: "SELECT key_name FROM onemap_checks WHERE id = ?", arguments: [id]) }
+            let stored = try await store.pool.read { db in
+                try String.fetchOne(db, sql: "SELECT key_name FROM onemap_checks WHERE id = ?", arguments: [id])
+            }
             #expect(stored == "审批系统")
             // The check itself sees the restricted layer: an approver must know of every conflict.
             let layers = try #require((try json(made) as? [String: Any])?["layers"] as? [[String: Any]])
@@ -151,11 +164,15 @@ struct AuthTests {
                 #expect(names == (sees ? ["farmland", "secret"] : ["farmland"]))
 
                 let collections = try await client.execute(uri: "/collections", method: .get, headers: h)
-                let ids = try #require((try json(collections) as? [String: Any])?["collections"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+                let ids = try #require((try json(collections) as? [String: Any])?["collections"] as? [[String: Any]]).compactMap {
+                    $0["id"] as? String
+                }
                 #expect(ids == (sees ? ["farmland", "secret"] : ["farmland"]))
 
                 let tileJSON = try await client.execute(uri: "/tiles/onemap.json", method: .get, headers: h)
-                let vector = try #require((try json(tileJSON) as? [String: Any])?["vector_layers"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+                let vector = try #require((try json(tileJSON) as? [String: Any])?["vector_layers"] as? [[String: Any]]).compactMap {
+                    $0["id"] as? String
+                }
                 #expect(vector == (sees ? ["farmland", "secret"] : ["farmland"]))
                 #expect(tileJSON.headers[.cacheControl] == (key == nil ? "no-cache" : "private, no-cache"))
 
@@ -164,11 +181,17 @@ struct AuthTests {
                 #expect(tile.status == .ok)
                 #expect(String(decoding: tile.body.readableBytesView, as: UTF8.self).contains("secret") == sees)
 
-                let direct = ["/tiles/secret/16/54613/27454.mvt", "/tiles/secret.json", "/collections/secret", "/collections/secret/items",
-                              "/collections/secret/items/S1", "/v1/layers/secret/versions"]
+                let direct = [
+                    "/tiles/secret/16/54613/27454.mvt", "/tiles/secret.json", "/collections/secret", "/collections/secret/items",
+                    "/collections/secret/items/S1", "/v1/layers/secret/versions"
+                ]
                 for path in direct {
                     let r = try await client.execute(uri: path, method: .get, headers: h)
-                    if sees { #expect(r.status == .ok || r.status == .noContent, "\(path)") } else { #expect(r.status == .notFound, "\(path)") }
+                    if sees {
+                        #expect(r.status == .ok || r.status == .noContent, "\(path)")
+                    } else {
+                        #expect(r.status == .notFound, "\(path)")
+                    }
                     if !sees { #expect(!String(decoding: r.body.readableBytesView, as: UTF8.self).contains("涉密"), "\(path)") }
                 }
 
@@ -190,34 +213,45 @@ struct AuthTests {
             let list = try await client.execute(uri: "/v1/keys", method: .get, headers: Self.bearer(admin))
             let keysListed = try #require(try json(list) as? [[String: Any]])
             #expect(keysListed.count == 3 && keysListed.allSatisfy { $0["secret"] == nil })
-            let made = try await client.execute(uri: "/v1/keys", method: .post, headers: Self.bearer(admin),
-                                                body: ByteBuffer(string: #"{"role": "approver", "name": "第二审批系统"}"#))
+            let made = try await client.execute(
+                uri: "/v1/keys", method: .post, headers: Self.bearer(admin),
+                body: ByteBuffer(string: #"{"role": "approver", "name": "第二审批系统"}"#))
             #expect(made.status == .created)
             #expect((try json(made) as? [String: Any])?["id"] is Int, "ids are integers, as the OpenAPI document says")
             let secret = try #require((try json(made) as? [String: Any])?["secret"] as? String)
             // A taken name is a conflict (409); a name out of form is unprocessable (422).
-            let again = try await client.execute(uri: "/v1/keys", method: .post, headers: Self.bearer(admin),
-                                                 body: ByteBuffer(string: #"{"role": "viewer", "name": "第二审批系统"}"#))
+            let again = try await client.execute(
+                uri: "/v1/keys", method: .post, headers: Self.bearer(admin),
+                body: ByteBuffer(string: #"{"role": "viewer", "name": "第二审批系统"}"#))
             #expect(again.status == .conflict)
-            let blank = try await client.execute(uri: "/v1/keys", method: .post, headers: Self.bearer(admin),
-                                                 body: ByteBuffer(string: #"{"role": "viewer", "name": "a\tb"}"#))
+            let blank = try await client.execute(
+                uri: "/v1/keys", method: .post, headers: Self.bearer(admin),
+                body: ByteBuffer(string: #"{"role": "viewer", "name": "a\tb"}"#))
             #expect(blank.status == .unprocessableContent)
-            #expect(try await client.execute(uri: "/v1/checks", method: .post, headers: Self.bearer(secret),
-                                             body: ByteBuffer(string: siteOverP)).status == .created)
+            #expect(
+                try await client.execute(
+                    uri: "/v1/checks", method: .post, headers: Self.bearer(secret),
+                    body: ByteBuffer(string: siteOverP)
+                ).status == .created)
             for bad in [#"{"role": "root"}"#, #"{"role": "viewer", "extra": 1}"#, "not json", #"{"role": "viewer", "name": 5}"#] {
                 let r = try await client.execute(uri: "/v1/keys", method: .post, headers: Self.bearer(admin), body: ByteBuffer(string: bad))
                 #expect(r.status == .badRequest, "\(bad)")
             }
-            let gone = try await client.execute(uri: "/v1/keys/第二审批系统".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!,
-                                                method: .delete, headers: Self.bearer(admin))
+            let gone = try await client.execute(
+                uri: "/v1/keys/第二审批系统".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!,
+                method: .delete, headers: Self.bearer(admin))
             #expect(gone.status == .ok)
             // Twice is a conflict that says when; a key that never was is a 404.
-            let twice = try await client.execute(uri: "/v1/keys/第二审批系统".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!,
-                                                 method: .delete, headers: Self.bearer(admin))
+            let twice = try await client.execute(
+                uri: "/v1/keys/第二审批系统".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!,
+                method: .delete, headers: Self.bearer(admin))
             #expect(twice.status == .conflict && String(buffer: twice.body).contains("already revoked"))
             #expect(try await client.execute(uri: "/v1/keys/9999", method: .delete, headers: Self.bearer(admin)).status == .notFound)
-            #expect(try await client.execute(uri: "/v1/checks", method: .post, headers: Self.bearer(secret),
-                                             body: ByteBuffer(string: siteOverP)).status == .unauthorized)
+            #expect(
+                try await client.execute(
+                    uri: "/v1/checks", method: .post, headers: Self.bearer(secret),
+                    body: ByteBuffer(string: siteOverP)
+                ).status == .unauthorized)
         }
     }
 }

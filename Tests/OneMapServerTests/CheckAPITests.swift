@@ -5,6 +5,7 @@ import HummingbirdTesting
 import LayerStore
 import Testing
 import VectorIO
+
 @testable import OneMapServer
 
 /// A store with one farmland parcel P at [120.000, 120.001] × [28.000, 28.001].
@@ -12,18 +13,28 @@ func farmlandStore() throws -> Store {
     let dir = NSTemporaryDirectory() + "onemap-api-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let path = dir + "/farmland.geojson"
-    let w = try VectorWriter(path: path, format: .geoJSON, layerName: "farmland", crs: "EPSG:4490", geometryType: "Polygon",
-                             fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text)])
-    try w.write(geometry: .polygon(Polygon([[Coordinate(120, 28), Coordinate(120.001, 28), Coordinate(120.001, 28.001),
-                                             Coordinate(120, 28.001), Coordinate(120, 28)]])), attributes: [.text("P"), .text("水田")])
+    let w = try VectorWriter(
+        path: path, format: .geoJSON, layerName: "farmland", crs: "EPSG:4490", geometryType: "Polygon",
+        fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text)])
+    try w.write(
+        geometry: .polygon(
+            Polygon([
+                [
+                    Coordinate(120, 28), Coordinate(120.001, 28), Coordinate(120.001, 28.001),
+                    Coordinate(120, 28.001), Coordinate(120, 28)
+                ]
+            ])), attributes: [.text("P"), .text("水田")])
     try w.close()
     let store = try Store(path: dir + "/onemap.sqlite")
-    _ = try LayerImporter(store: store).load(LayerSpec(name: "farmland", title: "永久基本农田", kind: .farmland, source: path,
-                                                        idField: "BSM", rule: Rule(severity: .forbidden)))
+    _ = try LayerImporter(store: store).load(
+        LayerSpec(
+            name: "farmland", title: "永久基本农田", kind: .farmland, source: path,
+            idField: "BSM", rule: Rule(severity: .forbidden)))
     return store
 }
 
-let siteOverP = #"{"type": "Polygon", "coordinates": [[[119.9995, 27.9995], [120.0015, 27.9995], [120.0015, 28.0015], [119.9995, 28.0015], [119.9995, 27.9995]]]}"#
+let siteOverP =
+    #"{"type": "Polygon", "coordinates": [[[119.9995, 27.9995], [120.0015, 27.9995], [120.0015, 28.0015], [119.9995, 28.0015], [119.9995, 27.9995]]]}"#
 
 struct CheckAPITests {
     func app(open: Bool = true, limits: ServerConfiguration.Limits = .init()) throws -> some ApplicationProtocol {
@@ -37,8 +48,10 @@ struct CheckAPITests {
     @Test func theWrapperCRSIsTheGeometrysAndConflictsAreRefused() async throws {
         // The same site as siteOverP, in Gauss–Krüger zone 40 metres (EPSG:4528, zone prefix in the easting).
         let gk = try CoordinateTransform(from: "EPSG:4490", to: "EPSG:4528")
-        var ring = [Coordinate(119.9995, 27.9995), Coordinate(120.0015, 27.9995), Coordinate(120.0015, 28.0015),
-                    Coordinate(119.9995, 28.0015), Coordinate(119.9995, 27.9995)]
+        var ring = [
+            Coordinate(119.9995, 27.9995), Coordinate(120.0015, 27.9995), Coordinate(120.0015, 28.0015),
+            Coordinate(119.9995, 28.0015), Coordinate(119.9995, 27.9995)
+        ]
         try gk.transform(&ring)
         let coords = ring.map { "[\($0.x), \($0.y)]" }.joined(separator: ", ")
         let projected = #"{"type": "Polygon", "coordinates": [[\#(coords)]]}"#
@@ -48,7 +61,8 @@ struct CheckAPITests {
         }
         try await app().test(.router) { client in
             func post(_ body: String) async throws -> TestResponse {
-                try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+                try await client.execute(
+                    uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
             }
             let lonLat = try await post(#"{"geometry": \#(siteOverP)}"#)
             #expect(lonLat.status == .created)
@@ -63,7 +77,9 @@ struct CheckAPITests {
             // Without the crs the metres would be read as degrees: refused as no site, not checked somewhere else.
             let degrees = try await post(#"{"geometry": \#(projected)}"#)
             #expect(degrees.status == .unprocessableContent, "\(degrees.status) \(String(buffer: degrees.body).prefix(300))")
-            let clash = try await post(#"{"crs": "EPSG:4549", "geometry": {"type": "Polygon", "crs": {"type": "name", "properties": {"name": "EPSG:4528"}}, "coordinates": [[\#(coords)]]}}"#)
+            let clash = try await post(
+                #"{"crs": "EPSG:4549", "geometry": {"type": "Polygon", "crs": {"type": "name", "properties": {"name": "EPSG:4528"}}, "coordinates": [[\#(coords)]]}}"#
+            )
             #expect(clash.status == .badRequest && String(buffer: clash.body).contains("conflicting crs"))
             #expect(try await post(#"{"crs": 4528, "geometry": \#(projected)}"#).status == .badRequest)
             let txt = try await post(#"{"crs": "EPSG:4528", "txt": "[地块坐标]"}"#)
@@ -76,10 +92,11 @@ struct CheckAPITests {
     @Test func aRuleThatCannotBeAppliedFailsTheCheck() async throws {
         let store = try farmlandStore()
         try await store.pool.write { db in
-            try db.execute(sql: """
-                UPDATE onemap_layer_versions
-                SET spec = json_set(spec, '$.rule.byField', json('{"field": "GNFQ", "values": {"核心区": "forbidden"}}'))
-                """)
+            try db.execute(
+                sql: """
+                    UPDATE onemap_layer_versions
+                    SET spec = json_set(spec, '$.rule.byField', json('{"field": "GNFQ", "values": {"核心区": "forbidden"}}'))
+                    """)
         }
         let app = buildApplication(store: store, configuration: ServerConfiguration(open: true))
         try await app.test(.router) { client in
@@ -97,22 +114,33 @@ struct CheckAPITests {
     /// the general one for a `crs` or a code given as a number); the wrapper's keys win.
     @Test func aFeatureNamesItsProjectInItsProperties() async throws {
         let cases: [(body: String, path: String, code: String?, name: String?)] = [
-            (#"{"type": "Feature", "properties": {"projectCode": "2026-331102-07", "projectName": "某物流园"}, "geometry": \#(siteOverP)}"#,
-             "/v1/checks", "2026-331102-07", "某物流园"),
-            (#"{"type": "Feature", "properties": {"项目代码": "2026-331102-08", "项目名称": "某园区", "DKBH": 3}, "geometry": \#(siteOverP)}"#,
-             "/v1/checks", "2026-331102-08", "某园区"),
-            (#"{"type": "Feature", "properties": {"projectCode": 3311020009}, "geometry": \#(siteOverP)}"#,
-             "/v1/checks", "3311020009", nil),
-            (#"{"type": "Feature", "properties": {"projectCode": "2026-331102-10"}, "geometry": \#(siteOverP)}"#,
-             "/v1/checks?crs=EPSG:4490", "2026-331102-10", nil),
-            (#"{"projectCode": "W-1", "feature": {"type": "Feature", "properties": {"projectCode": "F-1", "projectName": "F"}, "geometry": \#(siteOverP)}}"#,
-             "/v1/checks", "W-1", "F"),
-            (#"{"type": "Feature", "properties": null, "geometry": \#(siteOverP)}"#, "/v1/checks", nil, nil),
+            (
+                #"{"type": "Feature", "properties": {"projectCode": "2026-331102-07", "projectName": "某物流园"}, "geometry": \#(siteOverP)}"#,
+                "/v1/checks", "2026-331102-07", "某物流园"
+            ),
+            (
+                #"{"type": "Feature", "properties": {"项目代码": "2026-331102-08", "项目名称": "某园区", "DKBH": 3}, "geometry": \#(siteOverP)}"#,
+                "/v1/checks", "2026-331102-08", "某园区"
+            ),
+            (
+                #"{"type": "Feature", "properties": {"projectCode": 3311020009}, "geometry": \#(siteOverP)}"#,
+                "/v1/checks", "3311020009", nil
+            ),
+            (
+                #"{"type": "Feature", "properties": {"projectCode": "2026-331102-10"}, "geometry": \#(siteOverP)}"#,
+                "/v1/checks?crs=EPSG:4490", "2026-331102-10", nil
+            ),
+            (
+                #"{"projectCode": "W-1", "feature": {"type": "Feature", "properties": {"projectCode": "F-1", "projectName": "F"}, "geometry": \#(siteOverP)}}"#,
+                "/v1/checks", "W-1", "F"
+            ),
+            (#"{"type": "Feature", "properties": null, "geometry": \#(siteOverP)}"#, "/v1/checks", nil, nil)
         ]
         try await app().test(.router) { client in
             for c in cases {
-                let created = try await client.execute(uri: c.path, method: .post, headers: [.contentType: "application/geo+json"],
-                                                       body: ByteBuffer(string: c.body))
+                let created = try await client.execute(
+                    uri: c.path, method: .post, headers: [.contentType: "application/geo+json"],
+                    body: ByteBuffer(string: c.body))
                 #expect(created.status == .created, "\(c.body)")
                 let result = try json(created.body)
                 #expect(result["projectCode"] as? String == c.code, "\(c.body)")
@@ -127,8 +155,9 @@ struct CheckAPITests {
     @Test func postThenGetIsByteIdentical() async throws {
         try await app().test(.router) { client in
             let body = #"{"projectCode": "2026-331102-01", "projectName": "某物流园", "geometry": \#(siteOverP)}"#
-            let created = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"],
-                                                   body: ByteBuffer(string: body))
+            let created = try await client.execute(
+                uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: body))
             #expect(created.status == .created)
             let result = try json(created.body)
             #expect(result["verdict"] as? String == "forbidden")
@@ -157,8 +186,9 @@ struct CheckAPITests {
 
     @Test func rawGeoJSONAndTXTAreAccepted() async throws {
         try await app().test(.router) { client in
-            let raw = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/geo+json"],
-                                               body: ByteBuffer(string: siteOverP))
+            let raw = try await client.execute(
+                uri: "/v1/checks", method: .post, headers: [.contentType: "application/geo+json"],
+                body: ByteBuffer(string: siteOverP))
             #expect(raw.status == .created)
             let txt = """
                 [属性描述]
@@ -173,28 +203,37 @@ struct CheckAPITests {
                 J4,1,3150132.657,40491234.567
                 J1,1,3150012.345,40491234.567
                 """
-            let t = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: txt))
+            let t = try await client.execute(
+                uri: "/v1/checks", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: txt))
             #expect(t.status == .created)
             #expect(try json(t.body)["verdict"] as? String == "clear")
         }
     }
 
-    func error(_ client: some TestClientProtocol, _ body: String, uri: String = "/v1/checks") async throws -> (HTTPResponse.Status, [String: Any]) {
-        let r = try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+    func error(_ client: some TestClientProtocol, _ body: String, uri: String = "/v1/checks") async throws -> (
+        HTTPResponse.Status, [String: Any]
+    ) {
+        let r = try await client.execute(
+            uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
         return (r.status, try json(r.body))
     }
 
     @Test func badInputGetsAPointedError() async throws {
         try await app(limits: .init(maxBodyBytes: 4096, maxSiteVertices: 50)).test(.router) { client in
-            var (status, body) = try await error(client, #"{"geometry": {"type": "Polygon", "coordinates": [[[120, 28], [120.1, 28],, ]]}}"#)
+            var (status, body) = try await error(
+                client, #"{"geometry": {"type": "Polygon", "coordinates": [[[120, 28], [120.1, 28],, ]]}}"#)
             #expect(status == .badRequest && (body["detail"] as? String)?.contains("line 1") == true)
-            (status, body) = try await error(client, #"{"geometry": {"type": "Polygon", "coordinates": [[[120, 28], [120.1, 28], [120.1, 28.1], [120, 28.2]]]}}"#)
-            #expect(status == .unprocessableContent && (body["detail"] as? String)?.contains("geometry: coordinates[0]: the ring is not closed") == true)
+            (status, body) = try await error(
+                client, #"{"geometry": {"type": "Polygon", "coordinates": [[[120, 28], [120.1, 28], [120.1, 28.1], [120, 28.2]]]}}"#)
+            #expect(
+                status == .unprocessableContent
+                    && (body["detail"] as? String)?.contains("geometry: coordinates[0]: the ring is not closed") == true)
             (status, body) = try await error(client, #"{"geometry": \#(siteOverP), "colour": "red"}"#)
             #expect(status == .badRequest && (body["detail"] as? String)?.contains("colour") == true)
             (status, body) = try await error(client, siteOverP, uri: "/v1/checks?layers=forest")
             #expect(status == .notFound && (body["error"] as? String) == "unknown layer")
-            (status, body) = try await error(client, #"{"type": "Polygon", "coordinates": [[[120, 28], [200, 28], [120.1, 28.1], [120, 28]]]}"#)
+            (status, body) = try await error(
+                client, #"{"type": "Polygon", "coordinates": [[[120, 28], [200, 28], [120.1, 28.1], [120, 28]]]}"#)
             #expect(status == .unprocessableContent && (body["detail"] as? String)?.contains("point 2") == true)
             let ring = (0...60).map { i -> String in
                 let a = Double(i % 60) / 60 * 2 * Double.pi
@@ -227,19 +266,25 @@ struct RerunTests {
         let store = try farmlandStore()
         let app = buildApplication(store: store, configuration: ServerConfiguration(open: true))
         try await app.test(.router) { client in
-            let created = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"],
-                                                   body: ByteBuffer(string: siteOverP))
+            let created = try await client.execute(
+                uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: siteOverP))
             let id = try #require((try JSONSerialization.jsonObject(with: Data(buffer: created.body)) as? [String: Any])?["id"] as? String)
             // A new farmland version without parcel P.
             let dir = NSTemporaryDirectory() + "onemap-rerun-" + UUID().uuidString
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let w = try VectorWriter(path: dir + "/f.geojson", format: .geoJSON, layerName: "f", crs: "EPSG:4490", geometryType: "Polygon",
-                                     fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text)])
-            try w.write(geometry: .polygon(Polygon([[Coordinate(121, 29), Coordinate(121.001, 29), Coordinate(121.001, 29.001), Coordinate(121, 29)]])),
-                        attributes: [.text("Q"), .text("旱地")])
+            let w = try VectorWriter(
+                path: dir + "/f.geojson", format: .geoJSON, layerName: "f", crs: "EPSG:4490", geometryType: "Polygon",
+                fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text)])
+            try w.write(
+                geometry: .polygon(
+                    Polygon([[Coordinate(121, 29), Coordinate(121.001, 29), Coordinate(121.001, 29.001), Coordinate(121, 29)]])),
+                attributes: [.text("Q"), .text("旱地")])
             try w.close()
-            _ = try LayerImporter(store: store).load(LayerSpec(name: "farmland", title: "永久基本农田", kind: .farmland, source: dir + "/f.geojson",
-                                                                idField: "BSM", rule: Rule(severity: .forbidden)), label: "2027年度")
+            _ = try LayerImporter(store: store).load(
+                LayerSpec(
+                    name: "farmland", title: "永久基本农田", kind: .farmland, source: dir + "/f.geojson",
+                    idField: "BSM", rule: Rule(severity: .forbidden)), label: "2027年度")
             let rerun = try await client.execute(uri: "/v1/checks/\(id)/rerun", method: .post)
             #expect(rerun.status == .created)
             let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: rerun.body)) as? [String: Any])

@@ -4,8 +4,9 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import LayerStore
-@testable import OneMapServer
 import Testing
+
+@testable import OneMapServer
 
 /// One small request must not store tens of megabytes forever, nor anyone post checks without
 /// end under --open: a check's answer has a cap (413, nothing stored), and anonymous checks a
@@ -26,7 +27,8 @@ struct CheckLimitsTests {
             let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
             #expect(body["error"] as? String == "answer too large")
             let detail = body["detail"] as? String ?? ""
-            #expect(detail.contains("over the limit of 0.2 MiB") && detail.contains("layers=") && detail.contains("farmland 1600")
+            #expect(
+                detail.contains("over the limit of 0.2 MiB") && detail.contains("layers=") && detail.contains("farmland 1600")
                     && detail.contains("smaller site") && detail.contains("nothing was stored"), "\(detail)")
             #expect(try await Self.storedChecks(store) == 0)
         }
@@ -44,7 +46,8 @@ struct CheckLimitsTests {
         let store = try farmlandStore()
         let site = try SiteReader.geoJSON(Data(siteOverP.utf8))
         let outcome = try ConflictChecker(store: store).check(site)
-        let request = CheckRecords.Request(projectCode: nil, projectName: nil, keyName: "cli:test", inputFormat: "geojson", input: Data(siteOverP.utf8))
+        let request = CheckRecords.Request(
+            projectCode: nil, projectName: nil, keyName: "cli:test", inputFormat: "geojson", input: Data(siteOverP.utf8))
         do {
             _ = try CheckRecords(store: store, maxAnswerBytes: 500).save(outcome, request: request)
             Issue.record("a record past the cap was saved")
@@ -59,7 +62,8 @@ struct CheckLimitsTests {
     @Test func anonymousChecksUnderOpenAreRateLimitedPerClient() async throws {
         let store = try farmlandStore()
         let approver = try KeyRing(store: store).create(role: .approver, name: "审批系统").secret
-        let app = buildApplication(store: store, configuration: ServerConfiguration(open: true, limits: .init(openChecksPerMinute: 2), trustProxy: true))
+        let app = buildApplication(
+            store: store, configuration: ServerConfiguration(open: true, limits: .init(openChecksPerMinute: 2), trustProxy: true))
         try await app.test(.router) { client in
             func post(_ headers: HTTPFields = [:], uri: String = "/v1/checks") async throws -> TestResponse {
                 try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: siteOverP))
@@ -69,7 +73,9 @@ struct CheckLimitsTests {
             for _ in 0..<2 {
                 let r = try await post()
                 #expect(r.status == .created)
-                if let id = (try? JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])?["id"] as? String { made.append(id) }
+                if let id = (try? JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])?["id"] as? String {
+                    made.append(id)
+                }
             }
             let refused = try await post()
             #expect(refused.status == .tooManyRequests)

@@ -3,10 +3,11 @@ import GeoCore
 import Hummingbird
 import HummingbirdTesting
 import LayerStore
-@testable import OneMapServer
 import Synchronization
 import Testing
 import VectorIO
+
+@testable import OneMapServer
 
 /// A farmland layer of `side` × `side` parcels of 0.0001° around (120, 28), and a site over
 /// all of them: its record is large (every parcel conflicts) and so is its report.
@@ -14,20 +15,26 @@ func storeWithManyParcels(side: Int) throws -> (Store, site: String) {
     let dir = NSTemporaryDirectory() + "onemap-many-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let path = dir + "/farmland.geojson"
-    let w = try VectorWriter(path: path, format: .geoJSON, layerName: "farmland", crs: "EPSG:4490", geometryType: "Polygon",
-                             fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text)])
+    let w = try VectorWriter(
+        path: path, format: .geoJSON, layerName: "farmland", crs: "EPSG:4490", geometryType: "Polygon",
+        fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text)])
     let d = 0.0001
     for i in 0..<side {
         for j in 0..<side {
             let x = 120 + Double(i) * d, y = 28 + Double(j) * d
-            let ring = [Coordinate(x, y), Coordinate(x + d * 0.9, y), Coordinate(x + d * 0.9, y + d * 0.9), Coordinate(x, y + d * 0.9), Coordinate(x, y)]
+            let ring = [
+                Coordinate(x, y), Coordinate(x + d * 0.9, y), Coordinate(x + d * 0.9, y + d * 0.9), Coordinate(x, y + d * 0.9),
+                Coordinate(x, y)
+            ]
             try w.write(geometry: .polygon(Polygon([ring])), attributes: [.text("P\(i)-\(j)"), .text("水田")])
         }
     }
     try w.close()
     let store = try Store(path: dir + "/onemap.sqlite")
-    _ = try LayerImporter(store: store).load(LayerSpec(name: "farmland", title: "永久基本农田", kind: .farmland, source: path,
-                                                       idField: "BSM", rule: Rule(severity: .forbidden)))
+    _ = try LayerImporter(store: store).load(
+        LayerSpec(
+            name: "farmland", title: "永久基本农田", kind: .farmland, source: path,
+            idField: "BSM", rule: Rule(severity: .forbidden)))
     let e = String(format: "%.4f", 120 + Double(side) * d + 0.0001), n = String(format: "%.4f", 28 + Double(side) * d + 0.0001)
     // A request of some 130 bytes, over every parcel (the issue's was 113 over the city).
     let site = #"{"type":"Polygon","coordinates":[[[119.9999,27.9999],[\#(e),27.9999],[\#(e),\#(n)],[119.9999,\#(n)],[119.9999,27.9999]]]}"#
@@ -116,17 +123,23 @@ struct ExpensiveRouteTests {
         #expect(html.count == 4 && Set(html).count == 1)
         #expect(renders.withLock { $0 } == 1)
         // Kept: asking again renders nothing.
-        _ = try await cache.report("chk_a") { renders.withLock { $0 += 1 }; return [] }
+        _ = try await cache.report("chk_a") {
+            renders.withLock { $0 += 1 }; return []
+        }
         #expect(renders.withLock { $0 } == 1)
         // Two more of 400 bytes pass the 1,000: the least recently asked goes.
         _ = try await cache.report("chk_b") { Array(repeating: 2, count: 400) }
         _ = try await cache.report("chk_c") { Array(repeating: 3, count: 400) }
         #expect(await cache.bytesKept == 800)
-        _ = try await cache.report("chk_a") { renders.withLock { $0 += 1 }; return Array(repeating: 1, count: 400) }
+        _ = try await cache.report("chk_a") {
+            renders.withLock { $0 += 1 }; return Array(repeating: 1, count: 400)
+        }
         #expect(renders.withLock { $0 } == 2)
         // A failed render is not kept.
         await #expect(throws: APIError.self) { try await cache.report("chk_x") { throw APIError.notFound("no check") } }
-        _ = try await cache.report("chk_x") { renders.withLock { $0 += 1 }; return [] }
+        _ = try await cache.report("chk_x") {
+            renders.withLock { $0 += 1 }; return []
+        }
         #expect(renders.withLock { $0 } == 3)
     }
 }

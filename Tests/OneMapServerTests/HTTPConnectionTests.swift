@@ -113,7 +113,8 @@ struct HTTPConnectionTests {
         let app = buildApplication(store: try farmlandStore(), configuration: ServerConfiguration(open: true))
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let post = "POST /v1/checks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(siteOverP.utf8.count)\r\n"
+            let post =
+                "POST /v1/checks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(siteOverP.utf8.count)\r\n"
                 + "Expect: 100-continue\r\n\r\n"
             let statuses = try await RawHTTP.run {
                 let c = try RawConnection(port: port)

@@ -21,7 +21,9 @@ struct HTTPFramingTests {
         try await app.test(.live) { client in
             let port = try #require(client.port)
             _ = try await client.execute(uri: Self.tile, method: .get)  // cached from here on
-            let bytes = Self.get("/v1/layers", id: "r1") + Self.get(Self.tile, id: "r2") + Self.get(Self.tile, id: "r3", extra: "Accept-Encoding: gzip\r\n")
+            let bytes =
+                Self.get("/v1/layers", id: "r1") + Self.get(Self.tile, id: "r2")
+                + Self.get(Self.tile, id: "r3", extra: "Accept-Encoding: gzip\r\n")
                 + Self.get("/tiles/nosuchlayer/16/1/2.mvt", id: "r4") + Self.get(Self.tile, id: "r5")
             let answers = try await RawHTTP.run { try RawConnection.exchange(port: port, [Array(bytes.utf8)], answers: 5) }
             #expect(answers.map { $0.headers["x-request-id"] } == ["r1", "r2", "r3", "r4", "r5"])
@@ -55,8 +57,11 @@ struct HTTPFramingTests {
             let port = try #require(client.port)
             let whole = Array(buffer: try await client.execute(uri: Self.tile, method: .get).body)
             let json = "{\"nonsense\": true}"
-            let sized = "POST /v1/checks HTTP/1.1\r\nHost: x\r\nX-Request-Id: b1\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n" + json
-            let chunked = "POST /v1/checks HTTP/1.1\r\nHost: x\r\nX-Request-Id: b3\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            let sized =
+                "POST /v1/checks HTTP/1.1\r\nHost: x\r\nX-Request-Id: b1\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n"
+                + json
+            let chunked =
+                "POST /v1/checks HTTP/1.1\r\nHost: x\r\nX-Request-Id: b3\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + String(json.utf8.count, radix: 16) + "\r\n" + json + "\r\n0\r\n\r\n"
             let bytes = sized + Self.get(Self.tile, id: "b2") + chunked + Self.get(Self.tile, id: "b4")
             let answers = try await RawHTTP.run { try RawConnection.exchange(port: port, [Array(bytes.utf8)], answers: 4) }
@@ -87,7 +92,9 @@ struct HTTPFramingTests {
             let manyLines = (0..<1_001).map { "X-Line-\($0): 1\r\n" }.joined()
             for (what, extra) in [("an empty header name", ": x\r\n"), ("1,001 header lines", manyLines)] {
                 let statuses = try await RawHTTP.run {
-                    try [Self.tile, "/health"].map { path in try RawConnection.exchange(port: port, [Array(Self.get(path, id: "f", extra: extra).utf8)], answers: 1)[0].status }
+                    try [Self.tile, "/health"].map { path in
+                        try RawConnection.exchange(port: port, [Array(Self.get(path, id: "f", extra: extra).utf8)], answers: 1)[0].status
+                    }
                 }
                 #expect(statuses == [400, 400], "\(what): tile, then /health")
             }

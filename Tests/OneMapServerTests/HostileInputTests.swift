@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import LayerStore
 import Testing
+
 @testable import OneMapServer
 
 /// Hostile input over real HTTP: SQL injection in every parameter and body field,
@@ -21,7 +22,7 @@ struct HostileInputTests {
         "\" OR \"\"=\"", "1) OR (1=1", "') OR ('a'='a", "' UNION SELECT sql, sql FROM sqlite_master --",
         "1 UNION ALL SELECT load_extension('/tmp/x')", "'; ATTACH DATABASE '/tmp/onemap-pwn.db' AS pwn; --",
         "*/ SELECT 1 /*", "%27%20OR%201%3D1", "\u{0}", "farmland\u{0}' OR 1=1", "lyr_farmland_1", "onemap_checks",
-        "${jndi:ldap://127.0.0.1/x}", "<script>alert(1)</script>", "../../../../etc/passwd", "-1", "1e308", "NaN",
+        "${jndi:ldap://127.0.0.1/x}", "<script>alert(1)</script>", "../../../../etc/passwd", "-1", "1e308", "NaN"
     ]
 
     /// Percent-encodes everything but letters and digits, as a careful client would.
@@ -31,7 +32,10 @@ struct HostileInputTests {
 
     static func app(limits: ServerConfiguration.Limits = .init()) throws -> (some ApplicationProtocol, Store) {
         let store = try farmlandStore()
-        return (buildApplication(store: store, configuration: ServerConfiguration(open: true, limits: limits, vendorDirectory: "/nonexistent")), store)
+        return (
+            buildApplication(store: store, configuration: ServerConfiguration(open: true, limits: limits, vendorDirectory: "/nonexistent")),
+            store
+        )
     }
 
     /// What the database holds that no request may change: the schema and the row counts.
@@ -50,12 +54,15 @@ struct HostileInputTests {
     @discardableResult
     static func expectCleanError(_ r: TestResponse, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) -> String {
         #expect((400..<500).contains(r.status.code), "\(what): \(r.status)", sourceLocation: sourceLocation)
-        #expect(r.headers[.contentType]?.hasPrefix("application/json") == true, "\(what): content type \(r.headers[.contentType] ?? "none")",
-                sourceLocation: sourceLocation)
+        #expect(
+            r.headers[.contentType]?.hasPrefix("application/json") == true, "\(what): content type \(r.headers[.contentType] ?? "none")",
+            sourceLocation: sourceLocation)
         let object = (try? JSONSerialization.jsonObject(with: Data(buffer: r.body))) as? [String: Any]
         let apiError = object?["error"] is String && object?["detail"] is String
         let ogcError = object?["code"] is String && object?["description"] is String
-        #expect(apiError || ogcError, "\(what): the body is not a JSON error: \(String(buffer: r.body).prefix(200))", sourceLocation: sourceLocation)
+        #expect(
+            apiError || ogcError, "\(what): the body is not a JSON error: \(String(buffer: r.body).prefix(200))",
+            sourceLocation: sourceLocation)
         return (object?["detail"] as? String) ?? (object?["description"] as? String) ?? ""
     }
 
@@ -69,8 +76,9 @@ struct HostileInputTests {
     static func expectStillServing(_ client: some TestClientProtocol, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let health = try await client.execute(uri: "/health", method: .get)
         #expect(health.status == .ok, sourceLocation: sourceLocation)
-        let check = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"],
-                                             body: ByteBuffer(string: siteOverP))
+        let check = try await client.execute(
+            uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"],
+            body: ByteBuffer(string: siteOverP))
         #expect(check.status == .created, "a real check after the hostile ones: \(check.status)", sourceLocation: sourceLocation)
     }
 
@@ -92,12 +100,13 @@ struct HostileInputTests {
                     "/v1/identify?lon=120&lat=28&tolerance=\(v)", "/v1/identify?lon=120&lat=28&geometry=\(v)",
                     "/v1/ledger?layers=\(v)", "/v1/ledger?by=\(v)",
                     "/v1/audit?pairs=\(v)", "/v1/audit?pairs=farmland:\(v)", "/v1/audit?minArea=\(v)", "/v1/audit?format=\(v)",
-                    "/v1/layers/\(v)/versions", "/v1/layers/\(v)/diff", "/v1/layers/farmland/diff?from=\(v)", "/v1/layers/farmland/diff?to=\(v)",
+                    "/v1/layers/\(v)/versions", "/v1/layers/\(v)/diff", "/v1/layers/farmland/diff?from=\(v)",
+                    "/v1/layers/farmland/diff?to=\(v)",
                     "/collections/\(v)", "/collections/\(v)/queryables", "/collections/farmland/items/\(v)",
                     "/collections/farmland/items/P?crs=\(v)", "/collections?f=\(v)", "/?f=\(v)", "/conformance?f=\(v)", "/api?f=\(v)",
                     "/collections/farmland?f=\(v)", "/collections/farmland/queryables?f=\(v)",
                     "/tiles/\(v)/0/0/0.mvt", "/tiles/\(v).json", "/tiles/farmland,\(v)/0/0/0.mvt", "/tiles/4490/\(v).json",
-                    "/styles/\(v).json", "/viewer/\(v)", "/static/maplibre/\(v)",
+                    "/styles/\(v).json", "/viewer/\(v)", "/static/maplibre/\(v)"
                 ]
                 for uri in uris {
                     let r = try await client.execute(uri: uri, method: .get)
@@ -131,7 +140,8 @@ struct HostileInputTests {
         let created = try await app.test(.router) { client -> Int in
             var created = 0
             func post(_ body: String, query: String = "", type: String = "application/json") async throws -> TestResponse {
-                try await client.execute(uri: "/v1/checks\(query)", method: .post, headers: [.contentType: type], body: ByteBuffer(string: body))
+                try await client.execute(
+                    uri: "/v1/checks\(query)", method: .post, headers: [.contentType: type], body: ByteBuffer(string: body))
             }
             func string(_ s: String) -> String {
                 String(decoding: try! JSONSerialization.data(withJSONObject: s, options: .fragmentsAllowed), as: UTF8.self)
@@ -146,21 +156,35 @@ struct HostileInputTests {
                     let result = try JSONSerialization.jsonObject(with: Data(buffer: named.body)) as? [String: Any]
                     #expect(result?["projectCode"] as? String == value && result?["projectName"] as? String == value)
                     let list = try await client.execute(uri: "/v1/checks?projectCode=\(Self.q(value))", method: .get)
-                    let items = (try JSONSerialization.jsonObject(with: Data(buffer: list.body)) as? [String: Any])?["items"] as? [[String: Any]]
-                    #expect(items?.count == 1 && items?.first?["id"] as? String == result?["id"] as? String, "the list finds exactly that check")
+                    let items =
+                        (try JSONSerialization.jsonObject(with: Data(buffer: list.body)) as? [String: Any])?["items"] as? [[String: Any]]
+                    #expect(
+                        items?.count == 1 && items?.first?["id"] as? String == result?["id"] as? String, "the list finds exactly that check"
+                    )
                 }
                 // Everything else is refused with a 4xx.
                 let refused: [(String, String, String, String)] = [
                     ("geometry as a string", #"{"geometry": \#(s)}"#, "", "application/json"),
                     ("feature as a string", #"{"feature": \#(s)}"#, "", "application/json"),
                     ("txt", #"{"txt": \#(s)}"#, "", "application/json"),
-                    ("crs member", #"{"crs": \#(s), "geometry": {"type": "Polygon", "coordinates": [[[40491234, 3150012], [40491334, 3150012], [40491334, 3150132], [40491234, 3150012]]]}}"#, "", "application/json"),
+                    (
+                        "crs member",
+                        #"{"crs": \#(s), "geometry": {"type": "Polygon", "coordinates": [[[40491234, 3150012], [40491334, 3150012], [40491334, 3150132], [40491234, 3150012]]]}}"#,
+                        "", "application/json"
+                    ),
                     ("geometry type", #"{"geometry": {"type": \#(s), "coordinates": []}}"#, "", "application/json"),
                     ("unknown key", #"{\#(s): 1, "geometry": \#(siteOverP)}"#, "", "application/json"),
-                    ("legacy crs name", #"{"type": "Polygon", "crs": {"type": "name", "properties": {"name": \#(s)}}, "coordinates": [[[40491234, 3150012], [40491334, 3150012], [40491334, 3150132], [40491234, 3150012]]]}"#, "", "application/geo+json"),
+                    (
+                        "legacy crs name",
+                        #"{"type": "Polygon", "crs": {"type": "name", "properties": {"name": \#(s)}}, "coordinates": [[[40491234, 3150012], [40491334, 3150012], [40491334, 3150132], [40491234, 3150012]]]}"#,
+                        "", "application/geo+json"
+                    ),
                     ("layers", siteOverP, "?layers=\(Self.q(value))", "application/json"),
-                    ("crs", "POLYGON((40491234 3150012, 40491334 3150012, 40491334 3150132, 40491234 3150012))", "?crs=\(Self.q(value))", "text/plain"),
-                    ("txt body", value, "", "text/plain"),
+                    (
+                        "crs", "POLYGON((40491234 3150012, 40491334 3150012, 40491334 3150132, 40491234 3150012))", "?crs=\(Self.q(value))",
+                        "text/plain"
+                    ),
+                    ("txt body", value, "", "text/plain")
                 ]
                 for (what, body, query, type) in refused {
                     let r = try await post(body, query: query, type: type)
@@ -189,14 +213,18 @@ struct HostileInputTests {
     @Test func emptyLayersParameterIsNotAnAllClear() async throws {
         let (app, _) = try Self.app()
         try await app.test(.router) { client in
-            let all = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: siteOverP))
-            #expect((try JSONSerialization.jsonObject(with: Data(buffer: all.body)) as? [String: Any])?["verdict"] as? String == "forbidden")
-            let r = try await client.execute(uri: "/v1/checks?layers=", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: siteOverP))
+            let all = try await client.execute(
+                uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: siteOverP))
+            #expect(
+                (try JSONSerialization.jsonObject(with: Data(buffer: all.body)) as? [String: Any])?["verdict"] as? String == "forbidden")
+            let r = try await client.execute(
+                uri: "/v1/checks?layers=", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: siteOverP))
             let verdict = (try? JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])?["verdict"] as? String
             // An empty list is refused: checking no layer would answer an all-clear.
             #expect(r.status == .badRequest, "\(r.status) verdict \(verdict ?? "none")")
             for uri in ["/v1/checks?layers=farmland,", "/v1/checks?layers=,"] {
-                let e = try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: siteOverP))
+                let e = try await client.execute(
+                    uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: siteOverP))
                 #expect(e.status == .badRequest, "\(uri)")
             }
             for uri in ["/v1/ledger?layers=", "/v1/audit?pairs="] {
@@ -211,7 +239,7 @@ struct HostileInputTests {
         "../Package.swift", "..%2FPackage.swift", "..%2fPackage.swift", "%2e%2e%2fPackage.swift", "%2E%2E/Package.swift",
         "..%252f..%252fPackage.swift", "%252e%252e%252fPackage.swift", "....//Package.swift", "..%5c..%5cPackage.swift",
         "%c0%ae%c0%ae%c0%afPackage.swift", "..%00.json", "%2fetc%2fpasswd", "..%2f..%2f..%2f..%2f..%2f..%2fetc%2fpasswd",
-        "%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd", "..;/Package.swift", "%u002e%u002e/Package.swift",
+        "%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd", "..;/Package.swift", "%u002e%u002e/Package.swift"
     ]
 
     /// The style, static, viewer and tile routes never serve a file outside their folder, however
@@ -220,14 +248,18 @@ struct HostileInputTests {
         let (app, _) = try Self.app()
         try await app.test(.live) { client in
             var requests = 0
-            let prefixes = ["/styles/", "/static/maplibre/", "/viewer/", "/tiles/", "/tiles/4490/", "/collections/", "/v1/layers/", "/v1/checks/"]
+            let prefixes = [
+                "/styles/", "/static/maplibre/", "/viewer/", "/tiles/", "/tiles/4490/", "/collections/", "/v1/layers/", "/v1/checks/"
+            ]
             for prefix in prefixes {
                 for t in Self.traversals {
                     for uri in [prefix + t, prefix + t + ".json", prefix + "onemap/../../" + t, prefix + "x/" + t] {
                         let r = try await client.execute(uri: uri, method: .get)
                         requests += 1
                         let body = String(buffer: r.body)
-                        #expect(!body.contains("swift-tools-version") && !body.contains("root:x:0:0"), "\(uri) served a file outside its folder")
+                        #expect(
+                            !body.contains("swift-tools-version") && !body.contains("root:x:0:0"), "\(uri) served a file outside its folder"
+                        )
                         Self.expectCleanError(r, uri)
                     }
                 }
@@ -255,15 +287,18 @@ struct HostileInputTests {
                 "/tiles/farmland/0/1/0.mvt", "/tiles/farmland/0/0/1.mvt", "/tiles/farmland/1/2/0.mvt",
                 "/tiles/farmland/24/16777216/0.mvt", "/tiles/farmland/24/0/16777216.mvt", "/tiles/farmland/24/999999999/999999999.mvt",
                 "/tiles/farmland/-1/0/0.mvt", "/tiles/farmland/1/-1/0.mvt", "/tiles/farmland/1/0/-1.pbf", "/tiles/farmland/1e2/0/0.mvt",
-                "/tiles/farmland/0x10/0/0.mvt", "/tiles/farmland/1.5/0/0.mvt", "/tiles/farmland/%EF%BC%91/0/0.mvt", "/tiles/farmland/%D9%A1/0/0.mvt",
+                "/tiles/farmland/0x10/0/0.mvt", "/tiles/farmland/1.5/0/0.mvt", "/tiles/farmland/%EF%BC%91/0/0.mvt",
+                "/tiles/farmland/%D9%A1/0/0.mvt",
                 "/tiles/farmland/0/0/0.png", "/tiles/farmland/0/0/0", "/tiles/farmland/0/0/0/0.mvt",
                 "/tiles/4490/farmland/0/2/0.mvt", "/tiles/4490/farmland/0/0/1.mvt", "/tiles/4490/farmland/30/0/0.mvt",
                 "/tiles/4490/farmland/21/4194304/0.mvt", "/tiles/onemap/99/0/0.mvt", "/tiles/farmland,farmland/99/1/1.pbf",
-                "/tiles/onemap/2147483647/2147483647/2147483647.mvt", "/tiles/onemap/0/9223372036854775807/0.mvt",
+                "/tiles/onemap/2147483647/2147483647/2147483647.mvt", "/tiles/onemap/0/9223372036854775807/0.mvt"
             ]
             for uri in bad { Self.expectCleanError(try await client.execute(uri: uri, method: .get), uri) }
             // The largest tiles of the grids are fine, and empty.
-            for uri in ["/tiles/farmland/24/16777215/16777215.mvt", "/tiles/4490/farmland/24/16777215/8388607.mvt", "/tiles/farmland/0/0/0.mvt"] {
+            for uri in [
+                "/tiles/farmland/24/16777215/16777215.mvt", "/tiles/4490/farmland/24/16777215/8388607.mvt", "/tiles/farmland/0/0/0.mvt"
+            ] {
                 let r = try await client.execute(uri: uri, method: .get)
                 #expect(r.status == .ok || r.status == .noContent, "\(uri): \(r.status)")
             }
@@ -275,7 +310,7 @@ struct HostileInputTests {
                 "/v1/audit?minArea=1e999", "/v1/audit?minArea=-1", "/v1/layers/farmland/diff?from=99999999999999999999",
                 "/collections/farmland/items?limit=99999999999999999999", "/collections/farmland/items?offset=99999999999999999999",
                 "/collections/farmland/items?bbox=-1e308,-1e308,1e308,1e308", "/collections/farmland/items?bbox=1e999,0,0,0",
-                "/collections/farmland/items?filter=BSM%3D1e999",
+                "/collections/farmland/items?filter=BSM%3D1e999"
             ]
             for uri in numbers { Self.expectNotAServerError(try await client.execute(uri: uri, method: .get), uri) }
             print("hostile: \(bad.count + 3 + numbers.count) huge-number requests")
@@ -296,22 +331,38 @@ struct HostileInputTests {
                 ("arrays", String(repeating: "[", count: n) + String(repeating: "]", count: n)),
                 ("unclosed arrays", String(repeating: "[", count: n)),
                 ("objects", String(repeating: #"{"a":"#, count: n) + "1" + String(repeating: "}", count: n)),
-                ("coordinates", #"{"type": "Polygon", "coordinates": "# + String(repeating: "[", count: n) + String(repeating: "]", count: n) + "}"),
+                (
+                    "coordinates",
+                    #"{"type": "Polygon", "coordinates": "# + String(repeating: "[", count: n) + String(repeating: "]", count: n) + "}"
+                ),
                 ("geometry", #"{"geometry": "# + String(repeating: "[", count: n) + String(repeating: "]", count: n) + "}"),
-                ("properties", #"{"type": "Feature", "properties": "# + String(repeating: #"{"a":"#, count: n) + "1" + String(repeating: "}", count: n) + #", "geometry": \#(siteOverP)}"#),
-                ("collections", String(repeating: #"{"type": "GeometryCollection", "geometries": ["#, count: 10_000) + String(repeating: "]}", count: 10_000)),
+                (
+                    "properties",
+                    #"{"type": "Feature", "properties": "# + String(repeating: #"{"a":"#, count: n) + "1" + String(repeating: "}", count: n)
+                        + #", "geometry": \#(siteOverP)}"#
+                ),
+                (
+                    "collections",
+                    String(repeating: #"{"type": "GeometryCollection", "geometries": ["#, count: 10_000)
+                        + String(repeating: "]}", count: 10_000)
+                )
             ]
             for (what, body) in bodies {
-                let r = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+                let r = try await client.execute(
+                    uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
                 let detail = Self.expectCleanError(r, "nested \(what)")
                 #expect(r.status == .badRequest || r.status == .unprocessableContent, "nested \(what): \(r.status) \(detail)")
             }
             // Deep nesting in WKT and CQL2 too.
-            let wkt = String(repeating: "GEOMETRYCOLLECTION(", count: n) + "POLYGON((120 28, 120.01 28, 120.01 28.01, 120 28))" + String(repeating: ")", count: n)
-            let r = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: wkt))
+            let wkt =
+                String(repeating: "GEOMETRYCOLLECTION(", count: n) + "POLYGON((120 28, 120.01 28, 120.01 28.01, 120 28))"
+                + String(repeating: ")", count: n)
+            let r = try await client.execute(
+                uri: "/v1/checks", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: wkt))
             Self.expectCleanError(r, "nested WKT")
             let filter = Self.q(String(repeating: "(", count: 10_000) + "BSM = 'P'" + String(repeating: ")", count: 10_000))
-            Self.expectCleanError(try await client.execute(uri: "/collections/farmland/items?filter=\(filter)", method: .get), "nested CQL2")
+            Self.expectCleanError(
+                try await client.execute(uri: "/collections/farmland/items?filter=\(filter)", method: .get), "nested CQL2")
             try await Self.expectStillServing(client)
         }
         #expect(try Self.fingerprint(store).dropLast() == before.dropLast())
@@ -332,19 +383,23 @@ struct HostileInputTests {
             ring += ",[120,28]"
             let huge = #"{"type": "Polygon", "coordinates": [[\#(ring)]]}"#
             #expect(huge.utf8.count > 1 << 20)
-            let r = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/geo+json"], body: ByteBuffer(string: huge))
+            let r = try await client.execute(
+                uri: "/v1/checks", method: .post, headers: [.contentType: "application/geo+json"], body: ByteBuffer(string: huge))
             #expect(r.status == .contentTooLarge, "\(r.status)")
             Self.expectCleanError(r, "a body past the limit")
             // 20 MiB of whitespace before a valid site.
             let padded = String(repeating: " ", count: 20 << 20) + siteOverP
-            let p = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: padded))
+            let p = try await client.execute(
+                uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: padded))
             #expect(p.status == .contentTooLarge, "\(p.status)")
             Self.expectCleanError(p, "20 MiB of padding")
             // Under the byte limit, over the vertex limit: 30,000 features of 4 vertices each in 0.9 MiB.
-            let square = #"{"type":"Feature","properties":null,"geometry":{"type":"Polygon","coordinates":[[[120,28],[120.001,28],[120.001,28.001],[120,28]]]}}"#
+            let square =
+                #"{"type":"Feature","properties":null,"geometry":{"type":"Polygon","coordinates":[[[120,28],[120.001,28],[120.001,28.001],[120,28]]]}}"#
             let many = #"{"type":"FeatureCollection","features":["# + Array(repeating: square, count: 7_000).joined(separator: ",") + "]}"
             #expect(many.utf8.count < 1 << 20)
-            let m = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/geo+json"], body: ByteBuffer(string: many))
+            let m = try await client.execute(
+                uri: "/v1/checks", method: .post, headers: [.contentType: "application/geo+json"], body: ByteBuffer(string: many))
             #expect(m.status == .contentTooLarge, "\(m.status)")
             let detail = Self.expectCleanError(m, "28,000 vertices")
             #expect(detail.contains("20000"), "the error names the limit: \(detail)")
@@ -369,12 +424,15 @@ struct HostileInputTests {
             return txt
         }()
         #expect(txt.count > 50_000_000)
-        for (limits, expected) in [(ServerConfiguration.Limits(), "body"), (ServerConfiguration.Limits(maxBodyBytes: 128 << 20), "vertices")] {
+        for (limits, expected) in [
+            (ServerConfiguration.Limits(), "body"), (ServerConfiguration.Limits(maxBodyBytes: 128 << 20), "vertices")
+        ] {
             let (app, store) = try Self.app(limits: limits)
             // Router mode for both: the live client's 20 s read timeout is shorter than a loaded
             // machine takes to push 70 MB through a debug build (the 413 itself is the same).
             try await app.test(.router) { client in
-                let r = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(bytes: txt))
+                let r = try await client.execute(
+                    uri: "/v1/checks", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(bytes: txt))
                 #expect(r.status == .contentTooLarge, "\(expected): \(r.status)")
                 let detail = Self.expectCleanError(r, "two million points, limit on the \(expected)")
                 if expected == "vertices" {
@@ -389,7 +447,8 @@ struct HostileInputTests {
         try await app.test(.router) { client in
             let text = String(decoding: txt, as: UTF8.self)
             let body = try JSONSerialization.data(withJSONObject: ["txt": text])
-            let r = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: body))
+            let r = try await client.execute(
+                uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: body))
             #expect(r.status == .contentTooLarge, "\(r.status)")
             Self.expectCleanError(r, "two million points in the txt member")
             try await Self.expectStillServing(client)

@@ -8,20 +8,30 @@ import Testing
 import VectorIO
 
 /// Adds a polygon layer of one feature per box to `store`: BSM, MC and level attributes.
-func addBoxLayer(_ store: Store, name: String, kind: LayerKind, access: Access = .public, rule: Rule? = nil,
-                 _ boxes: [(minX: Double, minY: Double, maxX: Double, maxY: Double, id: String, name: String, level: String)]) throws {
+func addBoxLayer(
+    _ store: Store, name: String, kind: LayerKind, access: Access = .public, rule: Rule? = nil,
+    _ boxes: [(minX: Double, minY: Double, maxX: Double, maxY: Double, id: String, name: String, level: String)]
+) throws {
     let dir = (store.path as NSString).deletingLastPathComponent
     let path = dir + "/\(name).geojson"
-    let w = try VectorWriter(path: path, format: .geoJSON, layerName: name, crs: "EPSG:4490", geometryType: "Polygon",
-                             fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "MC", type: .text),
-                                      FieldDefinition(name: "level", type: .text)])
+    let w = try VectorWriter(
+        path: path, format: .geoJSON, layerName: name, crs: "EPSG:4490", geometryType: "Polygon",
+        fields: [
+            FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "MC", type: .text),
+            FieldDefinition(name: "level", type: .text)
+        ])
     for b in boxes {
-        let ring = [Coordinate(b.minX, b.minY), Coordinate(b.maxX, b.minY), Coordinate(b.maxX, b.maxY), Coordinate(b.minX, b.maxY), Coordinate(b.minX, b.minY)]
+        let ring = [
+            Coordinate(b.minX, b.minY), Coordinate(b.maxX, b.minY), Coordinate(b.maxX, b.maxY), Coordinate(b.minX, b.maxY),
+            Coordinate(b.minX, b.minY)
+        ]
         try w.write(geometry: .polygon(Polygon([ring])), attributes: [.text(b.id), .text(b.name), .text(b.level)])
     }
     try w.close()
-    _ = try LayerImporter(store: store).load(LayerSpec(name: name, title: name, kind: kind, source: path, idField: "BSM",
-                                                       labelField: "MC", access: access, rule: rule))
+    _ = try LayerImporter(store: store).load(
+        LayerSpec(
+            name: name, title: name, kind: kind, source: path, idField: "BSM",
+            labelField: "MC", access: access, rule: rule))
 }
 
 /// Every route that names a layer answers a layer the caller may not see exactly as
@@ -35,10 +45,12 @@ struct LayerAccessTests {
     init() throws {
         store = try farmlandStore()
         try addBoxLayer(store, name: "admin", kind: .admin, [(119.99, 27.99, 120.01, 28.01, "331102", "莲都区", "county")])
-        try addBoxLayer(store, name: Self.hiddenAdmin, kind: .admin, access: .restricted,
-                        [(119.99, 27.99, 120.0005, 28.01, "S01", "涉密片区甲", "county"), (120.0005, 27.99, 120.01, 28.01, "S02", "涉密片区乙", "county")])
-        try addBoxLayer(store, name: Self.hiddenStyled, kind: .other, access: .restricted, rule: Rule(severity: .restricted),
-                        [(120.0002, 28.0002, 120.0008, 28.0008, "W1", "一级保护区", "")])
+        try addBoxLayer(
+            store, name: Self.hiddenAdmin, kind: .admin, access: .restricted,
+            [(119.99, 27.99, 120.0005, 28.01, "S01", "涉密片区甲", "county"), (120.0005, 27.99, 120.01, 28.01, "S02", "涉密片区乙", "county")])
+        try addBoxLayer(
+            store, name: Self.hiddenStyled, kind: .other, access: .restricted, rule: Rule(severity: .restricted),
+            [(120.0002, 28.0002, 120.0008, 28.0008, "W1", "一级保护区", "")])
         viewer = try KeyRing(store: store).create(role: .viewer, name: "规划查询").secret
     }
 
@@ -64,7 +76,7 @@ struct LayerAccessTests {
             { "/tiles/\($0).json" },
             { "/collections/\($0)" },
             { "/collections/\($0)/items" },
-            { "/styles/\($0).json" },
+            { "/styles/\($0).json" }
         ]
         try await app().test(.router) { client in
             for hidden in [Self.hiddenAdmin, Self.hiddenStyled] {
@@ -80,7 +92,9 @@ struct LayerAccessTests {
                     let seen = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(viewer)"])
                     let applies = hidden == Self.hiddenAdmin ? !uri.hasPrefix("/styles") : !uri.contains("by=")
                     if !uri.contains("diff") && applies {
-                        #expect(seen.status.code < 300, "\(route(hidden)) with a viewer key: \(seen.status) \(String(buffer: seen.body).prefix(200))")
+                        #expect(
+                            seen.status.code < 300,
+                            "\(route(hidden)) with a viewer key: \(seen.status) \(String(buffer: seen.body).prefix(200))")
                     }
                 }
             }
@@ -97,7 +111,8 @@ struct LayerAccessTests {
             let county = try await client.execute(uri: "/v1/ledger?by=county", method: .get)
             #expect(county.status == .ok)
             #expect(String(buffer: county.body).contains("331102") && !String(buffer: county.body).contains("S01"))
-            let withKey = try await client.execute(uri: "/v1/ledger?by=\(Self.hiddenAdmin)", method: .get, headers: [.authorization: "Bearer \(viewer)"])
+            let withKey = try await client.execute(
+                uri: "/v1/ledger?by=\(Self.hiddenAdmin)", method: .get, headers: [.authorization: "Bearer \(viewer)"])
             #expect(withKey.status == .ok && String(buffer: withKey.body).contains("S02"))
         }
     }
@@ -108,7 +123,8 @@ struct LayerAccessTests {
             #expect(anonymous.status == .ok)
             #expect(!String(buffer: anonymous.body).contains(Self.hiddenStyled))
             #expect(String(buffer: anonymous.body).contains("farmland"))
-            let viewer = try await client.execute(uri: "/styles/onemap.json", method: .get, headers: [.authorization: "Bearer \(self.viewer)"])
+            let viewer = try await client.execute(
+                uri: "/styles/onemap.json", method: .get, headers: [.authorization: "Bearer \(self.viewer)"])
             #expect(String(buffer: viewer.body).contains(Self.hiddenStyled))
             let metrics = try await client.execute(uri: "/metrics", method: .get)
             #expect(String(buffer: metrics.body).contains(#"layer="farmland""#))

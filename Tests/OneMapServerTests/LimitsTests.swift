@@ -2,9 +2,10 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import LayerStore
-@testable import OneMapServer
 import Synchronization
 import Testing
+
+@testable import OneMapServer
 
 /// A latch a test opens when it wants held work to finish.
 final class Latch: Sendable {
@@ -38,7 +39,11 @@ struct LimitsTests {
         let latch = Latch()
         // Two run, one waits.
         let held = (0..<3).map { i in
-            Task { try await gate.run("check") { await latch.wait(); return i } }
+            Task {
+                try await gate.run("check") {
+                    await latch.wait(); return i
+                }
+            }
         }
         while true {
             let (running, waiting) = await (gate.running, gate.waiting)
@@ -64,7 +69,11 @@ struct LimitsTests {
     @Test func aCancelledWaiterLeavesTheQueue() async throws {
         let gate = WorkGate(slots: 1, queueLimit: 1)
         let latch = Latch()
-        let first = Task { try await gate.run("check") { await latch.wait(); return 1 } }
+        let first = Task {
+            try await gate.run("check") {
+                await latch.wait(); return 1
+            }
+        }
         while await gate.running < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
         let second = Task { try await gate.run("check") { 2 } }
         while await gate.waiting < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
@@ -86,7 +95,9 @@ struct LimitsTests {
             _ = try await deadline.run { () async throws -> Int in
                 // Blocks a thread and never looks at cancellation, like a long GEOS call.
                 await withCheckedContinuation { c in
-                    DispatchQueue.global().async { _ = release.wait(timeout: .now() + 600); c.resume() }
+                    DispatchQueue.global().async {
+                        _ = release.wait(timeout: .now() + 600); c.resume()
+                    }
                 }
                 finished.release()
                 return 1
@@ -100,7 +111,9 @@ struct LimitsTests {
         await finished.wait()
         // Fast work is untouched, and its errors come through as they are.
         #expect(try await Deadline(seconds: 600).run { 7 } == 7)
-        await #expect(throws: APIError.self) { try await Deadline(seconds: 600).run { () async throws -> Int in throw APIError.notFound("x") } }
+        await #expect(throws: APIError.self) {
+            try await Deadline(seconds: 600).run { () async throws -> Int in throw APIError.notFound("x") }
+        }
     }
 
     /// The same for blocking work run straight on a Dispatch thread (tiles): the limit
@@ -138,7 +151,9 @@ struct LimitsTests {
         for _ in 0..<20 { _ = try? await deadline.run { () async throws -> Int in throw APIError.notFound("x") } }
         let short = Deadline(seconds: 0.01, released: { freed.withLock { $0 += 1 } })
         for _ in 0..<5 {
-            _ = try? await short.run { () async throws -> Int in try await Task.sleep(nanoseconds: 200_000_000); return 0 }
+            _ = try? await short.run { () async throws -> Int in
+                try await Task.sleep(nanoseconds: 200_000_000); return 0
+            }
         }
         // The timed-out work finishes in 0.2 s and lets go of its part.
         for _ in 0..<100 where freed.withLock({ $0 }) < 225 { try await Task.sleep(nanoseconds: 20_000_000) }
@@ -146,8 +161,9 @@ struct LimitsTests {
     }
 
     @Test func oversizedBodiesAre413AndTheServerGoesOn() async throws {
-        let app = buildApplication(store: try farmlandStore(),
-                                   configuration: ServerConfiguration(open: true, limits: .init(maxBodyBytes: 1_000)))
+        let app = buildApplication(
+            store: try farmlandStore(),
+            configuration: ServerConfiguration(open: true, limits: .init(maxBodyBytes: 1_000)))
         try await app.test(.router) { client in
             let big = ByteBuffer(repeating: UInt8(ascii: " "), count: 5_000)
             let r = try await client.execute(uri: "/v1/checks", method: .post, body: big)
@@ -169,8 +185,9 @@ struct LimitsTests {
         }
         ring.append(ring[0])
         let site = #"{"type": "Polygon", "coordinates": [[\#(ring.joined(separator: ","))]]}"#
-        let app = buildApplication(store: try farmlandStore(),
-                                   configuration: ServerConfiguration(open: true, limits: .init(requestTimeoutSeconds: 0.001)))
+        let app = buildApplication(
+            store: try farmlandStore(),
+            configuration: ServerConfiguration(open: true, limits: .init(requestTimeoutSeconds: 0.001)))
         try await app.test(.router) { client in
             let r = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: site))
             #expect(r.status == .serviceUnavailable)

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
 @testable import OneMapServer
 
 struct MethodTableTests {
@@ -9,7 +10,7 @@ struct MethodTableTests {
         let table = MethodTable(paths: [
             "/v1/checks": ["get": [:], "post": [:]] as [String: Any],
             "/v1/checks/{id}": ["get": [:]] as [String: Any],
-            "/tiles/{layer}/{z}/{x}/{y}.mvt": ["get": [:]] as [String: Any],
+            "/tiles/{layer}/{z}/{x}/{y}.mvt": ["get": [:]] as [String: Any]
         ])
         #expect(table.methods(for: "/v1/checks") == ["GET", "HEAD", "POST"])
         #expect(table.methods(for: "/v1/checks/chk_1") == ["GET", "HEAD"])

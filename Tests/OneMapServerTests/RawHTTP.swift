@@ -107,7 +107,9 @@ final class RawConnection {
     /// One answer from the start of `bytes`, and how many bytes it took; nil if not all here.
     static func parse(_ bytes: [UInt8], head: Bool) throws -> (Answer, Int)? {
         let end: [UInt8] = Array("\r\n\r\n".utf8)
-        guard bytes.count >= 4, let headEnd = (0...(bytes.count - 4)).first(where: { Array(bytes[$0..<($0 + 4)]) == end }) else { return nil }
+        guard bytes.count >= 4, let headEnd = (0...(bytes.count - 4)).first(where: { Array(bytes[$0..<($0 + 4)]) == end }) else {
+            return nil
+        }
         let lines = String(decoding: bytes[0..<headEnd], as: UTF8.self).components(separatedBy: "\r\n")
         let parts = lines[0].split(separator: " ")
         guard parts.count >= 2, let status = Int(parts[1]) else { throw Failure(description: "bad status line \(lines[0])") }

@@ -1,12 +1,13 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import Hummingbird
 import HummingbirdTesting
 import LayerStore
-@testable import OneMapServer
 import Testing
 import VectorIO
+
+@testable import OneMapServer
 
 /// Checks and tiles keep being answered, correctly, while an admin reloads the layer they
 /// read; each answer is wholly the old version or wholly the new one.
@@ -15,15 +16,28 @@ struct ReloadConcurrencyTests {
     /// thousands of parcels elsewhere make the import last long enough to overlap requests.
     static func writeVersion2(over path: String) throws {
         try? FileManager.default.removeItem(atPath: path)
-        let w = try VectorWriter(path: path, format: .geoJSON, layerName: "farmland", crs: "EPSG:4490", geometryType: "Polygon",
-                                 fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text)])
-        try w.write(geometry: .polygon(Polygon([[Coordinate(120, 28), Coordinate(120.001, 28), Coordinate(120.001, 28.001),
-                                                 Coordinate(120, 28.001), Coordinate(120, 28)]])), attributes: [.text("NEWQ"), .text("水田")])
+        let w = try VectorWriter(
+            path: path, format: .geoJSON, layerName: "farmland", crs: "EPSG:4490", geometryType: "Polygon",
+            fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text)])
+        try w.write(
+            geometry: .polygon(
+                Polygon([
+                    [
+                        Coordinate(120, 28), Coordinate(120.001, 28), Coordinate(120.001, 28.001),
+                        Coordinate(120, 28.001), Coordinate(120, 28)
+                    ]
+                ])), attributes: [.text("NEWQ"), .text("水田")])
         for i in 0..<20_000 {
             let x = 119.0 + Double(i % 200) * 0.002, y = 27.0 + Double(i / 200) * 0.002
-            try w.write(geometry: .polygon(Polygon([[Coordinate(x, y), Coordinate(x + 0.001, y), Coordinate(x + 0.001, y + 0.001),
-                                                     Coordinate(x, y + 0.001), Coordinate(x, y)]])),
-                        attributes: [.text("F\(i)"), .text("旱地")])
+            try w.write(
+                geometry: .polygon(
+                    Polygon([
+                        [
+                            Coordinate(x, y), Coordinate(x + 0.001, y), Coordinate(x + 0.001, y + 0.001),
+                            Coordinate(x, y + 0.001), Coordinate(x, y)
+                        ]
+                    ])),
+                attributes: [.text("F\(i)"), .text("旱地")])
         }
         try w.close()
     }
@@ -38,8 +52,9 @@ struct ReloadConcurrencyTests {
             let reloaded = Latch()
             let reload = Task {
                 defer { reloaded.release() }
-                return try await client.execute(uri: "/v1/layers/farmland/reload?version=v2", method: .post,
-                                                headers: [.authorization: "Bearer \(admin)"])
+                return try await client.execute(
+                    uri: "/v1/layers/farmland/reload?version=v2", method: .post,
+                    headers: [.authorization: "Bearer \(admin)"])
             }
             var seen: [String: Int] = [:]
             var tilesSeen: [String: Int] = [:]
@@ -92,14 +107,17 @@ struct ReloadConcurrencyTests {
             #expect(denied.status == .unauthorized)
             // A label already used is a conflict, a blank one unprocessable; neither loads anything.
             let adminHeaders: HTTPFields = [.authorization: "Bearer \(admin)"]
-            #expect(try await client.execute(uri: "/v1/layers/farmland/reload?version=v2", method: .post, headers: adminHeaders).status == .conflict)
+            #expect(
+                try await client.execute(uri: "/v1/layers/farmland/reload?version=v2", method: .post, headers: adminHeaders).status
+                    == .conflict)
             for blank in ["", "%20%20", "a%0Ab"] {
                 let r = try await client.execute(uri: "/v1/layers/farmland/reload?version=\(blank)", method: .post, headers: adminHeaders)
                 #expect(r.status == .unprocessableContent, "'\(blank)'")
             }
             let versions = try await client.execute(uri: "/v1/layers/farmland/versions", method: .get)
-            #expect((try JSONSerialization.jsonObject(with: Data(buffer: versions.body)) as? [Any])?.count == 2,
-                    "\(String(buffer: versions.body))")
+            #expect(
+                (try JSONSerialization.jsonObject(with: Data(buffer: versions.body)) as? [Any])?.count == 2,
+                "\(String(buffer: versions.body))")
         }
     }
 }
@@ -115,15 +133,15 @@ struct CatalogReloadTests {
         try ReloadConcurrencyTests.writeVersion2(over: v2)
         let yaml = dir + "/farmland.yaml"
         try """
-            name: farmland
-            title: 永久基本农田
-            kind: farmland
-            source: farmland_2026.geojson
-            id_field: BSM
-            rule:
-              severity: forbidden
-              when: inside
-            """.write(toFile: yaml, atomically: true, encoding: .utf8)
+        name: farmland
+        title: 永久基本农田
+        kind: farmland
+        source: farmland_2026.geojson
+        id_field: BSM
+        rule:
+          severity: forbidden
+          when: inside
+        """.write(toFile: yaml, atomically: true, encoding: .utf8)
         // The layer as `onemap load` defines it, before the catalog's source changes.
         var first = try Catalog.parse(file: yaml)
         first.source = try store.layer(named: "farmland").version.source
@@ -131,8 +149,9 @@ struct CatalogReloadTests {
         let app = buildApplication(store: store, configuration: ServerConfiguration(open: true))
         try await app.test(.router) { client in
             let reload = Task {
-                try await client.execute(uri: "/v1/layers/farmland/reload?version=2026年度变更", method: .post,
-                                         headers: [.authorization: "Bearer \(admin)"])
+                try await client.execute(
+                    uri: "/v1/layers/farmland/reload?version=2026年度变更", method: .post,
+                    headers: [.authorization: "Bearer \(admin)"])
             }
             var verdicts: [String] = []
             var versions: Set<String> = []
@@ -189,7 +208,8 @@ struct ConcurrentMixTests {
                     for (i, (uri, method, body)) in requests.enumerated() {
                         group.addTask {
                             let headers: HTTPFields = i % 4 == 0 ? [.authorization: "Bearer \(viewer)"] : [:]
-                            let r = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+                            let r = try await client.execute(
+                                uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
                             return (i, Int(r.status.code))
                         }
                     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Testing
+
 @testable import OneMapServer
 
 /// The routes the server registers and the paths openapi.yaml documents are the same.
@@ -10,8 +11,10 @@ struct RouteDocumentTests {
         typealias Context = OneMapRequestContext
         private(set) var routes: [(method: String, path: String)] = []
 
-        @discardableResult func on<Responder: HTTPResponder>(_ path: RouterPath, method: HTTPRequest.Method,
-                                                             responder: Responder) -> Self where Responder.Context == Context {
+        @discardableResult func on<Responder: HTTPResponder>(
+            _ path: RouterPath, method: HTTPRequest.Method,
+            responder: Responder
+        ) -> Self where Responder.Context == Context {
             routes.append((method.rawValue, path.description))
             return self
         }
@@ -25,7 +28,13 @@ struct RouteDocumentTests {
         path.split(separator: "/").map { segment in
             var out = "", inParameter = false
             for c in segment {
-                if c == "{" { inParameter = true; out += "{}" } else if c == "}" { inParameter = false } else if !inParameter { out.append(c) }
+                if c == "{" {
+                    inParameter = true; out += "{}"
+                } else if c == "}" {
+                    inParameter = false
+                } else if !inParameter {
+                    out.append(c)
+                }
             }
             return out
         }
@@ -42,7 +51,9 @@ struct RouteDocumentTests {
 
     static func documented() -> [(method: String, path: String)] {
         OpenAPI.document.paths.flatMap { path, item in
-            ((item as? [String: Any]) ?? [:]).keys.filter { ["get", "put", "post", "delete", "patch"].contains($0) }.map { ($0.uppercased(), path) }
+            ((item as? [String: Any]) ?? [:]).keys.filter { ["get", "put", "post", "delete", "patch"].contains($0) }.map {
+                ($0.uppercased(), path)
+            }
         }
     }
 
@@ -83,7 +94,9 @@ struct RouteDocumentTests {
         let values = ["{layer}": "farmland", "{z}": "3", "{x}": "6", "{y}": "2"]
         for (method, path) in Self.documented() where path.hasPrefix("/tiles/") {
             let concrete = values.reduce(path) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
-            #expect(method == "GET" && (try? TileRoutes.parse(concrete)) != nil, "\(path) is in openapi.yaml but the tile route refuses \(concrete)")
+            #expect(
+                method == "GET" && (try? TileRoutes.parse(concrete)) != nil,
+                "\(path) is in openapi.yaml but the tile route refuses \(concrete)")
         }
     }
 }

@@ -57,7 +57,8 @@ final class ServedProcess: @unchecked Sendable {  // started and stopped by one 
     func residentBytes() throws -> Int {
         let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kib = Int(line.split(separator: " ").dropFirst().first ?? "") else {
+            let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else {
             throw Failure(description: "no VmRSS in /proc/\(process.processIdentifier)/status")
         }
         return kib * 1024

@@ -26,8 +26,10 @@ struct TileCacheControlTests {
         let app = buildApplication(store: store, configuration: ServerConfiguration())
         try await app.test(.router) { client in
             let year = "max-age=31536000, immutable"
-            for (tileJSON, headers, expected) in [("/tiles/secret.json", key, "private, " + year), ("/tiles/onemap.json", key, "private, " + year),
-                                                  ("/tiles/farmland.json", key, "public, " + year), ("/tiles/onemap.json", [:], "public, " + year)] {
+            for (tileJSON, headers, expected) in [
+                ("/tiles/secret.json", key, "private, " + year), ("/tiles/onemap.json", key, "private, " + year),
+                ("/tiles/farmland.json", key, "public, " + year), ("/tiles/onemap.json", [:], "public, " + year)
+            ] {
                 let path = try await Self.tilePath(client, tileJSON, headers: headers)
                 let r = try await client.execute(uri: path, method: .get, headers: headers)
                 #expect(r.status == .ok && r.headers[.cacheControl] == expected, "\(path) \(headers.isEmpty ? "anonymous" : "viewer")")

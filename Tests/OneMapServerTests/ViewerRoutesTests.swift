@@ -2,11 +2,13 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
 @testable import OneMapServer
 
 struct ViewerRoutesTests {
     @Test func pageLayersAndCheckGeometry() async throws {
-        let app = buildApplication(store: try farmlandStore(), configuration: ServerConfiguration(open: true, vendorDirectory: "/nonexistent"))
+        let app = buildApplication(
+            store: try farmlandStore(), configuration: ServerConfiguration(open: true, vendorDirectory: "/nonexistent"))
         try await app.test(.router) { client in
             let page = try await client.execute(uri: "/viewer", method: .get)
             #expect(page.status == .ok && String(buffer: page.body).contains("国土空间"))
@@ -14,7 +16,9 @@ struct ViewerRoutesTests {
             let js = try await client.execute(uri: "/viewer/app.js", method: .get)
             #expect(js.status == .ok && String(buffer: js.body).contains("maplibregl"))
             // Only the named files: anything else, including traversal, is a 404.
-            for path in ["/viewer/..%2F..%2FPackage.swift", "/viewer/secret.txt", "/static/maplibre/..%2F..%2Fetc%2Fpasswd", "/static/maplibre/x.js"] {
+            for path in [
+                "/viewer/..%2F..%2FPackage.swift", "/viewer/secret.txt", "/static/maplibre/..%2F..%2Fetc%2Fpasswd", "/static/maplibre/x.js"
+            ] {
                 let r = try await client.execute(uri: path, method: .get)
                 #expect(r.status == .notFound, "\(path)")
             }
@@ -26,8 +30,9 @@ struct ViewerRoutesTests {
             let list = try #require(try JSONSerialization.jsonObject(with: Data(buffer: layers.body)) as? [[String: Any]])
             #expect(list.map { $0["name"] as? String } == ["farmland"] && list.first?["title"] as? String == "永久基本农田")
 
-            let created = try await client.execute(uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"],
-                                                   body: ByteBuffer(string: siteOverP))
+            let created = try await client.execute(
+                uri: "/v1/checks", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: siteOverP))
             let id = try #require((try JSONSerialization.jsonObject(with: Data(buffer: created.body)) as? [String: Any])?["id"] as? String)
             let geo = try await client.execute(uri: "/v1/checks/\(id)/geojson", method: .get)
             let fc = try #require(try JSONSerialization.jsonObject(with: Data(buffer: geo.body)) as? [String: Any])

@@ -1,6 +1,6 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 import SampleData
 import Testing
@@ -87,16 +87,20 @@ struct SampleTests {
         let areas = parcels.compactMap { f -> Double? in if case .real(let a) = f.attributes[6] { return a } else { return nil } }
         #expect(areas.min()! >= 1_000 && areas.max()! <= 30_000, "parcels are 0.1–3 ha")
         #expect(parcels.contains { ($0.geometry?.polygons.first?.rings.count ?? 0) > 1 }, "some parcels have a hole")
-        let zones = Set(try sample.read("protected_area.geojson").compactMap { f -> String? in
-            if case .text(let s) = f.attributes[2] { return s } else { return nil } })
+        let zones = Set(
+            try sample.read("protected_area.geojson").compactMap { f -> String? in
+                if case .text(let s) = f.attributes[2] { return s } else { return nil }
+            })
         #expect(zones == ["核心区", "缓冲区", "实验区"])
     }
 
     /// Within one layer nothing overlaps (touching is allowed).
     @Test func noOverlapsWithinALayer() throws {
         let e = GeometryEngine()
-        for (file, dim) in [("farmland.gpkg", 2), ("ecological_redline.shp", 2), ("urban_boundary.geojson", 2),
-                            ("protected_area.geojson", 2), ("water_source.geojson", 2)] {
+        for (file, dim) in [
+            ("farmland.gpkg", 2), ("ecological_redline.shp", 2), ("urban_boundary.geojson", 2),
+            ("protected_area.geojson", 2), ("water_source.geojson", 2)
+        ] {
             let feats = try sample.read(file).compactMap { $0.geometry }
             let valid = try feats.map { g -> EngineGeometry in
                 let eg = try e.make(g)
@@ -111,7 +115,7 @@ struct SampleTests {
                     let j = order[m]
                     if boxes[i].intersects(boxes[j]), try valid[i].intersects(valid[j]) {
                         let area = try valid[i].intersection(valid[j]).planarArea()
-                        if area > 1e-12 { overlaps += 1 }   // ~ 0.01 m² in degrees² or m²
+                        if area > 1e-12 { overlaps += 1 }  // ~ 0.01 m² in degrees² or m²
                     }
                     m += 1
                 }
@@ -126,12 +130,19 @@ struct SampleTests {
         let store = try Store(path: try sample.path("import.sqlite"))
         let specs: [LayerSpec] = [
             LayerSpec(name: "farmland", title: "永久基本农田", kind: .farmland, source: try sample.path("farmland.gpkg"), idField: "BSM"),
-            LayerSpec(name: "ecological_redline", title: "生态保护红线", kind: .ecologicalRedline, source: try sample.path("ecological_redline.shp"),
-                      encoding: "GBK", idField: "BSM"),
-            LayerSpec(name: "urban_boundary", title: "城镇开发边界", kind: .urbanBoundary, source: try sample.path("urban_boundary.geojson"), idField: "BSM"),
-            LayerSpec(name: "protected_area", title: "自然保护地", kind: .protectedArea, source: try sample.path("protected_area.geojson"), idField: "BSM"),
-            LayerSpec(name: "water_source", title: "饮用水水源保护区", kind: .waterSource, source: try sample.path("water_source.geojson"), idField: "BSM"),
-            LayerSpec(name: "pipeline", title: "油气管道", kind: .pipeline, source: try sample.path("pipeline.geojson"), idField: "BSM"),
+            LayerSpec(
+                name: "ecological_redline", title: "生态保护红线", kind: .ecologicalRedline, source: try sample.path("ecological_redline.shp"),
+                encoding: "GBK", idField: "BSM"),
+            LayerSpec(
+                name: "urban_boundary", title: "城镇开发边界", kind: .urbanBoundary, source: try sample.path("urban_boundary.geojson"),
+                idField: "BSM"),
+            LayerSpec(
+                name: "protected_area", title: "自然保护地", kind: .protectedArea, source: try sample.path("protected_area.geojson"),
+                idField: "BSM"),
+            LayerSpec(
+                name: "water_source", title: "饮用水水源保护区", kind: .waterSource, source: try sample.path("water_source.geojson"), idField: "BSM"
+            ),
+            LayerSpec(name: "pipeline", title: "油气管道", kind: .pipeline, source: try sample.path("pipeline.geojson"), idField: "BSM")
         ]
         var repaired = 0
         for spec in specs {
@@ -146,11 +157,13 @@ struct SampleTests {
         // The deliberate cross-layer conflicts, in SpatiaLite SQL.
         func overlaps(_ a: String, _ b: String, _ predicate: String = "ST_Intersects(x.geom, y.geom)") throws -> Int {
             try store.pool.read { db in
-                try Int.fetchOne(db, sql: """
-                    SELECT COUNT(*) FROM lyr_\(a)_1 x JOIN lyr_\(b)_1 y
-                    ON x.om_minx <= y.om_maxx AND y.om_minx <= x.om_maxx AND x.om_miny <= y.om_maxy AND y.om_miny <= x.om_maxy
-                    WHERE \(predicate)
-                    """) ?? 0
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM lyr_\(a)_1 x JOIN lyr_\(b)_1 y
+                        ON x.om_minx <= y.om_maxx AND y.om_minx <= x.om_maxx AND x.om_miny <= y.om_maxy AND y.om_miny <= x.om_maxy
+                        WHERE \(predicate)
+                        """) ?? 0
             }
         }
         let overlapArea = "ST_Area(ST_Intersection(x.geom, y.geom)) > 1e-10"

@@ -1,5 +1,6 @@
 import GeoCore
 import Testing
+
 @testable import Tiles
 
 /// Overview zooms: small polygons drawn as their box shrunk to their area.
@@ -24,8 +25,9 @@ struct AreaBoxesTests {
             #expect(bw >= 1 && bh >= 1)
             #expect(bw * bh == g.area)
             // Within the bounding box, give or take the rounding to whole units.
-            #expect(xs.min()! >= x0 - 1 && xs.max()! <= x0 + w + 1 && ys.min()! >= y0 - 1 && ys.max()! <= y0 + h + 1,
-                    "box \(xs.min()!)…\(xs.max()!) × \(ys.min()!)…\(ys.max()!) outside \(x0)…\(x0 + w) × \(y0)…\(y0 + h)")
+            #expect(
+                xs.min()! >= x0 - 1 && xs.max()! <= x0 + w + 1 && ys.min()! >= y0 - 1 && ys.max()! <= y0 + h + 1,
+                "box \(xs.min()!)…\(xs.max()!) × \(ys.min()!)…\(ys.max()!) outside \(x0)…\(x0 + w) × \(y0)…\(y0 + h)")
             // The proportions of the bounding box, where the sides are long enough to show them.
             if w > 20 && h > 20 { #expect(abs(bw / bh - w / h) < 0.15 * (w / h) + 0.1) }
             drawn += g.area
@@ -61,7 +63,9 @@ struct AreaBoxesTests {
         let small = TileFixtures.box(120.0, 28.0, 120.0 + 60 / 98_300.0, 28.0 + 40 / 110_850.0)
         let large = TileFixtures.box(120.01, 28.0, 120.02, 28.01)
         try fx.layer("zones", [(.polygon(Polygon([small])), [.text("S")]), (.polygon(Polygon([large])), [.text("L")])])
-        let ids = try fx.store.pool.read { db in try ["S", "L"].map { try Int64.fetchOne(db, sql: "SELECT om_fid FROM lyr_zones_1 WHERE om_id = ?", arguments: [$0])! } }
+        let ids = try fx.store.pool.read { db in
+            try ["S", "L"].map { try Int64.fetchOne(db, sql: "SELECT om_fid FROM lyr_zones_1 WHERE om_id = ?", arguments: [$0])! }
+        }
         let service = TileService(store: fx.store)
         for z in [12, 13] {
             let key = StoreTileTests.keys(BoundingBox(120.0, 28.0, 120.0, 28.0), z: z)[0]

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Tiles
 
 /// The coverage cells: squares that keep the area of what they stand for.
@@ -15,7 +16,7 @@ struct CoverageTests {
                 grid.add(x: x, y: y, area: a)
                 total += a
             }
-            grid.add(x: -5, y: 10, area: 100)     // centre outside the tile: the neighbour's
+            grid.add(x: -5, y: 10, area: 100)  // centre outside the tile: the neighbour's
             grid.add(x: 4096, y: 10, area: 100)
             #expect(abs(grid.totalArea - total) < 1e-6)
             let squares = grid.squares()
@@ -29,8 +30,10 @@ struct CoverageTests {
             // less than a few cells' worth.
             #expect(abs(drawn - total) < Double(3 * cell * cell), "cell \(cell): drawn \(drawn) of \(total)")
             // No two squares share a point (sort by x, compare neighbours in x).
-            let boxes = squares.map { s in (minX: s.map(\.x).min()!, maxX: s.map(\.x).max()!, minY: s.map(\.y).min()!, maxY: s.map(\.y).max()!) }
-                .sorted { $0.minX < $1.minX }
+            let boxes = squares.map { s in
+                (minX: s.map(\.x).min()!, maxX: s.map(\.x).max()!, minY: s.map(\.y).min()!, maxY: s.map(\.y).max()!)
+            }
+            .sorted { $0.minX < $1.minX }
             for i in boxes.indices {
                 var j = i + 1
                 while j < boxes.count && boxes[j].minX <= boxes[i].maxX {

@@ -2,6 +2,7 @@ import Foundation
 import GeoCore
 import LayerStore
 import Testing
+
 @testable import Tiles
 
 /// GDAL's MVT driver, a reader written by others, opens our tiles and finds the features
@@ -25,13 +26,21 @@ struct GDALReadsTilesTests {
     @Test(.enabled(if: ogrinfo != nil, "needs ogrinfo (Debian gdal-bin)"))
     func ogrinfoReadsATileAndPlacesItsFeatures() throws {
         let fx = try TileFixtures()
-        try fx.layer("zones", fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "GJ", type: .integer)], [
-            (.polygon(Polygon([TileFixtures.box(120.001, 28.001, 120.004, 28.003),
-                               Array(TileFixtures.box(120.002, 28.0015, 120.003, 28.0025).reversed())])), [.text("A"), .integer(3)]),
-            (.polygon(Polygon([TileFixtures.box(120.005, 28.001, 120.006, 28.002)])), [.text("B"), .integer(-4)]),
-        ])
-        try fx.layer("pipes", kind: .pipeline, geometryType: "LineString",
-                     [(.lineString([Coordinate(119.99, 28.0021), Coordinate(120.02, 28.0022)]), [.text("GD1")])])
+        try fx.layer(
+            "zones", fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "GJ", type: .integer)],
+            [
+                (
+                    .polygon(
+                        Polygon([
+                            TileFixtures.box(120.001, 28.001, 120.004, 28.003),
+                            Array(TileFixtures.box(120.002, 28.0015, 120.003, 28.0025).reversed())
+                        ])), [.text("A"), .integer(3)]
+                ),
+                (.polygon(Polygon([TileFixtures.box(120.005, 28.001, 120.006, 28.002)])), [.text("B"), .integer(-4)])
+            ])
+        try fx.layer(
+            "pipes", kind: .pipeline, geometryType: "LineString",
+            [(.lineString([Coordinate(119.99, 28.0021), Coordinate(120.02, 28.0022)]), [.text("GD1")])])
         let service = TileService(store: fx.store)
         let z = 14
         let r = TileMatrixSet.webMercatorQuad.tiles(covering: BoundingBox(120.002, 28.002, 120.002, 28.002), z: z)

@@ -1,6 +1,7 @@
 import Foundation
 import GeoCore
 import Testing
+
 @testable import Tiles
 
 struct MVTEncoderTests {
@@ -25,8 +26,9 @@ struct MVTEncoderTests {
         var poly = MVTGeometryWriter()
         poly.ring([TilePoint(0, 0), TilePoint(100, 0), TilePoint(100, 100), TilePoint(0, 100)])
         poly.ring([TilePoint(20, 20), TilePoint(20, 60), TilePoint(60, 60), TilePoint(60, 20)])
-        layer.addFeature(id: 42, type: .polygon, geometry: poly.commands,
-                         properties: [("DLMC", .string("水田")), ("TBMJ", .double(1234.5)), ("GJ", .int(610)), ("DELTA", .int(-3)), ("OK", .bool(true))])
+        layer.addFeature(
+            id: 42, type: .polygon, geometry: poly.commands,
+            properties: [("DLMC", .string("水田")), ("TBMJ", .double(1234.5)), ("GJ", .int(610)), ("DELTA", .int(-3)), ("OK", .bool(true))])
         var line = MVTGeometryWriter()
         line.lineString([TilePoint(-10, 5), TilePoint(4100, 5)])
         layer.addFeature(id: 7, type: .lineString, geometry: line.commands, properties: [("DLMC", .string("水田")), ("GJ", .int(610))])

@@ -198,7 +198,9 @@ func decodeGeometry(_ commands: [UInt32], type: Int) throws -> [[(x: Int64, y: I
                 parts[parts.count - 1].append((x, y))
             }
         case 7:
-            guard type == 3, count == 1, let last = parts.last, last.count >= 3 else { throw DecodeError(description: "misplaced ClosePath") }
+            guard type == 3, count == 1, let last = parts.last, last.count >= 3 else {
+                throw DecodeError(description: "misplaced ClosePath")
+            }
             guard last.last! != last.first! else { throw DecodeError(description: "ring repeats its first point before ClosePath") }
         default:
             throw DecodeError(description: "unknown command \(id)")

@@ -2,6 +2,7 @@ import Foundation
 import GeoCore
 import LayerStore
 import Testing
+
 @testable import Tiles
 
 /// Large layers are cut from memory (`ResidentLayer`), small ones through SQL. Both must give
@@ -61,8 +62,9 @@ struct ResidentLayerTests {
         for z in [8, 14, 18, 24] {
             for (i, ring) in features.enumerated() {
                 let c = ring[0]
-                let key = TileKey(z: z, x: Int((c.x + 180) / 360 * Double(1 << z)),
-                                  y: Int(TileMatrixSet.webMercatorQuad.world(c.x, c.y).y * Double(1 << z)))
+                let key = TileKey(
+                    z: z, x: Int((c.x + 180) / 360 * Double(1 << z)),
+                    y: Int(TileMatrixSet.webMercatorQuad.world(c.x, c.y).y * Double(1 << z)))
                 let t = TileTransform(grid: .webMercatorQuad, key: key, extent: 4096)
                 // The box as the resident layer's projected summary gives it.
                 let lo = t.apply(ring.map(\.x).min()!, ring.map(\.y).min()!), hi = t.apply(ring.map(\.x).min()!, ring.map(\.y).max()!)
@@ -75,7 +77,9 @@ struct ResidentLayerTests {
                     // feature's size) in tile units, which only shows for large features at z24.
                     let perDegree = Double(4096 << z) / 360 / cos(c.y * .pi / 180)
                     let slack = 0.05 + Double(Float(size(ring)).ulp) * perDegree
-                    #expect(abs(v.x - exact.x) <= slack && abs(v.y - exact.y) <= slack, "z\(z) feature \(i): (\(v.x), \(v.y)) vs (\(exact.x), \(exact.y))")
+                    #expect(
+                        abs(v.x - exact.x) <= slack && abs(v.y - exact.y) <= slack,
+                        "z\(z) feature \(i): (\(v.x), \(v.y)) vs (\(exact.x), \(exact.y))")
                 }
             }
         }

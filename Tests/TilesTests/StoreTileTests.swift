@@ -1,8 +1,9 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 import Testing
+
 @testable import Tiles
 
 /// Tiles made from the store: sizes, coverage, ids and properties, versions.
@@ -17,11 +18,15 @@ struct StoreTileTests {
 
     @Test func featuresKeepIdsAndTypedProperties() throws {
         let fx = try TileFixtures()
-        let fields = [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "GJ", type: .integer), FieldDefinition(name: "MJ", type: .real)]
-        try fx.layer("zones", fields: fields, [
-            (.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.01, 28.01)])), [.text("A"), .integer(-5), .real(12.25)]),
-            (.polygon(Polygon([TileFixtures.box(120.02, 28.0, 120.03, 28.01)])), [.text("B"), .integer(7), .null]),
-        ])
+        let fields = [
+            FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "GJ", type: .integer), FieldDefinition(name: "MJ", type: .real)
+        ]
+        try fx.layer(
+            "zones", fields: fields,
+            [
+                (.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.01, 28.01)])), [.text("A"), .integer(-5), .real(12.25)]),
+                (.polygon(Polygon([TileFixtures.box(120.02, 28.0, 120.03, 28.01)])), [.text("B"), .integer(7), .null])
+            ])
         let service = TileService(store: fx.store)
         let key = Self.keys(BoundingBox(120.005, 28.005, 120.005, 28.005), z: 12)[0]
         let tile = try service.tile(.layers(["zones"]), key, grid: Self.grid)
@@ -64,7 +69,7 @@ struct StoreTileTests {
                     #expect(tile.bytes.count <= budget, "z\(z) \(key): \(tile.bytes.count) bytes")
                     if z >= 8 && z <= 14 && !tile.isEmpty {
                         let (drawn, truth) = try Self.coverage(tile.bytes, key: key, parcels: parcels, engine: engine)
-                        if truth > 4096.0 * 4096 * 0.02 {   // tiles more than 2% covered
+                        if truth > 4096.0 * 4096 * 0.02 {  // tiles more than 2% covered
                             #expect(abs(drawn - truth) <= 0.05 * truth, "z\(z) \(key): drawn \(Int(drawn)) vs data \(Int(truth)) units²")
                         }
                     }
@@ -76,13 +81,16 @@ struct StoreTileTests {
 
     /// The area the tile's polygons cover inside the tile, and the area the data covers
     /// there, both in tile units², both computed by GEOS (independently of the encoder).
-    static func coverage(_ bytes: [UInt8], key: TileKey, parcels: [(Geometry, [AttributeValue])], engine: GeometryEngine) throws -> (Double, Double) {
+    static func coverage(_ bytes: [UInt8], key: TileKey, parcels: [(Geometry, [AttributeValue])], engine: GeometryEngine) throws -> (
+        Double, Double
+    ) {
         let square = try engine.make(.polygon(Polygon([TileFixtures.box(0, 0, 4096, 4096)])))
         var drawnParts: [EngineGeometry] = []
         for layer in try decodeTile(bytes).layers {
             for f in layer.features where f.type == 3 {
                 for p in polygons(f) {
-                    let rings = p.map { r in r.map { Coordinate(Double($0.x), Double($0.y)) } + [Coordinate(Double(r[0].x), Double(r[0].y))] }
+                    let rings = p.map { r in r.map { Coordinate(Double($0.x), Double($0.y)) } + [Coordinate(Double(r[0].x), Double(r[0].y))]
+                    }
                     drawnParts.append(try engine.make(.polygon(Polygon(rings))))
                 }
             }
@@ -93,7 +101,11 @@ struct StoreTileTests {
         var truthParts: [EngineGeometry] = []
         for (g, _) in parcels {
             guard let b = g.boundingBox, b.intersects(window) else { continue }
-            let projected = g.mapSequences { seq in seq.map { let p = t.apply($0.x, $0.y); return Coordinate(p.x, p.y) } }
+            let projected = g.mapSequences { seq in
+                seq.map {
+                    let p = t.apply($0.x, $0.y); return Coordinate(p.x, p.y)
+                }
+            }
             truthParts.append(try engine.make(projected))
         }
         let truth = truthParts.isEmpty ? 0 : try engine.union(truthParts).intersection(square).planarArea()

@@ -1,8 +1,9 @@
 import Foundation
-import GeoCore
 import GRDB
+import GeoCore
 import LayerStore
 import Testing
+
 @testable import Tiles
 
 /// Not a test: measurements on a real database, printed, run only when asked:
@@ -31,9 +32,14 @@ struct TileBench {
         let source = try #require(try service.sources(.layers([name])).first)
         var t0 = Date()
         try source.warm()
-        print(String(format: "bench %@ %@: %d features; summary built in %.2f s", name, grid.id, source.layer.version.count, Date().timeIntervalSince(t0)))
+        print(
+            String(
+                format: "bench %@ %@: %d features; summary built in %.2f s", name, grid.id, source.layer.version.count,
+                Date().timeIntervalSince(t0)))
         let bounds = try #require(source.layer.version.bbox)
-        print("zoom | tiles | non-empty | tiles/s | ms/tile mean | ms max | KiB median | KiB p95 | KiB max | coverage drawn/data (median, min)")
+        print(
+            "zoom | tiles | non-empty | tiles/s | ms/tile mean | ms max | KiB median | KiB p95 | KiB max | coverage drawn/data (median, min)"
+        )
         for z in zooms {
             let r = grid.tiles(covering: bounds, z: z)
             var keys = r.y.flatMap { y in r.x.map { x in TileKey(z: z, x: x, y: y) } }
@@ -65,17 +71,21 @@ struct TileBench {
             for key in keys where sampled < samples {
                 let bytes = try source.tile(key, grid: grid)
                 guard !bytes.isEmpty, let ratio = try Self.coverageRatio(bytes, key: key, grid: grid, source: source, exact: z >= 10),
-                      ratio.data > 4096.0 * 4096 * 0.02 else { continue }
+                    ratio.data > 4096.0 * 4096 * 0.02
+                else { continue }
                 ratios.append(ratio.drawn / ratio.data)
                 sampled += 1
             }
             sizes.sort()
             ratios.sort()
             func kib(_ n: Int?) -> String { n.map { String(format: "%.1f", Double($0) / 1024) } ?? "-" }
-            print(String(format: "z%d | %d | %d | %.1f | %.2f | %.1f | %@ | %@ | %@ | %@",
-                         z, keys.count, sizes.count, Double(keys.count) / elapsed, elapsed / Double(keys.count) * 1000, slowest * 1000,
-                         kib(sizes.isEmpty ? nil : sizes[sizes.count / 2]), kib(sizes.isEmpty ? nil : sizes[min(sizes.count - 1, sizes.count * 95 / 100)]),
-                         kib(sizes.last), ratios.isEmpty ? "-" : String(format: "%.3f, %.3f", ratios[ratios.count / 2], ratios[0])))
+            print(
+                String(
+                    format: "z%d | %d | %d | %.1f | %.2f | %.1f | %@ | %@ | %@ | %@",
+                    z, keys.count, sizes.count, Double(keys.count) / elapsed, elapsed / Double(keys.count) * 1000, slowest * 1000,
+                    kib(sizes.isEmpty ? nil : sizes[sizes.count / 2]),
+                    kib(sizes.isEmpty ? nil : sizes[min(sizes.count - 1, sizes.count * 95 / 100)]),
+                    kib(sizes.last), ratios.isEmpty ? "-" : String(format: "%.3f, %.3f", ratios[ratios.count / 2], ratios[0])))
             #expect((sizes.last ?? 0) <= 500 * 1024)
         }
     }
@@ -85,22 +95,33 @@ struct TileBench {
     /// zooms, where a tile holds 100,000 parcels) sums: the data's om_area_m2 (in tile units²)
     /// of the features whose centres fall in the tile, and the drawn rings clipped to the tile
     /// (parcels do not overlap, nor do coverage squares, so sums are unions there).
-    static func coverageRatio(_ bytes: [UInt8], key: TileKey, grid: TileMatrixSet, source: StoreLayerSource, exact: Bool) throws -> (drawn: Double, data: Double)? {
+    static func coverageRatio(_ bytes: [UInt8], key: TileKey, grid: TileMatrixSet, source: StoreLayerSource, exact: Bool) throws -> (
+        drawn: Double, data: Double
+    )? {
         let t = TileTransform(grid: grid, key: key, extent: 4096)
         let box = t.lonLatBox(buffer: 0)
         let engine = GeometryEngine()
-        let square = try engine.make(.polygon(Polygon([[Coordinate(0, 0), Coordinate(4096, 0), Coordinate(4096, 4096), Coordinate(0, 4096), Coordinate(0, 0)]])))
+        let square = try engine.make(
+            .polygon(Polygon([[Coordinate(0, 0), Coordinate(4096, 0), Coordinate(4096, 4096), Coordinate(0, 4096), Coordinate(0, 0)]])))
         var data = 0.0
         var parts: [EngineGeometry] = []
         try source.store.pool.read { db in
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT om_minx, om_miny, om_maxx, om_maxy, om_area_m2, geom FROM "\(source.layer.version.tableName)" WHERE om_fid IN
-                (SELECT pkid FROM "idx_\(source.layer.version.tableName)_geom" WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)
-                """, arguments: [box.minX, box.maxX, box.minY, box.maxY])
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT om_minx, om_miny, om_maxx, om_maxy, om_area_m2, geom FROM "\(source.layer.version.tableName)" WHERE om_fid IN
+                    (SELECT pkid FROM "idx_\(source.layer.version.tableName)_geom" WHERE xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)
+                    """, arguments: [box.minX, box.maxX, box.minY, box.maxY])
             while let row = try rows.next() {
                 if exact {
                     let g = try SpatiaLiteGeometry.decode(row[5])
-                    parts.append(try engine.make(g.mapSequences { $0.map { let p = t.apply($0.x, $0.y); return Coordinate(p.x, p.y) } }))
+                    parts.append(
+                        try engine.make(
+                            g.mapSequences {
+                                $0.map {
+                                    let p = t.apply($0.x, $0.y); return Coordinate(p.x, p.y)
+                                }
+                            }))
                     continue
                 }
                 let cx = ((row[0] as Double) + (row[2] as Double)) / 2, cy = ((row[1] as Double) + (row[3] as Double)) / 2
@@ -117,7 +138,9 @@ struct TileBench {
             for f in layer.features where f.type == 3 {
                 if exact {
                     for p in polygons(f) {
-                        let rings = p.map { r in r.map { Coordinate(Double($0.x), Double($0.y)) } + [Coordinate(Double(r[0].x), Double(r[0].y))] }
+                        let rings = p.map { r in
+                            r.map { Coordinate(Double($0.x), Double($0.y)) } + [Coordinate(Double(r[0].x), Double(r[0].y))]
+                        }
                         drawnParts.append(try engine.make(.polygon(Polygon(rings))))
                     }
                     continue

@@ -20,15 +20,20 @@ struct TileFixtures {
 
     /// Writes features to GeoJSON and loads them (a new version each time).
     @discardableResult
-    func layer(_ name: String, kind: LayerKind = .farmland, access: Access = .public, geometryType: String = "Polygon",
-               fields: [FieldDefinition] = [FieldDefinition(name: "BSM", type: .text)],
-               _ features: [(Geometry, [AttributeValue])]) throws -> ImportReport {
+    func layer(
+        _ name: String, kind: LayerKind = .farmland, access: Access = .public, geometryType: String = "Polygon",
+        fields: [FieldDefinition] = [FieldDefinition(name: "BSM", type: .text)],
+        _ features: [(Geometry, [AttributeValue])]
+    ) throws -> ImportReport {
         let path = "\(dir)/\(name)-\(UUID().uuidString).geojson"
-        let w = try VectorWriter(path: path, format: .geoJSON, layerName: name, crs: "EPSG:4490", geometryType: geometryType, fields: fields)
+        let w = try VectorWriter(
+            path: path, format: .geoJSON, layerName: name, crs: "EPSG:4490", geometryType: geometryType, fields: fields)
         for (g, values) in features { try w.write(geometry: g, attributes: values) }
         try w.close()
-        return try LayerImporter(store: store).load(LayerSpec(name: name, title: name, kind: kind, source: path,
-                                                               idField: fields.first?.name, access: access))
+        return try LayerImporter(store: store).load(
+            LayerSpec(
+                name: name, title: name, kind: kind, source: path,
+                idField: fields.first?.name, access: access))
     }
 
     /// `count` parcels of 30–90 m on a jittered grid around (120.0, 28.0), about half the
@@ -45,8 +50,10 @@ struct TileFixtures {
             let w = step * (0.35 + 0.6 * rng.next()) * 1.13, h = step * (0.35 + 0.6 * rng.next())
             var exterior: [Coordinate]
             if i % 7 == 3 {
-                exterior = [Coordinate(x0 + w * 0.2, y0), Coordinate(x0 + w, y0 + h * 0.15), Coordinate(x0 + w * 0.85, y0 + h),
-                            Coordinate(x0, y0 + h * 0.8), Coordinate(x0 + w * 0.2, y0)]
+                exterior = [
+                    Coordinate(x0 + w * 0.2, y0), Coordinate(x0 + w, y0 + h * 0.15), Coordinate(x0 + w * 0.85, y0 + h),
+                    Coordinate(x0, y0 + h * 0.8), Coordinate(x0 + w * 0.2, y0)
+                ]
             } else {
                 exterior = box(x0, y0, x0 + w, y0 + h)
                 // A wiggly edge: more vertices, as surveyed parcels have.
@@ -57,13 +64,16 @@ struct TileFixtures {
             if i % 5 == 0 {
                 rings.append(box(x0 + w * 0.4, y0 + h * 0.4, x0 + w * 0.55, y0 + h * 0.6).reversed())
             }
-            out.append((.polygon(Polygon(rings)), [.text(String(format: "P%06d", i)), .text(["水田", "旱地", "水浇地"][i % 3]), .real(w * h * 1e10)]))
+            out.append(
+                (.polygon(Polygon(rings)), [.text(String(format: "P%06d", i)), .text(["水田", "旱地", "水浇地"][i % 3]), .real(w * h * 1e10)]))
         }
         return out
     }
 
-    static let parcelFields = [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text),
-                               FieldDefinition(name: "TBMJ", type: .real)]
+    static let parcelFields = [
+        FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "DLMC", type: .text),
+        FieldDefinition(name: "TBMJ", type: .real)
+    ]
 }
 
 /// Deterministic numbers in [0, 1).

@@ -1,6 +1,7 @@
 import Foundation
 import GeoCore
 import Testing
+
 @testable import Tiles
 
 /// Geometry in one tile: orientation, clipping with a buffer, snapping without degenerate rings.
@@ -15,8 +16,9 @@ struct TileGeometryTests {
 
     static func encoder(_ z: Int, grid: TileMatrixSet = grid) -> FeatureGeometryEncoder {
         let r = grid.tiles(covering: BoundingBox(120.05, 28.05, 120.05, 28.05), z: z)
-        return FeatureGeometryEncoder(transform: TileTransform(grid: grid, key: TileKey(z: z, x: r.x.lowerBound, y: r.y.lowerBound), extent: 4096),
-                                      buffer: 64, tolerance: 1)
+        return FeatureGeometryEncoder(
+            transform: TileTransform(grid: grid, key: TileKey(z: z, x: r.x.lowerBound, y: r.y.lowerBound), extent: 4096),
+            buffer: 64, tolerance: 1)
     }
 
     static func decode(_ g: EncodedGeometry) throws -> DecodedFeature {
@@ -30,7 +32,9 @@ struct TileGeometryTests {
     /// GEOS's verdict on a decoded polygon feature, in tile coordinates (nil when valid).
     static func invalidity(_ f: DecodedFeature, engine: GeometryEngine) throws -> String? {
         for p in polygons(f) {
-            let rings = p.map { ring in ring.map { Coordinate(Double($0.x), Double($0.y)) } + [Coordinate(Double(ring[0].x), Double(ring[0].y))] }
+            let rings = p.map { ring in
+                ring.map { Coordinate(Double($0.x), Double($0.y)) } + [Coordinate(Double(ring[0].x), Double(ring[0].y))]
+            }
             if let reason = try engine.invalidityReason(try engine.make(.polygon(Polygon(rings)))) { return reason }
         }
         return nil
@@ -38,9 +42,14 @@ struct TileGeometryTests {
 
     @Test func exteriorsArePositiveAndHolesNegativeWhateverTheInputOrientation() throws {
         let c = Coordinate(120.05, 28.05), d = 0.002
-        let ccw = [Coordinate(c.x - d, c.y - d), Coordinate(c.x + d, c.y - d), Coordinate(c.x + d, c.y + d), Coordinate(c.x - d, c.y + d), Coordinate(c.x - d, c.y - d)]
-        let holeCCW = [Coordinate(c.x - d / 2, c.y - d / 2), Coordinate(c.x + d / 2, c.y - d / 2), Coordinate(c.x + d / 2, c.y + d / 2),
-                       Coordinate(c.x - d / 2, c.y + d / 2), Coordinate(c.x - d / 2, c.y - d / 2)]
+        let ccw = [
+            Coordinate(c.x - d, c.y - d), Coordinate(c.x + d, c.y - d), Coordinate(c.x + d, c.y + d), Coordinate(c.x - d, c.y + d),
+            Coordinate(c.x - d, c.y - d)
+        ]
+        let holeCCW = [
+            Coordinate(c.x - d / 2, c.y - d / 2), Coordinate(c.x + d / 2, c.y - d / 2), Coordinate(c.x + d / 2, c.y + d / 2),
+            Coordinate(c.x - d / 2, c.y + d / 2), Coordinate(c.x - d / 2, c.y - d / 2)
+        ]
         for (exterior, hole) in [(ccw, holeCCW), (Array(ccw.reversed()), Array(holeCCW.reversed())), (ccw, Array(holeCCW.reversed()))] {
             for grid in [TileMatrixSet.webMercatorQuad, .cgcs2000Quad] {
                 var enc = Self.encoder(14, grid: grid)
@@ -79,9 +88,13 @@ struct TileGeometryTests {
         let w = tb.maxX - tb.minX, h = tb.maxY - tb.minY
         let x0 = tb.minX + w * 0.3, x1 = tb.minX + w * 0.7
         let bottom = tb.minY - h * 0.2, top = tb.minY + h * 0.5, inner = tb.minY - h * 0.05
-        let u = Polygon([[Coordinate(x0, bottom), Coordinate(x1, bottom), Coordinate(x1, top), Coordinate(x1 - w * 0.1, top),
-                          Coordinate(x1 - w * 0.1, inner), Coordinate(x0 + w * 0.1, inner), Coordinate(x0 + w * 0.1, top),
-                          Coordinate(x0, top), Coordinate(x0, bottom)]])
+        let u = Polygon([
+            [
+                Coordinate(x0, bottom), Coordinate(x1, bottom), Coordinate(x1, top), Coordinate(x1 - w * 0.1, top),
+                Coordinate(x1 - w * 0.1, inner), Coordinate(x0 + w * 0.1, inner), Coordinate(x0 + w * 0.1, top),
+                Coordinate(x0, top), Coordinate(x0, bottom)
+            ]
+        ])
         var lost = LostArea()
         let f = try Self.decode(try #require(enc.encode(.polygon(u), lost: &lost)))
         #expect(try Self.invalidity(f, engine: GeometryEngine()) == nil)
@@ -130,7 +143,7 @@ struct TileGeometryTests {
                 hole.append(hole[0])
                 var lost = LostArea()
                 guard let g = enc.encode(.polygon(Polygon([ring, hole])), lost: &lost) else { continue }
-                let f = try Self.decode(g)   // the decoder rejects zero-length segments and short rings
+                let f = try Self.decode(g)  // the decoder rejects zero-length segments and short rings
                 for part in f.parts {
                     #expect(part.count >= 3)
                     #expect(twiceArea(part) != 0)
@@ -154,12 +167,14 @@ struct TileGeometryTests {
         }
         var lost = LostArea()
         // Two parts that overlap (as snapping or a repair can leave them): the larger stays.
-        let overlapping = try Self.decode(try #require(enc.encode(.multiPolygon([box(0.1, 0.1, 0.3, 0.3), box(0.2, 0.2, 0.6, 0.6)]), lost: &lost)))
+        let overlapping = try Self.decode(
+            try #require(enc.encode(.multiPolygon([box(0.1, 0.1, 0.3, 0.3), box(0.2, 0.2, 0.6, 0.6)]), lost: &lost)))
         #expect(polygons(overlapping).count == 1)
         #expect(try Self.invalidity(overlapping, engine: GeometryEngine()) == nil)
         #expect(twiceArea(overlapping.parts[0]) > 2 * 1600 * 1600)
         // Apart, both stay; an island inside the other's hole stays too.
-        let apart = try Self.decode(try #require(enc.encode(.multiPolygon([box(0.1, 0.1, 0.3, 0.3), box(0.5, 0.5, 0.6, 0.6)]), lost: &lost)))
+        let apart = try Self.decode(
+            try #require(enc.encode(.multiPolygon([box(0.1, 0.1, 0.3, 0.3), box(0.5, 0.5, 0.6, 0.6)]), lost: &lost)))
         #expect(polygons(apart).count == 2)
         var ring = box(0.1, 0.1, 0.9, 0.9)
         ring.rings.append(Array(TileFixtures.box(tb.minX + w * 0.3, tb.minY + h * 0.3, tb.minX + w * 0.7, tb.minY + h * 0.7).reversed()))

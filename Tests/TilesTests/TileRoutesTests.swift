@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import LayerStore
 import Testing
+
 @testable import OneMapServer
 @testable import Tiles
 
@@ -15,10 +16,12 @@ struct TileRoutesTests {
     /// Two public layers and a restricted one around (120.005, 28.005).
     static func store() throws -> Store {
         let fx = try TileFixtures()
-        try fx.layer("zones", fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "GNFQ", type: .text)],
-                     [(.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.01, 28.01)])), [.text("A"), .text("核心区")])])
-        try fx.layer("pipes", kind: .pipeline, geometryType: "LineString",
-                     [(.lineString([Coordinate(119.99, 28.005), Coordinate(120.02, 28.006)]), [.text("GD1")])])
+        try fx.layer(
+            "zones", fields: [FieldDefinition(name: "BSM", type: .text), FieldDefinition(name: "GNFQ", type: .text)],
+            [(.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.01, 28.01)])), [.text("A"), .text("核心区")])])
+        try fx.layer(
+            "pipes", kind: .pipeline, geometryType: "LineString",
+            [(.lineString([Coordinate(119.99, 28.005), Coordinate(120.02, 28.006)]), [.text("GD1")])])
         try fx.layer("secret", access: .restricted, [(.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.01, 28.01)])), [.text("S")])])
         return fx.store
     }
@@ -55,12 +58,14 @@ struct TileRoutesTests {
             let pbf = try await client.execute(uri: "/tiles/zones/\(Self.path(13)).pbf", method: .get)
             #expect(Array(buffer: pbf.body) == Array(buffer: plain.body) && pbf.headers[.eTag] == etag)
 
-            let gz = try await client.execute(uri: "/tiles/zones/\(Self.path(13)).mvt", method: .get, headers: [.acceptEncoding: "br, gzip;q=0.8"])
+            let gz = try await client.execute(
+                uri: "/tiles/zones/\(Self.path(13)).mvt", method: .get, headers: [.acceptEncoding: "br, gzip;q=0.8"])
             #expect(gz.headers[.contentEncoding] == "gzip" && gz.headers[.vary] == "Accept-Encoding, Authorization")
             #expect(try Gzip.decompress(Array(buffer: gz.body)) == Array(buffer: plain.body))
             let gzTag = try #require(gz.headers[.eTag])
             #expect(gzTag != etag)
-            let noGzip = try await client.execute(uri: "/tiles/zones/\(Self.path(13)).mvt", method: .get, headers: [.acceptEncoding: "gzip;q=0"])
+            let noGzip = try await client.execute(
+                uri: "/tiles/zones/\(Self.path(13)).mvt", method: .get, headers: [.acceptEncoding: "gzip;q=0"])
             #expect(noGzip.headers[.contentEncoding] == nil)
 
             for tag in [etag, gzTag, "\"other\", \(etag)", "W/\(etag)", "*"] {
@@ -68,7 +73,8 @@ struct TileRoutesTests {
                 #expect(again.status == .notModified, "If-None-Match: \(tag)")
                 #expect(again.body.readableBytes == 0 && again.headers[.eTag] != nil)
             }
-            let stale = try await client.execute(uri: "/tiles/zones/\(Self.path(13)).mvt", method: .get, headers: [.ifNoneMatch: "\"0123\""])
+            let stale = try await client.execute(
+                uri: "/tiles/zones/\(Self.path(13)).mvt", method: .get, headers: [.ifNoneMatch: "\"0123\""])
             #expect(stale.status == .ok)
 
             // Nothing there: 204.
@@ -130,9 +136,9 @@ struct TileRoutesTests {
 
     @Test func badRequestsGetJSONErrors() async throws {
         let cases: [(String, HTTPResponse.Status)] = [
-            ("/tiles/zones/25/0/0.mvt", .notFound),        // zoom past 24
-            ("/tiles/zones/3/8/0.mvt", .notFound),         // x past the matrix
-            ("/tiles/4490/zones/3/0/4.mvt", .notFound),    // the geographic matrix has half the rows
+            ("/tiles/zones/25/0/0.mvt", .notFound),  // zoom past 24
+            ("/tiles/zones/3/8/0.mvt", .notFound),  // x past the matrix
+            ("/tiles/4490/zones/3/0/4.mvt", .notFound),  // the geographic matrix has half the rows
             ("/tiles/zones/a/0/0.mvt", .badRequest),
             ("/tiles/zones/1/-1/0.mvt", .badRequest),
             ("/tiles/zones/1/0/0.png", .badRequest),
@@ -145,7 +151,7 @@ struct TileRoutesTests {
             ("/tiles/zones/99999999999/0/0.mvt", .badRequest),
             ("/tiles/nosuch/1/0/0.mvt", .notFound),
             ("/tiles/zones,nosuch/1/0/0.mvt", .notFound),
-            ("/tiles/secret/1/0/0.mvt", .notFound),         // restricted: as if it did not exist
+            ("/tiles/secret/1/0/0.mvt", .notFound),  // restricted: as if it did not exist
             ("/tiles/secret.json", .notFound),
             ("/tiles/nosuch.json", .notFound),
             ("/tiles/zones.xml", .badRequest),
@@ -153,9 +159,9 @@ struct TileRoutesTests {
             ("/tiles/zones@/1/0/0.mvt", .badRequest),
             ("/tiles/zones@v1/1/0/0.mvt", .badRequest),
             ("/tiles/onemap@xyz/1/0/0.mvt", .badRequest),
-            ("/tiles/zones@1.json", .badRequest),             // TileJSON gives the versions
+            ("/tiles/zones@1.json", .badRequest),  // TileJSON gives the versions
             ("/tiles/nosuch@1/1/0/0.mvt", .notFound),
-            ("/tiles/secret@1/1/0/0.mvt", .notFound),         // restricted: as if it did not exist
+            ("/tiles/secret@1/1/0/0.mvt", .notFound)  // restricted: as if it did not exist
         ]
         try await Self.app(try Self.store()).test(.router) { client in
             for (uri, status) in cases {
@@ -185,15 +191,20 @@ struct TileRoutesTests {
     @Test func styleNamesCannotLeaveTheFolder() async throws {
         let root = NSTemporaryDirectory() + "onemap-styles-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: root + "/Styles", withIntermediateDirectories: true)
-        try Data(#"{"version": 8, "sources": {"s": {"type": "vector", "tiles": ["/tiles/zones/{z}/{x}/{y}.mvt", "https://cdn.example/t.mvt"]}}, "layers": []}"#.utf8)
-            .write(to: URL(fileURLWithPath: root + "/Styles/ok.json"))
+        try Data(
+            #"{"version": 8, "sources": {"s": {"type": "vector", "tiles": ["/tiles/zones/{z}/{x}/{y}.mvt", "https://cdn.example/t.mvt"]}}, "layers": []}"#
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: root + "/Styles/ok.json"))
         try Data(#"{"secret": true}"#.utf8).write(to: URL(fileURLWithPath: root + "/secret.json"))
         try await Self.app(try Self.store(), styles: root + "/Styles").test(.router) { client in
             let ok = try json(try await client.execute(uri: "/styles/ok.json", method: .get).body)
             let tiles = (ok["sources"] as? [String: [String: Any]])?["s"]?["tiles"] as? [String]
             #expect(tiles == ["http://localhost/tiles/zones/{z}/{x}/{y}.mvt", "https://cdn.example/t.mvt"])
-            for uri in ["/styles/..%2Fsecret.json", "/styles/%2E%2E%2Fsecret.json", "/styles/..%2f..%2fetc%2fpasswd.json",
-                        "/styles/OK.json", "/styles/ok.JSON", "/styles/ok", "/styles/a.b.json", "/styles/.json"] {
+            for uri in [
+                "/styles/..%2Fsecret.json", "/styles/%2E%2E%2Fsecret.json", "/styles/..%2f..%2fetc%2fpasswd.json",
+                "/styles/OK.json", "/styles/ok.JSON", "/styles/ok", "/styles/a.b.json", "/styles/.json"
+            ] {
                 let r = try await client.execute(uri: uri, method: .get)
                 #expect(r.status == .badRequest, "\(uri)")
                 #expect(!String(buffer: r.body).contains("secret\": true"))
@@ -218,7 +229,9 @@ struct TileRoutesTests {
     }
 
     /// The tile URL a TileJSON gives with its filled-in z/x/y, as a path.
-    static func tilePath(_ client: some TestClientProtocol, _ tileJSON: String, z: Int = 12, headers: HTTPFields = [:]) async throws -> String {
+    static func tilePath(_ client: some TestClientProtocol, _ tileJSON: String, z: Int = 12, headers: HTTPFields = [:]) async throws
+        -> String
+    {
         let r = try await client.execute(uri: tileJSON, method: .get, headers: headers)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
         let template = try #require((object["tiles"] as? [String])?.first)
@@ -254,8 +267,9 @@ struct TileRoutesTests {
     @Test func aReloadRedirectsTheOldVersionsURLs() async throws {
         let fx = try TileFixtures()
         try fx.layer("zones", [(.polygon(Polygon([TileFixtures.box(120.0, 28.0, 120.01, 28.01)])), [.text("A")])])
-        try fx.layer("pipes", kind: .pipeline, geometryType: "LineString",
-                     [(.lineString([Coordinate(119.99, 28.005), Coordinate(120.02, 28.006)]), [.text("GD1")])])
+        try fx.layer(
+            "pipes", kind: .pipeline, geometryType: "LineString",
+            [(.lineString([Coordinate(119.99, 28.005), Coordinate(120.02, 28.006)]), [.text("GD1")])])
         try await Self.app(fx.store).test(.router) { client in
             let old = try await Self.tilePath(client, "/tiles/zones.json")
             let oldAll = try await Self.tilePath(client, "/tiles/onemap.json")
@@ -269,7 +283,8 @@ struct TileRoutesTests {
             #expect((try json(moved.body)["detail"] as? String)?.contains("zones@2") == true)
             let current = try await client.execute(uri: try #require(moved.headers[.location]), method: .get)
             #expect(current.status == .ok && current.headers[.cacheControl] == "public, max-age=31536000, immutable")
-            #expect(try await client.execute(uri: "/tiles/zones/\(Self.path(12)).mvt", method: .get).headers[.eTag] == current.headers[.eTag])
+            #expect(
+                try await client.execute(uri: "/tiles/zones/\(Self.path(12)).mvt", method: .get).headers[.eTag] == current.headers[.eTag])
             #expect(current.headers[.eTag] != oldPlain)
 
             let newAll = try await Self.tilePath(client, "/tiles/onemap.json")
@@ -277,9 +292,11 @@ struct TileRoutesTests {
             #expect(try await client.execute(uri: oldAll, method: .get).headers[.location] == newAll)
             // A version never made, a composite, the other grid and .pbf: each to its current form.
             let geo = Self.path(12, grid: .cgcs2000Quad)
-            for (asked, location) in [("/tiles/zones@9/\(Self.path(12)).mvt", "/tiles/zones@2/\(Self.path(12)).mvt"),
-                                      ("/tiles/pipes@1,zones@1/\(Self.path(12)).mvt", "/tiles/pipes@1,zones@2/\(Self.path(12)).mvt"),
-                                      ("/tiles/4490/zones@1/\(geo).pbf", "/tiles/4490/zones@2/\(geo).pbf")] {
+            for (asked, location) in [
+                ("/tiles/zones@9/\(Self.path(12)).mvt", "/tiles/zones@2/\(Self.path(12)).mvt"),
+                ("/tiles/pipes@1,zones@1/\(Self.path(12)).mvt", "/tiles/pipes@1,zones@2/\(Self.path(12)).mvt"),
+                ("/tiles/4490/zones@1/\(geo).pbf", "/tiles/4490/zones@2/\(geo).pbf")
+            ] {
                 let r = try await client.execute(uri: asked, method: .get)
                 #expect(r.status == .found && r.headers[.location] == location, "\(asked)")
             }
