@@ -74,7 +74,8 @@ struct FilterSQL {
                 arguments: x.arguments + list.flatMap(\.arguments))
         case .isNull(let a, let negated):
             if case .property(let name) = a, name == FeatureLayer.geometryProperty {
-                return SQLFragment(sql: negated ? "(geom IS NOT NULL)" : "(geom IS NULL)", arguments: [])
+                let geometry = layer.table.columns([.geometry])
+                return SQLFragment(sql: negated ? "(\(geometry) IS NOT NULL)" : "(\(geometry) IS NULL)", arguments: [])
             }
             let x = try operand(a)
             return SQLFragment(sql: "(\(x.sql) \(negated ? "IS NOT NULL" : "IS NULL"))", arguments: x.arguments)
@@ -217,6 +218,6 @@ struct FilterSQL {
         let test = try SpatialTest(relation, literal: literal, isRectangle: isBox && crs.isGeographic)
         if topLevel && relation != .disjoint { prefilter.append(test.box) }
         tests.append(test)
-        return SQLFragment(sql: "(\(SpatialFunction.name)(geom, \(tests.count - 1)) = 1)", arguments: [])
+        return SQLFragment(sql: "(\(SpatialFunction.name)(\(layer.table.columns([.geometry])), \(tests.count - 1)) = 1)", arguments: [])
     }
 }

@@ -81,7 +81,7 @@ struct ItemsQuery {
         if let c = try q.single("crs") { crs = try FeatureCRS.parse(c, parameter: "crs") }
         if let dt = try q.single("datetime") { try Self.checkDatetime(dt) }
 
-        try readBbox(q)
+        try readBbox(q, layer: layer)
         try readProperties(q, layer: layer)
         try readSortby(q, layer: layer)
         try readEqualities(q, layer: layer)
@@ -89,7 +89,7 @@ struct ItemsQuery {
     }
 
     /// `bbox` (and `bbox-crs`): a spatial test and the box that prefilters it.
-    private mutating func readBbox(_ q: QueryParameters) throws {
+    private mutating func readBbox(_ q: QueryParameters, layer: FeatureLayer) throws {
         if let b = try q.single("bbox") {
             let bboxCRS = try q.single("bbox-crs").map { try FeatureCRS.parse($0, parameter: "bbox-crs") } ?? .default
             let box = try Self.bbox(b, crs: bboxCRS)
@@ -100,7 +100,7 @@ struct ItemsQuery {
             let test = try SpatialTest(.intersects, literal: region, isRectangle: bboxCRS.isGeographic)
             tests.append(test)
             prefilter.append(test.box)
-            whereSQL.append("(\(SpatialFunction.name)(geom, 0) = 1)")
+            whereSQL.append("(\(SpatialFunction.name)(\(layer.table.columns([.geometry])), 0) = 1)")
         } else if try q.single("bbox-crs") != nil {
             throw FeatureError.invalidParameter("bbox-crs", "given without bbox")
         }
