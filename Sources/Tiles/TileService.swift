@@ -44,6 +44,8 @@ public final class TileService: Sendable {
 
     /// The layers' tile sources, derived from a layer snapshot of the store.
     private struct Sources: Sendable {
+        /// What they were derived from.
+        let snapshot: LayerSnapshot
         var byName: [String: StoreLayerSource]
         /// Every layer, in name order; each caller sees the ones its key allows.
         var ordered: [StoreLayerSource]
@@ -76,7 +78,10 @@ public final class TileService: Sendable {
     }
 
     private func sources(of snapshot: LayerSnapshot) -> Sources {
-        snapshot.derived(key) {
+        // Every tile asks: the sources of the snapshot asked last are answered by identity,
+        // without the snapshot's table of derived values and its cast.
+        if let known = last.withLock({ $0 }), known.snapshot === snapshot { return known }
+        return snapshot.derived(key) {
             let old = last.withLock { $0?.byName } ?? [:]
             var byName: [String: StoreLayerSource] = [:]
             var ordered: [StoreLayerSource] = []
@@ -90,7 +95,7 @@ public final class TileService: Sendable {
                 byName[layer.name] = source
                 ordered.append(source)
             }
-            let built = Sources(byName: byName, ordered: ordered)
+            let built = Sources(snapshot: snapshot, byName: byName, ordered: ordered)
             last.withLock { $0 = built }
             return built
         }
