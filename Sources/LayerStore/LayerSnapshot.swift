@@ -14,8 +14,15 @@ public final class LayerSnapshot: Sendable {
     public let layers: [LoadedLayer]
 
     /// What consumers derived from this snapshot, by the key object each one owns. The key is
-    /// held with its value, so its identity cannot be reused by another key while it is here.
-    private let values = Mutex<[ObjectIdentifier: (key: AnyObject & Sendable, value: any Sendable)]>([:])
+    /// held weakly: what a consumer derived goes when the consumer does (a checker made for
+    /// one command must not leave its plans, boxes and all, on a long-lived snapshot).
+    private let values = Mutex<[ObjectIdentifier: Derived]>([:])
+
+    /// @unchecked: the key is only compared by identity, never used through this.
+    private struct Derived: @unchecked Sendable {
+        weak var key: AnyObject?
+        let value: any Sendable
+    }
 
     init(signature: String, layers: [LoadedLayer]) {
         self.signature = signature
@@ -26,11 +33,17 @@ public final class LayerSnapshot: Sendable {
     /// racing it builds too, and the first one kept wins). `build` may read the database.
     public func derived<Value: Sendable>(_ key: AnyObject & Sendable, _ build: () throws -> Value) rethrows -> Value {
         let id = ObjectIdentifier(key)
-        if let known = values.withLock({ $0[id]?.value }) as? Value { return known }
+        // Matched by identity as well: a key gone and another made at its address is not it.
+        func known(_ values: [ObjectIdentifier: Derived]) -> Value? {
+            guard let entry = values[id], entry.key === key else { return nil }
+            return entry.value as? Value
+        }
+        if let value = values.withLock({ known($0) }) { return value }
         let built = try build()
         return values.withLock { values in
-            if let kept = values[id]?.value as? Value { return kept }
-            values[id] = (key, built)
+            if let kept = known(values) { return kept }
+            values = values.filter { $0.value.key != nil }
+            values[id] = Derived(key: key, value: built)
             return built
         }
     }
