@@ -21,7 +21,7 @@ struct HealthRoutes {
             }
         }
         router.get("metrics") { _, _ -> Response in
-            let text = try await server.metrics.render(store: server.store, tiles: server.tiles, gate: server.gate)
+            let text = try await server.metrics.render(store: server.store, tiles: server.tiles, gate: server.gate, reports: server.reports)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: text)))

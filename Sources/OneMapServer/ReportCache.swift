@@ -9,6 +9,9 @@ actor ReportCache {
     private var order: [String] = []
     private var bytes = 0
     private var rendering: [String: Task<[UInt8], Error>] = [:]
+    /// Renders started since the server started: what `/metrics` shows, and how a test knows
+    /// that eight concurrent asks for one report rendered it once.
+    private(set) var renders = 0
 
     init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
 
@@ -24,6 +27,7 @@ actor ReportCache {
             task = running
         } else {
             task = Task { try await render() }
+            renders += 1
             rendering[id] = task
         }
         let html: [UInt8]

@@ -72,7 +72,7 @@ final class ServerMetrics: Sendable {
     }
 
     /// The text a scrape gets. Values that are states rather than events are read now.
-    func render(store: Store, tiles: TileService, gate: WorkGate) async throws -> [UInt8] {
+    func render(store: Store, tiles: TileService, gate: WorkGate, reports: ReportCache) async throws -> [UInt8] {
         let layers = try await store.read { db in try Store.loadedLayers(db) }
         for layer in layers where layer.spec.access == .public {
             registry.makeGauge(
@@ -101,6 +101,11 @@ final class ServerMetrics: Sendable {
             descriptor: .init(metricName: "onemap_work_waiting", unitName: "", helpText: "Checks, ledgers and audits waiting for a slot")
         )
         .set(Double(waiting))
+        registry.makeGauge(
+            descriptor: .init(
+                metricName: "onemap_report_renders", unitName: "total", helpText: "Check reports rendered (each is kept and rendered once)")
+        )
+        .set(Double(await reports.renders))
         return registry.emitToBuffer()
     }
 }
