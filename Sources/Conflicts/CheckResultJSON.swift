@@ -69,7 +69,7 @@ struct CheckResultJSON {
         bytes.append(contentsOf: "]}".utf8)
     }
 
-    mutating func layer(_ l: CheckResult.LayerConflict, path: String) throws {
+    mutating func layer(_ l: CheckResult.LayerConflict, path: @autoclosure () -> String) throws {
         var first = true
         byte(UInt8(ascii: "{"))
         key("conflict", &first); bytes.append(contentsOf: (l.conflict ? "true" : "false").utf8)
@@ -78,13 +78,13 @@ struct CheckResultJSON {
         var order: PropertyOrder? = nil
         for (i, f) in l.features.enumerated() {
             if i > 0 { byte(UInt8(ascii: ",")) }
-            try feature(f, order: &order, path: path)
+            try feature(f, order: &order, path: path())
         }
         byte(UInt8(ascii: "]"))
         key("layer", &first); string(l.layer)
-        if let v = l.outsideAreaM2 { key("outsideAreaM2", &first); try number(v, path + ".outsideAreaM2") }
-        key("overlapAreaM2", &first); try number(l.overlapAreaM2, path + ".overlapAreaM2")
-        key("overlapRatio", &first); try number(l.overlapRatio, path + ".overlapRatio")
+        if let v = l.outsideAreaM2 { key("outsideAreaM2", &first); try number(v, path() + ".outsideAreaM2") }
+        key("overlapAreaM2", &first); try number(l.overlapAreaM2, path() + ".overlapAreaM2")
+        key("overlapRatio", &first); try number(l.overlapRatio, path() + ".overlapRatio")
         key("severity", &first); string(l.severity.rawValue)
         key("title", &first); string(l.title)
         if let v = l.version { key("version", &first); integer(Int64(v)) }
@@ -123,13 +123,13 @@ struct CheckResultJSON {
         }
     }
 
-    mutating func feature(_ f: CheckResult.FeatureConflict, order: inout PropertyOrder?, path: String) throws {
+    mutating func feature(_ f: CheckResult.FeatureConflict, order: inout PropertyOrder?, path: @autoclosure () -> String) throws {
         var first = true
         byte(UInt8(ascii: "{"))
         key("id", &first); string(f.id)
-        if let v = f.lengthM { key("lengthM", &first); try number(v, path + ".lengthM") }
-        if let v = f.minDistanceM { key("minDistanceM", &first); try number(v, path + ".minDistanceM") }
-        key("overlapAreaM2", &first); try number(f.overlapAreaM2, path + ".overlapAreaM2")
+        if let v = f.lengthM { key("lengthM", &first); try number(v, path() + ".lengthM") }
+        if let v = f.minDistanceM { key("minDistanceM", &first); try number(v, path() + ".minDistanceM") }
+        key("overlapAreaM2", &first); try number(f.overlapAreaM2, path() + ".overlapAreaM2")
         key("properties", &first)
         if !(order?.fits(f.properties) ?? false) { order = PropertyOrder(f.properties) }
         let order = order!
@@ -139,18 +139,18 @@ struct CheckResultJSON {
         for (k, i) in order.written.enumerated() {
             if k > 0 { byte(UInt8(ascii: ",")) }
             bytes.append(contentsOf: order.keys[k])
-            try value(values[i], path + ".properties")
+            try value(values[i], path() + ".properties")
         }
         byte(UInt8(ascii: "}"))
         if let v = f.severity { key("severity", &first); string(v.rawValue) }
         byte(UInt8(ascii: "}"))
     }
 
-    mutating func value(_ v: AttributeValue, _ path: String) throws {
+    mutating func value(_ v: AttributeValue, _ path: @autoclosure () -> String) throws {
         switch v {
         case .null: bytes.append(contentsOf: "null".utf8)
         case .integer(let i): integer(i)
-        case .real(let d): try number(d, path)
+        case .real(let d): try number(d, path())
         case .text(let s): string(s)
         }
     }
@@ -179,8 +179,10 @@ struct CheckResultJSON {
 
     /// Swift's shortest round-trip form, without a trailing ".0" (1.0 is 1, 1e-07 stays).
     /// A whole number below 1e15, which that form writes in full, is written as an integer.
-    mutating func number(_ d: Double, _ path: String) throws {
-        guard d.isFinite else { throw NonFinite(path: path) }
+    /// The path, for the error only, is built only then: building it for every number was a
+    /// tenth of writing a corridor's answer.
+    mutating func number(_ d: Double, _ path: @autoclosure () -> String) throws {
+        guard d.isFinite else { throw NonFinite(path: path()) }
         if abs(d) < 1e15, d == d.rounded(.towardZero), !(d == 0 && d.sign == .minus) {
             integer(Int64(d))
             return
