@@ -3,6 +3,7 @@ import Foundation
 import GeoCore
 import Hummingbird
 import LayerStore
+import Synchronization
 
 /// The conflict-check API the approval system (工程建设项目审批) calls:
 /// POST a site, get the verdict; read any past check and its report.
@@ -19,50 +20,42 @@ struct CheckRoutes {
         checker = records.checker
     }
 
-    /// Reads the site and computes the check as expensive work (see `expensive`), on one
-    /// Dispatch thread (parsing and checking are one hop off the cooperative pool, not two).
-    /// The check's duration goes to /metrics. Without pieces: the record's geometry is
-    /// drawn after the answer is given.
-    /// The site's text for the record is written on another thread meanwhile: it needs only
-    /// the site, and for a corridor of a thousand vertices it is a good part of a millisecond.
-    func compute<Input: Sendable>(
-        _ read: @escaping @Sendable () throws -> Input, site: @escaping @Sendable (Input) -> Site,
-        layers: [String]?
-    ) async throws -> (Input, CheckOutcome, siteText: String) {
-        let (checker, store, metrics) = (self.checker, server.store, server.metrics)
-        return try await server.expensive(
-            "check",
-            blocking: {
-                let input = try read()
-                let checked = site(input)
-                let siteText = Beside { CheckRecords.siteText(checked) }
-                let clock = ContinuousClock(), started = clock.now
-                let outcome = try store.snapshot { db in try checker.check(checked, layers: layers, db: db, keepPieces: false) }
-                metrics.check(verdict: outcome.result.verdict.rawValue, duration: clock.now - started)
-                return (input, outcome, siteText.value())
-            })
-    }
-
-    /// Checks and records, the answer going out only once the record is on disk. A pruning
-    /// that drops a version the check read, between the check and the record, would leave
-    /// its geometry undrawable: the check is then made again on what is there now.
+    /// Reads the site, checks it and records the check as expensive work (see `expensive`),
+    /// all on one Dispatch thread: parsing, checking and storing cost one hop off the
+    /// cooperative pool, not three. The check's duration goes to /metrics. Without pieces:
+    /// the record's geometry is drawn after the answer is given. The site's text for the
+    /// record is written on another thread meanwhile: it needs only the site, and for a
+    /// corridor of a thousand vertices it is a good part of a millisecond.
+    ///
+    /// The answer goes out only once the record is on disk. A pruning that drops a version
+    /// the check read, between the check and the record, would leave its geometry
+    /// undrawable: the check is then made again (in a slot again) on what is there now.
     func checkAndRecord<Input: Sendable>(
         _ read: @escaping @Sendable () throws -> Input, site: @escaping @Sendable (Input) -> Site,
         layers: [String]?, request: @escaping @Sendable (Input) -> CheckRecords.Request
     )
         async throws -> (Input, CheckOutcome, CheckRecords.Record)
     {
-        var (input, outcome, siteText) = try await compute(read, site: site, layers: layers)
-        let records = self.records
+        let (checker, store, metrics, records) = (self.checker, server.store, server.metrics, self.records)
+        let parsed = Mutex<Input?>(nil)
+        var read = read
         for attempt in 1...3 {
             do {
-                let record = try await Blocking.run { [outcome, input, siteText] in
-                    try records.save(withoutGeometry: outcome, siteText: siteText, request: request(input))
+                return try await server.expensive("check") { [read] settle in
+                    let input = try read()
+                    parsed.withLock { $0 = input }
+                    let checked = site(input)
+                    let siteText = Beside { CheckRecords.siteText(checked) }
+                    let clock = ContinuousClock(), started = clock.now
+                    let outcome = try store.snapshot { db in try checker.check(checked, layers: layers, db: db, keepPieces: false) }
+                    metrics.check(verdict: outcome.result.verdict.rawValue, duration: clock.now - started)
+                    let text = siteText.value()
+                    try settle()
+                    let record = try records.save(withoutGeometry: outcome, siteText: text, request: request(input))
+                    return (input, outcome, record)
                 }
-                return (input, outcome, record)
             } catch is CheckRecords.VersionsGone where attempt < 3 {
-                let parsed = input
-                (input, outcome, siteText) = try await compute({ parsed }, site: site, layers: layers)
+                if let input = parsed.withLock({ $0 }) { read = { input } }
             }
         }
         throw APIError(.serviceUnavailable, "layers changing", "the layers were reloaded and pruned while checking, three times; try again")

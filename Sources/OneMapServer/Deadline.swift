@@ -41,22 +41,43 @@ struct Deadline: Sendable {
     /// Blocking work (a tile) on a Dispatch thread, within the limit: the same as
     /// `run { try await Blocking.run(work) }`, with one hop fewer. Going through a task to
     /// reach the Dispatch thread cost a cold z16 tile a fifth of its time in wake-ups.
-    func runBlocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        guard seconds.isFinite, seconds > 0 else { return try await Blocking.run(work) }
+    /// `since`: when the request started waiting (for a slot), which the limit counts too.
+    func runBlocking<T: Sendable>(
+        since start: ContinuousClock.Instant? = nil, _ work: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        try await runBlocking(since: start, settling: { _ in try work() })
+    }
+
+    /// The same, for work that ends with a step that must not be cut off: storing the record
+    /// the caller is answered with. The work calls `settle()` before that step; from then on
+    /// neither the limit nor the caller's cancellation answers for it, and the caller gets
+    /// what the work returns. `settle()` is false when one of them answered first: the work
+    /// must then stop, so nothing is stored that its caller was told had failed.
+    func runBlocking<T: Sendable>(
+        since start: ContinuousClock.Instant? = nil,
+        settling work: @escaping @Sendable (_ settle: @Sendable () -> Bool) throws -> T
+    ) async throws -> T {
+        guard seconds.isFinite, seconds > 0 else { return try await Blocking.run { try work { true } } }
         let seconds = self.seconds
+        let waited = start.map { Self.seconds($0.duration(to: .now)) } ?? 0
+        let left = Swift.max(seconds - waited, 0.001)
         let outcome = Outcome<T>(released: released)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
                 outcome.start(
                     continuation, work: nil,
                     timer: DispatchWorkItem { [weak outcome] in outcome?.finish(with: .failure(Self.timedOut(seconds))) },
-                    after: seconds)
+                    after: left)
                 // Work on a Dispatch thread cannot be stopped; past the limit its answer is dropped.
-                Blocking.start(work) { outcome.finish(with: $0) }
+                Blocking.start({ try work { outcome.settle() } }) { outcome.finish(with: $0, byWork: true) }
             }
         } onCancel: {
             outcome.finish(with: .failure(CancellationError()))
         }
+    }
+
+    private static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     static func timedOut(_ s: Double) -> APIError {
@@ -74,6 +95,8 @@ struct Deadline: Sendable {
             var work: Task<Void, Never>?
             var timer: Timer?
             var done = false
+            /// The work has settled: only its own outcome answers now.
+            var settled = false
         }
         /// @unchecked: Dispatch lets any thread cancel a work item; Linux's Dispatch just does
         /// not mark it Sendable.
@@ -103,9 +126,22 @@ struct Deadline: Sendable {
             }
         }
 
-        func finish(with result: Result<T, Error>) {
+        /// Past this the limit and cancellation no longer answer; false if one already has.
+        func settle() -> Bool {
+            let timer: Timer?? = s.withLock { s in
+                guard !s.done else { return nil }
+                s.settled = true
+                defer { s.timer = nil }
+                return .some(s.timer)
+            }
+            guard let timer else { return false }
+            timer?.item.cancel()
+            return true
+        }
+
+        func finish(with result: Result<T, Error>, byWork: Bool = false) {
             let (c, work, timer): (CheckedContinuation<T, Error>?, Task<Void, Never>?, Timer?) = s.withLock { s in
-                guard !s.done else { return (nil, nil, nil) }
+                guard !s.done, byWork || !s.settled else { return (nil, nil, nil) }
                 s.done = true
                 guard let c = s.continuation else { s.early = result; return (nil, nil, nil) }
                 defer { s.continuation = nil; s.work = nil; s.timer = nil }

@@ -92,7 +92,7 @@ final class ServerMetrics: Sendable {
             descriptor: .init(metricName: "onemap_tile_cache", unitName: "entries", helpText: "Tiles held by the tile cache")
         )
         .set(Double(tiles.cache.count))
-        let (running, waiting) = await (gate.running, gate.waiting)
+        let (running, waiting) = (gate.running, gate.waiting)
         registry.makeGauge(
             descriptor: .init(metricName: "onemap_work_running", unitName: "", helpText: "Checks, ledgers and audits being computed")
         )

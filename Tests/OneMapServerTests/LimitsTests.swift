@@ -46,7 +46,7 @@ struct LimitsTests {
             }
         }
         while true {
-            let (running, waiting) = await (gate.running, gate.waiting)
+            let (running, waiting) = (gate.running, gate.waiting)
             if running == 2 && waiting == 1 { break }
             try await Task.sleep(nanoseconds: 1_000_000)
         }
@@ -62,8 +62,8 @@ struct LimitsTests {
         var results: [Int] = []
         for t in held { results.append(try await t.value) }
         #expect(results == [0, 1, 2])
-        #expect(await gate.running == 0)
-        #expect(await gate.waiting == 0)
+        #expect(gate.running == 0)
+        #expect(gate.waiting == 0)
     }
 
     @Test func aCancelledWaiterLeavesTheQueue() async throws {
@@ -74,15 +74,65 @@ struct LimitsTests {
                 await latch.wait(); return 1
             }
         }
-        while await gate.running < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        while gate.running < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
         let second = Task { try await gate.run("check") { 2 } }
-        while await gate.waiting < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        while gate.waiting < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
         second.cancel()
         await #expect(throws: CancellationError.self) { try await second.value }
-        #expect(await gate.waiting == 0)
+        #expect(gate.waiting == 0)
         latch.release()
         #expect(try await first.value == 1)
-        #expect(await gate.running == 0)
+        #expect(gate.running == 0)
+    }
+
+    /// A waiter whose limit passes while it is in line is told so (503, timed out) and leaves
+    /// the line; the work holding the slot is untouched and gives it back as it ends.
+    @Test func aWaiterPastItsLimitLeavesTheQueue() async throws {
+        let gate = WorkGate(slots: 1, queueLimit: 2)
+        let latch = Latch()
+        let first = Task {
+            try await gate.run("check") {
+                await latch.wait(); return 1
+            }
+        }
+        while gate.running < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        do {
+            try await gate.enter("check", timeout: Deadline(seconds: 0.05))
+            Issue.record("the slot is held until the latch opens: the waiter must time out")
+        } catch let e as APIError {
+            #expect(e.status == .serviceUnavailable && e.error == "timed out")
+        }
+        #expect(gate.waiting == 0 && gate.running == 1)
+        latch.release()
+        #expect(try await first.value == 1)
+        #expect(gate.running == 0)
+    }
+
+    /// Blocking work through the gate: the caller is answered at the limit, but the slot stays
+    /// taken until the work on its Dispatch thread really ends, so abandoned work still counts.
+    @Test func blockingWorkHoldsItsSlotPastTheLimit() async throws {
+        let gate = WorkGate(slots: 1, queueLimit: 0)
+        let deadline = Deadline(seconds: 0.05)
+        let release = DispatchSemaphore(value: 0)
+        let finished = Latch()
+        try await gate.enter("check", timeout: deadline)
+        do {
+            _ = try await deadline.runBlocking(since: .now) { () throws -> Int in
+                defer { gate.leave() }
+                _ = release.wait(timeout: .now() + 600)
+                finished.release()
+                return 1
+            }
+            Issue.record("the deadline must answer first")
+        } catch let e as APIError {
+            #expect(e.error == "timed out")
+        }
+        #expect(gate.running == 1)
+        await #expect(throws: APIError.self) { try await gate.enter("check") }
+        release.signal()
+        await finished.wait()
+        for _ in 0..<500 where gate.running > 0 { try await Task.sleep(nanoseconds: 1_000_000) }
+        #expect(gate.running == 0)
     }
 
     /// Not a timing test: the work blocks until the test lets it go, which the test does only
@@ -140,6 +190,51 @@ struct LimitsTests {
         await #expect(throws: APIError.self) { try await long.runBlocking { () throws -> Int in throw APIError.notFound("x") } }
         for _ in 0..<100 where freed.withLock({ $0 }) < 102 { try await Task.sleep(nanoseconds: 20_000_000) }
         #expect(freed.withLock { $0 } == 102)
+    }
+
+    /// Work that settles (a check about to store its record) is answered by its own outcome
+    /// however long the rest takes; work the limit overtook before it settled is told so and
+    /// stores nothing. Not a timing test: each side waits for the other explicitly.
+    @Test func settledWorkIsNotCutOffAndOvertakenWorkStoresNothing() async throws {
+        let deadline = Deadline(seconds: 0.05)
+        let stored = Mutex(0)
+        // Settles at once, then outlives the limit many times over, and its caller is cancelled
+        // meanwhile: still answered with its value.
+        let didSettle = Latch()
+        let keeping = Task {
+            try await deadline.runBlocking(settling: { settle in
+                #expect(settle())
+                didSettle.release()
+                Thread.sleep(forTimeInterval: 0.3)
+                stored.withLock { $0 += 1 }
+                return 1
+            })
+        }
+        await didSettle.wait()
+        keeping.cancel()
+        #expect(try await keeping.value == 1)
+        #expect(stored.withLock { $0 } == 1)
+        // Overtaken before settling: the caller hears "timed out", the work learns it and stops.
+        let release = DispatchSemaphore(value: 0)
+        let settled = Mutex<Bool?>(nil)
+        let finished = Latch()
+        do {
+            _ = try await deadline.runBlocking(settling: { settle in
+                _ = release.wait(timeout: .now() + 600)
+                let ok = settle()
+                settled.withLock { $0 = ok }
+                if ok { stored.withLock { $0 += 1 } }
+                finished.release()
+                return 2
+            })
+            Issue.record("the deadline must answer first")
+        } catch let e as APIError {
+            #expect(e.error == "timed out")
+        }
+        release.signal()
+        await finished.wait()
+        #expect(settled.withLock { $0 } == false)
+        #expect(stored.withLock { $0 } == 1)
     }
 
     @Test func deadlinesKeepNothingOnceAnswered() async throws {
