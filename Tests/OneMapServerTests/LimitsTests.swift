@@ -34,6 +34,18 @@ final class Latch: Sendable {
 }
 
 struct LimitsTests {
+    /// Work that takes `gate`'s one slot and keeps it until `latch` opens; returns once it
+    /// has the slot.
+    func holdingTheSlot(of gate: WorkGate, until latch: Latch) async throws -> Task<Int, Error> {
+        let held = Task {
+            try await gate.run("check") {
+                await latch.wait(); return 1
+            }
+        }
+        while gate.running < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        return held
+    }
+
     @Test func gateRunsSlotsQueuesTheNextAndRefusesTheRest() async throws {
         let gate = WorkGate(slots: 2, queueLimit: 1)
         let latch = Latch()
@@ -69,12 +81,7 @@ struct LimitsTests {
     @Test func aCancelledWaiterLeavesTheQueue() async throws {
         let gate = WorkGate(slots: 1, queueLimit: 1)
         let latch = Latch()
-        let first = Task {
-            try await gate.run("check") {
-                await latch.wait(); return 1
-            }
-        }
-        while gate.running < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        let first = try await holdingTheSlot(of: gate, until: latch)
         let second = Task { try await gate.run("check") { 2 } }
         while gate.waiting < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
         second.cancel()
@@ -90,12 +97,7 @@ struct LimitsTests {
     @Test func aWaiterPastItsLimitLeavesTheQueue() async throws {
         let gate = WorkGate(slots: 1, queueLimit: 2)
         let latch = Latch()
-        let first = Task {
-            try await gate.run("check") {
-                await latch.wait(); return 1
-            }
-        }
-        while gate.running < 1 { try await Task.sleep(nanoseconds: 1_000_000) }
+        let first = try await holdingTheSlot(of: gate, until: latch)
         do {
             try await gate.enter("check", timeout: Deadline(seconds: 0.05))
             Issue.record("the slot is held until the latch opens: the waiter must time out")
