@@ -20,7 +20,7 @@ extension ServerContext {
 
     /// Blocking work that ends by storing what its caller is answered with (a check and its
     /// record), all on one Dispatch thread: a hop back to the request's task and out again
-    /// between the two cost a large check a tenth of its HTTP overhead. The work calls
+    /// between the two cost a POST 0.05–0.1 ms (bench/README.md, issue 20's fourth pass). The work calls
     /// `settle()` once the expensive part is done: that gives the slot back (the store
     /// waits on the disk, not on a core, and shares its commit with other requests) and
     /// takes the rest out of the limit, so a record is stored exactly when its caller is

@@ -35,7 +35,7 @@ final class WorkGate: Sendable {
     }
 
     var running: Int { state.withLock { $0.running } }
-    var waiting: Int { state.withLock { $0.waiters.count } }
+    var waiting: Int { state.withLock { $0.waiters.count + $0.arriving.count } }
 
     /// Runs `work` in a slot. The slot is held until `work` really ends, even when the
     /// caller has given up on it (a timeout), so abandoned work still counts against the limit.
@@ -60,10 +60,12 @@ final class WorkGate: Sendable {
                 s.running += 1
                 return nil
             }
-            guard s.waiters.count < queueLimit else {
+            // Those still arriving count: they are in line a moment later.
+            let waiting = s.waiters.count + s.arriving.count
+            guard waiting < queueLimit else {
                 throw APIError(
                     .serviceUnavailable, "busy",
-                    "\(s.running) \(what)s are running and \(s.waiters.count) waiting, the most this server takes; retry shortly",
+                    "\(s.running) \(what)s are running and \(waiting) waiting, the most this server takes; retry shortly",
                     headers: [.retryAfter: "1"])
             }
             defer { s.nextID += 1 }
