@@ -143,8 +143,13 @@ def main():
 
         # At an overview zoom a small parcel is a box without attributes: clicking it asks
         # /v1/identify, and the popup shows the parcel's attributes all the same.
-        b.evaluate("document.getElementById('clear').click(); window.onemapMap.jumpTo({center: [118.9487, 27.5483], zoom: 12.3}); true")
-        b.wait_for("window.onemapMap.loaded() && window.onemapMap.areTilesLoaded()", 30)
+        # Waits for the map's next 'idle' after the jump: right after jumpTo, loaded() and
+        # areTilesLoaded() can still be true of the old view, before the new tiles are asked
+        # for (a make test run once found no box that way).
+        b.evaluate("""document.getElementById('clear').click(); window.onemapJumped = false;
+            window.onemapMap.once('idle', () => { window.onemapJumped = true; });
+            window.onemapMap.jumpTo({center: [118.9487, 27.5483], zoom: 12.3}); true""")
+        b.wait_for("window.onemapJumped === true", 30)
         target = b.evaluate("""(() => { const m = window.onemapMap;
             const fs = m.queryRenderedFeatures({layers: ['farmland-fill']})
                 .filter(f => Object.keys(f.properties).length === 0 && f.geometry.type === 'Polygon');
