@@ -23,7 +23,7 @@ final class ClientRateLimit: Sendable {
         let capacity = self.capacity
         let wait: Double? = buckets.withLock { buckets -> Double? in
             var bucket = buckets[client] ?? (burst, now)
-            bucket.tokens = min(burst, bucket.tokens + rate * Self.seconds(now - bucket.at))
+            bucket.tokens = min(burst, bucket.tokens + rate * (now - bucket.at).inSeconds)
             bucket.at = now
             guard bucket.tokens >= 1 else {
                 buckets[client] = bucket
@@ -49,11 +49,7 @@ final class ClientRateLimit: Sendable {
         _ buckets: inout [String: (tokens: Double, at: ContinuousClock.Instant)],
         _ now: ContinuousClock.Instant, rate: Double, burst: Double, capacity: Int
     ) {
-        buckets = buckets.filter { $0.value.tokens + rate * Self.seconds(now - $0.value.at) < burst }
+        buckets = buckets.filter { $0.value.tokens + rate * (now - $0.value.at).inSeconds < burst }
         if buckets.count >= capacity { buckets.removeAll(keepingCapacity: true) }
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

@@ -59,7 +59,7 @@ struct Deadline: Sendable {
     ) async throws -> T {
         guard seconds.isFinite, seconds > 0 else { return try await Blocking.run { try work { true } } }
         let seconds = self.seconds
-        let waited = start.map { Self.seconds($0.duration(to: .now)) } ?? 0
+        let waited = start.map { $0.duration(to: .now).inSeconds } ?? 0
         let left = Swift.max(seconds - waited, 0.001)
         let outcome = Outcome<T>(released: released)
         return try await withTaskCancellationHandler {
@@ -74,10 +74,6 @@ struct Deadline: Sendable {
         } onCancel: {
             outcome.finish(with: .failure(CancellationError()))
         }
-    }
-
-    private static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     static func timedOut(_ s: Double) -> APIError {
@@ -128,15 +124,14 @@ struct Deadline: Sendable {
 
         /// Past this the limit and cancellation no longer answer; false if one already has.
         func settle() -> Bool {
-            let timer: Timer?? = s.withLock { s in
-                guard !s.done else { return nil }
+            let (settled, timer): (Bool, Timer?) = s.withLock { s in
+                guard !s.done else { return (false, nil) }
                 s.settled = true
                 defer { s.timer = nil }
-                return .some(s.timer)
+                return (true, s.timer)
             }
-            guard let timer else { return false }
             timer?.item.cancel()
-            return true
+            return settled
         }
 
         func finish(with result: Result<T, Error>, byWork: Bool = false) {

@@ -22,10 +22,22 @@ final class WorkGate: Sendable {
         var running = 0
         var waiters: [Waiter] = []
         var nextID: UInt64 = 0
-        /// Waiters told to wait but not yet in line (their continuation is being made).
-        var arriving: Set<UInt64> = []
-        /// Of those, the ones whose task was cancelled meanwhile.
-        var cancelledEarly: Set<UInt64> = []
+
+        /// Takes a free slot (true), or says the caller must wait (false), or refuses it
+        /// when the line is full.
+        mutating func takeSlot(slots: Int, queueLimit: Int, _ what: String) throws -> Bool {
+            if running < slots {
+                running += 1
+                return true
+            }
+            guard waiters.count < queueLimit else {
+                throw APIError(
+                    .serviceUnavailable, "busy",
+                    "\(running) \(what)s are running and \(waiters.count) waiting, the most this server takes; retry shortly",
+                    headers: [.retryAfter: "1"])
+            }
+            return false
+        }
     }
     private let state = Mutex(State())
 
@@ -35,7 +47,7 @@ final class WorkGate: Sendable {
     }
 
     var running: Int { state.withLock { $0.running } }
-    var waiting: Int { state.withLock { $0.waiters.count + $0.arriving.count } }
+    var waiting: Int { state.withLock { $0.waiters.count } }
 
     /// Runs `work` in a slot. The slot is held until `work` really ends, even when the
     /// caller has given up on it (a timeout), so abandoned work still counts against the limit.
@@ -55,33 +67,29 @@ final class WorkGate: Sendable {
     /// Takes a slot, waiting in line for one if need be, at most `timeout` (the caller's
     /// deadline). Whoever enters must `leave()` once the work really ends.
     func enter(_ what: String, timeout: Deadline? = nil) async throws {
+        // Most of the time a slot is free: taken here, with no continuation made.
         let id: UInt64? = try state.withLock { s in
-            if s.running < slots {
-                s.running += 1
-                return nil
-            }
-            // Those still arriving count: they are in line a moment later.
-            let waiting = s.waiters.count + s.arriving.count
-            guard waiting < queueLimit else {
-                throw APIError(
-                    .serviceUnavailable, "busy",
-                    "\(s.running) \(what)s are running and \(waiting) waiting, the most this server takes; retry shortly",
-                    headers: [.retryAfter: "1"])
-            }
-            defer { s.nextID += 1 }
-            s.arriving.insert(s.nextID)
+            if try s.takeSlot(slots: slots, queueLimit: queueLimit, what) { return nil }
+            s.nextID += 1
             return s.nextID
         }
         guard let id else { return }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                let queued = state.withLock { s in
-                    s.arriving.remove(id)
-                    guard s.cancelledEarly.remove(id) == nil else { return false }
+                // Asked again under the lock that queues: a slot freed (or the line filled)
+                // since the first look is seen here.
+                let answer: Result<Void, Error>? = state.withLock { s in
+                    do {
+                        if try s.takeSlot(slots: slots, queueLimit: queueLimit, what) { return .success(()) }
+                    } catch {
+                        return .failure(error)
+                    }
                     s.waiters.append(Waiter(id: id, continuation: continuation))
-                    return true
+                    return nil
                 }
-                guard queued else { return continuation.resume(throwing: CancellationError()) }
+                if let answer { return continuation.resume(with: answer) }
+                // Cancelled before it was in line: the handler found nothing to drop.
+                if Task.isCancelled { dropWaiter(id, with: CancellationError()) }
                 if let timeout, timeout.seconds.isFinite, timeout.seconds > 0 {
                     DispatchQueue.global().asyncAfter(deadline: .now() + timeout.seconds) { [self] in
                         dropWaiter(id, with: Deadline.timedOut(timeout.seconds))
@@ -89,13 +97,7 @@ final class WorkGate: Sendable {
                 }
             }
         } onCancel: {
-            if !dropWaiter(id, with: CancellationError()) {
-                // Not in line yet: it is turned away as it arrives. (Already given its slot:
-                // nothing to do, its work runs and leaves.)
-                state.withLock { s in
-                    if s.arriving.contains(id) { s.cancelledEarly.insert(id) }
-                }
-            }
+            dropWaiter(id, with: CancellationError())
         }
     }
 
