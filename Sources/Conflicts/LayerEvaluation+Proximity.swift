@@ -11,6 +11,8 @@ extension LayerEvaluation {
         var features: [CheckResult.FeatureConflict] = []
         var pieces: [ConflictPiece] = []
         var corridors: [EngineGeometry] = []
+        // The site's share of each corridor, in feature order: with one corridor, it is the layer's.
+        var shares: [(area: Double, part: Geometry?)] = []
         // The box the candidates were found with. A line's segments outside it are farther
         // than the buffer from the site, so only those inside are measured and buffered.
         let b = context.site.bbox
@@ -33,7 +35,9 @@ extension LayerEvaluation {
             let corridor = buffer > 0 ? try engine.make(plane.toPlane(near)).buffer(buffer, quadrantSegments: 8) : nil
             let overlap: Double
             if let corridor {
-                overlap = try siteArea(in: corridor)
+                let share = try siteShare(of: plane.toLonLat(try corridor.value()))
+                shares.append(share)
+                overlap = share.area
             } else {
                 overlap = geometry.dimension == 2 ? (inside.map { context.area(of: $0) } ?? 0) : 0
             }
@@ -52,9 +56,10 @@ extension LayerEvaluation {
         // How much of the site lies in the protection corridor.
         var corridorArea = 0.0
         if !corridors.isEmpty {
-            let part = try sitePart(in: corridors.count == 1 ? try corridors[0].value() : try engine.union(corridors).value())
-            corridorArea = part.isEmpty ? 0 : context.area(of: part)
-            if corridorArea > 0 && context.keepPieces {
+            let (area, part) =
+                corridors.count == 1 ? shares[0] : try siteShare(of: plane.toLonLat(try engine.union(corridors).value()))
+            corridorArea = area
+            if corridorArea > 0, context.keepPieces, let part {
                 pieces.append(
                     ConflictPiece(
                         layer: plan.name, featureId: nil, severity: rule.severity, role: .corridor, geometry: part, areaM2: corridorArea))
@@ -91,15 +96,19 @@ extension LayerEvaluation {
         return (ellipsoid.distance(plane.toLonLat(a), plane.toLonLat(b)), geometry.dimension == 1 ? 0 : nil, nil)
     }
 
-    /// The part of the site inside `corridor` (in the site's local plane).
-    private func sitePart(in corridor: Geometry) throws -> Geometry {
-        let lonLat = try engine.make(context.plane.toLonLat(corridor))
-        return try context.geometry().intersection(lonLat).value().parts(ofDimension: 2)
-    }
-
-    /// The ellipsoidal area of the part of the site inside `corridor`.
-    private func siteArea(in corridor: EngineGeometry) throws -> Double {
-        let part = try sitePart(in: try corridor.value())
-        return part.isEmpty ? 0 : context.area(of: part)
+    /// The ellipsoidal area of the part of the site inside `corridor` (lon/lat), and that part
+    /// when pieces are kept. Without pieces the area is summed along the boundary of the
+    /// overlap (`PolygonRegion.overlapArea`), as a parcel's is: a corridor of 8 segments a
+    /// quadrant has a hundred vertices or more, and overlaying it with the site was most of a
+    /// pipeline's cost in a check. Where the sum refuses (touching edges, a span past the
+    /// plane's), the overlay measures it.
+    private func siteShare(of corridor: Geometry) throws -> (area: Double, part: Geometry?) {
+        if !context.keepPieces, let edges = context.edges(), let box = corridor.boundingBox,
+            let area = edges.overlapArea(with: corridor.polygons, box: box, spanLimitM: SiteContext.equalAreaSpanLimitM)
+        {
+            return (area, nil)
+        }
+        let part = try context.geometry().intersection(try engine.make(corridor)).value().parts(ofDimension: 2)
+        return (part.isEmpty ? 0 : context.area(of: part), part)
     }
 }

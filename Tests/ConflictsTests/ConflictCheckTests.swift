@@ -190,6 +190,29 @@ struct ConflictCheckTests {
         #expect(abs(l.overlapAreaM2 - ((byId["EAST"] ?? 0) + (byId["CROSS"] ?? 0) - 0.1 * 10)) < 0.05, "\(l.overlapAreaM2)")
     }
 
+    /// Without pieces a corridor's share of the site is summed along its boundary; with them
+    /// it is overlaid. Both must give the same areas, for one corridor (the feature's share is
+    /// the layer's) and for two that meet (the layer's is their union's).
+    @Test func corridorAreasAreTheSameSummedOrOverlaid() throws {
+        let f = try ConflictFixtures()
+        try f.layer(
+            "pipeline", kind: .pipeline, rule: Rule(severity: .forbidden, bufferM: 5), geometryType: "LineString",
+            [
+                ("DIAG", .lineString([Coordinate(119.9995, 27.9997), Coordinate(120.0013, 28.0012)]), []),
+                ("CROSS", .lineString([Coordinate(119.999, 28.0005), Coordinate(120.002, 28.0005)]), [])
+            ])
+        for sites in [[box(120.000, 28.000, 120.001, 28.001)], [box(120.0002, 28.0001, 120.0009, 28.0009)]] {
+            let overlaid = try #require(try f.check(sites, keepPieces: true).layer("pipeline"))
+            let summed = try #require(try f.check(sites, keepPieces: false).layer("pipeline"))
+            #expect(overlaid.overlapAreaM2 > 0)
+            #expect(abs(summed.overlapAreaM2 - overlaid.overlapAreaM2) < 1e-6 * overlaid.overlapAreaM2, "\(summed.overlapAreaM2)")
+            #expect(summed.features.map(\.id) == overlaid.features.map(\.id))
+            for (a, b) in zip(summed.features, overlaid.features) {
+                #expect(abs(a.overlapAreaM2 - b.overlapAreaM2) < 1e-6 * max(b.overlapAreaM2, 1e-3), "\(a.id): \(a.overlapAreaM2)")
+            }
+        }
+    }
+
     /// One checker across a reload, as the server keeps one: the next check reads the new
     /// version, however its cached plans and layer signature were kept.
     @Test func aReloadIsSeenByTheNextCheckOfTheSameChecker() throws {

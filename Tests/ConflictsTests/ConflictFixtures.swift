@@ -33,9 +33,9 @@ struct ConflictFixtures {
         _ = try LayerImporter(store: store).load(LayerSpec(name: name, title: name, kind: kind, source: path, idField: "BSM", rule: rule))
     }
 
-    func check(_ polygons: [Polygon], layers: [String]? = nil) throws -> CheckResult {
+    func check(_ polygons: [Polygon], layers: [String]? = nil, keepPieces: Bool = true) throws -> CheckResult {
         let site = try Site.make(polygons: polygons.enumerated().map { ($1, "polygon \($0)") }, crs: nil, limits: SiteLimits())
-        return try ConflictChecker(store: store).check(site, layers: layers).result
+        return try ConflictChecker(store: store).check(site, layers: layers, keepPieces: keepPieces).result
     }
 }
 
