@@ -106,11 +106,18 @@ public final class FeatureService: Sendable {
     public let catalog: FeatureCatalog
     public let maxLimit: Int
 
-    public init(store: Store, maxLimit: Int = 10_000) {
+    /// Classes the server passes besides these (OGC API – Tiles); with any, the landing page
+    /// and every collection link to their tiles too.
+    public let alsoConformsTo: [String]
+
+    public init(store: Store, maxLimit: Int = 10_000, alsoConformsTo: [String] = []) {
         self.store = store
         catalog = FeatureCatalog(store: store)
         self.maxLimit = maxLimit
+        self.alsoConformsTo = alsoConformsTo
     }
+
+    var servesTiles: Bool { !alsoConformsTo.isEmpty }
 
     /// Exactly the classes this implementation passes, each backed by tests in FeaturesTests.
     public static let conformance: [String] = [
@@ -151,11 +158,20 @@ public final class FeatureService: Sendable {
             Self.link(
                 b + "/collections", "http://www.opengis.net/def/rel/ogc/1.0/data", "application/json", "the layers, as feature collections")
         ]
+        let tileLinks =
+            servesTiles
+            ? [
+                Self.link(
+                    b + "/tileMatrixSets", "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", "application/json", "tile matrix sets"),
+                Self.link(
+                    b + "/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "application/json",
+                    "every layer as vector tiles")
+            ] : []
         let doc: [String: Any] = [
             "title": "OneMap 一张图",
             "description":
                 "国土空间\"一张图\" of Lishui (丽水): the planning control layers as OGC API – Features, vector tiles, identify and conflict checks (合规性审查).",
-            "links": links
+            "links": links + tileLinks
         ]
         if format == .html { return .html(FeatureHTML.landing(doc, base: b)) }
         return .json(doc)
@@ -164,9 +180,10 @@ public final class FeatureService: Sendable {
     public func conformance(_ r: FeatureRequest) throws -> FeatureResponse {
         let format = try FeatureFormat.negotiate(r)
         try Self.allowOnly(["f"], in: r.query)
-        if format == .html { return .html(FeatureHTML.conformance(Self.conformance, base: r.baseURL)) }
+        let classes = Self.conformance + alsoConformsTo
+        if format == .html { return .html(FeatureHTML.conformance(classes, base: r.baseURL)) }
         return .json([
-            "conformsTo": Self.conformance, "links": [Self.link(r.baseURL + "/conformance", "self", "application/json", "this document")]
+            "conformsTo": classes, "links": [Self.link(r.baseURL + "/conformance", "self", "application/json", "this document")]
         ])
     }
 
@@ -184,7 +201,7 @@ public final class FeatureService: Sendable {
                 Self.link(b + "/collections?f=json", "self", "application/json", "this document"),
                 Self.link(b + "/collections?f=html", "alternate", "text/html", "this document as HTML")
             ],
-            "collections": layers.map { Self.collectionDocument($0, base: b) }
+            "collections": layers.map { Self.collectionDocument($0, base: b, tiles: servesTiles) }
         ]
         if format == .html { return .html(FeatureHTML.collections(layers, base: b)) }
         return .json(doc)
@@ -194,7 +211,7 @@ public final class FeatureService: Sendable {
         let format = try FeatureFormat.negotiate(r)
         try Self.allowOnly(["f"], in: r.query)
         let layer = try await layer(id, for: r.caller)
-        let doc = Self.collectionDocument(layer, base: r.baseURL)
+        let doc = Self.collectionDocument(layer, base: r.baseURL, tiles: servesTiles)
         if format == .html { return .html(FeatureHTML.collection(layer, doc: doc, base: r.baseURL)) }
         return .json(doc)
     }
@@ -204,7 +221,7 @@ public final class FeatureService: Sendable {
         return try await store.read { db in try catalog.layer(id, db, for: caller) }
     }
 
-    static func collectionDocument(_ l: FeatureLayer, base: String) -> [String: Any] {
+    static func collectionDocument(_ l: FeatureLayer, base: String, tiles: Bool = false) -> [String: Any] {
         let c = base + "/collections/" + QueryParameters.encode(l.id)
         var doc: [String: Any] = [
             "id": l.id,
@@ -223,6 +240,13 @@ public final class FeatureService: Sendable {
                     c + "/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json",
                     "the queryable properties")
             ]
+                + (tiles
+                    ? [
+                        link(
+                            c + "/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "application/json",
+                            "the layer as vector tiles")
+                    ]
+                    : [])
         ]
         if let bbox = l.layer.version.bbox {
             doc["extent"] = ["spatial": ["bbox": [bbox.array], "crs": FeatureCRS.crs84.uri]]

@@ -12,7 +12,8 @@ struct FeatureRoutes {
     let proxy: ProxyHeaders
 
     init(server: ServerContext) {
-        service = FeatureService(store: server.store, maxLimit: server.configuration.limits.maxPageSize)
+        service = FeatureService(
+            store: server.store, maxLimit: server.configuration.limits.maxPageSize, alsoConformsTo: TileRoutes.conformance)
         self.server = server
         proxy = server.proxy
     }

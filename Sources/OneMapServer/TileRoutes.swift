@@ -42,7 +42,9 @@ struct TileRoutes {
     }
 
     func register(on router: some RouterMethods<OneMapRequestContext>) {
+        router.get("tiles") { request, context in try await self.handle(request, caller: context.caller) }
         router.get("tiles/**") { request, context in try await self.handle(request, caller: context.caller) }
+        registerOGC(on: router)
     }
 
     static let usage = "expected /tiles/[4490/]{layer|a,b|onemap}[@versions]/{z}/{x}/{y}.mvt or /tiles/[4490/]{layer|a,b|onemap}.json"
@@ -53,6 +55,10 @@ struct TileRoutes {
         /// or nil for whatever is current. `format`: "mvt" or "pbf", as asked.
         case tile(TileSelection, TileKey, TileMatrixSet, pinned: String?, format: Substring)
         case tileJSON(TileSelection, TileMatrixSet)
+        /// OGC API – Tiles for the dataset (every layer): `/tiles`, `/tiles/{tileMatrixSetId}`
+        /// and its tiles by matrix, row and column (see TileRoutes+OGC).
+        case ogcTileSets
+        case ogcTileSet(TileMatrixSet)
     }
 
     static func parse(_ path: String) throws -> Target {
@@ -64,6 +70,7 @@ struct TileRoutes {
         guard parts.first == "tiles" else { throw malformed(usage) }
         parts.removeFirst()
         if parts.last == "" { parts.removeLast() }
+        if let ogc = try ogcTarget(Array(parts)) { return ogc }
         var grid = TileMatrixSet.webMercatorQuad
         if parts.count == 2 || parts.count == 5, parts.first.map(String.init) == TileMatrixSet.cgcs2000Quad.code {
             grid = .cgcs2000Quad
@@ -140,7 +147,7 @@ struct TileRoutes {
 
     func handle(_ request: Request, caller: Caller) async throws -> Response {
         let target = try Self.parse(request.uri.path)
-        do {
+        return try await Self.answeringTileErrors {
             switch target {
             case let .tileJSON(selection, grid):
                 let (service, base) = (tiles, proxy.baseURL(request))
@@ -153,7 +160,19 @@ struct TileRoutes {
                 return response
             case let .tile(selection, key, grid, pinned, format):
                 return try await tile(request, selection, key, grid, pinned: pinned, format: format, caller)
+            case .ogcTileSets:
+                return try await ogcTileSets(request, .all, tilesPath: "/tiles", caller: caller)
+            case .ogcTileSet(let grid):
+                return try await ogcTileSet(request, .all, grid: grid, tilesPath: "/tiles", caller: caller)
             }
+        }
+    }
+
+    /// The tile service's errors as the API's: a layer the caller may not see, or a tile
+    /// past its matrix, is not found.
+    static func answeringTileErrors(_ body: () async throws -> Response) async throws -> Response {
+        do {
+            return try await body()
         } catch let e as TileError {
             switch e {
             case .unknownLayer: throw APIError.notFound(e.description)

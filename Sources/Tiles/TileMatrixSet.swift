@@ -16,7 +16,8 @@ import GeoCore
 ///   the pole and stays empty). For 256-pixel tiles the resolution is 1.40625°/2^z per pixel:
 ///   0.703125° at z = 1, the first level of 天地图's matrix set, whose TILEMATRIX, TILECOL and
 ///   TILEROW are exactly z, x and y here. The scale denominator is resolution × (π·6378137/180) /
-///   0.00028 (2.958293554545656e8 at z = 1). CGCS2000 and WGS 84 differ by centimetres, so
+///   0.00028 (2.795411320e8 at z = 1; 天地图's capabilities say 2.958293554545656e8, counting
+///   a 96 dpi pixel of 0.2646 mm instead of OGC's 0.28 mm). CGCS2000 and WGS 84 differ by centimetres, so
 ///   WorldCRS84Quad clients can use these tiles with z′ = z − 1.
 public struct TileMatrixSet: Hashable, Sendable {
     public enum Projection: Hashable, Sendable {

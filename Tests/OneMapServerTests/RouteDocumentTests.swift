@@ -91,7 +91,10 @@ struct RouteDocumentTests {
             }
         }
         #expect(taken.count == 2 * (4 + 7 + 7), "\(taken)")
-        let values = ["{layer}": "farmland", "{z}": "3", "{x}": "6", "{y}": "2"]
+        let values = [
+            "{layer}": "farmland", "{z}": "3", "{x}": "6", "{y}": "2", "{tileMatrixSetId}": "CGCS2000Quad", "{tileMatrix}": "3",
+            "{tileRow}": "2", "{tileCol}": "6"
+        ]
         for (method, path) in Self.documented() where path.hasPrefix("/tiles/") {
             let concrete = values.reduce(path) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
             #expect(
