@@ -37,6 +37,9 @@ let package = Package(
         .target(name: "VectorIO", dependencies: ["GeoCore", "CGDAL"]),
         // The synthetic Lishui sample: layers in the formats users receive, and project sites.
         .target(name: "SampleData", dependencies: ["GeoCore", "VectorIO"]),
+        // Land-use classes (三调 地类, GB/T 21010 三大类) and the net-area arithmetic of 用地预审.
+        .target(
+            name: "LandUse", dependencies: [.product(name: "Yams", package: "Yams")], plugins: ["EmbedTextPlugin"]),
         // The SpatiaLite layer store: catalog, import, versions, spatial queries.
         .target(
             name: "LayerStore",
@@ -97,6 +100,7 @@ let package = Package(
         // What the parser fuzz tests of several test targets share.
         .target(name: "FuzzSupport", dependencies: ["GeoCore"], path: "Tests/FuzzSupport"),
         .testTarget(name: "GeoCoreTests", dependencies: ["GeoCore", "FuzzSupport"]),
+        .testTarget(name: "LandUseTests", dependencies: ["LandUse"]),
         .testTarget(
             name: "SampleDataTests",
             dependencies: [
