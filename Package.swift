@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "LayerStore",
             dependencies: [
-                "GeoCore", "VectorIO", "CSpatiaLite",
+                "GeoCore", "VectorIO", "CSpatiaLite", "LandUse",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto")

@@ -77,7 +77,7 @@ private struct SpecParser {
 
     static let layerKeys = [
         "name", "title", "kind", "source", "source_layer", "source_crs", "encoding",
-        "id_field", "label_field", "access", "rule"
+        "id_field", "label_field", "access", "rule", "land_use"
     ]
     static let ruleKeys = ["severity", "when", "buffer_m", "message", "by_field"]
     static let byFieldKeys = ["field", "values", "otherwise"]
@@ -149,11 +149,31 @@ private struct SpecParser {
             guard let m = v.mapping else { throw error(k, "rule", "must be a mapping") }
             rule = try self.rule(m, kind: kind)
         }
+        var landUse: LandUseFields? = nil
+        if let (k, v) = e["land_use"] {
+            guard kind == .landUse else { throw error(k, "land_use", "is for layers of kind land_use, and this one is \(kind.rawValue)") }
+            guard let m = v.mapping else { throw error(k, "land_use", "must be a mapping of field roles to field names") }
+            landUse = try self.landUse(m)
+        } else if kind == .landUse {
+            landUse = LandUseFields()
+        }
         return LayerSpec(
             name: name, title: title, kind: kind, source: source,
             sourceLayer: try string(e, "source_layer"), sourceCRS: sourceCRS, encoding: encoding,
             idField: try string(e, "id_field"), labelField: try string(e, "label_field"),
-            access: access, rule: rule, catalogFile: file)
+            access: access, rule: rule, landUse: landUse, catalogFile: file)
+    }
+
+    /// `land_use: {code_field: DLBM, …, on_error: fail|report}`: any field role left out is its
+    /// 三调 name.
+    func landUse(_ map: Node.Mapping) throws -> LandUseFields {
+        let roles = LandUseFields.Role.allCases
+        let e = try entries(map, allowed: roles.map(\.catalogKey) + ["on_error"], path: "land_use")
+        var fields = LandUseFields(onError: try choice(e, "on_error", path: "land_use") ?? .fail)
+        for role in roles {
+            if let name = try string(e, role.catalogKey, path: "land_use") { fields.set(role, name) }
+        }
+        return fields
     }
 
     func rule(_ map: Node.Mapping, kind: LayerKind) throws -> Rule {

@@ -13,6 +13,8 @@ struct ImportSource {
     let idIndex: Int?
     /// Where the rule's `by_field` is among the source's fields; nil without one.
     let ruleField: Int?
+    /// For a land-use layer: the 三调 rules its features are checked against.
+    let landUse: LandUseValidation?
     /// Read already, to fix the dimension of a source that does not declare one: a load
     /// starts with it.
     let firstFeature: SourceFeature?
@@ -69,6 +71,14 @@ struct ImportSource {
             }
         }
         let ruleField = spec.rule?.byField.flatMap { by in source.fields.firstIndex { $0.name == by.field } }
+        var landUse: LandUseValidation? = nil
+        if spec.kind == .landUse {
+            do {
+                landUse = try LandUseValidation(fields: spec.landUse ?? LandUseFields(), sourceFields: source.fields.map(\.name))
+            } catch let e as LandUseValidation.LandUseFieldMissing {
+                throw fail(nil, e.message)
+            }
+        }
         // The first feature fixes the dimension when the source does not declare one (GeoJSON).
         var firstFeature: SourceFeature? = nil
         var dimension = LayerImporter.dimension(ofOGRType: source.geometryTypeName)
@@ -84,11 +94,14 @@ struct ImportSource {
             dimension = g.dimension
         }
         let dim = dimension ?? 2
+        if spec.kind == .landUse && dim != 2 {
+            throw fail(nil, "a land_use layer holds 图斑 polygons, and this source has \(LayerImporter.dimensionName(dim))")
+        }
         if let problem = spec.rule?.problem(fields: source.fields.map(\.name), dimension: dim) {
             throw fail(nil, "the layer's rule cannot be applied to this data: \(problem)")
         }
         return ImportSource(
-            spec: spec, source: source, crs: crs, idIndex: idIndex, ruleField: ruleField,
+            spec: spec, source: source, crs: crs, idIndex: idIndex, ruleField: ruleField, landUse: landUse,
             firstFeature: firstFeature, dimension: dim)
     }
 
@@ -101,6 +114,18 @@ struct ImportSource {
             }
         } catch {
             throw fail(nil, "\(error)")
+        }
+    }
+
+    /// For a land-use layer, the features that break the 三调 rules: the load fails naming them
+    /// (`on_error: fail`), or goes on with them listed (`report`).
+    func landUseWarnings(_ found: LandUseValidation.Found) throws -> [String] {
+        guard let rules = landUse, found.features > 0 else { return [] }
+        switch rules.fields.onError {
+        case .fail:
+            throw fail(nil, found.summary + ". Correct the data, or set land_use.on_error: report in the catalog to load it as it is")
+        case .report:
+            return [found.summary + " (loaded as they are: land_use.on_error is report)"]
         }
     }
 

@@ -67,6 +67,7 @@ extension LayerSpec {
         compare("label field", old.labelField ?? "none", labelField ?? "none")
         compare("access", old.access.rawValue, access.rawValue)
         compare("rule", old.rule?.summary ?? "none", rule?.summary ?? "none")
+        compare("land use fields", old.landUse?.summary ?? "none", landUse?.summary ?? "none")
         if let a = old.rule, let b = rule, a.summary == b.summary, a.message != b.message {
             changes.append("rule message: \(a.message ?? "none") → \(b.message ?? "none")")
         }

@@ -63,6 +63,7 @@ public struct LayerImporter {
             let insert = try Self.createTable(table, index: index, fields: source.fields, db: db)
             let copied = try copyFeatures(input, processors: processors, into: insert, table: table, db: db)
             var warnings = try input.unmappedWarnings(copied.unmapped)
+            warnings += try input.landUseWarnings(copied.landUse)
             let definition = try VersionDefinition(db, spec: spec, authority: authority)
             warnings += definition.warnings
             let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
@@ -118,6 +119,7 @@ public struct LayerImporter {
         var repaired = 0
         var repairs: [String] = []
         var unmapped = UnmappedValues()
+        var landUse = LandUseValidation.Found()
     }
 
     /// Reads the source's features, processes them on `processors` beside the reading, and
@@ -152,6 +154,7 @@ public struct LayerImporter {
                     {
                         copied.unmapped.add(row.attributes[i].stringValue, at: row.label)
                     }
+                    if let landUse = input.landUse { copied.landUse.add(landUse.problems(row.attributes), at: row.label) }
                     if copied.bbox == nil { copied.bbox = row.box } else { copied.bbox!.extend(row.box) }
                     var values: [DatabaseValueConvertible?] = [
                         row.id, row.fid, row.area, row.length, row.box.minX, row.box.minY, row.box.maxX, row.box.maxY

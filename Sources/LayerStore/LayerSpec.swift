@@ -17,18 +17,21 @@ public struct LayerSpec: Codable, Hashable, Sendable {
     public var labelField: String?
     public var access: Access
     public var rule: Rule?
+    /// For `kind: land_use`: its 三调 field names and what a load does with bad features.
+    public var landUse: LandUseFields?
     /// The YAML file this came from, for error messages; nil for ad-hoc imports.
     public var catalogFile: String?
 
     public init(
         name: String, title: String, kind: LayerKind, source: String, sourceLayer: String? = nil,
         sourceCRS: String? = nil, encoding: String? = nil, idField: String? = nil,
-        labelField: String? = nil, access: Access = .public, rule: Rule? = nil, catalogFile: String? = nil
+        labelField: String? = nil, access: Access = .public, rule: Rule? = nil, landUse: LandUseFields? = nil,
+        catalogFile: String? = nil
     ) {
         self.name = name; self.title = title; self.kind = kind; self.source = source
         self.sourceLayer = sourceLayer; self.sourceCRS = sourceCRS; self.encoding = encoding
         self.idField = idField; self.labelField = labelField; self.access = access
-        self.rule = rule; self.catalogFile = catalogFile
+        self.rule = rule; self.landUse = landUse; self.catalogFile = catalogFile
     }
 }
 
@@ -40,6 +43,8 @@ public enum LayerKind: String, Codable, CaseIterable, Sendable {
     case waterSource = "water_source"
     case pipeline
     case admin
+    /// 三调 地类图斑: wall-to-wall land-use survey polygons, each with its 地类编码.
+    case landUse = "land_use"
     case other
 }
 
