@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "Conflicts",
             dependencies: [
-                "GeoCore", "VectorIO", "LayerStore",
+                "GeoCore", "VectorIO", "LayerStore", "LandUse",
                 .product(name: "GRDB", package: "GRDB.swift")
             ]),
         // Vector tiles: tile grids (Web Mercator and CGCS2000 geographic), MVT, generalisation, cache.
@@ -127,7 +127,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird")
             ]),
-        .testTarget(name: "ConflictsTests", dependencies: ["Conflicts", "LayerStore", "VectorIO", "GeoCore", "FuzzSupport"]),
+        .testTarget(name: "ConflictsTests", dependencies: ["Conflicts", "LayerStore", "LandUse", "VectorIO", "GeoCore", "FuzzSupport"]),
         .testTarget(
             name: "LayerStoreTests",
             dependencies: [

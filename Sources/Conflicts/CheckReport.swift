@@ -1,5 +1,6 @@
 import Foundation
 import GeoCore
+import LandUse
 import LayerStore
 
 /// The 合规性分析报告 an approver reads: verdict, a map drawn as inline SVG from the stored
@@ -69,6 +70,25 @@ public enum CheckReport {
             }
             h += "</table>"
             if l.features.count > 500 { h += "<p>… 另有 \(l.features.count - 500) 个要素。</p>" }
+        }
+        if let lu = r.landUse {
+            h += "<h2>用地地类（\(escape(lu.layer)) v\(lu.version) \(escape(lu.versionLabel))）</h2><table><tr><th>地类</th><th>毛面积 (m²)</th>"
+            h += "<th>净面积 (m²)</th><th>亩</th><th>公顷</th></tr>"
+            func row(_ label: String, _ gross: Double?, _ net: Double, strong: Bool = false) {
+                let cell = { (s: String) in strong ? "<b>\(s)</b>" : s }
+                h += "<tr><td>\(cell(escape(label)))</td><td class=n>\(gross.map { Wording.number($0) } ?? "")</td>"
+                h +=
+                    "<td class=n>\(cell(Wording.number(net)))</td><td class=n>\(Wording.number(AreaUnit.mu(fromM2: net), decimals: 3))</td>"
+                h += "<td class=n>\(Wording.number(AreaUnit.hectares(fromM2: net), decimals: 4))</td></tr>"
+            }
+            for group in LandGroup.allCases { row(group.rawValue, nil, lu.byGroup[group.rawValue]?.netM2 ?? 0, strong: true) }
+            for c in lu.byClass {
+                row("\(c.code) \(c.name)", c.grossM2, c.netM2, strong: true)
+                for code in lu.byCode where LandClassification.standard.code(code.code)?.classCode == c.code {
+                    row("　\(code.code) \(code.name)", code.grossM2, code.netM2)
+                }
+            }
+            h += "</table><p style=\"font-size:.85em\">净面积 = 毛面积 × (1 − 扣除系数)；扣除部分计入扣除地类（田坎）。合计 \(Wording.number(lu.areaM2)) m²。</p>"
         }
         if !r.warnings.isEmpty {
             h += "<h2>提示</h2><ul>" + r.warnings.map { "<li class=warn>\(escape($0))</li>" }.joined() + "</ul>"

@@ -1,5 +1,6 @@
 import Foundation
 import GeoCore
+import LandUse
 import LayerStore
 
 /// The answer of a conflict check: the JSON contract shared by `onemap check --format json`
@@ -54,6 +55,23 @@ public struct CheckResult: Codable, Sendable {
         public var features: [FeatureConflict]
     }
 
+    /// How much of each 地类 the site takes (用地预审), when a land-use layer is loaded and
+    /// the check covers it.
+    public struct LandUseAnswer: Codable, Equatable, Sendable {
+        public struct GroupArea: Codable, Equatable, Sendable {
+            public var netM2: Double
+        }
+        public var layer: String
+        public var version: Int
+        public var versionLabel: String
+        /// The site's area on the layer (its 图斑 together), ellipsoidal CGCS2000.
+        public var areaM2: Double
+        public var byCode: [LandUseTally.Area]
+        public var byClass: [LandUseTally.Area]
+        /// 农用地, 建设用地 and 未利用地, every one listed.
+        public var byGroup: [String: GroupArea]
+    }
+
     public var id: String?
     public var createdAt: String?
     public var projectCode: String?
@@ -61,6 +79,7 @@ public struct CheckResult: Codable, Sendable {
     public var verdict: Verdict
     public var site: SiteSummary
     public var layers: [LayerConflict]
+    public var landUse: LandUseAnswer?
     public var warnings: [String]
 
     public static func encoder() -> JSONEncoder {

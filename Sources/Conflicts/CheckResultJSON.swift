@@ -33,6 +33,11 @@ struct CheckResultJSON {
         var first = true
         if let v = r.createdAt { key("createdAt", &first); string(v) }
         if let v = r.id { key("id", &first); string(v) }
+        if let v = r.landUse {
+            // A few dozen numbers: JSONEncoder's bytes, which the whole answer's must equal.
+            key("landUse", &first)
+            bytes.append(contentsOf: try CheckResult.encoder().encode(v))
+        }
         key("layers", &first)
         byte(UInt8(ascii: "["))
         for (i, layer) in r.layers.enumerated() {

@@ -1,5 +1,6 @@
 import Foundation
 import GeoCore
+import LandUse
 import LayerStore
 
 /// Words and numbers as Chinese planners read them.
@@ -69,6 +70,20 @@ public enum CheckText {
                 out.append(fl)
             }
             if l.features.count > 50 { out.append("    … 另有 \(l.features.count - 50) 个要素 (用 --format json 查看全部)") }
+        }
+        if let lu = r.landUse {
+            out.append("")
+            out.append("用地地类 (\(lu.layer) v\(lu.version)): 共 \(Wording.area(lu.areaM2))")
+            for group in LandGroup.allCases {
+                let net = lu.byGroup[group.rawValue]?.netM2 ?? 0
+                out.append("  \(group.rawValue): \(Wording.area(net)), \(Wording.number(AreaUnit.hectares(fromM2: net), decimals: 4)) 公顷")
+            }
+            for c in lu.byClass { out.append("  \(c.code) \(c.name): 净 \(Wording.area(c.netM2))") }
+            for c in lu.byCode {
+                out.append(
+                    "    \(c.code) \(c.name): 净 \(Wording.area(c.netM2))"
+                        + (c.grossM2 != c.netM2 ? ", 毛 \(Wording.number(c.grossM2)) m²" : ""))
+            }
         }
         if !r.warnings.isEmpty {
             out.append("")

@@ -14,7 +14,7 @@ struct LayerEvaluation {
 
     init(plan: LayerPlan, context: SiteContext, engine: GeometryEngine, db: Database) {
         self.plan = plan
-        self.rule = plan.rule!
+        self.rule = plan.rule ?? .measuring
         self.context = context
         self.engine = engine
         self.db = db

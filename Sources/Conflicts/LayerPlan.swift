@@ -16,6 +16,10 @@ final class LayerRule: Sendable {
         bufferM = rule.bufferM
         byField = rule.byField
     }
+
+    /// What a layer checked without a rule of its own is measured with: the land-use layer,
+    /// whose overlaps are areas per 地类, not conflicts.
+    static let measuring = LayerRule(Rule(severity: .notice, when: .inside))
 }
 
 /// What a check needs to know about a layer, worked out once per layer version.
@@ -56,7 +60,10 @@ final class LayerPlan: Sendable {
         versionRef = LayerVersionRef(version: layer.version.number, label: layer.version.label)
         unevaluable = layer.spec.rule?.problem(fields: fields.names, dimension: layer.version.dimension)
         candidatesSQL = table.inBox(CandidateRow.columns)
-        if layer.spec.rule != nil && layer.version.count <= residentLimit {
+        // Searched in every check: the ruled layers, and the land-use layer, which each check
+        // measures for its 地类 areas.
+        let searched = layer.spec.rule != nil || layer.spec.kind == .landUse
+        if searched && layer.version.count <= residentLimit {
             var resident: [LayerEvaluation.Candidate] = []
             let fields = self.fields
             try StatementRows(db.makeStatement(sql: table.select(CandidateRow.columns))).forEach { s in
@@ -67,7 +74,7 @@ final class LayerPlan: Sendable {
             boxes = nil
         } else {
             resident = nil
-            boxes = layer.spec.rule != nil && boxesInMemory ? try LayerBoxes(table: table, columns: CandidateRow.columns, db: db) : nil
+            boxes = searched && boxesInMemory ? try LayerBoxes(table: table, columns: CandidateRow.columns, db: db) : nil
         }
     }
 }

@@ -12,9 +12,13 @@ struct LayerPlans {
 
     /// The first ruled layer whose rule its version cannot satisfy: what fails every check of all layers.
     let firstUnevaluable: LayerPlan?
+    /// The land-use layer (the first of kind land_use): every check that covers it says how
+    /// much of each 地类 the site takes.
+    let landUse: LayerPlan?
 
     init(all: [LayerPlan]) {
         self.all = all
+        landUse = all.first { $0.layer.spec.kind == .landUse }
         ruled = all.filter { $0.rule != nil }
         ruledVersions = Dictionary(uniqueKeysWithValues: ruled.map { ($0.name, $0.versionRef) })
         firstUnevaluable = ruled.first { $0.unevaluable != nil }
@@ -27,7 +31,7 @@ struct LayerPlans {
         let layers: [LayerPlan]
         let broken: LayerPlan?
         if let wanted {
-            if let unruled = all.first(where: { $0.rule == nil && wanted.contains($0.name) }) {
+            if let unruled = all.first(where: { $0.rule == nil && $0 !== landUse && wanted.contains($0.name) }) {
                 throw StoreError.invalidRequest(
                     "layer '\(unruled.name)' has no rule, so a check cannot apply it; layers with rules: "
                         + ruled.map { $0.name }.joined(separator: ", "))
@@ -38,7 +42,8 @@ struct LayerPlans {
             layers = ruled
             broken = firstUnevaluable
         }
-        guard !layers.isEmpty else {
+        // A check of the land-use layer alone (用地预审 without the control lines) is one.
+        guard !layers.isEmpty || (landUse.map { wanted?.contains($0.name) ?? false } ?? false) else {
             throw StoreError.cannotCheck(
                 "no loaded layer has a rule, so there is nothing to check a site against; load the catalog (onemap load)")
         }

@@ -33,6 +33,19 @@ struct ConflictFixtures {
         _ = try LayerImporter(store: store).load(LayerSpec(name: name, title: name, kind: kind, source: path, idField: "BSM", rule: rule))
     }
 
+    /// A land-use layer (no rule) of 图斑 given as (id, polygon, DLBM, KCXS).
+    func landUse(_ name: String = "landuse", _ parcels: [(String, Polygon, String, Double)]) throws {
+        let path = "\(dir)/\(name).geojson"
+        let defs = ["BSM", "DLBM", "KCDLBM"].map { FieldDefinition(name: $0, type: .text) } + [FieldDefinition(name: "KCXS", type: .real)]
+        let w = try VectorWriter(path: path, format: .geoJSON, layerName: name, crs: "EPSG:4490", geometryType: "Polygon", fields: defs)
+        for (id, p, code, ratio) in parcels {
+            try w.write(geometry: .polygon(p), attributes: [.text(id), .text(code), .text("1203"), .real(ratio)])
+        }
+        try w.close()
+        _ = try LayerImporter(store: store).load(
+            LayerSpec(name: name, title: "地类图斑", kind: .landUse, source: path, idField: "BSM", landUse: LandUseFields()))
+    }
+
     func check(_ polygons: [Polygon], layers: [String]? = nil, keepPieces: Bool = true) throws -> CheckResult {
         let site = try Site.make(polygons: polygons.enumerated().map { ($1, "polygon \($0)") }, crs: nil, limits: SiteLimits())
         return try ConflictChecker(store: store).check(site, layers: layers, keepPieces: keepPieces).result

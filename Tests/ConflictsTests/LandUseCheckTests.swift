@@ -1,0 +1,94 @@
+import Foundation
+import GeoCore
+import LandUse
+import LayerStore
+import Testing
+
+@testable import Conflicts
+
+/// A check over a land-use layer says how much of each 地类 the site takes: gross by 图斑,
+/// net after the 田坎 deduction, by 一级类 and by 三大类, adding up to the site.
+struct LandUseCheckTests {
+    typealias F = ConflictFixtures
+    let forbidden = Rule(severity: .forbidden)
+
+    func fixtures() throws -> ConflictFixtures {
+        let f = try ConflictFixtures()
+        // A ruled layer somewhere else, so there is a check to make.
+        try f.layer("farmland", rule: forbidden, [("P", .polygon(F.box(120.010, 28.010, 120.011, 28.011)), [])])
+        try f.landUse(
+            "landuse",
+            [
+                ("T1", F.box(120.000, 28.000, 120.001, 28.001), "0101", 0.1),
+                ("T2", F.box(120.001, 28.000, 120.002, 28.001), "0301", 0),
+                ("T3", F.box(120.000, 28.001, 120.002, 28.002), "0702", 0)
+            ])
+        return f
+    }
+
+    @Test func aSiteOnPaddyAndForestIsCountedNetOfTerraces() throws {
+        let f = try fixtures()
+        let r = try f.check([F.box(120.0005, 28.000, 120.0015, 28.001)])
+        let lu = try #require(r.landUse)
+        #expect(lu.layer == "landuse" && lu.version == 1)
+        let paddy = Ellipsoid.cgcs2000.area(.polygon(F.box(120.0005, 28.000, 120.001, 28.001)))
+        let forest = Ellipsoid.cgcs2000.area(.polygon(F.box(120.001, 28.000, 120.0015, 28.001)))
+        func code(_ c: String) throws -> LandUseTally.Area { try #require(lu.byCode.first { $0.code == c }, "\(c)") }
+        let rice = try code("0101")
+        #expect(abs(rice.grossM2 - paddy) < 1e-6 && abs(rice.netM2 - 0.9 * paddy) < 1e-6)
+        let terraces = try code("1203")
+        #expect(terraces.grossM2 == 0 && abs(terraces.netM2 - 0.1 * paddy) < 1e-6)
+        let wood = try code("0301")
+        #expect(abs(wood.netM2 - forest) < 1e-6)
+        #expect(!lu.byCode.contains { $0.code == "0702" }, "T3 touches the site's edge only")
+        #expect(abs(lu.areaM2 - r.site.areaM2) < 1e-6 * r.site.areaM2)
+        #expect(abs((lu.byGroup["农用地"]?.netM2 ?? 0) - lu.areaM2) < 1e-6 && lu.byGroup["建设用地"]?.netM2 == 0)
+        #expect(lu.byClass.map(\.code) == ["01", "03", "12"])
+        // The answer's JSON is the encoder's, with the section in it.
+        let json = String(decoding: try r.json(), as: UTF8.self)
+        #expect(json == String(decoding: try CheckResult.encoder().encode(r), as: UTF8.self))
+        #expect(json.contains("\"landUse\":{\"areaM2\":"))
+        // The planner's text and the report show it, in m², 亩 and 公顷.
+        let text = CheckText.render(r)
+        #expect(text.contains("用地地类 (landuse v1)") && text.contains("0101 水田: 净") && text.contains("农用地:") && text.contains("公顷"))
+        let html = try CheckReport.html(result: r, geojson: Data("{\"type\":\"FeatureCollection\",\"features\":[]}".utf8))
+        #expect(html.contains("用地地类") && html.contains("0101 水田") && html.contains("1203 田坎"))
+    }
+
+    @Test func withAndWithoutPiecesTheFiguresAgree() throws {
+        let f = try ConflictFixtures()
+        try f.layer("farmland", rule: forbidden, [("P", .polygon(F.box(120.010, 28.010, 120.011, 28.011)), [])])
+        // A diagonal cut through two 图斑, crossing into a third: summed, clipped and overlaid.
+        try f.landUse(
+            "landuse",
+            [
+                ("T1", F.box(120.000, 28.000, 120.001, 28.001), "0101", 0.08),
+                ("T2", F.box(120.001, 28.000, 120.002, 28.001), "0103", 0.15),
+                ("T3", F.box(120.000, 28.001, 120.002, 28.002), "1101", 0)
+            ])
+        let site = Polygon([
+            [
+                Coordinate(120.0002, 28.0001), Coordinate(120.0019, 28.0004), Coordinate(120.0012, 28.0016), Coordinate(120.0002, 28.0001)
+            ]
+        ])
+        let a = try #require(try f.check([site], keepPieces: false).landUse)
+        let b = try #require(try f.check([site], keepPieces: true).landUse)
+        #expect(a.byCode.map(\.code) == b.byCode.map(\.code))
+        for (x, y) in zip(a.byCode, b.byCode) {
+            #expect(abs(x.netM2 - y.netM2) < 1e-6 * max(1, y.netM2) && abs(x.grossM2 - y.grossM2) < 1e-6 * max(1, y.grossM2), "\(x.code)")
+        }
+        #expect(abs((a.byGroup["未利用地"]?.netM2 ?? 0) - (a.byCode.first { $0.code == "1101" }?.netM2 ?? -1)) < 1e-9)
+    }
+
+    @Test func theLandUseLayerAloneIsACheckAndItsVersionIsRecorded() throws {
+        let f = try fixtures()
+        let site = try Site.make(polygons: [(F.box(120.0005, 28.000, 120.0015, 28.001), "site")], crs: nil, limits: SiteLimits())
+        let alone = try ConflictChecker(store: f.store).check(site, layers: ["landuse"])
+        #expect(alone.result.layers.isEmpty && alone.result.landUse != nil && alone.result.verdict == .clear)
+        #expect(alone.versions["landuse"]?.version == 1)
+        let all = try ConflictChecker(store: f.store).check(site)
+        #expect(Set(all.versions.keys) == ["farmland", "landuse"])
+        let farmlandOnly = try ConflictChecker(store: f.store).check(site, layers: ["farmland"])
+        #expect(farmlandOnly.result.landUse == nil && farmlandOnly.versions.keys.sorted() == ["farmland"])
+    }
+}
