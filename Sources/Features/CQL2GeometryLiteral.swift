@@ -8,6 +8,7 @@ extension CQL2Parser {
         switch token.kind {
         case .quotedIdentifier(let name):
             _ = next()
+            noteProperty(name, at: token)
             return .property(name)
         case .word(let w):
             let tag = w.uppercased()
@@ -20,6 +21,7 @@ extension CQL2Parser {
             }
             if tokens[index + 1].kind == .leftParen { throw error("unknown geometry type \(w)") }
             _ = next()
+            noteProperty(w, at: token)
             return .property(w)
         default:
             throw error("expected a geometry (a WKT literal, BBOX(...) or the geometry property), found \(token.kind)")
