@@ -8,8 +8,9 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev \
                 libsqlite3-mod-spatialite gdal-bin sqlite3 proj-data zlib1g-dev
 # What the tests need beyond the build: a browser for the viewer's end-to-end test, CJK fonts
-# for its screenshots, and Python packages for the OpenAPI check and the DevTools client.
-TEST_APT_PACKAGES := chromium fonts-noto-cjk
+# for its screenshots, Shapely (on Debian's GEOS, the library the server links) for the CQL2
+# oracle, and Python packages for the OpenAPI check and the DevTools client.
+TEST_APT_PACKAGES := chromium fonts-noto-cjk python3-shapely
 PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis
 
 .PHONY: deps test-deps vendor build release test e2e demo bench bench-smoke clean format format-check
@@ -68,6 +69,7 @@ test: test-deps vendor
 	python3 Tests/e2e/crash_safety.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap --role admin --max-examples 40 --min-requests 1500
+	/usr/bin/python3 Tests/e2e/cql2_oracle.py --binary .build/debug/onemap
 
 e2e: test-deps vendor
 	$(SWIFT) build
