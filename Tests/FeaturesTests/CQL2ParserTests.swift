@@ -44,6 +44,47 @@ struct CQL2ParserTests {
         #expect(try parse("t < TIMESTAMP('2024-01-31T08:00:00Z')") == .compare(.less, .property("t"), .timestamp("2024-01-31T08:00:00Z")))
     }
 
+    @Test func arithmeticPrecedenceAndParentheses() throws {
+        let gj = CQL2Scalar.property("GJ")
+        #expect(
+            try parse("GJ + 2 * 3 > 1")
+                == .compare(.greater, .arithmetic(.plus, gj, .arithmetic(.times, .number(2), .number(3))), .number(1)))
+        // A parenthesis opens a value when an operator follows it, a group of conditions otherwise.
+        #expect(
+            try parse("(GJ + 1) * 2 > 3")
+                == .compare(.greater, .arithmetic(.times, .arithmetic(.plus, gj, .number(1)), .number(2)), .number(3)))
+        #expect(
+            try parse("((GJ = 1) OR (GJ + 1 = 3))")
+                == .or([
+                    .compare(.equal, gj, .number(1)), .compare(.equal, .arithmetic(.plus, gj, .number(1)), .number(3))
+                ]))
+        #expect(try parse("(GJ) = 1") == .compare(.equal, gj, .number(1)))
+        // Left to right for - and div; ^ to the right; a sign binds looser than ^.
+        #expect(
+            try parse("GJ - 1 - 2 = 0")
+                == .compare(.equal, .arithmetic(.minus, .arithmetic(.minus, gj, .number(1)), .number(2)), .number(0)))
+        #expect(
+            try parse("GJ DIV 2 % 3 = 0")
+                == .compare(.equal, .arithmetic(.remainder, .arithmetic(.wholeDivide, gj, .number(2)), .number(3)), .number(0)))
+        #expect(
+            try parse("2 ^ 3 ^ GJ = 1")
+                == .compare(.equal, .arithmetic(.power, .number(2), .arithmetic(.power, .number(3), gj)), .number(1)))
+        #expect(
+            try parse("-GJ ^ 2 < 0") == .compare(.less, .arithmetic(.minus, .number(0), .arithmetic(.power, gj, .number(2))), .number(0)))
+        #expect(try parse("GJ BETWEEN GJ - 1 AND +GJ") == .between(gj, .arithmetic(.minus, gj, .number(1)), gj, negated: false))
+    }
+
+    @Test func caseAndAccentFolding() throws {
+        #expect(
+            try parse("CASEI(DLMC) = casei('Abc')") == .compare(.equal, .casei(.property("DLMC")), .casei(.string("Abc"))))
+        #expect(
+            try parse("ACCENTI(CASEI(DLMC)) LIKE ACCENTI('é%')")
+                == .like(.accenti(.casei(.property("DLMC"))), pattern: .accenti(.string("é%")), negated: false))
+        #expect(try parse("DLMC IN (CASEI('a'), 'b')") == .inList(.property("DLMC"), [.casei(.string("a")), .string("b")], negated: false))
+        // Folded before the pattern becomes a GLOB, as SQL folds the other side.
+        #expect(FilterSQL.folded(.casei(.accenti(.string("CAFÉ_%")))) == "cafe_%")
+    }
+
     @Test func spatialLiterals() throws {
         #expect(
             try parse("S_INTERSECTS(geometry, POINT(120 28))")
@@ -102,7 +143,15 @@ struct CQL2ParserTests {
             ("DLBM = '0101' /* comment */", 16, "expected a property name or a value, found '*'"),
             ("1abc = 2", 2, "separate them"),
             ("\"\" = 1", 1, "quoted property name"),
-            ("DLBM = #", 8, "unexpected character")
+            ("DLBM = #", 8, "unexpected character"),
+            ("GJ + * 2 = 1", 6, "found '*'"),
+            ("(GJ + 1 > 2", 12, "expected ')'"),
+            ("(GJ = 1) + 1 = 2", 10, "expected AND, OR or ')' after the group, found '+'"),
+            ("CASEI(DLBM = 'a'", 12, "expected ')' closing CASEI"),
+            ("DLBM LIKE GJ", 11, "LIKE needs a quoted pattern"),
+            ("DLBM LIKE CASEI(DLBM)", 11, "LIKE needs a quoted pattern"),
+            ("GJ div = 1", 8, "found '='"),
+            ("div = 1", 1, "found DIV")
         ] as [(String, Int, String)])
     func malformedFiltersPointAtTheProblem(_ filter: String, _ position: Int, _ message: String) throws {
         do {
