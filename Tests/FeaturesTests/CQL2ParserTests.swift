@@ -114,6 +114,10 @@ struct CQL2ParserTests {
                 == .spatial(.intersects, .property("geometry"), .literal(.lineString([Coordinate(1, 2), Coordinate(4, 5)]), isBox: false)))
         _ = try parse("S_INTERSECTS(geometry, MULTIPOLYGON(((0 0, 1 0, 1 1, 0 0)), ((2 2, 3 2, 3 3, 2 2))))")
         _ = try parse("S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(1 1), LINESTRING(0 0, 1 1)))")
+        // A sign on a coordinate, as some clients write it.
+        #expect(
+            try parse("S_INTERSECTS(geometry, POINT(+120 -28 +5))")
+                == .spatial(.intersects, .property("geometry"), .literal(.point(Coordinate(120, -28)), isBox: false)))
     }
 
     /// Each malformed filter fails with a message that points at the right character.
