@@ -277,7 +277,7 @@ struct FilterSQL {
             let test = try SpatialTest(relation, literal: try storage(b, op), isRectangle: false)
             let first = try storage(a, op)
             guard let box = first.boundingBox else { throw bad("\(op.rawValue): empty geometry") }
-            let blob = SpatiaLiteGeometry.encode(first, srid: 4490, box: box)
+            let blob = SpatiaLiteGeometry.encode(first, srid: LayerImporter.storageSRID, box: box)
             let holds: Bool
             do { holds = try test.evaluate(blob, try SpatialTest.Prepared(test, engine: GeometryEngine())) } catch {
                 throw bad("\(op.rawValue) cannot compare these geometries: \(error)")
