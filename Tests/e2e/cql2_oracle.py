@@ -28,7 +28,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from shapely.geometry import shape, Point, LineString, Polygon, box as shapely_box
+from shapely.geometry import shape, Point, LineString, Polygon, MultiPolygon, GeometryCollection, box as shapely_box
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_server import free_port, wait_http  # noqa: E402
@@ -195,6 +195,10 @@ def wkt(g):
         return f"LINESTRING({seq(g.coords)})"
     if g.geom_type == "Polygon":
         return "POLYGON(" + ", ".join(f"({seq(r.coords)})" for r in [g.exterior, *g.interiors]) + ")"
+    if g.geom_type == "MultiPolygon":
+        return "MULTIPOLYGON(" + ", ".join(wkt(p)[len("POLYGON"):] for p in g.geoms) + ")"
+    if g.geom_type == "GeometryCollection":
+        return "GEOMETRYCOLLECTION(" + ", ".join(wkt(p) for p in g.geoms) + ")"
     raise ValueError(g.geom_type)
 
 
@@ -300,7 +304,9 @@ def cases(samples):
     overlapping = Polygon([(gx(2.5), gy(2.5)), (gx(5), gy(2.5)), (gx(5), gy(5)), (gx(2.5), gy(2.5))])
     cell = rect(gx(4), gy(1), gx(5), gy(2))
     inside = Point(gx(3.5), gy(0.5))
-    literals = [square, corner, edge_line, crossing, overlapping, cell, inside]
+    two_cells = MultiPolygon([rect(gx(0), gy(5), gx(1), gy(6)), rect(gx(5), gy(5), gx(6), gy(6))])
+    mixed = GeometryCollection([Point(gx(4.5), gy(4.5)), LineString([(gx(0.25), gy(3.5)), (gx(2.5), gy(3.5))])])
+    literals = [square, corner, edge_line, crossing, overlapping, cell, inside, two_cells, mixed]
     for name in ("S_INTERSECTS", "S_DISJOINT", "S_WITHIN", "S_CONTAINS", "S_EQUALS", "S_TOUCHES", "S_OVERLAPS", "S_CROSSES"):
         for lit in literals:
             add(grid, f"{name}(geometry, {wkt(lit)})", op(name.lower(), P("geometry"), geojson(lit)),
