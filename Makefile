@@ -8,9 +8,10 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev \
                 libsqlite3-mod-spatialite gdal-bin sqlite3 proj-data zlib1g-dev
 # What the tests need beyond the build: a browser for the viewer's end-to-end test, CJK fonts
-# for its screenshots, QGIS (headless, with its providers) and OWSLib as the GIS clients that
-# must read OneMap, and Python packages for the OpenAPI check and the DevTools client.
-TEST_APT_PACKAGES := chromium fonts-noto-cjk python3-qgis qgis-providers python3-owslib
+# for its screenshots, Shapely (on Debian's GEOS, the library the server links) for the CQL2
+# oracle, QGIS (headless, with its providers) and OWSLib as the GIS clients that must read
+# OneMap, and Python packages for the OpenAPI check and the DevTools client.
+TEST_APT_PACKAGES := chromium fonts-noto-cjk python3-shapely python3-qgis qgis-providers python3-owslib
 PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis
 
 .PHONY: deps test-deps vendor build release test e2e demo bench bench-smoke clean format format-check
@@ -69,6 +70,7 @@ test: test-deps vendor
 	python3 Tests/e2e/crash_safety.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap --role admin --max-examples 40 --min-requests 1500
+	/usr/bin/python3 Tests/e2e/cql2_oracle.py --binary .build/debug/onemap
 	/usr/bin/python3 Tests/e2e/clients_e2e.py --binary .build/debug/onemap
 
 e2e: test-deps vendor

@@ -8,6 +8,7 @@ extension CQL2Parser {
         switch token.kind {
         case .quotedIdentifier(let name):
             _ = next()
+            noteProperty(name, at: token)
             return .property(name)
         case .word(let w):
             let tag = w.uppercased()
@@ -20,6 +21,7 @@ extension CQL2Parser {
             }
             if tokens[index + 1].kind == .leftParen { throw error("unknown geometry type \(w)") }
             _ = next()
+            noteProperty(w, at: token)
             return .property(w)
         default:
             throw error("expected a geometry (a WKT literal, BBOX(...) or the geometry property), found \(token.kind)")
@@ -33,6 +35,9 @@ extension CQL2Parser {
         case .minus:
             guard case .number(let n) = next().kind else { throw error("expected a number after '-'", at: token) }
             return -n
+        case .arithmetic(.plus):
+            guard case .number(let n) = next().kind else { throw error("expected a number after '+'", at: token) }
+            return n
         default: throw error("expected a number, found \(token.kind)", at: token)
         }
     }
@@ -103,11 +108,10 @@ extension CQL2Parser {
 
     mutating func position() throws -> Coordinate {
         let x = try number(), y = try number()
-        if case .number = peek.kind {
-            _ = try number()
-        }  // a height, dropped
-        else if case .minus = peek.kind {
-            _ = try number()
+        // A height, read and dropped.
+        switch peek.kind {
+        case .number, .minus, .arithmetic(.plus): _ = try number()
+        default: break
         }
         vertices += 1
         guard vertices <= Self.maxVertices else { throw error("geometry literals have more than \(Self.maxVertices) vertices") }

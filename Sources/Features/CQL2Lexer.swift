@@ -7,6 +7,8 @@ struct Token {
         case number(Double)
         case compare(CQL2Comparison)
         case leftParen, rightParen, comma, minus
+        /// `+ * / % ^`: arithmetic (`-` is `minus`, also a sign).
+        case arithmetic(CQL2Arithmetic)
         case end
 
         var description: String {
@@ -20,6 +22,7 @@ struct Token {
             case .rightParen: return "')'"
             case .comma: return "','"
             case .minus: return "'-'"
+            case .arithmetic(let op): return "'\(op.rawValue)'"
             case .end: return "the end of the filter"
             }
         }
@@ -66,7 +69,11 @@ struct Lexer {
                     out.append(Token(kind: .compare(.greater), position: start + 1)); i += 1
                 }
             case "-": out.append(Token(kind: .minus, position: start + 1)); i += 1
-            case "+": i += 1  // a unary plus changes nothing
+            case "+": out.append(Token(kind: .arithmetic(.plus), position: start + 1)); i += 1
+            case "*": out.append(Token(kind: .arithmetic(.times), position: start + 1)); i += 1
+            case "/": out.append(Token(kind: .arithmetic(.divide), position: start + 1)); i += 1
+            case "%": out.append(Token(kind: .arithmetic(.remainder), position: start + 1)); i += 1
+            case "^": out.append(Token(kind: .arithmetic(.power), position: start + 1)); i += 1
             case "'": out.append(Token(kind: .string(try quoted(from: &i)), position: start + 1))
             case "\"": out.append(Token(kind: .quotedIdentifier(try quotedName(from: &i)), position: start + 1))
             default:

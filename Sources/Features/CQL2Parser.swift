@@ -15,7 +15,10 @@ public struct CQL2Parser {
     public static let maxPredicates = 256
     public static let maxValues = 10_000
 
-    public static func parse(_ text: String) throws -> CQL2Expression {
+    public static func parse(_ text: String) throws -> CQL2Expression { try parseFilter(text).expression }
+
+    /// The expression with where its predicates and properties were written.
+    public static func parseFilter(_ text: String) throws -> CQL2Filter {
         guard text.utf8.count <= maxLength else {
             throw CQL2SyntaxError(message: "the filter is longer than \(maxLength) bytes", position: 1)
         }
@@ -24,7 +27,11 @@ public struct CQL2Parser {
         guard case .end = parser.peek.kind else {
             throw parser.error("expected AND, OR or the end of the filter, found \(parser.peek.kind)")
         }
-        return expression
+        return CQL2Filter(expression, predicatePositions: parser.predicatePositions, propertyPositions: parser.propertyPositions)
+    }
+
+    mutating func noteProperty(_ name: String, at token: Token) {
+        if propertyPositions[name] == nil { propertyPositions[name] = token.position }
     }
 
     var tokens: [Token]
@@ -33,6 +40,8 @@ public struct CQL2Parser {
     var vertices = 0
     var predicates = 0
     var values = 0
+    var predicatePositions: [Int] = []
+    var propertyPositions: [String: Int] = [:]
 
     var peek: Token { tokens[index] }
     mutating func next() -> Token { defer { if index < tokens.count - 1 { index += 1 } }; return tokens[index] }
@@ -108,16 +117,44 @@ public struct CQL2Parser {
         return e
     }
 
+    /// A parenthesis opens either a boolean group, `(a = 1 OR b = 2)`, or an arithmetic one,
+    /// `(a + 1) > 2`: the group is tried first, and the other reading when the group fails or
+    /// an operator follows it. Of two failures, the one that read further says more.
     mutating func predicate() throws -> CQL2Expression {
-        if accept(.leftParen) {
+        guard peek.kind == .leftParen else { return try comparison() }
+        let saved = self
+        let groupError: CQL2SyntaxError
+        do {
+            _ = next()
             let inner = try booleanExpression()
             try expect(.rightParen, "')'")
-            return inner
+            if !continuesScalar { return inner }
+            groupError = error("expected AND, OR or ')' after the group, found \(peek.kind)")
+        } catch let e as CQL2SyntaxError {
+            groupError = e
         }
+        self = saved
+        do { return try comparison() } catch let e as CQL2SyntaxError {
+            throw e.position >= groupError.position ? e : groupError
+        }
+    }
+
+    /// After a closing parenthesis: an operator that makes the group a value, not a condition.
+    var continuesScalar: Bool {
+        switch peek.kind {
+        case .arithmetic, .minus, .compare: return true
+        default: return ["LIKE", "BETWEEN", "IN", "IS", "NOT", "DIV"].contains { isKeyword($0) }
+        }
+    }
+
+    /// One condition: a spatial function, a comparison, LIKE, BETWEEN, IN, IS NULL or a lone boolean.
+    mutating func comparison() throws -> CQL2Expression {
         predicates += 1
         guard predicates <= Self.maxPredicates else {
             throw error("the filter has more than \(Self.maxPredicates) conditions; combine values with IN (…) or ask in several requests")
         }
+        let start = peek
+        predicatePositions.append(start.position)
         if case .word(let w) = peek.kind, let op = CQL2Spatial(rawValue: w.uppercased()), tokens[index + 1].kind == .leftParen {
             _ = next(); _ = next()
             let a = try geometryOperand()
@@ -126,7 +163,6 @@ public struct CQL2Parser {
             try expect(.rightParen, "')' closing \(op.rawValue)")
             return .spatial(op, a, b)
         }
-        let start = peek
         let left = try scalar()
         // A lone TRUE or FALSE is a predicate of its own.
         if case .boolean(let b) = left, isPredicateEnd { return .literal(b) }
@@ -137,8 +173,9 @@ public struct CQL2Parser {
         let negated = accept(keyword: "NOT")
         if accept(keyword: "LIKE") {
             let token = peek
-            guard case .string(let pattern) = next().kind else {
-                throw error("LIKE needs a quoted pattern such as '0101%' (CASEI and ACCENTI are not supported)", at: token)
+            let pattern = try scalar()
+            guard Self.isPattern(pattern) else {
+                throw error("LIKE needs a quoted pattern such as '0101%', or one inside CASEI(…) or ACCENTI(…)", at: token)
             }
             return .like(left, pattern: pattern, negated: negated)
         }
@@ -159,7 +196,16 @@ public struct CQL2Parser {
             try expect(keyword: "NULL")
             return .isNull(left, negated: not)
         }
-        throw error("expected a comparison (=, <>, <, >, <=, >=), LIKE, BETWEEN, IN or IS NULL after \(start.kind)")
+        throw error("expected a comparison (=, <>, <, >, <=, >=), an arithmetic operator, LIKE, BETWEEN, IN or IS NULL after \(start.kind)")
+    }
+
+    /// What CQL2 takes as a LIKE pattern: a string, possibly inside CASEI or ACCENTI.
+    static func isPattern(_ s: CQL2Scalar) -> Bool {
+        switch s {
+        case .string: return true
+        case .casei(let inner), .accenti(let inner): return isPattern(inner)
+        default: return false
+        }
     }
 
     var isPredicateEnd: Bool {
@@ -167,50 +213,6 @@ public struct CQL2Parser {
         case .end, .rightParen: return true
         case .word: return isKeyword("AND") || isKeyword("OR")
         default: return false
-        }
-    }
-
-    // MARK: Scalars
-
-    mutating func scalar() throws -> CQL2Scalar {
-        values += 1
-        guard values <= Self.maxValues else {
-            throw error("the filter has more than \(Self.maxValues) values and properties; ask in several requests")
-        }
-        let token = next()
-        switch token.kind {
-        case .string(let s): return .string(s)
-        case .number(let n): return .number(n)
-        case .minus:
-            guard case .number(let n) = next().kind else { throw error("expected a number after '-'", at: token) }
-            return .number(-n)
-        case .quotedIdentifier(let name): return .property(name)
-        case .word(let w):
-            switch w.uppercased() {
-            case "TRUE": return .boolean(true)
-            case "FALSE": return .boolean(false)
-            case "DATE", "TIMESTAMP":
-                try expect(.leftParen, "'(' after \(w.uppercased())")
-                let valueToken = peek
-                guard case .string(let s) = next().kind else { throw error("\(w.uppercased()) needs a quoted value", at: valueToken) }
-                try expect(.rightParen, "')'")
-                let isDate = w.uppercased() == "DATE"
-                guard isDate ? Self.isDate(s) : Self.isTimestamp(s) else {
-                    throw error(
-                        isDate ? "'\(s)' is not a date (YYYY-MM-DD)" : "'\(s)' is not a timestamp (YYYY-MM-DDThh:mm:ss[.f]Z)",
-                        at: valueToken)
-                }
-                return isDate ? .date(s) : .timestamp(s)
-            case "NULL", "AND", "OR", "NOT", "LIKE", "BETWEEN", "IN", "IS":
-                throw error("expected a property name or a value, found \(w.uppercased())", at: token)
-            default:
-                if peek.kind == .leftParen {
-                    throw error("unknown or unsupported function \(w)(): this server supports no functions in filters", at: token)
-                }
-                return .property(w)
-            }
-        default:
-            throw error("expected a property name or a value, found \(token.kind)", at: token)
         }
     }
 

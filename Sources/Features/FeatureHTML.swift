@@ -99,7 +99,9 @@ public enum FeatureHTML {
                 (l.id, base + "/collections/" + l.id), ("queryables", nil)
             ], base: base,
             body: "<table><tr><th>property</th><th>type</th></tr>\(rows)</table>"
-                + "<p>Filter with CQL2 text, e.g. <code>?filter=DLBM='0101' AND TBMJ&gt;1000</code>.</p>")
+                + "<p>Filter with CQL2 text, e.g. <code>?filter=DLBM='0101' AND TBMJ * 2 &gt; 1000</code> or "
+                + "<code>?filter=CASEI(DLMC) LIKE '%田' AND S_TOUCHES(geometry, POINT(120 28))</code>, "
+                + "or with CQL2 JSON and <code>filter-lang=cql2-json</code>.</p>")
     }
 
     static func value(_ v: DatabaseValue) -> String {

@@ -28,21 +28,23 @@ enum FeatureReader {
             [.fid, .id, .geometry] + fields.map { .field($0.name) }, where: conditions,
             order: q.sortby.map { .init(.field($0.field), ascending: $0.ascending) }, paged: true)
 
-        return try SpatialFunction.with(q.tests, db: db) {
-            let matched: Int
-            if conditions.isEmpty {
-                matched = layer.layer.version.count
-            } else {
-                matched = try Int.fetchOne(db, sql: layer.table.count(where: conditions), arguments: StatementArguments(arguments)) ?? 0
+        return try FilterFunctions.with(db: db) {
+            try SpatialFunction.with(q.tests, db: db) {
+                let matched: Int
+                if conditions.isEmpty {
+                    matched = layer.layer.version.count
+                } else {
+                    matched = try Int.fetchOne(db, sql: layer.table.count(where: conditions), arguments: StatementArguments(arguments)) ?? 0
+                }
+                var rows: [FeatureRow] = []
+                if q.offset < matched {
+                    rows.reserveCapacity(min(q.limit, matched - q.offset))
+                    let cursor = try Row.fetchCursor(
+                        db, sql: sql, arguments: StatementArguments(arguments + [q.limit.databaseValue, q.offset.databaseValue]))
+                    while let row = try cursor.next() { rows.append(Self.row(row, fieldCount: fields.count)) }
+                }
+                return (rows, matched)
             }
-            var rows: [FeatureRow] = []
-            if q.offset < matched {
-                rows.reserveCapacity(min(q.limit, matched - q.offset))
-                let cursor = try Row.fetchCursor(
-                    db, sql: sql, arguments: StatementArguments(arguments + [q.limit.databaseValue, q.offset.databaseValue]))
-                while let row = try cursor.next() { rows.append(Self.row(row, fieldCount: fields.count)) }
-            }
-            return (rows, matched)
         }
     }
 

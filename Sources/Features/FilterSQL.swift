@@ -15,7 +15,8 @@ struct SQLFragment {
 /// Property names must be queryables of the collection; a literal must have the type of the
 /// property it is compared with (quoting `'0101'` for a text code is the usual fix); spatial
 /// functions become exact tests through `om_spatial`, and those at the top level of the
-/// filter also narrow the candidates through the R*Tree.
+/// filter that imply an intersection also narrow the candidates through the R*Tree. Each
+/// error names the character of the filter where the predicate or property was written.
 struct FilterSQL {
     let layer: FeatureLayer
     /// The CRS of geometry literals (`filter-crs`).
@@ -25,15 +26,38 @@ struct FilterSQL {
     /// Boxes every result must intersect (storage lon/lat), for the R*Tree.
     var prefilter: [BoundingBox] = []
 
-    init(layer: FeatureLayer, crs: FeatureCRS, tests: [SpatialTest]) {
+    /// Where the parts of the filter were written, and which predicate is being translated.
+    let written: CQL2Filter
+    var predicateIndex = 0
+    var position: Int?
+
+    init(layer: FeatureLayer, crs: FeatureCRS, tests: [SpatialTest], written: CQL2Filter? = nil) {
         self.layer = layer
         self.crs = crs
         self.tests = tests
+        self.written = written ?? CQL2Filter(.literal(true))
     }
 
     static func bad(_ message: String) -> FeatureError { FeatureError.invalidParameter("filter", message) }
 
+    /// An error in the predicate being translated, at the character where it was written; an
+    /// unknown property, where it is first written (it is wrong everywhere).
+    func bad(_ message: String, property: String? = nil) -> FeatureError {
+        guard let at = property.flatMap({ written.propertyPositions[$0] }) ?? position else { return Self.bad(message) }
+        return Self.bad("at character \(at): \(message)")
+    }
+
+    /// Moves to the next predicate, in the order the parser met them.
+    mutating func enterPredicate() {
+        position = predicateIndex < written.predicatePositions.count ? written.predicatePositions[predicateIndex] : nil
+        predicateIndex += 1
+    }
+
     mutating func translate(_ e: CQL2Expression, topLevel: Bool = true) throws -> SQLFragment {
+        switch e {
+        case .literal, .compare, .like, .between, .inList, .isNull, .spatial: enterPredicate()
+        case .and, .or, .not: break
+        }
         switch e {
         case .and(let terms):
             let parts = try terms.map { try translate($0, topLevel: topLevel) }
@@ -51,13 +75,13 @@ struct FilterSQL {
             let (l, r) = (try operand(a), try operand(b))
             return SQLFragment(sql: "(\(l.sql) \(op.rawValue) \(r.sql))", arguments: l.arguments + r.arguments)
         case .like(let a, let pattern, let negated):
+            guard try kind(a) == .text else { throw bad("LIKE needs text; \(describe(a)) is not text") }
             let l = try operand(a)
-            if case .property(let name) = a, layer.fieldsByName[name]?.type != .text {
-                throw Self.bad("LIKE needs a text property; '\(name)' is a number")
-            }
             // CQL2's LIKE is case-sensitive and SQLite's is not: GLOB is, so translate the pattern.
+            // CASEI and ACCENTI around the pattern fold it here, as SQL folds the other side.
             return SQLFragment(
-                sql: "(\(l.sql) \(negated ? "NOT GLOB" : "GLOB") ?)", arguments: l.arguments + [Self.glob(pattern).databaseValue])
+                sql: "(\(l.sql) \(negated ? "NOT GLOB" : "GLOB") ?)",
+                arguments: l.arguments + [Self.glob(Self.folded(pattern)).databaseValue])
         case .between(let a, let low, let high, let negated):
             try checkTypes(a, low)
             try checkTypes(a, high)
@@ -85,13 +109,25 @@ struct FilterSQL {
     }
 
     func property(_ name: String) throws -> FieldDefinition {
-        if name == FeatureLayer.geometryProperty { throw Self.bad("'\(name)' can only be used in spatial functions and IS NULL") }
+        if name == FeatureLayer.geometryProperty {
+            throw bad("'\(name)' can only be used in spatial functions and IS NULL")
+        }
         guard let f = layer.fieldsByName[name] else {
-            throw Self.bad(
-                "unknown property '\(name)'; the queryables of '\(layer.id)' are \((layer.fields.map(\.name) + [FeatureLayer.geometryProperty]).joined(separator: ", "))"
-            )
+            throw bad(
+                "unknown property '\(name)'; the queryables of '\(layer.id)' are \((layer.fields.map(\.name) + [FeatureLayer.geometryProperty]).joined(separator: ", "))",
+                property: name)
         }
         return f
+    }
+
+    /// A LIKE pattern's text, folded as the CASEI and ACCENTI around it say.
+    static func folded(_ pattern: CQL2Scalar) -> String {
+        switch pattern {
+        case .casei(let inner): return FilterFunctions.foldCase(folded(inner))
+        case .accenti(let inner): return FilterFunctions.foldAccents(folded(inner))
+        case .string(let s): return s
+        default: return ""  // the parsers accept nothing else as a pattern
+        }
     }
 
     func operand(_ s: CQL2Scalar) throws -> SQLFragment {
@@ -102,6 +138,24 @@ struct FilterSQL {
         case .string(let v), .date(let v), .timestamp(let v): return SQLFragment(sql: "?", arguments: [v.databaseValue])
         case .number(let n): return SQLFragment(sql: "?", arguments: [Self.bind(n)])
         case .boolean(let b): return SQLFragment(sql: "?", arguments: [(b ? 1 : 0).databaseValue])
+        case .casei(let inner), .accenti(let inner):
+            _ = try kind(s)  // checks that the inner value is text
+            let isCase: Bool = { if case .casei = s { return true } else { return false } }()
+            let x = try operand(inner)
+            return SQLFragment(sql: "\(isCase ? FilterFunctions.casei : FilterFunctions.accenti)(\(x.sql))", arguments: x.arguments)
+        case .arithmetic(let op, let a, let b):
+            _ = try kind(s)  // checks that both sides are numbers
+            let (l, r) = (try operand(a), try operand(b))
+            let sql: String
+            switch op {
+            case .plus, .minus, .times: sql = "(\(l.sql) \(op.rawValue) \(r.sql))"
+            // SQLite divides integers as integers; CQL2's / is exact. x/0 is NULL in SQLite.
+            case .divide: sql = "(CAST(\(l.sql) AS REAL) / \(r.sql))"
+            case .remainder: sql = "\(FilterFunctions.remainder)(\(l.sql), \(r.sql))"
+            case .wholeDivide: sql = "\(FilterFunctions.wholeDivide)(\(l.sql), \(r.sql))"
+            case .power: sql = "\(FilterFunctions.power)(\(l.sql), \(r.sql))"
+            }
+            return SQLFragment(sql: sql, arguments: l.arguments + r.arguments)
         }
     }
 
@@ -122,6 +176,17 @@ struct FilterSQL {
         case .string, .date, .timestamp: return .text
         case .number: return .number
         case .boolean: return .boolean
+        case .arithmetic(let op, let a, let b):
+            for side in [a, b] where try kind(side) != .number {
+                throw bad("'\(op.rawValue)' needs numbers; \(describe(side)) is not a number")
+            }
+            return .number
+        case .casei(let inner), .accenti(let inner):
+            guard try kind(inner) == .text else {
+                let name = { if case .casei = s { return "CASEI" } else { return "ACCENTI" } }()
+                throw bad("\(name) needs text; \(describe(inner)) is not text")
+            }
+            return .text
         }
     }
 
@@ -134,7 +199,7 @@ struct FilterSQL {
         let hint =
             (ka == .text || kb == .text) && (ka == .number || kb == .number) && name.map { layer.fieldsByName[$0]?.type == .text } == true
             ? " (quote the value, e.g. '0101', to compare it as text)" : ""
-        throw Self.bad("cannot compare \(describe(a)) (\(ka.rawValue)) with \(describe(b)) (\(kb.rawValue))\(hint)")
+        throw bad("cannot compare \(describe(a)) (\(ka.rawValue)) with \(describe(b)) (\(kb.rawValue))\(hint)")
     }
 
     func describe(_ s: CQL2Scalar) -> String {
@@ -145,6 +210,9 @@ struct FilterSQL {
         case .boolean(let b): return b ? "TRUE" : "FALSE"
         case .date(let d): return "DATE('\(d)')"
         case .timestamp(let t): return "TIMESTAMP('\(t)')"
+        case .casei(let inner): return "CASEI(\(describe(inner)))"
+        case .accenti(let inner): return "ACCENTI(\(describe(inner)))"
+        case .arithmetic(let op, let a, let b): return "(\(describe(a)) \(op.rawValue) \(describe(b)))"
         }
     }
 
@@ -175,28 +243,58 @@ struct FilterSQL {
         func isGeometryProperty(_ o: CQL2GeometryOperand) throws -> Bool {
             guard case .property(let name) = o else { return false }
             guard name == FeatureLayer.geometryProperty else {
-                throw Self.bad(
+                throw bad(
                     "\(op.rawValue): '\(name)' is not a geometry; the spatial queryable of '\(layer.id)' is '\(FeatureLayer.geometryProperty)'"
                 )
             }
             return true
         }
         let aIsProperty = try isGeometryProperty(a), bIsProperty = try isGeometryProperty(b)
-        guard aIsProperty != bIsProperty else {
-            throw Self.bad("\(op.rawValue) needs the property '\(FeatureLayer.geometryProperty)' and one geometry literal")
+        let geometry = layer.table.columns([.geometry])
+        if aIsProperty && bIsProperty {
+            // A geometry against itself: equal, within, containing and meeting itself; never
+            // apart, touching, overlapping or crossing itself (no part of it is outside it).
+            switch op {
+            case .intersects, .within, .contains, .equals: return SQLFragment(sql: "(\(geometry) IS NOT NULL)", arguments: [])
+            case .disjoint, .touches, .overlaps, .crosses: return SQLFragment(sql: "0", arguments: [])
+            }
         }
-        guard case .literal(let written, let isBox) = aIsProperty ? b : a else { fatalError("checked above") }
+        // S_WITHIN(literal, geometry) is the feature containing the literal, and so on; the
+        // other relations are symmetric.
         let relation: SpatialTest.Relation
         switch op {
         case .intersects: relation = .intersects
         case .disjoint: relation = .disjoint
         case .equals: relation = .equals
-        // S_WITHIN(literal, geometry) is the feature containing the literal, and so on.
-        case .within: relation = aIsProperty ? .within : .contains
-        case .contains: relation = aIsProperty ? .contains : .within
-        case .touches, .overlaps, .crosses:
-            throw Self.bad("\(op.rawValue) is not supported; use S_INTERSECTS, S_DISJOINT, S_WITHIN, S_CONTAINS or S_EQUALS")
+        case .within: relation = bIsProperty ? .contains : .within
+        case .contains: relation = bIsProperty ? .within : .contains
+        case .touches: relation = .touches
+        case .overlaps: relation = .overlaps
+        case .crosses: relation = .crosses
         }
+        if !aIsProperty && !bIsProperty {
+            // Two literals: the answer is the same for every feature, so it is found here.
+            let test = try SpatialTest(relation, literal: try storage(b, op), isRectangle: false)
+            let first = try storage(a, op)
+            guard let box = first.boundingBox else { throw bad("\(op.rawValue): empty geometry") }
+            let blob = SpatiaLiteGeometry.encode(first, srid: LayerImporter.storageSRID, box: box)
+            let holds: Bool
+            do { holds = try test.evaluate(blob, try SpatialTest.Prepared(test, engine: GeometryEngine())) } catch {
+                throw bad("\(op.rawValue) cannot compare these geometries: \(error)")
+            }
+            return SQLFragment(sql: holds ? "1" : "0", arguments: [])
+        }
+        let literalOperand = aIsProperty ? b : a
+        let test = try SpatialTest(relation, literal: try storage(literalOperand, op), isRectangle: literalOperand.isRectangle(in: crs))
+        if topLevel && relation != .disjoint { prefilter.append(test.box) }
+        tests.append(test)
+        return SQLFragment(sql: "(\(SpatialFunction.name)(\(geometry), \(tests.count - 1)) = 1)", arguments: [])
+    }
+
+    /// A geometry literal in storage lon/lat, checked valid (GEOS answers nonsense for an
+    /// invalid polygon rather than failing).
+    func storage(_ operand: CQL2GeometryOperand, _ op: CQL2Spatial) throws -> Geometry {
+        guard case .literal(let written, let isBox) = operand else { throw bad("\(op.rawValue): expected a geometry literal") }
         let literal: Geometry
         do {
             if isBox, let box = written.boundingBox {
@@ -207,17 +305,22 @@ struct FilterSQL {
         } catch let e as FeatureError {
             throw e
         } catch {
-            throw Self.bad("the geometry cannot be transformed from \(crs.uri): \(error)")
+            throw bad("the geometry cannot be transformed from \(crs.uri): \(error)")
         }
         if !literal.polygons.isEmpty {
             let engine = GeometryEngine()
             let reason: String?
             do { reason = try engine.invalidityReason(try engine.make(literal)) } catch { reason = "\(error)" }
-            if let reason { throw Self.bad("\(op.rawValue): the polygon is not valid: \(reason)") }
+            if let reason { throw bad("\(op.rawValue): the polygon is not valid: \(reason)") }
         }
-        let test = try SpatialTest(relation, literal: literal, isRectangle: isBox && crs.isGeographic)
-        if topLevel && relation != .disjoint { prefilter.append(test.box) }
-        tests.append(test)
-        return SQLFragment(sql: "(\(SpatialFunction.name)(\(layer.table.columns([.geometry])), \(tests.count - 1)) = 1)", arguments: [])
+        return literal
+    }
+}
+
+extension CQL2GeometryOperand {
+    /// A BBOX in a lon/lat CRS: a rectangle in storage too, so a feature inside its box is inside it.
+    func isRectangle(in crs: FeatureCRS) -> Bool {
+        if case .literal(_, true) = self { return crs.isGeographic }
+        return false
     }
 }

@@ -166,19 +166,23 @@ struct ItemsQuery {
         }
     }
 
-    /// `filter` (CQL2 text, with `filter-lang` and `filter-crs`).
+    /// `filter` (CQL2 text or JSON, as `filter-lang` says, with `filter-crs`).
     private mutating func readFilter(_ q: QueryParameters, layer: FeatureLayer) throws {
         if let filter = try q.single("filter") {
             let lang = try q.single("filter-lang") ?? "cql2-text"
-            guard lang == "cql2-text" else {
-                throw FeatureError.invalidParameter("filter-lang", "'\(lang)' is not supported; use cql2-text")
+            guard lang == "cql2-text" || lang == "cql2-json" else {
+                throw FeatureError.invalidParameter("filter-lang", "'\(lang)' is not supported; use cql2-text or cql2-json")
             }
             let filterCRS = try q.single("filter-crs").map { try FeatureCRS.parse($0, parameter: "filter-crs") } ?? .default
-            let expression: CQL2Expression
-            do { expression = try CQL2Parser.parse(filter) } catch let e as CQL2SyntaxError {
-                throw FeatureError.invalidParameter("filter", e.description)
+            let written: CQL2Filter
+            do {
+                written = lang == "cql2-json" ? try CQL2JSONParser.parseFilter(filter) : try CQL2Parser.parseFilter(filter)
+            } catch let e as CQL2SyntaxError {
+                throw FeatureError.invalidParameter(
+                    "filter", lang == "cql2-json" ? "malformed cql2-json at character \(e.position): \(e.message)" : e.description)
             }
-            var translator = FilterSQL(layer: layer, crs: filterCRS, tests: tests)
+            let expression = written.expression
+            var translator = FilterSQL(layer: layer, crs: filterCRS, tests: tests, written: written)
             let fragment = try translator.translate(expression)
             tests = translator.tests
             prefilter += translator.prefilter

@@ -15,6 +15,8 @@ final class SpatialTest: Sendable {
         /// The feature contains the literal.
         case contains
         case equals
+        /// Symmetric relations, so which side the feature is on does not matter.
+        case touches, overlaps, crosses
     }
 
     let relation: Relation
@@ -95,6 +97,14 @@ final class SpatialTest: Sendable {
             let g = try p.engine.make(try SpatiaLiteGeometry.decode(blob))
             guard try p.prepared.covers(g) else { return false }
             return try g.prepared().covers(p.literal)
+        case .touches, .overlaps, .crosses:
+            guard fbox.intersects(box) else { return false }
+            let g = try p.engine.make(try SpatiaLiteGeometry.decode(blob))
+            switch relation {
+            case .touches: return try p.prepared.touches(g)
+            case .overlaps: return try p.prepared.overlaps(g)
+            default: return try p.prepared.crosses(g)
+            }
         }
     }
 

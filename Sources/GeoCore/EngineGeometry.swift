@@ -102,6 +102,16 @@ public final class PreparedGeometry {
     public func covers(_ g: EngineGeometry) throws -> Bool {
         try predicate("prepared covers", GEOSPreparedCovers_r(base.engine.handle, pointer, g.pointer))
     }
+    /// The DE-9IM relations of the same names (OGC 06-103r4), this geometry first.
+    public func touches(_ g: EngineGeometry) throws -> Bool {
+        try predicate("prepared touches", GEOSPreparedTouches_r(base.engine.handle, pointer, g.pointer))
+    }
+    public func overlaps(_ g: EngineGeometry) throws -> Bool {
+        try predicate("prepared overlaps", GEOSPreparedOverlaps_r(base.engine.handle, pointer, g.pointer))
+    }
+    public func crosses(_ g: EngineGeometry) throws -> Bool {
+        try predicate("prepared crosses", GEOSPreparedCrosses_r(base.engine.handle, pointer, g.pointer))
+    }
 }
 
 extension EngineGeometry {

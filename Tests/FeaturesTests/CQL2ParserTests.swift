@@ -30,8 +30,8 @@ struct CQL2ParserTests {
     }
 
     @Test func advancedComparisons() throws {
-        #expect(try parse("DLBM LIKE '01%'") == .like(.property("DLBM"), pattern: "01%", negated: false))
-        #expect(try parse("DLBM NOT LIKE '01_1'") == .like(.property("DLBM"), pattern: "01_1", negated: true))
+        #expect(try parse("DLBM LIKE '01%'") == .like(.property("DLBM"), pattern: .string("01%"), negated: false))
+        #expect(try parse("DLBM NOT LIKE '01_1'") == .like(.property("DLBM"), pattern: .string("01_1"), negated: true))
         #expect(try parse("GJ BETWEEN 2 AND 5") == .between(.property("GJ"), .number(2), .number(5), negated: false))
         #expect(
             try parse("GJ NOT BETWEEN 2 AND 5 AND x = 1")
@@ -42,6 +42,47 @@ struct CQL2ParserTests {
         #expect(try parse("DLMC IS NOT NULL") == .isNull(.property("DLMC"), negated: true))
         #expect(try parse("d > DATE('2024-01-31')") == .compare(.greater, .property("d"), .date("2024-01-31")))
         #expect(try parse("t < TIMESTAMP('2024-01-31T08:00:00Z')") == .compare(.less, .property("t"), .timestamp("2024-01-31T08:00:00Z")))
+    }
+
+    @Test func arithmeticPrecedenceAndParentheses() throws {
+        let gj = CQL2Scalar.property("GJ")
+        #expect(
+            try parse("GJ + 2 * 3 > 1")
+                == .compare(.greater, .arithmetic(.plus, gj, .arithmetic(.times, .number(2), .number(3))), .number(1)))
+        // A parenthesis opens a value when an operator follows it, a group of conditions otherwise.
+        #expect(
+            try parse("(GJ + 1) * 2 > 3")
+                == .compare(.greater, .arithmetic(.times, .arithmetic(.plus, gj, .number(1)), .number(2)), .number(3)))
+        #expect(
+            try parse("((GJ = 1) OR (GJ + 1 = 3))")
+                == .or([
+                    .compare(.equal, gj, .number(1)), .compare(.equal, .arithmetic(.plus, gj, .number(1)), .number(3))
+                ]))
+        #expect(try parse("(GJ) = 1") == .compare(.equal, gj, .number(1)))
+        // Left to right for - and div; ^ to the right; a sign binds looser than ^.
+        #expect(
+            try parse("GJ - 1 - 2 = 0")
+                == .compare(.equal, .arithmetic(.minus, .arithmetic(.minus, gj, .number(1)), .number(2)), .number(0)))
+        #expect(
+            try parse("GJ DIV 2 % 3 = 0")
+                == .compare(.equal, .arithmetic(.remainder, .arithmetic(.wholeDivide, gj, .number(2)), .number(3)), .number(0)))
+        #expect(
+            try parse("2 ^ 3 ^ GJ = 1")
+                == .compare(.equal, .arithmetic(.power, .number(2), .arithmetic(.power, .number(3), gj)), .number(1)))
+        #expect(
+            try parse("-GJ ^ 2 < 0") == .compare(.less, .arithmetic(.minus, .number(0), .arithmetic(.power, gj, .number(2))), .number(0)))
+        #expect(try parse("GJ BETWEEN GJ - 1 AND +GJ") == .between(gj, .arithmetic(.minus, gj, .number(1)), gj, negated: false))
+    }
+
+    @Test func caseAndAccentFolding() throws {
+        #expect(
+            try parse("CASEI(DLMC) = casei('Abc')") == .compare(.equal, .casei(.property("DLMC")), .casei(.string("Abc"))))
+        #expect(
+            try parse("ACCENTI(CASEI(DLMC)) LIKE ACCENTI('é%')")
+                == .like(.accenti(.casei(.property("DLMC"))), pattern: .accenti(.string("é%")), negated: false))
+        #expect(try parse("DLMC IN (CASEI('a'), 'b')") == .inList(.property("DLMC"), [.casei(.string("a")), .string("b")], negated: false))
+        // Folded before the pattern becomes a GLOB, as SQL folds the other side.
+        #expect(FilterSQL.folded(.casei(.accenti(.string("CAFÉ_%")))) == "cafe_%")
     }
 
     @Test func spatialLiterals() throws {
@@ -73,6 +114,10 @@ struct CQL2ParserTests {
                 == .spatial(.intersects, .property("geometry"), .literal(.lineString([Coordinate(1, 2), Coordinate(4, 5)]), isBox: false)))
         _ = try parse("S_INTERSECTS(geometry, MULTIPOLYGON(((0 0, 1 0, 1 1, 0 0)), ((2 2, 3 2, 3 3, 2 2))))")
         _ = try parse("S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(1 1), LINESTRING(0 0, 1 1)))")
+        // A sign on a coordinate, as some clients write it.
+        #expect(
+            try parse("S_INTERSECTS(geometry, POINT(+120 -28 +5))")
+                == .spatial(.intersects, .property("geometry"), .literal(.point(Coordinate(120, -28)), isBox: false)))
     }
 
     /// Each malformed filter fails with a message that points at the right character.
@@ -97,12 +142,20 @@ struct CQL2ParserTests {
             ("S_INTERSECTS(geometry, BBOX(1, 2, 3))", 37, "BBOX needs 4 numbers"),
             ("S_INTERSECTS(geometry, CIRCLE(1 2))", 24, "unknown geometry type CIRCLE"),
             ("d > DATE('2024-13')", 10, "is not a date"),
-            ("upper(DLBM) = 'A'", 1, "unsupported function"),
+            ("upper(DLBM) = 'A'", 1, "unknown function upper()"),
             ("DLBM = '0101'; DROP TABLE x", 14, "unexpected character ';'"),
-            ("DLBM = '0101' -- comment", 15, "expected AND, OR or the end"),
+            ("DLBM = '0101' /* comment */", 16, "expected a property name or a value, found '*'"),
             ("1abc = 2", 2, "separate them"),
             ("\"\" = 1", 1, "quoted property name"),
-            ("DLBM = #", 8, "unexpected character")
+            ("DLBM = #", 8, "unexpected character"),
+            ("GJ + * 2 = 1", 6, "found '*'"),
+            ("(GJ + 1 > 2", 12, "expected ')'"),
+            ("(GJ = 1) + 1 = 2", 10, "expected AND, OR or ')' after the group, found '+'"),
+            ("CASEI(DLBM = 'a'", 12, "expected ')' closing CASEI"),
+            ("DLBM LIKE GJ", 11, "LIKE needs a quoted pattern"),
+            ("DLBM LIKE CASEI(DLBM)", 11, "LIKE needs a quoted pattern"),
+            ("GJ div = 1", 8, "found '='"),
+            ("div = 1", 1, "found DIV")
         ] as [(String, Int, String)])
     func malformedFiltersPointAtTheProblem(_ filter: String, _ position: Int, _ message: String) throws {
         do {
