@@ -11,8 +11,15 @@ public struct SampleGenerator {
         public var farmlandCount: Int
         /// The real boundaries (city + nine counties), lon/lat.
         public var adminPath: String
-        public init(out: String, seed: UInt64, farmlandCount: Int, adminPath: String) {
+        /// About how many land-use 图斑 (三调 地类图斑) to make: around 莲都's seat in 100 m
+        /// cells, or over the whole city with `landUseCity`.
+        public var landUseCount: Int
+        public var landUseCity: Bool
+        public init(
+            out: String, seed: UInt64, farmlandCount: Int, adminPath: String, landUseCount: Int = 6_400, landUseCity: Bool = false
+        ) {
             self.out = out; self.seed = seed; self.farmlandCount = farmlandCount; self.adminPath = adminPath
+            self.landUseCount = landUseCount; self.landUseCity = landUseCity
         }
     }
 
@@ -120,6 +127,12 @@ public struct SampleGenerator {
             }
         }
         counts["farmland"] = options.farmlandCount; files.append("farmland.gpkg")
+
+        if options.landUseCount > 0 {
+            progress?("landuse")
+            counts["landuse"] = try writeLandUse(terrain: terrain, counties: counties, city: city, reach: farmland.reach)
+            files.append("landuse.gpkg")
+        }
 
         progress?("projects")
         let sites = try ProjectSites(

@@ -10,15 +10,20 @@ struct Sample: AsyncParsableCommand {
     @Option(help: "The random seed: the same seed gives byte-identical files.") var seed: UInt64 = 2026
     @Option(help: "How many farmland parcels (永久基本农田图斑) to make.") var farmlandCount = 20_000
     @Option(help: "The real city and county boundaries (GeoJSON with XZQDM, XZQMC).") var admin = "sampledata/lishui_admin.geojson"
+    @Option(help: "About how many land-use 图斑 (三调 地类图斑) to make; 0 for none.") var landUseCount = 6_400
+    @Flag(help: "Cover the whole city with land-use 图斑 (else a window around 莲都's seat in 100 m cells).") var landUseCity = false
     @Flag(help: "Machine-readable output.") var json = false
 
     func validate() throws {
         guard farmlandCount > 0 else { throw ValidationError("--farmland-count must be at least 1") }
+        guard landUseCount >= 0 else { throw ValidationError("--land-use-count must be 0 or more") }
     }
 
     func run() async throws {
         var generator = try SampleGenerator(
-            options: .init(out: out, seed: seed, farmlandCount: farmlandCount, adminPath: admin),
+            options: .init(
+                out: out, seed: seed, farmlandCount: farmlandCount, adminPath: admin, landUseCount: landUseCount,
+                landUseCity: landUseCity),
             progress: json || !Terminal.stdoutIsTTY
                 ? nil
                 : { step in
