@@ -35,13 +35,6 @@ public struct FeatureResponse: Sendable {
         self.body = body
     }
 
-    /// An OGC exception body.
-    public static func exception(_ e: FeatureError) -> FeatureResponse {
-        var w = JSONWriter(capacity: 256)
-        w.any(["code": e.code, "description": e.description])
-        return FeatureResponse(status: e.status, contentType: "application/json; charset=utf-8", body: w.bytes)
-    }
-
     static func json(_ object: [String: Any], type: String = "application/json", headers: [(String, String)] = []) -> FeatureResponse {
         var w = JSONWriter()
         w.any(object)

@@ -70,16 +70,16 @@ struct StyleRoutes {
 
     func style(_ file: String, request: Request, visible: Set<String>) throws -> Response {
         guard file.hasSuffix(".json"), Self.validName(file.dropLast(5)) else {
-            throw APIError(.badRequest, "bad style name", "style names match [a-z0-9_]+ and end in .json, e.g. /styles/onemap.json")
+            throw Problem(.badRequest, "bad style name", "style names match [a-z0-9_]+ and end in .json, e.g. /styles/onemap.json")
         }
         let url = directory.appendingPathComponent(file)
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw APIError.notFound("no style '\(file)'")
+            throw Problem.notFound("no style '\(file)'")
         }
         guard var style = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw APIError(.internalServerError, "bad style file", "Styles/\(file) is not a JSON object")
+            throw Problem(.internalServerError, "bad style file", "Styles/\(file) is not a JSON object")
         }
-        guard Self.keepVisible(&style, visible) else { throw APIError.notFound("no style '\(file)'") }
+        guard Self.keepVisible(&style, visible) else { throw Problem.notFound("no style '\(file)'") }
         let base = proxy.baseURL(request)
         func absolute(_ s: String) -> String { s.hasPrefix("/") ? base + s : s }
         if var sources = style["sources"] as? [String: Any] {

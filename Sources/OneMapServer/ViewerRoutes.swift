@@ -22,10 +22,10 @@ struct ViewerRoutes {
         router.get("static/maplibre/:file") { _, context in
             let name = try context.parameters.require("file")
             // Only the two known files: no path from a request ever reaches the file system.
-            guard let type = Self.vendorFiles[name] else { throw APIError.notFound("no static file '\(name)'") }
+            guard let type = Self.vendorFiles[name] else { throw Problem.notFound("no static file '\(name)'") }
             let path = (vendorDirectory as NSString).appendingPathComponent(name)
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw APIError(.serviceUnavailable, "viewer assets missing", "\(path) is missing: run `make vendor` to unpack MapLibre")
+                throw Problem(.serviceUnavailable, "viewer assets missing", "\(path) is missing: run `make vendor` to unpack MapLibre")
             }
             return Self.file(data, type: type)
         }
@@ -37,7 +37,7 @@ struct ViewerRoutes {
                 forResource: (name as NSString).deletingPathExtension, withExtension: (name as NSString).pathExtension,
                 subdirectory: "Public"),
             let data = try? Data(contentsOf: url)
-        else { throw APIError.notFound("no viewer file '\(name)'") }
+        else { throw Problem.notFound("no viewer file '\(name)'") }
         return file(data, type: type)
     }
 

@@ -157,8 +157,9 @@ struct FeatureAPITests {
         try await fixtures.app().test(.router) { client in
             let r = try await client.get("/collections/parcels/items?\(query)")
             #expect(r.status == .badRequest, "\(query)")
+            #expect(r.headers[.contentType] == "application/problem+json", "\(query)")
             #expect(try r.code() == "InvalidParameterValue", "\(query)")
-            #expect(try (r.json()["description"] as? String)?.isEmpty == false)
+            #expect(try (r.json()["detail"] as? String)?.isEmpty == false)
         }
     }
 

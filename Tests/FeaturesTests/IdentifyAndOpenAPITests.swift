@@ -51,7 +51,7 @@ struct IdentifyTests {
             let r = try await client.get("/v1/identify?\(query)")
             #expect(r.status == .badRequest, "\(query)")
             let body = try r.json()
-            #expect(body["error"] as? String == "bad parameter" && (body["detail"] as? String)?.isEmpty == false, "\(query)")
+            #expect(body["code"] as? String == "InvalidParameterValue" && (body["detail"] as? String)?.isEmpty == false, "\(query)")
         }
     }
 

@@ -103,7 +103,7 @@ struct CheckAPITests {
             let r = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: siteOverP))
             #expect(r.status == .internalServerError)
             let body = try json(r.body)
-            #expect(body["error"] as? String == "cannot check")
+            #expect(body["code"] as? String == "ServerError" && body["status"] as? Int == 500)
             #expect((body["detail"] as? String)?.contains("layer 'farmland' version 1") == true, "\(body)")
         }
         #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_checks") } == 0)
@@ -231,7 +231,8 @@ struct CheckAPITests {
             (status, body) = try await error(client, #"{"geometry": \#(siteOverP), "colour": "red"}"#)
             #expect(status == .badRequest && (body["detail"] as? String)?.contains("colour") == true)
             (status, body) = try await error(client, siteOverP, uri: "/v1/checks?layers=forest")
-            #expect(status == .notFound && (body["error"] as? String) == "unknown layer")
+            #expect(
+                status == .notFound && (body["code"] as? String) == "NotFound" && (body["detail"] as? String)?.contains("forest") == true)
             (status, body) = try await error(
                 client, #"{"type": "Polygon", "coordinates": [[[120, 28], [200, 28], [120.1, 28.1], [120, 28]]]}"#)
             #expect(status == .unprocessableContent && (body["detail"] as? String)?.contains("point 2") == true)
@@ -254,7 +255,8 @@ struct CheckAPITests {
     @Test func closedServerNeedsAKey() async throws {
         try await app(open: false).test(.router) { client in
             let (status, body) = try await error(client, siteOverP)
-            #expect(status == .unauthorized && body["error"] as? String == "approver key required")
+            #expect(status == .unauthorized && body["code"] as? String == "Unauthorized")
+            #expect((body["detail"] as? String)?.contains("needs an approver key") == true, "\(body)")
             let health = try await client.execute(uri: "/health", method: .get)
             #expect(health.status == .ok)
         }

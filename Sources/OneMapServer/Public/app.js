@@ -19,9 +19,10 @@ async function json(url, options) {
   const response = await fetch(url, options);
   const text = await response.text();
   let body = null;
-  try { body = JSON.parse(text); } catch (e) { body = { error: text }; }
+  try { body = JSON.parse(text); } catch (e) { body = { detail: text }; }
   if (!response.ok) {
-    const message = body && (body.detail || body.description || body.error) || response.statusText;
+    // Every error is a problem (RFC 9457): detail says what went wrong.
+    const message = body && (body.detail || body.title) || response.statusText;
     throw new Error(message);
   }
   return body;
