@@ -267,7 +267,9 @@ public final class FeatureService: Sendable {
         let fields = query.properties ?? layer.fields
         let c = r.baseURL + "/collections/" + QueryParameters.encode(layer.id)
         func pageLink(_ offset: Int?, format f: String) -> String {
-            let q = r.query.encoded(replacing: ["offset": offset.map(String.init), "f": f])
+            var changes: [String: String?] = ["offset": offset.map(String.init), "f": f]
+            if query.limitCapped { changes["limit"] = String(query.limit) }
+            let q = r.query.encoded(replacing: changes)
             return c + "/items" + (q.isEmpty ? "" : "?" + q)
         }
         var links: [[String: Any]] = [

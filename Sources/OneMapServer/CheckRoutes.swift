@@ -1,4 +1,5 @@
 import Conflicts
+import Features
 import Foundation
 import GeoCore
 import Hummingbird
@@ -290,7 +291,8 @@ struct CheckRoutes {
     @Sendable func list(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let q = request.uri.queryParameters
-        let limit = try Self.integer(q["limit"].map(String.init), name: "limit", default: 100, range: 1...configuration.limits.maxPageSize)
+        // As the feature pages: a limit above --max-page is served as --max-page, and `next` goes on.
+        let limit = try PageLimit.parse(q["limit"].map(String.init), default: 100, maximum: configuration.limits.maxPageSize).value
         let offset = try Self.integer(q["offset"].map(String.init), name: "offset", default: 0, range: 0...Int.max)
         let records = self.records, code = q["projectCode"].map(String.init)
         let (items, total) = try await server.expensive(
@@ -306,9 +308,22 @@ struct CheckRoutes {
                 if let k = s.keyName { o["keyName"] = k }
                 return o
             },
-            "total": total, "limit": limit, "offset": offset
+            "total": total, "limit": limit, "offset": offset,
+            "links": Self.pageLinks(q, limit: limit, offset: offset, count: items.count, total: total)
         ]
         return try Response.json(object: body)
+    }
+
+    /// The list's `next` link when more records follow, with the limit served.
+    static func pageLinks(_ q: Parameters, limit: Int, offset: Int, count: Int, total: Int) -> [[String: String]] {
+        guard offset + count < total else { return [] }
+        var query = "limit=\(limit)&offset=\(offset + count)"
+        if let code = q["projectCode"].map(String.init),
+            let encoded = code.addingPercentEncoding(withAllowedCharacters: .alphanumerics)
+        {
+            query += "&projectCode=" + encoded
+        }
+        return [["rel": "next", "href": "/v1/checks?" + query]]
     }
 
     static func integer(_ raw: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {

@@ -252,6 +252,32 @@ struct CheckAPITests {
         }
     }
 
+    /// As the feature pages: a limit above --max-page is served as --max-page, the answer says
+    /// the limit it served, and `next` goes on to every record once; a limit below 1 is a 400.
+    @Test func recordListCapsTheLimitAndPagesOn() async throws {
+        try await app(limits: .init(maxPageSize: 2)).test(.router) { client in
+            for _ in 0..<3 {
+                let r = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: siteOverP))
+                #expect(r.status == .created)
+            }
+            var next: String? = "/v1/checks?limit=50000"
+            var ids: [String] = [], sizes: [Int] = []
+            while let uri = next, sizes.count < 5 {
+                let r = try await client.execute(uri: uri, method: .get)
+                #expect(r.status == .ok, "\(uri)")
+                let page = try json(r.body)
+                let items = page["items"] as? [[String: Any]] ?? []
+                ids += items.compactMap { $0["id"] as? String }
+                sizes.append(items.count)
+                #expect(page["limit"] as? Int == 2, "\(uri)")
+                next = (page["links"] as? [[String: String]])?.first { $0["rel"] == "next" }?["href"]
+            }
+            #expect(sizes == [2, 1] && Set(ids).count == 3, "\(sizes)")
+            let zero = try await client.execute(uri: "/v1/checks?limit=0", method: .get)
+            #expect(zero.status == .badRequest && zero.headers[.contentType] == "application/problem+json")
+        }
+    }
+
     @Test func closedServerNeedsAKey() async throws {
         try await app(open: false).test(.router) { client in
             let (status, body) = try await error(client, siteOverP)
