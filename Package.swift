@@ -81,8 +81,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams")
-            ], resources: [.copy("Public")], plugins: ["EmbedTextPlugin"]),
-        // Puts OneMapServer's openapi.yaml in its code at build time (the plugin says why not a resource).
+            ], exclude: ["Public"], plugins: ["EmbedTextPlugin"]),
+        // Puts OneMapServer's openapi.yaml and viewer page (Public/) in its code at build time (the
+        // plugin says why not a resource).
         .executableTarget(name: "EmbedText"),
         // In Sources/, not a top-level Plugins/: the repository keeps the top level it was asked for.
         .plugin(name: "EmbedTextPlugin", capability: .buildTool(), dependencies: ["EmbedText"], path: "Sources/EmbedTextPlugin"),

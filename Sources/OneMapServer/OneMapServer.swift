@@ -84,13 +84,13 @@ func registerRoutes(on router: some RouterMethods<OneMapRequestContext>, server:
     KeyRoutes(keys: KeyRing(store: store)).register(on: router.group("v1/keys"))
     LayerRoutes(server: server).register(on: router)
     LedgerRoutes(server: server).register(on: router)
-    ViewerRoutes(vendorDirectory: server.configuration.vendorDirectory).register(on: router)
+    ViewerRoutes(assets: server.configuration.assets).register(on: router)
     let features = FeatureRoutes(server: server)
     features.register(on: router)
     IdentifyRoutes(store: store).register(on: router)
     OpenAPIRoutes(features: features).register(on: router)
     TileRoutes(service: server.tiles, metrics: server.metrics, deadline: server.deadline, proxy: server.proxy).register(on: router)
-    StyleRoutes(store: store, proxy: server.proxy).register(on: router)
+    StyleRoutes(store: store, proxy: server.proxy, stylesDirectory: server.configuration.assets.styles).register(on: router)
     // Unknown paths answer with the same problem shape as everything else (and a known path
     // asked with another method, 405: see ProblemMiddleware).
     router.get("**") { request, _ -> Response in throw Problem.notFound("no route for \(request.uri.path)") }

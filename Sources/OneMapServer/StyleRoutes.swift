@@ -14,17 +14,13 @@ import LayerStore
 struct StyleRoutes {
     let store: Store
     let proxy: ProxyHeaders
-    let directory: URL
+    /// nil when no styles were found (`ViewerAssets`): every style is then a 404.
+    let directory: URL?
 
-    /// `stylesDirectory` defaults to `Styles` in the current directory (the repository root
-    /// under `make demo`).
-    init(
-        store: Store, proxy: ProxyHeaders = ProxyHeaders(trusted: false),
-        stylesDirectory: String = FileManager.default.currentDirectoryPath + "/Styles"
-    ) {
+    init(store: Store, proxy: ProxyHeaders = ProxyHeaders(trusted: false), stylesDirectory: String?) {
         self.store = store
         self.proxy = proxy
-        directory = URL(fileURLWithPath: stylesDirectory, isDirectory: true)
+        directory = stylesDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) }
     }
 
     func register(on router: some RouterMethods<OneMapRequestContext>) {
@@ -72,8 +68,7 @@ struct StyleRoutes {
         guard file.hasSuffix(".json"), Self.validName(file.dropLast(5)) else {
             throw Problem(.badRequest, "bad style name", "style names match [a-z0-9_]+ and end in .json, e.g. /styles/onemap.json")
         }
-        let url = directory.appendingPathComponent(file)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+        guard let url = directory?.appendingPathComponent(file), let data = FileManager.default.contents(atPath: url.path) else {
             throw Problem.notFound("no style '\(file)'")
         }
         guard var style = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {

@@ -32,7 +32,7 @@ struct HostileInputTests {
     static func app(limits: ServerConfiguration.Limits = .init()) throws -> (some ApplicationProtocol, Store) {
         let store = try farmlandStore()
         return (
-            buildApplication(store: store, configuration: ServerConfiguration(open: true, limits: limits, vendorDirectory: "/nonexistent")),
+            buildApplication(store: store, configuration: ServerConfiguration(open: true, limits: limits)),
             store
         )
     }

@@ -49,7 +49,7 @@ struct ProblemShapeTests {
         let admin = try keys.create(role: .admin, name: nil).secret
         let limits = ServerConfiguration.Limits(maxBodyBytes: 4096)
         let app = buildApplication(
-            store: store, configuration: ServerConfiguration(limits: limits, vendorDirectory: "/nonexistent"))
+            store: store, configuration: ServerConfiguration(limits: limits, assets: ViewerAssets(searching: ["/nonexistent"])))
         let big = "{\"geometry\": \"" + String(repeating: "x", count: 10_000) + "\"}"
         let bads: [Bad] = [
             // Router and Hummingbird's own.

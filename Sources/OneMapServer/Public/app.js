@@ -252,6 +252,13 @@ function addOverlays(map) {
 }
 
 async function main() {
+  // MapLibre not unpacked or not found: its script answered the server's problem instead.
+  if (typeof maplibregl === "undefined") {
+    let message = "MapLibre GL JS did not load";
+    try { await json("/static/maplibre/maplibre-gl.js"); } catch (e) { message = e.message; }
+    showError("地图无法显示: " + message);
+    return;
+  }
   const style = await loadStyle();
   const map = new maplibregl.Map({ container: "map", style, bounds: LISHUI, fitBoundsOptions: { padding: 20 }, attributionControl: false });
   window.onemapMap = map;
