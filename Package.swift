@@ -67,7 +67,7 @@ let package = Package(
                 "GeoCore", "LayerStore",
                 .product(name: "GRDB", package: "GRDB.swift")
             ]),
-        // The HTTP service: routes per area, JSON errors, limits. The only module (with the CLI)
+        // The HTTP service: routes per area, errors as RFC 9457 problems, limits. The only module (with the CLI)
         // that knows about Hummingbird.
         .target(
             name: "OneMapServer",
