@@ -314,12 +314,15 @@ struct CheckRoutes {
         return try Response.json(object: body)
     }
 
+    /// RFC 3986's unreserved characters: `.alphanumerics` would let 中文 through unencoded.
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
     /// The list's `next` link when more records follow, with the limit served.
     static func pageLinks(_ q: Parameters, limit: Int, offset: Int, count: Int, total: Int) -> [[String: String]] {
         guard offset + count < total else { return [] }
         var query = "limit=\(limit)&offset=\(offset + count)"
         if let code = q["projectCode"].map(String.init),
-            let encoded = code.addingPercentEncoding(withAllowedCharacters: .alphanumerics)
+            let encoded = code.addingPercentEncoding(withAllowedCharacters: Self.unreserved)
         {
             query += "&projectCode=" + encoded
         }

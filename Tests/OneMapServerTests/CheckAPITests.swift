@@ -257,10 +257,12 @@ struct CheckAPITests {
     @Test func recordListCapsTheLimitAndPagesOn() async throws {
         try await app(limits: .init(maxPageSize: 2)).test(.router) { client in
             for _ in 0..<3 {
-                let r = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: siteOverP))
+                let r = try await client.execute(
+                    uri: "/v1/checks", method: .post, body: ByteBuffer(string: #"{"projectCode": "丽水 01", "geometry": \#(siteOverP)}"#))
                 #expect(r.status == .created)
             }
-            var next: String? = "/v1/checks?limit=50000"
+            _ = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: siteOverP))
+            var next: String? = "/v1/checks?limit=50000&projectCode=%E4%B8%BD%E6%B0%B4%2001"
             var ids: [String] = [], sizes: [Int] = []
             while let uri = next, sizes.count < 5 {
                 let r = try await client.execute(uri: uri, method: .get)
@@ -271,6 +273,7 @@ struct CheckAPITests {
                 sizes.append(items.count)
                 #expect(page["limit"] as? Int == 2, "\(uri)")
                 next = (page["links"] as? [[String: String]])?.first { $0["rel"] == "next" }?["href"]
+                if let n = next { #expect(n.allSatisfy(\.isASCII) && n.contains("projectCode=%E4%B8%BD%E6%B0%B4%2001"), "\(n)") }
             }
             #expect(sizes == [2, 1] && Set(ids).count == 3, "\(sizes)")
             let zero = try await client.execute(uri: "/v1/checks?limit=0", method: .get)
