@@ -14,7 +14,7 @@ APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev
 TEST_APT_PACKAGES := chromium fonts-noto-cjk python3-shapely python3-qgis qgis-providers python3-owslib
 PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis
 
-.PHONY: deps test-deps vendor build release test e2e demo bench bench-smoke clean format format-check
+.PHONY: deps test-deps vendor build release install test e2e demo bench bench-smoke clean format format-check
 
 ## Install the Debian packages that are missing (apt-get update runs only when needed).
 # $(call apt_install,PACKAGES)
@@ -49,6 +49,16 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+## The release binary in $(PREFIX)/bin and what the viewer reads beside it in
+## $(PREFIX)/share/onemap (MapLibre GL JS and the styles), where `onemap serve` looks first,
+## whatever directory it is started from. DESTDIR stages a package.
+PREFIX ?= /usr/local
+install: release vendor
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/onemap/maplibre $(DESTDIR)$(PREFIX)/share/onemap/styles
+	install -m 755 .build/release/onemap $(DESTDIR)$(PREFIX)/bin/onemap
+	install -m 644 vendor/maplibre/maplibre-gl.js vendor/maplibre/maplibre-gl.css $(DESTDIR)$(PREFIX)/share/onemap/maplibre/
+	install -m 644 Styles/*.json $(DESTDIR)$(PREFIX)/share/onemap/styles/
+
 test-deps: deps
 	$(call apt_install,$(TEST_APT_PACKAGES))
 	@python3 -c "import openapi_spec_validator, websocket, PIL, schemathesis" 2>/dev/null || python3 -m pip install --quiet $(PIP_TEST_PACKAGES)
@@ -67,6 +77,7 @@ test: test-deps vendor
 	$(SWIFT) build
 	$(SWIFT) test
 	python3 Tests/e2e/viewer_e2e.py --binary .build/debug/onemap
+	python3 Tests/e2e/viewer_assets_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/crash_safety.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap --role admin --max-examples 40 --min-requests 1500
@@ -76,6 +87,7 @@ test: test-deps vendor
 e2e: test-deps vendor
 	$(SWIFT) build
 	python3 Tests/e2e/viewer_e2e.py --binary .build/debug/onemap
+	python3 Tests/e2e/viewer_assets_e2e.py --binary .build/debug/onemap
 
 ## Load the sample catalog (again only when it changed) and serve it at http://127.0.0.1:8080.
 demo: release vendor $(DB)

@@ -70,7 +70,7 @@ let package = Package(
                 "GeoCore", "LayerStore",
                 .product(name: "GRDB", package: "GRDB.swift")
             ]),
-        // The HTTP service: routes per area, JSON errors, limits. The only module (with the CLI)
+        // The HTTP service: routes per area, errors as RFC 9457 problems, limits. The only module (with the CLI)
         // that knows about Hummingbird.
         .target(
             name: "OneMapServer",
@@ -84,8 +84,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams")
-            ], resources: [.copy("Public")], plugins: ["EmbedTextPlugin"]),
-        // Puts OneMapServer's openapi.yaml in its code at build time (the plugin says why not a resource).
+            ], exclude: ["Public"], plugins: ["EmbedTextPlugin"]),
+        // Puts OneMapServer's openapi.yaml and viewer page (Public/) in its code at build time (the
+        // plugin says why not a resource).
         .executableTarget(name: "EmbedText"),
         // In Sources/, not a top-level Plugins/: the repository keeps the top level it was asked for.
         .plugin(name: "EmbedTextPlugin", capability: .buildTool(), dependencies: ["EmbedText"], path: "Sources/EmbedTextPlugin"),

@@ -39,7 +39,7 @@ var source = "// Written by the EmbedTextPlugin build plugin from the files name
 for input in arguments.dropFirst() {
     let name = (input as NSString).lastPathComponent
     guard let text = try? String(contentsOfFile: input, encoding: .utf8) else { fail("cannot read \(input) as UTF-8") }
-    // Swift source holds no other control characters (nor does YAML).
+    // Swift source holds no other control characters (nor does YAML, nor the viewer's page).
     if let c = text.unicodeScalars.first(where: { $0.value < 0x20 && !["\n", "\r", "\t"].contains($0) || $0.value == 0x7F }) {
         fail("\(input) holds the control character U+\(String(c.value, radix: 16, uppercase: true))")
     }

@@ -1,5 +1,6 @@
-/// An OGC API exception: an HTTP status and `{"code", "description"}`. Bad input is the
-/// caller's (400), a missing collection or feature is 404; both say exactly what to change.
+/// An OGC API exception: an HTTP status, the OGC exception code and what went wrong. Bad
+/// input is the caller's (400), a missing collection or feature is 404; both say exactly what
+/// to change. The server answers it as a problem (RFC 9457) whose `code` is this code.
 public struct FeatureError: Error, CustomStringConvertible, Sendable {
     public let status: Int
     /// The OGC exception code, e.g. `InvalidParameterValue`.

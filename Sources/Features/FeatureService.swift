@@ -35,13 +35,6 @@ public struct FeatureResponse: Sendable {
         self.body = body
     }
 
-    /// An OGC exception body.
-    public static func exception(_ e: FeatureError) -> FeatureResponse {
-        var w = JSONWriter(capacity: 256)
-        w.any(["code": e.code, "description": e.description])
-        return FeatureResponse(status: e.status, contentType: "application/json; charset=utf-8", body: w.bytes)
-    }
-
     static func json(_ object: [String: Any], type: String = "application/json", headers: [(String, String)] = []) -> FeatureResponse {
         var w = JSONWriter()
         w.any(object)
@@ -305,7 +298,9 @@ public final class FeatureService: Sendable {
         let fields = query.properties ?? layer.fields
         let c = r.baseURL + "/collections/" + QueryParameters.encode(layer.id)
         func pageLink(_ offset: Int?, format f: String) -> String {
-            let q = r.query.encoded(replacing: ["offset": offset.map(String.init), "f": f])
+            var changes: [String: String?] = ["offset": offset.map(String.init), "f": f]
+            if query.limitCapped { changes["limit"] = String(query.limit) }
+            let q = r.query.encoded(replacing: changes)
             return c + "/items" + (q.isEmpty ? "" : "?" + q)
         }
         var links: [[String: Any]] = [

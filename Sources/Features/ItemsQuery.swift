@@ -65,6 +65,8 @@ struct ItemsQuery {
     ]
 
     var limit = defaultLimit
+    /// The caller asked for more than the maximum: the links name the limit served.
+    var limitCapped = false
     var offset = 0
     var crs = FeatureCRS.default
     /// The fields to return, in layer order; nil for all.
@@ -76,7 +78,8 @@ struct ItemsQuery {
     var prefilter: [BoundingBox] = []
 
     init(_ q: QueryParameters, layer: FeatureLayer, maxLimit: Int = ItemsQuery.maxLimit) throws {
-        limit = try Self.integer(q.single("limit"), "limit", default: Self.defaultLimit, range: 1...maxLimit)
+        let pageLimit = try PageLimit.parse(q.single("limit"), default: Self.defaultLimit, maximum: maxLimit)
+        (limit, limitCapped) = (pageLimit.value, pageLimit.capped)
         offset = try Self.integer(q.single("offset"), "offset", default: 0, range: 0...Int(Int32.max))
         if let c = try q.single("crs") { crs = try FeatureCRS.parse(c, parameter: "crs") }
         if let dt = try q.single("datetime") { try Self.checkDatetime(dt) }

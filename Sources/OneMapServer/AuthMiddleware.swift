@@ -15,7 +15,7 @@ struct AuthMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization] else { return try await next(request, context) }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw APIError(.unauthorized, "bad credentials", "send the key as 'Authorization: Bearer om_…'", headers: Self.challenge)
+            throw Problem(.unauthorized, "bad credentials", "send the key as 'Authorization: Bearer om_…'", headers: Self.challenge)
         }
         let secret = parts[1].trimmingCharacters(in: .whitespaces)
         let keys = self.keys
@@ -26,11 +26,11 @@ struct AuthMiddleware: RouterMiddleware {
             context.caller = Caller(keyName: key.name, role: key.role)
             context.logger[metadataKey: "key"] = .string(key.name)
         case .revoked(let key):
-            throw APIError(
+            throw Problem(
                 .unauthorized, "key revoked", "key '\(key.name)' (\(key.prefix)…) was revoked at \(key.revokedAt ?? "?")",
                 headers: [.wwwAuthenticate: "Bearer realm=\"OneMap\", error=\"invalid_token\""])
         case .unknown:
-            throw APIError(
+            throw Problem(
                 .unauthorized, "unknown key", "the bearer key is not one this server issued",
                 headers: [.wwwAuthenticate: "Bearer realm=\"OneMap\", error=\"invalid_token\""])
         }
@@ -46,11 +46,11 @@ extension OneMapRequestContext {
     func require(_ role: Role, to action: String, unless open: Bool = false) throws {
         if open || caller.has(role) { return }
         if let held = caller.role {
-            throw APIError(
+            throw Problem(
                 .forbidden, "role too low",
                 "\(action) needs \(Self.article(role)) key; key '\(caller.keyName ?? "?")' is \(Self.article(held)) key")
         }
-        throw APIError(
+        throw Problem(
             .unauthorized, "\(role.rawValue) key required",
             "\(action) needs \(Self.article(role)) key (Authorization: Bearer …); `onemap keys create --role \(role.rawValue)` makes one",
             headers: AuthMiddleware.challenge)

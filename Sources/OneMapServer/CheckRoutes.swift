@@ -1,4 +1,5 @@
 import Conflicts
+import Features
 import Foundation
 import GeoCore
 import Hummingbird
@@ -58,7 +59,7 @@ struct CheckRoutes {
                 if let input = parsed.withLock({ $0 }) { read = { input } }
             }
         }
-        throw APIError(.serviceUnavailable, "layers changing", "the layers were reloaded and pruned while checking, three times; try again")
+        throw Problem(.serviceUnavailable, "layers changing", "the layers were reloaded and pruned while checking, three times; try again")
     }
 
     /// Anonymous checks under `--open` count against the client's rate; keys are not limited.
@@ -89,7 +90,7 @@ struct CheckRoutes {
         try admitAnonymous(request, context)
         let body = try await request.body.collect(upTo: configuration.limits.maxBodyBytes)
         let data = Data(buffer: body)
-        guard !data.isEmpty else { throw APIError(.badRequest, "empty body", "send GeoJSON, a 部标 TXT, or {\"geometry\": …}") }
+        guard !data.isEmpty else { throw Problem.badBody("empty body", "send GeoJSON, a 部标 TXT, or {\"geometry\": …}") }
         let limits = SiteLimits(maxVertices: configuration.limits.maxSiteVertices)
         let contentType = request.headers[.contentType] ?? "", crs = request.uri.queryParameters["crs"].map(String.init)
         let layers = try Self.layerList(request.uri.queryParameters["layers"].map(String.init))
@@ -113,7 +114,7 @@ struct CheckRoutes {
         return try await server.expensive(
             "record read",
             blocking: {
-                guard let record = try records.get(id, geometry: geometry) else { throw APIError.notFound("no check '\(id)'") }
+                guard let record = try records.get(id, geometry: geometry) else { throw Problem.notFound("no check '\(id)'") }
                 return record
             })
     }
@@ -124,7 +125,7 @@ struct CheckRoutes {
         guard let raw else { return nil }
         let names = raw.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         guard names.allSatisfy({ !$0.isEmpty }) else {
-            throw APIError(
+            throw Problem(
                 .badRequest, "bad parameter", "layers='\(raw.prefix(80))' must name layers, comma-separated; leave it out for every layer")
         }
         return names
@@ -161,30 +162,30 @@ struct CheckRoutes {
         }
         let allowed: Set<String> = ["projectCode", "projectName", "geometry", "feature", "txt", "crs"]
         if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw APIError(.badRequest, "unknown key", "key '\(unknown)' is not one of: \(allowed.sorted().joined(separator: ", "))")
+            throw Problem.badBody("unknown key", "key '\(unknown)' is not one of: \(allowed.sorted().joined(separator: ", "))")
         }
         func text(_ key: String) throws -> String? {
             guard let v = object[key], !(v is NSNull) else { return nil }
-            guard let s = v as? String else { throw APIError(.badRequest, "bad value", "key '\(key)' must be a string") }
+            guard let s = v as? String else { throw Problem.badBody("bad value", "key '\(key)' must be a string") }
             return s
         }
         let code = try text("projectCode"), name = try text("projectName")
         let sources = ["geometry", "feature", "txt"].filter { object[$0] != nil }
         guard sources.count == 1 else {
-            throw APIError(
-                .badRequest, "no site",
+            throw Problem.badBody(
+                "no site",
                 "give exactly one of 'geometry', 'feature' or 'txt'" + (sources.isEmpty ? "" : "; found \(sources.joined(separator: ", "))")
             )
         }
         if let txt = try text("txt") {
             // A 部标 TXT names its own coordinate system (坐标系, 带号); a second one would conflict.
             if object["crs"] != nil {
-                throw APIError(.badRequest, "bad value", "key 'crs' does not apply to 'txt', which declares its own 坐标系 and 带号")
+                throw Problem.badBody("bad value", "key 'crs' does not apply to 'txt', which declares its own 坐标系 and 带号")
             }
             return Submission(site: try SurveyTXT.read(text: txt, limits: limits), format: .txt, projectCode: code, projectName: name)
         }
         guard var geo = object[sources[0]] as? [String: Any] else {
-            throw APIError(.badRequest, "bad value", "key '\(sources[0])' must be a GeoJSON object")
+            throw Problem.badBody("bad value", "key '\(sources[0])' must be a GeoJSON object")
         }
         // The wrapper's crs ("EPSG:4528", or the legacy GeoJSON member) is the geometry's unless
         // the geometry carries its own; two that differ are refused rather than one picked.
@@ -195,11 +196,11 @@ struct CheckRoutes {
             } else if wrapperCRS is [String: Any] {
                 member = wrapperCRS
             } else {
-                throw APIError(.badRequest, "bad value", "key 'crs' must be a string such as \"EPSG:4528\" or a GeoJSON crs object")
+                throw Problem.badBody("bad value", "key 'crs' must be a string such as \"EPSG:4528\" or a GeoJSON crs object")
             }
             if let own = geo["crs"] {
                 guard NSDictionary(dictionary: ["crs": own]).isEqual(to: ["crs": member]) else {
-                    throw APIError(.badRequest, "conflicting crs", "key 'crs' and '\(sources[0]).crs' name different coordinate systems")
+                    throw Problem.badBody("conflicting crs", "key 'crs' and '\(sources[0]).crs' name different coordinate systems")
                 }
             }
             geo["crs"] = member
@@ -230,7 +231,7 @@ struct CheckRoutes {
             try await server.expensive(
                 "report",
                 blocking: {
-                    guard let record = try records.get(id) else { throw APIError.notFound("no check '\(id)'") }
+                    guard let record = try records.get(id) else { throw Problem.notFound("no check '\(id)'") }
                     let result = try JSONDecoder().decode(CheckResult.self, from: record.result)
                     return Array(try CheckReport.html(result: result, geojson: record.geojson).utf8)
                 })
@@ -290,7 +291,8 @@ struct CheckRoutes {
     @Sendable func list(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let q = request.uri.queryParameters
-        let limit = try Self.integer(q["limit"].map(String.init), name: "limit", default: 100, range: 1...configuration.limits.maxPageSize)
+        // As the feature pages: a limit above --max-page is served as --max-page, and `next` goes on.
+        let limit = try PageLimit.parse(q["limit"].map(String.init), default: 100, maximum: configuration.limits.maxPageSize).value
         let offset = try Self.integer(q["offset"].map(String.init), name: "offset", default: 0, range: 0...Int.max)
         let records = self.records, code = q["projectCode"].map(String.init)
         let (items, total) = try await server.expensive(
@@ -306,15 +308,31 @@ struct CheckRoutes {
                 if let k = s.keyName { o["keyName"] = k }
                 return o
             },
-            "total": total, "limit": limit, "offset": offset
+            "total": total, "limit": limit, "offset": offset,
+            "links": Self.pageLinks(q, limit: limit, offset: offset, count: items.count, total: total)
         ]
         return try Response.json(object: body)
+    }
+
+    /// RFC 3986's unreserved characters: `.alphanumerics` would let 中文 through unencoded.
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// The list's `next` link when more records follow, with the limit served.
+    static func pageLinks(_ q: Parameters, limit: Int, offset: Int, count: Int, total: Int) -> [[String: String]] {
+        guard offset + count < total else { return [] }
+        var query = "limit=\(limit)&offset=\(offset + count)"
+        if let code = q["projectCode"].map(String.init),
+            let encoded = code.addingPercentEncoding(withAllowedCharacters: Self.unreserved)
+        {
+            query += "&projectCode=" + encoded
+        }
+        return [["rel": "next", "href": "/v1/checks?" + query]]
     }
 
     static func integer(_ raw: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let raw else { return value }
         guard let n = Int(raw), range.contains(n) else {
-            throw APIError(
+            throw Problem(
                 .badRequest, "bad parameter",
                 "\(name)=\(raw) must be a whole number in \(range.lowerBound)…\(range.upperBound == Int.max ? "" : String(range.upperBound))"
             )

@@ -38,7 +38,7 @@ final class ClientRateLimit: Sendable {
         }
         if let wait {
             let seconds = max(1, Int(wait.rounded(.up)))
-            throw APIError(
+            throw Problem(
                 .tooManyRequests, "too many checks",
                 "anonymous checks are limited to \(perMinute) a minute per client; retry in \(seconds) s, or use an approver key",
                 headers: [.retryAfter: String(seconds)])

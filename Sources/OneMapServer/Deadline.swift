@@ -76,8 +76,8 @@ struct Deadline: Sendable {
         }
     }
 
-    static func timedOut(_ s: Double) -> APIError {
-        APIError(
+    static func timedOut(_ s: Double) -> Problem {
+        Problem(
             .serviceUnavailable, "timed out",
             "the request took longer than this server's limit of \(s == s.rounded() ? String(Int(s)) : String(s)) s; try a smaller request",
             headers: [.retryAfter: "5"])

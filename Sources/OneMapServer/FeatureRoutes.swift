@@ -5,7 +5,8 @@ import LayerStore
 
 /// OGC API – Features at the root: landing page, conformance, collections, items, features
 /// and queryables. The work is done by `Features.FeatureService`; this only speaks HTTP.
-/// Errors here are OGC exceptions (`{"code", "description"}`), as OGC clients expect.
+/// Errors (`FeatureError`) become problems like every other route's, with the OGC exception
+/// code as `code`, which is what OGC clients read.
 struct FeatureRoutes {
     let service: FeatureService
     let server: ServerContext
@@ -56,11 +57,7 @@ struct FeatureRoutes {
         _ request: Request, _ context: OneMapRequestContext,
         _ body: (FeatureRequest) async throws -> FeatureResponse
     ) async throws -> Response {
-        do {
-            return Self.response(try await body(featureRequest(request, context)))
-        } catch let e as FeatureError {
-            return Self.response(.exception(e))
-        }
+        Self.response(try await body(featureRequest(request, context)))
     }
 
     static func response(_ f: FeatureResponse) -> Response {

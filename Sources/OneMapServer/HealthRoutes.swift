@@ -17,7 +17,7 @@ struct HealthRoutes {
                 let layers = try await server.store.read { db in try Store.layerCount(db) }
                 return try Response.json(object: ["status": "ready", "layers": layers])
             } catch {
-                throw APIError(.serviceUnavailable, "not ready", "the database cannot be read: \(error)", headers: [.retryAfter: "5"])
+                throw Problem(.serviceUnavailable, "not ready", "the database cannot be read: \(error)", headers: [.retryAfter: "5"])
             }
         }
         router.get("metrics") { _, _ -> Response in

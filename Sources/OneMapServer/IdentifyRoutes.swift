@@ -23,18 +23,18 @@ struct IdentifyRoutes {
     @Sendable func handle(request: Request, context: OneMapRequestContext) async throws -> Response {
         let q = QueryParameters(query: request.uri.query)
         if let unknown = q.pairs.first(where: { !Self.parameters.contains($0.name) }) {
-            throw APIError(
+            throw Problem(
                 .badRequest, "bad parameter",
                 "unknown parameter '\(unknown.name)'; identify takes \(Self.parameters.sorted().joined(separator: ", "))")
         }
         func number(_ name: String, required: Bool) throws -> Double? {
             let values = q.pairs.filter { $0.name == name }
-            guard values.count <= 1 else { throw APIError(.badRequest, "bad parameter", "\(name) is given \(values.count) times") }
+            guard values.count <= 1 else { throw Problem(.badRequest, "bad parameter", "\(name) is given \(values.count) times") }
             guard let raw = values.first?.value else {
-                if required { throw APIError(.badRequest, "bad parameter", "\(name) is required") }
+                if required { throw Problem(.badRequest, "bad parameter", "\(name) is required") }
                 return nil
             }
-            guard let v = Double(raw), v.isFinite else { throw APIError(.badRequest, "bad parameter", "\(name)=\(raw) is not a number") }
+            guard let v = Double(raw), v.isFinite else { throw Problem(.badRequest, "bad parameter", "\(name)=\(raw) is not a number") }
             return v
         }
         let lon = try number("lon", required: true)!, lat = try number("lat", required: true)!
@@ -44,7 +44,7 @@ struct IdentifyRoutes {
         switch q["geometry"] ?? "true" {
         case "true", "1": withGeometry = true
         case "false", "0": withGeometry = false
-        case let other: throw APIError(.badRequest, "bad parameter", "geometry=\(other) must be true or false")
+        case let other: throw Problem(.badRequest, "bad parameter", "geometry=\(other) must be true or false")
         }
         let identify = self.identify
         do {
@@ -56,7 +56,7 @@ struct IdentifyRoutes {
                 status: .ok, headers: [.contentType: "application/geo+json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: Identify.geoJSON(hits, lon: lon, lat: lat, geometry: withGeometry))))
         } catch let e as FeatureError {
-            throw APIError(.badRequest, "bad parameter", e.description)
+            throw Problem(.badRequest, "bad parameter", e.description)
         }
     }
 }

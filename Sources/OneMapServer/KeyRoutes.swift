@@ -20,15 +20,15 @@ struct KeyRoutes {
             try context.require(.admin, to: "creating keys")
             let body = try await request.body.collect(upTo: 64 << 10)
             guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
-                throw APIError(.badRequest, "malformed body", "send {\"role\": \"viewer|approver|admin\", \"name\": \"…\"}")
+                throw Problem.badBody("malformed body", "send {\"role\": \"viewer|approver|admin\", \"name\": \"…\"}")
             }
             if let unknown = object.keys.sorted().first(where: { $0 != "role" && $0 != "name" }) {
-                throw APIError(.badRequest, "unknown key", "key '\(unknown)' is not one of: name, role")
+                throw Problem.badBody("unknown key", "key '\(unknown)' is not one of: name, role")
             }
             guard let raw = object["role"] as? String, let role = Role(rawValue: raw) else {
-                throw APIError(.badRequest, "bad value", "role must be one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw Problem.badBody("bad value", "role must be one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            if object["name"] != nil && !(object["name"] is String) { throw APIError(.badRequest, "bad value", "name must be a string") }
+            if object["name"] != nil && !(object["name"] is String) { throw Problem.badBody("bad value", "name must be a string") }
             let name = object["name"] as? String
             let (key, secret) = try await Blocking.run { try keys.create(role: role, name: name) }
             var out = Self.json(key)

@@ -16,7 +16,7 @@ struct LedgerRoutes {
             let layers = try CheckRoutes.layerList(q["layers"].map(String.init))
             let by = q["by"].map(String.init) ?? "county"
             guard by.range(of: "^[A-Za-z0-9_]+$", options: .regularExpression) != nil else {
-                throw APIError(.badRequest, "bad parameter", "by=\(by) must name an admin layer or a level such as county")
+                throw Problem(.badRequest, "bad parameter", "by=\(by) must name an admin layer or a level such as county")
             }
             let caller = context.caller
             let ledger = try await server.expensive(
@@ -28,19 +28,19 @@ struct LedgerRoutes {
             var pairs = CrossLayerAudit.defaultPairs
             if let raw = q["pairs"] {
                 guard !raw.isEmpty else {
-                    throw APIError(
+                    throw Problem(
                         .badRequest, "bad parameter", "pairs= must name pairs a:b, comma-separated; leave it out for the default pairs")
                 }
                 pairs = try raw.split(separator: ",", omittingEmptySubsequences: false).map { p in
                     let parts = p.split(separator: ":").map(String.init)
-                    guard parts.count == 2 else { throw APIError(.badRequest, "bad parameter", "pairs: '\(p)' is not a:b") }
+                    guard parts.count == 2 else { throw Problem(.badRequest, "bad parameter", "pairs: '\(p)' is not a:b") }
                     return (parts[0], parts[1])
                 }
             }
             var minimum = 1.0
             if let raw = q["minArea"] ?? q["min-area"] {
                 guard let m = Double(String(raw)), m.isFinite, m >= 0 else {
-                    throw APIError(.badRequest, "bad parameter", "minArea=\(raw) must be a number ≥ 0")
+                    throw Problem(.badRequest, "bad parameter", "minArea=\(raw) must be a number ≥ 0")
                 }
                 minimum = m
             }
@@ -57,7 +57,7 @@ struct LedgerRoutes {
                 return Response(
                     status: .ok, headers: [.contentType: "application/geo+json"],
                     body: .init(byteBuffer: ByteBuffer(bytes: try CrossLayerAudit.geojson(found))))
-            default: throw APIError(.badRequest, "bad parameter", "format=\(format) must be json or geojson")
+            default: throw Problem(.badRequest, "bad parameter", "format=\(format) must be json or geojson")
             }
         }
         router.get("v1/layers/:name/versions") { _, context -> Response in

@@ -42,7 +42,7 @@ struct ServerContext: Sendable {
 
 /// Builds the OneMap HTTP application (its routes: `registerRoutes`).
 /// Middleware runs outside in: request id and log line, metrics (which see the final
-/// status), errors to JSON, then the caller's key.
+/// status), errors to problems (RFC 9457), then the caller's key.
 public func buildApplication(store: Store, configuration: ServerConfiguration) -> some ApplicationProtocol {
     let server = ServerContext(store: store, configuration: configuration)
     server.tiles.warmInBackground()
@@ -52,7 +52,7 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     let router = Router(context: OneMapRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: server.metrics))
-    router.add(middleware: JSONErrorMiddleware(methods: MethodTable(paths: OpenAPI.document.paths)))
+    router.add(middleware: ProblemMiddleware(methods: MethodTable(paths: OpenAPI.document.paths)))
     router.add(middleware: AuthMiddleware(keys: KeyRing(store: store)))
     registerRoutes(on: router, server: server)
     // Hummingbird's logger, with its level from LOG_LEVEL.
@@ -84,16 +84,16 @@ func registerRoutes(on router: some RouterMethods<OneMapRequestContext>, server:
     KeyRoutes(keys: KeyRing(store: store)).register(on: router.group("v1/keys"))
     LayerRoutes(server: server).register(on: router)
     LedgerRoutes(server: server).register(on: router)
-    ViewerRoutes(vendorDirectory: server.configuration.vendorDirectory).register(on: router)
+    ViewerRoutes(assets: server.configuration.assets).register(on: router)
     let features = FeatureRoutes(server: server)
     features.register(on: router)
     IdentifyRoutes(store: store).register(on: router)
     OpenAPIRoutes(features: features).register(on: router)
     TileRoutes(service: server.tiles, metrics: server.metrics, deadline: server.deadline, proxy: server.proxy).register(on: router)
-    StyleRoutes(store: store, proxy: server.proxy).register(on: router)
-    // Unknown paths answer with the same JSON error shape as everything else (and a known
-    // path asked with another method, 405: see JSONErrorMiddleware).
-    router.get("**") { request, _ -> Response in throw APIError.notFound("no route for \(request.uri.path)") }
+    StyleRoutes(store: store, proxy: server.proxy, stylesDirectory: server.configuration.assets.styles).register(on: router)
+    // Unknown paths answer with the same problem shape as everything else (and a known path
+    // asked with another method, 405: see ProblemMiddleware).
+    router.get("**") { request, _ -> Response in throw Problem.notFound("no route for \(request.uri.path)") }
 }
 
 extension Response {

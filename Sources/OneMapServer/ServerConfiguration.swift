@@ -12,8 +12,8 @@ public struct ServerConfiguration: Sendable {
     /// Believe a reverse proxy's `X-Forwarded-Host`, `-Proto` and `-For` (links and the
     /// client's address for rate limits); without it anyone could send them.
     public var trustProxy: Bool
-    /// Where `make vendor` unpacked MapLibre GL JS for the viewer.
-    public var vendorDirectory: String
+    /// Where the viewer's MapLibre GL JS and the styles were found (`serve --assets`).
+    public var assets: ViewerAssets
 
     /// Every limit has a safe default; `onemap serve --help` lists the options that change them.
     public struct Limits: Sendable {
@@ -72,10 +72,10 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, open: Bool = false, limits: Limits = Limits(),
-        trustProxy: Bool = false, vendorDirectory: String = "vendor/maplibre"
+        trustProxy: Bool = false, assets: ViewerAssets = ViewerAssets(searching: [FileManager.default.currentDirectoryPath])
     ) {
         self.trustProxy = trustProxy
-        self.vendorDirectory = vendorDirectory
+        self.assets = assets
         self.host = host
         self.port = port
         self.open = open

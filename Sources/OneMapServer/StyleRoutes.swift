@@ -14,17 +14,13 @@ import LayerStore
 struct StyleRoutes {
     let store: Store
     let proxy: ProxyHeaders
-    let directory: URL
+    /// nil when no styles were found (`ViewerAssets`): every style is then a 404.
+    let directory: URL?
 
-    /// `stylesDirectory` defaults to `Styles` in the current directory (the repository root
-    /// under `make demo`).
-    init(
-        store: Store, proxy: ProxyHeaders = ProxyHeaders(trusted: false),
-        stylesDirectory: String = FileManager.default.currentDirectoryPath + "/Styles"
-    ) {
+    init(store: Store, proxy: ProxyHeaders = ProxyHeaders(trusted: false), stylesDirectory: String?) {
         self.store = store
         self.proxy = proxy
-        directory = URL(fileURLWithPath: stylesDirectory, isDirectory: true)
+        directory = stylesDirectory.map { URL(fileURLWithPath: $0, isDirectory: true) }
     }
 
     func register(on router: some RouterMethods<OneMapRequestContext>) {
@@ -70,16 +66,15 @@ struct StyleRoutes {
 
     func style(_ file: String, request: Request, visible: Set<String>) throws -> Response {
         guard file.hasSuffix(".json"), Self.validName(file.dropLast(5)) else {
-            throw APIError(.badRequest, "bad style name", "style names match [a-z0-9_]+ and end in .json, e.g. /styles/onemap.json")
+            throw Problem(.badRequest, "bad style name", "style names match [a-z0-9_]+ and end in .json, e.g. /styles/onemap.json")
         }
-        let url = directory.appendingPathComponent(file)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw APIError.notFound("no style '\(file)'")
+        guard let url = directory?.appendingPathComponent(file), let data = FileManager.default.contents(atPath: url.path) else {
+            throw Problem.notFound("no style '\(file)'")
         }
         guard var style = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw APIError(.internalServerError, "bad style file", "Styles/\(file) is not a JSON object")
+            throw Problem(.internalServerError, "bad style file", "Styles/\(file) is not a JSON object")
         }
-        guard Self.keepVisible(&style, visible) else { throw APIError.notFound("no style '\(file)'") }
+        guard Self.keepVisible(&style, visible) else { throw Problem.notFound("no style '\(file)'") }
         let base = proxy.baseURL(request)
         func absolute(_ s: String) -> String { s.hasPrefix("/") ? base + s : s }
         if var sources = style["sources"] as? [String: Any] {

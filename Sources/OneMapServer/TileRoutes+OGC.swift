@@ -94,7 +94,7 @@ extension TileRoutes {
 
     static func grid(named id: some StringProtocol) throws -> TileMatrixSet {
         guard let grid = TileMatrixSet.named(id) else {
-            throw APIError(
+            throw Problem(
                 .notFound, "unknown tile matrix set",
                 "'\(id.prefix(60))' is not a tile matrix set here; the sets are \(TileMatrixSet.all.map(\.id).joined(separator: ", "))"
                     + " (see /tileMatrixSets)")
@@ -114,7 +114,7 @@ extension TileRoutes {
     static func collection(_ context: OneMapRequestContext) throws -> (TileSelection, path: String) {
         let raw = context.parameters.get("collectionId") ?? ""
         let id = raw.removingPercentEncoding ?? raw
-        guard LayerName.isValid(Substring(id)) else { throw APIError.notFound("no collection '\(id.prefix(60))'") }
+        guard LayerName.isValid(Substring(id)) else { throw Problem.notFound("no collection '\(id.prefix(60))'") }
         return (.layers([id]), "/collections/" + id + "/tiles")
     }
 

@@ -96,7 +96,7 @@ struct TileRoutes {
         }
     }
 
-    static func malformed(_ detail: String) -> APIError { APIError(.badRequest, "malformed tile path", detail) }
+    static func malformed(_ detail: String) -> Problem { Problem(.badRequest, "malformed tile path", detail) }
 
     static func number(_ s: Substring, _ name: String) throws -> Int {
         guard !s.isEmpty, s.utf8.count <= 9, s.utf8.allSatisfy(isDigit), let n = Int(s) else {
@@ -175,8 +175,8 @@ struct TileRoutes {
             return try await body()
         } catch let e as TileError {
             switch e {
-            case .unknownLayer: throw APIError.notFound(e.description)
-            case .outOfRange: throw APIError(.notFound, "tile out of range", e.description)
+            case .unknownLayer: throw Problem.notFound(e.description)
+            case .outOfRange: throw Problem(.notFound, "tile out of range", e.description)
             }
         }
     }
@@ -224,9 +224,9 @@ struct TileRoutes {
     /// A versioned URL whose versions are no longer current: a redirect to the current ones
     /// (never kept, as it changes with the next reload), which maps opened before a reload
     /// follow without asking for TileJSON again.
-    static func notCurrent(_ pinned: String, _ current: String, _ key: TileKey, _ grid: TileMatrixSet, _ format: Substring) -> APIError {
+    static func notCurrent(_ pinned: String, _ current: String, _ key: TileKey, _ grid: TileMatrixSet, _ format: Substring) -> Problem {
         let location = (grid == .webMercatorQuad ? "/tiles/" : "/tiles/\(grid.code)/") + "\(current)/\(key.z)/\(key.x)/\(key.y).\(format)"
-        return APIError(
+        return Problem(
             .found, "not the current version", "\(pinned) is not current; the current tiles are \(current) (\(location))",
             headers: [.location: location, .cacheControl: "no-cache", .accessControlAllowOrigin: "*"])
     }

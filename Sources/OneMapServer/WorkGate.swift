@@ -31,7 +31,7 @@ final class WorkGate: Sendable {
                 return true
             }
             guard waiters.count < queueLimit else {
-                throw APIError(
+                throw Problem(
                     .serviceUnavailable, "busy",
                     "\(running) \(what)s are running and \(waiters.count) waiting, the most this server takes; retry shortly",
                     headers: [.retryAfter: "1"])

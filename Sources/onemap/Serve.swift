@@ -31,7 +31,11 @@ struct Serve: AsyncParsableCommand {
     @Flag(
         help: "Believe X-Forwarded-Host, -Proto and -For from a reverse proxy in front (links, and the client's address for --open-rate).")
     var trustProxy = false
-    @Option(help: "Where `make vendor` put MapLibre GL JS for the viewer.") var vendor = "vendor/maplibre"
+    @Option(
+        help: ArgumentHelp(
+            "The viewer's MapLibre GL JS and styles: a `make install` share/onemap or a checkout (default: <bindir>/../share/onemap, the checkout of a .build binary, then the working directory).",
+            valueName: "dir"))
+    var assets: String?
 
     func run() async throws {
         let path = Store.resolvePath(database.db)
@@ -57,6 +61,13 @@ struct Serve: AsyncParsableCommand {
                     "warning: --open lets anyone who reaches this port post checks and read check records without a key; use it only for demos\n"
                         .utf8))
         }
+        let viewerAssets = ViewerAssets(
+            searching: ViewerAssets.directories(
+                explicit: assets, executable: Bundle.main.executablePath ?? CommandLine.arguments.first,
+                workingDirectory: FileManager.default.currentDirectoryPath))
+        if viewerAssets.maplibre == nil {
+            FileHandle.standardError.write(Data("warning: the viewer will not draw maps: \(viewerAssets.missingMaplibre)\n".utf8))
+        }
         let config = ServerConfiguration(
             host: host, port: port, open: open,
             limits: .init(
@@ -65,7 +76,7 @@ struct Serve: AsyncParsableCommand {
                 maxQueuedWork: maxQueued, requestTimeoutSeconds: timeout,
                 idleTimeoutSeconds: idleTimeout, maxConnections: maxConnections,
                 maxAnswerBytes: maxAnswer, openChecksPerMinute: openRate),
-            trustProxy: trustProxy, vendorDirectory: vendor)
+            trustProxy: trustProxy, assets: viewerAssets)
         print("OneMap serving \(path) at http://\(host):\(port)")
         try await buildApplication(store: store, configuration: config).runService()
     }

@@ -3,6 +3,7 @@ import GeoCore
 import Hummingbird
 import HummingbirdTesting
 import LayerStore
+import OneMapServer
 import Testing
 
 @testable import Features
@@ -154,13 +155,44 @@ struct FeatureAPITests {
         }
     }
 
-    @Test(arguments: ["limit=0", "limit=10001", "limit=abc", "limit=-5", "offset=-1", "offset=1.5", "limit=10&limit=20"])
+    @Test(arguments: ["limit=0", "limit=abc", "limit=-5", "limit=", "limit=1.5", "offset=-1", "offset=1.5", "limit=10&limit=20"])
     func limitAndOffsetOutOfRangeAre400(_ query: String) async throws {
         try await fixtures.app().test(.router) { client in
             let r = try await client.get("/collections/parcels/items?\(query)")
             #expect(r.status == .badRequest, "\(query)")
+            #expect(r.headers[.contentType] == "application/problem+json", "\(query)")
             #expect(try r.code() == "InvalidParameterValue", "\(query)")
-            #expect(try (r.json()["description"] as? String)?.isEmpty == false)
+            #expect(try (r.json()["detail"] as? String)?.isEmpty == false)
+        }
+    }
+
+    /// /req/core/fc-limit-response-1: a limit above the server's maximum is no error. The page
+    /// holds the maximum, and `next` (naming the limit served) goes on to every feature once.
+    @Test(arguments: ["50000", "10001", "99999999999999999999999"])
+    func limitAboveTheMaximumIsServedAsTheMaximum(_ limit: String) async throws {
+        let app = buildApplication(store: fixtures.store, configuration: ServerConfiguration(open: true, limits: .init(maxPageSize: 40)))
+        try await app.test(.router) { client in
+            var next: String? = "/collections/parcels/items?limit=\(limit)"
+            var seen: [String] = [], returned: [Int] = []
+            while let uri = next, returned.count < 10 {
+                let page = try await client.get(uri)
+                #expect(page.status == .ok, "\(uri): \(page.text.prefix(200))")
+                let json = try page.json()
+                returned.append(json["numberReturned"] as? Int ?? -1)
+                seen += try page.ids()
+                let links = json["links"] as? [[String: Any]] ?? []
+                next = (links.first { $0["rel"] as? String == "next" }?["href"] as? String)
+                    .map { String($0[$0.range(of: "/collections")!.lowerBound...]) }
+                if let n = next { #expect(n.contains("limit=40") && !n.contains("limit=\(limit)"), "\(n)") }
+            }
+            #expect(returned == [40, 40, 21], "\(limit)")
+            #expect(seen.count == 101 && Set(seen).count == 101)
+        }
+        // With the default maximum (10,000) the 101 features are one page.
+        try await fixtures.app().test(.router) { client in
+            let r = try await client.get("/collections/parcels/items?limit=\(limit)")
+            let returned = try r.json()["numberReturned"] as? Int
+            #expect(r.status == .ok && returned == 101, "\(limit)")
         }
     }
 

@@ -97,7 +97,7 @@ struct FeatureFilterTests {
             let r = try await client.get("/collections/parcels/items?filter=\(q(filter))")
             #expect(r.status == .badRequest, "\(filter)")
             #expect(try r.code() == "InvalidParameterValue", "\(filter)")
-            let description = try r.json()["description"] as? String ?? ""
+            let description = try r.json()["detail"] as? String ?? ""
             #expect(description.contains(message), "\(filter): \(description)")
         }
     }

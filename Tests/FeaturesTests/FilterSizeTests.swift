@@ -31,7 +31,7 @@ struct FilterSizeTests {
                 let r = try await items(client, filter)
                 #expect(r.status == .badRequest, "\(filter.prefix(60)): \(r.status) \(r.text.prefix(300))")
                 #expect(try r.code() == "InvalidParameterValue")
-                let description = try r.json()["description"] as? String ?? ""
+                let description = try r.json()["detail"] as? String ?? ""
                 #expect(description.contains(reason) && description.contains("at character "), "\(description)")
             }
         }

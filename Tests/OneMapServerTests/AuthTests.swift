@@ -88,7 +88,7 @@ struct AuthTests {
             #expect(after.status == .unauthorized)
             #expect(after.headers[.wwwAuthenticate]?.contains("invalid_token") == true)
             let body = try #require(try json(after) as? [String: Any])
-            #expect(body["error"] as? String == "key revoked")
+            #expect(body["code"] as? String == "Unauthorized" && (body["detail"] as? String)?.contains("was revoked") == true)
             #expect((body["detail"] as? String)?.contains("规划查询") == true)
         }
     }
@@ -99,7 +99,8 @@ struct AuthTests {
                 let r = try await client.execute(uri: "/collections", method: .get, headers: [.authorization: header])
                 #expect(r.status == .unauthorized, "\(header)")
                 let body = try #require(try json(r) as? [String: Any])
-                #expect(body["error"] is String && body["detail"] is String)
+                #expect(r.headers[.contentType] == "application/problem+json", "\(header)")
+                #expect(body["code"] as? String == "Unauthorized" && body["status"] as? Int == 401 && body["detail"] is String)
             }
             // Lower-case scheme is accepted (RFC 7235: schemes are case-insensitive).
             let ok = try await client.execute(uri: "/collections", method: .get, headers: [.authorization: "bearer \(viewer)"])

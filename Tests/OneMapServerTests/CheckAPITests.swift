@@ -103,7 +103,7 @@ struct CheckAPITests {
             let r = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: siteOverP))
             #expect(r.status == .internalServerError)
             let body = try json(r.body)
-            #expect(body["error"] as? String == "cannot check")
+            #expect(body["code"] as? String == "ServerError" && body["status"] as? Int == 500)
             #expect((body["detail"] as? String)?.contains("layer 'farmland' version 1") == true, "\(body)")
         }
         #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_checks") } == 0)
@@ -231,7 +231,8 @@ struct CheckAPITests {
             (status, body) = try await error(client, #"{"geometry": \#(siteOverP), "colour": "red"}"#)
             #expect(status == .badRequest && (body["detail"] as? String)?.contains("colour") == true)
             (status, body) = try await error(client, siteOverP, uri: "/v1/checks?layers=forest")
-            #expect(status == .notFound && (body["error"] as? String) == "unknown layer")
+            #expect(
+                status == .notFound && (body["code"] as? String) == "NotFound" && (body["detail"] as? String)?.contains("forest") == true)
             (status, body) = try await error(
                 client, #"{"type": "Polygon", "coordinates": [[[120, 28], [200, 28], [120.1, 28.1], [120, 28]]]}"#)
             #expect(status == .unprocessableContent && (body["detail"] as? String)?.contains("point 2") == true)
@@ -251,10 +252,40 @@ struct CheckAPITests {
         }
     }
 
+    /// As the feature pages: a limit above --max-page is served as --max-page, the answer says
+    /// the limit it served, and `next` goes on to every record once; a limit below 1 is a 400.
+    @Test func recordListCapsTheLimitAndPagesOn() async throws {
+        try await app(limits: .init(maxPageSize: 2)).test(.router) { client in
+            for _ in 0..<3 {
+                let r = try await client.execute(
+                    uri: "/v1/checks", method: .post, body: ByteBuffer(string: #"{"projectCode": "丽水 01", "geometry": \#(siteOverP)}"#))
+                #expect(r.status == .created)
+            }
+            _ = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: siteOverP))
+            var next: String? = "/v1/checks?limit=50000&projectCode=%E4%B8%BD%E6%B0%B4%2001"
+            var ids: [String] = [], sizes: [Int] = []
+            while let uri = next, sizes.count < 5 {
+                let r = try await client.execute(uri: uri, method: .get)
+                #expect(r.status == .ok, "\(uri)")
+                let page = try json(r.body)
+                let items = page["items"] as? [[String: Any]] ?? []
+                ids += items.compactMap { $0["id"] as? String }
+                sizes.append(items.count)
+                #expect(page["limit"] as? Int == 2, "\(uri)")
+                next = (page["links"] as? [[String: String]])?.first { $0["rel"] == "next" }?["href"]
+                if let n = next { #expect(n.allSatisfy(\.isASCII) && n.contains("projectCode=%E4%B8%BD%E6%B0%B4%2001"), "\(n)") }
+            }
+            #expect(sizes == [2, 1] && Set(ids).count == 3, "\(sizes)")
+            let zero = try await client.execute(uri: "/v1/checks?limit=0", method: .get)
+            #expect(zero.status == .badRequest && zero.headers[.contentType] == "application/problem+json")
+        }
+    }
+
     @Test func closedServerNeedsAKey() async throws {
         try await app(open: false).test(.router) { client in
             let (status, body) = try await error(client, siteOverP)
-            #expect(status == .unauthorized && body["error"] as? String == "approver key required")
+            #expect(status == .unauthorized && body["code"] as? String == "Unauthorized")
+            #expect((body["detail"] as? String)?.contains("needs an approver key") == true, "\(body)")
             let health = try await client.execute(uri: "/health", method: .get)
             #expect(health.status == .ok)
         }

@@ -25,7 +25,7 @@ struct CheckLimitsTests {
             let r = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: site))
             #expect(r.status == .contentTooLarge, "\(r.status) \(r.body.readableBytes) bytes")
             let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
-            #expect(body["error"] as? String == "answer too large")
+            #expect(body["code"] as? String == "ContentTooLarge")
             let detail = body["detail"] as? String ?? ""
             #expect(
                 detail.contains("over the limit of 0.2 MiB") && detail.contains("layers=") && detail.contains("farmland 1600")
@@ -94,11 +94,11 @@ struct CheckLimitsTests {
         let limit = ClientRateLimit(perMinute: 6)
         let t0 = ContinuousClock.now
         for _ in 0..<6 { try limit.take("a", now: t0) }
-        #expect(throws: APIError.self) { try limit.take("a", now: t0) }
+        #expect(throws: Problem.self) { try limit.take("a", now: t0) }
         try limit.take("b", now: t0)
         // One token every 10 s.
-        #expect(throws: APIError.self) { try limit.take("a", now: t0 + .seconds(9)) }
+        #expect(throws: Problem.self) { try limit.take("a", now: t0 + .seconds(9)) }
         try limit.take("a", now: t0 + .seconds(10.5))
-        #expect(throws: APIError.self) { try limit.take("a", now: t0 + .seconds(11)) }
+        #expect(throws: Problem.self) { try limit.take("a", now: t0 + .seconds(11)) }
     }
 }

@@ -141,7 +141,7 @@ struct ExpensiveRouteTests {
         }
         #expect(renders.withLock { $0 } == 2)
         // A failed render is not kept.
-        await #expect(throws: APIError.self) { try await cache.report("chk_x") { throw APIError.notFound("no check") } }
+        await #expect(throws: Problem.self) { try await cache.report("chk_x") { throw Problem.notFound("no check") } }
         _ = try await cache.report("chk_x") {
             renders.withLock { $0 += 1 }; return []
         }

@@ -9,12 +9,11 @@ import Testing
 
 /// Hostile input over real HTTP: SQL injection in every parameter and body field,
 /// path traversal on the file-serving routes, huge tile coordinates, deeply nested JSON, bodies
-/// past the size limit and a 部标 TXT with millions of points. Each gets a clean 4xx with a JSON
-/// error body (or, where the value is only data, a normal answer that matches nothing), nothing is
-/// stored or changed by it, and the server keeps answering.
+/// past the size limit and a 部标 TXT with millions of points. Each gets a clean 4xx with a problem
+/// body (RFC 9457; or, where the value is only data, a normal answer that matches nothing), nothing
+/// is stored or changed by it, and the server keeps answering.
 ///
-/// The feature routes (`/collections…`) answer OGC exceptions `{"code", "description"}`; the rest
-/// `{"error", "detail"}`. `FeaturesTests/FeatureFilterTests` already covers injection in the
+/// `FeaturesTests/FeatureFilterTests` already covers injection in the
 /// items query parameters, and `TilesTests/TileRoutesTests` the style names in router mode.
 struct HostileInputTests {
     static let injections = [
@@ -33,7 +32,7 @@ struct HostileInputTests {
     static func app(limits: ServerConfiguration.Limits = .init()) throws -> (some ApplicationProtocol, Store) {
         let store = try farmlandStore()
         return (
-            buildApplication(store: store, configuration: ServerConfiguration(open: true, limits: limits, vendorDirectory: "/nonexistent")),
+            buildApplication(store: store, configuration: ServerConfiguration(open: true, limits: limits)),
             store
         )
     }
@@ -50,20 +49,17 @@ struct HostileInputTests {
         }
     }
 
-    /// A 4xx answer with a JSON error body of either shape; returns the error text.
+    /// A 4xx answer with a problem body; returns its detail.
     @discardableResult
     static func expectCleanError(_ r: TestResponse, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) -> String {
         #expect((400..<500).contains(r.status.code), "\(what): \(r.status)", sourceLocation: sourceLocation)
         #expect(
-            r.headers[.contentType]?.hasPrefix("application/json") == true, "\(what): content type \(r.headers[.contentType] ?? "none")",
+            r.headers[.contentType] == "application/problem+json", "\(what): content type \(r.headers[.contentType] ?? "none")",
             sourceLocation: sourceLocation)
         let object = (try? JSONSerialization.jsonObject(with: Data(buffer: r.body))) as? [String: Any]
-        let apiError = object?["error"] is String && object?["detail"] is String
-        let ogcError = object?["code"] is String && object?["description"] is String
-        #expect(
-            apiError || ogcError, "\(what): the body is not a JSON error: \(String(buffer: r.body).prefix(200))",
-            sourceLocation: sourceLocation)
-        return (object?["detail"] as? String) ?? (object?["description"] as? String) ?? ""
+        let problem = object?["status"] as? Int == Int(r.status.code) && object?["code"] is String && object?["detail"] is String
+        #expect(problem, "\(what): the body is not a problem: \(String(buffer: r.body).prefix(200))", sourceLocation: sourceLocation)
+        return (object?["detail"] as? String) ?? ""
     }
 
     /// A normal answer or a clean 4xx: never a 5xx, never a non-JSON error.

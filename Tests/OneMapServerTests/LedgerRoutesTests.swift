@@ -22,7 +22,9 @@ struct LedgerRoutesTests {
                 let r = try await client.execute(uri: uri, method: .get)
                 #expect(r.status == status, "\(uri) answered \(r.status)")
                 let body = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any]
-                #expect(body?["error"] != nil && body?["detail"] != nil, "\(uri) has a JSON error")
+                #expect(r.headers[.contentType] == "application/problem+json", "\(uri)")
+                #expect(
+                    body?["status"] as? Int == Int(status.code) && body?["code"] != nil && body?["detail"] != nil, "\(uri) has a problem")
             }
             let versions = try await client.execute(uri: "/v1/layers/farmland/versions", method: .get)
             #expect(versions.status == .ok)

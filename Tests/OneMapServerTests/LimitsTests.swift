@@ -66,7 +66,7 @@ struct LimitsTests {
         do {
             _ = try await gate.run("check") { 99 }
             Issue.record("a full gate must refuse")
-        } catch let e as APIError {
+        } catch let e as Problem {
             #expect(e.status == .serviceUnavailable && e.headers[.retryAfter] == "1")
             #expect(e.detail.contains("2 checks are running and 1 waiting"))
         }
@@ -101,7 +101,7 @@ struct LimitsTests {
         do {
             try await gate.enter("check", timeout: Deadline(seconds: 0.05))
             Issue.record("the slot is held until the latch opens: the waiter must time out")
-        } catch let e as APIError {
+        } catch let e as Problem {
             #expect(e.status == .serviceUnavailable && e.error == "timed out")
         }
         #expect(gate.waiting == 0 && gate.running == 1)
@@ -126,11 +126,11 @@ struct LimitsTests {
                 return 1
             }
             Issue.record("the deadline must answer first")
-        } catch let e as APIError {
+        } catch let e as Problem {
             #expect(e.error == "timed out")
         }
         #expect(gate.running == 1)
-        await #expect(throws: APIError.self) { try await gate.enter("check") }
+        await #expect(throws: Problem.self) { try await gate.enter("check") }
         release.signal()
         await finished.wait()
         for _ in 0..<500 where gate.running > 0 { try await Task.sleep(nanoseconds: 1_000_000) }
@@ -155,7 +155,7 @@ struct LimitsTests {
                 return 1
             }
             Issue.record("the deadline must answer first")
-        } catch let e as APIError {
+        } catch let e as Problem {
             #expect(e.status == .serviceUnavailable && e.error == "timed out")
             #expect(e.headers[.retryAfter] == "5")
         }
@@ -163,8 +163,8 @@ struct LimitsTests {
         await finished.wait()
         // Fast work is untouched, and its errors come through as they are.
         #expect(try await Deadline(seconds: 600).run { 7 } == 7)
-        await #expect(throws: APIError.self) {
-            try await Deadline(seconds: 600).run { () async throws -> Int in throw APIError.notFound("x") }
+        await #expect(throws: Problem.self) {
+            try await Deadline(seconds: 600).run { () async throws -> Int in throw Problem.notFound("x") }
         }
     }
 
@@ -182,14 +182,14 @@ struct LimitsTests {
                 return 1
             }
             Issue.record("the deadline must answer first")
-        } catch let e as APIError {
+        } catch let e as Problem {
             #expect(e.status == .serviceUnavailable && e.error == "timed out")
         }
         release.signal()
         await finished.wait()
         let long = Deadline(seconds: 600, released: { freed.withLock { $0 += 1 } })
         for i in 0..<100 { #expect(try await long.runBlocking { i } == i) }
-        await #expect(throws: APIError.self) { try await long.runBlocking { () throws -> Int in throw APIError.notFound("x") } }
+        await #expect(throws: Problem.self) { try await long.runBlocking { () throws -> Int in throw Problem.notFound("x") } }
         for _ in 0..<100 where freed.withLock({ $0 }) < 102 { try await Task.sleep(nanoseconds: 20_000_000) }
         #expect(freed.withLock { $0 } == 102)
     }
@@ -230,7 +230,7 @@ struct LimitsTests {
                 return 2
             })
             Issue.record("the deadline must answer first")
-        } catch let e as APIError {
+        } catch let e as Problem {
             #expect(e.error == "timed out")
         }
         release.signal()
@@ -245,7 +245,7 @@ struct LimitsTests {
         let freed = Mutex(0)
         let deadline = Deadline(seconds: 60, released: { freed.withLock { $0 += 1 } })
         for i in 0..<200 { #expect(try await deadline.run { i } == i) }
-        for _ in 0..<20 { _ = try? await deadline.run { () async throws -> Int in throw APIError.notFound("x") } }
+        for _ in 0..<20 { _ = try? await deadline.run { () async throws -> Int in throw Problem.notFound("x") } }
         let short = Deadline(seconds: 0.01, released: { freed.withLock { $0 += 1 } })
         for _ in 0..<5 {
             _ = try? await short.run { () async throws -> Int in
@@ -266,7 +266,7 @@ struct LimitsTests {
             let r = try await client.execute(uri: "/v1/checks", method: .post, body: big)
             #expect(r.status == .contentTooLarge)
             let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
-            #expect(body["error"] is String && body["detail"] is String)
+            #expect(body["code"] as? String == "ContentTooLarge" && body["status"] as? Int == 413 && body["detail"] is String)
             let ok = try await client.execute(uri: "/v1/checks", method: .post, body: ByteBuffer(string: siteOverP))
             #expect(ok.status == .created)
         }

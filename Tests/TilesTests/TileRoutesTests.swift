@@ -28,7 +28,7 @@ struct TileRoutesTests {
 
     static func app(_ store: Store, styles: String = repoStyles) -> some ApplicationProtocol {
         let router = Router(context: OneMapRequestContext.self)
-        router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: ProblemMiddleware())
         TileRoutes(store: store).register(on: router)
         StyleRoutes(store: store, stylesDirectory: styles).register(on: router)
         return Application(router: router)
@@ -168,7 +168,10 @@ struct TileRoutesTests {
                 let r = try await client.execute(uri: uri, method: .get)
                 #expect(r.status == status, "\(uri)")
                 let body = try? json(r.body)
-                #expect(body?["error"] is String && body?["detail"] is String, "\(uri): \(String(buffer: r.body))")
+                #expect(r.headers[.contentType] == "application/problem+json", "\(uri)")
+                #expect(
+                    body?["status"] as? Int == Int(status.code) && body?["code"] is String && body?["detail"] is String,
+                    "\(uri): \(String(buffer: r.body))")
             }
         }
     }

@@ -89,7 +89,7 @@ def main():
     port, debug_port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([args.binary, "serve", "--db", db, "--open", "--port", str(port),
-                               "--vendor", os.path.join(ROOT, "vendor/maplibre")],
+                               "--assets", ROOT],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     chrome = None
     passed, failed = [], []

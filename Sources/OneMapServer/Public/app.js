@@ -19,9 +19,10 @@ async function json(url, options) {
   const response = await fetch(url, options);
   const text = await response.text();
   let body = null;
-  try { body = JSON.parse(text); } catch (e) { body = { error: text }; }
+  try { body = JSON.parse(text); } catch (e) { body = { detail: text }; }
   if (!response.ok) {
-    const message = body && (body.detail || body.description || body.error) || response.statusText;
+    // Every error is a problem (RFC 9457): detail says what went wrong.
+    const message = body && (body.detail || body.title) || response.statusText;
     throw new Error(message);
   }
   return body;
@@ -251,6 +252,13 @@ function addOverlays(map) {
 }
 
 async function main() {
+  // MapLibre not unpacked or not found: its script answered the server's problem instead.
+  if (typeof maplibregl === "undefined") {
+    let message = "MapLibre GL JS did not load";
+    try { await json("/static/maplibre/maplibre-gl.js"); } catch (e) { message = e.message; }
+    showError("地图无法显示: " + message);
+    return;
+  }
   const style = await loadStyle();
   const map = new maplibregl.Map({ container: "map", style, bounds: LISHUI, fitBoundsOptions: { padding: 20 }, attributionControl: false });
   window.onemapMap = map;
