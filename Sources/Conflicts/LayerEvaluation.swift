@@ -113,6 +113,16 @@ struct LayerEvaluation {
             return found.placement == .outside ? nil : found
         }
         if let resident = plan.resident {
+            if let index = plan.residentIndex {
+                var hits: [Int] = []
+                index.search(query) { i, _ in hits.append(i) }
+                // In the layer's order, as the scan below gives them.
+                hits.sort()
+                for i in hits where resident[i].box.intersects(query) {
+                    if let found = placed(Found(resident: resident[i])) { try body(found) }
+                }
+                return
+            }
             for c in resident where c.box.intersects(query) {
                 if let found = placed(Found(resident: c)) { try body(found) }
             }

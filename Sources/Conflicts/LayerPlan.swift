@@ -46,6 +46,11 @@ final class LayerPlan: Sendable {
     let candidatesSQL: String
     /// Every feature with its box, for small layers; nil for large ones (read through SQL).
     let resident: [LayerEvaluation.Candidate]?
+    /// The resident features' boxes in a packed R-tree, when there are enough that scanning
+    /// them all would weigh on every check: the sample's land-use layer (7,483 图斑) scanned
+    /// box by box cost a small site 0.02 ms, a third of its check.
+    let residentIndex: BoxIndex?
+    static let residentScanLimit = 256
     /// A large layer's boxes, when the checker keeps them; else its R*Tree is searched.
     let boxes: LayerBoxes?
 
@@ -71,9 +76,11 @@ final class LayerPlan: Sendable {
                 resident.append(try found.kept(decoded: try found.geometry()))
             }
             self.resident = resident
+            residentIndex = resident.count > Self.residentScanLimit ? BoxIndex(resident.map(\.box)) : nil
             boxes = nil
         } else {
             resident = nil
+            residentIndex = nil
             boxes = searched && boxesInMemory ? try LayerBoxes(table: table, columns: CandidateRow.columns, db: db) : nil
         }
     }
