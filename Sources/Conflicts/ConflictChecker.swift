@@ -87,14 +87,14 @@ public final class ConflictChecker: Sendable {
             results.append(evaluation.result)
             if keepPieces { pieces += evaluation.pieces }
         }
-        var versions = wanted == nil ? plans.ruledVersions : Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0.versionRef) })
+        var versions = wanted == nil ? plans.checkedVersions : Dictionary(uniqueKeysWithValues: layers.map { ($0.name, $0.versionRef) })
         var landUse: CheckResult.LandUseAnswer? = nil
         var warnings = site.warnings
         if let plan = plans.landUse, wanted?.contains(plan.name) ?? true {
             let measured = try LayerEvaluation(plan: plan, context: context, engine: engine, db: db).landUse()
             landUse = measured.answer
             warnings += measured.warnings
-            versions[plan.name] = plan.versionRef
+            if wanted != nil { versions[plan.name] = plan.versionRef }
         }
         let verdict: CheckResult.Verdict = worst.map { CheckResult.Verdict(rawValue: $0.rawValue)! } ?? .clear
         let result = CheckResult(

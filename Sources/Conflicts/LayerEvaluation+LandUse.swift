@@ -7,6 +7,11 @@ import LayerStore
 /// (a 图斑 wholly inside counts its stored area; one on the edge is summed or clipped).
 extension LayerEvaluation {
     func landUse() throws -> (answer: CheckResult.LandUseAnswer, warnings: [String]) {
+        // Most sites of a city lie outside a county's or a window's 图斑: answered at once,
+        // without a search or a tally (0.012 ms of a medium site's 0.15 ms check otherwise).
+        guard let extent = plan.layer.version.bbox, extent.intersects(context.site.bbox) else {
+            return (empty, [uncovered(0)])
+        }
         let fields = plan.layer.spec.landUse ?? LandUseFields()
         let codeField = fields.codeField ?? LandUseFields.Role.code.rawValue
         let ratioField = fields.deductRatioField ?? LandUseFields.Role.deductRatio.rawValue
@@ -29,15 +34,36 @@ extension LayerEvaluation {
             }
             pieces.append(.init(code: code, deductCode: deductCode, deductRatio: ratio, grossM2: o.area))
         }
+        guard !pieces.isEmpty || !unknown.isEmpty else { return (empty, [uncovered(0)]) }
         let s = try LandUseTally(classification: classification).summary(pieces)
         let answer = CheckResult.LandUseAnswer(
             layer: plan.name, version: plan.versionRef.version, versionLabel: plan.versionRef.label, areaM2: s.areaM2,
             byCode: s.byCode, byClass: s.byClass, byGroup: s.byGroup.mapValues { .init(netM2: $0) })
-        let warnings = unknown.keys.sorted().map { code in
+        let covered = s.areaM2 + unknown.values.reduce(0, +)
+        var warnings = covered < context.site.areaM2 * (1 - 1e-6) - 0.01 ? [uncovered(covered)] : []
+        warnings += unknown.keys.sorted().map { code in
             "land use: 图斑 coded '\(code)' (not a 三调 地类编码, or with a deduction that is not) cover "
                 + "\(String(format: "%.2f", unknown[code]!)) m² of the site, left out of the 地类 figures"
         }
         return (answer, warnings)
+    }
+
+    /// The answer for a site the layer's 图斑 do not reach.
+    var empty: CheckResult.LandUseAnswer {
+        CheckResult.LandUseAnswer(
+            layer: plan.name, version: plan.versionRef.version, versionLabel: plan.versionRef.label, areaM2: 0, byCode: [],
+            byClass: [], byGroup: Self.noGroups)
+    }
+    static let noGroups = Dictionary(
+        uniqueKeysWithValues: LandGroup.allCases.map { ($0.rawValue, CheckResult.LandUseAnswer.GroupArea(netM2: 0)) })
+
+    /// Said when the layer does not cover the whole site: its 地类 figures are then not the site's.
+    func uncovered(_ covered: Double) -> String {
+        // To the centimetre by rounding, not String(format:): that was half of this layer's
+        // cost in a check of a site outside it.
+        func m2(_ x: Double) -> String { "\((x * 100).rounded() / 100)" }
+        return "land use: the layer '\(plan.name)' covers \(m2(covered)) m² of the site's \(m2(context.site.areaM2)) m²; "
+            + "the 地类 of the rest is not known here"
     }
 
     static func number(_ v: AttributeValue?) -> Double? {

@@ -7,8 +7,9 @@ struct LayerPlans {
     let all: [LayerPlan]
     /// The layers with a rule, in catalog order: what a check without a layer list checks.
     let ruled: [LayerPlan]
-    /// Their versions, as such a check's outcome records them.
-    let ruledVersions: [String: LayerVersionRef]
+    /// Their versions, and the land-use layer's, as such a check's outcome records them:
+    /// made once, not copied and added to in every check.
+    let checkedVersions: [String: LayerVersionRef]
 
     /// The first ruled layer whose rule its version cannot satisfy: what fails every check of all layers.
     let firstUnevaluable: LayerPlan?
@@ -20,7 +21,9 @@ struct LayerPlans {
         self.all = all
         landUse = all.first { $0.layer.spec.kind == .landUse }
         ruled = all.filter { $0.rule != nil }
-        ruledVersions = Dictionary(uniqueKeysWithValues: ruled.map { ($0.name, $0.versionRef) })
+        var versions = Dictionary(uniqueKeysWithValues: ruled.map { ($0.name, $0.versionRef) })
+        if let landUse { versions[landUse.name] = landUse.versionRef }
+        checkedVersions = versions
         firstUnevaluable = ruled.first { $0.unevaluable != nil }
     }
 

@@ -12,17 +12,17 @@ struct LandUseCheckTests {
     typealias F = ConflictFixtures
     let forbidden = Rule(severity: .forbidden)
 
-    func fixtures() throws -> ConflictFixtures {
+    /// A ruled farmland layer away from the 图斑 (so there is a check to make) and a land-use layer.
+    func fixtures(
+        _ parcels: [(String, Polygon, String, Double)] = [
+            ("T1", F.box(120.000, 28.000, 120.001, 28.001), "0101", 0.1),
+            ("T2", F.box(120.001, 28.000, 120.002, 28.001), "0301", 0),
+            ("T3", F.box(120.000, 28.001, 120.002, 28.002), "0702", 0)
+        ]
+    ) throws -> ConflictFixtures {
         let f = try ConflictFixtures()
-        // A ruled layer somewhere else, so there is a check to make.
         try f.layer("farmland", rule: forbidden, [("P", .polygon(F.box(120.010, 28.010, 120.011, 28.011)), [])])
-        try f.landUse(
-            "landuse",
-            [
-                ("T1", F.box(120.000, 28.000, 120.001, 28.001), "0101", 0.1),
-                ("T2", F.box(120.001, 28.000, 120.002, 28.001), "0301", 0),
-                ("T3", F.box(120.000, 28.001, 120.002, 28.002), "0702", 0)
-            ])
+        try f.landUse("landuse", parcels)
         return f
     }
 
@@ -56,16 +56,12 @@ struct LandUseCheckTests {
     }
 
     @Test func withAndWithoutPiecesTheFiguresAgree() throws {
-        let f = try ConflictFixtures()
-        try f.layer("farmland", rule: forbidden, [("P", .polygon(F.box(120.010, 28.010, 120.011, 28.011)), [])])
         // A diagonal cut through two 图斑, crossing into a third: summed, clipped and overlaid.
-        try f.landUse(
-            "landuse",
-            [
-                ("T1", F.box(120.000, 28.000, 120.001, 28.001), "0101", 0.08),
-                ("T2", F.box(120.001, 28.000, 120.002, 28.001), "0103", 0.15),
-                ("T3", F.box(120.000, 28.001, 120.002, 28.002), "1101", 0)
-            ])
+        let f = try fixtures([
+            ("T1", F.box(120.000, 28.000, 120.001, 28.001), "0101", 0.08),
+            ("T2", F.box(120.001, 28.000, 120.002, 28.001), "0103", 0.15),
+            ("T3", F.box(120.000, 28.001, 120.002, 28.002), "1101", 0)
+        ])
         let site = Polygon([
             [
                 Coordinate(120.0002, 28.0001), Coordinate(120.0019, 28.0004), Coordinate(120.0012, 28.0016), Coordinate(120.0002, 28.0001)
@@ -90,5 +86,23 @@ struct LandUseCheckTests {
         #expect(Set(all.versions.keys) == ["farmland", "landuse"])
         let farmlandOnly = try ConflictChecker(store: f.store).check(site, layers: ["farmland"])
         #expect(farmlandOnly.result.landUse == nil && farmlandOnly.versions.keys.sorted() == ["farmland"])
+    }
+
+    /// A site the layer does not reach, or reaches in part, is answered with what the layer
+    /// covers, and a warning that the rest's 地类 is not known.
+    @Test func aSiteBeyondTheLayerIsSaidToBe() throws {
+        let f = try fixtures()
+        let outside = try f.check([F.box(120.010, 28.010, 120.011, 28.011)])
+        let none = try #require(outside.landUse)
+        #expect(none.areaM2 == 0 && none.byCode.isEmpty && none.byGroup.count == 3)
+        #expect(outside.warnings.contains { $0.contains("covers 0.0 m² of the site's") }, "\(outside.warnings)")
+        // Half over T2, half east of the layer.
+        let half = try f.check([F.box(120.0015, 28.000, 120.0025, 28.001)])
+        let part = try #require(half.landUse)
+        #expect(abs(part.areaM2 - half.site.areaM2 / 2) < 1e-3 * half.site.areaM2)
+        #expect(half.warnings.contains { $0.contains("covers") && $0.contains("not known") }, "\(half.warnings)")
+        // Whole: no warning.
+        let whole = try f.check([F.box(120.0005, 28.000, 120.0015, 28.001)])
+        #expect(!whole.warnings.contains { $0.contains("land use") }, "\(whole.warnings)")
     }
 }

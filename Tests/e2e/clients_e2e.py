@@ -31,7 +31,7 @@ import tempfile
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_server import free_port, wait_http  # noqa: E402
+from e2e_server import free_port, load_sample, stop, wait_http  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # A box over part of the sample (Liandu and Qingtian), lon/lat.
@@ -73,9 +73,7 @@ def main():
     binary = os.path.abspath(args.binary)
 
     work = tempfile.mkdtemp(prefix="onemap-clients-")
-    db = os.path.join(work, "onemap.sqlite")
-    subprocess.run([binary, "load", "--catalog", os.path.join(ROOT, "Layers"), "--db", db],
-                   check=True, capture_output=True)
+    db = load_sample(binary, work, ROOT)
     layers = json.loads(subprocess.run([binary, "layers", "--db", db, "--json"], check=True,
                                        capture_output=True, text=True).stdout)
     port = free_port()
@@ -97,8 +95,7 @@ def main():
         run_owslib(base, expected)
         run_qgis(base, db, expected)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
     if failures:
         print(f"{len(failures)} client checks failed:")
         for f in failures:

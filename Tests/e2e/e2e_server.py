@@ -21,3 +21,26 @@ def wait_http(url, seconds=60):
         except Exception:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+def stop(process, seconds=10):
+    """SIGTERM, then SIGKILL if `process` has not ended within `seconds`; None or ended: nothing."""
+    import signal
+    import subprocess
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def load_sample(binary, work, root):
+    """The repository's catalog (`root`/Layers) loaded into `work`/onemap.sqlite; returns its path."""
+    import os
+    import subprocess
+    db = os.path.join(work, "onemap.sqlite")
+    subprocess.run([binary, "load", "--catalog", os.path.join(root, "Layers"), "--db", db],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return db

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 
-from e2e_server import free_port, wait_http
+from e2e_server import free_port, load_sample, stop, wait_http
 from viewer_e2e import Browser
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -58,12 +57,7 @@ class Server:
             return f.read()
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop(self.process)
         self.stderr.close()
 
 
@@ -74,9 +68,7 @@ def main():
     binary = os.path.abspath(args.binary)
 
     work = tempfile.mkdtemp(prefix="onemap-assets-e2e-")
-    db = os.path.join(work, "onemap.sqlite")
-    subprocess.run([binary, "load", "--catalog", os.path.join(ROOT, "Layers"), "--db", db, "--json"],
-                   check=True, stdout=subprocess.DEVNULL)
+    db = load_sample(binary, work, ROOT)
     # An installed tree (as `make install PREFIX=…` lays it out), and a bare binary with nothing beside it.
     installed, bare = os.path.join(work, "prefix"), os.path.join(work, "bare")
     for prefix in (installed, bare):
@@ -157,12 +149,7 @@ def main():
     finally:
         for s in servers:
             s.stop()
-        if chrome and chrome.poll() is None:
-            chrome.send_signal(signal.SIGTERM)
-            try:
-                chrome.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                chrome.kill()
+        stop(chrome)
         shutil.rmtree(work, ignore_errors=True)
     print(f"viewer assets e2e: {len(passed)} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)

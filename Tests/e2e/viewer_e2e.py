@@ -12,7 +12,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ import urllib.request
 import websocket  # websocket-client
 from PIL import Image
 
-from e2e_server import free_port, wait_http
+from e2e_server import free_port, stop, wait_http
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -190,12 +189,7 @@ def main():
         check("e2e harness", False, repr(e))
     finally:
         for p in (chrome, server):
-            if p and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop(p)
         shutil.rmtree(work, ignore_errors=True)
     print(f"viewer e2e: {len(passed)} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)
