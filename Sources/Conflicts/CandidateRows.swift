@@ -41,6 +41,17 @@ struct CandidateRow {
         return data
     }
 
+    /// One attribute by field name, as `properties` reads it; nil when the layer has no such field.
+    func attribute(_ name: String) -> AttributeValue? {
+        guard let i = fields.names.firstIndex(of: name) else { return nil }
+        switch DatabaseValue(sqliteStatement: statement, index: CInt(4 + i)).storage {
+        case .null, .blob: return .null
+        case .int64(let n): return .integer(n)
+        case .double(let d): return .real(d)
+        case .string(let s): return .text(s)
+        }
+    }
+
     /// Every attribute by field name, as stored: SQLite's storage class decides the case, as it
     /// did through `Row`; a blob attribute, which no source format gives, reads as null.
     var properties: [String: AttributeValue] {

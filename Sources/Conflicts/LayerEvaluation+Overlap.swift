@@ -7,7 +7,10 @@ extension LayerEvaluation {
     func areal() throws -> (result: CheckResult.LayerConflict, pieces: [ConflictPiece]) {
         var overlaps: [Overlap] = []
         overlaps.reserveCapacity(16)
+        // A land-use rule names its 地类: 图斑 of other codes are not part of it.
+        let ruledCodes = plan.ruledCodes
         try forEachCandidate { found in
+            if let ruledCodes, !ruledCodes.codes.contains(found.attribute(ruledCodes.field)?.stringValue ?? "") { return }
             if let o = try overlap(found) { overlaps.append(o) }
         }
         // The boxes' search gives them by fid already; sorting moves whole answers otherwise.

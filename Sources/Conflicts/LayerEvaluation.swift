@@ -74,6 +74,14 @@ struct LayerEvaluation {
             source = .row(row)
         }
 
+        /// One attribute, read alone: what a land-use rule's 地类 test needs of every candidate.
+        func attribute(_ name: String) -> AttributeValue? {
+            switch source {
+            case .resident(let c): return c.properties[name]
+            case .row(let row): return row.attribute(name)
+            }
+        }
+
         func geometry() throws -> Geometry {
             switch source {
             case .resident(let c): return try c.geometry()

@@ -1,5 +1,6 @@
 import GRDB
 import GeoCore
+import LandUse
 import LayerStore
 
 /// A layer's rule, held by reference: each layer's evaluation in every check reads it, and
@@ -44,6 +45,9 @@ final class LayerPlan: Sendable {
     /// expressions on every R*Tree row and their 20 more arguments cost what the lookups
     /// save, as the rows of neighbouring parcels share pages (measured).
     let candidatesSQL: String
+    /// For a land-use layer whose rule names 地类: the field holding the code, and the codes
+    /// the rule's patterns name. Other 图斑 are not candidates of the rule.
+    let ruledCodes: (field: String, codes: Set<String>)?
     /// Every feature with its box, for small layers; nil for large ones (read through SQL).
     let resident: [LayerEvaluation.Candidate]?
     /// The resident features' boxes in a packed R-tree, when there are enough that scanning
@@ -59,6 +63,12 @@ final class LayerPlan: Sendable {
         name = layer.name
         title = layer.spec.title
         rule = layer.spec.rule.map(LayerRule.init)
+        if let patterns = layer.spec.rule?.codes {
+            let codes = Set(patterns.flatMap { LandClassification.standard.codes(matching: $0).map(\.code) })
+            ruledCodes = (layer.spec.landUse?.codeField ?? LandUseFields.Role.code.rawValue, codes)
+        } else {
+            ruledCodes = nil
+        }
         let table = FeatureTable(layer.version)
         isPolygonal = layer.version.geometryType.contains("Polygon")
         fields = LayerFields(names: layer.version.fields.map { $0.name })

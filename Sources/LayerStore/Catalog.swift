@@ -1,5 +1,6 @@
 import Foundation
 import GeoCore
+import LandUse
 import Yams
 
 /// A problem in a catalog file, naming the file, the line and the key.
@@ -79,7 +80,7 @@ private struct SpecParser {
         "name", "title", "kind", "source", "source_layer", "source_crs", "encoding",
         "id_field", "label_field", "access", "rule", "land_use"
     ]
-    static let ruleKeys = ["severity", "when", "buffer_m", "message", "by_field"]
+    static let ruleKeys = ["severity", "when", "buffer_m", "message", "by_field", "codes"]
     static let byFieldKeys = ["field", "values", "otherwise"]
 
     func error(_ node: Node?, _ key: String?, _ message: String) -> CatalogError {
@@ -149,6 +150,11 @@ private struct SpecParser {
             guard let m = v.mapping else { throw error(k, "rule", "must be a mapping") }
             rule = try self.rule(m, kind: kind)
         }
+        if kind == .landUse, let r = rule, r.codes == nil {
+            throw error(
+                e["rule"]?.0, "rule.codes",
+                "a land-use layer's rule must name the 地类 that conflict (e.g. codes: [\"01*\"] for 占用耕地): every site lies on some 图斑")
+        }
         var landUse: LandUseFields? = nil
         if let (k, v) = e["land_use"] {
             guard kind == .landUse else { throw error(k, "land_use", "is for layers of kind land_use, and this one is \(kind.rawValue)") }
@@ -207,6 +213,24 @@ private struct SpecParser {
             let otherwise: Severity? = try choice(be, "otherwise", path: "rule.by_field")
             byField = Rule.ByField(field: field, values: values, otherwise: otherwise)
         }
-        return Rule(severity: severity, when: when, bufferM: buffer, message: try string(e, "message", path: "rule"), byField: byField)
+        var codes: [String]? = nil
+        if let (k, v) = e["codes"] {
+            guard kind == .landUse else {
+                throw error(k, "rule.codes", "names 地类, for layers of kind land_use; this one is \(kind.rawValue)")
+            }
+            guard let items = v.sequence, !items.isEmpty else {
+                throw error(k, "rule.codes", "must be a list of 地类编码 or prefixes with *, e.g. [\"01*\", \"1104\"]")
+            }
+            codes = try items.map { item in
+                guard let pattern = item.string, !pattern.isEmpty else { throw error(item, "rule.codes", "each item must be a code") }
+                guard !LandClassification.standard.codes(matching: pattern).isEmpty else {
+                    throw error(item, "rule.codes", "'\(pattern)' names no 地类编码 of the 三调 classification")
+                }
+                return pattern
+            }
+        }
+        return Rule(
+            severity: severity, when: when, bufferM: buffer, message: try string(e, "message", path: "rule"), byField: byField, codes: codes
+        )
     }
 }

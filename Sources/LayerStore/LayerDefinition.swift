@@ -85,6 +85,7 @@ extension Rule {
         } else {
             s = "\(severity.rawValue) \(when.rawValue)"
         }
+        if let codes { s += " on 地类 " + codes.joined(separator: ", ") }
         if let byField {
             let values = byField.values.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.rawValue)" }
             s += " (by \(byField.field): \(values.joined(separator: ", "))"

@@ -95,8 +95,15 @@ public struct Rule: Codable, Hashable, Sendable {
     public var bufferM: Double?
     public var message: String?
     public var byField: ByField?
+    /// For a land-use layer: the 地类 that conflict ("0101", or "01*" for every 耕地 code);
+    /// 图斑 of other codes are not part of the rule.
+    public var codes: [String]?
 
-    public init(severity: Severity, when: When = .inside, bufferM: Double? = nil, message: String? = nil, byField: ByField? = nil) {
+    public init(
+        severity: Severity, when: When = .inside, bufferM: Double? = nil, message: String? = nil, byField: ByField? = nil,
+        codes: [String]? = nil
+    ) {
         self.severity = severity; self.when = when; self.bufferM = bufferM; self.message = message; self.byField = byField
+        self.codes = codes
     }
 }

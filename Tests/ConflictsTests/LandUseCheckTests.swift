@@ -105,4 +105,26 @@ struct LandUseCheckTests {
         let whole = try f.check([F.box(120.0005, 28.000, 120.0015, 28.001)])
         #expect(!whole.warnings.contains { $0.contains("land use") }, "\(whole.warnings)")
     }
+
+    /// A rule on 地类 (占用耕地): the 图斑 of the named codes conflict, others do not, and the
+    /// 地类 answer is the same.
+    @Test func aRuleOnLandClassesFlagsTheirTuban() throws {
+        let f = try ConflictFixtures()
+        try f.layer("farmland", rule: forbidden, [("P", .polygon(F.box(120.010, 28.010, 120.011, 28.011)), [])])
+        try f.landUse(
+            "landuse",
+            [
+                ("T1", F.box(120.000, 28.000, 120.001, 28.001), "0101", 0.1),
+                ("T2", F.box(120.001, 28.000, 120.002, 28.001), "0301", 0)
+            ], rule: Rule(severity: .restricted, codes: ["01*"]))
+        let r = try f.check([F.box(120.0005, 28.000, 120.0015, 28.001)])
+        let l = try #require(r.layer("landuse"))
+        #expect(l.conflict && l.severity == .restricted && r.verdict == .restricted)
+        #expect(l.features.map(\.id) == ["T1"])
+        let paddy = Ellipsoid.cgcs2000.area(.polygon(F.box(120.0005, 28.000, 120.001, 28.001)))
+        #expect(abs(l.overlapAreaM2 - paddy) < 1e-6)
+        #expect(abs((r.landUse?.areaM2 ?? 0) - r.site.areaM2) < 1e-6 * r.site.areaM2, "the 地类 answer covers every code")
+        let forest = try f.check([F.box(120.0012, 28.000, 120.0018, 28.001)])
+        #expect(forest.layer("landuse")?.conflict == false && forest.verdict == .clear)
+    }
 }

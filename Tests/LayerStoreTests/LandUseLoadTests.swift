@@ -118,4 +118,29 @@ struct LandUseLoadTests {
             #expect("\(error)".contains("land_use.area_field"), "\(error)")
         }
     }
+
+    /// A land-use rule names its 地类, each of which must exist; without codes it is refused,
+    /// since every site lies on some 图斑.
+    @Test func aLandUseRuleNamesItsClasses() throws {
+        let base = "name: landuse\ntitle: 地类图斑\nkind: land_use\nsource: dltb.gpkg\n"
+        let spec = try Catalog.parse(yaml: base + "rule: {severity: restricted, codes: [\"01*\", \"1104\"]}", file: "/tmp/l.yaml")
+        #expect(spec.rule?.codes == ["01*", "1104"] && spec.rule?.summary == "restricted inside on 地类 01*, 1104")
+        for (yaml, said) in [
+            ("rule: {severity: restricted}", "must name the 地类"),
+            ("rule: {severity: restricted, codes: [\"0199\"]}", "'0199' names no 地类编码"),
+            ("rule: {severity: restricted, codes: []}", "must be a list")
+        ] {
+            do {
+                _ = try Catalog.parse(yaml: base + yaml, file: "/tmp/l.yaml")
+                Issue.record("accepted: \(yaml)")
+            } catch {
+                #expect("\(error)".contains(said), "\(error)")
+            }
+        }
+        #expect(throws: CatalogError.self) {
+            try Catalog.parse(
+                yaml: "name: f\ntitle: t\nkind: farmland\nsource: a.gpkg\nrule: {severity: forbidden, codes: [\"01*\"]}",
+                file: "/tmp/f.yaml")
+        }
+    }
 }
