@@ -89,6 +89,12 @@ public enum CheckReport {
                 }
             }
             h += "</table><p style=\"font-size:.85em\">净面积 = 毛面积 × (1 − 扣除系数)；扣除部分计入扣除地类（田坎）。合计 \(Wording.number(lu.areaM2)) m²。</p>"
+            if let farmland = lu.farmlandByCode, !farmland.isEmpty {
+                h += "<h3>其中永久基本农田（按所在图斑地类）</h3><table><tr><th>地类</th><th>毛面积 (m²)</th><th>净面积 (m²)</th>"
+                h += "<th>亩</th><th>公顷</th></tr>"
+                for c in farmland { row("\(c.code) \(c.name)", c.grossM2, c.netM2) }
+                h += "</table>"
+            }
         }
         if !r.warnings.isEmpty {
             h += "<h2>提示</h2><ul>" + r.warnings.map { "<li class=warn>\(escape($0))</li>" }.joined() + "</ul>"

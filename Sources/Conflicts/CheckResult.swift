@@ -70,6 +70,9 @@ public struct CheckResult: Codable, Sendable {
         public var byClass: [LandUseTally.Area]
         /// 农用地, 建设用地 and 未利用地, every one listed.
         public var byGroup: [String: GroupArea]
+        /// The 永久基本农田 in the site by the 地类 of the 图斑 it lies on (永农 on 非耕地 shows
+        /// here), gross and net as `byCode`; absent without a farmland layer.
+        public var farmlandByCode: [LandUseTally.Area]?
     }
 
     public var id: String?

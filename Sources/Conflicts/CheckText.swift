@@ -84,6 +84,10 @@ public enum CheckText {
                     "    \(c.code) \(c.name): 净 \(Wording.area(c.netM2))"
                         + (c.grossM2 != c.netM2 ? ", 毛 \(Wording.number(c.grossM2)) m²" : ""))
             }
+            if let farmland = lu.farmlandByCode, !farmland.isEmpty {
+                out.append("  其中永久基本农田, 按所在图斑地类:")
+                for c in farmland { out.append("    \(c.code) \(c.name): 净 \(Wording.area(c.netM2))") }
+            }
         }
         if !r.warnings.isEmpty {
             out.append("")

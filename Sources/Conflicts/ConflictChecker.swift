@@ -91,8 +91,13 @@ public final class ConflictChecker: Sendable {
         var landUse: CheckResult.LandUseAnswer? = nil
         var warnings = site.warnings
         if let plan = plans.landUse, wanted?.contains(plan.name) ?? true {
-            let measured = try LayerEvaluation(plan: plan, context: context, engine: engine, db: db).landUse()
+            let evaluation = LayerEvaluation(plan: plan, context: context, engine: engine, db: db)
+            let measured = try evaluation.landUse()
             landUse = measured.answer
+            if measured.answer.areaM2 > 0, let farmland = plans.all.first(where: { $0.layer.spec.kind == .farmland }) {
+                landUse?.farmlandByCode = try evaluation.farmlandByCode(
+                    LayerEvaluation(plan: farmland, context: context, engine: engine, db: db))
+            }
             warnings += measured.warnings
             if wanted != nil { versions[plan.name] = plan.versionRef }
         }

@@ -48,6 +48,43 @@ extension LayerEvaluation {
         return (answer, warnings)
     }
 
+    /// The farmland in the site by the 地类 under it: each 图斑's part of the site overlaid with
+    /// the farmland parcels there (GEOS, exact), tallied as the land use is. Only for sites the
+    /// land-use layer reaches, and a site seldom holds more than a few hundred of either.
+    func farmlandByCode(_ farmland: LayerEvaluation) throws -> [LandUseTally.Area] {
+        var parcels: [(box: BoundingBox, geometry: EngineGeometry)] = []
+        try farmland.forEachCandidate { found in
+            parcels.append((found.box, try engine.make(try found.geometry())))
+        }
+        guard !parcels.isEmpty else { return [] }
+        let fields = plan.layer.spec.landUse ?? LandUseFields()
+        let codeField = fields.codeField ?? LandUseFields.Role.code.rawValue
+        let ratioField = fields.deductRatioField ?? LandUseFields.Role.deductRatio.rawValue
+        let deductCodeField = fields.deductCodeField ?? LandUseFields.Role.deductCode.rawValue
+        let classification = LandClassification.standard
+        let site = try context.geometry()
+        var pieces: [LandUseTally.Piece] = []
+        try forEachCandidate { found in
+            guard parcels.contains(where: { $0.box.intersects(found.box) }) else { return }
+            let code = found.attribute(codeField)?.stringValue?.trimmingCharacters(in: .whitespaces) ?? ""
+            guard classification.code(code) != nil else { return }
+            let part = try site.intersection(try engine.make(try found.geometry()))
+            for parcel in parcels where parcel.box.intersects(found.box) {
+                let shared = try part.intersection(parcel.geometry).value().parts(ofDimension: 2)
+                guard !shared.isEmpty else { continue }
+                let area = context.area(of: shared)
+                guard area > ConflictChecker.minimumOverlapM2 else { continue }
+                let ratio = Self.number(found.attribute(ratioField)) ?? 0
+                let deductCode = found.attribute(deductCodeField)?.stringValue?.trimmingCharacters(in: .whitespaces)
+                guard ratio >= 0, ratio < 1,
+                    ratio == 0 || classification.code(deductCode.flatMap { $0.isEmpty ? nil : $0 } ?? "1203") != nil
+                else { continue }
+                pieces.append(.init(code: code, deductCode: deductCode, deductRatio: ratio, grossM2: area))
+            }
+        }
+        return try LandUseTally(classification: classification).summary(pieces).byCode
+    }
+
     /// The answer for a site the layer's 图斑 do not reach.
     var empty: CheckResult.LandUseAnswer {
         CheckResult.LandUseAnswer(

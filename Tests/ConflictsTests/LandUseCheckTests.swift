@@ -127,4 +127,29 @@ struct LandUseCheckTests {
         let forest = try f.check([F.box(120.0012, 28.000, 120.0018, 28.001)])
         #expect(forest.layer("landuse")?.conflict == false && forest.verdict == .clear)
     }
+
+    /// The 永久基本农田 in a site by the 地类 under it: a parcel lying half on 水田 and half on
+    /// 宅基地 shows both, the second the 永农非耕 a reviewer looks for.
+    @Test func farmlandIsCountedByTheLandClassUnderIt() throws {
+        let f = try ConflictFixtures()
+        try f.layer("farmland", rule: forbidden, [("F", .polygon(F.box(120.0004, 28.0006, 120.0008, 28.0014)), [])])
+        try f.landUse(
+            "landuse",
+            [
+                ("T1", F.box(120.000, 28.000, 120.001, 28.001), "0101", 0.1),
+                ("T3", F.box(120.000, 28.001, 120.001, 28.002), "0702", 0)
+            ])
+        let r = try f.check([F.box(120.0000, 28.0000, 120.0010, 28.0020)])
+        let byCode = try #require(r.landUse?.farmlandByCode)
+        let onPaddy = Ellipsoid.cgcs2000.area(.polygon(F.box(120.0004, 28.0006, 120.0008, 28.0010)))
+        let onHomes = Ellipsoid.cgcs2000.area(.polygon(F.box(120.0004, 28.0010, 120.0008, 28.0014)))
+        func code(_ c: String) throws -> LandUseTally.Area { try #require(byCode.first { $0.code == c }, "\(c): \(byCode)") }
+        let paddy = try code("0101"), homes = try code("0702"), terraces = try code("1203")
+        #expect(abs(paddy.grossM2 - onPaddy) < 1e-6 && abs(paddy.netM2 - 0.9 * onPaddy) < 1e-6)
+        #expect(abs(terraces.netM2 - 0.1 * onPaddy) < 1e-6)
+        #expect(abs(homes.grossM2 - onHomes) < 1e-6 && abs(homes.netM2 - onHomes) < 1e-6)
+        #expect(CheckText.render(r).contains("其中永久基本农田, 按所在图斑地类:"))
+        // The farmland layer's own overlap is their sum.
+        #expect(abs((r.layer("farmland")?.overlapAreaM2 ?? 0) - (onPaddy + onHomes)) < 1e-6)
+    }
 }
