@@ -12,30 +12,20 @@ extension LayerEvaluation {
         guard let extent = plan.layer.version.bbox, extent.intersects(context.site.bbox) else {
             return (empty, [uncovered(0)])
         }
-        let fields = plan.layer.spec.landUse ?? LandUseFields()
-        let codeField = fields.codeField ?? LandUseFields.Role.code.rawValue
-        let ratioField = fields.deductRatioField ?? LandUseFields.Role.deductRatio.rawValue
-        let deductCodeField = fields.deductCodeField ?? LandUseFields.Role.deductCode.rawValue
-        let classification = LandClassification.standard
+        let reader = TubanReader(plan.layer.spec.landUse)
         var pieces: [LandUseTally.Piece] = []
         // A version loaded with `on_error: report` may hold codes the table does not know:
         // their area is left out of the figures and said, not guessed.
         var unknown: [String: Double] = [:]
         try forEachCandidate { found in
             guard let o = try overlap(found) else { return }
-            let p = o.candidate.properties
-            let code = p[codeField]?.stringValue?.trimmingCharacters(in: .whitespaces) ?? ""
-            let ratio = Self.number(p[ratioField]) ?? 0
-            let deductCode = p[deductCodeField]?.stringValue?.trimmingCharacters(in: .whitespaces)
-            let deductKnown = ratio <= 0 || classification.code(deductCode.flatMap { $0.isEmpty ? nil : $0 } ?? "1203") != nil
-            guard classification.code(code) != nil, deductKnown, ratio >= 0, ratio < 1 else {
-                unknown[code.isEmpty ? "(none)" : code, default: 0] += o.area
-                return
+            switch reader.piece(o.candidate.properties, grossM2: o.area) {
+            case .success(let piece): pieces.append(piece)
+            case .failure(let code): unknown[code.code.isEmpty ? "(none)" : code.code, default: 0] += o.area
             }
-            pieces.append(.init(code: code, deductCode: deductCode, deductRatio: ratio, grossM2: o.area))
         }
         guard !pieces.isEmpty || !unknown.isEmpty else { return (empty, [uncovered(0)]) }
-        let s = try LandUseTally(classification: classification).summary(pieces)
+        let s = try LandUseTally(classification: reader.classification).summary(pieces)
         let answer = CheckResult.LandUseAnswer(
             layer: plan.name, version: plan.versionRef.version, versionLabel: plan.versionRef.label, areaM2: s.areaM2,
             byCode: s.byCode, byClass: s.byClass, byGroup: s.byGroup.mapValues { .init(netM2: $0) })
@@ -57,32 +47,24 @@ extension LayerEvaluation {
             parcels.append((found.box, try engine.make(try found.geometry())))
         }
         guard !parcels.isEmpty else { return [] }
-        let fields = plan.layer.spec.landUse ?? LandUseFields()
-        let codeField = fields.codeField ?? LandUseFields.Role.code.rawValue
-        let ratioField = fields.deductRatioField ?? LandUseFields.Role.deductRatio.rawValue
-        let deductCodeField = fields.deductCodeField ?? LandUseFields.Role.deductCode.rawValue
-        let classification = LandClassification.standard
+        let reader = TubanReader(plan.layer.spec.landUse)
         let site = try context.geometry()
         var pieces: [LandUseTally.Piece] = []
         try forEachCandidate { found in
             guard parcels.contains(where: { $0.box.intersects(found.box) }) else { return }
-            let code = found.attribute(codeField)?.stringValue?.trimmingCharacters(in: .whitespaces) ?? ""
-            guard classification.code(code) != nil else { return }
+            let attributes = reader.fieldNames.reduce(into: [String: AttributeValue]()) { $0[$1] = found.attribute($1) }
             let part = try site.intersection(try engine.make(try found.geometry()))
             for parcel in parcels where parcel.box.intersects(found.box) {
                 let shared = try part.intersection(parcel.geometry).value().parts(ofDimension: 2)
                 guard !shared.isEmpty else { continue }
                 let area = context.area(of: shared)
-                guard area > ConflictChecker.minimumOverlapM2 else { continue }
-                let ratio = Self.number(found.attribute(ratioField)) ?? 0
-                let deductCode = found.attribute(deductCodeField)?.stringValue?.trimmingCharacters(in: .whitespaces)
-                guard ratio >= 0, ratio < 1,
-                    ratio == 0 || classification.code(deductCode.flatMap { $0.isEmpty ? nil : $0 } ?? "1203") != nil
+                guard area > ConflictChecker.minimumOverlapM2,
+                    case .success(let piece) = reader.piece(attributes, grossM2: area)
                 else { continue }
-                pieces.append(.init(code: code, deductCode: deductCode, deductRatio: ratio, grossM2: area))
+                pieces.append(piece)
             }
         }
-        return try LandUseTally(classification: classification).summary(pieces).byCode
+        return try LandUseTally(classification: reader.classification).summary(pieces).byCode
     }
 
     /// The answer for a site the layer's 图斑 do not reach.
@@ -102,13 +84,35 @@ extension LayerEvaluation {
         return "land use: the layer '\(plan.name)' covers \(m2(covered)) m² of the site's \(m2(context.site.areaM2)) m²; "
             + "the 地类 of the rest is not known here"
     }
+}
 
-    static func number(_ v: AttributeValue?) -> Double? {
-        switch v {
-        case .integer(let n)?: return Double(n)
-        case .real(let d)?: return d
-        case .text(let s)?: return Double(s.trimmingCharacters(in: .whitespaces))
-        default: return nil
-        }
+/// How a 图斑's 三调 attributes are read into a tally's piece: the layer's field names, and the
+/// rules a piece must keep (a known code and deduction code, a ratio in [0, 1)).
+struct TubanReader {
+    let codeField: String
+    let ratioField: String
+    let deductCodeField: String
+    let classification = LandClassification.standard
+
+    init(_ fields: LandUseFields?) {
+        let fields = fields ?? LandUseFields()
+        codeField = fields.codeField ?? LandUseFields.Role.code.rawValue
+        ratioField = fields.deductRatioField ?? LandUseFields.Role.deductRatio.rawValue
+        deductCodeField = fields.deductCodeField ?? LandUseFields.Role.deductCode.rawValue
+    }
+
+    var fieldNames: [String] { [codeField, ratioField, deductCodeField] }
+
+    struct Unreadable: Error { let code: String }
+
+    /// The piece, or the (trimmed) code of a 图斑 the classification cannot count.
+    func piece(_ attributes: [String: AttributeValue], grossM2: Double) -> Result<LandUseTally.Piece, Unreadable> {
+        let code = attributes[codeField]?.stringValue?.trimmingCharacters(in: .whitespaces) ?? ""
+        let ratio = attributes[ratioField]?.doubleValue ?? 0
+        let deductCode = attributes[deductCodeField]?.stringValue?.trimmingCharacters(in: .whitespaces)
+        let deductKnown =
+            ratio <= 0 || classification.code(deductCode.flatMap { $0.isEmpty ? nil : $0 } ?? LandUseTally.usualDeductCode) != nil
+        guard classification.code(code) != nil, deductKnown, ratio >= 0, ratio < 1 else { return .failure(Unreadable(code: code)) }
+        return .success(.init(code: code, deductCode: deductCode, deductRatio: ratio, grossM2: grossM2))
     }
 }

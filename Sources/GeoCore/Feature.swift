@@ -7,6 +7,17 @@ public enum AttributeValue: Hashable, Sendable {
     case real(Double)
     case text(String)
 
+    /// The value as a number: integers and reals as they are, text parsed (a number a source
+    /// stored as text, as 三调 databases sometimes do), nil for null or text that is no number.
+    public var doubleValue: Double? {
+        switch self {
+        case .null: return nil
+        case .integer(let i): return Double(i)
+        case .real(let d): return d
+        case .text(let s): return Double(s.trimmingCharacters(in: .whitespaces))
+        }
+    }
+
     public var stringValue: String? {
         switch self {
         case .null: return nil

@@ -43,15 +43,7 @@ struct LandUseValidation {
         func text(_ role: LandUseFields.Role) -> String? {
             columns[role].flatMap { attributes[$0].stringValue }?.trimmingCharacters(in: .whitespaces)
         }
-        func number(_ role: LandUseFields.Role) -> Double? {
-            guard let i = columns[role] else { return nil }
-            switch attributes[i] {
-            case .integer(let n): return Double(n)
-            case .real(let d): return d
-            case .text(let s): return Double(s.trimmingCharacters(in: .whitespaces))
-            case .null: return nil
-            }
-        }
+        func number(_ role: LandUseFields.Role) -> Double? { columns[role].flatMap { attributes[$0].doubleValue } }
         let codeName = fields.named(.code) ?? "DLBM"
         if let code = text(.code), !code.isEmpty {
             if classification.code(code) == nil { out.append("\(codeName) '\(code)' is not a 三调 地类编码") }
