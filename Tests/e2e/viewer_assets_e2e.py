@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 
 from e2e_server import free_port, load_sample, stop, wait_http
-from viewer_e2e import Browser
+from viewer_e2e import start_chromium
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MISSING_LINE = "warning: the viewer will not draw maps"
@@ -123,16 +123,7 @@ def main():
         check("missing: maplibre-gl.js is a 503 problem with that message",
               status == 503 and problem.get("status") == 503 and "make vendor" in problem.get("detail", ""), f"{status} {ctype}")
 
-        debug_port = free_port()
-        chrome = subprocess.Popen([shutil.which("chromium") or "chromium", "--headless=new", "--no-sandbox",
-                                   "--use-gl=swiftshader", "--enable-unsafe-swiftshader", "--window-size=1280,860",
-                                   f"--remote-debugging-port={debug_port}", f"--user-data-dir={work}/chrome", "about:blank"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        targets = json.loads(wait_http(f"http://127.0.0.1:{debug_port}/json")[1])
-        page = next(t for t in targets if t.get("type") == "page")
-        b = Browser(page["webSocketDebuggerUrl"])
-        for domain in ("Page", "Runtime", "Log", "DOM"):
-            b.send(domain + ".enable")
+        chrome, b = start_chromium(work)
 
         b.send("Page.navigate", url=missing.base + "/viewer")
         shown = b.wait_for("(document.querySelector('#result .error') || {}).textContent?.includes('make vendor')", 30)

@@ -75,6 +75,22 @@ class Browser:
             self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=count)
 
 
+
+def start_chromium(work):
+    """Headless Chromium on a free DevTools port (software GL, a 1280×860 window), and a
+    Browser attached to its page with the domains the tests read enabled."""
+    debug_port = free_port()
+    chrome = subprocess.Popen([shutil.which("chromium") or "chromium", "--headless=new", "--no-sandbox",
+                               "--use-gl=swiftshader", "--enable-unsafe-swiftshader", "--window-size=1280,860",
+                               f"--remote-debugging-port={debug_port}", f"--user-data-dir={work}/chrome", "about:blank"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    targets = json.loads(wait_http(f"http://127.0.0.1:{debug_port}/json")[1])
+    page = next(t for t in targets if t.get("type") == "page")
+    b = Browser(page["webSocketDebuggerUrl"])
+    for domain in ("Page", "Runtime", "Log", "DOM"):
+        b.send(domain + ".enable")
+    return chrome, b
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build/debug/onemap"))
@@ -85,7 +101,7 @@ def main():
     db = os.path.join(work, "onemap.sqlite")
     subprocess.run([args.binary, "load", "--catalog", os.path.join(ROOT, "Layers"), "--db", db, "--json"],
                    check=True, stdout=subprocess.DEVNULL)
-    port, debug_port = free_port(), free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([args.binary, "serve", "--db", db, "--open", "--port", str(port),
                                "--assets", ROOT],
@@ -99,15 +115,7 @@ def main():
 
     try:
         wait_http(base + "/health")
-        chrome = subprocess.Popen([shutil.which("chromium") or "chromium", "--headless=new", "--no-sandbox",
-                                   "--use-gl=swiftshader", "--enable-unsafe-swiftshader", "--window-size=1280,860",
-                                   f"--remote-debugging-port={debug_port}", f"--user-data-dir={work}/chrome", "about:blank"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        targets = json.loads(wait_http(f"http://127.0.0.1:{debug_port}/json")[1])
-        page = next(t for t in targets if t.get("type") == "page")
-        b = Browser(page["webSocketDebuggerUrl"])
-        for domain in ("Page", "Runtime", "Log", "DOM"):
-            b.send(domain + ".enable")
+        chrome, b = start_chromium(work)
         started = time.time()
         b.send("Page.navigate", url=base + "/viewer")
         rendered = b.wait_for("window.onemapReady === true && window.onemapMap.loaded() && window.onemapMap.areTilesLoaded()", 90)
