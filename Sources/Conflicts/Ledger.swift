@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GeoCore
+import LandUse
 import LayerStore
 
 /// The natural-resources ledger (自然生态资源"一本账"): per administrative unit and layer,
@@ -12,8 +13,12 @@ public struct Ledger: Codable, Sendable {
         public var areaM2: Double = 0
         public var areaHa: Double = 0
         public var areaMu: Double = 0
-        /// Farmland by land class (DLBM: 0101 水田, 0102 水浇地, 0103 旱地).
+        /// Farmland by land class (DLBM: 0101 水田, 0102 水浇地, 0103 旱地); a land-use layer's
+        /// 图斑 by their 地类编码 (gross areas).
         public var byDLBM: [String: Figures]?
+        /// A land-use layer's net areas, as 三调 summaries count them: each 图斑's area in the
+        /// unit × (1 − KCXS), the deducted part under its KCDLBM (田坎), by code, 一级类 and 三大类.
+        public var landUse: LandUseTally.Summary?
 
         public init() {}
 
@@ -66,11 +71,27 @@ public struct LedgerBuilder {
         let box: BoundingBox
         var area: Double
         let landClass: String?
+        /// A land-use 图斑's deduction: its KCXS and KCDLBM.
+        var deduction: (ratio: Double, code: String?) = (0, nil)
     }
 
     func tally(_ layer: LoadedLayer, units: AdminUnits, engine: GeometryEngine, db: Database) throws -> ([Ledger.Figures], Ledger.Figures) {
         let table = FeatureTable(layer.version)
-        let classField = layer.spec.kind == .farmland && layer.version.fields.contains { $0.name == "DLBM" } ? "DLBM" : nil
+        let landUse = layer.spec.kind == .landUse ? TubanReader(layer.spec.landUse) : nil
+        let classField =
+            landUse?.codeField ?? (layer.spec.kind == .farmland && layer.version.fields.contains { $0.name == "DLBM" } ? "DLBM" : nil)
+        // The deduction of each 图斑, by fid, read with the boxes (nil for other layers).
+        var deductions: [Int64: (ratio: Double, code: String?)] = [:]
+        if let landUse, layer.version.fields.contains(where: { $0.name == landUse.ratioField }) {
+            let hasCode = layer.version.fields.contains { $0.name == landUse.deductCodeField }
+            let columns: [FeatureTable.Column] = [.fid, .field(landUse.ratioField)] + (hasCode ? [.field(landUse.deductCodeField)] : [])
+            let rows = try Row.fetchCursor(db, sql: table.select(columns))
+            while let row = try rows.next() {
+                let ratio = (row[1] as DatabaseValue).storage.value.flatMap { Double("\($0)") } ?? 0
+                guard ratio > 0 else { continue }
+                deductions[row[0]] = (ratio, hasCode ? (row[2] as DatabaseValue).storage.value.map { "\($0)" } : nil)
+            }
+        }
         let ellipsoid = Ellipsoid.cgcs2000
         var shares = Array(repeating: [Share](), count: units.units.count)
         var boundary: [(fid: Int64, box: BoundingBox, candidates: [Int], landClass: String?)] = []
@@ -111,10 +132,25 @@ public struct LedgerBuilder {
         var perUnit: [Ledger.Figures] = []
         var total = Ledger.Figures()
         var counted = Set<Int64>()
+        var allPieces: [LandUseTally.Piece] = []
         for (u, list) in shares.enumerated() {
             var f = Ledger.Figures()
             if classField != nil { f.byDLBM = [:] }
-            let corrected = try removeOverlaps(list, unit: units.units[u], table: table, engine: engine, db: db)
+            // 图斑 of a land-use layer tile the land: neighbours' boxes always meet, and a union
+            // of them would be the whole unit's, for nothing (the load checks they do not overlap).
+            let corrected = landUse != nil ? list : try removeOverlaps(list, unit: units.units[u], table: table, engine: engine, db: db)
+            if let landUse {
+                let pieces = corrected.compactMap { s -> LandUseTally.Piece? in
+                    let d = deductions[s.fid] ?? (0, nil)
+                    var attributes: [String: AttributeValue] = [
+                        landUse.codeField: .text(s.landClass ?? ""), landUse.ratioField: .real(d.ratio)
+                    ]
+                    if let code = d.code { attributes[landUse.deductCodeField] = .text(code) }
+                    return try? landUse.piece(attributes, grossM2: s.area).get()
+                }
+                f.landUse = try LandUseTally(classification: landUse.classification).summary(pieces)
+                allPieces += pieces
+            }
             for s in corrected {
                 f.count += 1
                 f.areaM2 += s.area
@@ -135,6 +171,7 @@ public struct LedgerBuilder {
             perUnit.append(f)
         }
         total.count = counted.count
+        if let landUse { total.landUse = try LandUseTally(classification: landUse.classification).summary(allPieces) }
         if total.byDLBM != nil {
             // Distinct features per class across units.
             var seen: [String: Set<Int64>] = [:]

@@ -1,5 +1,6 @@
 import Foundation
 import GeoCore
+import LandUse
 import LayerStore
 import Testing
 import VectorIO
@@ -213,5 +214,34 @@ struct LedgerAuditDiffTests {
         #expect(try f.store.versions(of: "farmland").map(\.version) == [1, 2])
         try f.store.prune("farmland", keep: 1)
         #expect(try f.store.versions(of: "farmland").map(\.version) == [2])
+    }
+
+    /// A land-use layer's ledger: per unit, net areas by 地类 with the 田坎 deduction, a 图斑 on
+    /// the county line split by area; the tiling 图斑 are not unioned (their boxes all meet).
+    @Test func ledgerOfALandUseLayerCountsNetByClass() throws {
+        let f = try ConflictFixtures()
+        try counties(f)
+        try f.landUse(
+            "landuse",
+            [
+                ("T1", box(120.000, 28.000, 120.005, 28.010), "0101", 0.1),  // in 莲都
+                ("T2", box(120.005, 28.000, 120.015, 28.010), "0301", 0),  // straddles the line
+                ("T3", box(120.015, 28.000, 120.020, 28.010), "0702", 0)  // in 青田
+            ])
+        let ledger = try LedgerBuilder(store: f.store).build(by: "county", layers: ["landuse"])
+        let e = Ellipsoid.cgcs2000
+        let lian = try #require(ledger.units[0].layers["landuse"]?.landUse), qing = try #require(ledger.units[1].layers["landuse"]?.landUse)
+        let paddy = e.area(box(120.000, 28.000, 120.005, 28.010))
+        func net(_ s: LandUseTally.Summary, _ code: String) -> Double { s.byCode.first { $0.code == code }?.netM2 ?? -1 }
+        #expect(abs(net(lian, "0101") - 0.9 * paddy) < 1e-6 && abs(net(lian, "1203") - 0.1 * paddy) < 1e-6)
+        #expect(abs(net(lian, "0301") - e.area(box(120.005, 28.000, 120.010, 28.010))) < 1e-6)
+        #expect(abs(net(qing, "0301") - e.area(box(120.010, 28.000, 120.015, 28.010))) < 1e-6)
+        // Within 1e-9 relative: the boxes' geodesic edges meet the county's at vertices it lacks.
+        let county = e.area(box(120.000, 28.000, 120.010, 28.010))
+        #expect(abs(lian.areaM2 - county) < 1e-9 * county, "a unit's nets add up to its area")
+        #expect(abs((qing.byGroup["建设用地"] ?? 0) - e.area(box(120.015, 28.000, 120.020, 28.010))) < 1e-6)
+        let total = try #require(ledger.totals["landuse"]?.landUse)
+        let city = e.area(box(120.000, 28.000, 120.020, 28.010))
+        #expect(abs(total.areaM2 - city) < 1e-8 * city)
     }
 }
