@@ -19,6 +19,9 @@ public struct Ledger: Codable, Sendable {
         /// A land-use layer's net areas, as 三调 summaries count them: each 图斑's area in the
         /// unit × (1 − KCXS), the deducted part under its KCDLBM (田坎), by code, 一级类 and 三大类.
         public var landUse: LandUseTally.Summary?
+        /// The area of 图斑 whose 地类编码 (or deduction) the classification does not know (a
+        /// version loaded with `on_error: report`): left out of `landUse`, and said here.
+        public var unclassifiedM2: Double?
 
         public init() {}
 
@@ -140,14 +143,21 @@ public struct LedgerBuilder {
             // of them would be the whole unit's, for nothing (the load checks they do not overlap).
             let corrected = landUse != nil ? list : try removeOverlaps(list, unit: units.units[u], table: table, engine: engine, db: db)
             if let landUse {
+                var unclassified = 0.0
                 let pieces = corrected.compactMap { s -> LandUseTally.Piece? in
                     let d = deductions[s.fid] ?? (0, nil)
                     var attributes: [String: AttributeValue] = [
                         landUse.codeField: .text(s.landClass ?? ""), landUse.ratioField: .real(d.ratio)
                     ]
                     if let code = d.code { attributes[landUse.deductCodeField] = .text(code) }
-                    return try? landUse.piece(attributes, grossM2: s.area).get()
+                    guard case .success(let piece) = landUse.piece(attributes, grossM2: s.area) else {
+                        unclassified += s.area
+                        return nil
+                    }
+                    return piece
                 }
+                f.unclassifiedM2 = unclassified
+                total.unclassifiedM2 = (total.unclassifiedM2 ?? 0) + unclassified
                 f.landUse = try LandUseTally(classification: landUse.classification).summary(pieces)
                 allPieces += pieces
             }

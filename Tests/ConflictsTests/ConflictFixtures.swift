@@ -34,7 +34,10 @@ struct ConflictFixtures {
     }
 
     /// A land-use layer (no rule) of 图斑 given as (id, polygon, DLBM, KCXS).
-    func landUse(_ name: String = "landuse", _ parcels: [(String, Polygon, String, Double)], rule: Rule? = nil) throws {
+    func landUse(
+        _ name: String = "landuse", _ parcels: [(String, Polygon, String, Double)], rule: Rule? = nil,
+        onError: LandUseFields.OnError = .fail
+    ) throws {
         let path = "\(dir)/\(name).geojson"
         let defs = ["BSM", "DLBM", "KCDLBM"].map { FieldDefinition(name: $0, type: .text) } + [FieldDefinition(name: "KCXS", type: .real)]
         let w = try VectorWriter(path: path, format: .geoJSON, layerName: name, crs: "EPSG:4490", geometryType: "Polygon", fields: defs)
@@ -43,7 +46,9 @@ struct ConflictFixtures {
         }
         try w.close()
         _ = try LayerImporter(store: store).load(
-            LayerSpec(name: name, title: "地类图斑", kind: .landUse, source: path, idField: "BSM", rule: rule, landUse: LandUseFields()))
+            LayerSpec(
+                name: name, title: "地类图斑", kind: .landUse, source: path, idField: "BSM", rule: rule,
+                landUse: LandUseFields(onError: onError)))
     }
 
     func check(_ polygons: [Polygon], layers: [String]? = nil, keepPieces: Bool = true) throws -> CheckResult {

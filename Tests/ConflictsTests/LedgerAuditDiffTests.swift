@@ -243,5 +243,22 @@ struct LedgerAuditDiffTests {
         let total = try #require(ledger.totals["landuse"]?.landUse)
         let city = e.area(box(120.000, 28.000, 120.020, 28.010))
         #expect(abs(total.areaM2 - city) < 1e-8 * city)
+        #expect(ledger.totals["landuse"]?.unclassifiedM2 == 0)
+    }
+
+    /// 图斑 a report-mode load kept with a code the classification does not know are not
+    /// guessed into a class: their area is said apart.
+    @Test func ledgerSaysTheAreaOfUnknownCodes() throws {
+        let f = try ConflictFixtures()
+        try counties(f)
+        try f.landUse(
+            "landuse",
+            [("T1", box(120.000, 28.000, 120.005, 28.010), "0101", 0), ("T2", box(120.005, 28.000, 120.010, 28.010), "0199", 0)],
+            onError: .report)
+        let ledger = try LedgerBuilder(store: f.store).build(by: "county", layers: ["landuse"])
+        let lian = try #require(ledger.units[0].layers["landuse"])
+        let unknown = Ellipsoid.cgcs2000.area(box(120.005, 28.000, 120.010, 28.010))
+        #expect(abs((lian.unclassifiedM2 ?? 0) - unknown) < 1e-6)
+        #expect(lian.landUse?.byCode.map(\.code) == ["0101"])
     }
 }
