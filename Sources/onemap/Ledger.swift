@@ -25,6 +25,7 @@ struct LedgerCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(try CheckResult.encoder().encode(ledger) + Data("\n".utf8))
         case .csv:
             print("code,name,layer,count,areaM2,areaHa,areaMu")
+            defer { Self.printLandUseCSV(ledger) }
             for u in ledger.units {
                 for (name, f) in u.layers.sorted(by: { $0.key < $1.key }) {
                     print(
@@ -51,11 +52,43 @@ struct LedgerCommand: AsyncParsableCommand {
                 print(
                     "  " + Terminal.pad("合计", 26) + Terminal.pad("\(t.count) 个", 12)
                         + "\(Wording.number(t.areaHa, decimals: 2)) 公顷  \(Wording.number(t.areaMu, decimals: 1)) 亩")
-                for (c, v) in (t.byDLBM ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    print("    地类 \(c): \(v.count) 个, \(Wording.number(v.areaHa, decimals: 2)) 公顷")
+                if let lu = t.landUse {
+                    // A land-use layer: net areas as 三调 summaries give them (田坎 under its own code).
+                    for g in lu.byGroup.sorted(by: { $0.key < $1.key }) {
+                        print("    \(g.key): 净 \(Wording.number(AreaUnit.hectares(fromM2: g.value), decimals: 2)) 公顷")
+                    }
+                    for c in lu.byClass {
+                        print("    \(c.code) \(c.name): 净 \(Wording.number(AreaUnit.hectares(fromM2: c.netM2), decimals: 2)) 公顷")
+                    }
+                    for c in lu.byCode {
+                        print(
+                            "      \(c.code) \(c.name): 净 \(Wording.number(AreaUnit.hectares(fromM2: c.netM2), decimals: 2)) 公顷, "
+                                + "毛 \(Wording.number(AreaUnit.hectares(fromM2: c.grossM2), decimals: 2)) 公顷")
+                    }
+                    if let u = t.unclassifiedM2, u > 0 { print("    未识别地类编码: \(Wording.number(u)) m²") }
+                } else {
+                    for (c, v) in (t.byDLBM ?? [:]).sorted(by: { $0.key < $1.key }) {
+                        print("    地类 \(c): \(v.count) 个, \(Wording.number(v.areaHa, decimals: 2)) 公顷")
+                    }
                 }
             }
         }
+    }
+
+    /// Land-use layers' net areas per unit and code, after the main table, as a second table
+    /// (code,name,layer,dlbm,dlmc,grossM2,netM2), the way 三调 summaries are tabulated.
+    static func printLandUseCSV(_ ledger: Ledger) {
+        let rows = ledger.units.flatMap { u in
+            u.layers.sorted(by: { $0.key < $1.key }).flatMap { name, f in
+                (f.landUse?.byCode ?? []).map { c in
+                    "\(u.code),\(u.name),\(name),\(c.code),\(c.name),\(String(format: "%.2f", c.grossM2)),\(String(format: "%.2f", c.netM2))"
+                }
+            }
+        }
+        guard !rows.isEmpty else { return }
+        print("")
+        print("code,name,layer,dlbm,dlmc,grossM2,netM2")
+        for r in rows { print(r) }
     }
 }
 
