@@ -94,7 +94,7 @@ public final class ConflictChecker: Sendable {
             let evaluation = LayerEvaluation(plan: plan, context: context, engine: engine, db: db)
             let measured = try evaluation.landUse()
             landUse = measured.answer
-            if measured.answer.areaM2 > 0, let farmland = plans.all.first(where: { $0.layer.spec.kind == .farmland }) {
+            if measured.answer.areaM2 > 0, let farmland = plans.farmland {
                 landUse?.farmlandByCode = try evaluation.farmlandByCode(
                     LayerEvaluation(plan: farmland, context: context, engine: engine, db: db))
             }

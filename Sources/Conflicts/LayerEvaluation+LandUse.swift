@@ -107,9 +107,15 @@ struct TubanReader {
 
     /// The piece, or the (trimmed) code of a 图斑 the classification cannot count.
     func piece(_ attributes: [String: AttributeValue], grossM2: Double) -> Result<LandUseTally.Piece, Unreadable> {
-        let code = attributes[codeField]?.stringValue?.trimmingCharacters(in: .whitespaces) ?? ""
-        let ratio = attributes[ratioField]?.doubleValue ?? 0
-        let deductCode = attributes[deductCodeField]?.stringValue?.trimmingCharacters(in: .whitespaces)
+        piece(
+            code: attributes[codeField]?.stringValue, ratio: attributes[ratioField]?.doubleValue ?? 0,
+            deductCode: attributes[deductCodeField]?.stringValue, grossM2: grossM2)
+    }
+
+    /// The same from the values themselves (the ledger reads them as columns, not as a feature's properties).
+    func piece(code: String?, ratio: Double, deductCode: String?, grossM2: Double) -> Result<LandUseTally.Piece, Unreadable> {
+        let code = code?.trimmingCharacters(in: .whitespaces) ?? ""
+        let deductCode = deductCode?.trimmingCharacters(in: .whitespaces)
         let deductKnown =
             ratio <= 0 || classification.code(deductCode.flatMap { $0.isEmpty ? nil : $0 } ?? LandUseTally.usualDeductCode) != nil
         guard classification.code(code) != nil, deductKnown, ratio >= 0, ratio < 1 else { return .failure(Unreadable(code: code)) }

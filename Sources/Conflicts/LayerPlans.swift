@@ -16,10 +16,13 @@ struct LayerPlans {
     /// The land-use layer (the first of kind land_use): every check that covers it says how
     /// much of each 地类 the site takes.
     let landUse: LayerPlan?
+    /// The 永久基本农田 layer (the first of kind farmland): what `farmlandByCode` overlays.
+    let farmland: LayerPlan?
 
     init(all: [LayerPlan]) {
         self.all = all
         landUse = all.first { $0.layer.spec.kind == .landUse }
+        farmland = all.first { $0.layer.spec.kind == .farmland }
         ruled = all.filter { $0.rule != nil }
         var versions = Dictionary(uniqueKeysWithValues: ruled.map { ($0.name, $0.versionRef) })
         if let landUse { versions[landUse.name] = landUse.versionRef }

@@ -146,11 +146,8 @@ public struct LedgerBuilder {
                 var unclassified = 0.0
                 let pieces = corrected.compactMap { s -> LandUseTally.Piece? in
                     let d = deductions[s.fid] ?? (0, nil)
-                    var attributes: [String: AttributeValue] = [
-                        landUse.codeField: .text(s.landClass ?? ""), landUse.ratioField: .real(d.ratio)
-                    ]
-                    if let code = d.code { attributes[landUse.deductCodeField] = .text(code) }
-                    guard case .success(let piece) = landUse.piece(attributes, grossM2: s.area) else {
+                    guard case .success(let piece) = landUse.piece(code: s.landClass, ratio: d.ratio, deductCode: d.code, grossM2: s.area)
+                    else {
                         unclassified += s.area
                         return nil
                     }
