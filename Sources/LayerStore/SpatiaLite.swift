@@ -5,6 +5,14 @@ import CSpatiaLite
 enum SpatiaLite {
     private static let libraryReady: Void = { spatialite_initialize() }()
 
+    /// SQLite's memory statistics, which OneMap never reads, take a process-wide mutex around
+    /// every allocation and free: 5% of a check's time went to it, each candidate's row lookup
+    /// allocating. Turned off once, before the process's first connection (SQLite refuses it
+    /// later, which is harmless: the statistics then stay on).
+    private static let processReady: Void = { _ = onemap_sqlite_disable_memstatus() }()
+
+    static func prepareProcess() { _ = processReady }
+
     static func initialize(connection: OpaquePointer) throws {
         _ = libraryReady
         guard let cache = spatialite_alloc_connection() else {

@@ -35,6 +35,7 @@ public final class Store: Sendable {
         self.path = path
         self.recheckNanoseconds = recheckNanoseconds
         recordsPath = RecordsFile.path(beside: path)
+        SpatiaLite.prepareProcess()
         var config = Configuration()
         let recordsPath = recordsPath
         config.prepareDatabase { db in
