@@ -38,33 +38,95 @@ extension LayerEvaluation {
         return (answer, warnings)
     }
 
-    /// The farmland in the site by the 地类 under it: each 图斑's part of the site overlaid with
-    /// the farmland parcels there (GEOS, exact), tallied as the land use is. Only for sites the
-    /// land-use layer reaches, and a site seldom holds more than a few hundred of either.
+    /// The farmland in the site by the 地类 under it: each 图斑's share of each farmland
+    /// parcel inside the site, tallied as the land use is. Only for sites the land-use layer
+    /// reaches, and a site seldom holds more than a few hundred of either.
+    ///
+    /// Where the 图斑 or the parcel lies wholly inside the site, the share is the two
+    /// features' overlap, summed along its boundary as a parcel's overlap with the site is
+    /// (`PolygonRegion.overlapArea`). Where both cross the site's edge and both are convex,
+    /// their overlap is clipped (exact: two convex shapes) and its overlap with the site
+    /// summed. Other pairs, and those the sums refuse (touching edges), are overlaid with the
+    /// site by GEOS. Overlaying every pair made the check of an 8 ha site on the sample's
+    /// 图斑 0.84 ms (0.05 ms without the land-use layer); the sums make it 0.19 ms.
     func farmlandByCode(_ farmland: LayerEvaluation) throws -> [LandUseTally.Area] {
-        var parcels: [(box: BoundingBox, geometry: EngineGeometry)] = []
+        var parcels: [Share] = []
         try farmland.forEachCandidate { found in
-            parcels.append((found.box, try engine.make(try found.geometry())))
+            parcels.append(Share(found, polygons: try found.geometry().polygons, inside: farmland.liesInside(found)))
         }
         guard !parcels.isEmpty else { return [] }
         let reader = TubanReader(plan.layer.spec.landUse)
-        let site = try context.geometry()
         var pieces: [LandUseTally.Piece] = []
         try forEachCandidate { found in
             guard parcels.contains(where: { $0.box.intersects(found.box) }) else { return }
             let attributes = reader.fieldNames.reduce(into: [String: AttributeValue]()) { $0[$1] = found.attribute($1) }
-            let part = try site.intersection(try engine.make(try found.geometry()))
-            for parcel in parcels where parcel.box.intersects(found.box) {
-                let shared = try part.intersection(parcel.geometry).value().parts(ofDimension: 2)
-                guard !shared.isEmpty else { continue }
-                let area = context.area(of: shared)
-                guard area > ConflictChecker.minimumOverlapM2,
+            var tuban = Share(found, polygons: try found.geometry().polygons, inside: liesInside(found))
+            /// The 图斑's part of the site, for the pairs that are overlaid: made once.
+            var part: EngineGeometry? = nil
+            for p in parcels.indices where parcels[p].box.intersects(found.box) {
+                var area: Double? = nil
+                if parcels[p].inside || tuban.inside {
+                    area = parcels[p].inside ? parcels[p].overlapArea(with: tuban) : tuban.overlapArea(with: parcels[p])
+                }
+                if area == nil && !parcels[p].inside && !tuban.inside, let site = context.edges() {
+                    area = Share.siteOverlapArea(parcels[p], tuban, site: site)
+                }
+                if area == nil {
+                    if part == nil { part = try context.geometry().intersection(try engine.make(.multiPolygon(tuban.polygons))) }
+                    let shared = try part!.intersection(try engine.make(.multiPolygon(parcels[p].polygons))).value().parts(ofDimension: 2)
+                    area = shared.isEmpty ? 0 : context.area(of: shared)
+                }
+                guard let area, area > ConflictChecker.minimumOverlapM2,
                     case .success(let piece) = reader.piece(attributes, grossM2: area)
                 else { continue }
                 pieces.append(piece)
             }
         }
         return try LandUseTally(classification: reader.classification).summary(pieces).byCode
+    }
+
+    /// A feature wholly inside the site, told from its box as `overlap` tells it.
+    func liesInside(_ found: Found) -> Bool {
+        if let convex = context.convex { return convex.containsStrictly(found.box) }
+        return found.placement == .inside
+    }
+
+    /// A parcel or 图斑 in `farmlandByCode`, with its edges in a grid once one is needed.
+    struct Share {
+        let box: BoundingBox
+        let polygons: [Polygon]
+        let inside: Bool
+        /// Made on first use: the feature's region, and its part in a convex site's.
+        private var region: PolygonRegion?? = nil
+
+        init(_ found: Found, polygons: [Polygon], inside: Bool) {
+            box = found.box
+            self.polygons = polygons
+            self.inside = inside
+        }
+
+        /// The area `other` shares with this feature, summed along their overlap's boundary;
+        /// nil where the sum cannot decide (see `PolygonRegion.overlapArea`).
+        mutating func overlapArea(with other: Share) -> Double? {
+            if region == nil { region = .some(PolygonRegion(polygons)) }
+            guard let region = region! else { return nil }
+            return region.overlapArea(with: other.polygons, box: other.box, spanLimitM: SiteContext.equalAreaSpanLimitM)
+        }
+
+        /// The area the site shares with the overlap of `a` and `b`, when both are one convex
+        /// ring (their overlap, clipped, is then exact and convex); nil otherwise or where the
+        /// sum cannot decide.
+        static func siteOverlapArea(_ a: Share, _ b: Share, site: PolygonRegion) -> Double? {
+            guard let clipper = a.convexRing, let subject = b.polygons.first, b.convexRing != nil else { return nil }
+            guard let shared = clipper.clip(subject), let box = Geometry.polygon(shared).boundingBox else { return 0 }
+            return site.overlapArea(with: [shared], box: box, spanLimitM: SiteContext.equalAreaSpanLimitM)
+        }
+
+        /// The feature as a convex region, when it is one ring that is convex.
+        var convexRing: ConvexRegion? {
+            guard polygons.count == 1, polygons[0].rings.count == 1 else { return nil }
+            return ConvexRegion(polygons[0])
+        }
     }
 
     /// The answer for a site the layer's 图斑 do not reach.

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import GeoCore
 import LandUse
 import LayerStore
@@ -151,5 +152,75 @@ struct LandUseCheckTests {
         #expect(CheckText.render(r).contains("其中永久基本农田, 按所在图斑地类:"))
         // The farmland layer's own overlap is their sum.
         #expect(abs((r.layer("farmland")?.overlapAreaM2 ?? 0) - (onPaddy + onHomes)) < 1e-6)
+    }
+
+    /// The farmland by 地类 against GEOS on random wall-to-wall 图斑 (a jittered lattice, so
+    /// neighbours share edges), random parcels and sites convex or not: whichever way a pair
+    /// is measured (summed along a boundary, clipped, or overlaid), each code's area is the
+    /// site ∩ 图斑 ∩ parcel GEOS overlays, within 1e-6 relative.
+    @Test(arguments: [1, 2, 3, 4, 5, 6])
+    func farmlandByCodeEqualsTheOverlays(seed: UInt64) throws {
+        var random = FuzzRandom(seed: seed)
+        let step = 0.0008, n = 6, x0 = 120.0, y0 = 28.0
+        var lattice: [[Coordinate]] = []
+        for i in 0...n {
+            lattice.append(
+                (0...n).map { j in
+                    let edge = i == 0 || j == 0 || i == n || j == n
+                    let jitter = edge ? 0 : step * 0.2
+                    return Coordinate(
+                        x0 + Double(i) * step + random.double(-1...1) * jitter, y0 + Double(j) * step + random.double(-1...1) * jitter)
+                })
+        }
+        let codes = ["0101", "0102", "0201", "0301", "0702", "1006", "1203", "1104"]
+        var tuban: [(String, Polygon, String, Double)] = []
+        for i in 0..<n {
+            for j in 0..<n {
+                let ring = [lattice[i][j], lattice[i + 1][j], lattice[i + 1][j + 1], lattice[i][j + 1], lattice[i][j]]
+                let code = random.pick(codes)
+                tuban.append(("T\(i)_\(j)", Polygon([ring]), code, code.hasPrefix("01") ? random.pick([0, 0.05, 0.1]) : 0))
+            }
+        }
+        // Parcels: turned rectangles, some wholly inside a 图斑, some across several.
+        var parcels: [(String, Geometry, [String])] = []
+        for k in 0..<25 {
+            let cx = x0 + random.double(0.0003...(Double(n) * step - 0.0003)), cy = y0 + random.double(0.0003...(Double(n) * step - 0.0003))
+            let w = random.double(0.00005...0.0006), h = random.double(0.00005...0.0004), a = random.double(0...Double.pi)
+            let corners = [(-w, -h), (w, -h), (w, h), (-w, h), (-w, -h)].map { dx, dy in
+                Coordinate(cx + dx * cos(a) - dy * sin(a), cy + dx * sin(a) + dy * cos(a))
+            }
+            parcels.append(("P\(k)", .polygon(Polygon([corners])), []))
+        }
+        let f = try ConflictFixtures()
+        try f.layer("farmland", rule: forbidden, parcels)
+        try f.landUse("landuse", tuban)
+        let convex = F.box(120.0009, 28.0011, 120.0041, 28.0037)
+        let notConvex = Polygon([
+            [
+                Coordinate(120.0007, 28.0007), Coordinate(120.0043, 28.0009), Coordinate(120.0041, 28.0025),
+                Coordinate(120.0022, 28.0023), Coordinate(120.0024, 28.0041), Coordinate(120.0008, 28.0040), Coordinate(120.0007, 28.0007)
+            ]
+        ])
+        let engine = GeometryEngine()
+        for site in [convex, notConvex] {
+            let r = try f.check([site], keepPieces: false)
+            let byCode = try #require(r.landUse?.farmlandByCode)
+            let s = try engine.make(.polygon(site))
+            var expected: [String: Double] = [:]
+            for (_, polygon, code, _) in tuban {
+                let part = try s.intersection(try engine.make(.polygon(polygon)))
+                for (_, parcel, _) in parcels {
+                    let shared = try part.intersection(try engine.make(parcel)).value().parts(ofDimension: 2)
+                    let area = shared.isEmpty ? 0 : Ellipsoid.cgcs2000.area(shared)
+                    if area > ConflictChecker.minimumOverlapM2 { expected[code, default: 0] += area }
+                }
+            }
+            #expect(!expected.isEmpty)
+            for (code, area) in expected {
+                let got = byCode.first { $0.code == code }?.grossM2 ?? -1
+                #expect(abs(got - area) <= max(1e-6 * area, 1e-4), "seed \(seed), \(code): \(got) against \(area)")
+            }
+            #expect(Set(byCode.filter { $0.grossM2 > 0 }.map(\.code)) == Set(expected.keys), "seed \(seed)")
+        }
     }
 }
