@@ -61,15 +61,7 @@ final class GeometryBackfill: @unchecked Sendable {  // @unchecked: every var is
     private func startIfNeeded() {
         guard !running, backlog > 0 else { return }
         running = true
-        let thread = Thread { [self] in
-            #if os(Linux)
-                // Linux keeps the nice value per thread; `who` 0 is the calling thread.
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-            #endif
-            run()
-        }
-        thread.name = "onemap-geometry"
-        thread.start()
+        Blocking.startBackgroundThread(named: "onemap-geometry", nice: 10) { [self] in run() }
     }
 
     private func run() {

@@ -17,28 +17,45 @@ final class LayerBoxes: Sendable {
     let fids: [Int64]
     /// One feature's candidate columns by fid.
     let rowSQL: String
+    /// The rows themselves, by item, when the checker's row memory holds them; else each
+    /// candidate is read by fid through `rowSQL`.
+    let rows: PackedRows?
 
-    init(table: FeatureTable, columns: [FeatureTable.Column], db: Database) throws {
+    /// `rowMemory` nil: boxes only. Otherwise the rows are copied too (one scan of
+    /// `CandidateRow.columns` instead of the boxes'), unless they outgrow it.
+    init(table: FeatureTable, fields: LayerFields, db: Database, rowMemory: RowMemory?) throws {
         var fids: [Int64] = [], boxes: [BoundingBox] = []
-        try StatementRows(db.makeStatement(sql: table.select([.fid, .box]))).forEach { s in
-            fids.append(Int64(sqliteStatement: s, index: 0))
-            boxes.append(
-                BoundingBox(
-                    Double(sqliteStatement: s, index: 1), Double(sqliteStatement: s, index: 2),
-                    Double(sqliteStatement: s, index: 3), Double(sqliteStatement: s, index: 4)))
+        rowSQL = table.byFid(CandidateRow.columns)
+        if let rowMemory {
+            var packer = PackedRows.Builder(fields: fields, budget: rowMemory)
+            try StatementRows(db.makeStatement(sql: table.select(CandidateRow.columns))).forEach { s in
+                let row = CandidateRow(statement: s, fields: fields)
+                fids.append(row.fid)
+                boxes.append(row.box)
+                _ = packer.append(row)
+            }
+            rows = packer.finish()
+        } else {
+            try StatementRows(db.makeStatement(sql: table.select([.fid, .box]))).forEach { s in
+                fids.append(Int64(sqliteStatement: s, index: 0))
+                boxes.append(
+                    BoundingBox(
+                        Double(sqliteStatement: s, index: 1), Double(sqliteStatement: s, index: 2),
+                        Double(sqliteStatement: s, index: 3), Double(sqliteStatement: s, index: 4)))
+            }
+            rows = nil
         }
         self.fids = fids
         index = BoxIndex(boxes)
-        rowSQL = table.byFid(columns)
     }
 
     /// The features whose boxes meet any of `queries` and that `keep` gives a tag (from the
     /// box: where it lies against the site), ascending by fid and each once.
-    func search<Tag>(_ queries: [BoundingBox], keep: (BoundingBox) -> Tag?) -> [(fid: Int64, tag: Tag)] {
-        var found: [(fid: Int64, tag: Tag)] = []
+    func search<Tag>(_ queries: [BoundingBox], keep: (BoundingBox) -> Tag?) -> [Hit<Tag>] {
+        var found: [Hit<Tag>] = []
         for query in queries {
             index.search(query) { item, box in
-                if let tag = keep(box) { found.append((fids[item], tag)) }
+                if let tag = keep(box) { found.append(Hit(item: item, fid: fids[item], box: box, tag: tag)) }
             }
         }
         found.sort { $0.fid < $1.fid }
@@ -49,5 +66,12 @@ final class LayerBoxes: Sendable {
             found.removeLast(found.count - kept)
         }
         return found
+    }
+
+    struct Hit<Tag> {
+        let item: Int
+        let fid: Int64
+        let box: BoundingBox
+        let tag: Tag
     }
 }

@@ -61,6 +61,7 @@ struct LayerEvaluation {
         enum Source {
             case resident(Candidate)
             case row(CandidateRow)
+            case packed(PackedRow)
         }
 
         init(resident c: Candidate) {
@@ -74,11 +75,19 @@ struct LayerEvaluation {
             source = .row(row)
         }
 
+        init(packed row: PackedRow, fid: Int64, box: BoundingBox) {
+            self.fid = fid
+            areaM2 = row.areaM2
+            self.box = box
+            source = .packed(row)
+        }
+
         /// One attribute, read alone: what a land-use rule's 地类 test needs of every candidate.
         func attribute(_ name: String) -> AttributeValue? {
             switch source {
             case .resident(let c): return c.properties[name]
             case .row(let row): return row.attribute(name)
+            case .packed(let row): return row.attribute(name)
             }
         }
 
@@ -86,6 +95,7 @@ struct LayerEvaluation {
             switch source {
             case .resident(let c): return try c.geometry()
             case .row(let row): return try row.geometry(fid: fid)
+            case .packed(let row): return try row.geometry(fid: fid)
             }
         }
 
@@ -95,6 +105,10 @@ struct LayerEvaluation {
             switch source {
             case .resident(let c): return c
             case .row(let row):
+                let shape: Candidate.Shape
+                if let decoded { shape = .decoded(decoded) } else { shape = .encoded(try row.blob(fid: fid)) }
+                return Candidate(fid: fid, id: row.id, areaM2: areaM2, box: box, shape: shape, properties: row.properties)
+            case .packed(let row):
                 let shape: Candidate.Shape
                 if let decoded { shape = .decoded(decoded) } else { shape = .encoded(try row.blob(fid: fid)) }
                 return Candidate(fid: fid, id: row.id, areaM2: areaM2, box: box, shape: shape, properties: row.properties)
@@ -144,6 +158,14 @@ struct LayerEvaluation {
                 guard let region else { return .boundary }
                 let placement = region.placement(of: box)
                 return placement == .outside ? nil : placement
+            }
+            if let rows = boxes.rows {
+                for hit in hits {
+                    var found = Found(packed: PackedRow(rows: rows, item: hit.item), fid: hit.fid, box: hit.box)
+                    if region != nil { found.placement = hit.tag }
+                    try body(found)
+                }
+                return
             }
             let lookup = RowByKey(try db.cachedStatement(sql: boxes.rowSQL))
             for hit in hits {

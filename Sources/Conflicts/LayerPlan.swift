@@ -58,7 +58,7 @@ final class LayerPlan: Sendable {
     /// A large layer's boxes, when the checker keeps them; else its R*Tree is searched.
     let boxes: LayerBoxes?
 
-    init(_ layer: LoadedLayer, db: Database, residentLimit: Int, boxesInMemory: Bool) throws {
+    init(_ layer: LoadedLayer, db: Database, residentLimit: Int, boxesInMemory: Bool, rowMemory: RowMemory? = nil) throws {
         self.layer = layer
         name = layer.name
         title = layer.spec.title
@@ -91,7 +91,7 @@ final class LayerPlan: Sendable {
         } else {
             resident = nil
             residentIndex = nil
-            boxes = searched && boxesInMemory ? try LayerBoxes(table: table, columns: CandidateRow.columns, db: db) : nil
+            boxes = searched && boxesInMemory ? try LayerBoxes(table: table, fields: fields, db: db, rowMemory: rowMemory) : nil
         }
     }
 }

@@ -15,6 +15,7 @@ struct LayerRoutes {
         let store = self.store
         let gate = server.gate
         let tiles = server.tiles
+        let checker = server.records.checker
         router.post("v1/layers/:name/reload") { request, context -> Response in
             try context.require(.admin, to: "reloading a layer")
             let name = try context.parameters.require("name")
@@ -36,8 +37,9 @@ struct LayerRoutes {
                     return try LayerImporter(store: store).load(spec, label: label, authority: .catalog)
                 }
             }
-            // The new version's tiles start from memory too, read before anyone asks.
+            // The new version's tiles and check plans are made before anyone asks.
             tiles.warmInBackground()
+            checker.warmInBackground()
             return Response.json(try JSONEncoder().encode(report), status: .created)
         }
         router.get("v1/layers") { _, context -> Response in

@@ -47,6 +47,9 @@ public struct ServerConfiguration: Sendable {
         /// Anonymous checks a client may post per minute under `--open` (429 past it); 0 for
         /// no limit. `onemap serve` sets 60; the library leaves it off, as tests post many.
         public var openChecksPerMinute: Int
+        /// Bytes of large layers' rows the checker copies into memory, so a check reads its
+        /// candidates without SQLite (see `ConflictChecker.rowMemoryLimit`); 0 for none.
+        public var checkRowMemoryBytes: Int
 
         public init(
             maxBodyBytes: Int = 8 << 20, maxSiteVertices: Int = SiteLimits.defaultMaxVertices, maxPageSize: Int = 10_000,
@@ -54,8 +57,10 @@ public struct ServerConfiguration: Sendable {
             maxConcurrentWork: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
             maxQueuedWork: Int = 64, requestTimeoutSeconds: Double = 0,
             idleTimeoutSeconds: Double = 60, maxConnections: Int = 4096,
-            maxAnswerBytes: Int = CheckRecords.defaultMaxAnswerBytes, openChecksPerMinute: Int = 0
+            maxAnswerBytes: Int = CheckRecords.defaultMaxAnswerBytes, openChecksPerMinute: Int = 0,
+            checkRowMemoryBytes: Int = ConflictChecker.rowMemoryLimit
         ) {
+            self.checkRowMemoryBytes = max(0, checkRowMemoryBytes)
             self.maxAnswerBytes = maxAnswerBytes
             self.openChecksPerMinute = max(0, openChecksPerMinute)
             self.maxBodyBytes = maxBodyBytes

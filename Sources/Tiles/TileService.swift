@@ -110,15 +110,10 @@ public final class TileService: Sendable {
     /// requests answered meanwhile get the cores first: Dispatch's quality of service does
     /// not lower a thread's priority on Linux, and the read held checks up under load.
     public func warmInBackground() {
-        let thread = Thread {
-            #if os(Linux)
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-            #endif
+        Blocking.startBackgroundThread(named: "onemap-tile-warm", nice: 19) {
             guard let sources = try? self.current().ordered else { return }
             for source in sources { try? source.warm() }
         }
-        thread.name = "onemap-tile-warm"
-        thread.start()
     }
 
     public func sources(_ selection: TileSelection, for caller: Caller = .anonymous) throws -> [StoreLayerSource] {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Conflicts
 import Foundation
 import Hummingbird
 import LayerStore
@@ -28,6 +29,11 @@ struct Serve: AsyncParsableCommand {
     var maxAnswer = ServerConfiguration.Limits().maxAnswerBytes
     @Option(help: "Anonymous checks per minute per client with --open (429 with Retry-After past it; 0 for no limit).")
     var openRate = 60
+    @Option(
+        help:
+            "Megabytes of large layers' rows kept in memory for checks (500,000 farmland parcels take ~150; 0 reads them from the database)."
+    )
+    var checkMemoryMb = ConflictChecker.rowMemoryLimit >> 20
     @Flag(
         help: "Believe X-Forwarded-Host, -Proto and -For from a reverse proxy in front (links, and the client's address for --open-rate).")
     var trustProxy = false
@@ -52,6 +58,7 @@ struct Serve: AsyncParsableCommand {
         guard maxQueued >= 0, timeout >= 0, timeout.isFinite, openRate >= 0 else {
             throw ValidationError("--max-queued, --timeout and --open-rate must be 0 or more")
         }
+        guard checkMemoryMb >= 0 else { throw ValidationError("--check-memory-mb must be 0 or more, got \(checkMemoryMb)") }
         guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be 0 or more, got \(idleTimeout)") }
         LineLogHandler.bootstrap()
         let store = try Store(path: path)
@@ -75,7 +82,7 @@ struct Serve: AsyncParsableCommand {
                 maxTileFeatures: maxTileFeatures, maxConcurrentWork: maxConcurrent,
                 maxQueuedWork: maxQueued, requestTimeoutSeconds: timeout,
                 idleTimeoutSeconds: idleTimeout, maxConnections: maxConnections,
-                maxAnswerBytes: maxAnswer, openChecksPerMinute: openRate),
+                maxAnswerBytes: maxAnswer, openChecksPerMinute: openRate, checkRowMemoryBytes: checkMemoryMb << 20),
             trustProxy: trustProxy, assets: viewerAssets)
         print("OneMap serving \(path) at http://\(host):\(port)")
         try await buildApplication(store: store, configuration: config).runService()

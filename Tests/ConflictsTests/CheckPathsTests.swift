@@ -47,10 +47,11 @@ struct CheckPathsTests {
 
     func answers(
         _ f: ConflictFixtures, _ polygons: [Polygon], residentLimit: Int, keepPieces: Bool,
-        boxesInMemory: Bool = false
+        boxesInMemory: Bool = false, rowMemoryBytes: Int = ConflictChecker.rowMemoryLimit
     ) throws -> (json: String, pieces: Int) {
         let site = try Site.make(polygons: polygons.enumerated().map { ($1, "polygon \($0)") }, crs: nil, limits: SiteLimits())
-        let checker = ConflictChecker(store: f.store, residentLimit: residentLimit, boxesInMemory: boxesInMemory)
+        let checker = ConflictChecker(
+            store: f.store, residentLimit: residentLimit, boxesInMemory: boxesInMemory, rowMemoryBytes: rowMemoryBytes)
         let outcome = try checker.check(site, keepPieces: keepPieces)
         return (String(decoding: try outcome.result.json(), as: UTF8.self), outcome.pieces.count)
     }
@@ -69,13 +70,15 @@ struct CheckPathsTests {
         #expect(farmland.features.count > 12 && farmland.features.count < 49)
         #expect(farmland.features.contains { $0.id == "X" })
         #expect(reference.pieces > 0)
-        // The resident layer, the R*Tree and the boxes in memory; pieces kept or not.
-        for (limit, keep, inMemory) in [
-            (ConflictChecker.residentLimit, false, false), (0, true, false), (0, false, false),
-            (0, true, true), (0, false, true)
+        // The resident layer, the R*Tree, the boxes in memory with the rows read from SQLite
+        // (row memory 0) or copied into memory too; pieces kept or not.
+        for (limit, keep, inMemory, rowMemory) in [
+            (ConflictChecker.residentLimit, false, false, 0), (0, true, false, 0), (0, false, false, 0),
+            (0, true, true, 0), (0, false, true, 0), (0, true, true, ConflictChecker.rowMemoryLimit),
+            (0, false, true, ConflictChecker.rowMemoryLimit)
         ] {
-            let other = try answers(f, [site], residentLimit: limit, keepPieces: keep, boxesInMemory: inMemory)
-            let path = "resident limit \(limit), keepPieces \(keep), boxes in memory \(inMemory)"
+            let other = try answers(f, [site], residentLimit: limit, keepPieces: keep, boxesInMemory: inMemory, rowMemoryBytes: rowMemory)
+            let path = "resident limit \(limit), keepPieces \(keep), boxes in memory \(inMemory), row memory \(rowMemory)"
             if keep {
                 #expect(other.json == reference.json, "\(path)")
             } else {
