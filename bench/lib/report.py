@@ -4,7 +4,8 @@
 Reads, from RESULTS, import_runs.tsv, import_answers.json, import_onemap.json (import),
 conflict_farmland.json (the conflict check per site, peers and OneMap),
 http_wrk.json, http_server.json, http_answers.json (the API under load), tiles.json,
-features.json, ledger.json, audit.json, and load_wrk.json, load_server.json, load_mix.json. Each group is
+features.json, ledger.json, audit.json, load_wrk.json, load_server.json, load_mix.json, and
+landuse_import_runs.tsv, landuse_check.json (issue 23). Each group is
 optional: rows appear for what was measured. Prints the report: date, machine,
 versions, the table, then the details.
 """
@@ -647,6 +648,65 @@ def load_section(r):
     return rows, d
 
 
+def landuse_section(r):
+    """Issue 23: the city-wide land-use layer's import against ogr2ogr, and the land-use answer
+    per site (area per 地类编码) against PostGIS and SpatiaLite GROUP BY dlbm."""
+    rows, details = [], []
+    tsv = os.path.join(r, "landuse_import_runs.tsv")
+    lu = read_json(os.path.join(r, "landuse_check.json"))
+    if os.path.exists(tsv):
+        runs = {}
+        with open(tsv) as f:
+            for line in f:
+                engine, _run, secs, rss = line.split("\t")
+                runs.setdefault(engine, []).append((float(secs), int(rss)))
+        med = {e: statistics.median(s for s, _ in v) for e, v in runs.items()}
+        rss = {e: max(k for _, k in v) / 1024 for e, v in runs.items()}
+        ratio = med["ogr2ogr_landuse"] / med["onemap_landuse"]
+        count = f"{lu['features']:,} " if lu else ""
+        rows.append([f"import {count}land-use 图斑 (GeoPackage, EPSG:4549 → 4490)",
+                     f"{fmt_s(med['onemap_landuse'])}, peak {rss['onemap_landuse']:.0f} MiB",
+                     f"{fmt_s(med['ogr2ogr_landuse'])}, peak {rss['ogr2ogr_landuse']:.0f} MiB (ogr2ogr)", "—",
+                     f"{ratio:.2f}× (ogr2ogr ÷ OneMap); issue 23 target ≥ 2×: {mark(ratio >= 2)} "
+                     f"{'met' if ratio >= 2 else 'not met'}", "—"])
+        details.append("### Land-use layer (issue 23)")
+        details.append("")
+        details.append("Import: `onemap load --catalog` of the land-use layer alone (validation of every 图斑's "
+                       "地类编码, 扣除系数, 图斑地类面积 and 坐落单位代码, repair, CGCS2000 geodesic areas, R*Tree) "
+                       "against `ogr2ogr -f SQLite -dsco SPATIALITE=YES -t_srs EPSG:4490` (no validation, no "
+                       "repair, no areas; SpatiaLite's R*Tree). Each run writes a new file; alternating.")
+        for e, v in runs.items():
+            details.append(f"- {e}: " + ", ".join(f"{s:.2f} s / {k / 1024:.0f} MiB" for s, k in v))
+        details.append("")
+    if lu:
+        if not details:
+            details += ["### Land-use layer (issue 23)", ""]
+        eng = lu["engines"]
+        groups = sorted(lu["groups"].items(), key=lambda kv: kv[1]["postgis_over_onemap_full"])
+        for g, x in groups:
+            m = {n: eng[n]["median_ms"][g] for n in eng}
+            agree = [("OneMap", x["onemap_vs_postgis"]), ("OneMap full", x["onemap_full_vs_postgis"]),
+                     ("SpatiaLite", x["spatialite_vs_postgis"])]
+            rows.append([f"land-use answer per site, {g} ({x['sites']} sites, median {x['codes_median']:g} 地类 codes); "
+                         f"{lu['features']:,} 图斑",
+                         f"{ms(m['onemap_full'])} full check; {ms(m['onemap'])} land use alone",
+                         ms(m["spatialite"]), ms(m["postgis"]),
+                         f"{x['postgis_over_onemap_full']:.2f}× (PostGIS ÷ OneMap full; target ≥ 5×: "
+                         f"{mark(x['postgis_over_onemap_full'] >= 5)}), {x['spatialite_over_onemap_full']:.2f}× "
+                         f"(SpatiaLite ÷ OneMap full; target ≥ 3×: {mark(x['spatialite_over_onemap_full'] >= 3)})",
+                         "; ".join(f"{who} {mark(c['equal'])} ({c['pairs']} codes, max Δ {c['max_rel_area_diff']:.1e} rel"
+                                   + (f", {c['mismatch_count']} off" if not c['equal'] else "") + ")"
+                                   for who, c in agree)])
+        details.append(f"The land-use answer per site: the ellipsoidal area of site ∩ 图斑 per 地类编码 (gross), "
+                       f"over {lu['features']:,} 图斑 covering the city; the bench's {lu['sites']} sites; median "
+                       f"per site per bucket, median over {lu['runs']} alternating passes. Answers per site and code "
+                       f"against PostGIS within {lu['rel_tol']:g} relative or {lu['abs_tol_m2']:g} m².")
+        for n, e in eng.items():
+            details.append(f"- {n}: {e['label']}; {e['version']}")
+        details.append("")
+    return rows, details
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
@@ -672,7 +732,7 @@ def main():
 
     rows, details = [], []
     for section in (import_section(r, a.scale), conflict_section(r), http_section(r), tiles_section(r),
-                    features_section(r), ledger_section(r), audit_section(r), load_section(r)):
+                    features_section(r), ledger_section(r), audit_section(r), load_section(r), landuse_section(r)):
         rows += section[0]
         details += section[1]
 
