@@ -121,7 +121,7 @@ public final class ConflictChecker: Sendable {
             landUse = measured.answer
             if measured.answer.areaM2 > 0, let farmland = plans.farmland {
                 landUse?.farmlandByCode = try evaluation.farmlandByCode(
-                    LayerEvaluation(plan: farmland, context: context, engine: engine, db: db))
+                    LayerEvaluation(plan: farmland, context: context, engine: engine, db: db), tubans: measured.tubans)
             }
             warnings += measured.warnings
             if wanted != nil { versions[plan.name] = plan.versionRef }

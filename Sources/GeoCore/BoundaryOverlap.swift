@@ -33,12 +33,7 @@ extension PolygonRegion {
     /// `EqualAreaPlane`) or when the boundaries touch too closely to decide (see above).
     public func overlapArea(with polygons: [Polygon], box featureBox: BoundingBox, spanLimitM: Double) -> Double? {
         guard let shared = featureBox.intersection(box) else { return 0 }
-        let metresPerDegree = Ellipsoid.cgcs2000.semiMajorAxis * .pi / 180
-        let midLatitude = (shared.minY + shared.maxY) / 2 * .pi / 180
-        guard (shared.maxX - shared.minX) * metresPerDegree * cos(midLatitude) <= spanLimitM,
-            (shared.maxY - shared.minY) * metresPerDegree <= spanLimitM
-        else { return nil }
-        var plane = PieceTerms(EqualAreaPlane(centre: Coordinate((shared.minX + shared.maxX) / 2, (shared.minY + shared.maxY) / 2)))
+        guard var plane = PieceTerms(over: shared, spanLimitM: spanLimitM) else { return nil }
         let feature = FeatureRings(polygons)
 
         // The region's edges near the feature: each feature edge's are among them.
@@ -159,7 +154,7 @@ extension PolygonRegion {
 
     /// The region's edges whose boxes meet `b`, ascending and each once (an edge is filed in
     /// every cell its box overlaps).
-    private func edges(near b: BoundingBox, into out: inout [Int32]) {
+    func edges(near b: BoundingBox, into out: inout [Int32]) {
         out.removeAll(keepingCapacity: true)
         guard b.maxX >= box.minX, b.minX <= box.maxX, b.maxY >= box.minY, b.minY <= box.maxY else { return }
         for r in row(b.minY)...row(b.maxY) {
@@ -179,7 +174,7 @@ extension PolygonRegion {
     }
 
     /// Whether region edge `e`'s box meets `b`.
-    @inline(__always) private func edge(_ e: Int, meets b: BoundingBox) -> Bool {
+    @inline(__always) func edge(_ e: Int, meets b: BoundingBox) -> Bool {
         max(ax[e], bx[e]) >= b.minX && min(ax[e], bx[e]) <= b.maxX && max(ay[e], by[e]) >= b.minY && min(ay[e], by[e]) <= b.maxY
     }
 
@@ -187,8 +182,23 @@ extension PolygonRegion {
 
     /// Whether feature edge a→b crosses region edge `s` at one interior point of both;
     /// degenerate when an end of either comes within `tolerance` of the other's line.
-    @inline(__always) private func crossing(_ a: Coordinate, _ b: Coordinate, regionEdge s: Int) -> CrossingTest {
-        let c = Coordinate(ax[s], ay[s]), d = Coordinate(bx[s], by[s])
+    @inline(__always) func crossing(_ a: Coordinate, _ b: Coordinate, regionEdge s: Int) -> CrossingTest {
+        switch Self.crossing(a, b, Coordinate(ax[s], ay[s]), Coordinate(bx[s], by[s]), tolerance: tolerance) {
+        case .none: return .none
+        case .degenerate: return .degenerate
+        case .some(let t, let u, let point): return .some(Crossing(regionEdge: Int32(s), t: t, u: u, point: point))
+        }
+    }
+
+    enum SegmentCrossing { case none, degenerate, some(t: Double, u: Double, point: Coordinate) }
+
+    /// Whether segment a→b crosses c→d at one interior point of both, `t` along a→b and `u`
+    /// along c→d; degenerate when an end of either comes within `tolerance` of the other's
+    /// line. The point is computed from a→b alone, so callers that meet the same two edges
+    /// from either side pass them in the same order and get the same point.
+    @inline(__always) static func crossing(
+        _ a: Coordinate, _ b: Coordinate, _ c: Coordinate, _ d: Coordinate, tolerance t: Double
+    ) -> SegmentCrossing {
         let cdx = d.x - c.x, cdy = d.y - c.y
         let abx = b.x - a.x, aby = b.y - a.y
         let o1 = cdx * (a.y - c.y) - cdy * (a.x - c.x)
@@ -196,16 +206,12 @@ extension PolygonRegion {
         let o3 = abx * (c.y - a.y) - aby * (c.x - a.x)
         let o4 = abx * (d.y - a.y) - aby * (d.x - a.x)
         let cdLength = (cdx * cdx + cdy * cdy).squareRoot(), abLength = (abx * abx + aby * aby).squareRoot()
-        let t = tolerance
         if abs(o1) <= t * cdLength || abs(o2) <= t * cdLength || abs(o3) <= t * abLength || abs(o4) <= t * abLength {
             return .degenerate
         }
         guard (o1 > 0) != (o2 > 0), (o3 > 0) != (o4 > 0) else { return .none }
         let along = o1 / (o1 - o2)
-        return .some(
-            Crossing(
-                regionEdge: Int32(s), t: along, u: o3 / (o3 - o4),
-                point: Coordinate(a.x + along * abx, a.y + along * aby)))
+        return .some(t: along, u: o3 / (o3 - o4), point: Coordinate(a.x + along * abx, a.y + along * aby))
     }
 }
 
@@ -258,6 +264,17 @@ struct PieceTerms {
     private var lastProjected = Coordinate(.nan, .nan)
 
     init(_ plane: EqualAreaPlane) { self.plane = plane }
+
+    /// Terms on a plane centred on `shared`; nil when it spans more than `spanLimitM` metres
+    /// either way (the plane's edges would drift from geodesics, see `EqualAreaPlane`).
+    init?(over shared: BoundingBox, spanLimitM: Double) {
+        let metresPerDegree = Ellipsoid.cgcs2000.semiMajorAxis * .pi / 180
+        let midLatitude = (shared.minY + shared.maxY) / 2 * .pi / 180
+        guard (shared.maxX - shared.minX) * metresPerDegree * cos(midLatitude) <= spanLimitM,
+            (shared.maxY - shared.minY) * metresPerDegree <= spanLimitM
+        else { return nil }
+        self.init(EqualAreaPlane(centre: Coordinate((shared.minX + shared.maxX) / 2, (shared.minY + shared.maxY) / 2)))
+    }
 
     mutating func term(_ p: Coordinate, _ q: Coordinate) -> Double {
         let from = p == last ? lastProjected : plane.project(p)

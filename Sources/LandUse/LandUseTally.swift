@@ -50,23 +50,34 @@ public struct LandUseTally: Sendable {
     public func summary(_ pieces: [Piece]) throws -> Summary {
         var gross: [String: Double] = [:]
         var net: [String: Double] = [:]
-        // Added in an order of their values, so the same pieces in any order (a layer's rows
-        // come as its index gives them) give the same figures to the last digit.
-        let ordered = pieces.sorted {
-            ($0.code, $0.deductCode ?? "", $0.deductRatio, $0.grossM2) < ($1.code, $1.deductCode ?? "", $1.deductRatio, $1.grossM2)
-        }
-        for p in ordered {
-            guard classification.code(p.code) != nil else { throw UnknownCode(code: p.code) }
-            gross[p.code, default: 0] += p.grossM2
-            guard p.deductRatio > 0 else {
-                net[p.code, default: 0] += p.grossM2
-                continue
+        // Added code by code, each code's pieces in an order of their values, so the same
+        // pieces in any order (a layer's rows come as its index gives them) give the same
+        // figures to the last digit. Grouped first: sorting all pieces on their code strings
+        // was a tenth of a land-use check.
+        var byCodePieces: [String: [Piece]] = [:]
+        for p in pieces { byCodePieces[p.code, default: []].append(p) }
+        for code in byCodePieces.keys.sorted() {
+            guard classification.code(code) != nil else { throw UnknownCode(code: code) }
+            let ordered = byCodePieces[code]!.sorted { a, b in
+                if a.deductRatio != b.deductRatio { return a.deductRatio < b.deductRatio }
+                if a.grossM2 != b.grossM2 { return a.grossM2 < b.grossM2 }
+                return (a.deductCode ?? "") < (b.deductCode ?? "")
             }
-            let deductCode = p.deductCode.flatMap { $0.isEmpty ? nil : $0 } ?? Self.usualDeductCode
-            guard classification.code(deductCode) != nil else { throw UnknownCode(code: deductCode) }
-            let deducted = p.grossM2 * p.deductRatio
-            net[p.code, default: 0] += p.grossM2 - deducted
-            net[deductCode, default: 0] += deducted
+            var codeGross = 0.0, codeNet = 0.0
+            for p in ordered {
+                codeGross += p.grossM2
+                guard p.deductRatio > 0 else {
+                    codeNet += p.grossM2
+                    continue
+                }
+                let deductCode = p.deductCode.flatMap { $0.isEmpty ? nil : $0 } ?? Self.usualDeductCode
+                guard classification.code(deductCode) != nil else { throw UnknownCode(code: deductCode) }
+                let deducted = p.grossM2 * p.deductRatio
+                codeNet += p.grossM2 - deducted
+                net[deductCode, default: 0] += deducted
+            }
+            gross[code, default: 0] += codeGross
+            net[code, default: 0] += codeNet
         }
         let byCode = Set(gross.keys).union(net.keys).sorted().map { code in
             Area(code: code, name: classification.code(code)!.name, grossM2: gross[code] ?? 0, netM2: net[code] ?? 0)
