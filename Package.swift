@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "Tiles",
             dependencies: [
-                "GeoCore", "LayerStore", "CZlib",
+                "GeoCore", "LandUse", "LayerStore", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift")
             ]),
         // OGC API – Features: collections, items, CQL2 filters, CRS.

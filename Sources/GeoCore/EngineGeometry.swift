@@ -18,6 +18,8 @@ public final class EngineGeometry {
     public func value() throws -> Geometry { try engine.value(pointer) }
 
     public var isEmpty: Bool { GEOSisEmpty_r(h, pointer) == 1 }
+    /// Valid in the OGC sense (rings closed and simple, holes inside their shell, parts apart).
+    public var isValid: Bool { GEOSisValid_r(h, pointer) == 1 }
 
     private func binary(
         _ other: EngineGeometry, _ name: String,

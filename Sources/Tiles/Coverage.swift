@@ -12,27 +12,43 @@
 struct CoverageGrid {
     let extent: Int
     private(set) var cellSize: Int
-    /// (x, y, area, count) of every contribution, so the grid can be coarsened.
-    private var items: [(x: Double, y: Double, area: Double, count: Int)] = []
+    /// (x, y, area, count, code) of every contribution, so the grid can be coarsened.
+    private(set) var items: [(x: Double, y: Double, area: Double, count: Int, code: Int32)] = []
+    /// A land-use layer's 地类编码 by the id its contributions carry; nil for other layers,
+    /// whose coverage is one feature of squares with no class (see `ClassCoverage`).
+    var codeNames: [String]?
+    private var codeIds: [String: Int32] = [:]
     private(set) var totalArea = 0.0
     private(set) var totalCount = 0
     /// The side of the largest contribution's square: cells must be larger, or its area
     /// would not fit.
     private var largestSide = 0.0
 
-    init(extent: Int, cellSize: Int) {
+    init(extent: Int, cellSize: Int, codeNames: [String]? = nil) {
         self.extent = extent
         self.cellSize = cellSize
+        self.codeNames = codeNames
+    }
+
+    /// The id of a 地类编码 read from a row (a layer not held in memory, whose codes are not
+    /// interned already).
+    mutating func codeId(_ code: String) -> Int32 {
+        if let id = codeIds[code] { return id }
+        if codeNames == nil { codeNames = [] }
+        let id = Int32(codeNames!.count)
+        codeNames!.append(code)
+        codeIds[code] = id
+        return id
     }
 
     var isEmpty: Bool { items.isEmpty }
 
     /// A contribution of `area` tile units² centred at (x, y); ignored if the centre lies
     /// outside the tile (the neighbouring tile counts it), so nothing is counted twice.
-    mutating func add(x: Double, y: Double, area: Double, count: Int = 1) {
+    mutating func add(x: Double, y: Double, area: Double, count: Int = 1, code: Int32 = -1) {
         let e = Double(extent)
         guard area > 0, x >= 0, y >= 0, x < e, y < e else { return }
-        items.append((x, y, area, count))
+        items.append((x, y, area, count, code))
         largestSide = max(largestSide, area.squareRoot())
         totalArea += area
         totalCount += count

@@ -1,3 +1,5 @@
+import LandUse
+
 /// A feature made ready for one tile, before its layer is put together.
 struct PreparedFeature {
     let id: UInt64
@@ -39,6 +41,9 @@ struct LayerTileAssembler {
     let budget: Int
     /// Where `.interned` rows are: the resident layer's attributes.
     var attributes: FeatureAttributes? = nil
+    /// A land-use layer's code field (its index in `fields`) and classification: its coverage
+    /// is merged by land class (`ClassRegion`) rather than drawn as classless squares.
+    var landUse: (field: Int, classification: LandClassification)? = nil
 
     func build(_ features: [PreparedFeature], coverage: CoverageGrid) -> [UInt8] {
         var features = features
@@ -62,7 +67,7 @@ struct LayerTileAssembler {
                 // the area with them; such small features go to the coverage cells instead.
                 let g = f.geometry.simplified(tolerance: min(tolerance, f.size / 8))
                 if g.commands.isEmpty {
-                    if g.type == .polygon { coverage.add(x: f.centreX, y: f.centreY, area: f.dataArea) }
+                    if g.type == .polygon { coverage.add(x: f.centreX, y: f.centreY, area: f.dataArea, code: code(of: f, in: &coverage)) }
                     continue
                 }
                 features.append(
@@ -86,7 +91,7 @@ struct LayerTileAssembler {
                     if !m {
                         kept.append(f)
                     } else if f.geometry.type == .polygon {
-                        coverage.add(x: f.centreX, y: f.centreY, area: f.dataArea)
+                        coverage.add(x: f.centreX, y: f.centreY, area: f.dataArea, code: code(of: f, in: &coverage))
                     }
                 }
                 features = kept
@@ -103,6 +108,18 @@ struct LayerTileAssembler {
             bytes = assemble(features, dropped: dropped, coverage: coverage)
         }
         return bytes
+    }
+
+    /// The id of a feature's land-use code in the coverage grid (-1: none, or not land use).
+    func code(of f: PreparedFeature, in coverage: inout CoverageGrid) -> Int32 {
+        guard let landUse, coverage.codeNames != nil else { return -1 }
+        switch f.values {
+        case .interned(let row): return attributes?.indices[landUse.field][row] ?? -1
+        case .read(let values):
+            guard case .string(let code)? = values[landUse.field] else { return -1 }
+            return coverage.codeId(code)
+        case .none: return -1
+        }
     }
 
     /// Fields whose values are almost all distinct in this tile.
@@ -147,6 +164,21 @@ struct LayerTileAssembler {
                 break
             }
             layer.addFeature(id: f.id, type: f.geometry.type, geometry: f.geometry.commands, tags: tags)
+        }
+        if let landUse, coverage.codeNames != nil {
+            // One feature per land class: no id, the class's commonest code in the code field
+            // (what the style colours by), its 一级类, and how many 图斑 it stands for.
+            for region in coverage.classRegions(landUse.classification) {
+                var writer = MVTGeometryWriter()
+                for ring in region.rings { writer.ring(ring) }
+                layer.addFeature(
+                    id: nil, type: .polygon, geometry: writer.commands,
+                    properties: [
+                        (fields[landUse.field], .string(region.code)), ("om_class", .string(region.classCode)),
+                        ("om_merged", .int(Int64(region.count)))
+                    ])
+            }
+            return layer.encoded()
         }
         let squares = coverage.squares()
         if !squares.isEmpty {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GeoCore
+import LandUse
 import LayerStore
 import Synchronization
 
@@ -24,6 +25,8 @@ public final class StoreLayerSource: TileSource, Sendable {
     private let fields: [FieldDefinition]
     private let table: FeatureTable
     private let rtreeSQL: String
+    /// A land-use layer's code field and classification: its small 图斑 merge by land class.
+    private let landUse: (field: Int, classification: LandClassification)?
 
     /// The layer in memory: not read, being read (by one caller, the others waiting for it),
     /// or read. The lock is held only to look and to change the state, never over the read.
@@ -46,6 +49,10 @@ public final class StoreLayerSource: TileSource, Sendable {
         // In fid order, as the resident layer holds them: a tile's features come out in the
         // same order however the layer is read.
         rtreeSQL = table.inBox(Self.columns, byFid: true)
+        let codeField = layer.spec.landUse?.codeField ?? LandUseFields.Role.code.rawValue
+        landUse =
+            layer.spec.kind == .landUse
+            ? layer.version.fields.firstIndex { $0.name == codeField }.map { ($0, LandClassification.standard) } : nil
         info = TileLayerInfo(
             name: layer.name, title: layer.spec.title,
             geometryType: kind == .polygon ? "Polygon" : kind == .lineString ? "LineString" : "Point",
@@ -165,16 +172,20 @@ public final class StoreLayerSource: TileSource, Sendable {
         }
     }
 
-    private func cut(_ key: TileKey, _ grid: TileMatrixSet) -> Cut? {
+    /// `codeNames`: a land-use layer's codes by the ids its coverage contributions carry (the
+    /// resident layer's interned values; none yet for a layer read per tile).
+    private func cut(_ key: TileKey, _ grid: TileMatrixSet, codeNames: [String] = []) -> Cut? {
         let t = TileTransform(grid: grid, key: key, extent: options.extent)
         let box = t.lonLatBox(buffer: Double(options.buffer))
         guard let bounds = layer.version.bbox, bounds.intersects(box) else { return nil }
         return Cut(
             transform: t, box: box,
-            coverage: CoverageGrid(extent: options.extent, cellSize: options.coverageCell),
+            coverage: CoverageGrid(extent: options.extent, cellSize: options.coverageCell, codeNames: landUse == nil ? nil : codeNames),
             encoder: FeatureGeometryEncoder(transform: t, buffer: Double(options.buffer), tolerance: options.tolerance),
             minSize: kind == .point ? 0 : kind == .polygon ? options.minFeatureSize : options.minFeatureSize / 4,
-            boxSize: kind == .polygon ? options.boxSize(z: key.z) : 0,
+            // Land use has no boxes: a box has no class, and boxes of a wall-to-wall layer
+            // would leave gaps; its small 图斑 merge by class instead.
+            boxSize: kind == .polygon && landUse == nil ? options.boxSize(z: key.z) : 0,
             boxes: AreaBoxes(low: -Double(options.buffer), high: Double(options.extent + options.buffer)))
     }
 
@@ -190,7 +201,13 @@ public final class StoreLayerSource: TileSource, Sendable {
             }
             let fp = footprint(c.transform, minX, minY, maxX, maxY, area)
             if fp.size < c.minSize {
-                if kind == .polygon { c.coverage.add(x: fp.x, y: fp.y, area: fp.area) }
+                if kind == .polygon {
+                    var code: Int32 = -1
+                    if let landUse, case .string(let name)? = FeatureAttributes.value(row[7 + landUse.field]) {
+                        code = c.coverage.codeId(name)
+                    }
+                    c.coverage.add(x: fp.x, y: fp.y, area: fp.area, code: code)
+                }
                 continue
             }
             if fp.size < c.boxSize {
@@ -202,9 +219,13 @@ public final class StoreLayerSource: TileSource, Sendable {
             else { continue }
             var lost = LostArea()
             let encoded = c.encoder.encode(geometry, lost: &lost)
-            if lost.area > 0 { c.coverage.add(x: lost.x, y: lost.y, area: lost.area) }
-            guard let encoded else { continue }
             let values = fields.indices.map { FeatureAttributes.value(row[7 + $0]) }
+            if lost.area > 0 {
+                var code: Int32 = -1
+                if let landUse, case .string(let name)? = values[landUse.field] { code = c.coverage.codeId(name) }
+                c.coverage.add(x: lost.x, y: lost.y, area: lost.area, code: code)
+            }
+            guard let encoded else { continue }
             c.prepared.append(
                 PreparedFeature(
                     id: UInt64(bitPattern: fid), geometry: encoded, values: .read(values),
@@ -215,8 +236,20 @@ public final class StoreLayerSource: TileSource, Sendable {
 
     /// A large layer's tile, from memory.
     func tile(_ key: TileKey, grid: TileMatrixSet, resident: ResidentLayer) -> [UInt8] {
-        guard var c = cut(key, grid) else { return [] }
+        let codes = landUse.map { lu in
+            resident.attributes.tables[lu.field].map { v -> String in
+                switch v {
+                case .string(let s): return s
+                case .int(let n): return String(n)
+                case .double(let d): return String(d)
+                case .bool(let b): return String(b)
+                }
+            }
+        }
+        guard var c = cut(key, grid, codeNames: codes ?? []) else { return [] }
         let summary = resident.summary
+        // A contribution's land-use code: its interned value (-1 for none, or not land use).
+        let codeOf: (Int) -> Int32 = { k in self.landUse.map { resident.attributes.indices[$0.field][Int(summary.row[k])] } ?? -1 }
         var big: [(k: Int, size: Double, fp: Footprint)] = []
         let p = summary.projected(grid)
         let scale = Double(options.extent) * Double(1 << key.z)
@@ -226,7 +259,7 @@ public final class StoreLayerSource: TileSource, Sendable {
             let y0 = p.minY[k] * scale - oy, y1 = p.maxY[k] * scale - oy
             let fp = Footprint(x0: x0, y0: y0, x1: x1, y1: y1, area: p.area[k] * scale * scale)
             if fp.size < c.minSize {
-                if kind == .polygon { c.coverage.add(x: fp.x, y: fp.y, area: fp.area) }
+                if kind == .polygon { c.coverage.add(x: fp.x, y: fp.y, area: fp.area, code: codeOf(k)) }
             } else {
                 big.append((k, fp.size, fp))
             }
@@ -242,7 +275,7 @@ public final class StoreLayerSource: TileSource, Sendable {
                 extent: options.extent, budget: Double(affordable * 48))
             var kept: [(k: Int, size: Double, fp: Footprint)] = []
             for (b, m) in zip(big, move) {
-                if m { c.coverage.add(x: b.fp.x, y: b.fp.y, area: b.fp.area) } else { kept.append(b) }
+                if m { c.coverage.add(x: b.fp.x, y: b.fp.y, area: b.fp.area, code: codeOf(b.k)) } else { kept.append(b) }
             }
             big = kept
         }
@@ -263,7 +296,7 @@ public final class StoreLayerSource: TileSource, Sendable {
             case .points?: encoded = c.encoder.points(projected: shapes.points(row, c.transform, box: box))
             case nil: encoded = nil
             }
-            if lost.area > 0 { c.coverage.add(x: lost.x, y: lost.y, area: lost.area) }
+            if lost.area > 0 { c.coverage.add(x: lost.x, y: lost.y, area: lost.area, code: codeOf(b.k)) }
             guard let encoded else { continue }
             c.prepared.append(
                 PreparedFeature(
@@ -279,17 +312,20 @@ public final class StoreLayerSource: TileSource, Sendable {
         if c.prepared.count > options.maxFeatures {
             // Keep the largest; the rest become coverage (polygons) or wait for a closer zoom.
             c.prepared.sort { $0.size > $1.size }
+            let assembler = assembler(attributes)
             for f in c.prepared[options.maxFeatures...] where kind == .polygon {
-                c.coverage.add(x: f.centreX, y: f.centreY, area: f.dataArea)
+                c.coverage.add(x: f.centreX, y: f.centreY, area: f.dataArea, code: assembler.code(of: f, in: &c.coverage))
             }
             c.prepared.removeSubrange(options.maxFeatures...)
         }
         c.prepared.sort { $0.id < $1.id }
-        return LayerTileAssembler(
+        return assembler(attributes).build(c.prepared, coverage: c.coverage)
+    }
+
+    private func assembler(_ attributes: FeatureAttributes?) -> LayerTileAssembler {
+        LayerTileAssembler(
             name: name, fields: fields.map(\.name), extent: options.extent, budget: options.layerBudget,
-            attributes: attributes
-        )
-        .build(c.prepared, coverage: c.coverage)
+            attributes: attributes, landUse: landUse)
     }
 }
 

@@ -260,7 +260,8 @@ async function main() {
     return;
   }
   const style = await loadStyle();
-  const map = new maplibregl.Map({ container: "map", style, bounds: LISHUI, fitBoundsOptions: { padding: 20 }, attributionControl: false });
+  // hash: the view (zoom/lat/lon) lives in the address, so a planner can bookmark or send it.
+  const map = new maplibregl.Map({ container: "map", style, bounds: LISHUI, fitBoundsOptions: { padding: 20 }, attributionControl: false, hash: true });
   window.onemapMap = map;
   map.addControl(new maplibregl.NavigationControl(), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
