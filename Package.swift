@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "OneMapServer",
             dependencies: [
-                "GeoCore", "LayerStore", "Conflicts", "Tiles", "Features",
+                "GeoCore", "LandUse", "LayerStore", "Conflicts", "Tiles", "Features",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "onemap",
             dependencies: [
-                "GeoCore", "VectorIO", "LayerStore", "SampleData", "Conflicts", "OneMapServer",
+                "GeoCore", "LandUse", "VectorIO", "LayerStore", "SampleData", "Conflicts", "OneMapServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),

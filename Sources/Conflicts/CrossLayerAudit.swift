@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GeoCore
+import LandUse
 import LayerStore
 
 /// The cross-layer audit (三线矛盾图斑): every pair of features, one from each layer, whose
@@ -12,6 +13,8 @@ public struct CrossLayerAudit {
         public var aId: String, bId: String
         public var overlapAreaM2: Double
         public var county: String?
+        /// The 地类编码 of the land-use side, when one layer of the pair is land use.
+        public var landUseCode: String?
         public var geometry: Geometry
     }
 
@@ -29,9 +32,10 @@ public struct CrossLayerAudit {
     public let store: Store
     public init(store: Store) { self.store = store }
 
-    /// A restricted layer in a pair is unknown to a caller who may not see it.
+    /// A restricted layer in a pair is unknown to a caller who may not see it. `filter` keeps
+    /// only the 图斑 of the pair's land-use layer whose 地类 it accepts (every pair must have one).
     public func run(
-        pairs: [(String, String)] = defaultPairs, minimumAreaM2: Double = 1,
+        pairs: [(String, String)] = defaultPairs, minimumAreaM2: Double = 1, where filter: LandCodeFilter? = nil,
         for caller: Caller = .anonymous
     ) throws -> (pairs: [Pair], summary: [Summary]) {
         try store.pool.read { db in
@@ -45,8 +49,23 @@ public struct CrossLayerAudit {
                 // Walk the smaller layer, query the larger one's R*Tree with each feature's box.
                 let swap = la.version.count > lb.version.count
                 let (outer, inner) = swap ? (lb, la) : (la, lb)
-                let sql = FeatureTable(inner.version).inBox([.id, .areaM2, .geometry], byFid: true)
-                for row in try Row.fetchAll(db, sql: FeatureTable(outer.version).select([.id, .geometry])) {
+                // The land-use side's 地类编码, read with its rows (layer a's, if both are land use).
+                let landUse = [la, lb].first { layer in
+                    layer.spec.kind == .landUse && layer.version.fields.contains { $0.name == TubanReader(layer.spec.landUse).codeField }
+                }
+                let codeColumn: (LoadedLayer) -> [FeatureTable.Column] = { layer in
+                    layer.name == landUse?.name ? [.field(TubanReader(layer.spec.landUse).codeField)] : []
+                }
+                let outerCode = codeColumn(outer), innerCode = codeColumn(inner)
+                if let filter, outerCode.isEmpty && innerCode.isEmpty {
+                    throw StoreError.invalidRequest(
+                        "where=\(filter): it filters a land-use layer's 地类, and neither \(a) nor \(b) is a land-use layer with a code field"
+                    )
+                }
+                let sql = FeatureTable(inner.version).inBox([.id, .areaM2, .geometry] + innerCode, byFid: true)
+                for row in try Row.fetchAll(db, sql: FeatureTable(outer.version).select([.id, .geometry] + outerCode)) {
+                    let outerCodeValue = outerCode.isEmpty ? nil : Self.code(row[2])
+                    if let filter, !outerCode.isEmpty, !filter.accepts(outerCodeValue) { continue }
                     let outerID: String = row[0]
                     let og = try SpatiaLiteGeometry.decode(row[1])
                     guard og.dimension == 2, let box = og.boundingBox else { continue }
@@ -54,6 +73,8 @@ public struct CrossLayerAudit {
                     let prepared = try outerGeometry.prepared()
                     let candidates = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: [box.minX, box.maxX, box.minY, box.maxY])
                     while let c = try candidates.next() {
+                        let innerCodeValue = innerCode.isEmpty ? nil : Self.code(c[3])
+                        if let filter, !innerCode.isEmpty, !filter.accepts(innerCodeValue) { continue }
                         let ig = try SpatiaLiteGeometry.decode(c[2])
                         guard ig.dimension == 2 else { continue }
                         let eg = try engine.make(ig)
@@ -75,7 +96,7 @@ public struct CrossLayerAudit {
                         found.append(
                             Pair(
                                 a: a, b: b, aId: swap ? innerID : outerID, bId: swap ? outerID : innerID,
-                                overlapAreaM2: area, county: county, geometry: piece))
+                                overlapAreaM2: area, county: county, landUseCode: outerCodeValue ?? innerCodeValue, geometry: piece))
                     }
                 }
             }
@@ -96,7 +117,11 @@ public struct CrossLayerAudit {
         }
     }
 
-    /// `{"pairs": [...], "summary": [...]}`: the documented JSON shape, keys in sorted order.
+    /// A stored code as text, without the blanks around it.
+    static func code(_ value: DatabaseValue) -> String? { value.storage.value.map { TubanReader.trimmed("\($0)") } }
+
+    /// `{"pairs": [...], "summary": [...]}`: the documented JSON shape, keys in sorted order;
+    /// a pair with a land-use layer adds `landUseCode`.
     /// Written straight to text: Foundation's JSONSerialization boxes every value, which for
     /// tens of thousands of pairs takes longer than finding them.
     public static func json(_ pairs: [Pair], _ summary: [Summary]) throws -> Data {
@@ -110,6 +135,9 @@ public struct CrossLayerAudit {
             w.raw(",\"bId\":"); w.string(p.bId)
             w.raw(",\"county\":")
             if let county = p.county { w.string(county) } else { w.raw("null") }
+            if let code = p.landUseCode {
+                w.raw(",\"landUseCode\":"); w.string(code)
+            }
             w.raw(",\"overlapAreaM2\":"); w.number(p.overlapAreaM2)
             w.raw("}")
         }
@@ -138,7 +166,7 @@ public struct CrossLayerAudit {
                 properties: [
                     ("a", p.a), ("aId", p.aId), ("b", p.b), ("bId", p.bId),
                     ("county", p.county ?? ""), ("overlapAreaM2", p.overlapAreaM2)
-                ])
+                ] + (p.landUseCode.map { [("landUseCode", $0)] } ?? []))
         }
         w.raw("]}")
         return Data(w.text.utf8)

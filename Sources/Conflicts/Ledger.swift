@@ -55,8 +55,19 @@ public struct LedgerBuilder {
         try store.pool.read { db in
             let engine = GeometryEngine()
             let all = try caller.visibleLayers(db)
-            let units = try AdminUnits(db: db, by: by, among: all, engine: engine)
             if let wanted { try caller.require(wanted, among: all) }
+            let units: AdminUnits
+            do {
+                units = try AdminUnits(db: db, by: by, among: all, engine: engine)
+            } catch let error as StoreError {
+                // No boundaries of that level: land-use 图斑 still say their township (and
+                // county, and village) by their 坐落单位代码.
+                guard let byCode = LocationCodeLedger(level: by) else { throw error }
+                switch error {
+                case .notFound, .invalidRequest: return try byCode.build(layers: wanted, among: all, db: db)
+                default: throw error
+                }
+            }
             let layers = all.filter { $0.spec.kind != .admin && (wanted?.contains($0.name) ?? true) }
             var entries = units.units.map { Ledger.UnitEntry(code: $0.code, name: $0.name, layers: [:]) }
             var totals: [String: Ledger.Figures] = [:]

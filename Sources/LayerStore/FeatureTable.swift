@@ -61,7 +61,10 @@ public struct FeatureTable: Sendable, Hashable {
     }
 
     /// Drops the table and its R*Tree, if there.
-    var dropSQL: String { "DROP TABLE IF EXISTS \(Self.quote(name)); DROP TABLE IF EXISTS \(Self.quote(indexName))" }
+    /// The version's tables: its features, its R*Tree, and a land-use version's sums by unit.
+    var dropSQL: String {
+        [name, indexName, LandUseUnits.table(of: name)].map { "DROP TABLE IF EXISTS \(Self.quote($0))" }.joined(separator: "; ")
+    }
 
     /// A SQL identifier, quoted: table and field names come from layer definitions and source
     /// files, and may hold anything, quotes included.

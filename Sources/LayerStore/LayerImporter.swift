@@ -68,6 +68,7 @@ public struct LayerImporter {
             warnings += definition.warnings
             let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
             try Self.fillIndex(index, of: table, db: db)
+            if input.landUse != nil { try copied.units.write(beside: table, db: db) }
             progress?(copied.count, source.featureCountHint)
             let geometryType = ["MultiPoint", "MultiLineString", "MultiPolygon"][input.dimension]
             if let b = copied.bbox, b.minX < 73 || b.maxX > 135.5 || b.minY < 3 || b.maxY > 54 {
@@ -91,7 +92,7 @@ public struct LayerImporter {
     private static func createTable(_ table: String, index: String, fields: [FieldDefinition], db: Database) throws -> Statement {
         // A previous killed load of the same number left nothing (it rolled back), but a
         // pruned version may have: start clean.
-        try db.execute(sql: "DROP TABLE IF EXISTS \(table.sqlIdentifier); DROP TABLE IF EXISTS \(index.sqlIdentifier)")
+        try db.execute(sql: FeatureTable(name: table, fields: []).dropSQL)
         let columns = fields.map { "\($0.name.sqlIdentifier) \($0.type.rawValue.uppercased())" }
         try db.execute(
             sql: """
@@ -120,6 +121,8 @@ public struct LayerImporter {
         var repairs: [String] = []
         var unmapped = UnmappedValues()
         var landUse = LandUseValidation.Found()
+        /// A land-use layer's 图斑 by unit and code, for the ledger.
+        var units = LandUseUnits()
     }
 
     /// Reads the source's features, processes them on `processors` beside the reading, and
@@ -154,7 +157,10 @@ public struct LayerImporter {
                     {
                         copied.unmapped.add(row.attributes[i].stringValue, at: row.label)
                     }
-                    if let landUse = input.landUse { copied.landUse.add(landUse.problems(row.attributes), at: row.label) }
+                    if let landUse = input.landUse {
+                        copied.landUse.add(landUse.problems(row.attributes), at: row.label)
+                        copied.units.add(row.attributes, columns: landUse.columns, areaM2: row.area)
+                    }
                     if copied.bbox == nil { copied.bbox = row.box } else { copied.bbox!.extend(row.box) }
                     var values: [DatabaseValueConvertible?] = [
                         row.id, row.fid, row.area, row.length, row.box.minX, row.box.minY, row.box.maxX, row.box.maxY

@@ -1,6 +1,7 @@
 import Conflicts
 import Foundation
 import Hummingbird
+import LandUse
 import LayerStore
 
 /// The ledger, the cross-layer audit, and layer versions and their changes, over HTTP.
@@ -44,12 +45,18 @@ struct LedgerRoutes {
                 }
                 minimum = m
             }
+            var filter: LandCodeFilter? = nil
+            if let raw = q["where"] {
+                do { filter = try LandCodeFilter(String(raw)) } catch let e as LandCodeFilter.SyntaxError {
+                    throw Problem(.badRequest, "bad parameter", e.description)
+                }
+            }
             let format = q["format"].map(String.init) ?? "json"
             let caller = context.caller
             let (found, summary) = try await server.expensive(
                 "audit",
-                blocking: { [pairs, minimum] in
-                    try CrossLayerAudit(store: store).run(pairs: pairs, minimumAreaM2: minimum, for: caller)
+                blocking: { [pairs, minimum, filter] in
+                    try CrossLayerAudit(store: store).run(pairs: pairs, minimumAreaM2: minimum, where: filter, for: caller)
                 })
             switch format {
             case "json": return Response.json(try CrossLayerAudit.json(found, summary))

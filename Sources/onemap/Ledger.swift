@@ -2,6 +2,7 @@ import ArgumentParser
 import Conflicts
 import Foundation
 import GeoCore
+import LandUse
 import LayerStore
 
 struct LedgerCommand: AsyncParsableCommand {
@@ -11,7 +12,12 @@ struct LedgerCommand: AsyncParsableCommand {
 
     enum Format: String, ExpressibleByArgument { case text, json, csv }
 
-    @Option(help: "Units: an admin layer name, or a level of it (county, township).") var by = "county"
+    @Option(
+        help: """
+            Units: an admin layer name, or a level of it (county, township). Without boundaries of \
+            that level, land-use layers count by their 坐落单位代码 (township, village).
+            """)
+    var by = "county"
     @Option(help: "Only these layers, comma-separated.") var layers: String?
     @Option(help: "Output format: text, json or csv.") var format: Format = .text
     @OptionGroup var database: DatabaseOptions
@@ -158,6 +164,13 @@ struct AuditCommand: AsyncParsableCommand {
     enum Format: String, ExpressibleByArgument { case json, geojson, csv }
     @Option(help: "Layer pairs a:b, comma-separated (default: the three control lines against each other).") var pairs: String?
     @Option(help: "Smallest overlap reported, m².") var minArea = 1.0
+    @Option(
+        name: .customLong("where"),
+        help: """
+            Keep only the land-use layer's 图斑 of these 地类: 'code [not] PATTERN[,…]' (e.g. \
+            'code not 01*': 永久基本农田 on land that is not 耕地) or 'group [not] 建设用地'.
+            """)
+    var filter: String?
     @Option(help: "Output format: json, geojson or csv.") var format: Format = .json
     @Option(help: "Write here instead of standard output.") var out: String?
     @OptionGroup var database: DatabaseOptions
@@ -173,7 +186,12 @@ struct AuditCommand: AsyncParsableCommand {
             } ?? CrossLayerAudit.defaultPairs
         let store = try Store(path: Store.resolvePath(database.db))
         let started = Date()
-        let (found, summary) = try CrossLayerAudit(store: store).run(pairs: list, minimumAreaM2: minArea, for: .localUser)
+        let landFilter: LandCodeFilter?
+        do { landFilter = try filter.map { try LandCodeFilter($0) } } catch let e as LandCodeFilter.SyntaxError {
+            throw ValidationError("--\(e)")
+        }
+        let (found, summary) = try CrossLayerAudit(store: store).run(
+            pairs: list, minimumAreaM2: minArea, where: landFilter, for: .localUser)
         FileHandle.standardError.write(Data(String(format: "%d pairs in %.3f s\n", found.count, Date().timeIntervalSince(started)).utf8))
         let data: Data
         switch format {

@@ -33,16 +33,21 @@ struct ConflictFixtures {
         _ = try LayerImporter(store: store).load(LayerSpec(name: name, title: name, kind: kind, source: path, idField: "BSM", rule: rule))
     }
 
-    /// A land-use layer (no rule) of 图斑 given as (id, polygon, DLBM, KCXS).
+    /// A land-use layer (no rule) of 图斑 given as (id, polygon, DLBM, KCXS), with their
+    /// 坐落单位代码 (ZLDWDM) when `units` gives them (one per 图斑).
     func landUse(
         _ name: String = "landuse", _ parcels: [(String, Polygon, String, Double)], rule: Rule? = nil,
-        onError: LandUseFields.OnError = .fail
+        onError: LandUseFields.OnError = .fail, units: [String] = []
     ) throws {
         let path = "\(dir)/\(name).geojson"
-        let defs = ["BSM", "DLBM", "KCDLBM"].map { FieldDefinition(name: $0, type: .text) } + [FieldDefinition(name: "KCXS", type: .real)]
+        let defs =
+            ["BSM", "DLBM", "KCDLBM"].map { FieldDefinition(name: $0, type: .text) } + [FieldDefinition(name: "KCXS", type: .real)]
+            + (units.isEmpty ? [] : [FieldDefinition(name: "ZLDWDM", type: .text)])
         let w = try VectorWriter(path: path, format: .geoJSON, layerName: name, crs: "EPSG:4490", geometryType: "Polygon", fields: defs)
-        for (id, p, code, ratio) in parcels {
-            try w.write(geometry: .polygon(p), attributes: [.text(id), .text(code), .text("1203"), .real(ratio)])
+        for (k, (id, p, code, ratio)) in parcels.enumerated() {
+            try w.write(
+                geometry: .polygon(p),
+                attributes: [.text(id), .text(code), .text("1203"), .real(ratio)] + (units.isEmpty ? [] : [.text(units[k])]))
         }
         try w.close()
         _ = try LayerImporter(store: store).load(

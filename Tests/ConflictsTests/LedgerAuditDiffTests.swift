@@ -261,4 +261,77 @@ struct LedgerAuditDiffTests {
         #expect(abs((lian.unclassifiedM2 ?? 0) - unknown) < 1e-6)
         #expect(lian.landUse?.byCode.map(\.code) == ["0101"])
     }
+
+    /// By township and village without their boundaries: each 图斑 counts whole in the unit its
+    /// 坐落单位代码 names (as the 三调 summary tables count), net by class as by county, and the
+    /// units named by their county.
+    @Test func ledgerByTownshipCountsByLocationCode() throws {
+        let f = try ConflictFixtures()
+        try counties(f)
+        let t1 = box(120.000, 28.000, 120.005, 28.010), t2 = box(120.005, 28.000, 120.010, 28.010)
+        let t3 = box(120.010, 28.000, 120.015, 28.010), t4 = box(120.015, 28.000, 120.020, 28.010)
+        try f.landUse(
+            "landuse", [("T1", t1, "0101", 0.1), ("T2", t2, "0301", 0), ("T3", t3, "0702", 0), ("T4", t4, "0101", 0.2)],
+            units: ["331102001001", "331102001002", "331102002001", "331121003001"])
+        try f.layer("farmland", rule: Rule(severity: .forbidden), [("A", .polygon(box(120.001, 28.001, 120.002, 28.002)), [])])
+        let e = Ellipsoid.cgcs2000
+        let ledger = try LedgerBuilder(store: f.store).build(by: "township")
+        #expect(ledger.by == "township")
+        #expect(ledger.units.map(\.code) == ["331102001", "331102002", "331121003"])
+        #expect(ledger.units.map(\.name) == ["莲都区 001", "莲都区 002", "青田县 003"])
+        #expect(ledger.units.allSatisfy { $0.layers.keys.sorted() == ["landuse"] }, "only land use has township codes")
+        let first = try #require(ledger.units[0].layers["landuse"]?.landUse),
+            third = try #require(ledger.units[2].layers["landuse"]?.landUse)
+        func net(_ s: LandUseTally.Summary, _ code: String) -> Double { s.byCode.first { $0.code == code }?.netM2 ?? -1 }
+        #expect(abs(net(first, "0101") - 0.9 * e.area(t1)) < 1e-6 && abs(net(first, "1203") - 0.1 * e.area(t1)) < 1e-6)
+        #expect(abs(net(first, "0301") - e.area(t2)) < 1e-6)
+        #expect(abs(net(third, "0101") - 0.8 * e.area(t4)) < 1e-6 && abs(net(third, "1203") - 0.2 * e.area(t4)) < 1e-6)
+        #expect(ledger.units[0].layers["landuse"]?.count == 2 && ledger.units[0].layers["landuse"]?.byDLBM?["0101"]?.count == 1)
+        // The same city total as the ledger by county boundaries.
+        let byCounty = try #require(try LedgerBuilder(store: f.store).build(by: "county", layers: ["landuse"]).totals["landuse"]?.landUse)
+        let total = try #require(ledger.totals["landuse"]?.landUse)
+        #expect(abs(total.areaM2 - byCounty.areaM2) < 1e-8 * byCounty.areaM2)
+        for (a, b) in zip(total.byCode, byCounty.byCode) { #expect(a.code == b.code && abs(a.netM2 - b.netM2) < 1e-6) }
+        // A version loaded before loads kept their sums by unit: the same figures from its 图斑.
+        let table = FeatureTable(try f.store.layer(named: "landuse").version).name
+        #expect(try f.store.pool.read { try $0.tableExists(LandUseUnits.table(of: table)) })
+        try f.store.pool.write { try $0.execute(sql: "DROP TABLE \(FeatureTable.quote(LandUseUnits.table(of: table)))") }
+        let fromTubans = try LedgerBuilder(store: f.store).build(by: "township")
+        #expect(fromTubans.units.map(\.code) == ledger.units.map(\.code))
+        let again = try #require(fromTubans.totals["landuse"]?.landUse)
+        for (a, b) in zip(again.byCode, total.byCode) { #expect(a.code == b.code && abs(a.netM2 - b.netM2) < 1e-6) }
+        // Villages: all twelve digits.
+        let villages = try LedgerBuilder(store: f.store).build(by: "village", layers: ["landuse"])
+        #expect(villages.units.map(\.code) == ["331102001001", "331102001002", "331102002001", "331121003001"])
+        // A layer without 坐落单位代码 cannot be counted by township without township boundaries.
+        #expect(throws: StoreError.self) { try LedgerBuilder(store: f.store).build(by: "township", layers: ["landuse", "farmland"]) }
+    }
+
+    /// The audit by 地类: 永久基本农田 on land that is not 耕地 (永农非耕), and on 建设用地; each
+    /// pair says the 图斑's code, and a filter needs a land-use layer in the pair.
+    @Test func auditFiltersTheLandUseSideByCode() throws {
+        let f = try ConflictFixtures()
+        try counties(f)
+        try f.landUse(
+            "landuse",
+            [
+                ("T1", box(120.000, 28.000, 120.005, 28.010), "0101", 0), ("T2", box(120.005, 28.000, 120.008, 28.010), "0301", 0),
+                ("T3", box(120.008, 28.000, 120.015, 28.010), "0702", 0)
+            ])
+        // One parcel across all three.
+        try f.layer("farmland", rule: Rule(severity: .forbidden), [("A", .polygon(box(120.004, 28.001, 120.009, 28.002)), [])])
+        let audit = CrossLayerAudit(store: f.store)
+        let all = try audit.run(pairs: [("farmland", "landuse")])
+        #expect(all.pairs.map(\.bId) == ["T1", "T2", "T3"] && all.pairs.map(\.landUseCode) == ["0101", "0301", "0702"])
+        let notArable = try audit.run(pairs: [("farmland", "landuse")], where: try LandCodeFilter("code not 01*"))
+        #expect(notArable.pairs.map(\.bId) == ["T2", "T3"])
+        let e = Ellipsoid.cgcs2000
+        #expect(abs(notArable.pairs[0].overlapAreaM2 - e.area(box(120.005, 28.001, 120.008, 28.002))) < 1e-6)
+        #expect(abs(notArable.summary[0].overlapAreaM2 - e.area(box(120.005, 28.001, 120.009, 28.002))) < 1e-3)
+        let built = try audit.run(pairs: [("landuse", "farmland")], where: try LandCodeFilter("group 建设用地"))
+        #expect(built.pairs.map(\.aId) == ["T3"] && built.pairs[0].landUseCode == "0702")
+        let json = String(decoding: try CrossLayerAudit.json(built.pairs, built.summary), as: UTF8.self)
+        #expect(json.contains("\"landUseCode\":\"0702\""))
+        #expect(throws: StoreError.self) { try audit.run(pairs: [("farmland", "admin")], where: try LandCodeFilter("code 01*")) }
+    }
 }

@@ -96,6 +96,7 @@ struct HostileInputTests {
                     "/v1/identify?lon=120&lat=28&tolerance=\(v)", "/v1/identify?lon=120&lat=28&geometry=\(v)",
                     "/v1/ledger?layers=\(v)", "/v1/ledger?by=\(v)",
                     "/v1/audit?pairs=\(v)", "/v1/audit?pairs=farmland:\(v)", "/v1/audit?minArea=\(v)", "/v1/audit?format=\(v)",
+                    "/v1/audit?where=\(v)", "/v1/audit?where=code%20\(v)",
                     "/v1/layers/\(v)/versions", "/v1/layers/\(v)/diff", "/v1/layers/farmland/diff?from=\(v)",
                     "/v1/layers/farmland/diff?to=\(v)",
                     "/collections/\(v)", "/collections/\(v)/queryables", "/collections/farmland/items/\(v)",
@@ -123,7 +124,7 @@ struct HostileInputTests {
                 Self.expectCleanError(rerun, "rerun \(value)")
             }
             print("hostile: \(requests) injection requests on the GET routes and rerun")
-            #expect(requests == Self.injections.count * 39)
+            #expect(requests == Self.injections.count * 41)
         }
         #expect(try Self.fingerprint(store) == before, "no request changed the database")
     }
