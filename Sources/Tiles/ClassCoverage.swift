@@ -37,7 +37,11 @@ extension CoverageGrid {
         let classIndex = Dictionary(uniqueKeysWithValues: classCodes.enumerated().map { ($1, $0) })
         let classOfCode = codeNames.map { classIndex[classification.code($0)?.classCode ?? ""]! }
         let classes = classCodes.count
-        let cellSize = effectiveCellSize
+        // The cells the tile shed whole (`shed`), not `effectiveCellSize`: a shed cell is all
+        // coverage and fills, where a larger cell would mix it with 图斑 kept as outlines and its
+        // square would lie over them, losing area. A filled cell is drawn whole however large
+        // its largest 图斑, so it needs no room for one.
+        let cellSize = self.cellSize
         let n = max(1, extent / cellSize)
         let cell = Double(cellSize)
         var area = [Double](repeating: 0, count: n * n * classes)
