@@ -156,6 +156,7 @@ def main():
     ap.add_argument("--onemap", required=True)
     ap.add_argument("--onemap-db", required=True)
     ap.add_argument("--table", default="landuse")
+    ap.add_argument("--pg-table", default="landuse", help="PostGIS's table, when it is not --table")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--results", required=True)
     ap.add_argument("--work", required=True)
@@ -167,7 +168,7 @@ def main():
     onemap = lambda name, label, layers: LandUseOneMap(name, label, a.onemap, a.onemap_db, groups, a.work, layers)
     engines = [SpatiaLiteEngine(a.spatialite, a.table),
                onemap("onemap", "OneMap, land-use answer alone (check --each --layers landuse)", ["landuse"]),
-               PostGISEngine(a.pg, a.table),
+               PostGISEngine(a.pg, a.pg_table),
                onemap("onemap_full", "OneMap, full check with the land-use answer (check --each)", None)]
     counts = {e.name: e.count(layer="landuse") if isinstance(e, OneMapEngine) else e.count() for e in engines}
     if len(set(counts.values())) != 1:

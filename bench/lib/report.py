@@ -704,6 +704,49 @@ def landuse_section(r):
         for n, e in eng.items():
             details.append(f"- {n}: {e['label']}; {e['version']}")
         details.append("")
+    led = read_json(os.path.join(r, "landuse_ledger.json"))
+    if led:
+        x = led["postgis_over_onemap"]
+        rows.append([f"land-use ledger by township ({led['townships']} townships from ZLDWDM, {led['figures']:,} "
+                     f"township × code figures)", fmt_s(led["onemap_s"]), "—", fmt_s(led["postgis_s"]),
+                     f"{x:.1f}× (PostGIS ÷ OneMap; target ≥ 20×: {mark(x >= 20)})",
+                     f"{mark(led['equal'])} (max Δ {led['max_rel_diff']:.1e} rel"
+                     + (f", {led['mismatch_count']} off" if not led["equal"] else "") + ")"])
+        details.append("Ledger by township: `onemap ledger --layers landuse --by township --format json` (a fresh "
+                       "process: opening the store counts) against the analyst's PostGIS SQL, alternating: "
+                       f"`{led['postgis_sql']}`. Runs: OneMap "
+                       + ", ".join(f"{v:.2f} s" for v in led["onemap_s_by_run"]) + "; PostGIS "
+                       + ", ".join(f"{v:.2f} s" for v in led["postgis_s_by_run"]) + ".")
+        details.append("")
+    lt = read_json(os.path.join(r, "landuse_tiles.json"))
+    if lt:
+        for z, zs in sorted(lt["zooms"].items(), key=lambda kv: int(kv[0])):
+            zi = int(z)
+            target = 20 if zi <= 12 else 2 if zi >= 14 else None
+            x = zs["postgis_over_onemap"]
+            cover = zs.get("coverage")
+            cover_text = ""
+            if cover:
+                ratios = [c["cover_ratio"] for c in cover if c["cover_ratio"]]
+                ok = all(abs(v - 1) <= 0.05 for v in ratios)
+                cover_text = f"; coverage {min(ratios):.3f}–{max(ratios):.3f} of the data's area {mark(ok)}"
+            rows.append([f"land-use cold tile z{z} ({len(zs['onemap']['ms_by_run'])} runs)",
+                         f"{ms(zs['onemap']['ms_per_tile'])}, max {zs['onemap']['max_bytes'] / 1024:.0f} KiB "
+                         f"{mark(zs['onemap']['max_bytes'] <= lt['budget_bytes'])}",
+                         "—", f"{ms(zs['postgis']['ms_per_tile'])}, max {zs['postgis']['max_bytes'] / 1024:.0f} KiB",
+                         f"{x:.1f}× (PostGIS ÷ OneMap" + (f"; target ≥ {target}×: {mark(x >= target)}" if target else "") + ")",
+                         "—" + cover_text])
+        details.append("Land-use tiles: cold, one connection, a freshly started OneMap server per run (its first "
+                       "tile, outside the list, reads the layer into memory and is not timed) against PostGIS "
+                       "ST_AsMVT (Martin's table-source query, every column). OneMap's overview tiles merge 图斑 "
+                       "by 一级类; coverage is the area OneMap's polygons cover in the tile square against the "
+                       "data's own (PostGIS, Web Mercator).")
+        details.append("")
+    mem = read_json(os.path.join(r, "landuse_memory.json"))
+    if mem:
+        rows.append(["server memory, everything loaded at this scale (the bench catalog with the city's land use; "
+                     "tiles of every zoom and checks served)", f"RSS {mem['rss_kb'] / 1048576:.2f} GiB, peak "
+                     f"{mem['hwm_kb'] / 1048576:.2f} GiB of {mem['machine_gib']:.0f} GiB", "—", "—", "—", "—"])
     return rows, details
 
 
