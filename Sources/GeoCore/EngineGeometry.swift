@@ -54,6 +54,12 @@ public final class EngineGeometry {
     public func clipped(to b: BoundingBox) throws -> EngineGeometry {
         try engine.own(GEOSClipByRect_r(h, pointer, b.minX, b.minY, b.maxX, b.maxY), "clip by rectangle")
     }
+    /// A point on the geometry (inside an area, unlike its centroid or its box's centre).
+    public func pointOnSurface() throws -> Coordinate? {
+        let p = try engine.own(GEOSPointOnSurface_r(h, pointer), "point on surface")
+        guard case .point(let c) = try p.value() else { return nil }
+        return c
+    }
     public func buffer(_ width: Double, quadrantSegments: Int32 = 8) throws -> EngineGeometry {
         try engine.own(GEOSBuffer_r(h, pointer, width, quadrantSegments), "buffer")
     }

@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+import GeoCore
+import LayerStore
+
+/// The topology of a wall-to-wall land-use layer: every point of the city should lie in exactly
+/// one 图斑. Reports where that fails by more than a minimum area (1 m² by default): 图斑 that
+/// overlap (each pair once, with the area and the shape of their common part) and gaps — land
+/// inside the city boundary that no 图斑 covers — each with its area, its place and its county.
+///
+/// Overlaps: each 图斑 against the later ones (by fid) its box meets, through the R*Tree; two
+/// 图斑 that only share an edge touch, and are skipped without an overlay. Gaps: the boundary is
+/// cut into cells of about 5 km, and each cell's part of it, less the union of the 图斑 there,
+/// is what no 图斑 covers (a gap across cell lines is reported as one piece per cell).
+public struct LandUseTopology {
+    public struct Finding: Sendable {
+        /// "overlap" or "gap".
+        public var kind: String
+        /// The two 图斑 of an overlap; empty for a gap.
+        public var ids: [String]
+        public var areaM2: Double
+        /// A point inside it (lon, lat, GEOS's point on surface), and the county there.
+        public var place: Coordinate
+        public var county: String?
+        public var geometry: Geometry
+    }
+
+    public struct Report: Sendable {
+        public var layer: String
+        public var version: Int
+        public var features: Int
+        /// Where the gaps were looked for: the union of the admin layer's counties.
+        public var boundary: String
+        public var minimumAreaM2: Double
+        public var findings: [Finding]
+        public var seconds: Double
+        public var overlaps: [Finding] { findings.filter { $0.kind == "overlap" } }
+        public var gaps: [Finding] { findings.filter { $0.kind == "gap" } }
+    }
+
+    public let store: Store
+    public init(store: Store) { self.store = store }
+
+    /// Gap cells, degrees.
+    static let cell = 0.05
+
+    public func run(layer name: String, minimumAreaM2: Double = 1, for caller: Caller = .anonymous) throws -> Report {
+        let started = Date()
+        return try store.pool.read { db in
+            let engine = GeometryEngine()
+            let visible = try caller.visibleLayers(db)
+            let layer = try caller.require([name], among: visible)[0]
+            guard layer.spec.kind == .landUse else {
+                throw StoreError.invalidRequest(
+                    "\(name) is not a land-use layer (kind: land_use): only a wall-to-wall layer has gaps and overlaps to report")
+            }
+            let table = FeatureTable(layer.version)
+            let units = try? AdminUnits(db: db, by: "county", among: visible, engine: engine)
+            func county(_ p: Coordinate) throws -> String? { try units.flatMap { u in try u.unit(at: p).map { u.units[$0].code } } }
+            var findings: [Finding] = []
+            // Overlaps, each pair once.
+            let later = table.inBox([.fid, .id, .geometry], byFid: true)
+            let all = try Row.fetchCursor(db, sql: table.select([.fid, .id, .geometry]))
+            while let row = try all.next() {
+                let fid: Int64 = row[0]
+                let g = try SpatiaLiteGeometry.decode(row[2])
+                guard let box = g.boundingBox else { continue }
+                let eg = try engine.make(g)
+                let prepared = try eg.prepared()
+                let candidates = try Row.fetchCursor(db.cachedStatement(sql: later), arguments: [box.minX, box.maxX, box.minY, box.maxY])
+                while let c = try candidates.next() {
+                    let other: Int64 = c[0]
+                    guard other > fid else { continue }
+                    let og = try engine.make(try SpatiaLiteGeometry.decode(c[2]))
+                    guard try prepared.intersects(og), !(try prepared.touches(og)) else { continue }
+                    let common = try eg.intersection(og).value().parts(ofDimension: 2)
+                    guard !common.isEmpty else { continue }
+                    let area = Ellipsoid.cgcs2000.area(common)
+                    guard area > minimumAreaM2, let place = try engine.make(common).pointOnSurface() else { continue }
+                    findings.append(
+                        Finding(
+                            kind: "overlap", ids: [row[1], c[1]], areaM2: area, place: place, county: try county(place), geometry: common))
+                }
+            }
+            // Gaps inside the boundary.
+            let (boundary, boundaryName) = try Self.boundary(units: units, engine: engine)
+            if let boundary, let bbox = try boundary.value().boundingBox {
+                let inCell = table.inBox([.geometry])
+                var y = bbox.minY
+                while y < bbox.maxY {
+                    var x = bbox.minX
+                    while x < bbox.maxX {
+                        let cell = BoundingBox(x, y, min(x + Self.cell, bbox.maxX), min(y + Self.cell, bbox.maxY))
+                        x += Self.cell
+                        let region = try boundary.clipped(to: cell)
+                        guard !region.isEmpty, try region.planarArea() > 0 else { continue }
+                        let parts = try Row.fetchAll(
+                            db.cachedStatement(sql: inCell), arguments: [cell.minX, cell.maxX, cell.minY, cell.maxY]
+                        )
+                        .map { try engine.make(try SpatiaLiteGeometry.decode($0[0])) }
+                        let open = parts.isEmpty ? region : try region.difference(try engine.union(parts))
+                        for piece in try open.value().parts(ofDimension: 2).polygons {
+                            let g = Geometry.polygon(piece)
+                            let area = Ellipsoid.cgcs2000.area(g)
+                            guard area > minimumAreaM2, let place = try engine.make(g).pointOnSurface() else { continue }
+                            findings.append(
+                                Finding(kind: "gap", ids: [], areaM2: area, place: place, county: try county(place), geometry: g))
+                        }
+                    }
+                    y += Self.cell
+                }
+            }
+            return Report(
+                layer: name, version: layer.version.number, features: layer.version.count, boundary: boundaryName,
+                minimumAreaM2: minimumAreaM2, findings: findings, seconds: Date().timeIntervalSince(started))
+        }
+    }
+
+    /// The city: the union of the admin layer's counties (the ledger's units).
+    static func boundary(units: AdminUnits?, engine: GeometryEngine) throws -> (EngineGeometry?, String) {
+        guard let units, !units.units.isEmpty else { return (nil, "none (no admin layer is loaded: gaps not looked for)") }
+        let name = "\(units.layer.name): the union of its \(units.units.count) \(units.level) units"
+        return (try engine.union(units.units.map(\.geometry)), name)
+    }
+}
