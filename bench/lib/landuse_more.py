@@ -249,37 +249,32 @@ def cmd_summarize(a):
         json.dump(res, f, indent=1)
 
 
+# Each subcommand's options: name, then required (True), or a default.
+OPTIONS = {
+    "ledger": [("--onemap", True), ("--onemap-db", True), ("--pg", True), ("--runs", 3), ("--out", True)],
+    "list": [("--pg", True), ("--seed", 2026), ("--out", True)],
+    "pass": [("--engine", True), ("--tiles", True), ("--url", None), ("--pg", None), ("--run", True), ("--out", True),
+             ("--keep", True)],
+    "summarize": [("--tiles", True), ("--runs", True), ("--keep", True), ("--pg", True), ("--out", True)],
+}
+COMMANDS = {"ledger": cmd_ledger, "list": cmd_list, "pass": cmd_pass, "summarize": cmd_summarize}
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("ledger")
-    p.add_argument("--onemap", required=True)
-    p.add_argument("--onemap-db", required=True)
-    p.add_argument("--pg", required=True)
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--out", required=True)
-    p = sub.add_parser("list")
-    p.add_argument("--pg", required=True)
-    p.add_argument("--seed", type=int, default=2026)
-    p.add_argument("--out", required=True)
-    p = sub.add_parser("pass")
-    p.add_argument("--engine", choices=["onemap", "postgis"], required=True)
-    p.add_argument("--tiles", required=True)
-    p.add_argument("--url")
-    p.add_argument("--pg")
-    p.add_argument("--run", type=int, required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--keep", required=True)
-    p = sub.add_parser("summarize")
-    p.add_argument("--tiles", required=True)
-    p.add_argument("--runs", required=True)
-    p.add_argument("--keep", required=True)
-    p.add_argument("--pg", required=True)
-    p.add_argument("--out", required=True)
-    for p in sub.choices.values():
+    for cmd, options in OPTIONS.items():
+        p = sub.add_parser(cmd)
+        for name, rule in options:
+            if rule is True:
+                p.add_argument(name, required=True, type=int if name == "--run" else str)
+            else:
+                p.add_argument(name, default=rule, type=type(rule) if rule is not None else str)
         p.add_argument("--table", default="landuse", help="the land use's PostGIS table")
     a = ap.parse_args()
-    {"ledger": cmd_ledger, "list": cmd_list, "pass": cmd_pass, "summarize": cmd_summarize}[a.cmd](a)
+    if a.cmd == "pass" and a.engine not in ("onemap", "postgis"):
+        ap.error("--engine is onemap or postgis")
+    COMMANDS[a.cmd](a)
 
 
 if __name__ == "__main__":
