@@ -2,9 +2,10 @@ import Foundation
 import GRDB
 import GeoCore
 import LayerStore
-import SampleData
 import Testing
 import VectorIO
+
+@testable import SampleData
 
 /// One small sample shared by the tests (generating it takes a few seconds).
 final class SmallSample: Sendable {
@@ -170,5 +171,23 @@ struct SampleTests {
         #expect(try overlaps("farmland", "ecological_redline", overlapArea) > 0, "farmland inside red lines")
         #expect(try overlaps("urban_boundary", "farmland", overlapArea) > 0, "urban boundary over farmland")
         #expect(try overlaps("pipeline", "protected_area") > 0, "a pipeline through a reserve")
+    }
+}
+
+/// The land-use generator's split cells: two triangles inside the cell, covering it.
+struct LandUseSplitTests {
+    static func twiceArea(_ ring: [Coordinate]) -> Double {
+        zip(ring, ring.dropFirst()).reduce(0) { $0 + $1.0.x * $1.1.y - $1.1.x * $1.0.y }
+    }
+
+    @Test func aConcaveCellIsSplitAlongTheDiagonalInsideIt() {
+        let a = Coordinate(0, 0), b = Coordinate(10, 0), c = Coordinate(10, 10)
+        for d in [Coordinate(7, 3), Coordinate(0, 10), Coordinate(2, 9), Coordinate(4, 4.5)] {
+            let quad = Self.twiceArea([a, b, c, d, a])
+            let parts = LandUseGenerator.triangles(a, b, c, d)
+            #expect(parts.count == 2)
+            #expect(parts.allSatisfy { Self.twiceArea($0) > 0 }, "d \(d): a triangle turned inside out")
+            #expect(abs(parts.map(Self.twiceArea).reduce(0, +) - quad) < 1e-9, "d \(d): the triangles do not cover the cell")
+        }
     }
 }
