@@ -118,7 +118,7 @@ public struct CrossLayerAudit {
     }
 
     /// A stored code as text, without the blanks around it.
-    static func code(_ value: DatabaseValue) -> String? { value.storage.value.map { TubanReader.trimmed("\($0)") } }
+    static func code(_ value: DatabaseValue) -> String? { value.storage.value.map { LandCode.trimmed("\($0)") } }
 
     /// `{"pairs": [...], "summary": [...]}`: the documented JSON shape, keys in sorted order;
     /// a pair with a land-use layer adds `landUseCode`.

@@ -163,19 +163,11 @@ struct TubanReader {
 
     /// The same from the values themselves (the ledger reads them as columns, not as a feature's properties).
     func piece(code: String?, ratio: Double, deductCode: String?, grossM2: Double) -> Result<LandUseTally.Piece, Unreadable> {
-        let code = code.map(Self.trimmed) ?? ""
-        let deductCode = deductCode.map(Self.trimmed)
+        let code = code.map(LandCode.trimmed) ?? ""
+        let deductCode = deductCode.map(LandCode.trimmed)
         let deductKnown =
             ratio <= 0 || classification.code(deductCode.flatMap { $0.isEmpty ? nil : $0 } ?? LandUseTally.usualDeductCode) != nil
         guard classification.code(code) != nil, deductKnown, ratio >= 0, ratio < 1 else { return .failure(Unreadable(code: code)) }
         return .success(.init(code: code, deductCode: deductCode, deductRatio: ratio, grossM2: grossM2))
-    }
-
-    /// Without the spaces and tabs around it. Codes seldom have any, and Foundation's
-    /// `trimmingCharacters` (through NSString) was a tenth of a medium site's check.
-    static func trimmed(_ s: String) -> String {
-        func blank(_ b: UInt8?) -> Bool { b == 0x20 || b == 0x09 }
-        guard blank(s.utf8.first) || blank(s.utf8.last) else { return s }
-        return s.trimmingCharacters(in: .whitespaces)
     }
 }

@@ -108,7 +108,7 @@ struct LocationCodeLedger {
             if f.byDLBM == nil { f.byDLBM = [:] }
             f.count += count
             f.areaM2 += gross
-            let shownCode = code.map(TubanReader.trimmed) ?? ""
+            let shownCode = code.map(LandCode.trimmed) ?? ""
             f.byDLBM![shownCode, default: Ledger.Figures()].count += count
             f.byDLBM![shownCode, default: Ledger.Figures()].areaM2 += gross
             total.count += count

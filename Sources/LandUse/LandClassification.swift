@@ -16,6 +16,15 @@ public struct LandCode: Hashable, Sendable {
     /// The 一级类 a 三调 summary counts it under ("01" 耕地; wetland codes under "00" 湿地).
     public let classCode: String
     public let group: LandGroup
+
+    /// A code (or a 坐落单位代码) as read, without the spaces and tabs around it. Codes seldom
+    /// have any, and Foundation's `trimmingCharacters` (through NSString) was a tenth of a
+    /// medium site's check.
+    public static func trimmed(_ s: String) -> String {
+        func blank(_ b: UInt8?) -> Bool { b == 0x20 || b == 0x09 }
+        guard blank(s.utf8.first) || blank(s.utf8.last) else { return s }
+        return s.trimmingCharacters(in: .whitespaces)
+    }
 }
 
 /// The classification a land-use layer's codes are read with: every code with its name, its

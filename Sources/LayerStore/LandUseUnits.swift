@@ -1,5 +1,6 @@
 import GRDB
 import GeoCore
+import LandUse
 
 /// A land-use version's 图斑 summed by 坐落单位代码 (village, 12 digits), 地类编码 and deduction,
 /// as the load reads them: the ledger by county, township or village then sums a few thousand
@@ -25,7 +26,7 @@ public struct LandUseUnits {
     mutating func add(_ attributes: [AttributeValue], columns: [LandUseFields.Role: Int], areaM2: Double) {
         func text(_ role: LandUseFields.Role) -> String? { columns[role].flatMap { attributes[$0].stringValue } }
         let ratio = columns[.deductRatio].flatMap { attributes[$0].doubleValue } ?? 0
-        let unit = text(.unit).map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let unit = text(.unit).map(LandCode.trimmed) ?? ""
         let key = Key(unit: unit, code: text(.code), deductCode: text(.deductCode), badRatio: !(ratio >= 0 && ratio < 1))
         sums[key, default: Sums()].count += 1
         sums[key]!.areaM2 += areaM2

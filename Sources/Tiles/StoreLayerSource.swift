@@ -309,23 +309,19 @@ public final class StoreLayerSource: TileSource, Sendable {
 
     /// Caps the feature count and puts the layer together within its budget.
     private func finish(_ c: inout Cut, attributes: FeatureAttributes? = nil) -> [UInt8] {
+        let assembler = LayerTileAssembler(
+            name: name, fields: fields.map(\.name), extent: options.extent, budget: options.layerBudget,
+            attributes: attributes, landUse: landUse)
         if c.prepared.count > options.maxFeatures {
             // Keep the largest; the rest become coverage (polygons) or wait for a closer zoom.
             c.prepared.sort { $0.size > $1.size }
-            let assembler = assembler(attributes)
             for f in c.prepared[options.maxFeatures...] where kind == .polygon {
                 c.coverage.add(x: f.centreX, y: f.centreY, area: f.dataArea, code: assembler.code(of: f, in: &c.coverage))
             }
             c.prepared.removeSubrange(options.maxFeatures...)
         }
         c.prepared.sort { $0.id < $1.id }
-        return assembler(attributes).build(c.prepared, coverage: c.coverage)
-    }
-
-    private func assembler(_ attributes: FeatureAttributes?) -> LayerTileAssembler {
-        LayerTileAssembler(
-            name: name, fields: fields.map(\.name), extent: options.extent, budget: options.layerBudget,
-            attributes: attributes, landUse: landUse)
+        return assembler.build(c.prepared, coverage: c.coverage)
     }
 }
 
