@@ -172,15 +172,15 @@ public final class StoreLayerSource: TileSource, Sendable {
         }
     }
 
-    /// `codeNames`: a land-use layer's codes by the ids its coverage contributions carry (the
-    /// resident layer's interned values; none yet for a layer read per tile).
-    private func cut(_ key: TileKey, _ grid: TileMatrixSet, codeNames: [String] = []) -> Cut? {
+    /// A land-use layer's coverage starts with no code names: a layer read per tile interns
+    /// them as it reads, a resident layer's tile sets its interned values.
+    private func cut(_ key: TileKey, _ grid: TileMatrixSet) -> Cut? {
         let t = TileTransform(grid: grid, key: key, extent: options.extent)
         let box = t.lonLatBox(buffer: Double(options.buffer))
         guard let bounds = layer.version.bbox, bounds.intersects(box) else { return nil }
         return Cut(
             transform: t, box: box,
-            coverage: CoverageGrid(extent: options.extent, cellSize: options.coverageCell, codeNames: landUse == nil ? nil : codeNames),
+            coverage: CoverageGrid(extent: options.extent, cellSize: options.coverageCell, codeNames: landUse == nil ? nil : []),
             encoder: FeatureGeometryEncoder(transform: t, buffer: Double(options.buffer), tolerance: options.tolerance),
             minSize: kind == .point ? 0 : kind == .polygon ? options.minFeatureSize : options.minFeatureSize / 4,
             // Land use has no boxes: a box has no class, and boxes of a wall-to-wall layer
@@ -236,8 +236,10 @@ public final class StoreLayerSource: TileSource, Sendable {
 
     /// A large layer's tile, from memory.
     func tile(_ key: TileKey, grid: TileMatrixSet, resident: ResidentLayer) -> [UInt8] {
-        let codes = landUse.map { lu in
-            resident.attributes.tables[lu.field].map { v -> String in
+        guard var c = cut(key, grid) else { return [] }
+        if let landUse {
+            // The coverage's code ids are the resident layer's interned values of the code field.
+            c.coverage.codeNames = resident.attributes.tables[landUse.field].map { v -> String in
                 switch v {
                 case .string(let s): return s
                 case .int(let n): return String(n)
@@ -246,7 +248,6 @@ public final class StoreLayerSource: TileSource, Sendable {
                 }
             }
         }
-        guard var c = cut(key, grid, codeNames: codes ?? []) else { return [] }
         let summary = resident.summary
         // A contribution's land-use code: its interned value (-1 for none, or not land use).
         let codeOf: (Int) -> Int32 = { k in self.landUse.map { resident.attributes.indices[$0.field][Int(summary.row[k])] } ?? -1 }
