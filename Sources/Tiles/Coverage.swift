@@ -31,8 +31,9 @@ struct CoverageGrid {
     }
 
     /// The id of a 地类编码 read from a row (a layer not held in memory, whose codes are not
-    /// interned already).
-    mutating func codeId(_ code: String) -> Int32 {
+    /// interned already); -1 for no value or one that is not text.
+    mutating func codeId(of value: MVTValue?) -> Int32 {
+        guard case .string(let code)? = value else { return -1 }
         if let id = codeIds[code] { return id }
         if codeNames == nil { codeNames = [] }
         let id = Int32(codeNames!.count)

@@ -115,9 +115,7 @@ struct LayerTileAssembler {
         guard let landUse, coverage.codeNames != nil else { return -1 }
         switch f.values {
         case .interned(let row): return attributes?.indices[landUse.field][row] ?? -1
-        case .read(let values):
-            guard case .string(let code)? = values[landUse.field] else { return -1 }
-            return coverage.codeId(code)
+        case .read(let values): return coverage.codeId(of: values[landUse.field])
         case .none: return -1
         }
     }

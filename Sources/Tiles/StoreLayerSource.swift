@@ -202,10 +202,7 @@ public final class StoreLayerSource: TileSource, Sendable {
             let fp = footprint(c.transform, minX, minY, maxX, maxY, area)
             if fp.size < c.minSize {
                 if kind == .polygon {
-                    var code: Int32 = -1
-                    if let landUse, case .string(let name)? = FeatureAttributes.value(row[7 + landUse.field]) {
-                        code = c.coverage.codeId(name)
-                    }
+                    let code = landUse.map { c.coverage.codeId(of: FeatureAttributes.value(row[7 + $0.field])) } ?? -1
                     c.coverage.add(x: fp.x, y: fp.y, area: fp.area, code: code)
                 }
                 continue
@@ -221,8 +218,7 @@ public final class StoreLayerSource: TileSource, Sendable {
             let encoded = c.encoder.encode(geometry, lost: &lost)
             let values = fields.indices.map { FeatureAttributes.value(row[7 + $0]) }
             if lost.area > 0 {
-                var code: Int32 = -1
-                if let landUse, case .string(let name)? = values[landUse.field] { code = c.coverage.codeId(name) }
+                let code = landUse.map { c.coverage.codeId(of: values[$0.field]) } ?? -1
                 c.coverage.add(x: lost.x, y: lost.y, area: lost.area, code: code)
             }
             guard let encoded else { continue }
