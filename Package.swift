@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "LayerStoreTests",
             dependencies: [
-                "LayerStore", "VectorIO", "GeoCore",
+                "LayerStore", "VectorIO", "GeoCore", "FuzzSupport",
                 .product(name: "GRDB", package: "GRDB.swift")
             ])
     ],
