@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GeoCore
 import LayerStore
+import Synchronization
 
 /// The topology of a wall-to-wall land-use layer: every point of the city should lie in exactly
 /// one 图斑. Reports where that fails by more than a minimum area (1 m² by default): 图斑 that
@@ -46,21 +47,73 @@ public struct LandUseTopology {
 
     public func run(layer name: String, minimumAreaM2: Double = 1, for caller: Caller = .anonymous) throws -> Report {
         let started = Date()
-        return try store.pool.read { db in
-            let engine = GeometryEngine()
+        let (layer, maxFid, boundaryName, cells) = try store.pool.read { db in
             let visible = try caller.visibleLayers(db)
             let layer = try caller.require([name], among: visible)[0]
             guard layer.spec.kind == .landUse else {
                 throw StoreError.invalidRequest(
                     "\(name) is not a land-use layer (kind: land_use): only a wall-to-wall layer has gaps and overlaps to report")
             }
-            let table = FeatureTable(layer.version)
-            let units = try? AdminUnits(db: db, by: "county", among: visible, engine: engine)
-            func county(_ p: Coordinate) throws -> String? { try units.flatMap { u in try u.unit(at: p).map { u.units[$0].code } } }
-            var findings: [Finding] = []
-            // Overlaps, each pair once.
+            let maxFid = try Int64.fetchOne(db, sql: "SELECT max(om_fid) FROM \(FeatureTable.quote(FeatureTable(layer.version).name))") ?? 0
+            let units = try? AdminUnits(db: db, by: "county", among: visible, engine: GeometryEngine())
+            let (boundary, boundaryName) = try Self.boundary(units: units, engine: GeometryEngine())
+            return (layer, maxFid, boundaryName, try boundary.map { try Self.cells(of: try $0.value()) } ?? [])
+        }
+        // Both passes split over the cores (fid ranges, then runs of gap cells), each part in a
+        // read transaction of its own with a GEOS context of its own: 141 s at 2.35 million 图斑
+        // on one core. The parts are joined in order, so the findings come in the same order
+        // however many cores there are.
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let parts = Mutex<[Int: Result<[Finding], Error>]>([:])
+        let chunk = maxFid / Int64(workers) + 1
+        let store = self.store
+        DispatchQueue.concurrentPerform(iterations: 2 * workers) { k in
+            let found = Result {
+                try store.pool.read { db in
+                    var pass = try Pass(db: db, visible: try caller.visibleLayers(db), layer: layer, minimumAreaM2: minimumAreaM2)
+                    if k < workers {
+                        try pass.overlaps(fids: Int64(k) * chunk + 1...Int64(k + 1) * chunk)
+                    } else {
+                        let per = cells.count / workers + 1, first = min(cells.count, (k - workers) * per)
+                        try pass.gaps(in: cells[first..<min(cells.count, first + per)])
+                    }
+                    return pass.findings
+                }
+            }
+            parts.withLock { $0[k] = found }
+        }
+        let findings = try parts.withLock { p in try (0..<2 * workers).flatMap { try p[$0]!.get() } }
+        return Report(
+            layer: name, version: layer.version.number, features: layer.version.count, boundary: boundaryName,
+            minimumAreaM2: minimumAreaM2, findings: findings, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// A part of the work: its findings, with the place's county.
+    struct Pass {
+        let db: Database
+        let engine = GeometryEngine()
+        let table: FeatureTable
+        let units: AdminUnits?
+        let boundary: EngineGeometry?
+        let minimumAreaM2: Double
+        var findings: [Finding] = []
+
+        init(db: Database, visible: [LoadedLayer], layer: LoadedLayer, minimumAreaM2: Double) throws {
+            self.db = db
+            table = FeatureTable(layer.version)
+            units = try? AdminUnits(db: db, by: "county", among: visible, engine: engine)
+            boundary = try LandUseTopology.boundary(units: units, engine: engine).0
+            self.minimumAreaM2 = minimumAreaM2
+        }
+
+        func county(_ p: Coordinate) throws -> String? { try units.flatMap { u in try u.unit(at: p).map { u.units[$0].code } } }
+
+        /// Overlaps of the 图斑 in `fids` with later ones, each pair once.
+        mutating func overlaps(fids: ClosedRange<Int64>) throws {
             let later = table.inBox([.fid, .id, .geometry], byFid: true)
-            let all = try Row.fetchCursor(db, sql: table.select([.fid, .id, .geometry]))
+            let all = try Row.fetchCursor(
+                db, sql: table.select([.fid, .id, .geometry], where: ["om_fid BETWEEN ? AND ?"]),
+                arguments: [fids.lowerBound, fids.upperBound])
             while let row = try all.next() {
                 let fid: Int64 = row[0]
                 let g = try SpatiaLiteGeometry.decode(row[2])
@@ -82,38 +135,42 @@ public struct LandUseTopology {
                             kind: "overlap", ids: [row[1], c[1]], areaM2: area, place: place, county: try county(place), geometry: common))
                 }
             }
-            // Gaps inside the boundary.
-            let (boundary, boundaryName) = try Self.boundary(units: units, engine: engine)
-            if let boundary, let bbox = try boundary.value().boundingBox {
-                let inCell = table.inBox([.geometry])
-                var y = bbox.minY
-                while y < bbox.maxY {
-                    var x = bbox.minX
-                    while x < bbox.maxX {
-                        let cell = BoundingBox(x, y, min(x + Self.cell, bbox.maxX), min(y + Self.cell, bbox.maxY))
-                        x += Self.cell
-                        let region = try boundary.clipped(to: cell)
-                        guard !region.isEmpty, try region.planarArea() > 0 else { continue }
-                        let parts = try Row.fetchAll(
-                            db.cachedStatement(sql: inCell), arguments: [cell.minX, cell.maxX, cell.minY, cell.maxY]
-                        )
-                        .map { try engine.make(try SpatiaLiteGeometry.decode($0[0])) }
-                        let open = parts.isEmpty ? region : try region.difference(try engine.union(parts))
-                        for piece in try open.value().parts(ofDimension: 2).polygons {
-                            let g = Geometry.polygon(piece)
-                            let area = Ellipsoid.cgcs2000.area(g)
-                            guard area > minimumAreaM2, let place = try engine.make(g).pointOnSurface() else { continue }
-                            findings.append(
-                                Finding(kind: "gap", ids: [], areaM2: area, place: place, county: try county(place), geometry: g))
-                        }
-                    }
-                    y += Self.cell
+        }
+
+        /// Gaps inside the boundary, in these cells: each cell's part of it less the 图斑 there.
+        mutating func gaps(in cells: ArraySlice<BoundingBox>) throws {
+            guard let boundary else { return }
+            let inCell = table.inBox([.geometry])
+            for cell in cells {
+                let region = try boundary.clipped(to: cell)
+                guard !region.isEmpty, try region.planarArea() > 0 else { continue }
+                let parts = try Row.fetchAll(db.cachedStatement(sql: inCell), arguments: [cell.minX, cell.maxX, cell.minY, cell.maxY])
+                    .map { try engine.make(try SpatiaLiteGeometry.decode($0[0])) }
+                let open = parts.isEmpty ? region : try region.difference(try engine.union(parts))
+                for piece in try open.value().parts(ofDimension: 2).polygons {
+                    let g = Geometry.polygon(piece)
+                    let area = Ellipsoid.cgcs2000.area(g)
+                    guard area > minimumAreaM2, let place = try engine.make(g).pointOnSurface() else { continue }
+                    findings.append(Finding(kind: "gap", ids: [], areaM2: area, place: place, county: try county(place), geometry: g))
                 }
             }
-            return Report(
-                layer: name, version: layer.version.number, features: layer.version.count, boundary: boundaryName,
-                minimumAreaM2: minimumAreaM2, findings: findings, seconds: Date().timeIntervalSince(started))
         }
+    }
+
+    /// The gap cells over the boundary's box, row by row.
+    static func cells(of boundary: Geometry) -> [BoundingBox] {
+        guard let bbox = boundary.boundingBox else { return [] }
+        var cells: [BoundingBox] = []
+        var y = bbox.minY
+        while y < bbox.maxY {
+            var x = bbox.minX
+            while x < bbox.maxX {
+                cells.append(BoundingBox(x, y, min(x + cell, bbox.maxX), min(y + cell, bbox.maxY)))
+                x += cell
+            }
+            y += cell
+        }
+        return cells
     }
 
     /// The city: the union of the admin layer's counties (the ledger's units).

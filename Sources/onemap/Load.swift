@@ -1,4 +1,5 @@
 import ArgumentParser
+import Conflicts
 import Foundation
 import LayerStore
 
@@ -11,6 +12,18 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Only these layers, comma-separated.") var layers: String?
     @Option(name: .customLong("version"), help: "Label for the new versions (default: the load time).") var versionLabel: String?
     @Flag(help: "Machine-readable output.") var json = false
+    @Flag(
+        help: """
+            Skip the topology report of land-use layers (overlapping 图斑, gaps inside the counties of the admin layer; \
+            minutes at a city's millions of 图斑, see README).
+            """)
+    var noTopology = false
+    @Option(help: "Also write the land-use layers' overlaps and gaps, with their shapes, to this GeoPackage (layer 'topology').")
+    var topologyGpkg: String?
+
+    func validate() throws {
+        if noTopology && topologyGpkg != nil { throw ValidationError("--topology-gpkg asks for the report that --no-topology skips") }
+    }
 
     func run() async throws {
         var specs = try Catalog.load(directory: catalog).layers
@@ -30,8 +43,36 @@ struct Load: AsyncParsableCommand {
             reports.append(report)
             if !json { ImportOutput.print(report) }
         }
-        if json { try Terminal.printJSON(reports) }
+        // After every layer of the catalog is in: the gaps are looked for inside the admin
+        // layer's counties, which may load after the land use. The versions are committed
+        // already; the report says where they are not wall to wall, it does not refuse them.
+        var topologies: [String: LandUseTopology.Report] = [:]
+        if !noTopology {
+            for spec in specs where spec.kind == .landUse {
+                let topology = try LandUseTopology(store: store).run(layer: spec.name, for: .localUser)
+                topologies[spec.name] = topology
+                if !json { print("  topology: \(topology.line)") }
+            }
+            if let topologyGpkg {
+                try TopologyOutput.write(specs.compactMap { topologies[$0.name] }, toGeoPackage: topologyGpkg)
+            }
+        }
+        if json { try Terminal.printJSON(reports.map { LoadOutput(report: $0, topology: topologies[$0.layer]?.summary) }) }
     }
+}
+
+/// A loaded layer's report, with its topology when it is a land-use layer (under the key
+/// `topology`, beside the report's own).
+struct LoadOutput: Encodable {
+    let report: ImportReport
+    let topology: LandUseTopology.Summary?
+
+    func encode(to encoder: Encoder) throws {
+        try report.encode(to: encoder)
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encodeIfPresent(topology, forKey: .topology)
+    }
+    enum Key: String, CodingKey { case topology }
 }
 
 enum ImportOutput {

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import GeoCore
 import Testing
 import VectorIO
@@ -7,31 +8,10 @@ import VectorIO
 /// both ways the README gives: `onemap import` of the new file, and `onemap load --layers`
 /// after pointing the catalog at it. The verdict on a site over a parcel stays forbidden.
 struct YearlyUpdateCLITests {
-    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/onemap").path
     let dir = NSTemporaryDirectory() + "onemap-yearly-" + UUID().uuidString
     var db: String { dir + "/onemap.sqlite" }
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var json: Any? { try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) }
-    }
-
-    func onemap(_ args: [String]) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = args + ["--db", db]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: stdout, stderr: stderr)
-    }
+    func onemap(_ args: [String]) throws -> OneMapCommand.Run { try OneMapCommand.run(args + ["--db", db]) }
 
     /// A GeoPackage of ten parcels; the first lies under the test site.
     func farmland(_ name: String, layer: String, firstID: String) throws -> String {
@@ -83,7 +63,7 @@ struct YearlyUpdateCLITests {
     }
 
     @Test func importAndLoadOfANewYearKeepTheRule() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the onemap binary first (make test does)")
+        try #require(OneMapCommand.isBuilt, "build the onemap binary first (make test does)")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try catalog(source: try farmland("farmland_2025.gpkg", layer: "yjjbnt", firstID: "P2025"), layer: "yjjbnt")
         #expect(try onemap(["load", "--catalog", dir + "/Layers", "--json"]).status == 0)

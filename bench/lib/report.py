@@ -678,6 +678,15 @@ def landuse_section(r):
         for e, v in runs.items():
             details.append(f"- {e}: " + ", ".join(f"{s:.2f} s / {k / 1024:.0f} MiB" for s, k in v))
         details.append("")
+    topo_tsv, topo = os.path.join(r, "landuse_topology_runs.tsv"), read_json(os.path.join(r, "landuse_topology.json"))
+    if os.path.exists(topo_tsv) and topo:
+        with open(topo_tsv) as f:
+            _e, _run, secs, rss = f.read().split("\n")[0].split("\t")
+        o, g = topo["overlaps"], topo["gaps"]
+        rows.append([f"land-use topology report ({topo['features']:,} 图斑; `onemap topology`, what `onemap load` adds "
+                     f"by default): overlaps, and gaps inside {topo['boundary'].split(':')[0]}'s counties",
+                     f"{float(secs):.1f} s, peak {int(rss) / 1024:.0f} MiB", "—", "—",
+                     f"no peer; found {o['count']} overlaps ({o['areaM2']:.1f} m²), {g['count']} gaps ({g['areaM2']:.1f} m²)", "—"])
     if lu:
         if not details:
             details += ["### Land-use layer (issue 23)", ""]
