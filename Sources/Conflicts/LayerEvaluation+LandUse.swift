@@ -74,12 +74,16 @@ extension LayerEvaluation {
         }
         guard !parcels.isEmpty else { return [] }
         var pieces: [LandUseTally.Piece] = []
-        for found in tubans where parcels.contains(where: { $0.box.intersects(found.box) }) {
+        // By index, not by element: a loop over the elements copies each (its arrays retained
+        // and released) before the box test leaves most of them.
+        for t in tubans.indices where parcels.contains(where: { $0.box.intersects(tubans[t].box) }) {
+            let found = tubans[t]
             var piece = found.piece
             let tuban = Share(box: found.box, polygons: try found.candidate.geometry().polygons, site: site, inside: found.inside)
             /// The 图斑's part of the site, for the pairs that are overlaid: made once.
             var part: EngineGeometry? = nil
-            for parcel in parcels where parcel.box.intersects(found.box) {
+            for p in parcels.indices where parcels[p].box.intersects(found.box) {
+                let parcel = parcels[p]
                 var area: Double? = nil
                 if let a = parcel.outline, let b = tuban.outline {
                     area = site.overlapArea(with: a, and: b, spanLimitM: SiteContext.equalAreaSpanLimitM)

@@ -47,11 +47,11 @@ extension PolygonRegion {
     /// strictly inside the region (from its box), so it has no crossings to look for. nil
     /// when there is no area.
     public func outline(_ polygons: [Polygon], inside: Bool = false) -> PolygonOutline? {
-        guard var outline = PolygonOutline(polygons) else { return nil }
+        guard let outline = PolygonOutline.Shape(polygons) else { return nil }
         if inside {
-            outline.regionCutStart = Array(repeating: 0, count: outline.from.count + 1)
-            outline.startsInRegion = Array(repeating: true, count: outline.rings.rings.count)
-            return outline
+            return PolygonOutline(
+                outline, regionCutStart: Array(repeating: 0, count: outline.from.count + 1), regionCuts: [],
+                startsInRegion: Array(repeating: true, count: outline.rings.rings.count), decidable: true)
         }
         let t = tolerance
         var nearFeature: [Int32] = []
@@ -60,12 +60,15 @@ extension PolygonRegion {
         let pickFromNear = nearFeature.count <= 48
         var nearby: [Int32] = []
         var edgeCuts: [PolygonOutline.Cut] = []
-        outline.regionCutStart.reserveCapacity(outline.from.count + 1)
-        outline.regionCutStart.append(0)
+        var regionCutStart: [Int32] = [0]
+        regionCutStart.reserveCapacity(outline.from.count + 1)
+        var regionCuts: [PolygonOutline.Cut] = []
+        var startsInRegion: [Bool] = []
+        var decidable = true
         for ring in outline.rings.rings {
             let start = outline.from[ring.lowerBound]
             var inside = box.expanded(by: t).contains(start) && contains(start)
-            outline.startsInRegion.append(inside)
+            startsInRegion.append(inside)
             for k in ring {
                 let a = outline.from[k], b = outline.to[k]
                 let edgeBox = BoundingBox(min(a.x, b.x) - t, min(a.y, b.y) - t, max(a.x, b.x) + t, max(a.y, b.y) + t)
@@ -79,23 +82,24 @@ extension PolygonRegion {
                     }
                     for s in nearby {
                         switch crossing(a, b, regionEdge: Int(s)) {
-                        case .degenerate: outline.decidable = false
+                        case .degenerate: decidable = false
                         case .none: break
                         case .some(let c): edgeCuts.append(.init(at: c.t, point: c.point))
                         }
                     }
                 } else if inside {
-                    outline.decidable = false  // outside the region's box, so outside it
+                    decidable = false  // outside the region's box, so outside it
                 }
                 if edgeCuts.count > 1 { edgeCuts.sort { $0.at < $1.at } }
                 if edgeCuts.count % 2 == 1 { inside.toggle() }
-                outline.regionCuts.append(contentsOf: edgeCuts)
-                outline.regionCutStart.append(Int32(outline.regionCuts.count))
+                regionCuts.append(contentsOf: edgeCuts)
+                regionCutStart.append(Int32(regionCuts.count))
             }
             // Round the ring, the crossings must leave it where it started.
-            if inside != outline.startsInRegion.last! { outline.decidable = false }
+            if inside != startsInRegion.last! { decidable = false }
         }
-        return outline
+        return PolygonOutline(
+            outline, regionCutStart: regionCutStart, regionCuts: regionCuts, startsInRegion: startsInRegion, decidable: decidable)
     }
 
     /// Adds the terms of `feature`'s edges inside both `other` and the region; false when it
@@ -205,7 +209,11 @@ extension PolygonRegion {
 /// the region (a site) that made it (`PolygonRegion.outline(_:)`): what
 /// `PolygonRegion.overlapArea(with:and:spanLimitM:)` walks. Made once per feature, however
 /// many others it is summed against.
-public struct PolygonOutline: Sendable {
+///
+/// A class: a site's parcels and 图斑 are paired by the hundred, and each pairing of a
+/// struct of seven arrays retained and released all seven (a tenth of a medium site's
+/// check). `outline(_:inside:)` makes it whole, crossings and all; nothing changes after.
+public final class PolygonOutline: Sendable {
     let rings: FeatureRings
     /// Edge `k` runs from `from[k]` to `to[k]`; a ring's edges follow one another.
     let from: [Coordinate]
@@ -214,31 +222,50 @@ public struct PolygonOutline: Sendable {
     /// Against the region that made it: edge `k`'s crossings with the region's edges, in
     /// order along it, are `regionCuts[regionCutStart[k] ..< regionCutStart[k + 1]]`; each
     /// ring starts inside the region or not; false when a crossing could not be decided.
-    var regionCutStart: [Int32] = []
-    var regionCuts: [Cut] = []
-    var startsInRegion: [Bool] = []
-    var decidable = true
+    let regionCutStart: [Int32]
+    let regionCuts: [Cut]
+    let startsInRegion: [Bool]
+    let decidable: Bool
 
     struct Cut {
         let at: Double
         let point: Coordinate
     }
 
-    /// nil when there is no area (no ring with three points).
-    init?(_ polygons: [Polygon]) {
-        rings = FeatureRings(polygons)
-        guard let first = rings.points.first else { return nil }
-        from = rings.points
-        var to = rings.points
-        var box = BoundingBox(first.x, first.y, first.x, first.y)
-        for ring in rings.rings {
-            for k in ring {
-                to[k] = rings.points[k + 1 == ring.upperBound ? ring.lowerBound : k + 1]
-                box.extend(rings.points[k])
+    /// A polygon's edges and box, before its crossings with a region are known.
+    struct Shape {
+        let rings: FeatureRings
+        let from: [Coordinate]
+        let to: [Coordinate]
+        let box: BoundingBox
+
+        /// nil when there is no area (no ring with three points).
+        init?(_ polygons: [Polygon]) {
+            rings = FeatureRings(polygons)
+            guard let first = rings.points.first else { return nil }
+            from = rings.points
+            var to = rings.points
+            var box = BoundingBox(first.x, first.y, first.x, first.y)
+            for ring in rings.rings {
+                for k in ring {
+                    to[k] = rings.points[k + 1 == ring.upperBound ? ring.lowerBound : k + 1]
+                    box.extend(rings.points[k])
+                }
             }
+            self.to = to
+            self.box = box
         }
-        self.to = to
-        self.box = box
+    }
+
+    init(_ shape: Shape, regionCutStart: [Int32], regionCuts: [Cut], startsInRegion: [Bool], decidable: Bool) {
+        rings = shape.rings
+        from = shape.from
+        to = shape.to
+        box = shape.box
+        self.regionCutStart = regionCutStart
+        self.regionCuts = regionCuts
+        self.startsInRegion = startsInRegion
+        self.decidable = decidable
     }
 
     /// Whether edge `k`'s box meets `b`.
