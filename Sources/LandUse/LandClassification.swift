@@ -17,12 +17,13 @@ public struct LandCode: Hashable, Sendable {
     public let classCode: String
     public let group: LandGroup
 
-    /// A code (or a 坐落单位代码) as read, without the spaces and tabs around it. Codes seldom
-    /// have any, and Foundation's `trimmingCharacters` (through NSString) was a tenth of a
-    /// medium site's check.
+    /// A code (or a 坐落单位代码) as read, without the blanks around it (a full-width 　 too).
+    /// Codes seldom have any, and Foundation's `trimmingCharacters` (through NSString) was a
+    /// tenth of a medium site's check and of a land-use load: a string that starts and ends
+    /// with a printable ASCII character is returned as it is, without asking it.
     public static func trimmed(_ s: String) -> String {
-        func blank(_ b: UInt8?) -> Bool { b == 0x20 || b == 0x09 }
-        guard blank(s.utf8.first) || blank(s.utf8.last) else { return s }
+        func plain(_ b: UInt8?) -> Bool { b.map { $0 > 0x20 && $0 < 0x7F } ?? true }
+        guard !plain(s.utf8.first) || !plain(s.utf8.last) else { return s }
         return s.trimmingCharacters(in: .whitespaces)
     }
 }

@@ -18,6 +18,8 @@ final class FeatureProcessor {
         var label: String
         /// GEOS's reason when the geometry was repaired.
         var repair: String?
+        /// What breaks the 三调 rules, for a land-use layer's 图斑 (see `LandUseValidation`).
+        var landUseProblems: [String]
     }
 
     struct Failure: Error {
@@ -30,11 +32,15 @@ final class FeatureProcessor {
     let idIndex: Int?
     let idField: String?
     let dimension: Int
+    /// A land-use layer's rules, checked here beside the geometry work rather than on the
+    /// thread that writes the rows, which is what a city's load waits on.
+    let landUse: LandUseValidation?
     let engine = GeometryEngine()
     let ellipsoid = Ellipsoid.cgcs2000
 
-    init(crs: String, idIndex: Int?, idField: String?, dimension: Int) throws {
+    init(crs: String, idIndex: Int?, idField: String?, dimension: Int, landUse: LandUseValidation? = nil) throws {
         self.crs = crs
+        self.landUse = landUse
         self.idIndex = idIndex
         self.idField = idField
         self.dimension = dimension
@@ -98,7 +104,7 @@ final class FeatureProcessor {
             Row(
                 id: id, fid: feature.fid, area: ellipsoid.area(g), length: ellipsoid.length(g), box: box,
                 attributes: feature.attributes, blob: SpatiaLiteGeometry.encode(g, srid: LayerImporter.storageSRID, box: box),
-                label: label, repair: repair))
+                label: label, repair: repair, landUseProblems: landUse?.problems(feature.attributes) ?? []))
     }
 
     /// Single-ring polygons whose ring is plainly simple need no GEOS check (most parcels).

@@ -110,7 +110,7 @@ struct ImportSource {
         let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
         do {
             return try (0..<workers).map { _ in
-                try FeatureProcessor(crs: crs, idIndex: idIndex, idField: spec.idField, dimension: dimension)
+                try FeatureProcessor(crs: crs, idIndex: idIndex, idField: spec.idField, dimension: dimension, landUse: landUse)
             }
         } catch {
             throw fail(nil, "\(error)")

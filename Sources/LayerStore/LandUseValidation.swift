@@ -41,7 +41,7 @@ struct LandUseValidation {
     func problems(_ attributes: [AttributeValue]) -> [String] {
         var out: [String] = []
         func text(_ role: LandUseFields.Role) -> String? {
-            columns[role].flatMap { attributes[$0].stringValue }?.trimmingCharacters(in: .whitespaces)
+            columns[role].flatMap { attributes[$0].stringValue }.map(LandCode.trimmed)
         }
         func number(_ role: LandUseFields.Role) -> Double? { columns[role].flatMap { attributes[$0].doubleValue } }
         let codeName = fields.named(.code) ?? "DLBM"

@@ -93,7 +93,7 @@ public struct LayerImporter {
 
     /// Creates a new version's feature table, with OneMap's columns and the source's fields,
     /// and prepares the insert of a feature into it.
-    private static func createTable(_ table: String, index: String, fields: [FieldDefinition], db: Database) throws -> Statement {
+    private static func createTable(_ table: String, index: String, fields: [FieldDefinition], db: Database) throws -> RowInsert {
         // A previous killed load of the same number left nothing (it rolled back), but a
         // pruned version may have: start clean.
         try db.execute(sql: FeatureTable(name: table, fields: []).dropSQL)
@@ -110,11 +110,12 @@ public struct LayerImporter {
                     \(columns.map { $0 + ",\n" }.joined())geom BLOB NOT NULL)
                 """)
         let placeholders = Array(repeating: "?", count: 9 + fields.count).joined(separator: ",")
-        return try db.makeStatement(
-            sql: """
-                INSERT INTO \(table.sqlIdentifier)(om_id, om_source_fid, om_area_m2, om_length_m, om_minx, om_miny, om_maxx, om_maxy,
-                \(fields.map { $0.name.sqlIdentifier + "," }.joined())geom) VALUES (\(placeholders))
-                """)
+        return RowInsert(
+            statement: try db.makeStatement(
+                sql: """
+                    INSERT INTO \(table.sqlIdentifier)(om_id, om_source_fid, om_area_m2, om_length_m, om_minx, om_miny, om_maxx, om_maxy,
+                    \(fields.map { $0.name.sqlIdentifier + "," }.joined())geom) VALUES (\(placeholders))
+                    """))
     }
 
     /// What copying a source's features into a version's table counted.
@@ -134,7 +135,7 @@ public struct LayerImporter {
     /// Reads the source's features, processes them on `processors` beside the reading, and
     /// inserts the rows in the source's order, reporting progress after each batch.
     private func copyFeatures(
-        _ input: ImportSource, processors: [FeatureProcessor], into insert: Statement,
+        _ input: ImportSource, processors: [FeatureProcessor], into insert: RowInsert,
         table: String, db: Database
     ) throws -> CopiedFeatures {
         let source = input.source
@@ -164,25 +165,23 @@ public struct LayerImporter {
                         copied.unmapped.add(row.attributes[i].stringValue, at: row.label)
                     }
                     if let landUse = input.landUse {
-                        copied.landUse.add(landUse.problems(row.attributes), at: row.label)
+                        copied.landUse.add(row.landUseProblems, at: row.label)
                         copied.units.add(row.attributes, columns: landUse.columns, areaM2: row.area)
                     }
                     if copied.bbox == nil { copied.bbox = row.box } else { copied.bbox!.extend(row.box) }
-                    var values: [DatabaseValueConvertible?] = [
-                        row.id, row.fid, row.area, row.length, row.box.minX, row.box.minY, row.box.maxX, row.box.maxY
-                    ]
-                    values.reserveCapacity(10 + row.attributes.count)
-                    for a in row.attributes {
-                        switch a {
-                        case .null: values.append(nil)
-                        case .integer(let i): values.append(i)
-                        case .real(let d): values.append(d)
-                        case .text(let s): values.append(s)
-                        }
-                    }
-                    values.append(row.blob)
                     do {
-                        try insert.execute(arguments: StatementArguments(values))
+                        try insert.insert { b in
+                            b.text(row.id)
+                            b.integer(row.fid)
+                            b.real(row.area)
+                            b.real(row.length)
+                            b.real(row.box.minX)
+                            b.real(row.box.minY)
+                            b.real(row.box.maxX)
+                            b.real(row.box.maxY)
+                            for a in row.attributes { b.attribute(a) }
+                            b.blob(row.blob)
+                        }
                     } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
                         let first = try Int64.fetchOne(
                             db, sql: "SELECT om_source_fid FROM \(table.sqlIdentifier) WHERE om_id = ?", arguments: [row.id])

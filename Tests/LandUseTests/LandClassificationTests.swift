@@ -53,4 +53,14 @@ struct LandClassificationTests {
             #expect("\(error)".contains("0101") && "\(error)".contains("耕用地"))
         }
     }
+
+    /// Codes are read without the blanks around them, full-width ones too; plain codes as they are.
+    @Test func codesAreTrimmedOfBlanks() {
+        for (given, wanted) in [
+            ("0101", "0101"), (" 0101", "0101"), ("0101\t", "0101"), ("0101\u{3000}", "0101"), ("\u{3000}1203 ", "1203"),
+            ("", ""), ("  ", ""), ("05H1", "05H1"), ("0 1", "0 1")
+        ] {
+            #expect(LandCode.trimmed(given) == wanted, "'\(given)'")
+        }
+    }
 }
