@@ -56,7 +56,7 @@ public struct LandUseTopology {
             }
             let maxFid = try Int64.fetchOne(db, sql: "SELECT max(om_fid) FROM \(FeatureTable.quote(FeatureTable(layer.version).name))") ?? 0
             let units = try? AdminUnits(db: db, by: "county", among: visible, engine: GeometryEngine())
-            let (boundary, boundaryName) = try Self.boundary(units: units, engine: GeometryEngine())
+            let (boundary, boundaryName) = try Self.boundary(units: units, of: layer, db: db, engine: GeometryEngine())
             return (layer, maxFid, boundaryName, try boundary.map { try Self.cells(of: try $0.value()) } ?? [])
         }
         // Both passes split over the cores (fid ranges, then runs of gap cells), each part in a
@@ -102,7 +102,7 @@ public struct LandUseTopology {
             self.db = db
             table = FeatureTable(layer.version)
             units = try? AdminUnits(db: db, by: "county", among: visible, engine: engine)
-            boundary = try LandUseTopology.boundary(units: units, engine: engine).0
+            boundary = try LandUseTopology.boundary(units: units, of: layer, db: db, engine: engine).0
             self.minimumAreaM2 = minimumAreaM2
         }
 
@@ -173,10 +173,33 @@ public struct LandUseTopology {
         return cells
     }
 
-    /// The city: the union of the admin layer's counties (the ledger's units).
-    static func boundary(units: AdminUnits?, engine: GeometryEngine) throws -> (EngineGeometry?, String) {
+    /// Where the layer should be wall to wall: the union of the admin layer's counties (the
+    /// ledger's units) that its 图斑 name in their 坐落单位代码 (ZLDWDM's first six digits), or
+    /// of all of them when it names none of theirs. A county's own 三调 loaded into a city's
+    /// database is then checked over that county, not reported as leaving the others bare.
+    static func boundary(units: AdminUnits?, of layer: LoadedLayer, db: Database, engine: GeometryEngine) throws -> (
+        EngineGeometry?, String
+    ) {
         guard let units, !units.units.isEmpty else { return (nil, "none (no admin layer is loaded: gaps not looked for)") }
-        let name = "\(units.layer.name): the union of its \(units.units.count) \(units.level) units"
-        return (try engine.union(units.units.map(\.geometry)), name)
+        // The load's sums by village hold every code the layer names, without reading its rows.
+        let named = Set(
+            (try? String.fetchAll(
+                db,
+                sql:
+                    "SELECT DISTINCT substr(unit, 1, 6) FROM \(FeatureTable.quote(LandUseUnits.table(of: FeatureTable(layer.version).name)))"
+            ))
+                ?? [])
+        let counties = units.units.filter { named.contains($0.code) }
+        if counties.isEmpty {
+            return (
+                try engine.union(units.units.map(\.geometry)),
+                "\(units.layer.name): the union of its \(units.units.count) \(units.level) units"
+            )
+        }
+        let codes = counties.map(\.code).joined(separator: ", ")
+        let name =
+            "\(units.layer.name): the union of the \(counties.count) of its \(units.units.count) \(units.level) units the layer's "
+            + "坐落单位代码 name (\(codes))"
+        return (try engine.union(counties.map(\.geometry)), name)
     }
 }

@@ -41,4 +41,25 @@ struct LandUseTopologyTests {
         #expect(try LandUseTopology(store: f.store).run(layer: "landuse", minimumAreaM2: 1e9).findings.isEmpty)
         #expect(throws: StoreError.self) { try LandUseTopology(store: f.store).run(layer: "admin") }
     }
+
+    /// A layer whose 坐落单位代码 name one county is checked for gaps over that county alone:
+    /// a county's own 三调 in a city's database does not report the other counties as bare.
+    @Test func gapsAreLookedForInTheCountiesTheLayerNames() throws {
+        let f = try ConflictFixtures()
+        try f.layer(
+            "admin", kind: .admin, rule: Rule(severity: .notice), fields: ["XZQMC", "level"],
+            [
+                ("331102", .polygon(box(120.000, 28.000, 120.010, 28.010)), ["莲都区", "county"]),
+                ("331121", .polygon(box(120.010, 28.000, 120.020, 28.010)), ["青田县", "county"])
+            ])
+        // 莲都 covered but for a strip at its east edge; 青田 bare.
+        try f.landUse(
+            "landuse",
+            [("T1", box(120.000, 28.000, 120.009, 28.010), "0101", 0)], units: ["331102001001"])
+        let report = try LandUseTopology(store: f.store).run(layer: "landuse")
+        #expect(report.boundary.contains("(331102)"), "\(report.boundary)")
+        let strip = Ellipsoid.cgcs2000.area(box(120.009, 28.000, 120.010, 28.010))
+        #expect(report.gaps.count == 1 && report.gaps.first?.county == "331102")
+        #expect(abs(report.gaps.reduce(0) { $0 + $1.areaM2 } - strip) < 1e-6 * strip)
+    }
 }
