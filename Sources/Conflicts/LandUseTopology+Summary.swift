@@ -1,4 +1,5 @@
 import GeoCore
+import LayerStore
 
 /// A topology report as `onemap topology --format json` and `onemap load --json` give it: the
 /// findings' ids, areas, places and counties, without their shapes (those go to GeoJSON or a
@@ -60,4 +61,24 @@ extension LandUseTopology.Report {
         return "\(layer) #\(version): \(o.overlaps.count) overlaps (\(String(format: "%.1f", o.overlaps.areaM2)) m²), "
             + "\(o.gaps.count) gaps (\(String(format: "%.1f", o.gaps.areaM2)) m²) in \(String(format: "%.1f", seconds)) s"
     }
+}
+
+/// A load's report with its topology when the layer is a land-use layer (under the key
+/// `topology`, beside the import's own): what `onemap load --json` prints per layer and what
+/// `POST /v1/layers/{name}/reload` answers.
+public struct LoadReport: Encodable, Sendable {
+    public let report: ImportReport
+    public let topology: LandUseTopology.Summary?
+
+    public init(report: ImportReport, topology: LandUseTopology.Summary?) {
+        self.report = report
+        self.topology = topology
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try report.encode(to: encoder)
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encodeIfPresent(topology, forKey: .topology)
+    }
+    enum Key: String, CodingKey { case topology }
 }

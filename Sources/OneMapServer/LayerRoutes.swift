@@ -1,3 +1,4 @@
+import Conflicts
 import Foundation
 import Hummingbird
 import LayerStore
@@ -20,6 +21,10 @@ struct LayerRoutes {
             try context.require(.admin, to: "reloading a layer")
             let name = try context.parameters.require("name")
             let label = request.uri.queryParameters["version"].map(String.init)
+            // A land-use layer's topology comes with the report, as with `onemap load`, unless
+            // asked not to (`topology=false`: it takes minutes at a city's millions of 图斑).
+            let topology = request.uri.queryParameters["topology"].map { $0 != "false" } ?? true
+            let caller = context.caller
             // An import is heavy work, so it takes a slot; it has no deadline, because giving
             // up half-way would only roll it back and waste what was read.
             let report = try await gate.run("load") {
@@ -27,14 +32,21 @@ struct LayerRoutes {
                     let loaded = try store.layer(named: name)
                     // The catalog file is read again, so an edited YAML or a replaced source
                     // counts; a layer imported without one is read again under its stored definition.
-                    guard let file = loaded.spec.catalogFile else {
-                        return try LayerImporter(store: store).load(loaded.spec, label: label, authority: .newSource)
+                    let spec: LayerSpec
+                    let authority: DefinitionAuthority
+                    if let file = loaded.spec.catalogFile {
+                        spec = try Catalog.parse(file: file)
+                        authority = .catalog
+                        guard spec.name == name else {
+                            throw StoreError.invalidRequest("\(file) now names the layer '\(spec.name)', not '\(name)'")
+                        }
+                    } else {
+                        spec = loaded.spec
+                        authority = .newSource
                     }
-                    let spec = try Catalog.parse(file: file)
-                    guard spec.name == name else {
-                        throw StoreError.invalidRequest("\(file) now names the layer '\(spec.name)', not '\(name)'")
-                    }
-                    return try LayerImporter(store: store).load(spec, label: label, authority: .catalog)
+                    let report = try LayerImporter(store: store).load(spec, label: label, authority: authority)
+                    guard topology, spec.kind == .landUse else { return LoadReport(report: report, topology: nil) }
+                    return LoadReport(report: report, topology: try LandUseTopology(store: store).run(layer: name, for: caller).summary)
                 }
             }
             // The new version's tiles and check plans are made before anyone asks.

@@ -57,22 +57,8 @@ struct Load: AsyncParsableCommand {
                 try TopologyOutput.write(specs.compactMap { topologies[$0.name] }, toGeoPackage: topologyGpkg)
             }
         }
-        if json { try Terminal.printJSON(reports.map { LoadOutput(report: $0, topology: topologies[$0.layer]?.summary) }) }
+        if json { try Terminal.printJSON(reports.map { LoadReport(report: $0, topology: topologies[$0.layer]?.summary) }) }
     }
-}
-
-/// A loaded layer's report, with its topology when it is a land-use layer (under the key
-/// `topology`, beside the report's own).
-struct LoadOutput: Encodable {
-    let report: ImportReport
-    let topology: LandUseTopology.Summary?
-
-    func encode(to encoder: Encoder) throws {
-        try report.encode(to: encoder)
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encodeIfPresent(topology, forKey: .topology)
-    }
-    enum Key: String, CodingKey { case topology }
 }
 
 enum ImportOutput {
