@@ -23,7 +23,7 @@ struct LayerRoutes {
             let label = request.uri.queryParameters["version"].map(String.init)
             // A land-use layer's topology comes with the report, as with `onemap load`, unless
             // asked not to (`topology=false`: it takes minutes at a city's millions of 图斑).
-            let topology = request.uri.queryParameters["topology"].map { $0 != "false" } ?? true
+            let topology = request.uri.queryParameters["topology"].map { !["false", "0", "no"].contains($0) } ?? true
             let caller = context.caller
             // An import is heavy work, so it takes a slot; it has no deadline, because giving
             // up half-way would only roll it back and waste what was read.
@@ -44,9 +44,16 @@ struct LayerRoutes {
                         spec = loaded.spec
                         authority = .newSource
                     }
-                    let report = try LayerImporter(store: store).load(spec, label: label, authority: authority)
+                    var report = try LayerImporter(store: store).load(spec, label: label, authority: authority)
                     guard topology, spec.kind == .landUse else { return LoadReport(report: report, topology: nil) }
-                    return LoadReport(report: report, topology: try LandUseTopology(store: store).run(layer: name, for: caller).summary)
+                    // The version is committed: a report that fails says so, it does not turn
+                    // the reload into an error.
+                    do {
+                        return LoadReport(report: report, topology: try LandUseTopology(store: store).run(layer: name, for: caller).summary)
+                    } catch {
+                        report.warnings.append("the topology report failed: \(error)")
+                        return LoadReport(report: report, topology: nil)
+                    }
                 }
             }
             // The new version's tiles and check plans are made before anyone asks.

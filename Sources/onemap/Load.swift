@@ -49,9 +49,15 @@ struct Load: AsyncParsableCommand {
         var topologies: [String: LandUseTopology.Report] = [:]
         if !noTopology {
             for spec in specs where spec.kind == .landUse {
-                let topology = try LandUseTopology(store: store).run(layer: spec.name, for: .localUser)
-                topologies[spec.name] = topology
-                if !json { print("  topology: \(topology.line)") }
+                do {
+                    let topology = try LandUseTopology(store: store).run(layer: spec.name, for: .localUser)
+                    topologies[spec.name] = topology
+                    if !json { print("  topology: \(topology.line)") }
+                } catch {
+                    let warning = "the topology report failed: \(error)"
+                    if let i = reports.firstIndex(where: { $0.layer == spec.name }) { reports[i].warnings.append(warning) }
+                    if !json { print("  warning: \(spec.name): \(warning)") }
+                }
             }
             if let topologyGpkg {
                 try TopologyOutput.write(specs.compactMap { topologies[$0.name] }, toGeoPackage: topologyGpkg)

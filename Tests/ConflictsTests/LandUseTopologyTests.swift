@@ -10,7 +10,8 @@ import Testing
 struct LandUseTopologyTests {
     let box = ConflictFixtures.box
 
-    @Test func overlapsAndGapsAreFoundWithTheirAreasAndCounties() throws {
+    /// Two counties side by side, 0.01° square each: 莲都 west of 120.010°, 青田 east of it.
+    func twoCounties() throws -> ConflictFixtures {
         let f = try ConflictFixtures()
         try f.layer(
             "admin", kind: .admin, rule: Rule(severity: .notice), fields: ["XZQMC", "level"],
@@ -18,6 +19,11 @@ struct LandUseTopologyTests {
                 ("331102", .polygon(box(120.000, 28.000, 120.010, 28.010)), ["莲都区", "county"]),
                 ("331121", .polygon(box(120.010, 28.000, 120.020, 28.010)), ["青田县", "county"])
             ])
+        return f
+    }
+
+    @Test func overlapsAndGapsAreFoundWithTheirAreasAndCounties() throws {
+        let f = try twoCounties()
         try f.landUse(
             "landuse",
             [
@@ -45,13 +51,7 @@ struct LandUseTopologyTests {
     /// A layer whose 坐落单位代码 name one county is checked for gaps over that county alone:
     /// a county's own 三调 in a city's database does not report the other counties as bare.
     @Test func gapsAreLookedForInTheCountiesTheLayerNames() throws {
-        let f = try ConflictFixtures()
-        try f.layer(
-            "admin", kind: .admin, rule: Rule(severity: .notice), fields: ["XZQMC", "level"],
-            [
-                ("331102", .polygon(box(120.000, 28.000, 120.010, 28.010)), ["莲都区", "county"]),
-                ("331121", .polygon(box(120.010, 28.000, 120.020, 28.010)), ["青田县", "county"])
-            ])
+        let f = try twoCounties()
         // 莲都 covered but for a strip at its east edge; 青田 bare.
         try f.landUse(
             "landuse",
