@@ -69,10 +69,13 @@ struct PackedRTree {
         // The leaves hold the entries in curve order, `capacity` to a leaf.
         var leafOf = [Int32](repeating: 0, count: entries.count)
         for (j, i) in order.enumerated() { leafOf[Int(i)] = Int32(j / capacity) }
-        let rowid = try db.makeStatement(sql: "INSERT INTO \((index + "_rowid").sqlIdentifier)(rowid, nodeno) VALUES (?, ?)")
+        let rowid = RowInsert(
+            statement: try db.makeStatement(sql: "INSERT INTO \((index + "_rowid").sqlIdentifier)(rowid, nodeno) VALUES (?, ?)"))
         for (i, e) in entries.enumerated() {
-            rowid.setUncheckedArguments([e.id, first[0] + Int64(leafOf[i])])
-            try rowid.execute()
+            try rowid.insert { b in
+                b.integer(e.id)
+                b.integer(first[0] + Int64(leafOf[i]))
+            }
         }
         entries = []
     }

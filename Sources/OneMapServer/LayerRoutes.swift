@@ -23,7 +23,12 @@ struct LayerRoutes {
             let label = request.uri.queryParameters["version"].map(String.init)
             // A land-use layer's topology comes with the report, as with `onemap load`, unless
             // asked not to (`topology=false`: it takes minutes at a city's millions of 图斑).
-            let topology = request.uri.queryParameters["topology"].map { !["false", "0", "no"].contains($0) } ?? true
+            let topology: Bool
+            switch request.uri.queryParameters["topology"].map(String.init) ?? "true" {
+            case "true", "1": topology = true
+            case "false", "0": topology = false
+            case let other: throw Problem(.badRequest, "bad parameter", "topology=\(other.prefix(80)) must be true or false")
+            }
             let caller = context.caller
             // An import is heavy work, so it takes a slot; it has no deadline, because giving
             // up half-way would only roll it back and waste what was read.

@@ -42,6 +42,9 @@ struct ReloadTopologyTests {
             #expect(skipped.status == .created)
             let plain = try #require(try JSONSerialization.jsonObject(with: Data(buffer: skipped.body)) as? [String: Any])
             #expect(plain["version"] as? Int == 3 && plain["topology"] == nil)
+            let wrong = try await client.execute(
+                uri: "/v1/layers/landuse/reload?topology=no", method: .post, headers: [.authorization: "Bearer \(admin)"])
+            #expect(wrong.status == .badRequest, "before anything is loaded")
         }
     }
 }
