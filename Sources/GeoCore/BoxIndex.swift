@@ -25,27 +25,12 @@ public struct BoxIndex: Sendable {
     public init(_ itemBoxes: [BoundingBox]) {
         count = itemBoxes.count
         guard count > 0 else { boxes = []; items = []; levelEnds = [0]; return }
-        var extent = itemBoxes[0]
-        for b in itemBoxes { extent.extend(b) }
-        // Order the items along a Hilbert curve through their centres: neighbours on the curve
-        // are neighbours on the ground, so each node's box stays small.
-        let side = Double((1 << Self.hilbertOrder) - 1)
-        let width = max(extent.maxX - extent.minX, .leastNormalMagnitude)
-        let height = max(extent.maxY - extent.minY, .leastNormalMagnitude)
-        var keyed = [(key: UInt32, item: Int32)]()
-        keyed.reserveCapacity(count)
-        /// A centre's cell; a box that is not finite goes to cell 0 rather than trapping.
-        func cell(_ v: Double) -> UInt32 { v.isFinite ? UInt32(max(0, min(side, v))) : 0 }
-        for (i, b) in itemBoxes.enumerated() {
-            let x = cell(((b.minX + b.maxX) / 2 - extent.minX) / width * side)
-            let y = cell(((b.minY + b.maxY) / 2 - extent.minY) / height * side)
-            keyed.append((Self.hilbert(x, y), Int32(i)))
-        }
-        keyed.sort { $0.key < $1.key || ($0.key == $1.key && $0.item < $1.item) }
+        // Neighbours on the curve are neighbours on the ground, so each node's box stays small.
+        let order = HilbertCurve.order(count: count) { itemBoxes[$0] }
         var boxes: [Double] = []
         boxes.reserveCapacity(count * 4 * 17 / 15 + 8)
-        for k in keyed {
-            let b = itemBoxes[Int(k.item)]
+        for i in order {
+            let b = itemBoxes[Int(i)]
             boxes.append(b.minX); boxes.append(b.minY); boxes.append(b.maxX); boxes.append(b.maxY)
         }
         var levelEnds = [count]
@@ -67,7 +52,7 @@ public struct BoxIndex: Sendable {
             levelEnds.append(levelEnd)
         }
         self.boxes = boxes
-        items = keyed.map(\.item)
+        items = order
         self.levelEnds = levelEnds
     }
 
@@ -97,27 +82,5 @@ public struct BoxIndex: Sendable {
                 }
             }
         }
-    }
-
-    /// Bits per axis of the curve's grid.
-    static let hilbertOrder = 16
-
-    /// The position of cell (x, y) along a Hilbert curve over a 2^16 × 2^16 grid: at each scale,
-    /// which quadrant the cell is in, with the frame turned so the curve runs on unbroken.
-    static func hilbert(_ x: UInt32, _ y: UInt32) -> UInt32 {
-        var x = x, y = y, d: UInt32 = 0
-        var s: UInt32 = 1 << (UInt32(hilbertOrder) - 1)
-        while s > 0 {
-            let rx: UInt32 = (x & s) > 0 ? 1 : 0
-            let ry: UInt32 = (y & s) > 0 ? 1 : 0
-            d += s * s * ((3 * rx) ^ ry)
-            // Turn the quadrant so the curve inside it starts and ends where its neighbours join.
-            if ry == 0 {
-                if rx == 1 { x = s &- 1 &- x; y = s &- 1 &- y }
-                swap(&x, &y)
-            }
-            s >>= 1
-        }
-        return d
     }
 }

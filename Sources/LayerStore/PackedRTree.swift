@@ -112,53 +112,13 @@ struct PackedRTree {
         return b
     }
 
-    /// The entries' places, in the order of their boxes' centres along a Hilbert curve over
-    /// the entries' extent: neighbours on the map are neighbours in a leaf.
-    func hilbertOrder() -> [UInt32] {
-        var minX = Float.infinity, minY = Float.infinity, maxX = -Float.infinity, maxY = -Float.infinity
-        for e in entries {
-            minX = min(minX, e.minX)
-            minY = min(minY, e.minY)
-            maxX = max(maxX, e.maxX)
-            maxY = max(maxY, e.maxY)
-        }
-        let side = Double(Self.hilbertSide - 1)
-        let sx = maxX > minX ? side / Double(maxX - minX) : 0
-        let sy = maxY > minY ? side / Double(maxY - minY) : 0
-        // Key and place in one word (8 bytes an entry, where a tuple array is 16): sorted, ties
-        // keep id order, so the same layer always packs the same way.
-        var keyed = entries.indices.map { i -> UInt64 in
+    /// The entries' places along a Hilbert curve through their boxes' centres: neighbours on
+    /// the map are neighbours in a leaf.
+    func hilbertOrder() -> [Int32] {
+        HilbertCurve.order(count: entries.count) { i in
             let e = entries[i]
-            let cx = (Double(e.minX) + Double(e.maxX)) / 2 - Double(minX)
-            let cy = (Double(e.minY) + Double(e.maxY)) / 2 - Double(minY)
-            let key = Self.hilbert(x: UInt32(max(0, min(side, cx * sx))), y: UInt32(max(0, min(side, cy * sy))))
-            return UInt64(key) << 32 | UInt64(i)
+            return BoundingBox(Double(e.minX), Double(e.minY), Double(e.maxX), Double(e.maxY))
         }
-        keyed.sort()
-        return keyed.map { UInt32(truncatingIfNeeded: $0) }
-    }
-
-    static let hilbertSide: UInt32 = 1 << 16
-
-    /// The distance of cell (x, y) along the Hilbert curve filling a 2¹⁶ × 2¹⁶ grid.
-    static func hilbert(x: UInt32, y: UInt32) -> UInt32 {
-        var x = x, y = y, d: UInt32 = 0
-        var s = hilbertSide / 2
-        while s > 0 {
-            let rx: UInt32 = (x & s) > 0 ? 1 : 0
-            let ry: UInt32 = (y & s) > 0 ? 1 : 0
-            d &+= s &* s &* ((3 &* rx) ^ ry)
-            // Rotate the quadrant so that the curve inside it runs the right way.
-            if ry == 0 {
-                if rx == 1 {
-                    x = hilbertSide - 1 - x
-                    y = hilbertSide - 1 - y
-                }
-                swap(&x, &y)
-            }
-            s /= 2
-        }
-        return d
     }
 
     /// Bytes of one cell: a 64-bit id and four 32-bit coordinates.
