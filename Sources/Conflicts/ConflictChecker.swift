@@ -19,6 +19,8 @@ public final class ConflictChecker: Sendable {
     /// This checker's key for what it derives from a layer snapshot (its plans).
     private let plansKey = PlansKey()
     private final class PlansKey: Sendable {}
+    /// The 地类 under each farmland parcel, when the load worked it out (see `ParcelLandUse`).
+    private let parcelLandUse = ParcelLandUseCache()
 
     /// Layers up to this many features are kept decoded in memory: the red lines, zones and
     /// pipelines are few, and a scan of their boxes beats a SQL query per layer per check.
@@ -66,7 +68,7 @@ public final class ConflictChecker: Sendable {
     /// first kept wins); a failure is met again, and said, by the check that needs the layer.
     public func warmInBackground() {
         Blocking.startBackgroundThread(named: "onemap-check-warm", nice: 19) {
-            _ = try? self.store.snapshot { db in try self.layerPlans(db) }
+            _ = try? self.store.snapshot { db in try self.parcelLandUse.value(try self.layerPlans(db), db: db) }
         }
     }
 
@@ -78,11 +80,16 @@ public final class ConflictChecker: Sendable {
     }
 
     public func check(_ site: Site, layers wanted: [String]?, db: Database, keepPieces: Bool = true) throws -> CheckOutcome {
-        try check(site, layers: wanted, plans: try layerPlans(db), db: db, keepPieces: keepPieces)
+        let plans = try layerPlans(db)
+        return try check(
+            site, layers: wanted, plans: plans, parcelLandUse: try parcelLandUse.value(plans, db: db), db: db, keepPieces: keepPieces)
     }
 
-    /// The check against given plans: the current ones, or those of the versions a record names.
-    func check(_ site: Site, layers wanted: [String]?, plans: LayerPlans, db: Database, keepPieces: Bool) throws -> CheckOutcome {
+    /// The check against given plans: the current ones, or those of the versions a record names
+    /// (whose farmland by 地类 is overlaid, `parcelLandUse` nil).
+    func check(
+        _ site: Site, layers wanted: [String]?, plans: LayerPlans, parcelLandUse: ParcelLandUse? = nil, db: Database, keepPieces: Bool
+    ) throws -> CheckOutcome {
         let loaded = plans.all
         // Closures, not key paths, here and below: a key path literal in a generic call is
         // instantiated anew at every call, which costs 3% of a check.
@@ -121,7 +128,8 @@ public final class ConflictChecker: Sendable {
             landUse = measured.answer
             if measured.answer.areaM2 > 0, let farmland = plans.farmland {
                 landUse?.farmlandByCode = try evaluation.farmlandByCode(
-                    LayerEvaluation(plan: farmland, context: context, engine: engine, db: db), tubans: measured.tubans)
+                    LayerEvaluation(plan: farmland, context: context, engine: engine, db: db), tubans: measured.tubans,
+                    known: parcelLandUse)
             }
             warnings += measured.warnings
             if wanted != nil { versions[plan.name] = plan.versionRef }

@@ -69,16 +69,20 @@ extension LandUseTopology.Report {
 public struct LoadReport: Encodable, Sendable {
     public let report: ImportReport
     public let topology: LandUseTopology.Summary?
+    /// For a farmland or land-use load: the 地类 worked out under each farmland parcel.
+    public let parcelLandUse: ParcelLandUse.Report?
 
-    public init(report: ImportReport, topology: LandUseTopology.Summary?) {
+    public init(report: ImportReport, topology: LandUseTopology.Summary?, parcelLandUse: ParcelLandUse.Report? = nil) {
         self.report = report
         self.topology = topology
+        self.parcelLandUse = parcelLandUse
     }
 
     public func encode(to encoder: Encoder) throws {
         try report.encode(to: encoder)
         var c = encoder.container(keyedBy: Key.self)
         try c.encodeIfPresent(topology, forKey: .topology)
+        try c.encodeIfPresent(parcelLandUse, forKey: .parcelLandUse)
     }
-    enum Key: String, CodingKey { case topology }
+    enum Key: String, CodingKey { case topology, parcelLandUse }
 }

@@ -97,6 +97,7 @@ public struct LayerImporter {
         // A previous killed load of the same number left nothing (it rolled back), but a
         // pruned version may have: start clean.
         try db.execute(sql: FeatureTable(name: table, fields: []).dropSQL)
+        try ParcelLandUseTable.drop(beside: table, db: db)
         let columns = fields.map { "\($0.name.sqlIdentifier) \($0.type.rawValue.uppercased())" }
         try db.execute(
             sql: """

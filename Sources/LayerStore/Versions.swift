@@ -60,6 +60,7 @@ extension Store {
             for v in doomed {
                 let table = FeatureTable(layer: layer, version: v.version, fields: [])
                 try FeatureTable.unregister(table.name, db: db)
+                try ParcelLandUseTable.drop(beside: table.name, db: db)
                 try db.execute(sql: table.dropSQL)
                 try db.execute(sql: "DELETE FROM onemap_layer_versions WHERE layer = ? AND version = ?", arguments: [layer, v.version])
             }

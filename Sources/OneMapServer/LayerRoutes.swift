@@ -50,14 +50,26 @@ struct LayerRoutes {
                         authority = .newSource
                     }
                     var report = try LayerImporter(store: store).load(spec, label: label, authority: authority)
-                    guard topology, spec.kind == .landUse else { return LoadReport(report: report, topology: nil) }
                     // The version is committed: a report that fails says so, it does not turn
                     // the reload into an error.
+                    var parcelLandUse: ParcelLandUse.Report? = nil
+                    if spec.kind == .farmland || spec.kind == .landUse {
+                        do {
+                            parcelLandUse = try ParcelLandUse.build(store: store)
+                        } catch {
+                            report.warnings.append(
+                                "the 地类 under the farmland parcels were not worked out (checks overlay them instead): \(error)")
+                        }
+                    }
+                    guard topology, spec.kind == .landUse else {
+                        return LoadReport(report: report, topology: nil, parcelLandUse: parcelLandUse)
+                    }
                     do {
-                        return LoadReport(report: report, topology: try LandUseTopology(store: store).run(layer: name, for: caller).summary)
+                        let summary = try LandUseTopology(store: store).run(layer: name, for: caller).summary
+                        return LoadReport(report: report, topology: summary, parcelLandUse: parcelLandUse)
                     } catch {
                         report.warnings.append("the topology report failed: \(error)")
-                        return LoadReport(report: report, topology: nil)
+                        return LoadReport(report: report, topology: nil, parcelLandUse: parcelLandUse)
                     }
                 }
             }

@@ -63,7 +63,27 @@ struct Load: AsyncParsableCommand {
                 try TopologyOutput.write(specs.compactMap { topologies[$0.name] }, toGeoPackage: topologyGpkg)
             }
         }
-        if json { try Terminal.printJSON(reports.map { LoadReport(report: $0, topology: topologies[$0.layer]?.summary) }) }
+        // The 地类 under each farmland parcel, which checks' farmland by 地类 reads (see
+        // ParcelLandUse); checks overlay the parcels instead where it is missing.
+        var parcelLandUse: ParcelLandUse.Report? = nil
+        if let changed = specs.first(where: { $0.kind == .farmland || $0.kind == .landUse }) {
+            do {
+                parcelLandUse = try ParcelLandUse.build(store: store)
+                if !json, let parcelLandUse { print("  \(parcelLandUse.line)") }
+            } catch {
+                let warning = "the 地类 under the farmland parcels were not worked out (checks overlay them instead): \(error)"
+                if let i = reports.firstIndex(where: { $0.layer == changed.name }) { reports[i].warnings.append(warning) }
+                if !json { print("  warning: \(changed.name): \(warning)") }
+            }
+        }
+        if json {
+            try Terminal.printJSON(
+                reports.map { r in
+                    LoadReport(
+                        report: r, topology: topologies[r.layer]?.summary,
+                        parcelLandUse: [parcelLandUse?.farmland, parcelLandUse?.landUse].contains(r.layer) ? parcelLandUse : nil)
+                })
+        }
     }
 }
 
