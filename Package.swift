@@ -111,13 +111,13 @@ let package = Package(
         .testTarget(
             name: "OneMapServerTests",
             dependencies: [
-                "OneMapServer", "Conflicts", "LayerStore", "VectorIO", "GeoCore",
+                "OneMapServer", "Conflicts", "LayerStore", "VectorIO", "GeoCore", "FuzzSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird")
             ]),
         .testTarget(
             name: "TilesTests",
             dependencies: [
-                "Tiles", "LayerStore", "VectorIO", "GeoCore", "OneMapServer",
+                "Tiles", "LayerStore", "VectorIO", "GeoCore", "OneMapServer", "FuzzSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird")
             ]),

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import GeoCore
 import Hummingbird
 import HummingbirdTesting
@@ -76,7 +77,7 @@ struct OpenAPITests {
         p.arguments = ["python3", "-c", "import openapi_spec_validator"]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return false }
+        do { try ChildProcess.launch(p) } catch { return false }
         p.waitUntilExit()
         return p.terminationStatus == 0
     }()
@@ -145,16 +146,9 @@ struct OpenAPITests {
         let body = try await fixtures.app().test(.router) { client in try await client.get("/api?f=\(format)").body }
         let path = fixtures.dir + "/openapi-\(UUID().uuidString).\(format)"
         try body.write(to: URL(fileURLWithPath: path))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-m", "openapi_spec_validator", path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "openapi-spec-validator: \(output)")
+        let r = try ChildProcess.run("/usr/bin/env", ["python3", "-m", "openapi_spec_validator", path], mergeError: true)
+        let output = String(decoding: r.stdout, as: UTF8.self)
+        #expect(r.status == 0, "openapi-spec-validator: \(output)")
         #expect(output.contains("OK"), "\(output)")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import GRDB
 import GeoCore
 import Testing
@@ -232,7 +233,7 @@ struct ImportTests {
             p.arguments = args + ["--db", db]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
-            try p.run()
+            try ChildProcess.launch(p)
             return p
         }
         let first = try run(["import", small, "--layer", "farmland", "--id-field", "BSM"])

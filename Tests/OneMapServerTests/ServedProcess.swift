@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import LayerStore
 
 /// `onemap serve` in a process of its own, for what only a whole process shows: its memory
@@ -31,7 +32,7 @@ final class ServedProcess: @unchecked Sendable {  // started and stopped by one 
         // A log line per request: read by nobody, and a pipe nobody reads would stop the server.
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try ChildProcess.launch(process)
         let until = Date().addingTimeInterval(120)
         while Date() < until {
             guard process.isRunning else { throw Failure(description: "onemap serve exited with \(process.terminationStatus)") }

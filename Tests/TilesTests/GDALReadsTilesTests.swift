@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import GeoCore
 import LayerStore
 import Testing
@@ -11,16 +12,8 @@ struct GDALReadsTilesTests {
     static let ogrinfo = ["/usr/bin/ogrinfo", "/usr/local/bin/ogrinfo"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
     static func run(_ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: ogrinfo!)
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try ChildProcess.run(ogrinfo!, args, mergeError: true)
+        return (r.status, String(decoding: r.stdout, as: UTF8.self))
     }
 
     @Test(.enabled(if: ogrinfo != nil, "needs ogrinfo (Debian gdal-bin)"))

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import GeoCore
 import Testing
 
@@ -79,7 +80,7 @@ struct MVTEncoderTests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/gzip")
         p.arguments = ["-t", path]
-        try p.run()
+        try ChildProcess.launch(p)
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
     }
