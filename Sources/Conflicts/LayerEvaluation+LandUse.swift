@@ -18,10 +18,11 @@ extension LayerEvaluation {
         // their area is left out of the figures and said, not guessed.
         var unknown: [String: Double] = [:]
         try forEachCandidate { found in
-            guard let o = try overlap(found) else { return }
-            switch reader.piece(o.candidate.properties, grossM2: o.area) {
-            case .success(let piece): tubans.append(Tuban(found: found, inside: liesInside(found), piece: piece, candidate: o.candidate))
-            case .failure(let code): unknown[code.code.isEmpty ? "(none)" : code.code, default: 0] += o.area
+            guard let m = try measure(found) else { return }
+            switch reader.piece(found, grossM2: m.area) {
+            case .success(let piece):
+                tubans.append(Tuban(found: found, inside: liesInside(found), piece: piece, shape: try found.shape(decoded: m.decoded)))
+            case .failure(let code): unknown[code.code.isEmpty ? "(none)" : code.code, default: 0] += m.area
             }
         }
         guard !tubans.isEmpty || !unknown.isEmpty else { return (empty, [uncovered(0)], []) }
@@ -41,16 +42,25 @@ extension LayerEvaluation {
     /// A 图斑 that shares area with the site: its piece of it, and the feature, kept for
     /// `farmlandByCode` so that it is not searched, read and decoded twice.
     struct Tuban {
+        let fid: Int64
         let box: BoundingBox
         let inside: Bool
         let piece: LandUseTally.Piece
-        let candidate: Candidate
+        let shape: Candidate.Shape
 
-        init(found: Found, inside: Bool, piece: LandUseTally.Piece, candidate: Candidate) {
+        init(found: Found, inside: Bool, piece: LandUseTally.Piece, shape: Candidate.Shape) {
+            fid = found.fid
             box = found.box
             self.inside = inside
             self.piece = piece
-            self.candidate = candidate
+            self.shape = shape
+        }
+
+        func geometry() throws -> Geometry {
+            switch shape {
+            case .decoded(let g): return g
+            case .encoded(let blob): return try SpatiaLiteGeometry.decode(blob)
+            }
         }
     }
 
@@ -81,7 +91,7 @@ extension LayerEvaluation {
         var tubanAt: [Int64: Int] = [:]
         if known != nil {
             tubanAt.reserveCapacity(tubans.count)
-            for t in tubans.indices { tubanAt[tubans[t].candidate.fid] = t }
+            for t in tubans.indices { tubanAt[tubans[t].fid] = t }
         }
         try farmland.forEachCandidate { found in
             let inside = farmland.liesInside(found)
@@ -120,7 +130,7 @@ extension LayerEvaluation {
         for t in tubans.indices where !byTuban[t].isEmpty {
             let found = tubans[t]
             var piece = found.piece
-            let tuban = Share(box: found.box, polygons: try found.candidate.geometry().polygons, site: site, inside: found.inside)
+            let tuban = Share(box: found.box, polygons: try found.geometry().polygons, site: site, inside: found.inside)
             /// The 图斑's part of the site, for the pairs that are overlaid: made once.
             var part: EngineGeometry? = nil
             for p in byTuban[t] {
@@ -200,10 +210,10 @@ struct TubanReader {
     struct Unreadable: Error { let code: String }
 
     /// The piece, or the (trimmed) code of a 图斑 the classification cannot count.
-    func piece(_ attributes: [String: AttributeValue], grossM2: Double) -> Result<LandUseTally.Piece, Unreadable> {
+    func piece(_ found: LayerEvaluation.Found, grossM2: Double) -> Result<LandUseTally.Piece, Unreadable> {
         piece(
-            code: attributes[codeField]?.stringValue, ratio: attributes[ratioField]?.doubleValue ?? 0,
-            deductCode: attributes[deductCodeField]?.stringValue, grossM2: grossM2)
+            code: found.attribute(codeField)?.stringValue, ratio: found.attribute(ratioField)?.doubleValue ?? 0,
+            deductCode: found.attribute(deductCodeField)?.stringValue, grossM2: grossM2)
     }
 
     /// The same from the values themselves (the ledger reads them as columns, not as a feature's properties).

@@ -83,15 +83,33 @@ extension LayerEvaluation {
 
     /// The part of a feature inside the site and its ellipsoidal area, if over the minimum.
     func overlap(_ found: Found) throws -> Overlap? {
+        guard let m = try measure(found) else { return nil }
+        return Overlap(candidate: try found.kept(decoded: m.decoded), piece: m.piece, area: m.area, box: m.box)
+    }
+
+    /// An overlap as measured, before the feature is kept with its attributes (which the
+    /// land-use answer, reading three of them, does not build for each of its 图斑).
+    struct Measured {
+        /// The feature's geometry, if it was decoded.
+        let decoded: Geometry?
+        /// The part inside the site; nil when that is the whole feature.
+        let piece: Geometry?
+        let area: Double
+        /// The piece's box.
+        let box: BoundingBox
+    }
+
+    /// `overlap`'s measure.
+    func measure(_ found: Found) throws -> Measured? {
         let minimum = ConflictChecker.minimumOverlapM2
         /// A feature wholly inside the site overlaps by its precomputed area.
-        func whole(_ decoded: Geometry?) throws -> Overlap? {
+        func whole(_ decoded: Geometry?) throws -> Measured? {
             guard found.areaM2 > minimum else { return nil }
-            return Overlap(candidate: try found.kept(decoded: decoded), piece: nil, area: found.areaM2, box: found.box)
+            return Measured(decoded: decoded, piece: nil, area: found.areaM2, box: found.box)
         }
         /// The feature clipped by a convex region that holds all of the site near it: its
         /// overlap, `.some(nil)` for none, or nil when clipping would not measure it exactly.
-        func clipped(by region: ConvexRegion, _ geometry: Geometry) throws -> Overlap?? {
+        func clipped(by region: ConvexRegion, _ geometry: Geometry) throws -> Measured?? {
             let polygons = geometry.polygons
             if polygons.allSatisfy({ region.containsStrictly($0.exterior) }) { return try whole(geometry) }
             // A concave feature can leave and re-enter the region: its clip is then joined by
@@ -105,18 +123,18 @@ extension LayerEvaluation {
             let piece = Geometry.multiPolygon(parts)
             let area = context.area(of: piece)
             guard area > minimum, let box = piece.boundingBox else { return .some(nil) }
-            return Overlap(candidate: try found.kept(decoded: geometry), piece: piece, area: area, box: box)
+            return Measured(decoded: geometry, piece: piece, area: area, box: box)
         }
         /// The overlap by GEOS's overlay with `site` (all of it, or its part near the feature).
-        func overlaid(_ geometry: Geometry, with site: EngineGeometry, made: EngineGeometry? = nil) throws -> Overlap? {
+        func overlaid(_ geometry: Geometry, with site: EngineGeometry, made: EngineGeometry? = nil) throws -> Measured? {
             let piece = try site.intersection(try made ?? engine.make(geometry)).value().parts(ofDimension: 2)
             let area = context.area(of: piece)
             guard area > minimum, let box = piece.boundingBox else { return nil }
-            return Overlap(candidate: try found.kept(decoded: geometry), piece: piece, area: area, box: box)
+            return Measured(decoded: geometry, piece: piece, area: area, box: box)
         }
         /// The overlap's area summed along its boundary, when no piece is kept (see
         /// `PolygonRegion.overlapArea`): `.some(nil)` for none, nil when it cannot be summed.
-        func summed(_ geometry: Geometry) throws -> Overlap?? {
+        func summed(_ geometry: Geometry) throws -> Measured?? {
             guard !context.keepPieces, let edges = context.edges(),
                 let area = edges.overlapArea(with: geometry.polygons, box: found.box, spanLimitM: SiteContext.equalAreaSpanLimitM)
             else { return nil }
@@ -124,7 +142,7 @@ extension LayerEvaluation {
             // The piece's box, for telling which overlaps may overlap each other: the part of
             // the feature's box in the site's, which holds it (an overlap means they meet).
             let box = found.box.intersection(context.site.bbox) ?? found.box
-            return Overlap(candidate: try found.kept(decoded: geometry), piece: nil, area: area, box: box)
+            return Measured(decoded: geometry, piece: nil, area: area, box: box)
         }
         if let region = context.convex {
             // Told from the stored box, without decoding: a convex site holding the box's

@@ -105,13 +105,21 @@ struct LayerEvaluation {
             switch source {
             case .resident(let c): return c
             case .row(let row):
-                let shape: Candidate.Shape
-                if let decoded { shape = .decoded(decoded) } else { shape = .encoded(try row.blob(fid: fid)) }
-                return Candidate(fid: fid, id: row.id, areaM2: areaM2, box: box, shape: shape, properties: row.properties)
+                return Candidate(
+                    fid: fid, id: row.id, areaM2: areaM2, box: box, shape: try shape(decoded: decoded), properties: row.properties)
             case .packed(let row):
-                let shape: Candidate.Shape
-                if let decoded { shape = .decoded(decoded) } else { shape = .encoded(try row.blob(fid: fid)) }
-                return Candidate(fid: fid, id: row.id, areaM2: areaM2, box: box, shape: shape, properties: row.properties)
+                return Candidate(
+                    fid: fid, id: row.id, areaM2: areaM2, box: box, shape: try shape(decoded: decoded), properties: row.properties)
+            }
+        }
+
+        /// The geometry kept beyond the search: as decoded already, else a copy of the blob.
+        func shape(decoded: Geometry?) throws -> Candidate.Shape {
+            if let decoded { return .decoded(decoded) }
+            switch source {
+            case .resident(let c): return c.shape
+            case .row(let row): return .encoded(try row.blob(fid: fid))
+            case .packed(let row): return .encoded(try row.blob(fid: fid))
             }
         }
     }
