@@ -56,12 +56,7 @@ extension LayerEvaluation {
             self.shape = shape
         }
 
-        func geometry() throws -> Geometry {
-            switch shape {
-            case .decoded(let g): return g
-            case .encoded(let blob): return try SpatiaLiteGeometry.decode(blob)
-            }
-        }
+        func geometry() throws -> Geometry { try shape.geometry() }
     }
 
     /// The farmland in the site by the 地类 under it: each 图斑's share of each farmland
@@ -100,8 +95,8 @@ extension LayerEvaluation {
                 if mine.isEmpty { return }
                 if inside { pieces += known.pieces[mine]; return }
                 if var only = known.onlyPiece(of: found.fid) {
-                    guard let o = try farmland.overlap(found) else { return }
-                    only.grossM2 = o.area
+                    guard let m = try farmland.measure(found) else { return }
+                    only.grossM2 = m.area
                     pieces.append(only)
                     return
                 }

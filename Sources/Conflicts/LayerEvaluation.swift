@@ -36,14 +36,16 @@ struct LayerEvaluation {
             /// kept: its overlap is its stored area, so it is decoded only if a union of
             /// overlapping features needs it.
             case encoded(Data)
-        }
 
-        func geometry() throws -> Geometry {
-            switch shape {
-            case .decoded(let g): return g
-            case .encoded(let blob): return try SpatiaLiteGeometry.decode(blob)
+            func geometry() throws -> Geometry {
+                switch self {
+                case .decoded(let g): return g
+                case .encoded(let blob): return try SpatiaLiteGeometry.decode(blob)
+                }
             }
         }
+
+        func geometry() throws -> Geometry { try shape.geometry() }
     }
 
     /// A feature as the search found it: resident, or the cursor's current row, valid only
