@@ -28,6 +28,18 @@ extension ParcelLandUse {
         }
     }
 
+    /// After a load of a layer of `kind`: the pieces for the current versions when it is a
+    /// farmland or land-use layer, or a warning for the load's report when they could not be
+    /// worked out (the version is committed all the same; checks overlay the parcels instead).
+    public static func afterLoading(_ kind: LayerKind, store: Store) -> (report: Report?, warning: String?) {
+        guard kind == .farmland || kind == .landUse else { return (nil, nil) }
+        do {
+            return (try build(store: store), nil)
+        } catch {
+            return (nil, "the 地类 under the farmland parcels were not worked out (checks overlay them instead): \(error)")
+        }
+    }
+
     /// Works out and stores the pieces for the current farmland and land-use versions (the
     /// first layer of each kind, as checks take them), unless they are there already; nil
     /// when the store lacks either layer.

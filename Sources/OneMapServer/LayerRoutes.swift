@@ -52,15 +52,8 @@ struct LayerRoutes {
                     var report = try LayerImporter(store: store).load(spec, label: label, authority: authority)
                     // The version is committed: a report that fails says so, it does not turn
                     // the reload into an error.
-                    var parcelLandUse: ParcelLandUse.Report? = nil
-                    if spec.kind == .farmland || spec.kind == .landUse {
-                        do {
-                            parcelLandUse = try ParcelLandUse.build(store: store)
-                        } catch {
-                            report.warnings.append(
-                                "the 地类 under the farmland parcels were not worked out (checks overlay them instead): \(error)")
-                        }
-                    }
+                    let (parcelLandUse, warning) = ParcelLandUse.afterLoading(spec.kind, store: store)
+                    if let warning { report.warnings.append(warning) }
                     guard topology, spec.kind == .landUse else {
                         return LoadReport(report: report, topology: nil, parcelLandUse: parcelLandUse)
                     }

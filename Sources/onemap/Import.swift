@@ -1,4 +1,5 @@
 import ArgumentParser
+import Conflicts
 import Foundation
 import LayerStore
 
@@ -42,7 +43,15 @@ struct Import: AsyncParsableCommand {
         let store = try Store(path: Store.resolvePath(database.db))
         let spec = try request.spec(stored: try store.definition(of: layer))
         let importer = LayerImporter(store: store, progress: json ? nil : Terminal.progressBar(label: layer))
-        let report = try importer.load(spec, label: versionLabel, authority: request.authority)
-        if json { try Terminal.printJSON(report) } else { ImportOutput.print(report) }
+        var report = try importer.load(spec, label: versionLabel, authority: request.authority)
+        // As `onemap load` does: the 地类 under the farmland parcels, for checks.
+        let (parcelLandUse, warning) = ParcelLandUse.afterLoading(spec.kind, store: store)
+        if let warning { report.warnings.append(warning) }
+        if json {
+            try Terminal.printJSON(LoadReport(report: report, topology: nil, parcelLandUse: parcelLandUse))
+        } else {
+            ImportOutput.print(report)
+            if let parcelLandUse { print("  \(parcelLandUse.line)") }
+        }
     }
 }

@@ -67,11 +67,10 @@ struct Load: AsyncParsableCommand {
         // ParcelLandUse); checks overlay the parcels instead where it is missing.
         var parcelLandUse: ParcelLandUse.Report? = nil
         if let changed = specs.first(where: { $0.kind == .farmland || $0.kind == .landUse }) {
-            do {
-                parcelLandUse = try ParcelLandUse.build(store: store)
-                if !json, let parcelLandUse { print("  \(parcelLandUse.line)") }
-            } catch {
-                let warning = "the 地类 under the farmland parcels were not worked out (checks overlay them instead): \(error)"
+            let (report, warning) = ParcelLandUse.afterLoading(changed.kind, store: store)
+            parcelLandUse = report
+            if !json, let report { print("  \(report.line)") }
+            if let warning {
                 if let i = reports.firstIndex(where: { $0.layer == changed.name }) { reports[i].warnings.append(warning) }
                 if !json { print("  warning: \(changed.name): \(warning)") }
             }

@@ -81,4 +81,29 @@ struct LoadTopologyCLITests {
         let human = try onemap(["load", "--catalog", dir + "/Layers", "--layers", "landuse"])
         #expect(human.stdout.contains("topology: landuse #3: 1 overlaps"), "\(human.stdout)")
     }
+
+    /// A farmland import onto a store with land use works out the 地类 under its parcels, as a
+    /// load does, and says so in its report.
+    @Test func importOfFarmlandWorksOutTheLandUseUnderItsParcels() throws {
+        try #require(OneMapCommand.isBuilt, "build the onemap binary first (make test does)")
+        try catalog()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let load = try onemap(["load", "--catalog", dir + "/Layers", "--json", "--no-topology"])
+        #expect(load.status == 0, "\(load.stderr)")
+        #expect((load.json as? [[String: Any]])?.allSatisfy { $0["parcelLandUse"] == nil } == true, "no farmland yet")
+        let parcels = [
+            ("P1", square(120.001, 28.001, 120.002, 28.002)), ("P2", square(120.0055, 28.001, 120.0065, 28.002))
+        ].map { #"{"type":"Feature","properties":{"BSM":"\#($0.0)"},"geometry":{"type":"Polygon","coordinates":\#($0.1)}}"# }
+        try #"{"type":"FeatureCollection","features":[\#(parcels.joined(separator: ","))]}"#
+            .write(toFile: dir + "/farmland.geojson", atomically: true, encoding: .utf8)
+        let run = try onemap([
+            "import", dir + "/farmland.geojson", "--layer", "farmland", "--kind", "farmland", "--id-field", "BSM", "--json"
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(run.json as? [String: Any])
+        let pieces = try #require(report["parcelLandUse"] as? [String: Any], "\(run.stdout)")
+        // P1 lies in T1; P2 across T1 and T2 (where they overlap, it has a piece of each).
+        #expect(pieces["parcels"] as? Int == 2 && pieces["parcelsInOne"] as? Int == 1 && pieces["pieces"] as? Int == 3)
+        #expect(report["count"] as? Int == 2, "the import's own keys stay")
+    }
 }
