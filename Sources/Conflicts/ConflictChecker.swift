@@ -19,7 +19,9 @@ public final class ConflictChecker: Sendable {
     /// This checker's key for what it derives from a layer snapshot (its plans).
     private let plansKey = PlansKey()
     private final class PlansKey: Sendable {}
-    /// The 地类 under each farmland parcel, when the load worked it out (see `ParcelLandUse`).
+    /// The 地类 under each farmland parcel, when the load worked it out (see `ParcelLandUse`):
+    /// for a checker of many sites only. Reading them all took a single site's check from
+    /// 0.07 s to 0.8 s at the bench's 1.9 million pieces, for 0.1 ms saved in that check.
     private let parcelLandUse = ParcelLandUseCache()
 
     /// Layers up to this many features are kept decoded in memory: the red lines, zones and
@@ -81,8 +83,8 @@ public final class ConflictChecker: Sendable {
 
     public func check(_ site: Site, layers wanted: [String]?, db: Database, keepPieces: Bool = true) throws -> CheckOutcome {
         let plans = try layerPlans(db)
-        return try check(
-            site, layers: wanted, plans: plans, parcelLandUse: try parcelLandUse.value(plans, db: db), db: db, keepPieces: keepPieces)
+        let known = boxesInMemory ? try parcelLandUse.value(plans, db: db) : nil
+        return try check(site, layers: wanted, plans: plans, parcelLandUse: known, db: db, keepPieces: keepPieces)
     }
 
     /// The check against given plans: the current ones, or those of the versions a record names

@@ -56,9 +56,11 @@ struct ConflictFixtures {
                 landUse: LandUseFields(onError: onError)))
     }
 
-    func check(_ polygons: [Polygon], layers: [String]? = nil, keepPieces: Bool = true) throws -> CheckResult {
+    /// `manySites`: as a checker of many sites checks (the CLI's --each, the server), with what
+    /// it keeps in memory.
+    func check(_ polygons: [Polygon], layers: [String]? = nil, keepPieces: Bool = true, manySites: Bool = false) throws -> CheckResult {
         let site = try Site.make(polygons: polygons.enumerated().map { ($1, "polygon \($0)") }, crs: nil, limits: SiteLimits())
-        return try ConflictChecker(store: store).check(site, layers: layers, keepPieces: keepPieces).result
+        return try ConflictChecker(store: store, boxesInMemory: manySites).check(site, layers: layers, keepPieces: keepPieces).result
     }
 }
 

@@ -206,7 +206,7 @@ struct LandUseCheckTests {
         let bare = try [convex, notConvex].map { try f.check([$0], keepPieces: false) }
         let report = try #require(try ParcelLandUse.build(store: f.store))
         #expect(report.parcels == parcels.count && report.pieces > 0)
-        let known = try [convex, notConvex].map { try f.check([$0], keepPieces: false) }
+        let known = try [convex, notConvex].map { try f.check([$0], keepPieces: false, manySites: true) }
         for (site, r) in zip([convex, notConvex, convex, notConvex], bare + known) {
             let byCode = try #require(r.landUse?.farmlandByCode)
             let s = try engine.make(.polygon(site))

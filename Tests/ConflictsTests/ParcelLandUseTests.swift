@@ -63,12 +63,30 @@ struct ParcelLandUseTests {
         let f = try fixtures()
         let bare = try #require(try f.check([site], keepPieces: false).landUse?.farmlandByCode)
         _ = try ParcelLandUse.build(store: f.store)
-        let known = try #require(try f.check([site], keepPieces: false).landUse?.farmlandByCode)
+        let known = try #require(try f.check([site], keepPieces: false, manySites: true).landUse?.farmlandByCode)
         #expect(!bare.isEmpty)
         #expect(bare.map(\.code) == known.map(\.code))
         for (a, b) in zip(bare, known) {
             #expect(abs(a.grossM2 - b.grossM2) <= 1e-6 * a.grossM2 + 1e-6 && abs(a.netM2 - b.netM2) <= 1e-6 * a.netM2 + 1e-6, "\(a) \(b)")
         }
+    }
+
+    /// A checker of many sites reads the stored pieces (a parcel inside the site adds them as
+    /// stored); a single site's check overlays the parcels and reads none.
+    @Test func aCheckerOfManySitesReadsThePieces() throws {
+        let f = try fixtures()
+        _ = try ParcelLandUse.build(store: f.store)
+        let whole = [F.box(120.0000, 28.0000, 120.0020, 28.0020)]
+        let before = try #require(try f.check(whole, keepPieces: false, manySites: true).landUse?.farmlandByCode)
+        try f.store.pool.write { db in
+            try db.execute(sql: "UPDATE lyr_farmland_1_on_lyr_landuse_1 SET area_m2 = area_m2 * 2 WHERE parcel_fid = 1")
+        }
+        let doubled = try #require(try f.check(whole, keepPieces: false, manySites: true).landUse?.farmlandByCode)
+        let single = try #require(try f.check(whole, keepPieces: false).landUse?.farmlandByCode)
+        let paddy = Ellipsoid.cgcs2000.area(.polygon(F.box(120.0001, 28.0001, 120.0004, 28.0004)))
+        func gross(_ areas: [LandUseTally.Area]) -> Double { areas.first { $0.code == "0101" }?.grossM2 ?? 0 }
+        #expect(abs(gross(doubled) - gross(before) - paddy) < 1e-6, "the stored piece of the parcel inside the site")
+        #expect(abs(gross(single) - gross(before)) < 1e-6, "overlaid, not read")
     }
 
     /// A new version of either layer wants new pieces; dropping a version drops its pieces.
@@ -78,7 +96,7 @@ struct ParcelLandUseTests {
         try f.landUse("landuse", [("T1", F.box(120.000, 28.000, 120.002, 28.001), "0301", 0)])
         let report = try #require(try ParcelLandUse.build(store: f.store))
         #expect(report.landUseVersion == 2 && report.pieces == 3 && report.parcelsInOne == 2)
-        let r = try f.check([F.box(120.0000, 28.0000, 120.0020, 28.0020)], keepPieces: false)
+        let r = try f.check([F.box(120.0000, 28.0000, 120.0020, 28.0020)], keepPieces: false, manySites: true)
         #expect(r.landUse?.farmlandByCode?.map(\.code) == ["0301"])
         func tables() throws -> [String] {
             try f.store.pool.read { db in
