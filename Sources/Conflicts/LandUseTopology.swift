@@ -2,7 +2,6 @@ import Foundation
 import GRDB
 import GeoCore
 import LayerStore
-import Synchronization
 
 /// The topology of a wall-to-wall land-use layer: every point of the city should lie in exactly
 /// one 图斑. Reports where that fails by more than a minimum area (1 m² by default): 图斑 that
@@ -63,26 +62,21 @@ public struct LandUseTopology {
         // read transaction of its own with a GEOS context of its own: 141 s at 2.35 million 图斑
         // on one core. The parts are joined in order, so the findings come in the same order
         // however many cores there are.
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-        let parts = Mutex<[Int: Result<[Finding], Error>]>([:])
+        let workers = Cores.workers
         let chunk = maxFid / Int64(workers) + 1
         let store = self.store
-        DispatchQueue.concurrentPerform(iterations: 2 * workers) { k in
-            let found = Result {
-                try store.pool.read { db in
-                    var pass = try Pass(db: db, visible: try caller.visibleLayers(db), layer: layer, minimumAreaM2: minimumAreaM2)
-                    if k < workers {
-                        try pass.overlaps(fids: Int64(k) * chunk + 1...Int64(k + 1) * chunk)
-                    } else {
-                        let per = cells.count / workers + 1, first = min(cells.count, (k - workers) * per)
-                        try pass.gaps(in: cells[first..<min(cells.count, first + per)])
-                    }
-                    return pass.findings
+        let findings = try Cores.inParts(2 * workers) { k in
+            try store.pool.read { db in
+                var pass = try Pass(db: db, visible: try caller.visibleLayers(db), layer: layer, minimumAreaM2: minimumAreaM2)
+                if k < workers {
+                    try pass.overlaps(fids: Int64(k) * chunk + 1...Int64(k + 1) * chunk)
+                } else {
+                    let per = cells.count / workers + 1, first = min(cells.count, (k - workers) * per)
+                    try pass.gaps(in: cells[first..<min(cells.count, first + per)])
                 }
+                return pass.findings
             }
-            parts.withLock { $0[k] = found }
         }
-        let findings = try parts.withLock { p in try (0..<2 * workers).flatMap { try p[$0]!.get() } }
         return Report(
             layer: name, version: layer.version.number, features: layer.version.count, boundary: boundaryName,
             minimumAreaM2: minimumAreaM2, findings: findings, seconds: Date().timeIntervalSince(started))

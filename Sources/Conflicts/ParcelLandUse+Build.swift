@@ -3,7 +3,6 @@ import GRDB
 import GeoCore
 import LandUse
 import LayerStore
-import Synchronization
 
 /// Working out the 地类 under every farmland parcel: each parcel against the 图斑 its box meets
 /// (through the land-use version's R*Tree), each pair's area summed along the boundary of
@@ -43,50 +42,39 @@ extension ParcelLandUse {
     /// Works out and stores the pieces for the current farmland and land-use versions (the
     /// first layer of each kind, as checks take them), unless they are there already; nil
     /// when the store lacks either layer.
-    public static func build(store: Store, force: Bool = false) throws -> Report? {
+    public static func build(store: Store) throws -> Report? {
         let started = Date()
-        let (farmland, landUse, known) = try store.pool.read { db -> (LoadedLayer?, LoadedLayer?, Bool) in
+        let pair = try store.pool.read { db -> (LoadedLayer, LoadedLayer)? in
             let layers = try store.layerSnapshot(db).layers
-            let farmland = layers.first { $0.spec.kind == .farmland }, landUse = layers.first { $0.spec.kind == .landUse }
-            guard let farmland, let landUse else { return (nil, nil, false) }
-            let known = try ParcelLandUseTable.read(
-                farmland: FeatureTable(farmland.version).name, landUse: FeatureTable(landUse.version).name, db: db)
-            return (farmland, landUse, known != nil)
+            guard let farmland = layers.first(where: { $0.spec.kind == .farmland }),
+                let landUse = layers.first(where: { $0.spec.kind == .landUse })
+            else { return nil }
+            return (farmland, landUse)
         }
-        guard let farmland, let landUse else { return nil }
+        guard let (farmland, landUse) = pair else { return nil }
         let farmlandTable = FeatureTable(farmland.version), landUseTable = FeatureTable(landUse.version)
-        var pieces: [ParcelLandUseTable.Piece] = []
-        if !known || force {
-            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-            let maxFid = Int64(farmland.version.count)
-            let chunk = maxFid / Int64(workers) + 1
-            let parts = Mutex<[Int: Result<[ParcelLandUseTable.Piece], Error>]>([:])
-            DispatchQueue.concurrentPerform(iterations: workers) { k in
-                let found = Result {
-                    try store.pool.read { db in
-                        try Pass(db: db, farmland: farmlandTable, landUse: landUseTable, fields: landUse.spec.landUse)
-                            .pieces(fids: Int64(k) * chunk + 1...Int64(k + 1) * chunk)
-                    }
+        func counts() throws -> (parcels: Int, pieces: Int, inOne: Int)? {
+            try store.pool.read { db in try ParcelLandUseTable.counts(farmland: farmlandTable.name, landUse: landUseTable.name, db: db) }
+        }
+        if try counts() == nil {
+            let chunk = Int64(farmland.version.count) / Int64(Cores.workers) + 1
+            let pieces = try Cores.inParts(Cores.workers) { k in
+                try store.pool.read { db in
+                    try Pass(db: db, farmland: farmlandTable, landUse: landUseTable, fields: landUse.spec.landUse)
+                        .pieces(fids: Int64(k) * chunk + 1...Int64(k + 1) * chunk)
                 }
-                parts.withLock { $0[k] = found }
             }
-            pieces = try parts.withLock { p in try (0..<workers).flatMap { try p[$0]!.get() } }
             try store.pool.write { db in
                 // The versions may have changed meanwhile: then the pieces are of versions
                 // no longer current, still right for them (checks against records use them).
                 try ParcelLandUseTable.write(
                     pieces, farmland: farmlandTable.name, landUse: landUseTable.name, parcels: farmland.version.count, db: db)
             }
-        } else {
-            pieces =
-                try store.pool.read { db in
-                    try ParcelLandUseTable.read(farmland: farmlandTable.name, landUse: landUseTable.name, db: db)
-                } ?? []
         }
+        let stored = try counts() ?? (parcels: farmland.version.count, pieces: 0, inOne: 0)
         return Report(
             farmland: farmland.name, farmlandVersion: farmland.version.number, landUse: landUse.name,
-            landUseVersion: landUse.version.number, parcels: farmland.version.count,
-            parcelsInOne: pieces.reduce(0) { $0 + ($1.whole ? 1 : 0) }, pieces: pieces.count,
+            landUseVersion: landUse.version.number, parcels: stored.parcels, parcelsInOne: stored.inOne, pieces: stored.pieces,
             seconds: Date().timeIntervalSince(started))
     }
 

@@ -64,13 +64,21 @@ public enum ParcelLandUseTable {
                 """, arguments: [table, farmland, landUse, parcels, pieces.count])
     }
 
+    /// The pair's counts, read without its rows: parcels, pieces, and parcels lying in one
+    /// 图斑; nil when the pieces were never worked out.
+    public static func counts(farmland: String, landUse: String, db: Database) throws -> (parcels: Int, pieces: Int, inOne: Int)? {
+        let table = name(farmland: farmland, landUse: landUse)
+        guard try isThere(table, db: db),
+            let row = try Row.fetchOne(db, sql: "SELECT parcels, pieces FROM \(registry) WHERE table_name = ?", arguments: [table])
+        else { return nil }
+        let inOne = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(FeatureTable.quote(table)) WHERE whole") ?? 0
+        return (row[0], row[1], inOne)
+    }
+
     /// The pair's pieces in parcel order, or nil when they were never worked out.
     public static func read(farmland: String, landUse: String, db: Database) throws -> [Piece]? {
         let table = name(farmland: farmland, landUse: landUse)
-        guard try db.tableExists(registry),
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM \(registry) WHERE table_name = ?", arguments: [table]) != nil,
-            try db.tableExists(table)
-        else { return nil }
+        guard try isThere(table, db: db) else { return nil }
         var pieces: [Piece] = []
         let rows = try Row.fetchCursor(
             db,
@@ -82,6 +90,13 @@ public enum ParcelLandUseTable {
                 Piece(parcelFid: r[0], tubanFid: r[1], code: r[2], deductCode: r[3], deductRatio: r[4], areaM2: r[5], whole: r[6]))
         }
         return pieces
+    }
+
+    /// Whether a pair's table was written (and registered).
+    private static func isThere(_ table: String, db: Database) throws -> Bool {
+        try db.tableExists(registry)
+            && Bool.fetchOne(db, sql: "SELECT 1 FROM \(registry) WHERE table_name = ?", arguments: [table]) != nil
+            && db.tableExists(table)
     }
 
     /// Drops every pair's table one side of which is `featureTable` (a version being dropped,
