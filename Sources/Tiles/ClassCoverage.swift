@@ -44,38 +44,47 @@ extension CoverageGrid {
         let cellSize = self.cellSize
         let n = max(1, extent / cellSize)
         let cell = Double(cellSize)
-        var area = [Double](repeating: 0, count: n * n * classes)
-        var total = [Double](repeating: 0, count: n * n)
-        var sx = [Double](repeating: 0, count: n * n)
-        var sy = [Double](repeating: 0, count: n * n)
+        // Sums by occupied cell only, in cell order (the rounding carried from cell to cell
+        // goes in that order): a tile's coverage often fills a few dozen of its 16,384 cells,
+        // and grids of every cell by every class cost a z14 tile more than its outlines did.
+        let cellOf = items.map { it in min(n - 1, Int(it.y / cell)) * n + min(n - 1, Int(it.x / cell)) }
+        let occupied = Array(Set(cellOf)).sorted()
+        let slotOf = Dictionary(uniqueKeysWithValues: occupied.enumerated().map { ($1, $0) })
+        let slots = occupied.count
+        var area = [Double](repeating: 0, count: slots * classes)
+        var total = [Double](repeating: 0, count: slots)
+        var sx = [Double](repeating: 0, count: slots)
+        var sy = [Double](repeating: 0, count: slots)
         var codeArea = [Double](repeating: 0, count: codeNames.count + 1)
-        var cellCount = [Int](repeating: 0, count: n * n)
-        for it in items {
-            let i = min(n - 1, Int(it.x / cell)), j = min(n - 1, Int(it.y / cell))
-            let k = j * n + i
+        var cellCount = [Int](repeating: 0, count: slots)
+        for (it, k) in zip(items, cellOf) {
+            let s = slotOf[k]!
             let c = it.code >= 0 ? classOfCode[Int(it.code)] : classes - 1
-            area[k * classes + c] += it.area
-            total[k] += it.area
-            sx[k] += it.x * it.area
-            sy[k] += it.y * it.area
-            cellCount[k] += it.count
+            area[s * classes + c] += it.area
+            total[s] += it.area
+            sx[s] += it.x * it.area
+            sy[s] += it.y * it.area
+            cellCount[s] += it.count
             codeArea[it.code >= 0 ? Int(it.code) : codeNames.count] += it.area
         }
         // Each cell's class, whether it is filled, and the squares of partial cells.
-        var label = [Int](repeating: -1, count: n * n)
+        var label: [Int]? = nil
+        var filled = [Bool](repeating: false, count: classes)
         var squares = Array(repeating: [[TilePoint]](), count: classes)
         var counts = [Int](repeating: 0, count: classes)
         var carry = 0.0
-        for k in 0..<(n * n) where total[k] > 0 {
+        for (s, k) in occupied.enumerated() where total[s] > 0 {
             var best = 0
-            for c in 1..<classes where area[k * classes + c] > area[k * classes + best] { best = c }
-            counts[best] += cellCount[k]
-            if total[k] >= Self.filledShare * cell * cell {
-                label[k] = best
-                carry += total[k] - cell * cell
+            for c in 1..<classes where area[s * classes + c] > area[s * classes + best] { best = c }
+            counts[best] += cellCount[s]
+            if total[s] >= Self.filledShare * cell * cell {
+                if label == nil { label = [Int](repeating: -1, count: n * n) }
+                label![k] = best
+                filled[best] = true
+                carry += total[s] - cell * cell
                 continue
             }
-            let want = total[k] + carry
+            let want = total[s] + carry
             guard want > 0 else { carry = want; continue }
             // Strictly inside the cell: a square never touches a filled neighbour's outline.
             let side = max(0, min(cellSize - 2, Int(want.squareRoot().rounded())))
@@ -84,21 +93,24 @@ extension CoverageGrid {
             let i = k % n, j = k / n
             let x0 = Double(i) * cell, y0 = Double(j) * cell
             let half = Double(side) / 2, room = cell - 1 - Double(side)
-            let left = Int32(x0 + min(max((sx[k] / total[k] - half - x0).rounded(), 1), room))
-            let top = Int32(y0 + min(max((sy[k] / total[k] - half - y0).rounded(), 1), room))
-            let s = Int32(side)
-            squares[best].append([TilePoint(left, top), TilePoint(left + s, top), TilePoint(left + s, top + s), TilePoint(left, top + s)])
+            let left = Int32(x0 + min(max((sx[s] / total[s] - half - x0).rounded(), 1), room))
+            let top = Int32(y0 + min(max((sy[s] / total[s] - half - y0).rounded(), 1), room))
+            let side32 = Int32(side)
+            squares[best].append([
+                TilePoint(left, top), TilePoint(left + side32, top), TilePoint(left + side32, top + side32), TilePoint(left, top + side32)
+            ])
         }
         var regions: [(area: Double, region: ClassRegion)] = []
         for c in 0..<classes where counts[c] > 0 {
-            let rings = CellOutline(label: label, n: n, of: c).rings(cellSize: Int32(cellSize)) + squares[c]
+            let outlined = filled[c] ? CellOutline(label: label!, n: n, of: c).rings(cellSize: Int32(cellSize)) : []
+            let rings = outlined + squares[c]
             guard !rings.isEmpty else { continue }
             // The class's commonest code, by area in the tile.
             var code = -1
             for (id, cls) in classOfCode.enumerated() where cls == c && codeArea[id] > 0 && (code < 0 || codeArea[id] > codeArea[code]) {
                 code = id
             }
-            let classArea = (0..<(n * n)).reduce(0.0) { $0 + area[$1 * classes + c] }
+            let classArea = (0..<slots).reduce(0.0) { $0 + area[$1 * classes + c] }
             regions.append(
                 (classArea, ClassRegion(classCode: classCodes[c], code: code >= 0 ? codeNames[code] : "", count: counts[c], rings: rings)))
         }

@@ -70,6 +70,10 @@ struct FeatureAttributes {
     /// Drops the build-time lookups, which would otherwise hold every distinct value twice.
     mutating func seal() { lookup = [] }
 
+    /// Whether the field was given up on as nearly all distinct: each feature has its own entry
+    /// in the table, so a feature's index is never another's.
+    func isDistinct(_ field: Int) -> Bool { notInterned[field] }
+
     /// Feature `row`'s value of one field.
     func value(field: Int, row: Int) -> MVTValue? {
         let k = indices[field][row]

@@ -122,6 +122,13 @@ public struct MVTLayerBuilder {
         return i
     }
 
+    /// Appends a value without looking for it: one known to be new to the tile (a feature's
+    /// own entry of a field whose values are nearly all distinct), so hashing it buys nothing.
+    public mutating func addValue(_ value: MVTValue) -> UInt32 {
+        values.append(value)
+        return UInt32(values.count - 1)
+    }
+
     /// Room for about this many features and distinct values, so a dense tile does not
     /// rehash its value table again and again.
     public mutating func reserve(features count: Int, values: Int, interned: Bool = false) {
