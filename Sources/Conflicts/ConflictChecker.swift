@@ -115,8 +115,11 @@ public final class ConflictChecker: Sendable {
         results.reserveCapacity(layers.count)
         var pieces: [ConflictPiece] = []
         var worst: Severity? = nil
+        /// The farmland layer's overlaps, when it was checked: its 地类 figures start from them.
+        var farmlandOverlaps: [LayerEvaluation.Overlap]? = nil
         for plan in layers {
             let evaluation = try LayerEvaluation(plan: plan, context: context, engine: engine, db: db).run()
+            if plan.name == plans.farmland?.name { farmlandOverlaps = evaluation.overlaps }
             if evaluation.result.conflict { worst = max(worst ?? evaluation.result.severity, evaluation.result.severity) }
             results.append(evaluation.result)
             if keepPieces { pieces += evaluation.pieces }
@@ -131,7 +134,7 @@ public final class ConflictChecker: Sendable {
             if measured.answer.areaM2 > 0, let farmland = plans.farmland {
                 landUse?.farmlandByCode = try evaluation.farmlandByCode(
                     LayerEvaluation(plan: farmland, context: context, engine: engine, db: db), tubans: measured.tubans,
-                    known: parcelLandUse)
+                    known: parcelLandUse, overlaps: farmlandOverlaps)
             }
             warnings += measured.warnings
             if wanted != nil { versions[plan.name] = plan.versionRef }

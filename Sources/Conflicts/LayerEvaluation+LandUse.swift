@@ -77,7 +77,12 @@ extension LayerEvaluation {
     /// its pieces, one lying in a single 图斑 takes its code for its overlap with the site, and
     /// a piece whose 图斑 is inside the site is all in it. Summing every pair whose boxes meet
     /// was still over half of a medium site's check on the bench's city.
-    func farmlandByCode(_ farmland: LayerEvaluation, tubans: [Tuban], known: ParcelLandUse? = nil) throws -> [LandUseTally.Area] {
+    ///
+    /// With `overlaps`, the farmland layer's own (when the check measured it), its parcels are
+    /// taken from them: not searched, read and measured a second time.
+    func farmlandByCode(
+        _ farmland: LayerEvaluation, tubans: [Tuban], known: ParcelLandUse? = nil, overlaps: [Overlap]? = nil
+    ) throws -> [LandUseTally.Area] {
         guard let site = context.edges(), !tubans.isEmpty else { return [] }
         var parcels: [Share] = []
         /// The 图斑 (indices in `tubans`) to overlay each parcel with; nil: all its box meets.
@@ -88,15 +93,15 @@ extension LayerEvaluation {
             tubanAt.reserveCapacity(tubans.count)
             for t in tubans.indices { tubanAt[tubans[t].fid] = t }
         }
-        try farmland.forEachCandidate { found in
-            let inside = farmland.liesInside(found)
+        /// One parcel sharing area with the site: `area` its overlap (nil: under the minimum).
+        func parcel(fid: Int64, box: BoundingBox, inside: Bool, area: () throws -> Double?, geometry: () throws -> Geometry) throws {
             var across: [Int]? = nil
-            if let known, let mine = known.pieces(of: found.fid) {
+            if let known, let mine = known.pieces(of: fid) {
                 if mine.isEmpty { return }
                 if inside { pieces += known.pieces[mine]; return }
-                if var only = known.onlyPiece(of: found.fid) {
-                    guard let m = try farmland.measure(found) else { return }
-                    only.grossM2 = m.area
+                if var only = known.onlyPiece(of: fid) {
+                    guard let a = try area() else { return }
+                    only.grossM2 = a
                     pieces.append(only)
                     return
                 }
@@ -109,8 +114,19 @@ extension LayerEvaluation {
                 if pairs.isEmpty { return }
                 across = pairs
             }
-            parcels.append(Share(box: found.box, polygons: try found.geometry().polygons, site: site, inside: inside))
+            parcels.append(Share(box: box, polygons: try geometry().polygons, site: site, inside: inside))
             partners.append(across)
+        }
+        if let overlaps {
+            for o in overlaps {
+                try parcel(fid: o.candidate.fid, box: o.candidate.box, inside: o.inside, area: { o.area }, geometry: o.candidate.geometry)
+            }
+        } else {
+            try farmland.forEachCandidate { found in
+                try parcel(
+                    fid: found.fid, box: found.box, inside: farmland.liesInside(found), area: { try farmland.measure(found)?.area },
+                    geometry: found.geometry)
+            }
         }
         guard !parcels.isEmpty || !pieces.isEmpty else { return [] }
         // Each 图斑's parcels to overlay it with, so that its outline is made once.

@@ -4,7 +4,7 @@ import LayerStore
 /// Polygon layers: the site's overlap with the layer (`inside`), or the part of the site the
 /// layer does not cover (`outside`).
 extension LayerEvaluation {
-    func areal() throws -> (result: CheckResult.LayerConflict, pieces: [ConflictPiece]) {
+    func areal() throws -> (result: CheckResult.LayerConflict, pieces: [ConflictPiece], overlaps: [Overlap]) {
         var overlaps: [Overlap] = []
         overlaps.reserveCapacity(16)
         // A land-use rule names its 地类: 图斑 of other codes are not part of it.
@@ -68,7 +68,7 @@ extension LayerEvaluation {
             versionLabel: plan.versionRef.label, severity: layerSeverity, conflict: conflict,
             overlapAreaM2: covered, overlapRatio: siteArea > 0 ? covered / siteArea : 0,
             outsideAreaM2: outside, features: features)
-        return (result, pieces)
+        return (result, pieces, overlaps)
     }
 
     /// A feature overlapping the site by more than the minimum.
@@ -79,12 +79,14 @@ extension LayerEvaluation {
         let area: Double
         /// The piece's box.
         let box: BoundingBox
+        /// The whole feature lies inside the site.
+        let inside: Bool
     }
 
     /// The part of a feature inside the site and its ellipsoidal area, if over the minimum.
     func overlap(_ found: Found) throws -> Overlap? {
         guard let m = try measure(found) else { return nil }
-        return Overlap(candidate: try found.kept(decoded: m.decoded), piece: m.piece, area: m.area, box: m.box)
+        return Overlap(candidate: try found.kept(decoded: m.decoded), piece: m.piece, area: m.area, box: m.box, inside: m.inside)
     }
 
     /// An overlap as measured, before the feature is kept with its attributes (which the
@@ -97,6 +99,8 @@ extension LayerEvaluation {
         let area: Double
         /// The piece's box.
         let box: BoundingBox
+        /// The whole feature lies inside the site (its area is its stored one).
+        var inside = false
     }
 
     /// `overlap`'s measure.
@@ -105,7 +109,7 @@ extension LayerEvaluation {
         /// A feature wholly inside the site overlaps by its precomputed area.
         func whole(_ decoded: Geometry?) throws -> Measured? {
             guard found.areaM2 > minimum else { return nil }
-            return Measured(decoded: decoded, piece: nil, area: found.areaM2, box: found.box)
+            return Measured(decoded: decoded, piece: nil, area: found.areaM2, box: found.box, inside: true)
         }
         /// The feature clipped by a convex region that holds all of the site near it: its
         /// overlap, `.some(nil)` for none, or nil when clipping would not measure it exactly.

@@ -218,8 +218,11 @@ struct LayerEvaluation {
         return by.severity(of: properties[by.field]?.stringValue) ?? rule.severity
     }
 
-    func run() throws -> (result: CheckResult.LayerConflict, pieces: [ConflictPiece]) {
+    /// The layer's answer and map pieces, and for a layer measured by overlap area its
+    /// overlaps (the land-use answer's farmland by 地类 starts from the farmland layer's).
+    func run() throws -> (result: CheckResult.LayerConflict, pieces: [ConflictPiece], overlaps: [Overlap]?) {
         if plan.isPolygonal && rule.bufferM == nil { return try areal() }
-        return try proximity()
+        let (result, pieces) = try proximity()
+        return (result, pieces, nil)
     }
 }
