@@ -199,7 +199,7 @@ struct FeatureGeometryEncoder {
             }
             if (i == 0) != (a > 0) { rings[i].reverse() }
         }
-        rings = [rings[0]] + rings.dropFirst().filter { !$0.isEmpty }
+        if rings.count > 1 { rings = [rings[0]] + rings.dropFirst().filter { !$0.isEmpty } }
         let bad = TileGeometry.invalidRings(rings)
         if bad.isEmpty { return [rings] }
         if !bad.contains(0) {

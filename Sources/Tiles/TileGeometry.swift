@@ -116,11 +116,22 @@ enum TileGeometry {
     /// Douglas–Peucker on an open polyline (first and last always kept).
     static func simplify(_ pts: [TileVertex], tolerance: Double) -> [TileVertex] {
         guard pts.count > 2, tolerance > 0 else { return pts }
-        var keep = [Bool](repeating: false, count: pts.count)
-        keep[0] = true
-        keep[pts.count - 1] = true
-        pts.withUnsafeBufferPointer { p in mark(p, from: 0, to: p.count - 1, keep: &keep, tol2: tolerance * tolerance) }
-        return kept(pts, keep)
+        return withFlags(pts.count) { keep in
+            keep[0] = true
+            keep[pts.count - 1] = true
+            pts.withUnsafeBufferPointer { p in mark(p, from: 0, to: p.count - 1, keep: keep, tol2: tolerance * tolerance) }
+            return kept(pts, keep)
+        }
+    }
+
+    /// Scratch flags, all false, on the stack where they fit: the simplifiers run for every
+    /// outline of every tile, and a heap array of flags and one of spans each time were
+    /// most of the allocations of a dense tile.
+    @inline(__always) private static func withFlags<T>(_ n: Int, _ body: (UnsafeMutableBufferPointer<Bool>) -> T) -> T {
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: n) { keep in
+            keep.initialize(repeating: false)
+            return body(keep)
+        }
     }
 
     /// Douglas–Peucker on an open ring (first point not repeated): split at the point
@@ -136,55 +147,66 @@ enum TileGeometry {
             if d > best { best = d; far = i }
         }
         guard far > 0 else { return [] }
-        var keep = [Bool](repeating: false, count: ring.count)
-        keep[0] = true
-        keep[far] = true
-        let tol2 = tolerance * tolerance
-        ring.withUnsafeBufferPointer { p in
-            mark(p, from: 0, to: far, keep: &keep, tol2: tol2)
-            // Index `count` stands for the first point again: the ring's closing edge.
-            mark(p, from: far, to: p.count, keep: &keep, tol2: tol2)
+        return withFlags(ring.count) { keep in
+            keep[0] = true
+            keep[far] = true
+            let tol2 = tolerance * tolerance
+            ring.withUnsafeBufferPointer { p in
+                mark(p, from: 0, to: far, keep: keep, tol2: tol2)
+                // Index `count` stands for the first point again: the ring's closing edge.
+                mark(p, from: far, to: p.count, keep: keep, tol2: tol2)
+            }
+            return kept(ring, keep)
         }
-        return kept(ring, keep)
     }
 
     /// Marks the points Douglas–Peucker keeps strictly between `from` and `to` (an index
     /// equal to the count wraps to the first point).
-    private static func mark(_ p: UnsafeBufferPointer<TileVertex>, from: Int, to: Int, keep: inout [Bool], tol2: Double) {
+    private static func mark(_ p: UnsafeBufferPointer<TileVertex>, from: Int, to: Int, keep: UnsafeMutableBufferPointer<Bool>, tol2: Double)
+    {
         @inline(__always) func at(_ i: Int) -> TileVertex { p[i == p.count ? 0 : i] }
-        var stack: [(Int, Int)] = [(from, to)]
-        while let (first, last) = stack.popLast() {
-            guard last > first + 1 else { continue }
-            let a = at(first), b = at(last)
-            let dx = b.x - a.x, dy = b.y - a.y
-            let len2 = dx * dx + dy * dy
-            var worst = -1.0, index = first
-            for i in (first + 1)..<last {
-                let q = p[i]
-                var d: Double
-                if len2 == 0 {
-                    d = (q.x - a.x) * (q.x - a.x) + (q.y - a.y) * (q.y - a.y)
-                } else {
-                    let t = ((q.x - a.x) * dx + (q.y - a.y) * dy) / len2
-                    if t <= 0 {
+        // The spans still to look at: each split adds one net, and a span splits only while
+        // it has a point inside, so there are never more than the points.
+        withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: max(2, to - from + 1)) { stack in
+            var top = 0
+            stack[0] = (from, to)
+            top = 1
+            while top > 0 {
+                top -= 1
+                let (first, last) = stack[top]
+                guard last > first + 1 else { continue }
+                let a = at(first), b = at(last)
+                let dx = b.x - a.x, dy = b.y - a.y
+                let len2 = dx * dx + dy * dy
+                var worst = -1.0, index = first
+                for i in (first + 1)..<last {
+                    let q = p[i]
+                    var d: Double
+                    if len2 == 0 {
                         d = (q.x - a.x) * (q.x - a.x) + (q.y - a.y) * (q.y - a.y)
-                    } else if t >= 1 {
-                        d = (q.x - b.x) * (q.x - b.x) + (q.y - b.y) * (q.y - b.y)
                     } else {
-                        let c = dx * (q.y - a.y) - dy * (q.x - a.x); d = c * c / len2
+                        let t = ((q.x - a.x) * dx + (q.y - a.y) * dy) / len2
+                        if t <= 0 {
+                            d = (q.x - a.x) * (q.x - a.x) + (q.y - a.y) * (q.y - a.y)
+                        } else if t >= 1 {
+                            d = (q.x - b.x) * (q.x - b.x) + (q.y - b.y) * (q.y - b.y)
+                        } else {
+                            let c = dx * (q.y - a.y) - dy * (q.x - a.x); d = c * c / len2
+                        }
                     }
+                    if d > worst { worst = d; index = i }
                 }
-                if d > worst { worst = d; index = i }
-            }
-            if worst > tol2 {
-                keep[index] = true
-                stack.append((first, index))
-                stack.append((index, last))
+                if worst > tol2 {
+                    keep[index] = true
+                    stack[top] = (first, index)
+                    stack[top + 1] = (index, last)
+                    top += 2
+                }
             }
         }
     }
 
-    private static func kept(_ pts: [TileVertex], _ keep: [Bool]) -> [TileVertex] {
+    private static func kept(_ pts: [TileVertex], _ keep: UnsafeMutableBufferPointer<Bool>) -> [TileVertex] {
         var out: [TileVertex] = []
         out.reserveCapacity(pts.count)
         for i in pts.indices where keep[i] { out.append(pts[i]) }
@@ -257,35 +279,42 @@ enum TileGeometry {
             var a: TilePoint, b: TilePoint
             var ring: Int32, index: Int32
         }
-        var segments: [Segment] = []
-        segments.reserveCapacity(rings.reduce(0) { $0 + $1.count })
-        for (r, ring) in rings.enumerated() {
-            for i in ring.indices {
-                let a = ring[i], b = ring[i + 1 == ring.count ? 0 : i + 1]
-                segments.append(
-                    Segment(
-                        minX: min(a.x, b.x), maxX: max(a.x, b.x), minY: min(a.y, b.y), maxY: max(a.y, b.y),
-                        a: a, b: b, ring: Int32(r), index: Int32(i)))
-            }
-        }
-        segments.sort { $0.minX < $1.minX }
-        for i in segments.indices {
-            let s = segments[i]
-            var j = i + 1
-            while j < segments.count && segments[j].minX <= s.maxX {
-                let t = segments[j]
-                j += 1
-                if t.maxY < s.minY || s.maxY < t.minY { continue }
-                if s.ring == t.ring {
-                    let n = Int32(rings[Int(s.ring)].count)
-                    let d = abs(s.index - t.index)
-                    // Neighbours share their common vertex; collinear overlaps were removed by snapRing.
-                    if d == 1 || d == n - 1 { continue }
-                }
-                if segmentsMeet(s.a, s.b, t.a, t.b) {
-                    if s.ring == t.ring { bad.insert(Int(s.ring)) } else { bad.insert(Int(max(s.ring, t.ring))) }
+        // On the stack where they fit: every polygon of every tile is checked.
+        let count = rings.reduce(0) { $0 + $1.count }
+        withUnsafeTemporaryAllocation(of: Segment.self, capacity: count) { buffer in
+            var segments = buffer
+            var k = 0
+            for (r, ring) in rings.enumerated() {
+                for i in ring.indices {
+                    let a = ring[i], b = ring[i + 1 == ring.count ? 0 : i + 1]
+                    segments.initializeElement(
+                        at: k,
+                        to: Segment(
+                            minX: min(a.x, b.x), maxX: max(a.x, b.x), minY: min(a.y, b.y), maxY: max(a.y, b.y),
+                            a: a, b: b, ring: Int32(r), index: Int32(i)))
+                    k += 1
                 }
             }
+            segments.sort { $0.minX < $1.minX }
+            for i in segments.indices {
+                let s = segments[i]
+                var j = i + 1
+                while j < segments.count && segments[j].minX <= s.maxX {
+                    let t = segments[j]
+                    j += 1
+                    if t.maxY < s.minY || s.maxY < t.minY { continue }
+                    if s.ring == t.ring {
+                        let n = Int32(rings[Int(s.ring)].count)
+                        let d = abs(s.index - t.index)
+                        // Neighbours share their common vertex; collinear overlaps were removed by snapRing.
+                        if d == 1 || d == n - 1 { continue }
+                    }
+                    if segmentsMeet(s.a, s.b, t.a, t.b) {
+                        if s.ring == t.ring { bad.insert(Int(s.ring)) } else { bad.insert(Int(max(s.ring, t.ring))) }
+                    }
+                }
+            }
+            // Segment is plain data: nothing to deinitialize.
         }
         guard rings.count > 1 else { return bad }
         for h in 1..<rings.count where !bad.contains(h) {
