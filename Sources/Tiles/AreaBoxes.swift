@@ -36,7 +36,7 @@ struct AreaBoxes {
         // What lies past the window is drawn by the neighbouring tile.
         let l = max(left, low), r = min(left + iw, high), t = max(top, low), b = min(top + ih, high)
         guard r > l, b > t else { return nil }
-        // No `parts`: a box is as simple as it gets, so a tile over its budget leaves it be.
+        // Not `outlines`: a box is as simple as it gets, so a tile over its budget leaves it be.
         return EncodedGeometry(
             type: .polygon, commands: MVTGeometryWriter.rectangle(Int32(l), Int32(t), Int32(r), Int32(b)),
             area: (r - l) * (b - t))

@@ -7,17 +7,50 @@ struct EncodedGeometry {
     var commands: [UInt32]
     /// For polygons: the area drawn, in tile units².
     var area: Double
+    /// Outlines a tile over its budget may simplify further; an overview's area box and
+    /// points stay as they are.
+    var outlines = false
+
     /// For polygons, the valid rings (exterior first) of each polygon; for lines, the lines:
-    /// kept so a tile over its budget can simplify further without reading the data again.
-    var parts: [[[TilePoint]]] = []
+    /// read back from the commands, which hold them exactly, for a tile over its budget to
+    /// simplify further without reading the data again. Kept beside the commands, they were
+    /// two more arrays for every feature of every tile, for the few tiles that simplify.
+    var parts: [[[TilePoint]]] {
+        @inline(__always) func unzigzag(_ n: UInt32) -> Int32 { Int32(bitPattern: (n >> 1) ^ (0 &- (n & 1))) }
+        var out: [[[TilePoint]]] = []
+        var x: Int32 = 0, y: Int32 = 0
+        var current: [TilePoint] = []
+        var i = 0
+        while i < commands.count {
+            let id = commands[i] & 7, count = Int(commands[i] >> 3)
+            i += 1
+            if id == 7 {
+                // A polygon's exterior is its only ring of positive area (clockwise on screen).
+                if TileGeometry.twiceArea(current) > 0 || out.isEmpty { out.append([current]) } else { out[out.count - 1].append(current) }
+                current = []
+                continue
+            }
+            if id == 1, type == .lineString, current.count >= 2 {
+                out.append([current])
+                current = []
+            }
+            for _ in 0..<count {
+                x &+= unzigzag(commands[i])
+                y &+= unzigzag(commands[i + 1])
+                i += 2
+                current.append(TilePoint(x, y))
+            }
+        }
+        if type == .lineString, current.count >= 2 { out.append([current]) }
+        return out
+    }
 
     /// The same shapes simplified with a coarser tolerance. Polygons that would turn invalid
     /// keep their current outline; polygons that collapse are left out.
     func simplified(tolerance: Double) -> EncodedGeometry {
-        // Nothing kept to simplify from (an overview's area box): it stays as it is.
-        if parts.isEmpty { return self }
+        // Nothing to simplify (an overview's area box): it stays as it is.
+        if !outlines { return self }
         var writer = MVTGeometryWriter()
-        var kept: [[[TilePoint]]] = []
         var drawn = 0.0
         for part in parts {
             switch type {
@@ -37,7 +70,6 @@ struct EncodedGeometry {
                     writer.ring(r)
                     drawn += Double(TileGeometry.twiceArea(r)) / 2
                 }
-                kept.append(polygon)
             case .lineString:
                 var out: [TilePoint] = []
                 for p in TileGeometry.simplify(part[0].map { TileVertex(x: Double($0.x), y: Double($0.y)) }, tolerance: tolerance) {
@@ -46,12 +78,11 @@ struct EncodedGeometry {
                 }
                 guard out.count >= 2 else { continue }
                 writer.lineString(out)
-                kept.append([out])
             default:
                 return self
             }
         }
-        return EncodedGeometry(type: type, commands: writer.commands, area: drawn, parts: kept)
+        return EncodedGeometry(type: type, commands: writer.commands, area: drawn, outlines: true)
     }
 }
 
@@ -174,7 +205,7 @@ struct FeatureGeometryEncoder {
             }
         }
         guard !writer.isEmpty else { return nil }
-        return EncodedGeometry(type: .polygon, commands: writer.commands, area: area, parts: parts)
+        return EncodedGeometry(type: .polygon, commands: writer.commands, area: area, outlines: true)
     }
 
     private func account(_ lost: inout LostArea, _ area: Double, _ x: Double, _ y: Double) {
@@ -234,7 +265,6 @@ struct FeatureGeometryEncoder {
     /// Lines already in tile units.
     mutating func lines(projected lines: [[TileVertex]]) -> EncodedGeometry? {
         var writer = MVTGeometryWriter()
-        var kept: [[[TilePoint]]] = []
         for projected in lines where projected.count >= 2 {
             var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
             for v in projected {
@@ -251,14 +281,11 @@ struct FeatureGeometryEncoder {
                     let p = TileGeometry.snap(v)
                     if out.last != p { out.append(p) }
                 }
-                if out.count >= 2 {
-                    writer.lineString(out)
-                    kept.append([out])
-                }
+                if out.count >= 2 { writer.lineString(out) }
             }
         }
         guard !writer.isEmpty else { return nil }
-        return EncodedGeometry(type: .lineString, commands: writer.commands, area: 0, parts: kept)
+        return EncodedGeometry(type: .lineString, commands: writer.commands, area: 0, outlines: true)
     }
 
     mutating func points(_ points: [Coordinate]) -> EncodedGeometry? {

@@ -64,6 +64,55 @@ struct TileGeometryTests {
         }
     }
 
+    /// A tile over its budget simplifies outlines from the shapes read back out of their
+    /// commands: they must be the rings drawn, grouped into polygons and lines as drawn.
+    @Test func partsReadBackFromTheCommandsAreTheShapesDrawn() throws {
+        let c = Coordinate(120.05, 28.05), d = 0.002
+        func square(_ x: Double, _ y: Double, _ h: Double) -> [Coordinate] {
+            [
+                Coordinate(x - h, y - h), Coordinate(x + h, y - h), Coordinate(x + h, y + h), Coordinate(x - h, y + h),
+                Coordinate(x - h, y - h)
+            ]
+        }
+        let polygons: [Geometry] = [
+            .polygon(Polygon([square(c.x, c.y, d)])),
+            .polygon(Polygon([square(c.x, c.y, d), square(c.x, c.y, d / 3)])),
+            .multiPolygon([
+                Polygon([square(c.x, c.y, d), square(c.x - d / 2, c.y, d / 5), square(c.x + d / 2, c.y, d / 5)]),
+                Polygon([square(c.x + 4 * d, c.y, d)])
+            ]),
+            .multiLineString([
+                [c, Coordinate(c.x + d, c.y + d / 3), Coordinate(c.x + 2 * d, c.y)],
+                [Coordinate(c.x, c.y + d), Coordinate(c.x + d, c.y + d)]
+            ])
+        ]
+        for g in polygons {
+            var enc = Self.encoder(14)
+            var lost = LostArea()
+            let encoded = try #require(enc.encode(g, lost: &lost))
+            let decoded = try Self.decode(encoded)
+            #expect(
+                encoded.parts.flatMap { $0 }.map { $0.map { [Int64($0.x), Int64($0.y)] } } == decoded.parts.map { $0.map { [$0.x, $0.y] } })
+            if encoded.type == .polygon {
+                // Each polygon starts with its exterior, the only ring of positive area.
+                #expect(encoded.parts.count == g.polygons.count)
+                for (polygon, source) in zip(encoded.parts, g.polygons) {
+                    #expect(polygon.count == source.rings.count)
+                    #expect(TileGeometry.twiceArea(polygon[0]) > 0 && polygon.dropFirst().allSatisfy { TileGeometry.twiceArea($0) < 0 })
+                }
+            } else {
+                #expect(encoded.parts.map(\.count) == [1, 1])
+            }
+            // Simplifying at the finest tolerance draws the same shapes again.
+            #expect(encoded.simplified(tolerance: 0.01).commands == encoded.commands)
+        }
+        // An overview's area box is not an outline: it stays as it is.
+        var boxes = AreaBoxes(low: -64, high: 4160)
+        let made = boxes.box(x0: 100, y0: 100, x1: 200, y1: 180, area: 4000)
+        let box = try #require(made)
+        #expect(!box.outlines && box.simplified(tolerance: 8).commands == box.commands)
+    }
+
     @Test func polygonsAreClippedToTheBufferedTile() throws {
         var enc = Self.encoder(14)
         let tb = enc.transform.lonLatBox(buffer: 0)
