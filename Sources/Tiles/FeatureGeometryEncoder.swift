@@ -16,7 +16,6 @@ struct EncodedGeometry {
     /// simplify further without reading the data again. Kept beside the commands, they were
     /// two more arrays for every feature of every tile, for the few tiles that simplify.
     var parts: [[[TilePoint]]] {
-        @inline(__always) func unzigzag(_ n: UInt32) -> Int32 { Int32(bitPattern: (n >> 1) ^ (0 &- (n & 1))) }
         var out: [[[TilePoint]]] = []
         var x: Int32 = 0, y: Int32 = 0
         var current: [TilePoint] = []
@@ -35,8 +34,8 @@ struct EncodedGeometry {
                 current = []
             }
             for _ in 0..<count {
-                x &+= unzigzag(commands[i])
-                y &+= unzigzag(commands[i + 1])
+                x &+= ProtobufWriter.unzigzag(commands[i])
+                y &+= ProtobufWriter.unzigzag(commands[i + 1])
                 i += 2
                 current.append(TilePoint(x, y))
             }

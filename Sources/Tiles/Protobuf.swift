@@ -73,6 +73,11 @@ struct ProtobufWriter {
         UInt32(bitPattern: (n << 1) ^ (n >> 31))
     }
 
+    /// `zigzag`'s inverse, for reading back commands this writer wrote.
+    @inline(__always) static func unzigzag(_ n: UInt32) -> Int32 {
+        Int32(bitPattern: (n >> 1) ^ (0 &- (n & 1)))
+    }
+
     @inline(__always) static func zigzag64(_ n: Int64) -> UInt64 {
         UInt64(bitPattern: (n << 1) ^ (n >> 63))
     }
