@@ -168,9 +168,8 @@ enum TileGeometry {
         // The spans still to look at: each split adds one net, and a span splits only while
         // it has a point inside, so there are never more than the points.
         withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: max(2, to - from + 1)) { stack in
-            var top = 0
             stack[0] = (from, to)
-            top = 1
+            var top = 1
             while top > 0 {
                 top -= 1
                 let (first, last) = stack[top]
