@@ -16,6 +16,15 @@ public enum WKB {
         w.geometry(geometry)
         return w.bytes
     }
+
+    /// PostGIS's extended WKB: the SRID in the outer header (flag 0x20000000), which a typed
+    /// `geometry(…, srid)` column requires of what it is given.
+    public static func encodeExtended(_ geometry: Geometry, srid: UInt32) -> [UInt8] {
+        var w = BinaryWriter()
+        w.sridOfNextHeader = srid
+        w.geometry(geometry)
+        return w.bytes
+    }
 }
 
 /// Bounds-checked reading of binary geometry formats (WKB, SpatiaLite blobs).
@@ -155,7 +164,16 @@ public struct BinaryWriter {
         uint32(UInt32(cs.count))
         for c in cs { double(c.x); double(c.y) }
     }
-    mutating func header(_ type: UInt32) { bytes.append(1); uint32(type) }
+    /// Written into the next header only (extended WKB's outer geometry), then cleared.
+    var sridOfNextHeader: UInt32? = nil
+
+    mutating func header(_ type: UInt32) {
+        bytes.append(1)
+        guard let srid = sridOfNextHeader else { return uint32(type) }
+        uint32(type | 0x2000_0000)
+        uint32(srid)
+        sridOfNextHeader = nil
+    }
 
     public mutating func geometry(_ g: Geometry) {
         switch g {

@@ -6,16 +6,25 @@ import VectorIO
 /// valid (repaired with MakeValid if need be), multi-typed, with its box, ellipsoidal area
 /// and length, encoded as a SpatiaLite blob. One processor per thread: it owns a GEOS
 /// context and a PROJ transform, neither of which may be shared.
-final class FeatureProcessor {
-    struct Row {
-        var id: String
-        var fid: Int64
-        var area: Double
-        var length: Double
-        var box: BoundingBox
-        var attributes: [AttributeValue]
-        var blob: Data
-        var label: String
+package final class FeatureProcessor {
+    /// How a row's geometry is encoded for its store.
+    package enum Encoding: Sendable {
+        /// A SpatiaLite blob.
+        case spatiaLite
+        /// PostGIS's extended WKB, with the SRID.
+        case extendedWKB
+    }
+
+    package struct Row {
+        package var id: String
+        package var fid: Int64
+        package var area: Double
+        package var length: Double
+        package var box: BoundingBox
+        package var attributes: [AttributeValue]
+        /// The geometry, encoded as the processor's `encoding` says.
+        package var blob: Data
+        package var label: String
         /// GEOS's reason when the geometry was repaired.
         var repair: String?
         /// What breaks the 三调 rules, for a land-use layer's 图斑 (see `LandUseValidation`).
@@ -32,14 +41,18 @@ final class FeatureProcessor {
     let idIndex: Int?
     let idField: String?
     let dimension: Int
+    let encoding: Encoding
     /// A land-use layer's rules, checked here beside the geometry work rather than on the
     /// thread that writes the rows, which is what a city's load waits on.
     let landUse: LandUseValidation?
     let engine = GeometryEngine()
     let ellipsoid = Ellipsoid.cgcs2000
 
-    init(crs: String, idIndex: Int?, idField: String?, dimension: Int, landUse: LandUseValidation? = nil) throws {
+    init(
+        crs: String, idIndex: Int?, idField: String?, dimension: Int, landUse: LandUseValidation? = nil, encoding: Encoding = .spatiaLite
+    ) throws {
         self.crs = crs
+        self.encoding = encoding
         self.landUse = landUse
         self.idIndex = idIndex
         self.idField = idField
@@ -103,7 +116,10 @@ final class FeatureProcessor {
         return .success(
             Row(
                 id: id, fid: feature.fid, area: ellipsoid.area(g), length: ellipsoid.length(g), box: box,
-                attributes: feature.attributes, blob: SpatiaLiteGeometry.encode(g, srid: LayerImporter.storageSRID, box: box),
+                attributes: feature.attributes,
+                blob: encoding == .spatiaLite
+                    ? SpatiaLiteGeometry.encode(g, srid: LayerImporter.storageSRID, box: box)
+                    : Data(WKB.encodeExtended(g, srid: UInt32(LayerImporter.storageSRID))),
                 label: label, repair: repair, landUseProblems: landUse?.problems(feature.attributes) ?? []))
     }
 

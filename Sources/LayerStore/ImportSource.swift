@@ -4,11 +4,11 @@ import VectorIO
 
 /// A source opened for a load and checked against its layer's spec: everything a load works
 /// out before it writes anything, so a source that cannot be loaded fails with nothing begun.
-struct ImportSource {
-    let spec: LayerSpec
-    let source: VectorSource
+package struct ImportSource {
+    package let spec: LayerSpec
+    package let source: VectorSource
     /// The CRS of the source's coordinates: the spec's, else the one the source declares.
-    let crs: String
+    package let crs: String
     /// Where the spec's id field is among the source's fields; nil without one.
     let idIndex: Int?
     /// Where the rule's `by_field` is among the source's fields; nil without one.
@@ -19,20 +19,25 @@ struct ImportSource {
     /// starts with it.
     let firstFeature: SourceFeature?
     /// 0, 1 or 2: the layer holds points, lines or polygons.
-    let dimension: Int
+    package let dimension: Int
 
     /// Why a load of `spec` fails, naming its source, its layer and the feature at fault.
     static func failure(_ spec: LayerSpec, _ feature: String?, _ message: String) -> StoreError {
         .importFailed(file: spec.source, layer: spec.name, feature: feature, message: message)
     }
 
-    func fail(_ feature: String?, _ message: String) -> StoreError {
+    package func fail(_ feature: String?, _ message: String) -> StoreError {
         Self.failure(spec, feature, message)
+    }
+
+    /// A second feature with an id already loaded (`fid`: the first's source FID, if known).
+    package func duplicateID(_ row: FeatureProcessor.Row, firstAt fid: Int64?) -> StoreError {
+        fail(row.label, "duplicate id '\(row.id)' in field '\(spec.idField ?? "FID")'" + (fid.map { ", first seen at FID \($0)" } ?? ""))
     }
 
     /// Opens `spec`'s source, and refuses it when it has no geometry or CRS, lacks the id
     /// field, uses a reserved or repeated field name, or holds data the rule cannot apply to.
-    static func open(_ spec: LayerSpec) throws -> ImportSource {
+    package static func open(_ spec: LayerSpec) throws -> ImportSource {
         let file = spec.source
         func fail(_ feature: String?, _ message: String) -> StoreError { failure(spec, feature, message) }
 
@@ -106,11 +111,12 @@ struct ImportSource {
     }
 
     /// A feature processor for each worker: up to four, one per core.
-    func processors() throws -> [FeatureProcessor] {
+    func processors(encoding: FeatureProcessor.Encoding) throws -> [FeatureProcessor] {
         let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
         do {
             return try (0..<workers).map { _ in
-                try FeatureProcessor(crs: crs, idIndex: idIndex, idField: spec.idField, dimension: dimension, landUse: landUse)
+                try FeatureProcessor(
+                    crs: crs, idIndex: idIndex, idField: spec.idField, dimension: dimension, landUse: landUse, encoding: encoding)
             }
         } catch {
             throw fail(nil, "\(error)")

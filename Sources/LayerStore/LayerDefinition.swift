@@ -20,15 +20,20 @@ public enum DefinitionAuthority: String, Sendable {
 
 /// A new version's definition against the layer's stored one, inside the load's transaction:
 /// what changed, the note recorded with the version, and what the user must be told.
-struct VersionDefinition {
-    var changes: [String] = []
+package struct VersionDefinition {
+    package var changes: [String] = []
     /// Stored with the version: who defined or changed the definition; nil when unchanged.
-    var note: String?
-    var warnings: [String] = []
+    package var note: String?
+    package var warnings: [String] = []
 
     init(_ db: Database, spec: LayerSpec, authority: DefinitionAuthority) throws {
         // The current version's definition, read as every reader reads it.
-        guard let stored = try Store.layers(db, name: spec.name).first?.spec else {
+        try self.init(stored: try Store.layers(db, name: spec.name).first?.spec, spec: spec, authority: authority)
+    }
+
+    /// `spec` against `stored`, the current version's definition (nil: a new layer).
+    package init(stored: LayerSpec?, spec: LayerSpec, authority: DefinitionAuthority) throws {
+        guard let stored else {
             note = "defined by \(authority == .catalog ? (spec.catalogFile ?? "the catalog") : authority.rawValue)"
             return
         }

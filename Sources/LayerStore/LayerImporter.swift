@@ -21,6 +21,25 @@ public struct ImportReport: Codable, Sendable {
     /// How the definition differs from the version before (empty when it is the same).
     public var definitionChanges: [String]
     public var seconds: Double
+
+    package init(
+        layer: String, version: Int, label: String, count: Int, geometryType: String, bbox: [Double]?, sourceCRS: String,
+        encoding: String, repaired: Int, repairs: [String], warnings: [String], definitionChanges: [String], seconds: Double
+    ) {
+        self.layer = layer
+        self.version = version
+        self.label = label
+        self.count = count
+        self.geometryType = geometryType
+        self.bbox = bbox
+        self.sourceCRS = sourceCRS
+        self.encoding = encoding
+        self.repaired = repaired
+        self.repairs = repairs
+        self.warnings = warnings
+        self.definitionChanges = definitionChanges
+        self.seconds = seconds
+    }
 }
 
 /// Loads one source into a new version of a layer, in one transaction: readers see the old
@@ -33,7 +52,7 @@ public struct LayerImporter {
         "om_fid", "om_id", "om_source_fid", "om_area_m2", "om_length_m",
         "om_minx", "om_miny", "om_maxx", "om_maxy", "geom"
     ]
-    static let maxListedRepairs = 20
+    package static let maxListedRepairs = 20
 
     public let store: Store
     public var progress: ((Int, Int?) -> Void)?
@@ -48,8 +67,6 @@ public struct LayerImporter {
     public func load(_ spec: LayerSpec, label: String? = nil, authority: DefinitionAuthority = .catalog) throws -> ImportReport {
         let started = Date()
         let input = try ImportSource.open(spec)
-        let processors = try input.processors()
-        let source = input.source
         var report = try store.pool.write { db -> ImportReport in
             // A bigger page cache for the load only (32 MiB): the id index and the R*Tree stay hot.
             try db.execute(sql: "PRAGMA cache_size = -32768")
@@ -58,12 +75,11 @@ public struct LayerImporter {
                 (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM onemap_layer_versions WHERE layer = ?", arguments: [spec.name]) ?? 0)
                 + 1
             let versionLabel = try Self.uniqueLabel(db, layer: spec.name, wanted: label)
-            let table = FeatureTable(layer: spec.name, version: version, fields: source.fields.map(\.name)).name
+            let table = FeatureTable(layer: spec.name, version: version, fields: input.source.fields.map(\.name)).name
             let index = FeatureTable(name: table, fields: []).indexName
-            let insert = try Self.createTable(table, index: index, fields: source.fields, db: db)
-            var copied = try copyFeatures(input, processors: processors, into: insert, table: table, db: db)
-            var warnings = try input.unmappedWarnings(copied.unmapped)
-            warnings += try input.landUseWarnings(copied.landUse)
+            let insert = try Self.createTable(table, index: index, fields: input.source.fields, db: db)
+            var (rows, rtree) = try copyFeatures(input, into: insert, table: table, db: db)
+            var warnings = try rows.valueWarnings()
             let definition = try VersionDefinition(db, spec: spec, authority: authority)
             warnings += definition.warnings
             let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
@@ -71,19 +87,17 @@ public struct LayerImporter {
             // after the table: its nodes lie together at the file's end, and a search in a
             // fresh process touches a few neighbouring pages, not pages scattered among the
             // features' (a third less time for a search alone at 500k parcels).
-            try copied.index.write(index, db: db)
+            try rtree.write(index, db: db)
+            let copied = rows.counted
             if input.landUse != nil { try copied.units.write(beside: table, db: db) }
-            progress?(copied.count, source.featureCountHint)
-            let geometryType = ["MultiPoint", "MultiLineString", "MultiPolygon"][input.dimension]
-            if let b = copied.bbox, b.minX < 73 || b.maxX > 135.5 || b.minY < 3 || b.maxY > 54 {
-                warnings.append("the layer extends beyond China (bbox \(b.array)): check its CRS")
-            }
+            progress?(copied.count, input.source.featureCountHint)
+            warnings += rows.extentWarnings
             try Self.register(
-                input, version: version, label: versionLabel, table: table, geometryType: geometryType,
+                input, version: version, label: versionLabel, table: table, geometryType: rows.geometryType,
                 copied: copied, specJSON: specJSON, note: definition.note, db: db)
             return ImportReport(
                 layer: spec.name, version: version, label: versionLabel, count: copied.count,
-                geometryType: geometryType, bbox: copied.bbox?.array, sourceCRS: input.crs, encoding: source.encodingNote,
+                geometryType: rows.geometryType, bbox: copied.bbox?.array, sourceCRS: input.crs, encoding: input.source.encodingNote,
                 repaired: copied.repaired, repairs: copied.repairs, warnings: warnings,
                 definitionChanges: definition.changes, seconds: 0)
         }
@@ -119,57 +133,16 @@ public struct LayerImporter {
                     """))
     }
 
-    /// What copying a source's features into a version's table counted.
-    private struct CopiedFeatures {
-        var count = 0
-        var bbox: BoundingBox? = nil
-        var repaired = 0
-        var repairs: [String] = []
-        var unmapped = UnmappedValues()
-        var landUse = LandUseValidation.Found()
-        /// A land-use layer's 图斑 by unit and code, for the ledger.
-        var units = LandUseUnits()
-        /// The features' boxes, for the version's R*Tree.
-        var index = PackedRTree()
-    }
-
-    /// Reads the source's features, processes them on `processors` beside the reading, and
-    /// inserts the rows in the source's order, reporting progress after each batch.
+    /// Reads the source's features (`ImportRows`) and inserts the rows in the source's order,
+    /// reporting progress after each batch; returns the rows' counts and their R*Tree.
     private func copyFeatures(
-        _ input: ImportSource, processors: [FeatureProcessor], into insert: RowInsert,
-        table: String, db: Database
-    ) throws -> CopiedFeatures {
-        let source = input.source
-        let spec = input.spec
-        var copied = CopiedFeatures()
-        let pipeline = ImportPipeline()
-        var pending = input.firstFeature
-        pipeline.start(
-            read: {
-                if let f = pending { pending = nil; return f }
-                return try source.next()
-            }, processors: processors)
+        _ input: ImportSource, into insert: RowInsert, table: String, db: Database
+    ) throws -> (ImportRows, PackedRTree) {
+        var rows = try ImportRows(input, encoding: .spatiaLite)
+        var rtree = PackedRTree()
         do {
-            while let batch = try pipeline.next() {
-                for result in batch {
-                    let row: FeatureProcessor.Row
-                    switch result {
-                    case .success(let r): row = r
-                    case .failure(let f): throw input.fail(f.feature, f.message)
-                    }
-                    if let reason = row.repair {
-                        copied.repaired += 1
-                        if copied.repairs.count < Self.maxListedRepairs { copied.repairs.append("\(row.label): \(reason)") }
-                    }
-                    if let i = input.ruleField, let by = spec.rule?.byField, row.attributes[i].stringValue.flatMap({ by.values[$0] }) == nil
-                    {
-                        copied.unmapped.add(row.attributes[i].stringValue, at: row.label)
-                    }
-                    if let landUse = input.landUse {
-                        copied.landUse.add(row.landUseProblems, at: row.label)
-                        copied.units.add(row.attributes, columns: landUse.columns, areaM2: row.area)
-                    }
-                    if copied.bbox == nil { copied.bbox = row.box } else { copied.bbox!.extend(row.box) }
+            while let batch = try rows.next() {
+                for row in batch {
                     do {
                         try insert.insert { b in
                             b.text(row.id)
@@ -186,32 +159,24 @@ public struct LayerImporter {
                     } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
                         let first = try Int64.fetchOne(
                             db, sql: "SELECT om_source_fid FROM \(table.sqlIdentifier) WHERE om_id = ?", arguments: [row.id])
-                        throw input.fail(
-                            row.label,
-                            "duplicate id '\(row.id)' in field '\(spec.idField ?? "FID")'"
-                                + (first.map { ", first seen at FID \($0)" } ?? ""))
+                        throw input.duplicateID(row, firstAt: first)
                     }
-                    copied.index.add(id: db.lastInsertedRowID, box: row.box)
-                    copied.count += 1
+                    rtree.add(id: db.lastInsertedRowID, box: row.box)
                 }
-                progress?(copied.count, source.featureCountHint)
+                progress?(rows.counted.count, input.source.featureCountHint)
             }
-        } catch let e as SourceError {
-            pipeline.cancel()
-            throw input.fail(nil, e.message)
         } catch {
-            pipeline.cancel()
+            rows.cancel()
             throw error
         }
-        guard copied.count > 0 else { throw input.fail(nil, "the source has no features") }
-        return copied
+        return (rows, rtree)
     }
 
     /// Registers the table with SpatiaLite, so its SQL functions and QGIS see a spatial table,
     /// and records the version as the layer's current one.
     private static func register(
         _ input: ImportSource, version: Int, label: String, table: String, geometryType: String,
-        copied: CopiedFeatures, specJSON: String, note: String?, db: Database
+        copied: ImportRows.Counted, specJSON: String, note: String?, db: Database
     ) throws {
         let spec = input.spec
         let bbox = copied.bbox
@@ -278,7 +243,7 @@ public struct LayerImporter {
         }
     }
 
-    static func timestamp(_ date: Date) -> String {
+    package static func timestamp(_ date: Date) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         return f.string(from: date)
@@ -287,6 +252,11 @@ public struct LayerImporter {
     /// The label asked for (which must be new), or the load time, made unique.
     static func uniqueLabel(_ db: Database, layer: String, wanted: String?) throws -> String {
         let taken = Set(try String.fetchAll(db, sql: "SELECT label FROM onemap_layer_versions WHERE layer = ?", arguments: [layer]))
+        return try uniqueLabel(layer: layer, taken: taken, wanted: wanted)
+    }
+
+    /// The same, given the labels the layer's versions have.
+    package static func uniqueLabel(layer: String, taken: Set<String>, wanted: String?) throws -> String {
         if let wanted {
             // Labels name versions in diffs, URLs and reports: printable, one line, not blank.
             guard (1...64).contains(wanted.count), !wanted.allSatisfy(\.isWhitespace),

@@ -32,6 +32,12 @@ public final class Store: Sendable {
     }
 
     public init(path: String, recheckNanoseconds: UInt64 = 50_000_000) throws {
+        // SQLite would take a URL for a file name and make a file of that name.
+        if path.hasPrefix("postgresql://") || path.hasPrefix("postgres://") {
+            throw StoreError.invalidRequest(
+                "this command does not run on PostgreSQL yet: so far only `onemap load` writes to a PostGIS database "
+                    + "(see the README's PostGIS section); give it a SpatiaLite file")
+        }
         self.path = path
         self.recheckNanoseconds = recheckNanoseconds
         recordsPath = RecordsFile.path(beside: path)
