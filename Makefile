@@ -10,8 +10,10 @@ APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev
 # What the tests need beyond the build: a browser for the viewer's end-to-end test, CJK fonts
 # for its screenshots, Shapely (on Debian's GEOS, the library the server links) for the CQL2
 # oracle, QGIS (headless, with its providers) and OWSLib as the GIS clients that must read
-# OneMap, and Python packages for the OpenAPI check and the DevTools client.
-TEST_APT_PACKAGES := chromium fonts-noto-cjk python3-shapely python3-qgis qgis-providers python3-owslib
+# OneMap, PostgreSQL 15 with PostGIS for the PostGIS backend's tests (a throwaway cluster,
+# .ci/with-postgres), and Python packages for the OpenAPI check and the DevTools client.
+TEST_APT_PACKAGES := chromium fonts-noto-cjk python3-shapely python3-qgis qgis-providers python3-owslib \
+                     postgresql-15 postgresql-15-postgis-3
 PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis
 
 .PHONY: deps test-deps vendor build release install test e2e demo bench bench-smoke clean format format-check
@@ -72,10 +74,11 @@ format-check:
 	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
 
 ## Build, then run every test: the Swift tests (the crash tests run the binary, so it is built
-## first), then the viewer in a real browser.
+## first; the PostGIS backend's beside a throwaway PostgreSQL cluster), then the viewer in a
+## real browser.
 test: test-deps vendor
 	$(SWIFT) build
-	$(SWIFT) test
+	.ci/with-postgres $(SWIFT) test
 	python3 Tests/e2e/viewer_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/viewer_assets_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/crash_safety.py --binary .build/debug/onemap

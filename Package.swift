@@ -21,7 +21,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         // Hummingbird's own transport, named for the tile fast path's channel handler.
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
-        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.27.0")
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.27.0"),
+        // The PostgreSQL/PostGIS backend's driver: pooled, async, COPY FROM STDIN.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        // TLS to PostgreSQL (postgres-nio's own dependency), for `sslmode=` in a database URL.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0")
     ],
     targets: [
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
@@ -48,6 +52,15 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto")
+            ]),
+        // The PostGIS backend: layers as PostGIS tables, loaded with COPY through postgres-nio.
+        .target(
+            name: "PostGISStore",
+            dependencies: [
+                "GeoCore", "VectorIO", "LayerStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log")
             ]),
         // Conflict checks (合规性审查): sites, rules, the engine, records and reports.
         .target(
@@ -93,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "onemap",
             dependencies: [
-                "GeoCore", "LandUse", "VectorIO", "LayerStore", "SampleData", "Conflicts", "OneMapServer",
+                "GeoCore", "LandUse", "VectorIO", "LayerStore", "PostGISStore", "SampleData", "Conflicts", "OneMapServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
@@ -129,6 +142,13 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird")
             ]),
         .testTarget(name: "ConflictsTests", dependencies: ["Conflicts", "LayerStore", "LandUse", "VectorIO", "GeoCore", "FuzzSupport"]),
+        .testTarget(
+            name: "PostGISStoreTests",
+            dependencies: [
+                "PostGISStore", "LayerStore", "VectorIO", "GeoCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift")
+            ]),
         .testTarget(
             name: "LayerStoreTests",
             dependencies: [

@@ -2,6 +2,7 @@ import ArgumentParser
 import Conflicts
 import Foundation
 import LayerStore
+import PostGISStore
 
 struct Load: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,7 +36,9 @@ struct Load: AsyncParsableCommand {
             }
             specs = specs.filter { wanted.contains($0.name) }
         }
-        let store = try Store(path: Store.resolvePath(database.db))
+        let target = Store.resolvePath(database.db)
+        if PostGISLocation.isURL(target) { return try await loadIntoPostGIS(specs, url: target) }
+        let store = try Store(path: target)
         var reports: [ImportReport] = []
         for spec in specs {
             let importer = LayerImporter(store: store, progress: json ? nil : Terminal.progressBar(label: spec.name))
@@ -83,6 +86,31 @@ struct Load: AsyncParsableCommand {
                         parcelLandUse: [parcelLandUse?.farmland, parcelLandUse?.landUse].contains(r.layer) ? parcelLandUse : nil)
                 })
         }
+    }
+}
+
+extension Load {
+    /// The catalog into a PostGIS database: each layer a new version, as into SpatiaLite. The
+    /// land-use topology report and the farmland's 地类 table are not made there yet.
+    func loadIntoPostGIS(_ specs: [LayerSpec], url: String) async throws {
+        let db = try await PostGISDatabase.open(try PostGISLocation(url: url))
+        var reports: [ImportReport] = []
+        do {
+            for spec in specs {
+                let importer = PostGISImporter(database: db, progress: json ? nil : Terminal.progressBar(label: spec.name))
+                var report = try await importer.load(spec, label: versionLabel)
+                if spec.kind == .landUse && !noTopology {
+                    report.warnings.append("the topology report is not made on PostgreSQL yet: load into a SpatiaLite file for it")
+                }
+                reports.append(report)
+                if !json { ImportOutput.print(report) }
+            }
+        } catch {
+            await db.close()
+            throw error
+        }
+        await db.close()
+        if json { try Terminal.printJSON(reports.map { LoadReport(report: $0, topology: nil, parcelLandUse: nil) }) }
     }
 }
 

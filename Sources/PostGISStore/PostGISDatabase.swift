@@ -1,0 +1,149 @@
+import Foundation
+import LayerStore
+import Logging
+import PostgresNIO
+
+/// One connection to a OneMap database on PostgreSQL: it checks on opening that PostGIS is
+/// there and that OneMap's schema is one this build knows (creating it in an empty database),
+/// and it turns the driver's errors into messages that say what failed and where.
+public final class PostGISDatabase: Sendable {
+    /// The version of OneMap's schema (`onemap.meta`): a database written by a newer OneMap is
+    /// refused rather than misread.
+    public static let schemaVersion = 1
+    /// OneMap's own tables (catalog, versions) and the layers' version tables live here.
+    static let schema = "onemap"
+
+    public let location: PostGISLocation
+    let connection: PostgresConnection
+    let logger: Logger
+
+    private init(location: PostGISLocation, connection: PostgresConnection, logger: Logger) {
+        self.location = location
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Connects to `location`, and prepares OneMap's schema there.
+    public static func open(_ location: PostGISLocation) async throws -> PostGISDatabase {
+        var logger = Logger(label: "onemap.postgis")
+        logger.logLevel = .error
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: try location.configuration(), id: 1, logger: logger)
+        } catch {
+            throw StoreError.database("cannot connect to \(location): \(Self.reason(error))")
+        }
+        let db = PostGISDatabase(location: location, connection: connection, logger: logger)
+        do {
+            try await db.prepareSchema()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return db
+    }
+
+    public func close() async {
+        try? await connection.close()
+    }
+
+    /// Runs `sql`, the error naming what was being done.
+    func execute(_ sql: PostgresQuery, _ doing: @autoclosure () -> String) async throws {
+        do {
+            _ = try await connection.query(sql, logger: logger).collect()
+        } catch {
+            throw StoreError.database("\(location): \(doing()) failed: \(Self.reason(error))")
+        }
+    }
+
+    /// The rows of `sql`, decoded as `T`.
+    func rows<T: PostgresDecodable & Sendable>(_ sql: PostgresQuery, as: T.Type, _ doing: @autoclosure () -> String) async throws -> [T] {
+        do {
+            var out: [T] = []
+            for try await value in try await connection.query(sql, logger: logger).decode(T.self) { out.append(value) }
+            return out
+        } catch {
+            throw StoreError.database("\(location): \(doing()) failed: \(Self.reason(error))")
+        }
+    }
+
+    /// PostGIS installed (or installable by this user), OneMap's schema created or known.
+    private func prepareSchema() async throws {
+        let installed = try await rows(
+            "SELECT extversion FROM pg_extension WHERE extname = 'postgis'", as: String.self, "looking for PostGIS")
+        if installed.isEmpty {
+            let available = try await rows(
+                "SELECT default_version FROM pg_available_extensions WHERE name = 'postgis'", as: String.self,
+                "looking for PostGIS")
+            guard !available.isEmpty else {
+                throw StoreError.database(
+                    "\(location) has no PostGIS: install it on the server (Debian: postgresql-15-postgis-3), "
+                        + "then CREATE EXTENSION postgis in database '\(location.database)'")
+            }
+            do {
+                _ = try await connection.query("CREATE EXTENSION IF NOT EXISTS postgis", logger: logger).collect()
+            } catch {
+                throw StoreError.database(
+                    "\(location) has no PostGIS, and this user cannot add it (\(Self.reason(error))): "
+                        + "as a superuser, CREATE EXTENSION postgis in database '\(location.database)'")
+            }
+        }
+        // In one transaction, so a schema is made whole or not at all; serialised, so two
+        // first loads into one empty database do not both make it.
+        try await execute("BEGIN", "starting on OneMap's schema")
+        do {
+            try await execute("SELECT pg_advisory_xact_lock(7142001)", "locking OneMap's schema")
+            try await makeSchema()
+            try await execute("COMMIT", "committing OneMap's schema")
+        } catch {
+            try? await execute("ROLLBACK", "rolling back OneMap's schema")
+            throw error
+        }
+    }
+
+    private func makeSchema() async throws {
+        // One statement per query: the extended protocol postgres-nio speaks takes no more.
+        try await execute("CREATE SCHEMA IF NOT EXISTS onemap", "creating OneMap's schema")
+        try await execute("CREATE TABLE IF NOT EXISTS onemap.meta(key text PRIMARY KEY, value text NOT NULL)", "creating OneMap's schema")
+        let found = try await rows("SELECT value FROM onemap.meta WHERE key = 'schema_version'", as: String.self, "reading OneMap's schema")
+        if let text = found.first {
+            guard let version = Int(text), version <= Self.schemaVersion else {
+                throw StoreError.database(
+                    "\(location) holds OneMap schema version \(text), newer than this OneMap's \(Self.schemaVersion): "
+                        + "run a OneMap at least as new as the one that wrote it")
+            }
+            return
+        }
+        try await execute(
+            "CREATE TABLE onemap.layers(name text PRIMARY KEY, spec jsonb NOT NULL, current_version integer NOT NULL)",
+            "creating OneMap's schema")
+        try await execute(
+            """
+            CREATE TABLE onemap.layer_versions(
+                layer text NOT NULL, version integer NOT NULL, label text NOT NULL, table_name text NOT NULL,
+                geometry_type text NOT NULL, feature_count bigint NOT NULL,
+                min_x double precision, min_y double precision, max_x double precision, max_y double precision,
+                fields jsonb NOT NULL, source text NOT NULL, source_crs text NOT NULL, loaded_at timestamptz NOT NULL,
+                repaired integer NOT NULL, spec jsonb NOT NULL, definition_change text,
+                PRIMARY KEY(layer, version), UNIQUE(layer, label))
+            """, "creating OneMap's schema")
+        try await execute(
+            "INSERT INTO onemap.meta(key, value) VALUES ('schema_version', \(String(Self.schemaVersion)))", "creating OneMap's schema")
+    }
+
+    /// What went wrong, from the driver's error: the server's own message (with its detail,
+    /// hint and SQLSTATE) where there is one. postgres-nio's own description hides them.
+    static func reason(_ error: Error) -> String {
+        if let e = error as? StoreError { return e.description }
+        guard let e = error as? PSQLError else { return "\(error)" }
+        if let info = e.serverInfo, let message = info[.message] {
+            var text = message
+            if let detail = info[.detail] { text += " (\(detail))" }
+            if let hint = info[.hint] { text += "; \(hint)" }
+            if let state = info[.sqlState] { text += " [SQLSTATE \(state)]" }
+            return text
+        }
+        if let underlying = e.underlying { return "\(e.code): \(underlying)" }
+        return "\(e.code)"
+    }
+}
