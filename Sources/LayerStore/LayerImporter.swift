@@ -107,7 +107,7 @@ public struct LayerImporter {
 
     /// Creates a new version's feature table, with OneMap's columns and the source's fields,
     /// and prepares the insert of a feature into it.
-    private static func createTable(_ table: String, index: String, fields: [FieldDefinition], db: Database) throws -> RowInsert {
+    static func createTable(_ table: String, index: String, fields: [FieldDefinition], db: Database) throws -> RowInsert {
         // A previous killed load of the same number left nothing (it rolled back), but a
         // pruned version may have: start clean.
         try db.execute(sql: FeatureTable(name: table, fields: []).dropSQL)
@@ -178,15 +178,41 @@ public struct LayerImporter {
         _ input: ImportSource, version: Int, label: String, table: String, geometryType: String,
         copied: ImportRows.Counted, specJSON: String, note: String?, db: Database
     ) throws {
-        let spec = input.spec
-        let bbox = copied.bbox
+        try register(
+            RegisteredVersion(
+                spec: input.spec, version: version, label: label, table: table, geometryType: geometryType,
+                dimension: input.dimension, count: copied.count, bbox: copied.bbox, fields: input.source.fields,
+                sourceCRS: input.crs, loadedAt: timestamp(Date()), repaired: copied.repaired, specJSON: specJSON, note: note),
+            db: db)
+    }
+
+    /// What `onemap_layer_versions` says of a version.
+    struct RegisteredVersion {
+        var spec: LayerSpec
+        var version: Int
+        var label: String
+        var table: String
+        var geometryType: String
+        var dimension: Int
+        var count: Int
+        var bbox: BoundingBox?
+        var fields: [FieldDefinition]
+        var sourceCRS: String
+        var loadedAt: String
+        var repaired: Int
+        var specJSON: String
+        var note: String?
+    }
+
+    static func register(_ v: RegisteredVersion, db: Database) throws {
+        let (spec, version, label, table, geometryType, bbox) = (v.spec, v.version, v.label, v.table, v.geometryType, v.bbox)
         try db.execute(
             sql: """
                 INSERT INTO geometry_columns(f_table_name, f_geometry_column, geometry_type, coord_dimension, srid, spatial_index_enabled)
                 VALUES (lower(?), 'geom', ?, 2, ?, 1)
-                """, arguments: [table, [4, 5, 6][input.dimension], storageSRID])
-        try FeatureTable.registerStatistics(table, count: copied.count, bbox: bbox, db: db)
-        let fieldsJSON = String(decoding: try JSONEncoder().encode(input.source.fields), as: UTF8.self)
+                """, arguments: [table, [4, 5, 6][v.dimension], storageSRID])
+        try FeatureTable.registerStatistics(table, count: v.count, bbox: bbox, db: db)
+        let fieldsJSON = String(decoding: try JSONEncoder().encode(v.fields), as: UTF8.self)
         try db.execute(
             sql: """
                 INSERT INTO onemap_layer_versions(layer, version, label, table_name, geometry_type, feature_count,
@@ -194,15 +220,15 @@ public struct LayerImporter {
                 VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                 """,
             arguments: [
-                spec.name, version, label, table, geometryType, copied.count,
-                bbox?.minX, bbox?.minY, bbox?.maxX, bbox?.maxY, fieldsJSON, spec.source, input.crs,
-                timestamp(Date()), copied.repaired, specJSON, note
+                spec.name, version, label, table, geometryType, v.count,
+                bbox?.minX, bbox?.minY, bbox?.maxX, bbox?.maxY, fieldsJSON, spec.source, v.sourceCRS,
+                v.loadedAt, v.repaired, v.specJSON, v.note
             ])
         try db.execute(
             sql: """
                 INSERT INTO onemap_layers(name, spec, current_version) VALUES (?,?,?)
                 ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, current_version = excluded.current_version
-                """, arguments: [spec.name, specJSON, version])
+                """, arguments: [spec.name, v.specJSON, version])
     }
 
     /// The values of a rule's `by_field` that its table does not name, counted, with the first

@@ -9,8 +9,15 @@ struct HealthRoutes {
 
     func register(on router: some RouterMethods<OneMapRequestContext>) {
         let server = self.server
-        // Alive: the process answers. Nothing is read, so a stuck disk does not fail it.
-        router.get("health") { _, _ in try Response.json(object: ["status": "ok"]) }
+        // Alive: the process answers. Nothing is read, so a stuck disk does not fail it. A
+        // replica says whether it follows its database; it answers from its copy either way.
+        router.get("health") { _, _ in
+            guard let upstream = server.configuration.upstream else { return try Response.json(object: ["status": "ok"]) }
+            let problem = upstream.problem()
+            return try Response.json(object: [
+                "status": "ok", "database": upstream.name, "following": problem == nil ? "yes" : "no: \(problem!)"
+            ])
+        }
         // Ready: the database answers a read now. 503 otherwise, so a balancer stops sending.
         router.get("ready") { _, _ -> Response in
             do {

@@ -14,6 +14,18 @@ public struct ServerConfiguration: Sendable {
     public var trustProxy: Bool
     /// Where the viewer's MapLibre GL JS and the styles were found (`serve --assets`).
     public var assets: ViewerAssets
+    /// A replica's database upstream, for `/health`: what it is, and nil while the replica
+    /// follows it, else why not (the replica answers from its copy meanwhile).
+    public var upstream: Upstream?
+
+    public struct Upstream: Sendable {
+        public var name: String
+        public var problem: @Sendable () -> String?
+        public init(name: String, problem: @escaping @Sendable () -> String?) {
+            self.name = name
+            self.problem = problem
+        }
+    }
 
     /// Every limit has a safe default; `onemap serve --help` lists the options that change them.
     public struct Limits: Sendable {

@@ -12,6 +12,8 @@ public final class PostGISDatabase: Sendable {
     public static let schemaVersion = 1
     /// OneMap's own tables (catalog, versions) and the layers' version tables live here.
     static let schema = "onemap"
+    /// A load notifies this channel with "layer:version" when it commits.
+    public static let versionsChannel = "onemap_versions"
 
     public let location: PostGISLocation
     let connection: PostgresConnection

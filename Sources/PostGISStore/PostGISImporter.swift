@@ -104,6 +104,10 @@ public struct PostGISImporter {
             INSERT INTO onemap.layers(name, spec, current_version) VALUES (\(layer), \(specJSON)::jsonb, \(version))
             ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, current_version = excluded.current_version
             """, "making version \(version) current")
+        // Replicas listening learn of the version when the load commits (a notification is
+        // delivered at the commit, and never for a load rolled back).
+        try await db.execute(
+            "SELECT pg_notify(\(PostGISDatabase.versionsChannel), \(layer + ":" + String(version)))", "announcing version \(version)")
         // The view is made again: a new version's fields may differ from the last one's.
         for sql in [
             "CREATE SCHEMA IF NOT EXISTS \(Self.currentSchema)",

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import LayerStore
 import OneMapServer
+import PostGISStore
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the API over HTTP.")
@@ -42,10 +43,17 @@ struct Serve: AsyncParsableCommand {
             "The viewer's MapLibre GL JS and styles: a `make install` share/onemap or a checkout (default: <bindir>/../share/onemap, the checkout of a .build binary, then the working directory).",
             valueName: "dir"))
     var assets: String?
+    @Option(
+        help: ArgumentHelp(
+            "With a postgresql:// --db: the SpatiaLite file this replica keeps its copy of the layers in (made if missing).",
+            valueName: "file"))
+    var cache = "onemap-replica.sqlite"
 
     func run() async throws {
-        let path = Store.resolvePath(database.db)
-        guard FileManager.default.fileExists(atPath: path) else {
+        let target = Store.resolvePath(database.db)
+        let upstream = PostGISLocation.isURL(target) ? try PostGISLocation(url: target) : nil
+        let path = upstream == nil ? target : cache
+        guard upstream != nil || FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("no database at \(path): load one first with `onemap load`")
         }
         for (name, value) in [
@@ -62,6 +70,8 @@ struct Serve: AsyncParsableCommand {
         guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be 0 or more, got \(idleTimeout)") }
         LineLogHandler.bootstrap()
         let store = try Store(path: path)
+        var follower: PostGISFollower? = nil
+        if let upstream { follower = try await Replica.start(following: upstream, into: store) }
         if open {
             FileHandle.standardError.write(
                 Data(
@@ -84,7 +94,51 @@ struct Serve: AsyncParsableCommand {
                 idleTimeoutSeconds: idleTimeout, maxConnections: maxConnections,
                 maxAnswerBytes: maxAnswer, openChecksPerMinute: openRate, checkRowMemoryBytes: checkMemoryMb << 20),
             trustProxy: trustProxy, assets: viewerAssets)
-        print("OneMap serving \(path) at http://\(host):\(port)")
-        try await buildApplication(store: store, configuration: config).runService()
+        var configuration = config
+        if let follower {
+            configuration.upstream = .init(name: follower.location.description, problem: { follower.problem })
+        }
+        print("OneMap serving \(upstream.map { "\($0) (copied into \(path))" } ?? path) at http://\(host):\(port)")
+        let app = buildApplication(store: store, configuration: configuration)
+        guard let follower else { return try await app.runService() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await follower.run() }
+            try await app.runService()
+            group.cancelAll()
+        }
+    }
+}
+
+/// A replica of a PostGIS database: its layers copied into the local store before it serves,
+/// then followed as new versions are loaded.
+enum Replica {
+    static func start(following location: PostGISLocation, into store: Store) async throws -> PostGISFollower {
+        let db = try await PostGISDatabase.open(location)
+        let copied: [PostGISMirror.Copied]
+        do {
+            copied = try await PostGISMirror(database: db, store: store).sync()
+        } catch {
+            await db.close()
+            throw error
+        }
+        await db.close()
+        log(copied, store: store)
+        return PostGISFollower(
+            location: location, store: store, onCopied: { log($0, store: store) },
+            log: { FileHandle.standardError.write(Data("replica: \($0)\n".utf8)) })
+    }
+
+    /// Says what was copied, and works out the 地类 under the farmland for a new farmland or
+    /// land-use version, as a load does.
+    static func log(_ copied: [PostGISMirror.Copied], store: Store) {
+        for c in copied {
+            FileHandle.standardError.write(
+                Data(
+                    "replica: copied version \(c.version) of '\(c.layer)' (\(c.count) features) in \(String(format: "%.1f", c.seconds)) s\n"
+                        .utf8))
+        }
+        guard let changed = copied.first(where: { $0.kind == .farmland || $0.kind == .landUse }) else { return }
+        let (_, warning) = ParcelLandUse.afterLoading(changed.kind, store: store)
+        if let warning { FileHandle.standardError.write(Data("replica: warning: \(warning)\n".utf8)) }
     }
 }

@@ -173,6 +173,49 @@ struct PostGISImportTests {
         #expect(try await TestDatabase.values(url, "SELECT count(*) FROM onemap_layers.farmland", as: Int.self) == [3])
     }
 
+    @Test func aReplicasCopyHoldsTheVersionAsLoaded() async throws {
+        guard let url = try await TestDatabase.fresh() else { return }
+        let source = try parcels("mirror.geojson", count: 30, bowTie: true)
+        let loaded = try await load(url, spec(source), label: "2026")
+        let store = try Store(path: dir + "/replica.sqlite")
+        let db = try await PostGISDatabase.open(try PostGISLocation(url: url))
+        let mirror = PostGISMirror(database: db, store: store)
+        let copied = try await mirror.sync()
+        #expect(copied.map(\.layer) == ["farmland"] && copied.first?.count == 30 && copied.first?.version == 1)
+        // Copied once: a second sync (a replica's restart, or a notification for a layer it
+        // has) copies nothing.
+        #expect(try await mirror.sync().isEmpty)
+        await db.close()
+
+        let layer = try store.layer(named: "farmland")
+        #expect(layer.version.number == 1 && layer.version.label == "2026" && layer.version.count == 30)
+        #expect(layer.spec.title == "永久基本农田" && layer.spec.idField == "BSM")
+        #expect(layer.version.bbox?.array == loaded.bbox)
+        // The rows are the database's, to the last bit, with SpatiaLite's index over them.
+        let copiedRows = try await store.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT om_id, om_area_m2, om_length_m, om_maxx, DLMC, ZLDWDM, ST_IsValid(geom) FROM lyr_farmland_1 ORDER BY om_fid"
+            )
+            .map {
+                "\($0[0] as String) \($0[1] as Double) \($0[2] as Double) \($0[3] as Double) \($0[4] as String) \($0[5] as Int64) \($0[6] as Int)"
+            }
+        }
+        let sourceRows = try await TestDatabase.withConnection(url) { c in
+            var out: [String] = []
+            let rows = try await c.query(
+                "SELECT om_id, om_area_m2, om_length_m, om_maxx, \"DLMC\", \"ZLDWDM\" FROM onemap.lyr_farmland_1 ORDER BY om_fid",
+                logger: TestDatabase.logger)
+            for try await (id, area, length, maxX, dlmc, unit) in rows.decode((String, Double, Double, Double, String, Int64).self) {
+                out.append("\(id) \(area) \(length) \(maxX) \(dlmc) \(unit) 1")
+            }
+            return out
+        }
+        #expect(copiedRows.count == 30 && copiedRows == sourceRows)
+        let indexOK = try await store.pool.write { db in try Int.fetchOne(db, sql: "SELECT CheckSpatialIndex('lyr_farmland_1', 'geom')") }
+        #expect(indexOK == 1)
+    }
+
     @Test func aSchemaFromANewerOneMapIsRefused() async throws {
         guard let url = try await TestDatabase.fresh() else { return }
         await (try PostGISDatabase.open(try PostGISLocation(url: url))).close()

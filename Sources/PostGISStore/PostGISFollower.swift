@@ -1,0 +1,77 @@
+import Foundation
+import LayerStore
+import PostgresNIO
+import Synchronization
+
+/// Keeps a replica's local copy following the database: it listens for new versions
+/// (`LISTEN onemap_versions`, which every load notifies at its commit), copies them as they
+/// come, and after a lost connection reconnects and copies what it missed. Its state is for
+/// `/health`: a replica that cannot reach the database goes on answering from its copy.
+public final class PostGISFollower: Sendable {
+    public let location: PostGISLocation
+    public let store: Store
+    private let state = Mutex<String?>("connecting")
+    private let onCopied: @Sendable ([PostGISMirror.Copied]) -> Void
+    private let log: @Sendable (String) -> Void
+    /// Seconds between attempts to reconnect.
+    let retrySeconds: Double
+
+    public init(
+        location: PostGISLocation, store: Store, retrySeconds: Double = 1,
+        onCopied: @escaping @Sendable ([PostGISMirror.Copied]) -> Void, log: @escaping @Sendable (String) -> Void
+    ) {
+        self.location = location
+        self.store = store
+        self.retrySeconds = retrySeconds
+        self.onCopied = onCopied
+        self.log = log
+    }
+
+    /// Nil while following; else why not ("reconnecting: …").
+    public var problem: String? { state.withLock { $0 } }
+
+    /// Follows until the task is cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            do {
+                let db = try await PostGISDatabase.open(location)
+                do {
+                    try await follow(db)
+                } catch {
+                    await db.close()
+                    throw error
+                }
+                await db.close()
+            } catch {
+                if Task.isCancelled { return }
+                let reason = "reconnecting to \(location) every \(retrySeconds) s: \(PostGISDatabase.reason(error))"
+                if problem != reason { log(reason) }
+                state.withLock { $0 = reason }
+            }
+            try? await Task.sleep(nanoseconds: UInt64(retrySeconds * 1e9))
+        }
+    }
+
+    private func follow(_ db: PostGISDatabase) async throws {
+        let mirror = PostGISMirror(database: db, store: store)
+        try await db.connection.listen(on: PostGISDatabase.versionsChannel) { notifications in
+            // Listening first, then copying: a version committed in between is copied now and
+            // its notification finds nothing left to do.
+            if problem != nil { log("following \(location)") }
+            state.withLock { $0 = nil }
+            report(try await mirror.sync())
+            for try await _ in notifications { report(try await mirror.sync()) }
+        }
+        // The notifications end when the task is cancelled (the server stops), or when the
+        // connection is lost.
+        if !Task.isCancelled { throw StoreError.database("the database closed the connection") }
+    }
+
+    private func report(_ copied: [PostGISMirror.Copied]) {
+        guard !copied.isEmpty else { return }
+        for c in copied {
+            log("copied version \(c.version) of '\(c.layer)' (\(c.count) features) in \(String(format: "%.1f", c.seconds)) s")
+        }
+        onCopied(copied)
+    }
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Replicas on PostgreSQL (issue 24): two `onemap serve --db postgresql://…` follow one database.
+
+Run inside `.ci/with-postgres` (make test does), which gives the database's URL in
+$ONEMAP_TEST_POSTGRES and the commands that stop and start its cluster.
+
+1. The sample catalog is loaded into the database (`onemap load --db URL`), and two replicas
+   start on it, each with its own local copy (--cache). Both serve the farmland's 20,000 parcels
+   and a check of a sample site gives the same answer on both as on a SpatiaLite server of the
+   same catalog (the record's id and time aside).
+2. A new version of the farmland (half the parcels, by a catalog whose source is cut down) is
+   loaded while they run: both serve it within 2 s of the load's end (--within; make test gives
+   its debug build, several times slower than a release one, 6 s), and say so in /v1/layers.
+3. The database stops: both go on answering (from their copies), and /health says they are not
+   following. It starts again, a third version is loaded: both follow again and serve it
+   within 2 s of the load's end (they reconnect every second).
+
+Prints the seconds each replica took; exits 1 on any failure.
+Needs: the onemap binary, ogr2ogr (to cut the source down), Python's standard library.
+"""
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from e2e_server import free_port, stop, wait_http, load_sample
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FAILURES = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what, flush=True)
+    if not ok:
+        FAILURES.append(what)
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r)
+
+
+def post_json(url, body):
+    req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/geo+json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.status, json.load(r)
+
+
+def farmland(base):
+    """(version number, label, features matched) of the farmland a server serves now."""
+    layers = get_json(base + "/v1/layers")
+    layers = layers["layers"] if isinstance(layers, dict) else layers
+    f = next(l for l in layers if l["name"] == "farmland")
+    items = get_json(base + "/collections/farmland/items?limit=1")
+    return f["versionNumber"], f["version"], items["numberMatched"]
+
+
+def serve(binary, db, port, work, cache=None):
+    args = [binary, "serve", "--db", db, "--port", str(port), "--open"]
+    if cache:
+        args += ["--cache", cache]
+    log = open(os.path.join(work, f"serve-{port}.log"), "w")
+    p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=work)
+    wait_http(f"http://127.0.0.1:{port}/health", seconds=120)
+    return p
+
+
+def load(binary, catalog, url, label):
+    subprocess.run([binary, "load", "--catalog", catalog, "--layers", "farmland", "--version", label, "--db", url],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.time()
+
+
+def wait_for(bases, number, count, since, limit):
+    """Seconds from `since` until every server serves farmland version `number` with `count` parcels."""
+    took = {}
+    deadline = since + limit + 10
+    while time.time() < deadline and len(took) < len(bases):
+        for b in bases:
+            if b in took:
+                continue
+            try:
+                n, _, matched = farmland(b)
+            except Exception:
+                continue
+            if n == number and matched == count:
+                took[b] = time.time() - since
+        time.sleep(0.02)
+    return took
+
+
+def half_catalog(work, url_binary_unused=None):
+    """A catalog whose farmland source holds the sample's first 10,000 parcels."""
+    cat = os.path.join(work, "half")
+    os.makedirs(cat)
+    src = os.path.join(ROOT, "sampledata", "farmland.gpkg")
+    dst = os.path.join(cat, "farmland.gpkg")
+    subprocess.run(["ogr2ogr", "-f", "GPKG", dst, src, "-where", "fid <= 10000"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with open(os.path.join(ROOT, "Layers", "farmland.yaml"), encoding="utf-8") as f:
+        text = f.read()
+    lines = [("source: farmland.gpkg" if l.startswith("source:") else l) for l in text.splitlines()]
+    with open(os.path.join(cat, "farmland.yaml"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return cat
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "debug", "onemap"))
+    ap.add_argument("--within", type=float, default=2.0,
+                    help="seconds a replica may take to serve a new version (2: issue 24's figure, for a release build)")
+    a = ap.parse_args()
+    url = os.environ.get("ONEMAP_TEST_POSTGRES")
+    if not url:
+        sys.exit("ONEMAP_TEST_POSTGRES is not set: run this inside .ci/with-postgres (make test does)")
+    binary = os.path.abspath(a.binary)
+    work = tempfile.mkdtemp(prefix="onemap-replica-")
+    servers = []
+    try:
+        subprocess.run([binary, "load", "--catalog", os.path.join(ROOT, "Layers"), "--db", url],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        ports = [free_port(), free_port()]
+        servers = [serve(binary, url, p, work, cache=os.path.join(work, f"replica-{p}.sqlite")) for p in ports]
+        bases = [f"http://127.0.0.1:{p}" for p in ports]
+        # A SpatiaLite server of the same catalog, for the answers.
+        sl_port = free_port()
+        servers.append(serve(binary, load_sample(binary, work, ROOT), sl_port, work))
+        sl = f"http://127.0.0.1:{sl_port}"
+
+        for b in bases:
+            check(farmland(b)[0::2] == (1, 20000), f"{b} serves the farmland's version 1, 20,000 parcels")
+        site_path = os.path.join(ROOT, "sampledata", "projects")
+        sites = sorted(f for f in os.listdir(site_path) if f.endswith(".geojson"))
+        for name in sites[:4]:
+            body = open(os.path.join(site_path, name), "rb").read()
+            answers = []
+            for b in bases + [sl]:
+                status, answer = post_json(b + "/v1/checks", body)
+                for k in ("id", "createdAt", "links"):
+                    answer.pop(k, None)
+                if b == sl:
+                    # Its versions were loaded at other times, so their default labels differ.
+                    labels = {l["layer"]: l["versionLabel"] for l in json.loads(answers[0][1])["layers"]}
+                    for l in answer["layers"]:
+                        l["versionLabel"] = labels.get(l["layer"], l["versionLabel"])
+                    if "landUse" in answer:
+                        answer["landUse"]["versionLabel"] = json.loads(answers[0][1])["landUse"]["versionLabel"]
+                answers.append((status, json.dumps(answer, sort_keys=True)))
+            same = answers[0] == answers[1] == answers[2]
+            if not same:
+                import difflib
+                for i in (1, 2):
+                    if answers[i] != answers[0]:
+                        a0 = json.dumps(json.loads(answers[0][1]), indent=1, sort_keys=True).splitlines()
+                        ai = json.dumps(json.loads(answers[i][1]), indent=1, sort_keys=True).splitlines()
+                        print("\n".join(list(difflib.unified_diff(a0, ai, lineterm=""))[:40]))
+            check(same, f"{name}: both replicas answer as the SpatiaLite server")
+
+        half = half_catalog(work)
+        since = load(binary, half, url, "half")
+        took = wait_for(bases, 2, 10000, since, a.within)
+        check(len(took) == 2 and max(took.values()) <= a.within,
+              f"a new version is served by both replicas within {a.within:g} s: " + ", ".join(f"{t:.2f} s" for t in took.values()))
+
+        subprocess.run(shlex.split(os.environ["ONEMAP_TEST_POSTGRES_STOP"]), check=True, stdout=subprocess.DEVNULL)
+        time.sleep(1.5)
+        for b in bases:
+            h = get_json(b + "/health")
+            check(h.get("following", "").startswith("no:"), f"{b}/health says it is not following: {h.get('following')}")
+            check(farmland(b)[0::2] == (2, 10000), f"{b} answers from its copy while the database is down")
+        subprocess.run(shlex.split(os.environ["ONEMAP_TEST_POSTGRES_START"]), check=True, stdout=subprocess.DEVNULL)
+        since = load(binary, os.path.join(ROOT, "Layers"), url, "again")
+        took = wait_for(bases, 3, 20000, since, a.within)
+        check(len(took) == 2 and max(took.values()) <= a.within,
+              f"after the database came back, a new version is served within {a.within:g} s: "
+              + ", ".join(f"{t:.2f} s" for t in took.values()))
+        for b in bases:
+            check(get_json(b + "/health").get("following") == "yes", f"{b}/health says it follows again")
+    finally:
+        for p in servers:
+            stop(p)
+        if FAILURES:
+            for f in os.listdir(work):
+                if f.startswith("serve-"):
+                    print(f"--- {f}\n" + open(os.path.join(work, f)).read()[-3000:])
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{len(FAILURES)} failures")
+    sys.exit(1 if FAILURES else 0)
+
+
+if __name__ == "__main__":
+    main()
