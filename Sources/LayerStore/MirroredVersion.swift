@@ -45,22 +45,22 @@ public struct MirroredRow: Sendable {
     public var length: Double
     public var box: BoundingBox
     public var attributes: [AttributeValue]
-    public var geometry: Geometry
+    /// The geometry as a SpatiaLite blob (`SpatiaLiteGeometry.fromWKB`, or `encode`).
+    public var blob: Data
 
-    public init(
-        id: String, sourceFID: Int64, area: Double, length: Double, box: BoundingBox, attributes: [AttributeValue], geometry: Geometry
-    ) {
+    public init(id: String, sourceFID: Int64, area: Double, length: Double, box: BoundingBox, attributes: [AttributeValue], blob: Data) {
         self.id = id
         self.sourceFID = sourceFID
         self.area = area
         self.length = length
         self.box = box
         self.attributes = attributes
-        self.geometry = geometry
+        self.blob = blob
     }
 }
 
-/// Writes a mirrored version batch by batch: `begin`, `append` as rows arrive, `finish`.
+/// Writes a mirrored version batch by batch: `init` (the empty table), `append` as rows
+/// arrive, `finish`.
 /// Each step is a transaction of its own, so the rows can come from an asynchronous reader.
 public struct MirrorWriter {
     public let store: Store
@@ -117,7 +117,7 @@ public struct MirrorWriter {
                     b.real(row.box.maxX)
                     b.real(row.box.maxY)
                     for a in row.attributes { b.attribute(a) }
-                    b.blob(SpatiaLiteGeometry.encode(row.geometry, srid: LayerImporter.storageSRID, box: row.box))
+                    b.blob(row.blob)
                 }
                 added.append((db.lastInsertedRowID, row.box))
             }

@@ -64,58 +64,83 @@ public struct PostGISMirror: Sendable {
         }
     }
 
-    /// Streams one version's rows from PostGIS into the store, in batches; returns the count.
+    /// Streams one version's rows from PostGIS into the store; returns the count. The rows
+    /// are read and converted on this task while a second writes the batches before them, so
+    /// the database's reading and SQLite's writing overlap.
     private func copy(_ version: MirroredVersion) async throws -> Int {
         let table = "lyr_\(version.spec.name)_\(version.version)"
         let fields = version.fields
         let columns = fields.map { PostGISImporter.quoted($0.name) + "," }.joined()
+        // The geometry as it is stored (extended WKB, in the binary results postgres-nio asks
+        // for): no ST_AsBinary on the server, and no parsing here (`SpatiaLiteGeometry.fromWKB`).
         let sql =
             "SELECT om_id, om_source_fid, om_area_m2, om_length_m, om_minx, om_miny, om_maxx, om_maxy, \(columns) "
-            + "ST_AsBinary(geom) FROM onemap.\(table) ORDER BY om_fid"
-        var writer = try MirrorWriter(store: store, version: version)
-        var batch: [MirroredRow] = []
-        batch.reserveCapacity(Self.batchRows)
-        var count = 0
-        do {
-            let rows = try await database.connection.query(PostgresQuery(unsafeSQL: sql), logger: database.logger)
-            for try await row in rows {
-                let cells = row.makeRandomAccess()
-                var attributes: [AttributeValue] = []
-                attributes.reserveCapacity(fields.count)
-                for (i, field) in fields.enumerated() {
-                    let cell = cells[8 + i]
-                    switch field.type {
-                    case .integer: attributes.append(try cell.decode(Int64?.self).map { .integer($0) } ?? .null)
-                    case .real: attributes.append(try cell.decode(Double?.self).map { .real($0) } ?? .null)
-                    case .text: attributes.append(try cell.decode(String?.self).map { .text($0) } ?? .null)
-                    }
-                }
-                var wkb = try cells[8 + fields.count].decode(ByteBuffer.self)
-                let geometry = try WKB.decode(wkb.readBytes(length: wkb.readableBytes) ?? [])
-                let box = BoundingBox(
-                    try cells[4].decode(Double.self), try cells[5].decode(Double.self), try cells[6].decode(Double.self),
-                    try cells[7].decode(Double.self))
-                batch.append(
-                    MirroredRow(
-                        id: try cells[0].decode(String.self), sourceFID: try cells[1].decode(Int64.self),
-                        area: try cells[2].decode(Double.self), length: try cells[3].decode(Double.self), box: box,
-                        attributes: attributes, geometry: geometry))
-                if batch.count == Self.batchRows {
+            + "geom FROM onemap.\(table) ORDER BY om_fid"
+        let batches = BatchHandoff<[MirroredRow]>(capacity: 4)
+        let store = self.store
+        async let written: Int = {
+            do {
+                var writer = try MirrorWriter(store: store, version: version)
+                var count = 0
+                while let batch = try await batches.take() {
                     try writer.append(batch)
                     count += batch.count
+                }
+                try writer.finish()
+                return count
+            } catch {
+                // The reader stops at its next batch.
+                await batches.fail(error)
+                throw error
+            }
+        }()
+        do {
+            var batch: [MirroredRow] = []
+            batch.reserveCapacity(Self.batchRows)
+            let rows = try await database.connection.query(PostgresQuery(unsafeSQL: sql), logger: database.logger)
+            for try await row in rows {
+                batch.append(try Self.row(row.makeRandomAccess(), fields: fields))
+                if batch.count == Self.batchRows {
+                    try await batches.put(batch)
                     batch.removeAll(keepingCapacity: true)
                 }
             }
-            try writer.append(batch)
-            count += batch.count
-        } catch let e as StoreError {
-            throw e
+            if !batch.isEmpty { try await batches.put(batch) }
+            await batches.finish()
         } catch {
+            await batches.fail(error)
+            _ = try? await written
+            if let e = error as? StoreError { throw e }
             throw StoreError.database(
                 "\(database.location): reading version \(version.version) of '\(version.spec.name)' failed: \(PostGISDatabase.reason(error))"
             )
         }
-        try writer.finish()
-        return count
+        return try await written
+    }
+
+    /// One stored feature from its row.
+    static func row(_ cells: PostgresRandomAccessRow, fields: [FieldDefinition]) throws -> MirroredRow {
+        var attributes: [AttributeValue] = []
+        attributes.reserveCapacity(fields.count)
+        for (i, field) in fields.enumerated() {
+            let cell = cells[8 + i]
+            switch field.type {
+            case .integer: attributes.append(try cell.decode(Int64?.self).map { .integer($0) } ?? .null)
+            case .real: attributes.append(try cell.decode(Double?.self).map { .real($0) } ?? .null)
+            case .text: attributes.append(try cell.decode(String?.self).map { .text($0) } ?? .null)
+            }
+        }
+        let box = BoundingBox(
+            try cells[4].decode(Double.self), try cells[5].decode(Double.self), try cells[6].decode(Double.self),
+            try cells[7].decode(Double.self))
+        let wkb = try cells[8 + fields.count].decode(ByteBuffer.self)
+        let srid = LayerImporter.storageSRID
+        let blob = try wkb.withUnsafeReadableBytes { bytes in
+            try SpatiaLiteGeometry.fromWKB(bytes, srid: srid, box: box)
+                ?? SpatiaLiteGeometry.encode(WKB.decode(Array(bytes)), srid: srid, box: box)
+        }
+        return MirroredRow(
+            id: try cells[0].decode(String.self), sourceFID: try cells[1].decode(Int64.self), area: try cells[2].decode(Double.self),
+            length: try cells[3].decode(Double.self), box: box, attributes: attributes, blob: blob)
     }
 }
