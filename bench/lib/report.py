@@ -104,6 +104,73 @@ def import_section(r, scale):
     return rows, details
 
 
+def pgimport_section(r, scale):
+    """Issue 24: onemap load into PostGIS against ogr2ogr -f PostgreSQL."""
+    rows, details = [], []
+    tsv = os.path.join(r, "pgimport_runs.tsv")
+    if not os.path.exists(tsv):
+        return rows, details
+    runs = {}
+    with open(tsv) as f:
+        for line in f:
+            engine, _run, secs, rss = line.split("\t")
+            runs.setdefault(engine, []).append((float(secs), int(rss)))
+    med = {e: statistics.median(s for s, _ in v) for e, v in runs.items()}
+    rss = {e: max(k for _, k in v) / 1024 for e, v in runs.items()}
+    ans = read_json(os.path.join(r, "pgimport_answers.json"))
+    ratio = med["ogr2ogr_pg"] / med["onemap_pg"]
+    verdict = "not checked"
+    if ans:
+        ok = ans["onemap_count"] == ans["ogr2ogr_count"] and ans["max_rel_area_diff"] <= 1e-6 and ans["onemap_invalid"] == 0
+        verdict = (f"{mark(ok)} count {ans['onemap_count']:,} vs {ans['ogr2ogr_count']:,}; OneMap's areas against PostGIS "
+                   f"geography max Δ {ans['max_rel_area_diff']:.1e} rel; {ans['onemap_invalid']} invalid; total "
+                   f"{ans['onemap_area_m2']:.1f} m² vs the peer's {ans['ogr2ogr_geography_m2']:.1f} m²")
+    rows.append([f"import {scale:,} farmland parcels into PostGIS (GeoPackage, EPSG:4528 → 4490)",
+                 f"{fmt_s(med['onemap_pg'])}, peak {rss['onemap_pg']:.0f} MiB", "—",
+                 f"{fmt_s(med['ogr2ogr_pg'])}, peak {rss['ogr2ogr_pg']:.0f} MiB (ogr2ogr -f PostgreSQL)",
+                 f"{ratio:.2f}× (ogr2ogr ÷ OneMap); issue 24 target > 1×: {mark(ratio > 1)}", verdict])
+    details.append("### Import into PostGIS (issue 24)")
+    details.append("")
+    details.append("OneMap: `onemap load --catalog` of the farmland alone with `--db postgresql://…` (MakeValid repair, "
+                   "CGCS2000 geodesic areas, COPY in one transaction, key, id index, GiST index, ANALYZE, the current "
+                   "version's view). Peer: `PG_USE_COPY=YES ogr2ogr -f PostgreSQL … -nlt PROMOTE_TO_MULTI -lco "
+                   "SPATIAL_INDEX=GIST -t_srs EPSG:4490 -makevalid` (repair, GiST index, no areas). One PostgreSQL 15 "
+                   "cluster on the same machine (fsync off, as for every PostGIS row here); alternating.")
+    for e, v in runs.items():
+        details.append(f"- {e}: " + ", ".join(f"{s:.2f} s / {k / 1024:.0f} MiB" for s, k in v))
+    details.append("")
+    rep = os.path.join(r, "replica_runs.jsonl")
+    if os.path.exists(rep):
+        runs = [json.loads(l) for l in open(rep) if l.strip()]
+        by = {}
+        for x in runs:
+            by.setdefault(x["what"], []).append(x)
+        first = {w: statistics.median(x["first_check_s"] for x in v) for w, v in by.items() if w != "follow"}
+        if {"spatialite", "postgis_empty", "postgis_warm"} <= first.keys():
+            ratio = first["postgis_empty"] / first["spatialite"]
+            rows.append(["replica start-up to its first answered check, the whole bench catalog "
+                         "(PostGIS copied into an empty local copy; a warm copy)",
+                         f"{fmt_s(first['postgis_empty'])}; warm {fmt_s(first['postgis_warm'])}",
+                         f"{fmt_s(first['spatialite'])} (OneMap on the SpatiaLite file)", "—",
+                         f"{ratio:.2f}× the SpatiaLite start-up; issue 24 target ≤ 2×: {mark(ratio <= 2)}", "—"])
+        if "follow" in by:
+            served = statistics.median(x["served_after_load_s"] for x in by["follow"])
+            load = statistics.median(x["load_s"] for x in by["follow"])
+            rows.append([f"a new farmland version ({scale:,} parcels) served by a replica, after its load's end",
+                         f"{fmt_s(served)} (the load itself {fmt_s(load)})", "—", "—",
+                         f"issue 24 target ≤ 2 s: {mark(served <= 2)}", "—"])
+        details.append("Replica: `onemap serve --db postgresql://… --cache F` from its start to its first answered "
+                       "POST /v1/checks (one medium site), against `onemap serve --db file.sqlite` of the same catalog; "
+                       "empty: F deleted first (every layer copied from PostGIS), warm: F kept from the run before. "
+                       "Follow: `onemap load --layers farmland` into the database while a replica runs, then "
+                       "/v1/layers polled every 10 ms until it names the new version.")
+        for w, v in by.items():
+            key = "served_after_load_s" if w == "follow" else "first_check_s"
+            details.append(f"- {w}: " + ", ".join(f"{x[key]:.2f} s" for x in v))
+        details.append("")
+    return rows, details
+
+
 def agreement(cf, c):
     """The whole comparison with PostGIS, for the details."""
     return (f"{mark(c['equal'])} ids differ at {len(c['id_mismatches'])} sites; "
@@ -783,7 +850,7 @@ def main():
     out.append(f"- GDAL: {cmd_version('ogr2ogr', '--version')}; wrk: {cmd_version('sh', '-c', 'wrk -v 2>&1')}")
 
     rows, details = [], []
-    for section in (import_section(r, a.scale), conflict_section(r), http_section(r), tiles_section(r),
+    for section in (import_section(r, a.scale), pgimport_section(r, a.scale), conflict_section(r), http_section(r), tiles_section(r),
                     features_section(r), ledger_section(r), audit_section(r), load_section(r), landuse_section(r)):
         rows += section[0]
         details += section[1]
