@@ -11,9 +11,9 @@ APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev
 # for its screenshots, Shapely (on Debian's GEOS, the library the server links) for the CQL2
 # oracle, QGIS (headless, with its providers) and OWSLib as the GIS clients that must read
 # OneMap, PostgreSQL 15 with PostGIS for the PostGIS backend's tests (a throwaway cluster,
-# .ci/with-postgres), and Python packages for the OpenAPI check and the DevTools client.
+# .ci/with-postgres) and HAProxy in front of its replicas (deploy/haproxy.cfg), and Python packages for the OpenAPI check and the DevTools client.
 TEST_APT_PACKAGES := chromium fonts-noto-cjk python3-shapely python3-qgis qgis-providers python3-owslib \
-                     postgresql-15 postgresql-15-postgis-3
+                     postgresql-15 postgresql-15-postgis-3 haproxy
 PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis
 
 .PHONY: deps test-deps vendor build release install test e2e demo bench bench-smoke clean format format-check

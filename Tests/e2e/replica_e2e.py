@@ -14,9 +14,15 @@ $ONEMAP_TEST_POSTGRES and the commands that stop and start its cluster.
 3. The database stops: both go on answering (from their copies), and /health says they are not
    following. It starts again, a third version is loaded: both follow again and serve it
    within 2 s of the load's end (they reconnect every second).
+4. HAProxy with deploy/haproxy.cfg in front of both: checks posted through it are answered;
+   one replica is SIGKILLed in the middle of a burst of checks: every check answered before
+   the kill was a 201, and from 3 s after it (two failed health checks a second apart) every
+   check is answered by the other. Checks under way on the killed replica fail (502), as
+   HAProxy does not post them again.
 
 Prints the seconds each replica took; exits 1 on any failure.
-Needs: the onemap binary, ogr2ogr (to cut the source down), Python's standard library.
+Needs: the onemap binary, ogr2ogr (to cut the source down), haproxy (Debian's), Python's
+standard library.
 """
 import argparse
 import json
@@ -27,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 from e2e_server import free_port, stop, wait_http, load_sample
@@ -62,7 +69,8 @@ def farmland(base):
 
 
 def serve(binary, db, port, work, cache=None):
-    args = [binary, "serve", "--db", db, "--port", str(port), "--open"]
+    # No rate limit on anonymous checks: behind HAProxy every check comes from one client.
+    args = [binary, "serve", "--db", db, "--port", str(port), "--open", "--open-rate", "0"]
     if cache:
         args += ["--cache", cache]
     log = open(os.path.join(work, f"serve-{port}.log"), "w")
@@ -109,6 +117,60 @@ def half_catalog(work, url_binary_unused=None):
     with open(os.path.join(cat, "farmland.yaml"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     return cat
+
+
+def failover(victim, ports, work, site):
+    """Step 4: HAProxy (deploy/haproxy.cfg) in front of the replicas; one is SIGKILLed mid-burst."""
+    import threading
+    listen = free_port()
+    env = dict(os.environ, ONEMAP_LISTEN=f"127.0.0.1:{listen}", ONEMAP_REPLICA_1=f"127.0.0.1:{ports[0]}",
+               ONEMAP_REPLICA_2=f"127.0.0.1:{ports[1]}")
+    log = open(os.path.join(work, "serve-haproxy.log"), "w")
+    proxy = subprocess.Popen(["haproxy", "-db", "-f", os.path.join(ROOT, "deploy", "haproxy.cfg")], env=env,
+                             stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{listen}"
+        wait_http(base + "/health", seconds=30)
+        body = open(site, "rb").read()
+        results = []  # (time sent, time answered, status)
+        stop_at = time.time() + 8
+        killed = {}
+
+        def post_many():
+            while time.time() < stop_at:
+                t = time.time()
+                try:
+                    status, _ = post_json(base + "/v1/checks", body)
+                except urllib.error.HTTPError as e:
+                    status = e.code
+                except Exception:
+                    status = 0
+                results.append((t, time.time(), status))
+
+        threads = [threading.Thread(target=post_many) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(2)
+        killed["at"] = time.time()
+        victim.kill()
+        for t in threads:
+            t.join()
+        # A check under way on the killed replica fails (502): HAProxy does not send a POST it
+        # delivered to another replica, since a check posted twice would be recorded twice.
+        before = [s for t, done, s in results if done < killed["at"]]
+        after = [s for t, done, s in results if t >= killed["at"] + 3]
+        from collections import Counter
+        check(before and all(s == 201 for s in before),
+              f"through HAProxy, {len(before)} checks before the kill all 201 ({dict(Counter(before))})")
+        check(after and all(s == 201 for s in after),
+              f"from 3 s after one replica's SIGKILL, {len(after)} checks through HAProxy all 201 {dict(Counter(after))} "
+              f"(in between: {sum(1 for t, done, s in results if done >= killed['at'] and t < killed['at'] + 3 and s != 201)} not)")
+    finally:
+        stop(proxy)
+        log.close()
+        if FAILURES:
+            bad = [l for l in open(os.path.join(work, "serve-haproxy.log")) if " 502 " in l or " 503 " in l]
+            print("haproxy's failed requests:\n" + "".join(bad[:10]))
 
 
 def main():
@@ -183,13 +245,16 @@ def main():
               + ", ".join(f"{t:.2f} s" for t in took.values()))
         for b in bases:
             check(get_json(b + "/health").get("following") == "yes", f"{b}/health says it follows again")
+        failover(servers[0], ports, work, os.path.join(site_path, sites[0]))
     finally:
         for p in servers:
             stop(p)
         if FAILURES:
             for f in os.listdir(work):
                 if f.startswith("serve-"):
-                    print(f"--- {f}\n" + open(os.path.join(work, f)).read()[-3000:])
+                    lines = open(os.path.join(work, f)).read().splitlines()
+                    odd = [l for l in lines if "status=2" not in l and "status=4" not in l and " 201 " not in l and " 200 " not in l]
+                    print(f"--- {f}: {len(lines)} lines; not a 2xx or 4xx answer:\n" + "\n".join(odd[-30:]))
         shutil.rmtree(work, ignore_errors=True)
     print(f"{len(FAILURES)} failures")
     sys.exit(1 if FAILURES else 0)
