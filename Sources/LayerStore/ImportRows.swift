@@ -98,5 +98,5 @@ package struct ImportRows {
     package var isLandUse: Bool { input.landUse != nil }
 
     /// "MultiPoint", "MultiLineString" or "MultiPolygon": what every row's geometry is.
-    package var geometryType: String { ["MultiPoint", "MultiLineString", "MultiPolygon"][input.dimension] }
+    package var geometryType: String { LayerImporter.geometryTypes[input.dimension] }
 }

@@ -124,6 +124,11 @@ public struct LayerImporter {
                     om_minx REAL NOT NULL, om_miny REAL NOT NULL, om_maxx REAL NOT NULL, om_maxy REAL NOT NULL,
                     \(columns.map { $0 + ",\n" }.joined())geom BLOB NOT NULL)
                 """)
+        return try insert(into: table, fields: fields, db: db)
+    }
+
+    /// The insert of a feature into a version's table (`RowInsert.feature` binds it).
+    static func insert(into table: String, fields: [FieldDefinition], db: Database) throws -> RowInsert {
         let placeholders = Array(repeating: "?", count: 9 + fields.count).joined(separator: ",")
         return RowInsert(
             statement: try db.makeStatement(
@@ -132,6 +137,9 @@ public struct LayerImporter {
                     \(fields.map { $0.name.sqlIdentifier + "," }.joined())geom) VALUES (\(placeholders))
                     """))
     }
+
+    /// What a version's geometry column holds, by the layer's dimension (0, 1, 2).
+    package static let geometryTypes = ["MultiPoint", "MultiLineString", "MultiPolygon"]
 
     /// Reads the source's features (`ImportRows`) and inserts the rows in the source's order,
     /// reporting progress after each batch; returns the rows' counts and their R*Tree.
@@ -144,18 +152,9 @@ public struct LayerImporter {
             while let batch = try rows.next() {
                 for row in batch {
                     do {
-                        try insert.insert { b in
-                            b.text(row.id)
-                            b.integer(row.fid)
-                            b.real(row.area)
-                            b.real(row.length)
-                            b.real(row.box.minX)
-                            b.real(row.box.minY)
-                            b.real(row.box.maxX)
-                            b.real(row.box.maxY)
-                            for a in row.attributes { b.attribute(a) }
-                            b.blob(row.blob)
-                        }
+                        try insert.feature(
+                            id: row.id, sourceFID: row.fid, area: row.area, length: row.length, box: row.box, attributes: row.attributes,
+                            blob: row.blob)
                     } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
                         let first = try Int64.fetchOne(
                             db, sql: "SELECT om_source_fid FROM \(table.sqlIdentifier) WHERE om_id = ?", arguments: [row.id])

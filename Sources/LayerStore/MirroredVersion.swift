@@ -100,25 +100,11 @@ public struct MirrorWriter {
         var added: [(Int64, BoundingBox)] = []
         added.reserveCapacity(rows.count)
         try store.pool.write { db in
-            let insert = try RowInsert(
-                statement: db.makeStatement(
-                    sql: """
-                        INSERT INTO \(table.sqlIdentifier)(om_id, om_source_fid, om_area_m2, om_length_m, om_minx, om_miny, om_maxx, om_maxy,
-                        \(fields.map { $0.name.sqlIdentifier + "," }.joined())geom) VALUES (\(Array(repeating: "?", count: 9 + fields.count).joined(separator: ",")))
-                        """))
+            let insert = try LayerImporter.insert(into: table, fields: fields, db: db)
             for row in rows {
-                try insert.insert { b in
-                    b.text(row.id)
-                    b.integer(row.sourceFID)
-                    b.real(row.area)
-                    b.real(row.length)
-                    b.real(row.box.minX)
-                    b.real(row.box.minY)
-                    b.real(row.box.maxX)
-                    b.real(row.box.maxY)
-                    for a in row.attributes { b.attribute(a) }
-                    b.blob(row.blob)
-                }
+                try insert.feature(
+                    id: row.id, sourceFID: row.sourceFID, area: row.area, length: row.length, box: row.box, attributes: row.attributes,
+                    blob: row.blob)
                 added.append((db.lastInsertedRowID, row.box))
             }
         }
@@ -134,7 +120,7 @@ public struct MirrorWriter {
     public mutating func finish() throws {
         let v = version
         let table = v.table
-        guard let dimension = ["MultiPoint", "MultiLineString", "MultiPolygon"].firstIndex(of: v.geometryType) else {
+        guard let dimension = LayerImporter.geometryTypes.firstIndex(of: v.geometryType) else {
             throw StoreError.database(
                 "version \(v.version) of '\(v.spec.name)' has geometry type \(v.geometryType), which OneMap does not store")
         }

@@ -75,4 +75,23 @@ struct RowInsert {
         let code = sqlite3_step(s)
         guard code == SQLITE_DONE else { throw RowByKey.error(code, statement) }
     }
+
+    /// A feature into a version's table (`LayerImporter.insert(into:fields:db:)`), its columns
+    /// in the table's order.
+    func feature(
+        id: String, sourceFID: Int64, area: Double, length: Double, box: BoundingBox, attributes: [AttributeValue], blob: Data
+    ) throws {
+        try insert { b in
+            b.text(id)
+            b.integer(sourceFID)
+            b.real(area)
+            b.real(length)
+            b.real(box.minX)
+            b.real(box.minY)
+            b.real(box.maxX)
+            b.real(box.maxY)
+            for a in attributes { b.attribute(a) }
+            b.blob(blob)
+        }
+    }
 }

@@ -58,7 +58,7 @@ public struct PostGISImporter {
         let fields = input.source.fields
         // A killed earlier load of this number left nothing (it rolled back); start clean anyway.
         try await db.execute("DROP TABLE IF EXISTS onemap.\(unescaped: table)", "clearing \(table)")
-        let geometryType = ["MultiPoint", "MultiLineString", "MultiPolygon"][input.dimension]
+        let geometryType = LayerImporter.geometryTypes[input.dimension]
         let columns = fields.map { "\(Self.quoted($0.name)) \(Self.sqlType($0.type))," }.joined()
         try await db.execute(
             """

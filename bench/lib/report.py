@@ -168,6 +168,20 @@ def pgimport_section(r, scale):
             key = "served_after_load_s" if w == "follow" else "first_check_s"
             details.append(f"- {w}: " + ", ".join(f"{x[key]:.2f} s" for x in v))
         details.append("")
+    lb = os.path.join(r, "replica_lb.jsonl")
+    if os.path.exists(lb):
+        g = {x["group"]: x["wrk"] for x in (json.loads(l) for l in open(lb) if l.strip())}
+        if {"one", "two_haproxy"} <= g.keys():
+            def rps(w):
+                return w["requests"] / (w["duration_us"] / 1e6)
+            one, two = g["one"], g["two_haproxy"]
+            rows.append(["POST /v1/checks under wrk, every bench site: two replicas behind HAProxy (deploy/haproxy.cfg) "
+                         "against one replica, on this 2-core machine",
+                         f"two: {rps(two):,.0f} req/s, p99 {two['latency_us']['p99'] / 1000:.1f} ms, non-2xx {two['non2xx']}",
+                         f"one: {rps(one):,.0f} req/s, p99 {one['latency_us']['p99'] / 1000:.1f} ms, non-2xx {one['non2xx']}",
+                         "—", f"{rps(two) / rps(one):.2f}× the throughput (stated; two cores cannot show scaling)", "—"])
+            details.append("Replicas behind HAProxy: " + "; ".join(f"{k}: {wrk_line(w)}" for k, w in g.items()))
+            details.append("")
     return rows, details
 
 
