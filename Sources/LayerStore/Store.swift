@@ -35,8 +35,8 @@ public final class Store: Sendable {
         // SQLite would take a URL for a file name and make a file of that name.
         if path.hasPrefix("postgresql://") || path.hasPrefix("postgres://") {
             throw StoreError.invalidRequest(
-                "this command does not run on PostgreSQL yet: so far only `onemap load` writes to a PostGIS database "
-                    + "(see the README's PostGIS section); give it a SpatiaLite file")
+                "this command does not run on PostgreSQL yet: so far `onemap load`, `onemap import` and `onemap serve` (a replica) "
+                    + "do (see the README's PostGIS section); give it a SpatiaLite file")
         }
         self.path = path
         self.recheckNanoseconds = recheckNanoseconds

@@ -69,6 +69,13 @@ public final class PostGISDatabase: Sendable {
         }
     }
 
+    /// The layer's stored definition (its current version's), nil for a layer not loaded yet.
+    public func definition(of layer: String) async throws -> LayerSpec? {
+        let text = try await rows(
+            "SELECT spec::text FROM onemap.layers WHERE name = \(layer)", as: String.self, "reading the definition of '\(layer)'")
+        return try text.first.map { try JSONDecoder().decode(LayerSpec.self, from: Data($0.utf8)) }
+    }
+
     /// PostGIS installed (or installable by this user), OneMap's schema created or known.
     private func prepareSchema() async throws {
         let installed = try await rows(

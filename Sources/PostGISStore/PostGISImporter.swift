@@ -81,10 +81,7 @@ public struct PostGISImporter {
             try await db.execute(PostgresQuery(unsafeSQL: sql), "building \(what) on \(table)")
         }
         var warnings = try rows.valueWarnings()
-        let storedText = try await db.rows(
-            "SELECT spec::text FROM onemap.layers WHERE name = \(layer)", as: String.self, "reading the definition of '\(layer)'")
-        let stored = try storedText.first.map { try JSONDecoder().decode(LayerSpec.self, from: Data($0.utf8)) }
-        let definition = try VersionDefinition(stored: stored, spec: spec, authority: authority)
+        let definition = try VersionDefinition(stored: try await db.definition(of: layer), spec: spec, authority: authority)
         warnings += definition.warnings
         warnings += rows.extentWarnings
         let counted = rows.counted

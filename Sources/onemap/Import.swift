@@ -2,6 +2,7 @@ import ArgumentParser
 import Conflicts
 import Foundation
 import LayerStore
+import PostGISStore
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,7 +41,9 @@ struct Import: AsyncParsableCommand {
         let request = ImportRequest(
             name: layer, source: path, sourceLayer: sourceLayer, sourceCRS: sourceCrs, encoding: encoding,
             title: title, kind: kind.flatMap(LayerKind.init(rawValue:)), idField: idField, redefine: redefine)
-        let store = try Store(path: Store.resolvePath(database.db))
+        let target = Store.resolvePath(database.db)
+        if PostGISLocation.isURL(target) { return try await importIntoPostGIS(request, url: target) }
+        let store = try Store(path: target)
         let spec = try request.spec(stored: try store.definition(of: layer))
         let importer = LayerImporter(store: store, progress: json ? nil : Terminal.progressBar(label: layer))
         var report = try importer.load(spec, label: versionLabel, authority: request.authority)
@@ -52,6 +55,26 @@ struct Import: AsyncParsableCommand {
         } else {
             ImportOutput.print(report)
             if let parcelLandUse { print("  \(parcelLandUse.line)") }
+        }
+    }
+
+    /// The file as a new version in a PostGIS database, under the definition stored there.
+    func importIntoPostGIS(_ request: ImportRequest, url: String) async throws {
+        let db = try await PostGISDatabase.open(try PostGISLocation(url: url))
+        let report: ImportReport
+        do {
+            let spec = try request.spec(stored: try await db.definition(of: layer))
+            let importer = PostGISImporter(database: db, progress: json ? nil : Terminal.progressBar(label: layer))
+            report = try await importer.load(spec, label: versionLabel, authority: request.authority)
+        } catch {
+            await db.close()
+            throw error
+        }
+        await db.close()
+        if json {
+            try Terminal.printJSON(LoadReport(report: report, topology: nil, parcelLandUse: nil))
+        } else {
+            ImportOutput.print(report)
         }
     }
 }

@@ -156,6 +156,28 @@ struct PostGISImportTests {
         await #expect(throws: StoreError.self) { _ = try await load(url, spec(try parcels("v3.geojson", count: 2)), label: "2026") }
     }
 
+    @Test func aNewFileForALayerKeepsTheDefinitionStoredThere() async throws {
+        guard let url = try await TestDatabase.fresh() else { return }
+        _ = try await load(url, spec(try parcels("first.geojson", count: 3)))
+        let db = try await PostGISDatabase.open(try PostGISLocation(url: url))
+        let next = try parcels("next.geojson", count: 4)
+        // As `onemap import next.geojson --layer farmland` makes it: the stored title, kind and id field.
+        let request = ImportRequest(
+            name: "farmland", source: next, sourceLayer: nil, sourceCRS: nil, encoding: nil, title: nil, kind: nil, idField: nil,
+            redefine: false)
+        let report = try await PostGISImporter(database: db).load(
+            try request.spec(stored: try await db.definition(of: "farmland")), authority: request.authority)
+        #expect(report.version == 2 && report.definitionChanges.isEmpty)
+        #expect(try await db.definition(of: "farmland")?.title == "永久基本农田")
+        // A title that contradicts the stored one is refused without --redefine.
+        let contradicting = ImportRequest(
+            name: "farmland", source: next, sourceLayer: nil, sourceCRS: nil, encoding: nil, title: "别的", kind: nil, idField: nil,
+            redefine: false)
+        let stored = try #require(try await db.definition(of: "farmland"))
+        #expect(throws: StoreError.self) { _ = try contradicting.spec(stored: stored) }
+        await db.close()
+    }
+
     @Test func duplicateIdsNameTheFeatureAndLeaveNothing() async throws {
         guard let url = try await TestDatabase.fresh() else { return }
         _ = try await load(url, spec(try parcels("good.geojson", count: 3)))
