@@ -53,11 +53,12 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto")
             ]),
-        // The PostGIS backend: layers as PostGIS tables, loaded with COPY through postgres-nio.
+        // The PostGIS backend: layers as PostGIS tables, loaded with COPY through postgres-nio;
+        // replicas that copy them, and share their check records there.
         .target(
             name: "PostGISStore",
             dependencies: [
-                "GeoCore", "VectorIO", "LayerStore",
+                "GeoCore", "VectorIO", "LayerStore", "Conflicts",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log")

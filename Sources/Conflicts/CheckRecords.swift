@@ -16,15 +16,20 @@ public struct CheckRecords: Sendable {
     let commit: GroupCommit
     let backfill: GeometryBackfill
     let sizes = BlobSizes()
+    /// Where every record is also stored before it is acknowledged, for the other replicas
+    /// (a PostgreSQL database); nil on one machine.
+    public let upstream: (any RecordUpstream)?
 
     public static let defaultMaxAnswerBytes = 4 << 20
 
     /// `drawingQuietSeconds`: how long no check must have run before waiting records' geometry
     /// is drawn in the background (tests that need records to stay waiting make it long).
     public init(
-        store: Store, maxAnswerBytes: Int = defaultMaxAnswerBytes, checker: ConflictChecker? = nil, drawingQuietSeconds: Double = 0.03
+        store: Store, maxAnswerBytes: Int = defaultMaxAnswerBytes, checker: ConflictChecker? = nil, drawingQuietSeconds: Double = 0.03,
+        upstream: (any RecordUpstream)? = nil
     ) {
         self.store = store
+        self.upstream = upstream
         self.maxAnswerBytes = maxAnswerBytes
         self.checker = checker ?? ConflictChecker(store: store)
         commit = GroupCommit(store: store)
@@ -39,6 +44,15 @@ public struct CheckRecords: Sendable {
         public var projectName: String?
         public var verdict: String
         public var keyName: String?
+
+        package init(id: String, createdAt: String, projectCode: String?, projectName: String?, verdict: String, keyName: String?) {
+            self.id = id
+            self.createdAt = createdAt
+            self.projectCode = projectCode
+            self.projectName = projectName
+            self.verdict = verdict
+            self.keyName = keyName
+        }
     }
 
     public struct Record: Sendable {
@@ -52,6 +66,19 @@ public struct CheckRecords: Sendable {
         public var result: Data
         /// The site and conflict geometry (CheckGeoJSON), for the report.
         public var geojson: Data
+
+        package init(
+            summary: Summary, inputFormat: String, input: Data, site: String, versions: [String: LayerVersionRef], result: Data,
+            geojson: Data
+        ) {
+            self.summary = summary
+            self.inputFormat = inputFormat
+            self.input = input
+            self.site = site
+            self.versions = versions
+            self.result = result
+            self.geojson = geojson
+        }
     }
 
     public struct Request: Sendable {
@@ -72,6 +99,8 @@ public struct CheckRecords: Sendable {
         var record = try prepare(outcome, request: request, now: now)
         record.geojson = try CheckGeoJSON.data(outcome)
         try checkSize(record.result.count + record.geojson.count, outcome)
+        // The shared store first: it is the record's home when there is one (see RecordUpstream).
+        try upstream?.store(record)
         try commit.write { [record] db in try Self.insert(record, db: db) }
         return record
     }
@@ -103,6 +132,10 @@ public struct CheckRecords: Sendable {
         // With no conflict and no feature listed, a check keeps no piece: its geometry is the site alone.
         let drawn = outcome.result.layers.allSatisfy { !$0.conflict && $0.features.isEmpty }
         if drawn { record.geojson = try CheckGeoJSON.data(outcome) }
+        // The shared store first: a record it refuses is kept nowhere (the check is answered
+        // 503), and one stored there that this file then fails to take comes back with the
+        // other replicas' records (`copyIn`).
+        try upstream?.store(record)
         backfill.checkStarted()
         var saved = false
         defer { backfill.checkEnded(pending: saved && !drawn ? 1 : 0) }
@@ -110,13 +143,31 @@ public struct CheckRecords: Sendable {
             guard try Store.hasVersions(db, outcome.versions.mapValues(\.version)) else { throw VersionsGone() }
             try Self.insert(record, db: db)
             if !drawn {
-                try db.cachedStatement(sql: "INSERT INTO onemap_check_geometry_pending(check_id) VALUES (?)").execute(arguments: [
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO onemap_check_geometry_pending(check_id) VALUES (?)").execute(arguments: [
                     record.summary.id
                 ])
             }
         }
         saved = true
         return record
+    }
+
+    /// Records another replica made (copied from the database they share), stored as they
+    /// were made; one already here is left as it is. Their geometry is drawn here, as that of
+    /// a record saved without it, when it is first needed or in the background.
+    public func copyIn(_ records: [Record]) throws {
+        guard !records.isEmpty else { return }
+        try commit.write { db in
+            for record in records {
+                guard try Int.fetchOne(db, sql: "SELECT 1 FROM onemap_checks WHERE id = ?", arguments: [record.summary.id]) == nil
+                else { continue }
+                try Self.insert(record, db: db)
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO onemap_check_geometry_pending(check_id) VALUES (?)").execute(arguments: [
+                    record.summary.id
+                ])
+            }
+        }
+        backfill.resume()
     }
 
     /// The site as a record stores it: GeoJSON geometry, numbers in shortest round-trip form.
@@ -147,12 +198,14 @@ public struct CheckRecords: Sendable {
         }
     }
 
+    /// Stores the record; one already here with its id is left as it is: a replica's own
+    /// record can come back from the shared store (`copyIn`) before its own commit.
     static func insert(_ record: Record, db: Database) throws {
         let versions = String(decoding: try JSONEncoder().encode(record.versions), as: UTF8.self)
         let s = record.summary
         try db.cachedStatement(
             sql: """
-                INSERT INTO onemap_checks(id, created_at, project_code, project_name, key_name, verdict, input_format, input, site, layer_versions, result, geojson)
+                INSERT OR IGNORE INTO onemap_checks(id, created_at, project_code, project_name, key_name, verdict, input_format, input, site, layer_versions, result, geojson)
                 VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
                 """
         ).execute(arguments: [

@@ -10,13 +10,16 @@ struct HealthRoutes {
     func register(on router: some RouterMethods<OneMapRequestContext>) {
         let server = self.server
         // Alive: the process answers. Nothing is read, so a stuck disk does not fail it. A
-        // replica says whether it follows its database; it answers from its copy either way.
+        // replica says whether it follows its database, and is 503 while it does not: it
+        // cannot store check records then (it answers reads from its copy; /ready says so).
         router.get("health") { _, _ in
             guard let upstream = server.configuration.upstream else { return try Response.json(object: ["status": "ok"]) }
-            let problem = upstream.problem()
-            return try Response.json(object: [
-                "status": "ok", "database": upstream.name, "following": problem == nil ? "yes" : "no: \(problem!)"
-            ])
+            guard let problem = upstream.problem() else {
+                return try Response.json(object: ["status": "ok", "database": upstream.name, "following": "yes"])
+            }
+            return try Response.json(
+                object: ["status": "cannot store checks", "database": upstream.name, "following": "no: \(problem)"],
+                status: .serviceUnavailable)
         }
         // Ready: the database answers a read now. 503 otherwise, so a balancer stops sending.
         router.get("ready") { _, _ -> Response in

@@ -32,7 +32,8 @@ struct ServerContext: Sendable {
         tiles = TileService(store: store, options: TileOptions(maxFeatures: limits.maxTileFeatures))
         records = CheckRecords(
             store: store, maxAnswerBytes: limits.maxAnswerBytes,
-            checker: ConflictChecker(store: store, boxesInMemory: true, rowMemoryBytes: limits.checkRowMemoryBytes))
+            checker: ConflictChecker(store: store, boxesInMemory: true, rowMemoryBytes: limits.checkRowMemoryBytes),
+            upstream: configuration.recordUpstream)
         // A report is about its record's size: a few of the largest are kept.
         reports = ReportCache(capacityBytes: max(16 << 20, 4 * limits.maxAnswerBytes))
         openRate = configuration.open && limits.openChecksPerMinute > 0 ? ClientRateLimit(perMinute: limits.openChecksPerMinute) : nil
@@ -47,6 +48,7 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     let server = ServerContext(store: store, configuration: configuration)
     server.tiles.warmInBackground()
     server.records.checker.warmInBackground()
+    configuration.recordUpstream?.attach(server.records)
     // Records an earlier process acknowledged but had not drawn the geometry of.
     server.records.resumeDrawing()
     // Every GET route answers HEAD too: the GET's status and headers, no body.

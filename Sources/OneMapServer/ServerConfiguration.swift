@@ -17,6 +17,9 @@ public struct ServerConfiguration: Sendable {
     /// A replica's database upstream, for `/health`: what it is, and nil while the replica
     /// follows it, else why not (the replica answers from its copy meanwhile).
     public var upstream: Upstream?
+    /// A replica's shared store of check records (its database), written before each check is
+    /// acknowledged; nil on one machine.
+    public var recordUpstream: (any RecordUpstream)?
 
     public struct Upstream: Sendable {
         public var name: String

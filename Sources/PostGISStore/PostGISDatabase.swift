@@ -14,6 +14,8 @@ public final class PostGISDatabase: Sendable {
     static let schema = "onemap"
     /// A load notifies this channel with "layer:version" when it commits.
     public static let versionsChannel = "onemap_versions"
+    /// A replica notifies this channel with a check's id when its record is stored.
+    public static let checksChannel = "onemap_checks"
 
     public let location: PostGISLocation
     let connection: PostgresConnection
@@ -114,6 +116,15 @@ public final class PostGISDatabase: Sendable {
         // One statement per query: the extended protocol postgres-nio speaks takes no more.
         try await execute("CREATE SCHEMA IF NOT EXISTS onemap", "creating OneMap's schema")
         try await execute("CREATE TABLE IF NOT EXISTS onemap.meta(key text PRIMARY KEY, value text NOT NULL)", "creating OneMap's schema")
+        // Every replica's check records (全留痕), as each replica's records file keeps them; never
+        // changed once written (the server has no UPDATE or DELETE for them).
+        try await execute(
+            """
+            CREATE TABLE IF NOT EXISTS onemap.checks(
+                seq bigserial PRIMARY KEY, id text NOT NULL UNIQUE, created_at text NOT NULL, project_code text,
+                project_name text, key_name text, verdict text NOT NULL, input_format text NOT NULL, input bytea NOT NULL,
+                site text NOT NULL, layer_versions text NOT NULL, result bytea NOT NULL)
+            """, "creating OneMap's schema")
         let found = try await rows("SELECT value FROM onemap.meta WHERE key = 'schema_version'", as: String.self, "reading OneMap's schema")
         if let text = found.first {
             guard let version = Int(text), version <= Self.schemaVersion else {

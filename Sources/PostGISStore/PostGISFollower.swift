@@ -10,6 +10,8 @@ import Synchronization
 public final class PostGISFollower: Sendable {
     public let location: PostGISLocation
     public let store: Store
+    /// The replicas' shared check records, copied in as they are stored; nil: records are not shared.
+    public let records: PostGISRecords?
     private let state = Mutex<String?>("connecting")
     private let onCopied: @Sendable ([PostGISMirror.Copied]) -> Void
     private let log: @Sendable (String) -> Void
@@ -17,11 +19,12 @@ public final class PostGISFollower: Sendable {
     let retrySeconds: Double
 
     public init(
-        location: PostGISLocation, store: Store, retrySeconds: Double = 1,
+        location: PostGISLocation, store: Store, records: PostGISRecords? = nil, retrySeconds: Double = 1,
         onCopied: @escaping @Sendable ([PostGISMirror.Copied]) -> Void, log: @escaping @Sendable (String) -> Void
     ) {
         self.location = location
         self.store = store
+        self.records = records
         self.retrySeconds = retrySeconds
         self.onCopied = onCopied
         self.log = log
@@ -54,13 +57,23 @@ public final class PostGISFollower: Sendable {
 
     private func follow(_ db: PostGISDatabase) async throws {
         let mirror = PostGISMirror(database: db, store: store)
-        try await db.connection.listen(on: PostGISDatabase.versionsChannel) { notifications in
-            // Listening first, then copying: a version committed in between is copied now and
-            // its notification finds nothing left to do.
-            if problem != nil { log("following \(location)") }
-            state.withLock { $0 = nil }
-            report(try await mirror.sync())
-            for try await _ in notifications { report(try await mirror.sync()) }
+        let records = self.records
+        try await db.connection.listen(on: PostGISDatabase.versionsChannel) { versions in
+            try await db.connection.listen(on: PostGISDatabase.checksChannel) { checks in
+                // Listening first, then copying: what was committed in between is copied now,
+                // and its notification finds nothing left to do.
+                if problem != nil { log("following \(location)") }
+                state.withLock { $0 = nil }
+                report(try await mirror.sync())
+                try await records?.copyNew(db)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { for try await _ in versions { self.report(try await mirror.sync()) } }
+                    group.addTask { for try await _ in checks { try await records?.copyNew(db) } }
+                    // Either ends when the connection does (or the task is cancelled).
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
         }
         // The notifications end when the task is cancelled (the server stops), or when the
         // connection is lost.

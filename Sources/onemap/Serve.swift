@@ -71,7 +71,9 @@ struct Serve: AsyncParsableCommand {
         LineLogHandler.bootstrap()
         let store = try Store(path: path)
         var follower: PostGISFollower? = nil
-        if let upstream { follower = try await Replica.start(following: upstream, into: store) }
+        if let upstream {
+            follower = try await Replica.start(following: upstream, into: store, records: PostGISRecords(location: upstream))
+        }
         if open {
             FileHandle.standardError.write(
                 Data(
@@ -97,12 +99,14 @@ struct Serve: AsyncParsableCommand {
         var configuration = config
         if let follower {
             configuration.upstream = .init(name: follower.location.description, problem: { follower.problem })
+            configuration.recordUpstream = follower.records
         }
         print("OneMap serving \(upstream.map { "\($0) (copied into \(path))" } ?? path) at http://\(host):\(port)")
         let app = buildApplication(store: store, configuration: configuration)
         guard let follower else { return try await app.runService() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await follower.run() }
+            if let records = follower.records { group.addTask { await records.run() } }
             try await app.runService()
             group.cancelAll()
         }
@@ -112,7 +116,7 @@ struct Serve: AsyncParsableCommand {
 /// A replica of a PostGIS database: its layers copied into the local store before it serves,
 /// then followed as new versions are loaded.
 enum Replica {
-    static func start(following location: PostGISLocation, into store: Store) async throws -> PostGISFollower {
+    static func start(following location: PostGISLocation, into store: Store, records: PostGISRecords) async throws -> PostGISFollower {
         let db = try await PostGISDatabase.open(location)
         let copied: [PostGISMirror.Copied]
         do {
@@ -124,7 +128,7 @@ enum Replica {
         await db.close()
         log(copied, store: store)
         return PostGISFollower(
-            location: location, store: store, onCopied: { log($0, store: store) },
+            location: location, store: store, records: records, onCopied: { log($0, store: store) },
             log: { FileHandle.standardError.write(Data("replica: \($0)\n".utf8)) })
     }
 

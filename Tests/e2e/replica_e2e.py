@@ -11,14 +11,16 @@ $ONEMAP_TEST_POSTGRES and the commands that stop and start its cluster.
 2. A new version of the farmland (half the parcels, by a catalog whose source is cut down) is
    loaded while they run: both serve it within 2 s of the load's end (--within; make test gives
    its debug build, several times slower than a release one, 6 s), and say so in /v1/layers.
-3. The database stops: both go on answering (from their copies), and /health says they are not
-   following. It starts again, a third version is loaded: both follow again and serve it
+3. The database stops: both go on answering reads (from their copies), /health is 503 and says
+   they are not following, and a check is answered 503 with Retry-After (it cannot be stored). It starts again, a third version is loaded: both follow again and serve it
    within 2 s of the load's end (they reconnect every second).
+   Checks posted to one replica are listed and read back, byte for byte, by the other (they
+   share their records through the database).
 4. HAProxy with deploy/haproxy.cfg in front of both: checks posted through it are answered;
    one replica is SIGKILLed in the middle of a burst of checks: every check answered before
    the kill was a 201, and from 3 s after it (two failed health checks a second apart) every
    check is answered by the other. Checks under way on the killed replica fail (502), as
-   HAProxy does not post them again.
+   HAProxy does not post them again; every check answered 201 is in the database.
 
 Prints the seconds each replica took; exits 1 on any failure.
 Needs: the onemap binary, ogr2ogr (to cut the source down), haproxy (Debian's), Python's
@@ -51,6 +53,15 @@ def check(ok, what):
 def get_json(url):
     with urllib.request.urlopen(url, timeout=10) as r:
         return json.load(r)
+
+
+def health(base):
+    """(status, body) of /health, which a replica answers 503 while it cannot store checks."""
+    try:
+        with urllib.request.urlopen(base + "/health", timeout=10) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
 
 
 def post_json(url, body):
@@ -119,6 +130,35 @@ def half_catalog(work, url_binary_unused=None):
     return cat
 
 
+def shared_records(bases, site):
+    """Step 1's end: a check posted to one replica is listed and read by the other."""
+    body = open(site, "rb").read()
+    for a, b in ((bases[0], bases[1]), (bases[1], bases[0])):
+        req = urllib.request.Request(a + "/v1/checks", data=body, method="POST", headers={"Content-Type": "application/geo+json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            posted = r.read()
+        cid = json.loads(posted)["id"]
+        t0 = time.time()
+        listed = False
+        while time.time() - t0 < 5 and not listed:
+            listed = any(i["id"] == cid for i in get_json(b + "/v1/checks?limit=50")["items"])
+            if not listed:
+                time.sleep(0.02)
+        check(listed, f"a check posted to {a} is listed by {b} ({time.time() - t0:.2f} s later)")
+        with urllib.request.urlopen(b + "/v1/checks/" + cid, timeout=30) as r:
+            read = r.read()
+        check(read == posted, f"{b} reads it back byte for byte as {a} answered it")
+
+
+def in_database(ids):
+    """How many of `ids` the database's onemap.checks holds."""
+    url = os.environ["ONEMAP_TEST_POSTGRES"]
+    out = subprocess.run(["psql", "-X", "-At", url, "-c",
+                          "SELECT count(*) FROM onemap.checks WHERE id = ANY(string_to_array('%s', ','))" % ",".join(ids)],
+                         check=True, capture_output=True, text=True).stdout
+    return int(out.strip())
+
+
 def failover(victim, ports, work, site):
     """Step 4: HAProxy (deploy/haproxy.cfg) in front of the replicas; one is SIGKILLed mid-burst."""
     import threading
@@ -133,19 +173,24 @@ def failover(victim, ports, work, site):
         wait_http(base + "/health", seconds=30)
         body = open(site, "rb").read()
         results = []  # (time sent, time answered, status)
+        acknowledged = []
         stop_at = time.time() + 8
         killed = {}
 
         def post_many():
             while time.time() < stop_at:
                 t = time.time()
+                cid = None
                 try:
-                    status, _ = post_json(base + "/v1/checks", body)
+                    status, answer = post_json(base + "/v1/checks", body)
+                    cid = answer.get("id")
                 except urllib.error.HTTPError as e:
                     status = e.code
                 except Exception:
                     status = 0
                 results.append((t, time.time(), status))
+                if status == 201:
+                    acknowledged.append(cid)
 
         threads = [threading.Thread(target=post_many) for _ in range(4)]
         for t in threads:
@@ -165,6 +210,8 @@ def failover(victim, ports, work, site):
         check(after and all(s == 201 for s in after),
               f"from 3 s after one replica's SIGKILL, {len(after)} checks through HAProxy all 201 {dict(Counter(after))} "
               f"(in between: {sum(1 for t, done, s in results if done >= killed['at'] and t < killed['at'] + 3 and s != 201)} not)")
+        stored = in_database(acknowledged)
+        check(stored == len(acknowledged), f"every check answered 201 ({len(acknowledged)}) is in the database ({stored})")
     finally:
         stop(proxy)
         log.close()
@@ -224,6 +271,7 @@ def main():
                         ai = json.dumps(json.loads(answers[i][1]), indent=1, sort_keys=True).splitlines()
                         print("\n".join(list(difflib.unified_diff(a0, ai, lineterm=""))[:40]))
             check(same, f"{name}: both replicas answer as the SpatiaLite server")
+        shared_records(bases, os.path.join(site_path, sites[1]))
 
         half = half_catalog(work)
         since = load(binary, half, url, "half")
@@ -234,9 +282,16 @@ def main():
         subprocess.run(shlex.split(os.environ["ONEMAP_TEST_POSTGRES_STOP"]), check=True, stdout=subprocess.DEVNULL)
         time.sleep(1.5)
         for b in bases:
-            h = get_json(b + "/health")
-            check(h.get("following", "").startswith("no:"), f"{b}/health says it is not following: {h.get('following')}")
+            status, h = health(b)
+            check(status == 503 and h.get("following", "").startswith("no:"),
+                  f"{b}/health is {status} and says it is not following: {h.get('following')}")
             check(farmland(b)[0::2] == (2, 10000), f"{b} answers from its copy while the database is down")
+            try:
+                post_json(b + "/v1/checks", open(os.path.join(site_path, sites[0]), "rb").read())
+                check(False, f"{b} acknowledged a check it could not store in the database")
+            except urllib.error.HTTPError as e:
+                check(e.code == 503 and e.headers.get("Retry-After") == "5",
+                      f"{b} answers a check it cannot store with {e.code}, Retry-After {e.headers.get('Retry-After')}")
         subprocess.run(shlex.split(os.environ["ONEMAP_TEST_POSTGRES_START"]), check=True, stdout=subprocess.DEVNULL)
         since = load(binary, os.path.join(ROOT, "Layers"), url, "again")
         took = wait_for(bases, 3, 20000, since, a.within)
@@ -244,7 +299,8 @@ def main():
               f"after the database came back, a new version is served within {a.within:g} s: "
               + ", ".join(f"{t:.2f} s" for t in took.values()))
         for b in bases:
-            check(get_json(b + "/health").get("following") == "yes", f"{b}/health says it follows again")
+            status, h = health(b)
+            check(status == 200 and h.get("following") == "yes", f"{b}/health is 200 and says it follows again")
         failover(servers[0], ports, work, os.path.join(site_path, sites[0]))
     finally:
         for p in servers:
