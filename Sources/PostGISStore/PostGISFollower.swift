@@ -4,9 +4,10 @@ import PostgresNIO
 import Synchronization
 
 /// Keeps a replica's local copy following the database: it listens for new versions
-/// (`LISTEN onemap_versions`, which every load notifies at its commit), copies them as they
-/// come, and after a lost connection reconnects and copies what it missed. Its state is for
-/// `/health`: a replica that cannot reach the database goes on answering from its copy.
+/// (`LISTEN onemap_versions`, which every load notifies at its commit) and for the other
+/// replicas' check records (`onemap_checks`), copies them as they come, and after a lost
+/// connection reconnects and copies what it missed. Its state is for `/health`: a replica that
+/// cannot reach the database goes on answering reads from its copy, but cannot store checks.
 public final class PostGISFollower: Sendable {
     public let location: PostGISLocation
     public let store: Store
@@ -68,7 +69,9 @@ public final class PostGISFollower: Sendable {
                 try await records?.copyNew(db)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { for try await _ in versions { self.report(try await mirror.sync()) } }
-                    group.addTask { for try await _ in checks { try await records?.copyNew(db) } }
+                    group.addTask {
+                        for try await check in checks where records?.wants(check.payload) == true { try await records?.copyNew(db) }
+                    }
                     // Either ends when the connection does (or the task is cancelled).
                     try await group.next()
                     group.cancelAll()

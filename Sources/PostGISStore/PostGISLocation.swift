@@ -130,25 +130,6 @@ public struct PostGISLocation: Sendable, CustomStringConvertible {
         return String(url[..<colon]) + ":***" + String(url[at...])
     }
 
-    /// The pool's configuration for this location (check records are written through a pool).
-    func clientConfiguration() -> PostgresClient.Configuration {
-        if host.hasPrefix("/") {
-            return .init(unixSocketPath: "\(host)/.s.PGSQL.\(port)", username: user, password: password, database: database)
-        }
-        var client = TLSConfiguration.makeClientConfiguration()
-        if tls != .verifyFull { client.certificateVerification = .none }
-        let setting: PostgresClient.Configuration.TLS
-        switch tls {
-        case .disable: setting = .disable
-        case .prefer: setting = .prefer(client)
-        case .require, .verifyFull: setting = .require(client)
-        }
-        var config = PostgresClient.Configuration(
-            host: host, port: port, username: user, password: password, database: database, tls: setting)
-        config.options.connectTimeout = .seconds(10)
-        return config
-    }
-
     /// The driver's configuration for this location.
     func configuration() throws -> PostgresConnection.Configuration {
         if host.hasPrefix("/") {

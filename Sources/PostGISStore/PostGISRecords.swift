@@ -7,65 +7,94 @@ import PostgresNIO
 import Synchronization
 
 /// A replica's check records in the database its replicas share: each record is stored there
-/// (through a connection pool) before the check is acknowledged, and announced on
-/// `onemap_checks`; each replica copies the others' records into its own records file
-/// (`copyNew`, which `PostGISFollower` calls), where it lists, reads and draws them as its own.
+/// before the check is acknowledged, and announced on `onemap_checks`; each replica copies the
+/// others' records into its own records file (`copyNew`, which `PostGISFollower` calls), where
+/// it lists, reads and draws them as its own.
+///
+/// A record is stored from the thread that saves it (a Dispatch thread), through a connection's
+/// EventLoopFuture API, which runs on NIO's own threads. Not through an async pool: on Linux,
+/// Swift's tasks and Dispatch's blocking work share one thread pool, and threads waiting for a
+/// task that waits for a thread stalled checks for seconds under load.
 public final class PostGISRecords: RecordUpstream, Sendable {
     public let location: PostGISLocation
-    let client: PostgresClient
     let logger: Logger
+    /// The connections records are stored through, one per lane of `group`.
+    private let connections: [RecordConnection]
+    /// Records stored at the same moment, in one statement.
+    private let group: GroupCall<CheckRecords.Record>
     /// The server's records, to copy the others' into; set when the server is built.
     private let local = Mutex<CheckRecords?>(nil)
     /// The database's last record copied.
     private let copiedUpTo = Mutex<Int64>(0)
-    /// Longest a record's store may take before the check is answered with an error.
-    static let timeoutSeconds = 10.0
+    /// Records this replica stored and has not seen come back yet: they are kept here already,
+    /// so their announcements are let pass (copying them back cost each check a query and a
+    /// commit of the records file).
+    private let own = Mutex<Set<String>>([])
+    /// Past this many, an announcement of our own record copies anyway, to move past them.
+    static let ownLimit = 10_000
 
     public init(location: PostGISLocation) {
         self.location = location
         var logger = Logger(label: "onemap.postgis.records")
         logger.logLevel = .error
         self.logger = logger
-        client = PostgresClient(configuration: location.clientConfiguration(), backgroundLogger: logger)
+        let connections = (0..<2).map { _ in RecordConnection(location: location, logger: logger) }
+        self.connections = connections
+        group = GroupCall(limit: 256, lanes: connections.count) { try Self.storeAll($0, on: connections[$1]) }
     }
 
-    /// Runs the pool until the task is cancelled.
-    public func run() async { await client.run() }
+    /// Closes the connections records are stored through.
+    public func close() { for c in connections { c.close() } }
 
     public func attach(_ records: CheckRecords) { local.withLock { $0 = records } }
 
-    /// Stores the record and announces it, in one statement (one commit); waits for it, since
-    /// the check is acknowledged only once it is stored.
+    /// Stores the record and announces it; waits for it, since the check is acknowledged only
+    /// once it is stored. Records stored at the same moment share a statement and a commit.
     public func store(_ record: CheckRecords.Record) throws {
-        let s = record.summary
-        let versions = String(decoding: try JSONEncoder().encode(record.versions), as: UTF8.self)
-        let query: PostgresQuery = """
+        own.withLock { _ = $0.insert(record.summary.id) }
+        try group.run(record)
+    }
+
+    /// One INSERT of every record given, each announced, in one commit.
+    private static func storeAll(_ records: [CheckRecords.Record], on connection: RecordConnection) throws {
+        var binds = PostgresBindings(capacity: records.count * 11)
+        var values: [String] = []
+        for record in records {
+            let s = record.summary
+            let first = binds.count + 1
+            binds.append(s.id)
+            binds.append(s.createdAt)
+            binds.append(s.projectCode)
+            binds.append(s.projectName)
+            binds.append(s.keyName)
+            binds.append(s.verdict)
+            binds.append(record.inputFormat)
+            binds.append(ByteBuffer(data: record.input))
+            binds.append(record.site)
+            binds.append(String(decoding: try JSONEncoder().encode(record.versions), as: UTF8.self))
+            binds.append(ByteBuffer(data: record.result))
+            values.append("(" + (first..<(first + 11)).map { "$\($0)" }.joined(separator: ",") + ")")
+        }
+        let sql = """
             WITH stored AS (
                 INSERT INTO onemap.checks(id, created_at, project_code, project_name, key_name, verdict, input_format, input, site,
                     layer_versions, result)
-                VALUES (\(s.id), \(s.createdAt), \(s.projectCode), \(s.projectName), \(s.keyName), \(s.verdict), \(record.inputFormat),
-                    \(ByteBuffer(data: record.input)), \(record.site), \(versions), \(ByteBuffer(data: record.result)))
+                VALUES \(values.joined(separator: ","))
                 RETURNING id)
-            SELECT pg_notify(\(PostGISDatabase.checksChannel), id) FROM stored
+            SELECT pg_notify('\(PostGISDatabase.checksChannel)', id) FROM stored
             """
-        let (client, logger, location) = (self.client, self.logger, self.location)
-        let outcome = Mutex<Result<Void, Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do {
-                _ = try await client.query(query, logger: logger).collect()
-                outcome.withLock { $0 = .success(()) }
-            } catch {
-                outcome.withLock { $0 = .failure(error) }
-            }
-            done.signal()
+        do {
+            _ = try connection.open().query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: connection.logger).wait()
+        } catch {
+            throw RecordUpstreamUnavailable(
+                "\(connection.location): the check record could not be stored: \(PostGISDatabase.reason(error))")
         }
-        guard done.wait(timeout: .now() + Self.timeoutSeconds) == .success else {
-            throw RecordUpstreamUnavailable("\(location): the check record was not stored within \(Int(Self.timeoutSeconds)) s")
-        }
-        if case .failure(let error) = outcome.withLock({ $0 })! {
-            throw RecordUpstreamUnavailable("\(location): the check record could not be stored: \(PostGISDatabase.reason(error))")
-        }
+    }
+
+    /// Whether the record announced as `id` needs copying: not when it is this replica's own
+    /// (unless many of those wait to be passed).
+    func wants(_ id: String) -> Bool {
+        own.withLock { $0.count > Self.ownLimit || !$0.contains(id) }
     }
 
     /// Copies the records the database has and this replica has not (all of them the first
@@ -90,6 +119,7 @@ public final class PostGISRecords: RecordUpstream, Sendable {
                     versions: try JSONDecoder().decode([String: LayerVersionRef].self, from: Data(versions.utf8)),
                     result: Data(buffer: result), geojson: Data()))
             last = seq
+            if own.withLock({ $0.remove(id) != nil }) { batch.removeLast() }
             if batch.count == 512 {
                 try records.copyIn(batch)
                 batch.removeAll()
@@ -97,5 +127,41 @@ public final class PostGISRecords: RecordUpstream, Sendable {
         }
         try records.copyIn(batch)
         copiedUpTo.withLock { $0 = max($0, last) }
+    }
+}
+
+/// A connection used from Dispatch threads through its EventLoopFuture API, made again when it
+/// is lost.
+final class RecordConnection: Sendable {
+    let location: PostGISLocation
+    let logger: Logger
+    private let current = Mutex<PostgresConnection?>(nil)
+
+    init(location: PostGISLocation, logger: Logger) {
+        self.location = location
+        self.logger = logger
+    }
+
+    /// The open connection, connecting first if there is none (or it was lost).
+    func open() throws -> PostgresConnection {
+        if let c = current.withLock({ $0 }), !c.isClosed { return c }
+        let made = try PostgresConnection.connect(
+            on: PostgresConnection.defaultEventLoopGroup.any(), configuration: try location.configuration(), id: 2, logger: logger
+        ).wait()
+        let kept = current.withLock { c -> PostgresConnection in
+            if let c, !c.isClosed { return c }
+            c = made
+            return made
+        }
+        if kept !== made { try? made.close().wait() }
+        return kept
+    }
+
+    func close() {
+        if let c = current.withLock({ c -> PostgresConnection? in
+            defer { c = nil }; return c
+        }) {
+            try? c.close().wait()
+        }
     }
 }

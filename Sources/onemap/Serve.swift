@@ -106,9 +106,9 @@ struct Serve: AsyncParsableCommand {
         guard let follower else { return try await app.runService() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await follower.run() }
-            if let records = follower.records { group.addTask { await records.run() } }
             try await app.runService()
             group.cancelAll()
+            follower.records?.close()
         }
     }
 }
