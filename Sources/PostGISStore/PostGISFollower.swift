@@ -18,6 +18,8 @@ public final class PostGISFollower: Sendable {
     private let log: @Sendable (String) -> Void
     /// Seconds between attempts to reconnect.
     let retrySeconds: Double
+    /// After copying the other replicas' records, the pause before the next copy.
+    static let copyPauseNanoseconds: UInt64 = 50_000_000
 
     public init(
         location: PostGISLocation, store: Store, records: PostGISRecords? = nil, retrySeconds: Double = 1,
@@ -70,7 +72,12 @@ public final class PostGISFollower: Sendable {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { for try await _ in versions { self.report(try await mirror.sync()) } }
                     group.addTask {
-                        for try await check in checks where records?.wants(check.payload) == true { try await records?.copyNew(db) }
+                        for try await check in checks where records?.wants(check.payload) == true {
+                            try await records?.copyNew(db)
+                            // At most twenty copies a second: the records announced meanwhile are
+                            // copied together, in one commit of the records file, not one each.
+                            try await Task.sleep(nanoseconds: Self.copyPauseNanoseconds)
+                        }
                     }
                     // Either ends when the connection does (or the task is cancelled).
                     try await group.next()
