@@ -9,6 +9,7 @@ and how long after a load's end a replica serves the new version.
 Each prints one JSON object on stdout. Python's standard library only.
 """
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -47,52 +48,51 @@ def stop(p):
         p.kill()
 
 
-def cmd_startup(a):
-    base = f"http://127.0.0.1:{a.port}"
-    body = open(a.site, "rb").read()
+@contextlib.contextmanager
+def answering(a, base):
+    """`onemap serve` started, until it answers; yields the time it was started; stopped after."""
     with open(a.log, "w") as log:
         t0 = time.time()
         p = serve(a, log)
         try:
             if not wait_answering(base, t0 + 600):
                 sys.exit(f"the server did not answer within 600 s (see {a.log})")
-            listening = time.time() - t0
-            req = urllib.request.Request(base + "/v1/checks", data=body, method="POST",
-                                         headers={"Content-Type": "application/geo+json"})
-            with urllib.request.urlopen(req, timeout=600) as r:
-                status = r.status
-            checked = time.time() - t0
+            yield t0
         finally:
             stop(p)
+
+
+def cmd_startup(a):
+    base = f"http://127.0.0.1:{a.port}"
+    body = open(a.site, "rb").read()
+    with answering(a, base) as t0:
+        listening = time.time() - t0
+        req = urllib.request.Request(base + "/v1/checks", data=body, method="POST",
+                                     headers={"Content-Type": "application/geo+json"})
+        with urllib.request.urlopen(req, timeout=600) as r:
+            status = r.status
+        checked = time.time() - t0
     print(json.dumps({"answering_s": listening, "first_check_s": checked, "status": status}))
 
 
 def cmd_follow(a):
     base = f"http://127.0.0.1:{a.port}"
-    with open(a.log, "w") as log:
-        t0 = time.time()
-        p = serve(a, log)
-        try:
-            if not wait_answering(base, t0 + 600):
-                sys.exit(f"the replica did not answer within 600 s (see {a.log})")
+    def number():
+        layers = json.loads(get(base + "/v1/layers")[1])
+        layers = layers["layers"] if isinstance(layers, dict) else layers
+        return next(l["versionNumber"] for l in layers if l["name"] == a.layer)
 
-            def number():
-                layers = json.loads(get(base + "/v1/layers")[1])
-                layers = layers["layers"] if isinstance(layers, dict) else layers
-                return next(l["versionNumber"] for l in layers if l["name"] == a.layer)
-
-            before = number()
-            t1 = time.time()
-            subprocess.run([a.binary, "load", "--catalog", a.catalog, "--layers", a.layer, "--db", a.url],
-                           check=True, stdout=subprocess.DEVNULL)
-            loaded = time.time()
-            while number() == before:
-                if time.time() - loaded > 600:
-                    sys.exit("the replica did not serve the new version within 600 s")
-                time.sleep(0.01)
-            served = time.time()
-        finally:
-            stop(p)
+    with answering(a, base):
+        before = number()
+        t1 = time.time()
+        subprocess.run([a.binary, "load", "--catalog", a.catalog, "--layers", a.layer, "--db", a.url],
+                       check=True, stdout=subprocess.DEVNULL)
+        loaded = time.time()
+        while number() == before:
+            if time.time() - loaded > 600:
+                sys.exit("the replica did not serve the new version within 600 s")
+            time.sleep(0.01)
+        served = time.time()
     print(json.dumps({"load_s": loaded - t1, "served_after_load_s": served - loaded}))
 
 

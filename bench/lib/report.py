@@ -56,12 +56,9 @@ def ms(x):
     return f"{x:.2f} ms" if x >= 0.1 else f"{x:.3f} ms"
 
 
-def import_section(r, scale):
-    """Issue 2: onemap import against ogr2ogr into SpatiaLite."""
-    rows, details = [], []
-    tsv = os.path.join(r, "import_runs.tsv")
-    if not os.path.exists(tsv):
-        return rows, details
+def timed_runs(tsv):
+    """bench/run's `timed` lines (engine, run, seconds, peak RSS kB): the runs by engine, and each
+    engine's median seconds and largest peak in MiB."""
     runs = {}
     with open(tsv) as f:
         for line in f:
@@ -69,6 +66,16 @@ def import_section(r, scale):
             runs.setdefault(engine, []).append((float(secs), int(rss)))
     med = {e: statistics.median(s for s, _ in v) for e, v in runs.items()}
     rss = {e: max(k for _, k in v) / 1024 for e, v in runs.items()}
+    return runs, med, rss
+
+
+def import_section(r, scale):
+    """Issue 2: onemap import against ogr2ogr into SpatiaLite."""
+    rows, details = [], []
+    tsv = os.path.join(r, "import_runs.tsv")
+    if not os.path.exists(tsv):
+        return rows, details
+    runs, med, rss = timed_runs(tsv)
     ans = read_json(os.path.join(r, "import_answers.json"))
     rep = read_json(os.path.join(r, "import_onemap.json")) or {}
     ratio = med["ogr2ogr"] / med["onemap"]
@@ -110,13 +117,7 @@ def pgimport_section(r, scale):
     tsv = os.path.join(r, "pgimport_runs.tsv")
     if not os.path.exists(tsv):
         return rows, details
-    runs = {}
-    with open(tsv) as f:
-        for line in f:
-            engine, _run, secs, rss = line.split("\t")
-            runs.setdefault(engine, []).append((float(secs), int(rss)))
-    med = {e: statistics.median(s for s, _ in v) for e, v in runs.items()}
-    rss = {e: max(k for _, k in v) / 1024 for e, v in runs.items()}
+    runs, med, rss = timed_runs(tsv)
     ans = read_json(os.path.join(r, "pgimport_answers.json"))
     ratio = med["ogr2ogr_pg"] / med["onemap_pg"]
     verdict = "not checked"
@@ -744,13 +745,7 @@ def landuse_section(r):
     tsv = os.path.join(r, "landuse_import_runs.tsv")
     lu = read_json(os.path.join(r, "landuse_check.json"))
     if os.path.exists(tsv):
-        runs = {}
-        with open(tsv) as f:
-            for line in f:
-                engine, _run, secs, rss = line.split("\t")
-                runs.setdefault(engine, []).append((float(secs), int(rss)))
-        med = {e: statistics.median(s for s, _ in v) for e, v in runs.items()}
-        rss = {e: max(k for _, k in v) / 1024 for e, v in runs.items()}
+        runs, med, rss = timed_runs(tsv)
         ratio = med["ogr2ogr_landuse"] / med["onemap_landuse"]
         count = f"{lu['features']:,} " if lu else ""
         rows.append([f"import {count}land-use 图斑 (GeoPackage, EPSG:4549 → 4490)",
