@@ -11,43 +11,20 @@ import LayerStore
 /// them in one transaction, hands each its outcome and wakes the rest. Each write runs in a
 /// savepoint of its own, so one that fails (a record past a check) is undone alone and the
 /// others are kept; a transaction that fails to commit fails all of its writes.
-final class GroupCommit: @unchecked Sendable {  // @unchecked: every var is used only with `condition` held (a Mutex cannot wait)
+final class GroupCommit: Sendable {
     let store: Store
-    private let condition = NSCondition()
-    private var queue: [(ticket: Int, body: @Sendable (Database) throws -> Void)] = []
-    private var outcomes: [Int: Result<Void, Error>] = [:]
-    private var committing = false
-    private var nextTicket = 0
+    private let group: GroupCall<@Sendable (Database) throws -> Void>
 
-    init(store: Store) { self.store = store }
-
-    func write(_ body: @escaping @Sendable (Database) throws -> Void) throws {
-        condition.lock()
-        let ticket = nextTicket
-        nextTicket += 1
-        queue.append((ticket, body))
-        while true {
-            if let outcome = outcomes.removeValue(forKey: ticket) {
-                condition.unlock()
-                return try outcome.get()
-            }
-            if committing {
-                condition.wait()
-                continue
-            }
-            committing = true
-            let batch = queue
-            queue.removeAll(keepingCapacity: true)
-            condition.unlock()
-            let results = commit(batch.map(\.body))
-            condition.lock()
-            for (entry, result) in zip(batch, results) { outcomes[entry.ticket] = result }
-            committing = false
-            condition.broadcast()
-        }
+    init(store: Store) {
+        self.store = store
+        group = GroupCall { bodies, _ in Self.commit(bodies, store: store) }
     }
 
-    private func commit(_ bodies: [@Sendable (Database) throws -> Void]) -> [Result<Void, Error>] {
+    func write(_ body: @escaping @Sendable (Database) throws -> Void) throws {
+        try group.run(body)
+    }
+
+    private static func commit(_ bodies: [@Sendable (Database) throws -> Void], store: Store) -> [Result<Void, Error>] {
         var results = [Result<Void, Error>](repeating: .success(()), count: bodies.count)
         do {
             try store.pool.write { db in

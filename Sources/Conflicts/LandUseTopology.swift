@@ -56,7 +56,7 @@ public struct LandUseTopology {
             let maxFid = try Int64.fetchOne(db, sql: "SELECT max(om_fid) FROM \(FeatureTable.quote(FeatureTable(layer.version).name))") ?? 0
             let units = try? AdminUnits(db: db, by: "county", among: visible, engine: GeometryEngine())
             let (boundary, boundaryName) = try Self.boundary(units: units, of: layer, db: db, engine: GeometryEngine())
-            return (layer, maxFid, boundaryName, try boundary.map { try Self.cells(of: try $0.value()) } ?? [])
+            return (layer, maxFid, boundaryName, try boundary.map { try Self.cells(of: $0.value()) } ?? [])
         }
         // Both passes split over the cores (fid ranges, then runs of gap cells), each part in a
         // read transaction of its own with a GEOS context of its own: 141 s at 2.35 million 图斑

@@ -1,5 +1,4 @@
 import Conflicts
-import Dispatch
 import Foundation
 import LayerStore
 import Logging
@@ -40,7 +39,10 @@ public final class PostGISRecords: RecordUpstream, Sendable {
         self.logger = logger
         let connections = (0..<2).map { _ in RecordConnection(location: location, logger: logger) }
         self.connections = connections
-        group = GroupCall(limit: 256, lanes: connections.count) { try Self.storeAll($0, on: connections[$1]) }
+        group = GroupCall(limit: 256, lanes: connections.count) { records, lane in
+            let outcome = Result { try Self.storeAll(records, on: connections[lane]) }
+            return records.map { _ in outcome }
+        }
     }
 
     /// Closes the connections records are stored through.
