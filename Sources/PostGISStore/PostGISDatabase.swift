@@ -51,6 +51,19 @@ public final class PostGISDatabase: Sendable {
         try? await connection.close()
     }
 
+    /// Opens `location`, runs `body` with it, and closes it whatever `body` does.
+    public static func with<T>(_ location: PostGISLocation, _ body: (PostGISDatabase) async throws -> T) async throws -> T {
+        let db = try await open(location)
+        do {
+            let value = try await body(db)
+            await db.close()
+            return value
+        } catch {
+            await db.close()
+            throw error
+        }
+    }
+
     /// Runs `sql`, the error naming what was being done.
     func execute(_ sql: PostgresQuery, _ doing: @autoclosure () -> String) async throws {
         do {

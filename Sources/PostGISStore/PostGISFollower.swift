@@ -40,14 +40,7 @@ public final class PostGISFollower: Sendable {
     public func run() async {
         while !Task.isCancelled {
             do {
-                let db = try await PostGISDatabase.open(location)
-                do {
-                    try await follow(db)
-                } catch {
-                    await db.close()
-                    throw error
-                }
-                await db.close()
+                try await PostGISDatabase.with(location) { db in try await follow(db) }
             } catch {
                 if Task.isCancelled { return }
                 let reason = "reconnecting to \(location) every \(retrySeconds) s: \(PostGISDatabase.reason(error))"

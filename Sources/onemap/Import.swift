@@ -60,17 +60,11 @@ struct Import: AsyncParsableCommand {
 
     /// The file as a new version in a PostGIS database, under the definition stored there.
     func importIntoPostGIS(_ request: ImportRequest, url: String) async throws {
-        let db = try await PostGISDatabase.open(try PostGISLocation(url: url))
-        let report: ImportReport
-        do {
+        let report = try await PostGISDatabase.with(try PostGISLocation(url: url)) { db in
             let spec = try request.spec(stored: try await db.definition(of: layer))
             let importer = PostGISImporter(database: db, progress: json ? nil : Terminal.progressBar(label: layer))
-            report = try await importer.load(spec, label: versionLabel, authority: request.authority)
-        } catch {
-            await db.close()
-            throw error
+            return try await importer.load(spec, label: versionLabel, authority: request.authority)
         }
-        await db.close()
         if json {
             try Terminal.printJSON(LoadReport(report: report, topology: nil, parcelLandUse: nil))
         } else {

@@ -91,11 +91,11 @@ struct Load: AsyncParsableCommand {
 
 extension Load {
     /// The catalog into a PostGIS database: each layer a new version, as into SpatiaLite. The
-    /// land-use topology report and the farmland's 地类 table are not made there yet.
+    /// land-use topology report is not made there yet; replicas work out the farmland's 地类
+    /// table from their copies.
     func loadIntoPostGIS(_ specs: [LayerSpec], url: String) async throws {
-        let db = try await PostGISDatabase.open(try PostGISLocation(url: url))
-        var reports: [ImportReport] = []
-        do {
+        let reports = try await PostGISDatabase.with(try PostGISLocation(url: url)) { db in
+            var reports: [ImportReport] = []
             for spec in specs {
                 let importer = PostGISImporter(database: db, progress: json ? nil : Terminal.progressBar(label: spec.name))
                 var report = try await importer.load(spec, label: versionLabel)
@@ -105,11 +105,8 @@ extension Load {
                 reports.append(report)
                 if !json { ImportOutput.print(report) }
             }
-        } catch {
-            await db.close()
-            throw error
+            return reports
         }
-        await db.close()
         if json { try Terminal.printJSON(reports.map { LoadReport(report: $0, topology: nil, parcelLandUse: nil) }) }
     }
 }

@@ -117,32 +117,25 @@ struct Serve: AsyncParsableCommand {
 /// then followed as new versions are loaded.
 enum Replica {
     static func start(following location: PostGISLocation, into store: Store, records: PostGISRecords) async throws -> PostGISFollower {
-        let db = try await PostGISDatabase.open(location)
-        let copied: [PostGISMirror.Copied]
-        do {
-            copied = try await PostGISMirror(database: db, store: store).sync()
-        } catch {
-            await db.close()
-            throw error
+        let copied = try await PostGISDatabase.with(location) { db in try await PostGISMirror(database: db, store: store).sync() }
+        for c in copied {
+            say("copied version \(c.version) of '\(c.layer)' (\(c.count) features) in \(String(format: "%.1f", c.seconds)) s")
         }
-        await db.close()
-        log(copied, store: store)
+        afterCopying(copied, store: store)
         return PostGISFollower(
-            location: location, store: store, records: records, onCopied: { log($0, store: store) },
-            log: { FileHandle.standardError.write(Data("replica: \($0)\n".utf8)) })
+            location: location, store: store, records: records, onCopied: { afterCopying($0, store: store) }, log: say)
     }
 
-    /// Says what was copied, and works out the 地类 under the farmland for a new farmland or
-    /// land-use version, as a load does.
-    static func log(_ copied: [PostGISMirror.Copied], store: Store) {
-        for c in copied {
-            FileHandle.standardError.write(
-                Data(
-                    "replica: copied version \(c.version) of '\(c.layer)' (\(c.count) features) in \(String(format: "%.1f", c.seconds)) s\n"
-                        .utf8))
-        }
+    @Sendable static func say(_ line: String) { FileHandle.standardError.write(Data("replica: \(line)\n".utf8)) }
+
+    /// Works out the 地类 under the farmland for a new farmland or land-use version, as a load
+    /// does, on a thread of its own: at a city's millions of 图斑 it takes seconds, and checks
+    /// overlay the parcels meanwhile.
+    static func afterCopying(_ copied: [PostGISMirror.Copied], store: Store) {
         guard let changed = copied.first(where: { $0.kind == .farmland || $0.kind == .landUse }) else { return }
-        let (_, warning) = ParcelLandUse.afterLoading(changed.kind, store: store)
-        if let warning { FileHandle.standardError.write(Data("replica: warning: \(warning)\n".utf8)) }
+        DispatchQueue.global().async {
+            let (_, warning) = ParcelLandUse.afterLoading(changed.kind, store: store)
+            if let warning { say("warning: \(warning)") }
+        }
     }
 }

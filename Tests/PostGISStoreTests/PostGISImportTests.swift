@@ -60,14 +60,8 @@ struct PostGISImportTests {
     }
 
     func load(_ url: String, _ spec: LayerSpec, label: String? = nil) async throws -> ImportReport {
-        let db = try await PostGISDatabase.open(try PostGISLocation(url: url))
-        do {
-            let r = try await PostGISImporter(database: db).load(spec, label: label)
-            await db.close()
-            return r
-        } catch {
-            await db.close()
-            throw error
+        try await PostGISDatabase.with(try PostGISLocation(url: url)) { db in
+            try await PostGISImporter(database: db).load(spec, label: label)
         }
     }
 
