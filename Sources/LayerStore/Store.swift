@@ -35,7 +35,7 @@ public final class Store: Sendable {
         // SQLite would take a URL for a file name and make a file of that name.
         if path.hasPrefix("postgresql://") || path.hasPrefix("postgres://") {
             throw StoreError.invalidRequest(
-                "this command does not run on PostgreSQL yet: so far `onemap load`, `onemap import` and `onemap serve` (a replica) "
+                "this command does not run on PostgreSQL yet: so far `onemap load`, `import`, `layers` and `serve` (a replica) "
                     + "do (see the README's PostGIS section); give it a SpatiaLite file")
         }
         self.path = path

@@ -91,6 +91,48 @@ public final class PostGISDatabase: Sendable {
         return try text.first.map { try JSONDecoder().decode(LayerSpec.self, from: Data($0.utf8)) }
     }
 
+    /// A layer's current version, as `onemap layers` lists it.
+    public struct CurrentLayer: Sendable {
+        public var spec: LayerSpec
+        public var version: Int
+        public var label: String
+        public var geometryType: String
+        public var count: Int
+        public var bbox: [Double]?
+        public var loadedAt: String
+        public var source: String
+        public var definitionChange: String?
+    }
+
+    /// Every layer's current version, by name.
+    public func layers() async throws -> [CurrentLayer] {
+        var out: [CurrentLayer] = []
+        do {
+            let rows = try await connection.query(
+                """
+                SELECT l.spec::text, v.version, v.label, v.geometry_type, v.feature_count, v.min_x, v.min_y, v.max_x, v.max_y,
+                    to_char(v.loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), v.source, v.definition_change
+                FROM onemap.layers l JOIN onemap.layer_versions v ON v.layer = l.name AND v.version = l.current_version
+                ORDER BY l.name
+                """, logger: logger)
+            for try await (spec, version, label, type, count, minX, minY, maxX, maxY, loadedAt, source, change) in rows.decode(
+                (String, Int, String, String, Int, Double?, Double?, Double?, Double?, String, String, String?).self)
+            {
+                let bbox = [minX, minY, maxX, maxY].compactMap { $0 }
+                out.append(
+                    CurrentLayer(
+                        spec: try JSONDecoder().decode(LayerSpec.self, from: Data(spec.utf8)), version: version, label: label,
+                        geometryType: type, count: count, bbox: bbox.count == 4 ? bbox : nil, loadedAt: loadedAt, source: source,
+                        definitionChange: change))
+            }
+        } catch let e as DecodingError {
+            throw StoreError.database("\(location): a layer's stored definition cannot be read: \(e)")
+        } catch {
+            throw StoreError.database("\(location): listing the layers failed: \(Self.reason(error))")
+        }
+        return out
+    }
+
     /// PostGIS installed (or installable by this user), OneMap's schema created or known.
     private func prepareSchema() async throws {
         let installed = try await rows(

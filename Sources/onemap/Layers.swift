@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LayerStore
+import PostGISStore
 
 struct Layers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the loaded layers.")
@@ -24,14 +25,25 @@ struct Layers: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try Store(path: Store.resolvePath(database.db))
-        let entries = try store.layers().map { l in
-            Entry(
-                name: l.name, title: l.spec.title, kind: l.spec.kind.rawValue, geometryType: l.version.geometryType,
-                count: l.version.count, bbox: l.version.bbox?.array, version: l.version.label,
-                versionNumber: l.version.number, loadedAt: l.version.loadedAt, source: l.version.source,
-                access: l.spec.access.rawValue, rule: l.spec.rule?.summary, ruleDetail: l.spec.rule,
-                definitionChange: l.version.definitionChange)
+        let target = Store.resolvePath(database.db)
+        let entries: [Entry]
+        if PostGISLocation.isURL(target) {
+            entries = try await PostGISDatabase.with(try PostGISLocation(url: target)) { db in try await db.layers() }.map { l in
+                Entry(
+                    name: l.spec.name, title: l.spec.title, kind: l.spec.kind.rawValue, geometryType: l.geometryType, count: l.count,
+                    bbox: l.bbox, version: l.label, versionNumber: l.version, loadedAt: l.loadedAt, source: l.source,
+                    access: l.spec.access.rawValue, rule: l.spec.rule?.summary, ruleDetail: l.spec.rule,
+                    definitionChange: l.definitionChange)
+            }
+        } else {
+            entries = try Store(path: target).layers().map { l in
+                Entry(
+                    name: l.name, title: l.spec.title, kind: l.spec.kind.rawValue, geometryType: l.version.geometryType,
+                    count: l.version.count, bbox: l.version.bbox?.array, version: l.version.label,
+                    versionNumber: l.version.number, loadedAt: l.version.loadedAt, source: l.version.source,
+                    access: l.spec.access.rawValue, rule: l.spec.rule?.summary, ruleDetail: l.spec.rule,
+                    definitionChange: l.version.definitionChange)
+            }
         }
         if json { try Terminal.printJSON(entries); return }
         if entries.isEmpty { print("No layers loaded. Try: onemap load"); return }

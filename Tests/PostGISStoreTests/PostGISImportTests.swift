@@ -140,6 +140,11 @@ struct PostGISImportTests {
         let second = try await load(url, spec(try parcels("v2.geojson", count: 5), title: "永久基本农田(2026 年度变更)"), label: "2026")
         #expect(second.version == 2 && second.label == "2026")
         #expect(second.definitionChanges.contains { $0.contains("title") })
+        // What `onemap layers --db postgresql://…` lists: the current version.
+        let listed = try await PostGISDatabase.with(try PostGISLocation(url: url)) { db in try await db.layers() }
+        #expect(listed.map(\.spec.name) == ["farmland"] && listed.first?.version == 2 && listed.first?.label == "2026")
+        #expect(listed.first?.count == 5 && listed.first?.bbox == second.bbox && listed.first?.geometryType == "MultiPolygon")
+        #expect(listed.first?.spec.title == "永久基本农田(2026 年度变更)" && listed.first?.definitionChange?.contains("title") == true)
         #expect(try await TestDatabase.values(url, "SELECT count(*) FROM onemap.lyr_farmland_1", as: Int.self) == [3])
         #expect(try await TestDatabase.values(url, "SELECT count(*) FROM onemap_layers.farmland", as: Int.self) == [5])
         #expect(
