@@ -143,9 +143,7 @@ public struct CheckRecords: Sendable {
             guard try Store.hasVersions(db, outcome.versions.mapValues(\.version)) else { throw VersionsGone() }
             try Self.insert(record, db: db)
             if !drawn {
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO onemap_check_geometry_pending(check_id) VALUES (?)").execute(arguments: [
-                    record.summary.id
-                ])
+                try Self.awaitGeometry(record.summary.id, db: db)
             }
         }
         saved = true
@@ -162,9 +160,7 @@ public struct CheckRecords: Sendable {
                 guard try Int.fetchOne(db, sql: "SELECT 1 FROM onemap_checks WHERE id = ?", arguments: [record.summary.id]) == nil
                 else { continue }
                 try Self.insert(record, db: db)
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO onemap_check_geometry_pending(check_id) VALUES (?)").execute(arguments: [
-                    record.summary.id
-                ])
+                try Self.awaitGeometry(record.summary.id, db: db)
             }
         }
         backfill.resume()
@@ -196,6 +192,12 @@ public struct CheckRecords: Sendable {
         guard bytes <= maxAnswerBytes else {
             throw AnswerTooLarge(bytes: bytes, limit: maxAnswerBytes, features: outcome.result.layers.map { ($0.layer, $0.features.count) })
         }
+    }
+
+    /// Marks a stored record as waiting for its geometry (drawn when first read, or in the
+    /// background).
+    static func awaitGeometry(_ id: String, db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO onemap_check_geometry_pending(check_id) VALUES (?)").execute(arguments: [id])
     }
 
     /// Stores the record; one already here with its id is left as it is: a replica's own

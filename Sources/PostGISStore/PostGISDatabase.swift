@@ -1,4 +1,5 @@
 import Foundation
+import GeoCore
 import LayerStore
 import Logging
 import PostgresNIO
@@ -91,7 +92,7 @@ public final class PostGISDatabase: Sendable {
         return try text.first.map { try JSONDecoder().decode(LayerSpec.self, from: Data($0.utf8)) }
     }
 
-    /// A layer's current version, as `onemap layers` lists it.
+    /// A layer's current version, as `onemap layers` lists it and a replica copies it.
     public struct CurrentLayer: Sendable {
         public var spec: LayerSpec
         public var version: Int
@@ -102,6 +103,9 @@ public final class PostGISDatabase: Sendable {
         public var loadedAt: String
         public var source: String
         public var definitionChange: String?
+        public var fields: [FieldDefinition]
+        public var sourceCRS: String
+        public var repaired: Int
     }
 
     /// Every layer's current version, by name.
@@ -110,20 +114,24 @@ public final class PostGISDatabase: Sendable {
         do {
             let rows = try await connection.query(
                 """
-                SELECT l.spec::text, v.version, v.label, v.geometry_type, v.feature_count, v.min_x, v.min_y, v.max_x, v.max_y,
-                    to_char(v.loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), v.source, v.definition_change
+                SELECT v.spec::text, v.version, v.label, v.geometry_type, v.feature_count, v.min_x, v.min_y, v.max_x, v.max_y,
+                    to_char(v.loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), v.source, v.definition_change,
+                    v.fields::text, v.source_crs, v.repaired
                 FROM onemap.layers l JOIN onemap.layer_versions v ON v.layer = l.name AND v.version = l.current_version
                 ORDER BY l.name
                 """, logger: logger)
-            for try await (spec, version, label, type, count, minX, minY, maxX, maxY, loadedAt, source, change) in rows.decode(
-                (String, Int, String, String, Int, Double?, Double?, Double?, Double?, String, String, String?).self)
+            for try await (spec, version, label, type, count, minX, minY, maxX, maxY, loadedAt, source, change, fields, crs, repaired)
+                in rows.decode(
+                    (String, Int, String, String, Int, Double?, Double?, Double?, Double?, String, String, String?, String, String, Int)
+                        .self)
             {
                 let bbox = [minX, minY, maxX, maxY].compactMap { $0 }
                 out.append(
                     CurrentLayer(
                         spec: try JSONDecoder().decode(LayerSpec.self, from: Data(spec.utf8)), version: version, label: label,
                         geometryType: type, count: count, bbox: bbox.count == 4 ? bbox : nil, loadedAt: loadedAt, source: source,
-                        definitionChange: change))
+                        definitionChange: change, fields: try JSONDecoder().decode([FieldDefinition].self, from: Data(fields.utf8)),
+                        sourceCRS: crs, repaired: repaired))
             }
         } catch let e as DecodingError {
             throw StoreError.database("\(location): a layer's stored definition cannot be read: \(e)")

@@ -43,24 +43,10 @@ public struct PostGISMirror: Sendable {
 
     /// Each layer's current version, as OneMap's schema in PostGIS records it.
     func currentVersions() async throws -> [MirroredVersion] {
-        let rows = try await database.rows(
-            """
-            SELECT v.spec::text || E'\\x1f' || v.version || E'\\x1f' || v.label || E'\\x1f' || v.geometry_type || E'\\x1f'
-                || v.fields::text || E'\\x1f' || v.source_crs || E'\\x1f'
-                || to_char(v.loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || E'\\x1f' || v.repaired
-                || E'\\x1f' || COALESCE(v.definition_change, '')
-            FROM onemap.layers l JOIN onemap.layer_versions v ON v.layer = l.name AND v.version = l.current_version
-            ORDER BY l.name
-            """, as: String.self, "reading the layers' current versions")
-        return try rows.map { line in
-            let f = line.split(separator: "\u{1f}", omittingEmptySubsequences: false).map(String.init)
-            guard f.count == 9, let version = Int(f[1]), let repaired = Int(f[7]) else {
-                throw StoreError.database("\(database.location): a row of onemap.layer_versions cannot be read")
-            }
-            return MirroredVersion(
-                spec: try JSONDecoder().decode(LayerSpec.self, from: Data(f[0].utf8)), version: version, label: f[2],
-                geometryType: f[3], fields: try JSONDecoder().decode([FieldDefinition].self, from: Data(f[4].utf8)),
-                sourceCRS: f[5], loadedAt: f[6], repaired: repaired, note: f[8].isEmpty ? nil : f[8])
+        try await database.layers().map { l in
+            MirroredVersion(
+                spec: l.spec, version: l.version, label: l.label, geometryType: l.geometryType, fields: l.fields,
+                sourceCRS: l.sourceCRS, loadedAt: l.loadedAt, repaired: l.repaired, note: l.definitionChange)
         }
     }
 
