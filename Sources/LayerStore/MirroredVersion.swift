@@ -34,7 +34,7 @@ public struct MirroredVersion: Sendable {
         self.note = note
     }
 
-    var table: String { FeatureTable(layer: spec.name, version: version, fields: fields.map(\.name)).name }
+    package var table: String { FeatureTable(layer: spec.name, version: version, fields: fields.map(\.name)).name }
 }
 
 /// One stored feature of a mirrored version.

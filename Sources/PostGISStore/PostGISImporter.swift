@@ -54,7 +54,8 @@ public struct PostGISImporter {
             "numbering the new version of '\(layer)'")[0]
         let taken = try await db.rows("SELECT label FROM onemap.layer_versions WHERE layer = \(layer)", as: String.self, "reading labels")
         let versionLabel = try LayerImporter.uniqueLabel(layer: layer, taken: Set(taken), wanted: label)
-        let table = "lyr_\(layer)_\(version)"
+        // Named as SpatiaLite names it (FeatureTable owns the names).
+        let table = FeatureTable(layer: layer, version: version, fields: []).name
         let fields = input.source.fields
         // A killed earlier load of this number left nothing (it rolled back); start clean anyway.
         try await db.execute("DROP TABLE IF EXISTS onemap.\(unescaped: table)", "clearing \(table)")

@@ -54,7 +54,7 @@ public struct PostGISMirror: Sendable {
     /// are read and converted on this task while a second writes the batches before them, so
     /// the database's reading and SQLite's writing overlap.
     private func copy(_ version: MirroredVersion) async throws -> Int {
-        let table = "lyr_\(version.spec.name)_\(version.version)"
+        let table = version.table
         let fields = version.fields
         let columns = fields.map { PostGISImporter.quoted($0.name) + "," }.joined()
         // The geometry as it is stored (extended WKB, in the binary results postgres-nio asks
