@@ -11,6 +11,15 @@ public struct APIKey: Sendable, Hashable, Codable {
     public let prefix: String
     public let createdAt: String
     public let revokedAt: String?
+
+    public init(id: Int64, name: String, role: Role, prefix: String, createdAt: String, revokedAt: String?) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.prefix = prefix
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
 }
 
 /// The API keys in the store. A key is `om_` and 43 base64url characters (256 random bits):
@@ -27,8 +36,8 @@ public struct KeyRing: Sendable {
         case unknown
     }
 
-    /// Makes a key and returns it with its secret, which is never stored and cannot be shown again.
-    public func create(role: Role, name: String?) throws -> (key: APIKey, secret: String) {
+    /// A new key's secret, and the first characters of it shown to tell keys apart.
+    package static func newSecret() -> (secret: String, prefix: String) {
         var bytes = [UInt8](repeating: 0, count: 32)
         var rng = SystemRandomNumberGenerator()  // getrandom(2): cryptographically secure
         for i in bytes.indices { bytes[i] = UInt8.random(in: .min ... .max, using: &rng) }
@@ -37,15 +46,24 @@ public struct KeyRing: Sendable {
             + Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-        let prefix = String(secret.prefix(10))
+        return (secret, String(secret.prefix(10)))
+    }
+
+    /// Why a key name is refused when another key has it.
+    package static func nameTaken(_ name: String) -> StoreError {
+        StoreError.conflict("a key named '\(name)' already exists; names stay taken after revocation so records keep meaning")
+    }
+
+    /// Makes a key and returns it with its secret, which is never stored and cannot be shown again.
+    public func create(role: Role, name: String?) throws -> (key: APIKey, secret: String) {
+        let (secret, prefix) = Self.newSecret()
         let now = Self.timestamp()
         let key = try store.pool.write { db -> APIKey in
             let chosen: String
             if let name {
                 try Self.validate(name: name)
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM onemap_keys WHERE name = ?", arguments: [name]) == true {
-                    throw StoreError.conflict(
-                        "a key named '\(name)' already exists; names stay taken after revocation so records keep meaning")
+                    throw Self.nameTaken(name)
                 }
                 chosen = name
             } else {
@@ -93,9 +111,22 @@ public struct KeyRing: Sendable {
         }
     }
 
-    static func hash(_ secret: String) -> Data { Data(SHA256.hash(data: Data(secret.utf8))) }
+    /// Makes the store's keys these, as the database the replicas share holds them: a
+    /// replica's copy, which its requests are checked against.
+    public func replace(with keys: [StoredKey]) throws {
+        try store.pool.write { db in
+            try db.execute(sql: "DELETE FROM onemap_keys")
+            for k in keys {
+                try db.execute(
+                    sql: "INSERT INTO onemap_keys(id, name, role, prefix, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [k.key.id, k.key.name, k.key.role.rawValue, k.key.prefix, k.hash, k.key.createdAt, k.key.revokedAt])
+            }
+        }
+    }
 
-    static func validate(name: String) throws {
+    package static func hash(_ secret: String) -> Data { Data(SHA256.hash(data: Data(secret.utf8))) }
+
+    package static func validate(name: String) throws {
         guard (1...64).contains(name.count),
             name.unicodeScalars.allSatisfy({ !$0.properties.isWhitespace || $0 == " " }),
             !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
@@ -114,9 +145,40 @@ public struct KeyRing: Sendable {
             createdAt: row["created_at"], revokedAt: row["revoked_at"])
     }
 
-    static func timestamp() -> String {
+    package static func timestamp() -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return f.string(from: Date())
     }
+}
+
+/// A key with the hash of its secret: what a replica copies to check requests against.
+public struct StoredKey: Sendable {
+    public let key: APIKey
+    public let hash: Data
+
+    public init(key: APIKey, hash: Data) {
+        self.key = key
+        self.hash = hash
+    }
+}
+
+/// Where keys are made, listed and revoked: the store's own (`KeyRing`), or the database a
+/// city's replicas share (`PostGISKeys`), so that a key made at one replica works at all.
+/// Requests are always checked against the store (`KeyRing.lookup`), which a replica keeps
+/// a copy of the shared keys in.
+public protocol KeyAdministration: Sendable {
+    func makeKey(role: Role, name: String?) async throws -> (key: APIKey, secret: String)
+    func allKeys() async throws -> [APIKey]
+    func revokeKey(_ idOrName: String) async throws -> APIKey
+}
+
+extension KeyRing: KeyAdministration {
+    public func makeKey(role: Role, name: String?) async throws -> (key: APIKey, secret: String) {
+        try await Blocking.run { try create(role: role, name: name) }
+    }
+
+    public func allKeys() async throws -> [APIKey] { try await Blocking.run { try list() } }
+
+    public func revokeKey(_ idOrName: String) async throws -> APIKey { try await Blocking.run { try revoke(idOrName) } }
 }

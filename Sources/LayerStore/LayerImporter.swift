@@ -201,6 +201,8 @@ public struct LayerImporter {
         var repaired: Int
         var specJSON: String
         var note: String?
+        /// False for an older version copied in later (`MirrorWriter`): registered, not made current.
+        var current = true
     }
 
     static func register(_ v: RegisteredVersion, db: Database) throws {
@@ -226,7 +228,7 @@ public struct LayerImporter {
         try db.execute(
             sql: """
                 INSERT INTO onemap_layers(name, spec, current_version) VALUES (?,?,?)
-                ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, current_version = excluded.current_version
+                ON CONFLICT(name) DO \(v.current ? "UPDATE SET spec = excluded.spec, current_version = excluded.current_version" : "NOTHING")
                 """, arguments: [spec.name, v.specJSON, version])
     }
 

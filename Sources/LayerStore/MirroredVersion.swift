@@ -116,8 +116,9 @@ public struct MirrorWriter {
         count += rows.count
     }
 
-    /// Indexes the rows and registers the version as the layer's current one.
-    public mutating func finish() throws {
+    /// Indexes the rows and registers the version: as the layer's current one, or (`current`
+    /// false, an older version copied for a comparison) beside it.
+    public mutating func finish(current: Bool = true) throws {
         let v = version
         let table = v.table
         guard let dimension = LayerImporter.geometryTypes.firstIndex(of: v.geometryType) else {
@@ -134,7 +135,7 @@ public struct MirrorWriter {
                 .init(
                     spec: v.spec, version: v.version, label: v.label, table: table, geometryType: v.geometryType,
                     dimension: dimension, count: count, bbox: bbox, fields: v.fields, sourceCRS: v.sourceCRS, loadedAt: v.loadedAt,
-                    repaired: v.repaired, specJSON: specJSON, note: v.note),
+                    repaired: v.repaired, specJSON: specJSON, note: v.note, current: current),
                 db: db)
         }
     }

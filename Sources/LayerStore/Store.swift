@@ -35,8 +35,8 @@ public final class Store: Sendable {
         // SQLite would take a URL for a file name and make a file of that name.
         if path.hasPrefix("postgresql://") || path.hasPrefix("postgres://") {
             throw StoreError.invalidRequest(
-                "this command does not run on PostgreSQL yet: so far `onemap load`, `import`, `layers` and `serve` (a replica) "
-                    + "do (see the README's PostGIS section); give it a SpatiaLite file")
+                "a Store is a SpatiaLite file, not \(path.prefix(while: { $0 != ":" })):// (PostgreSQL is reached through "
+                    + "PostGISStore, and read through a local copy of its layers: PostGISMirror)")
         }
         self.path = path
         self.recheckNanoseconds = recheckNanoseconds

@@ -15,6 +15,39 @@ extension Store {
         public var rule: String?
         /// How its definition changed from the version before, and by whom; nil when it did not.
         public var definitionChange: String?
+
+        public init(
+            version: Int, label: String, count: Int, loadedAt: String, current: Bool, source: String, rule: String?,
+            definitionChange: String?
+        ) {
+            self.version = version
+            self.label = label
+            self.count = count
+            self.loadedAt = loadedAt
+            self.current = current
+            self.source = source
+            self.rule = rule
+            self.definitionChange = definitionChange
+        }
+    }
+
+    /// The two versions of `layer` a comparison takes, by label or number: `to` (default the
+    /// current one) and `from` (default the one before `to`).
+    public static func comparedVersions(
+        _ layer: String, from: String?, to: String?, among all: [VersionSummary]
+    ) throws -> (from: VersionSummary, to: VersionSummary) {
+        func find(_ wanted: String?) throws -> VersionSummary {
+            let found =
+                if let wanted { all.first { $0.label == wanted || String($0.version) == wanted } } else { all.first(where: \.current) }
+            guard let found else { throw StoreError.unknownVersion(layer: layer, version: wanted ?? "current") }
+            return found
+        }
+        let newer = try find(to)
+        if let from { return (try find(from), newer) }
+        guard let previous = all.filter({ $0.version < newer.version }).max(by: { $0.version < $1.version }) else {
+            throw StoreError.invalidRequest("layer '\(layer)' has no version before \(newer.label); nothing to compare")
+        }
+        return (previous, newer)
     }
 
     public func versions(of layer: String) throws -> [VersionSummary] {
@@ -109,21 +142,10 @@ extension Store {
     /// (geometry, with the area delta, and/or attributes, naming the fields). The default is
     /// the current version against the one before it.
     public func diff(_ layer: String, from: String? = nil, to: String? = nil) throws -> Diff {
-        try pool.read { db in
-            let toVersion = try resolveVersion(db, layer: layer, to)
-            let fromVersion: LayerVersion
-            if let from {
-                fromVersion = try resolveVersion(db, layer: layer, from)
-            } else {
-                guard
-                    let previous = try Int.fetchOne(
-                        db, sql: "SELECT MAX(version) FROM onemap_layer_versions WHERE layer = ? AND version < ?",
-                        arguments: [layer, toVersion.number])
-                else {
-                    throw StoreError.invalidRequest("layer '\(layer)' has no version before \(toVersion.label); nothing to compare")
-                }
-                fromVersion = try resolveVersion(db, layer: layer, String(previous))
-            }
+        let compared = try Self.comparedVersions(layer, from: from, to: to, among: try versions(of: layer))
+        return try pool.read { db in
+            let toVersion = try resolveVersion(db, layer: layer, String(compared.to.version))
+            let fromVersion = try resolveVersion(db, layer: layer, String(compared.from.version))
             let a = fromVersion.tableName.sqlIdentifier, b = toVersion.tableName.sqlIdentifier
             func centre(_ row: Row, _ prefix: String) -> Coordinate {
                 Coordinate(

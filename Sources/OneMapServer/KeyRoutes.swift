@@ -8,13 +8,13 @@ import LayerStore
 ///     POST   /v1/keys            {"role": "approver", "name": "审批系统"} → the key and its secret, once
 ///     DELETE /v1/keys/{id|name}  revokes
 struct KeyRoutes {
-    let keys: KeyRing
+    let keys: any KeyAdministration
 
     func register(on group: RouterGroup<OneMapRequestContext>) {
         let keys = self.keys
         group.get { _, context -> Response in
             try context.require(.admin, to: "listing keys")
-            return try Response.json(object: try await Blocking.run { try keys.list() }.map(Self.json))
+            return try Response.json(object: try await keys.allKeys().map(Self.json))
         }
         group.post { request, context -> Response in
             try context.require(.admin, to: "creating keys")
@@ -30,7 +30,7 @@ struct KeyRoutes {
             }
             if object["name"] != nil && !(object["name"] is String) { throw Problem.badBody("bad value", "name must be a string") }
             let name = object["name"] as? String
-            let (key, secret) = try await Blocking.run { try keys.create(role: role, name: name) }
+            let (key, secret) = try await keys.makeKey(role: role, name: name)
             var out = Self.json(key)
             out["secret"] = secret
             return try Response.json(object: out, status: .created)
@@ -39,7 +39,7 @@ struct KeyRoutes {
             try context.require(.admin, to: "revoking keys")
             let raw = try context.parameters.require("key")
             let which = raw.removingPercentEncoding ?? raw
-            let key = try await Blocking.run { try keys.revoke(which) }
+            let key = try await keys.revokeKey(which)
             return try Response.json(object: Self.json(key))
         }
     }

@@ -84,7 +84,7 @@ func registerRoutes(on router: some RouterMethods<OneMapRequestContext>, server:
     let store = server.store
     HealthRoutes(server: server).register(on: router)
     CheckRoutes(server: server).register(on: router.group("v1/checks"))
-    KeyRoutes(keys: KeyRing(store: store)).register(on: router.group("v1/keys"))
+    KeyRoutes(keys: server.configuration.keyAdministration ?? KeyRing(store: store)).register(on: router.group("v1/keys"))
     LayerRoutes(server: server).register(on: router)
     LedgerRoutes(server: server).register(on: router)
     ViewerRoutes(assets: server.configuration.assets).register(on: router)

@@ -1,5 +1,6 @@
 import Conflicts
 import Foundation
+import LayerStore
 
 /// How the server runs: where it listens and the limits that keep hostile or careless
 /// clients from hurting everyone else. Parsed by the CLI, separate from the runtime.
@@ -20,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     /// A replica's shared store of check records (its database), written before each check is
     /// acknowledged; nil on one machine.
     public var recordUpstream: (any RecordUpstream)?
+    /// Where `/v1/keys` makes and revokes keys: a replica's shared database; nil, the store.
+    public var keyAdministration: (any KeyAdministration)?
 
     public struct Upstream: Sendable {
         public var name: String

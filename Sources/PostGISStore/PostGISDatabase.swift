@@ -17,6 +17,8 @@ public final class PostGISDatabase: Sendable {
     public static let versionsChannel = "onemap_versions"
     /// A replica notifies this channel with a check's id when its record is stored.
     public static let checksChannel = "onemap_checks"
+    /// Notified when a key is made or revoked.
+    public static let keysChannel = "onemap_keys"
 
     public let location: PostGISLocation
     let connection: PostgresConnection
@@ -65,6 +67,19 @@ public final class PostGISDatabase: Sendable {
         }
     }
 
+    /// Runs `body` in a transaction: committed if it returns, rolled back if it throws.
+    func transaction<T>(_ doing: @autoclosure () -> String, _ body: () async throws -> T) async throws -> T {
+        try await execute("BEGIN", "starting \(doing())")
+        do {
+            let value = try await body()
+            try await execute("COMMIT", "committing \(doing())")
+            return value
+        } catch {
+            try? await execute("ROLLBACK", "rolling back \(doing())")
+            throw error
+        }
+    }
+
     /// Runs `sql`, the error naming what was being done.
     func execute(_ sql: PostgresQuery, _ doing: @autoclosure () -> String) async throws {
         do {
@@ -92,55 +107,6 @@ public final class PostGISDatabase: Sendable {
         return try text.first.map { try JSONDecoder().decode(LayerSpec.self, from: Data($0.utf8)) }
     }
 
-    /// A layer's current version, as `onemap layers` lists it and a replica copies it.
-    public struct CurrentLayer: Sendable {
-        public var spec: LayerSpec
-        public var version: Int
-        public var label: String
-        public var geometryType: String
-        public var count: Int
-        public var bbox: [Double]?
-        public var loadedAt: String
-        public var source: String
-        public var definitionChange: String?
-        public var fields: [FieldDefinition]
-        public var sourceCRS: String
-        public var repaired: Int
-    }
-
-    /// Every layer's current version, by name.
-    public func layers() async throws -> [CurrentLayer] {
-        var out: [CurrentLayer] = []
-        do {
-            let rows = try await connection.query(
-                """
-                SELECT v.spec::text, v.version, v.label, v.geometry_type, v.feature_count, v.min_x, v.min_y, v.max_x, v.max_y,
-                    to_char(v.loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), v.source, v.definition_change,
-                    v.fields::text, v.source_crs, v.repaired
-                FROM onemap.layers l JOIN onemap.layer_versions v ON v.layer = l.name AND v.version = l.current_version
-                ORDER BY l.name
-                """, logger: logger)
-            for try await (spec, version, label, type, count, minX, minY, maxX, maxY, loadedAt, source, change, fields, crs, repaired)
-                in rows.decode(
-                    (String, Int, String, String, Int, Double?, Double?, Double?, Double?, String, String, String?, String, String, Int)
-                        .self)
-            {
-                let bbox = [minX, minY, maxX, maxY].compactMap { $0 }
-                out.append(
-                    CurrentLayer(
-                        spec: try JSONDecoder().decode(LayerSpec.self, from: Data(spec.utf8)), version: version, label: label,
-                        geometryType: type, count: count, bbox: bbox.count == 4 ? bbox : nil, loadedAt: loadedAt, source: source,
-                        definitionChange: change, fields: try JSONDecoder().decode([FieldDefinition].self, from: Data(fields.utf8)),
-                        sourceCRS: crs, repaired: repaired))
-            }
-        } catch let e as DecodingError {
-            throw StoreError.database("\(location): a layer's stored definition cannot be read: \(e)")
-        } catch {
-            throw StoreError.database("\(location): listing the layers failed: \(Self.reason(error))")
-        }
-        return out
-    }
-
     /// PostGIS installed (or installable by this user), OneMap's schema created or known.
     private func prepareSchema() async throws {
         let installed = try await rows(
@@ -164,14 +130,9 @@ public final class PostGISDatabase: Sendable {
         }
         // In one transaction, so a schema is made whole or not at all; serialised, so two
         // first loads into one empty database do not both make it.
-        try await execute("BEGIN", "starting on OneMap's schema")
-        do {
+        try await transaction("OneMap's schema") {
             try await execute("SELECT pg_advisory_xact_lock(7142001)", "locking OneMap's schema")
             try await makeSchema()
-            try await execute("COMMIT", "committing OneMap's schema")
-        } catch {
-            try? await execute("ROLLBACK", "rolling back OneMap's schema")
-            throw error
         }
     }
 
@@ -187,6 +148,14 @@ public final class PostGISDatabase: Sendable {
                 seq bigserial PRIMARY KEY, id text NOT NULL UNIQUE, created_at text NOT NULL, project_code text,
                 project_name text, key_name text, verdict text NOT NULL, input_format text NOT NULL, input bytea NOT NULL,
                 site text NOT NULL, layer_versions text NOT NULL, result bytea NOT NULL)
+            """, "creating OneMap's schema")
+        // API keys, as SpatiaLite keeps them: a SHA-256 of the secret, never the secret; revoked,
+        // never deleted, so records keep their names.
+        try await execute(
+            """
+            CREATE TABLE IF NOT EXISTS onemap.keys(
+                id bigint PRIMARY KEY, name text NOT NULL UNIQUE, role text NOT NULL, prefix text NOT NULL,
+                hash bytea NOT NULL UNIQUE, created_at text NOT NULL, revoked_at text)
             """, "creating OneMap's schema")
         let found = try await rows("SELECT value FROM onemap.meta WHERE key = 'schema_version'", as: String.self, "reading OneMap's schema")
         if let text = found.first {

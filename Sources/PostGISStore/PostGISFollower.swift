@@ -4,8 +4,9 @@ import PostgresNIO
 import Synchronization
 
 /// Keeps a replica's local copy following the database: it listens for new versions
-/// (`LISTEN onemap_versions`, which every load notifies at its commit) and for the other
-/// replicas' check records (`onemap_checks`), copies them as they come, and after a lost
+/// (`LISTEN onemap_versions`, which every load notifies at its commit), for the other
+/// replicas' check records (`onemap_checks`) and for keys made or revoked (`onemap_keys`),
+/// copies them as they come, and after a lost
 /// connection reconnects and copies what it missed. Its state is for `/health`: a replica that
 /// cannot reach the database goes on answering reads from its copy, but cannot store checks.
 public final class PostGISFollower: Sendable {
@@ -54,27 +55,32 @@ public final class PostGISFollower: Sendable {
     private func follow(_ db: PostGISDatabase) async throws {
         let mirror = PostGISMirror(database: db, store: store)
         let records = self.records
+        let keys = KeyRing(store: store)
         try await db.connection.listen(on: PostGISDatabase.versionsChannel) { versions in
             try await db.connection.listen(on: PostGISDatabase.checksChannel) { checks in
-                // Listening first, then copying: what was committed in between is copied now,
-                // and its notification finds nothing left to do.
-                if problem != nil { log("following \(location)") }
-                state.withLock { $0 = nil }
-                report(try await mirror.sync())
-                try await records?.copyNew(db)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { for try await _ in versions { self.report(try await mirror.sync()) } }
-                    group.addTask {
-                        for try await check in checks where records?.wants(check.payload) == true {
-                            try await records?.copyNew(db)
-                            // At most twenty copies a second: the records announced meanwhile are
-                            // copied together, in one commit of the records file, not one each.
-                            try await Task.sleep(nanoseconds: Self.copyPauseNanoseconds)
+                try await db.connection.listen(on: PostGISDatabase.keysChannel) { keyChanges in
+                    // Listening first, then copying: what was committed in between is copied now,
+                    // and its notification finds nothing left to do.
+                    try await PostGISKeys.copy(db, into: keys)
+                    if problem != nil { log("following \(location)") }
+                    state.withLock { $0 = nil }
+                    report(try await mirror.sync())
+                    try await records?.copyNew(db)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { for try await _ in versions { self.report(try await mirror.sync()) } }
+                        group.addTask { for try await _ in keyChanges { try await PostGISKeys.copy(db, into: keys) } }
+                        group.addTask {
+                            for try await check in checks where records?.wants(check.payload) == true {
+                                try await records?.copyNew(db)
+                                // At most twenty copies a second: the records announced meanwhile are
+                                // copied together, in one commit of the records file, not one each.
+                                try await Task.sleep(nanoseconds: Self.copyPauseNanoseconds)
+                            }
                         }
+                        // Any ends when the connection does (or the task is cancelled).
+                        try await group.next()
+                        group.cancelAll()
                     }
-                    // Either ends when the connection does (or the task is cancelled).
-                    try await group.next()
-                    group.cancelAll()
                 }
             }
         }

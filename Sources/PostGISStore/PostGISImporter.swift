@@ -30,25 +30,18 @@ public struct PostGISImporter {
     public func load(_ spec: LayerSpec, label: String? = nil, authority: DefinitionAuthority = .catalog) async throws -> ImportReport {
         let started = Date()
         let input = try ImportSource.open(spec)
-        let db = database
-        try await db.execute("BEGIN", "starting the load of '\(spec.name)'")
-        do {
-            var report = try await load(input, label: label, authority: authority)
-            try await db.execute("COMMIT", "committing the load of '\(spec.name)'")
-            report.seconds = Date().timeIntervalSince(started)
-            return report
-        } catch {
-            try? await db.execute("ROLLBACK", "rolling back the load of '\(spec.name)'")
-            throw error
+        var report = try await database.transaction("the load of '\(spec.name)'") {
+            try await load(input, label: label, authority: authority)
         }
+        report.seconds = Date().timeIntervalSince(started)
+        return report
     }
 
     private func load(_ input: ImportSource, label: String?, authority: DefinitionAuthority) async throws -> ImportReport {
         let db = database
         let spec = input.spec
         let layer = spec.name
-        // One load of a layer at a time, so two cannot take the same version number.
-        try await db.execute("SELECT pg_advisory_xact_lock(7142002, hashtext(\(layer)))", "locking layer '\(layer)'")
+        try await db.lockLayer(layer)
         let version = try await db.rows(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM onemap.layer_versions WHERE layer = \(layer)", as: Int.self,
             "numbering the new version of '\(layer)'")[0]

@@ -29,10 +29,26 @@ public struct PostGISMirror: Sendable {
 
     /// Copies every layer's current version the store lacks; returns those it copied.
     public func sync() async throws -> [Copied] {
+        try await copyMissing(try await database.layers())
+    }
+
+    /// Copies these versions of `layer` (by number) beside its current one, those the store
+    /// lacks: what `onemap diff` compares.
+    public func copy(layer: String, versions numbers: [Int]) async throws -> [Copied] {
+        let all = try await database.versions(of: layer)
+        for n in numbers where !all.contains(where: { $0.version == n }) {
+            throw StoreError.unknownVersion(layer: layer, version: String(n))
+        }
+        return try await copyMissing(all.filter { numbers.contains($0.version) })
+    }
+
+    private func copyMissing(_ versions: [PostGISDatabase.StoredVersion]) async throws -> [Copied] {
         var copied: [Copied] = []
-        for version in try await currentVersions() where try !MirrorWriter.has(version, in: store) {
+        for stored in versions {
+            let version = stored.mirrored
+            guard try !MirrorWriter.has(version, in: store) else { continue }
             let started = Date()
-            let count = try await copy(version)
+            let count = try await copy(version, current: stored.current)
             copied.append(
                 Copied(
                     layer: version.spec.name, kind: version.spec.kind, version: version.version, count: count,
@@ -41,19 +57,10 @@ public struct PostGISMirror: Sendable {
         return copied
     }
 
-    /// Each layer's current version, as OneMap's schema in PostGIS records it.
-    func currentVersions() async throws -> [MirroredVersion] {
-        try await database.layers().map { l in
-            MirroredVersion(
-                spec: l.spec, version: l.version, label: l.label, geometryType: l.geometryType, fields: l.fields,
-                sourceCRS: l.sourceCRS, loadedAt: l.loadedAt, repaired: l.repaired, note: l.definitionChange)
-        }
-    }
-
     /// Streams one version's rows from PostGIS into the store; returns the count. The rows
     /// are read and converted on this task while a second writes the batches before them, so
     /// the database's reading and SQLite's writing overlap.
-    private func copy(_ version: MirroredVersion) async throws -> Int {
+    private func copy(_ version: MirroredVersion, current: Bool) async throws -> Int {
         let table = version.table
         let fields = version.fields
         let columns = fields.map { PostGISImporter.quoted($0.name) + "," }.joined()
@@ -72,7 +79,7 @@ public struct PostGISMirror: Sendable {
                     try writer.append(batch)
                     count += batch.count
                 }
-                try writer.finish()
+                try writer.finish(current: current)
                 return count
             } catch {
                 // The reader stops at its next batch.

@@ -3,6 +3,7 @@ import Conflicts
 import Foundation
 import GeoCore
 import LayerStore
+import PostGISStore
 
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +35,7 @@ struct Check: AsyncParsableCommand {
     var each = false
 
     func run() async throws {
-        if each { return try runEach() }
+        if each { return try await runEach() }
         let site: Site
         let format: SiteReader.Format
         let input: Data
@@ -47,14 +48,18 @@ struct Check: AsyncParsableCommand {
             input = FileManager.default.contents(atPath: file) ?? Data()
             (site, format) = try SiteReader.path(file, crs: crs, limits: limits)
         }
-        let store = try Store(path: Store.resolvePath(database.db))
+        let store = try await database.open()
         let wanted = layers?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         // The pieces (the geometry behind each conflict) only for what draws them or stores them.
         let keepPieces = !noRecord || self.format == .geojson || self.format == .html
         let outcome = try ConflictChecker(store: store).check(site, layers: wanted, keepPieces: keepPieces)
         var result = outcome.result
         if !noRecord {
-            let record = try CheckRecords(store: store, maxAnswerBytes: maxAnswer).save(
+            // On PostgreSQL the record is stored there, where every replica lists it, before the
+            // answer is printed; the local copy keeps it too.
+            let upstream = try database.upstream().map { PostGISRecords(location: $0) }
+            defer { upstream?.close() }
+            let record = try CheckRecords(store: store, maxAnswerBytes: maxAnswer, upstream: upstream).save(
                 outcome,
                 request: .init(
                     projectCode: projectCode, projectName: projectName, keyName: Caller.localUser.keyName,
@@ -81,7 +86,7 @@ struct Check: AsyncParsableCommand {
 
     /// Many sites in one process: for planners screening candidate sites, and for the
     /// benchmark, which must time the checks and not process start-up.
-    func runEach() throws {
+    func runEach() async throws {
         let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : (FileManager.default.contents(atPath: file) ?? Data())
         let json = try GeoJSON.parseJSON(data)
         guard let features = (json as? [String: Any])?["features"] as? [Any] else {
@@ -92,7 +97,7 @@ struct Check: AsyncParsableCommand {
                 throw ValidationError("features[\(i)]: \(error)")
             }
         }
-        let store = try Store(path: Store.resolvePath(database.db))
+        let store = try await database.open()
         let checker = ConflictChecker(store: store, boxesInMemory: true)
         let wanted = layers?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         var results: [CheckResult] = []

@@ -28,11 +28,7 @@ struct IdentifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let path = Store.resolvePath(database.db)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("no database at \(path): load one first with `onemap load`")
-        }
-        let store = try Store(path: path)
+        let store = try await database.open()
         let wanted = layers?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let result: IdentifyLookup.Result
         do {

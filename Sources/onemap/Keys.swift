@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import LayerStore
+import PostGISStore
 
 /// `onemap keys create|list|revoke`: API keys for the approval system and for people who may
-/// see restricted layers. Run on the server's machine, where the database file is.
+/// see restricted layers. Run on the server's machine, where the database file is, or anywhere
+/// with a postgresql:// --db, where every replica of that database takes them.
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Create, list and revoke API keys.",
@@ -19,8 +21,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try Store(path: Store.resolvePath(database.db))
-            let (key, secret) = try KeyRing(store: store).create(role: role, name: name)
+            let (key, secret) = try await database.keys().makeKey(role: role, name: name)
             if json {
                 try Terminal.printJSON(["id": String(key.id), "name": key.name, "role": key.role.rawValue, "secret": secret])
                 return
@@ -42,8 +43,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try Store(path: Store.resolvePath(database.db))
-            let keys = try KeyRing(store: store).list()
+            let keys = try await database.keys().allKeys()
             if json { try Terminal.printJSON(keys); return }
             if keys.isEmpty { print("No keys. Try: onemap keys create --role approver --name 审批系统"); return }
             print(
@@ -63,9 +63,8 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try Store(path: Store.resolvePath(database.db))
             do {
-                let k = try KeyRing(store: store).revoke(key)
+                let k = try await database.keys().revokeKey(key)
                 print("revoked key \(k.id) '\(k.name)' (\(k.role.rawValue)) at \(k.revokedAt ?? "")")
             } catch let e as StoreError {
                 throw ValidationError(e.description)
@@ -75,3 +74,11 @@ struct KeysCommand: AsyncParsableCommand {
 }
 
 extension Role: ExpressibleByArgument {}
+
+extension DatabaseOptions {
+    /// Where keys are made: the database file, or the PostgreSQL database the replicas share.
+    func keys() throws -> any KeyAdministration {
+        if let location = try upstream() { return PostGISKeys(location: location) }
+        return KeyRing(store: try Store(path: target))
+    }
+}

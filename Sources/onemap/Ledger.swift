@@ -4,6 +4,7 @@ import Foundation
 import GeoCore
 import LandUse
 import LayerStore
+import PostGISStore
 
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +24,7 @@ struct LedgerCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let store = try Store(path: Store.resolvePath(database.db))
+        let store = try await database.open()
         let wanted = layers?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         let ledger = try LedgerBuilder(store: store).build(by: by, layers: wanted, for: .localUser)
         switch format {
@@ -105,7 +106,12 @@ struct VersionsCommand: AsyncParsableCommand {
     @Flag(help: "Machine-readable output.") var json = false
 
     func run() async throws {
-        let list = try Store(path: Store.resolvePath(database.db)).versions(of: layer)
+        let list: [Store.VersionSummary]
+        if let location = try database.upstream() {
+            list = try await PostGISDatabase.with(location) { db in try await db.versions(of: layer) }.map(\.summary)
+        } else {
+            list = try Store(path: database.target).versions(of: layer)
+        }
         if json { try Terminal.printJSON(list); return }
         for v in list {
             print(
@@ -123,8 +129,13 @@ struct PruneCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        // Through the records: a record whose geometry is still to be drawn needs the versions it names.
-        let dropped = try CheckRecords(store: try Store(path: Store.resolvePath(database.db))).prune(layer, keep: keep)
+        let dropped: [Store.VersionSummary]
+        if let location = try database.upstream() {
+            dropped = try await PostGISDatabase.with(location) { db in try await db.prune(layer, keep: keep) }.map(\.summary)
+        } else {
+            // Through the records: a record whose geometry is still to be drawn needs the versions it names.
+            dropped = try CheckRecords(store: try Store(path: database.target)).prune(layer, keep: keep)
+        }
         print(dropped.isEmpty ? "nothing to drop" : "dropped " + dropped.map { "#\($0.version) \($0.label)" }.joined(separator: ", "))
     }
 }
@@ -141,8 +152,20 @@ struct DiffCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let store = try Store(path: Store.resolvePath(database.db))
-        let report = try ChangeReport.make(store: store, layer: layer, from: from, to: to, for: .localUser)
+        let report: ChangeReport
+        if let location = try database.upstream() {
+            // The two versions copied beside the current ones, and named by number: the copy
+            // holds only some of the layer's versions, so "the one before" is the database's.
+            let compared = try Store.comparedVersions(
+                layer, from: from, to: to,
+                among: try await PostGISDatabase.with(location) { db in try await db.versions(of: layer) }.map(\.summary))
+            let store = try await DatabaseOptions.copy(
+                location, into: database.cachePath(for: location), versions: [layer: [compared.from.version, compared.to.version]])
+            report = try ChangeReport.make(
+                store: store, layer: layer, from: String(compared.from.version), to: String(compared.to.version), for: .localUser)
+        } else {
+            report = try ChangeReport.make(store: try Store(path: database.target), layer: layer, from: from, to: to, for: .localUser)
+        }
         switch format {
         case .json: FileHandle.standardOutput.write(try CheckResult.encoder().encode(report.summary) + Data("\n".utf8))
         case .geojson: FileHandle.standardOutput.write(try report.geojson() + Data("\n".utf8))
@@ -184,7 +207,7 @@ struct AuditCommand: AsyncParsableCommand {
                     return (parts[0], parts[1])
                 }
             } ?? CrossLayerAudit.defaultPairs
-        let store = try Store(path: Store.resolvePath(database.db))
+        let store = try await database.open()
         let started = Date()
         let landFilter: LandCodeFilter?
         do { landFilter = try filter.map { try LandCodeFilter($0) } } catch let e as LandCodeFilter.SyntaxError {

@@ -12,9 +12,3 @@ struct OneMap: AsyncParsableCommand {
         ]
     )
 }
-
-/// Options every command that touches the database shares.
-struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "The database file (default: $ONEMAP_DB, else ./onemap.sqlite).")
-    var db: String?
-}

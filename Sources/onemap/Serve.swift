@@ -43,16 +43,10 @@ struct Serve: AsyncParsableCommand {
             "The viewer's MapLibre GL JS and styles: a `make install` share/onemap or a checkout (default: <bindir>/../share/onemap, the checkout of a .build binary, then the working directory).",
             valueName: "dir"))
     var assets: String?
-    @Option(
-        help: ArgumentHelp(
-            "With a postgresql:// --db: the SpatiaLite file this replica keeps its copy of the layers in (made if missing).",
-            valueName: "file"))
-    var cache = "onemap-replica.sqlite"
 
     func run() async throws {
-        let target = Store.resolvePath(database.db)
-        let upstream = PostGISLocation.isURL(target) ? try PostGISLocation(url: target) : nil
-        let path = upstream == nil ? target : cache
+        let upstream = try database.upstream()
+        let path = upstream.map { database.cachePath(for: $0) } ?? database.target
         guard upstream != nil || FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("no database at \(path): load one first with `onemap load`")
         }
@@ -69,7 +63,7 @@ struct Serve: AsyncParsableCommand {
         guard checkMemoryMb >= 0 else { throw ValidationError("--check-memory-mb must be 0 or more, got \(checkMemoryMb)") }
         guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be 0 or more, got \(idleTimeout)") }
         LineLogHandler.bootstrap()
-        let store = try Store(path: path)
+        let store = upstream == nil ? try Store(path: path) : try DatabaseOptions.cacheStore(path)
         var follower: PostGISFollower? = nil
         if let upstream {
             follower = try await Replica.start(following: upstream, into: store, records: PostGISRecords(location: upstream))
@@ -100,6 +94,7 @@ struct Serve: AsyncParsableCommand {
         if let follower {
             configuration.upstream = .init(name: follower.location.description, problem: { follower.problem })
             configuration.recordUpstream = follower.records
+            configuration.keyAdministration = PostGISKeys(location: follower.location, local: KeyRing(store: store))
         }
         print("OneMap serving \(upstream.map { "\($0) (copied into \(path))" } ?? path) at http://\(host):\(port)")
         let app = buildApplication(store: store, configuration: configuration)
@@ -117,7 +112,10 @@ struct Serve: AsyncParsableCommand {
 /// then followed as new versions are loaded.
 enum Replica {
     static func start(following location: PostGISLocation, into store: Store, records: PostGISRecords) async throws -> PostGISFollower {
-        let copied = try await PostGISDatabase.with(location) { db in try await PostGISMirror(database: db, store: store).sync() }
+        let copied = try await PostGISDatabase.with(location) { db in
+            try await PostGISKeys.copy(db, into: KeyRing(store: store))
+            return try await PostGISMirror(database: db, store: store).sync()
+        }
         for c in copied {
             say("copied version \(c.version) of '\(c.layer)' (\(c.count) features) in \(String(format: "%.1f", c.seconds)) s")
         }
@@ -129,13 +127,15 @@ enum Replica {
     @Sendable static func say(_ line: String) { FileHandle.standardError.write(Data("replica: \(line)\n".utf8)) }
 
     /// Works out the 地类 under the farmland for a new farmland or land-use version, as a load
-    /// does, on a thread of its own: at a city's millions of 图斑 it takes seconds, and checks
-    /// overlay the parcels meanwhile.
-    static func afterCopying(_ copied: [PostGISMirror.Copied], store: Store) {
+    /// does. A server does it on a thread of its own (at a city's millions of 图斑 it takes
+    /// seconds, and checks overlay the parcels meanwhile); a command, which answers once,
+    /// waits for it (`wait`).
+    static func afterCopying(_ copied: [PostGISMirror.Copied], store: Store, wait: Bool = false) {
         guard let changed = copied.first(where: { $0.kind == .farmland || $0.kind == .landUse }) else { return }
-        DispatchQueue.global().async {
+        let work: @Sendable () -> Void = {
             let (_, warning) = ParcelLandUse.afterLoading(changed.kind, store: store)
             if let warning { say("warning: \(warning)") }
         }
+        if wait { work() } else { DispatchQueue.global().async(execute: work) }
     }
 }

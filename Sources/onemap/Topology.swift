@@ -18,7 +18,7 @@ struct TopologyCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let store = try Store(path: Store.resolvePath(database.db))
+        let store = try await database.open()
         let report = try LandUseTopology(store: store).run(layer: layer, minimumAreaM2: minArea, for: .localUser)
         FileHandle.standardError.write(Data((report.line + "\n").utf8))
         if let gpkg { try TopologyOutput.write([report], toGeoPackage: gpkg) }

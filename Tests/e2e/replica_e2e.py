@@ -7,7 +7,10 @@ $ONEMAP_TEST_POSTGRES and the commands that stop and start its cluster.
 1. The sample catalog is loaded into the database (`onemap load --db URL`), and two replicas
    start on it, each with its own local copy (--cache). Both serve the farmland's 20,000 parcels
    and a check of a sample site gives the same answer on both as on a SpatiaLite server of the
-   same catalog (the record's id and time aside).
+   same catalog (the record's id and time aside). The command line on the database: a check
+   run with `onemap check --db URL` is recorded there and listed by both replicas; `ledger` and
+   `audit` print what they print on the SpatiaLite file; a key made by `onemap keys create --db
+   URL` works at both, and revoked through one replica's /v1/keys it stops at the other too.
 2. A new version of the farmland (half the parcels, by a catalog whose source is cut down) is
    loaded while they run: both serve it within 2 s of the load's end (--within; make test gives
    its debug build, several times slower than a release one, 6 s), and say so in /v1/layers.
@@ -36,6 +39,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from e2e_server import free_port, stop, wait_http, load_sample
@@ -150,6 +154,61 @@ def shared_records(bases, site):
         check(read == posted, f"{b} reads it back byte for byte as {a} answered it")
 
 
+def request(url, method="GET", key=None):
+    """(status, body) of a request with an optional bearer key."""
+    req = urllib.request.Request(url, method=method, headers={"Authorization": "Bearer " + key} if key else {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def until(test, seconds):
+    """Seconds until test() held, or None if it did not within `seconds`."""
+    t0 = time.time()
+    while time.time() - t0 < seconds:
+        if test():
+            return time.time() - t0
+        time.sleep(0.02)
+    return None
+
+
+def commands_on_url(binary, url, bases, sl_db, work, site):
+    """Step 1's end: the command line on the database. A check run there is recorded in the
+    database and listed by both replicas; the ledger and the audit answer as on the SpatiaLite
+    file; a key made there works at both replicas, and revoked through one it stops at the other."""
+    cache = os.path.join(work, "cli.sqlite")
+
+    def cli(*args, db=url):
+        extra = ["--cache", cache] if db == url else []
+        return subprocess.run([binary, *args, "--db", db, *extra], check=True, capture_output=True, text=True, cwd=work).stdout
+
+    answer = json.loads(cli("check", site, "--format", "json", "--project-code", "CLI-1"))
+    text = cli("check", site, "--project-code", "CLI-2")
+    cid = next((w for w in text.split() if w.startswith("chk_")), None)
+    check(cid is not None and in_database([cid]) == 1, f"`onemap check --db URL` stores its record {cid} in the database")
+    for b in bases:
+        took = until(lambda: any(i["id"] == cid for i in get_json(b + "/v1/checks?limit=50")["items"]), 5)
+        check(took is not None, f"{b} lists the command line's check" + (f" ({took:.2f} s later)" if took is not None else ""))
+    check(answer["verdict"] in ("forbidden", "restricted", "clear"), f"`onemap check --db URL` answers ({answer['verdict']})")
+    for what in (["ledger", "--format", "csv"], ["audit", "--format", "csv"]):
+        check(cli(*what) == cli(*what, db=sl_db), f"`onemap {what[0]} --db URL` prints what it prints on the SpatiaLite file")
+
+    made = json.loads(cli("keys", "create", "--role", "admin", "--name", "运维", "--json"))
+    secret = made["secret"]
+    for b in bases:
+        took = until(lambda: request(b + "/v1/keys", key=secret)[0] == 200, 2)
+        check(took is not None, f"a key made by `onemap keys create --db URL` works at {b}"
+              + (f" ({took:.2f} s later)" if took is not None else ""))
+    status, _ = request(bases[0] + "/v1/keys/" + urllib.parse.quote("运维"), method="DELETE", key=secret)
+    check(status == 200, f"revoking it through {bases[0]}: {status}")
+    check(request(bases[0] + "/v1/keys", key=secret)[0] == 401, f"{bases[0]} refuses it on the next request")
+    took = until(lambda: request(bases[1] + "/v1/keys", key=secret)[0] == 401, 2)
+    check(took is not None, f"{bases[1]} refuses it within 2 s" + (f" ({took:.2f} s)" if took is not None else ""))
+    check("运维" in cli("keys", "list") and "revoked" in cli("keys", "list"), "`onemap keys list --db URL` shows it revoked")
+
+
 def in_database(ids):
     """How many of `ids` the database's onemap.checks holds."""
     url = os.environ["ONEMAP_TEST_POSTGRES"]
@@ -240,7 +299,8 @@ def main():
         bases = [f"http://127.0.0.1:{p}" for p in ports]
         # A SpatiaLite server of the same catalog, for the answers.
         sl_port = free_port()
-        servers.append(serve(binary, load_sample(binary, work, ROOT), sl_port, work))
+        sl_db = load_sample(binary, work, ROOT)
+        servers.append(serve(binary, sl_db, sl_port, work))
         sl = f"http://127.0.0.1:{sl_port}"
 
         for b in bases:
@@ -272,6 +332,7 @@ def main():
                         print("\n".join(list(difflib.unified_diff(a0, ai, lineterm=""))[:40]))
             check(same, f"{name}: both replicas answer as the SpatiaLite server")
         shared_records(bases, os.path.join(site_path, sites[1]))
+        commands_on_url(binary, url, bases, sl_db, work, os.path.join(site_path, sites[1]))
 
         half = half_catalog(work)
         since = load(binary, half, url, "half")

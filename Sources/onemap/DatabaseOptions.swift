@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import LayerStore
+import PostGISStore
+
+/// Options every command that touches the database shares, and the store a command reads.
+struct DatabaseOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: "The database: a SpatiaLite file or a postgresql:// URL (default: $ONEMAP_DB, else ./onemap.sqlite).")
+    var db: String?
+    @Option(
+        help: ArgumentHelp(
+            "With a postgresql:// --db: the SpatiaLite file that keeps this machine's copy of its layers (made if missing; default: ~/.cache/onemap/DATABASE@HOST-PORT.sqlite).",
+            valueName: "file"))
+    var cache: String?
+
+    /// The file or URL the command is to use.
+    var target: String { Store.resolvePath(db) }
+
+    /// The PostgreSQL database named, nil for a SpatiaLite file.
+    func upstream() throws -> PostGISLocation? {
+        PostGISLocation.isURL(target) ? try PostGISLocation(url: target) : nil
+    }
+
+    /// Where the copy of `location`'s layers is kept: one file per database, so a second
+    /// command finds the layers it copied already.
+    func cachePath(for location: PostGISLocation) -> String {
+        if let cache, !cache.isEmpty { return cache }
+        let environment = ProcessInfo.processInfo.environment
+        let base =
+            environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSTemporaryDirectory()) + "/.cache")
+        let host = location.host.hasPrefix("/") ? "socket" : location.host
+        let name = "\(location.database)@\(host)-\(location.port)".map { $0.isLetter || $0.isNumber || "-_.@".contains($0) ? $0 : "_" }
+        return "\(base)/onemap/\(String(name)).sqlite"
+    }
+
+    /// The store a command reads: the SpatiaLite file, or for a PostgreSQL database the local
+    /// copy of its layers' current versions, brought up to date first. Reading through the
+    /// copy runs the engine as it runs on a file (and as a replica runs it), so the answers
+    /// are the same on either backend.
+    func open() async throws -> Store {
+        guard let location = try upstream() else {
+            guard FileManager.default.fileExists(atPath: target) else {
+                throw ValidationError("no database at \(target): load one first with `onemap load`")
+            }
+            return try Store(path: target)
+        }
+        return try await Self.copy(location, into: cachePath(for: location))
+    }
+
+    /// The store at `path`, made with its directory if missing.
+    static func cacheStore(_ path: String) throws -> Store {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        return try Store(path: path)
+    }
+
+    /// `location`'s current layers copied into the store at `path` (made if missing).
+    static func copy(_ location: PostGISLocation, into path: String, versions: [String: [Int]] = [:]) async throws -> Store {
+        let store = try cacheStore(path)
+        let copied = try await PostGISDatabase.with(location) { db in
+            let mirror = PostGISMirror(database: db, store: store)
+            var copied = try await mirror.sync()
+            for (layer, numbers) in versions { copied += try await mirror.copy(layer: layer, versions: numbers) }
+            return copied
+        }
+        for c in copied {
+            FileHandle.standardError.write(
+                Data(
+                    "copied version \(c.version) of '\(c.layer)' (\(c.count) features) from \(location) in \(String(format: "%.1f", c.seconds)) s\n"
+                        .utf8))
+        }
+        Replica.afterCopying(copied, store: store, wait: true)
+        return store
+    }
+}
