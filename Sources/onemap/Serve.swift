@@ -127,15 +127,15 @@ enum Replica {
     @Sendable static func say(_ line: String) { FileHandle.standardError.write(Data("replica: \(line)\n".utf8)) }
 
     /// Works out the 地类 under the farmland for a new farmland or land-use version, as a load
-    /// does. A server does it on a thread of its own (at a city's millions of 图斑 it takes
-    /// seconds, and checks overlay the parcels meanwhile); a command, which answers once,
-    /// waits for it (`wait`).
+    /// does. A server does it on a thread of its own at a lower priority (at a city's millions
+    /// of 图斑 it takes seconds, and checks overlay the parcels meanwhile, so it must not take
+    /// their cores); a command, which answers once, waits for it (`wait`).
     static func afterCopying(_ copied: [PostGISMirror.Copied], store: Store, wait: Bool = false) {
         guard let changed = copied.first(where: { $0.kind == .farmland || $0.kind == .landUse }) else { return }
         let work: @Sendable () -> Void = {
             let (_, warning) = ParcelLandUse.afterLoading(changed.kind, store: store)
             if let warning { say("warning: \(warning)") }
         }
-        if wait { work() } else { DispatchQueue.global().async(execute: work) }
+        if wait { work() } else { Blocking.startBackgroundThread(named: "parcel-land-use", nice: 10, work) }
     }
 }
