@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "PostGISStoreTests",
             dependencies: [
-                "PostGISStore", "LayerStore", "VectorIO", "GeoCore",
+                "PostGISStore", "LayerStore", "VectorIO", "GeoCore", "Conflicts", "Features", "Tiles",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift")
             ]),
