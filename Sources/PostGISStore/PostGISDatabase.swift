@@ -107,8 +107,21 @@ public final class PostGISDatabase: Sendable {
         return try text.first.map { try JSONDecoder().decode(LayerSpec.self, from: Data($0.utf8)) }
     }
 
-    /// PostGIS installed (or installable by this user), OneMap's schema created or known.
+    /// PostGIS installed (or installable by this user), OneMap's schema created or known. A
+    /// hot standby takes no writes: there the schema is only checked, as the primary made it.
     private func prepareSchema() async throws {
+        if try await rows("SELECT pg_is_in_recovery()", as: Bool.self, "asking whether the server is a standby") == [true] {
+            let made = try await rows("SELECT to_regclass('onemap.meta') IS NOT NULL", as: Bool.self, "reading OneMap's schema")
+            let found =
+                made == [true]
+                ? try await rows("SELECT value FROM onemap.meta WHERE key = 'schema_version'", as: String.self, "reading OneMap's schema")
+                : []
+            guard let version = found.first else {
+                throw StoreError.database("\(location) is a standby without OneMap's schema: load into its primary first")
+            }
+            try checkSchema(version)
+            return
+        }
         let installed = try await rows(
             "SELECT extversion FROM pg_extension WHERE extname = 'postgis'", as: String.self, "looking for PostGIS")
         if installed.isEmpty {
@@ -158,14 +171,7 @@ public final class PostGISDatabase: Sendable {
                 hash bytea NOT NULL UNIQUE, created_at text NOT NULL, revoked_at text)
             """, "creating OneMap's schema")
         let found = try await rows("SELECT value FROM onemap.meta WHERE key = 'schema_version'", as: String.self, "reading OneMap's schema")
-        if let text = found.first {
-            guard let version = Int(text), version <= Self.schemaVersion else {
-                throw StoreError.database(
-                    "\(location) holds OneMap schema version \(text), newer than this OneMap's \(Self.schemaVersion): "
-                        + "run a OneMap at least as new as the one that wrote it")
-            }
-            return
-        }
+        if let text = found.first { return try checkSchema(text) }
         try await execute(
             "CREATE TABLE onemap.layers(name text PRIMARY KEY, spec jsonb NOT NULL, current_version integer NOT NULL)",
             "creating OneMap's schema")
@@ -181,6 +187,39 @@ public final class PostGISDatabase: Sendable {
             """, "creating OneMap's schema")
         try await execute(
             "INSERT INTO onemap.meta(key, value) VALUES ('schema_version', \(String(Self.schemaVersion)))", "creating OneMap's schema")
+    }
+
+    /// Refuses a schema written by a newer OneMap rather than misread it.
+    private func checkSchema(_ text: String) throws {
+        guard let version = Int(text), version <= Self.schemaVersion else {
+            throw StoreError.database(
+                "\(location) holds OneMap schema version \(text), newer than this OneMap's \(Self.schemaVersion): "
+                    + "run a OneMap at least as new as the one that wrote it")
+        }
+    }
+
+    /// The primary's write position now: a standby that has replayed up to it holds
+    /// everything committed before this call.
+    public func writePosition() async throws -> String {
+        try await rows("SELECT pg_current_wal_lsn()::text", as: String.self, "reading the write position")[0]
+    }
+
+    /// Waits until this server holds what the primary had committed at `position`
+    /// (`writePosition`): at once on a primary, else once the standby has replayed to it,
+    /// asking every 20 ms for up to `seconds`.
+    public func waitForReplay(to position: String, seconds: Double) async throws {
+        let started = Date()
+        while true {
+            let caughtUp = try await rows(
+                "SELECT COALESCE(pg_last_wal_replay_lsn() >= \(position)::pg_lsn, true) OR NOT pg_is_in_recovery()", as: Bool.self,
+                "reading the standby's replay position")
+            if caughtUp == [true] { return }
+            guard Date().timeIntervalSince(started) < seconds else {
+                throw StoreError.database(
+                    "\(location) has not replayed the primary's changes up to \(position) in \(Int(seconds)) s: is it streaming?")
+            }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
     }
 
     /// What went wrong, from the driver's error: the server's own message (with its detail,

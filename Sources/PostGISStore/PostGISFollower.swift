@@ -11,6 +11,8 @@ import Synchronization
 /// cannot reach the database goes on answering reads from its copy, but cannot store checks.
 public final class PostGISFollower: Sendable {
     public let location: PostGISLocation
+    /// A hot standby of `location` the layers are copied from; nil: from `location` itself.
+    public let standby: PostGISLocation?
     public let store: Store
     /// The replicas' shared check records, copied in as they are stored; nil: records are not shared.
     public let records: PostGISRecords?
@@ -23,10 +25,12 @@ public final class PostGISFollower: Sendable {
     static let copyPauseNanoseconds: UInt64 = 50_000_000
 
     public init(
-        location: PostGISLocation, store: Store, records: PostGISRecords? = nil, retrySeconds: Double = 1,
+        location: PostGISLocation, standby: PostGISLocation? = nil, store: Store, records: PostGISRecords? = nil,
+        retrySeconds: Double = 1,
         onCopied: @escaping @Sendable ([PostGISMirror.Copied]) -> Void, log: @escaping @Sendable (String) -> Void
     ) {
         self.location = location
+        self.standby = standby
         self.store = store
         self.records = records
         self.retrySeconds = retrySeconds
@@ -41,7 +45,9 @@ public final class PostGISFollower: Sendable {
     public func run() async {
         while !Task.isCancelled {
             do {
-                try await PostGISDatabase.with(location) { db in try await follow(db) }
+                try await PostGISDatabase.with(location) { db in
+                    try await PostGISMirror.with(primary: db, standby: standby, store: store) { mirror in try await follow(db, mirror) }
+                }
             } catch {
                 if Task.isCancelled { return }
                 let reason = "reconnecting to \(location) every \(retrySeconds) s: \(PostGISDatabase.reason(error))"
@@ -52,8 +58,9 @@ public final class PostGISFollower: Sendable {
         }
     }
 
-    private func follow(_ db: PostGISDatabase) async throws {
-        let mirror = PostGISMirror(database: db, store: store)
+    /// Listens on the primary (`db`: a standby is sent no notifications) and copies through
+    /// `mirror`.
+    private func follow(_ db: PostGISDatabase, _ mirror: PostGISMirror) async throws {
         let records = self.records
         let keys = KeyRing(store: store)
         try await db.connection.listen(on: PostGISDatabase.versionsChannel) { versions in

@@ -9,13 +9,31 @@ import PostgresNIO
 /// The copy is a cache of the database: a version is copied once, under its own number, and
 /// only the current version of each layer is copied.
 public struct PostGISMirror: Sendable {
+    /// Where the rows are read: the database, or a hot standby of it.
     public let database: PostGISDatabase
     public let store: Store
+    /// With a standby as `database`: its primary, whose write position the standby must have
+    /// replayed before a copy, so that it holds every version the primary announced.
+    public let primary: PostGISDatabase?
     static let batchRows = 4096
+    /// Longest a copy waits for a standby to catch up.
+    static let replaySeconds = 30.0
 
-    public init(database: PostGISDatabase, store: Store) {
+    public init(database: PostGISDatabase, store: Store, primary: PostGISDatabase? = nil) {
         self.database = database
         self.store = store
+        self.primary = primary
+    }
+
+    /// Runs `body` with a mirror that reads from `standby` when one is given (connected here,
+    /// and closed after `body`), else from `primary`.
+    public static func with<T>(
+        primary: PostGISDatabase, standby: PostGISLocation?, store: Store, _ body: (PostGISMirror) async throws -> T
+    ) async throws -> T {
+        guard let standby else { return try await body(PostGISMirror(database: primary, store: store)) }
+        return try await PostGISDatabase.with(standby) { read in
+            try await body(PostGISMirror(database: read, store: store, primary: primary))
+        }
     }
 
     /// One layer version copied, or found copied already.
@@ -29,12 +47,20 @@ public struct PostGISMirror: Sendable {
 
     /// Copies every layer's current version the store lacks; returns those it copied.
     public func sync() async throws -> [Copied] {
-        try await copyMissing(try await database.layers())
+        try await catchUp()
+        return try await copyMissing(try await database.layers())
+    }
+
+    /// With a standby: waits until it holds what the primary has committed now.
+    private func catchUp() async throws {
+        guard let primary else { return }
+        try await database.waitForReplay(to: try await primary.writePosition(), seconds: Self.replaySeconds)
     }
 
     /// Copies these versions of `layer` (by number) beside its current one, those the store
     /// lacks: what `onemap diff` compares.
     public func copy(layer: String, versions numbers: [Int]) async throws -> [Copied] {
+        try await catchUp()
         let all = try await database.versions(of: layer)
         for n in numbers where !all.contains(where: { $0.version == n }) {
             throw StoreError.unknownVersion(layer: layer, version: String(n))

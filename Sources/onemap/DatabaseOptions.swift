@@ -14,6 +14,12 @@ struct DatabaseOptions: ParsableArguments {
             "With a postgresql:// --db: the SpatiaLite file that keeps this machine's copy of its layers (made if missing; default: ~/.cache/onemap/DATABASE@HOST-PORT.sqlite).",
             valueName: "file"))
     var cache: String?
+    @Option(
+        name: .customLong("read-db"),
+        help: ArgumentHelp(
+            "With a postgresql:// --db: a hot standby of it to copy the layers from (nearer, or to spare the primary); notifications, records and keys stay on --db.",
+            valueName: "url"))
+    var readDB: String?
 
     /// The file or URL the command is to use.
     var target: String { Store.resolvePath(db) }
@@ -21,6 +27,15 @@ struct DatabaseOptions: ParsableArguments {
     /// The PostgreSQL database named, nil for a SpatiaLite file.
     func upstream() throws -> PostGISLocation? {
         PostGISLocation.isURL(target) ? try PostGISLocation(url: target) : nil
+    }
+
+    /// The hot standby the layers are copied from, if `--read-db` names one.
+    func standby() throws -> PostGISLocation? {
+        guard let readDB, !readDB.isEmpty else { return nil }
+        guard PostGISLocation.isURL(readDB), try upstream() != nil else {
+            throw ValidationError("--read-db takes a postgresql:// URL of a standby, beside a postgresql:// --db")
+        }
+        return try PostGISLocation(url: readDB)
     }
 
     /// Where the copy of `location`'s layers is kept: one file per database, so a second
@@ -47,7 +62,7 @@ struct DatabaseOptions: ParsableArguments {
             }
             return try Store(path: target)
         }
-        return try await Self.copy(location, into: cachePath(for: location))
+        return try await Self.copy(location, standby: try standby(), into: cachePath(for: location))
     }
 
     /// The store at `path`, made with its directory if missing.
@@ -58,13 +73,16 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// `location`'s current layers copied into the store at `path` (made if missing).
-    static func copy(_ location: PostGISLocation, into path: String, versions: [String: [Int]] = [:]) async throws -> Store {
+    static func copy(
+        _ location: PostGISLocation, standby: PostGISLocation?, into path: String, versions: [String: [Int]] = [:]
+    ) async throws -> Store {
         let store = try cacheStore(path)
         let copied = try await PostGISDatabase.with(location) { db in
-            let mirror = PostGISMirror(database: db, store: store)
-            var copied = try await mirror.sync()
-            for (layer, numbers) in versions { copied += try await mirror.copy(layer: layer, versions: numbers) }
-            return copied
+            try await PostGISMirror.with(primary: db, standby: standby, store: store) { mirror in
+                var copied = try await mirror.sync()
+                for (layer, numbers) in versions { copied += try await mirror.copy(layer: layer, versions: numbers) }
+                return copied
+            }
         }
         for c in copied {
             FileHandle.standardError.write(

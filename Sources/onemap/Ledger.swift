@@ -160,7 +160,8 @@ struct DiffCommand: AsyncParsableCommand {
                 layer, from: from, to: to,
                 among: try await PostGISDatabase.with(location) { db in try await db.versions(of: layer) }.map(\.summary))
             let store = try await DatabaseOptions.copy(
-                location, into: database.cachePath(for: location), versions: [layer: [compared.from.version, compared.to.version]])
+                location, standby: try database.standby(), into: database.cachePath(for: location),
+                versions: [layer: [compared.from.version, compared.to.version]])
             report = try ChangeReport.make(
                 store: store, layer: layer, from: String(compared.from.version), to: String(compared.to.version), for: .localUser)
         } else {

@@ -66,7 +66,8 @@ struct Serve: AsyncParsableCommand {
         let store = upstream == nil ? try Store(path: path) : try DatabaseOptions.cacheStore(path)
         var follower: PostGISFollower? = nil
         if let upstream {
-            follower = try await Replica.start(following: upstream, into: store, records: PostGISRecords(location: upstream))
+            follower = try await Replica.start(
+                following: upstream, standby: try database.standby(), into: store, records: PostGISRecords(location: upstream))
         }
         if open {
             FileHandle.standardError.write(
@@ -96,7 +97,8 @@ struct Serve: AsyncParsableCommand {
             configuration.recordUpstream = follower.records
             configuration.keyAdministration = PostGISKeys(location: follower.location, local: KeyRing(store: store))
         }
-        print("OneMap serving \(upstream.map { "\($0) (copied into \(path))" } ?? path) at http://\(host):\(port)")
+        let from = try database.standby().map { " from its standby \($0)" } ?? ""
+        print("OneMap serving \(upstream.map { "\($0) (copied\(from) into \(path))" } ?? path) at http://\(host):\(port)")
         let app = buildApplication(store: store, configuration: configuration)
         guard let follower else { return try await app.runService() }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -111,17 +113,19 @@ struct Serve: AsyncParsableCommand {
 /// A replica of a PostGIS database: its layers copied into the local store before it serves,
 /// then followed as new versions are loaded.
 enum Replica {
-    static func start(following location: PostGISLocation, into store: Store, records: PostGISRecords) async throws -> PostGISFollower {
+    static func start(
+        following location: PostGISLocation, standby: PostGISLocation?, into store: Store, records: PostGISRecords
+    ) async throws -> PostGISFollower {
         let copied = try await PostGISDatabase.with(location) { db in
             try await PostGISKeys.copy(db, into: KeyRing(store: store))
-            return try await PostGISMirror(database: db, store: store).sync()
+            return try await PostGISMirror.with(primary: db, standby: standby, store: store) { try await $0.sync() }
         }
         for c in copied {
             say("copied version \(c.version) of '\(c.layer)' (\(c.count) features) in \(String(format: "%.1f", c.seconds)) s")
         }
         afterCopying(copied, store: store)
         return PostGISFollower(
-            location: location, store: store, records: records, onCopied: { afterCopying($0, store: store) }, log: say)
+            location: location, standby: standby, store: store, records: records, onCopied: { afterCopying($0, store: store) }, log: say)
     }
 
     @Sendable static func say(_ line: String) { FileHandle.standardError.write(Data("replica: \(line)\n".utf8)) }

@@ -95,3 +95,56 @@ struct PostGISVersionsAndKeysTests {
 
     func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
 }
+
+/// A replica in the second machine room copies from the hot standby there, listening on the
+/// primary: the standby must hold what the primary announced before it is read.
+struct PostGISStandbyTests {
+    let imports = try! PostGISImportTests()
+
+    @Test func aCopyFromTheStandbyWaitsForWhatThePrimaryCommitted() async throws {
+        guard let url = try await TestDatabase.fresh() else { return }
+        let standby = try PostGISLocation(url: try TestDatabase.onStandby(url))
+        // Before any load the standby has no schema, and says so without trying to make one.
+        for _ in 0..<250 {  // the standby replays the new database's creation
+            if (try? await TestDatabase.values(try TestDatabase.onStandby(url), "SELECT 1", as: Int.self)) != nil { break }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        do {
+            await (try PostGISDatabase.open(standby)).close()
+            Issue.record("a standby without OneMap's schema was opened")
+        } catch {
+            #expect("\(error)".contains("is a standby without OneMap's schema: load into its primary first"), "\(error)")
+        }
+        let store = try Store(path: imports.dir + "/standby-copy.sqlite")
+        let primaryLocation = try PostGISLocation(url: url)
+        func copy() async throws -> [PostGISMirror.Copied] {
+            try await PostGISDatabase.with(primaryLocation) { primary in
+                try await PostGISMirror.with(primary: primary, standby: standby, store: store) { mirror in
+                    #expect(mirror.database.location.port == standby.port)
+                    return try await mirror.sync()
+                }
+            }
+        }
+        _ = try await imports.load(url, imports.spec(try imports.parcels("s2024.geojson", count: 5)), label: "2024")
+        #expect(try await copy().map(\.count) == [5])
+        #expect(try store.layer(named: "farmland").version.label == "2024")
+
+        // The standby stops replaying; a version loaded meanwhile is not copied from it until it
+        // has replayed the load's commit.
+        let standbyURL = try TestDatabase.onStandby(url)
+        _ = try await TestDatabase.values(standbyURL, "SELECT pg_wal_replay_pause()::text", as: String.self)
+        _ = try await imports.load(url, imports.spec(try imports.parcels("s2025.geojson", count: 9)), label: "2025")
+        let copying = Task { try await copy() }
+        try await Task.sleep(nanoseconds: 400_000_000)
+        #expect(try store.layer(named: "farmland").version.label == "2024", "nothing copied while the standby lags")
+        _ = try await TestDatabase.values(standbyURL, "SELECT pg_wal_replay_resume()::text", as: String.self)
+        #expect(try await copying.value.map(\.count) == [9])
+        #expect(try store.layer(named: "farmland").version.label == "2025")
+        // A standby takes no writes: the schema check there wrote nothing, and a load is refused.
+        await #expect(throws: StoreError.self) {
+            try await PostGISDatabase.with(standby) { db in
+                try await PostGISImporter(database: db).load(imports.spec(try imports.parcels("x.geojson", count: 1)))
+            }
+        }
+    }
+}

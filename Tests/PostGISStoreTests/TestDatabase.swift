@@ -28,6 +28,22 @@ enum TestDatabase {
         return base + "/" + name + query
     }
 
+    /// The same database on the cluster's hot standby (`.ci/with-postgres` starts one).
+    static func onStandby(_ url: String) throws -> String {
+        guard let standby = ProcessInfo.processInfo.environment["ONEMAP_TEST_POSTGRES_STANDBY"] else {
+            throw TestSetupError("ONEMAP_TEST_POSTGRES_STANDBY is not set: run inside .ci/with-postgres")
+        }
+        let name = url[url.index(after: url.lastIndex(of: "/")!)...].prefix { $0 != "?" }
+        let base = standby[..<(standby.lastIndex(of: "/")!)]
+        let query = standby.firstIndex(of: "?").map { String(standby[$0...]) } ?? ""
+        return base + "/" + name + query
+    }
+
+    struct TestSetupError: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+
     static let logger = Logger(label: "onemap.tests.postgis")
 
     /// A plain connection to `url`, for what a test checks behind OneMap's back.
