@@ -87,7 +87,7 @@ struct DatabaseOptions: ParsableArguments {
         for c in copied {
             FileHandle.standardError.write(
                 Data(
-                    "copied version \(c.version) of '\(c.layer)' (\(c.count) features) from \(location) in \(String(format: "%.1f", c.seconds)) s\n"
+                    "copied version \(c.version) of '\(c.layer)' (\(c.count) features) from \(standby ?? location) in \(String(format: "%.1f", c.seconds)) s\n"
                         .utf8))
         }
         Replica.afterCopying(copied, store: store, wait: true)
