@@ -152,6 +152,13 @@ public struct KeyRing: Sendable {
     }
 }
 
+/// The database the keys live in could not be reached: nothing was made or revoked, and the
+/// caller may try again (a replica answers 503 with Retry-After).
+public struct KeysUnavailable: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// A key with the hash of its secret: what a replica copies to check requests against.
 public struct StoredKey: Sendable {
     public let key: APIKey

@@ -72,6 +72,8 @@ public struct Problem: HTTPResponseError, Sendable {
             }
         case let e as AnswerTooLarge:
             return Problem(.contentTooLarge, "answer too large", e.description)
+        case let e as KeysUnavailable:
+            return Problem(.serviceUnavailable, "keys unavailable", e.description, headers: [.retryAfter: "5"])
         case let e as RecordUpstreamUnavailable:
             return Problem(.serviceUnavailable, "records unavailable", e.description, headers: [.retryAfter: "5"])
         case let e as StoreError:

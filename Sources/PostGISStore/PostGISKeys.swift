@@ -39,7 +39,7 @@ public struct PostGISKeys: KeyAdministration {
     }
 
     public func allKeys() async throws -> [APIKey] {
-        try await PostGISDatabase.with(location) { db in try await Self.stored(db).map(\.key) }
+        try await reaching { try await PostGISDatabase.with(location) { db in try await Self.stored(db).map(\.key) } }
     }
 
     public func revokeKey(_ idOrName: String) async throws -> APIKey {
@@ -84,15 +84,28 @@ public struct PostGISKeys: KeyAdministration {
 
     /// One change, serialised with any other, announced at its commit; then this replica's copy.
     private func change<T: Sendable>(_ doing: String, _ body: (PostGISDatabase) async throws -> T) async throws -> T {
-        try await PostGISDatabase.with(location) { db in
-            let value = try await db.transaction(doing) {
-                try await db.execute("SELECT pg_advisory_xact_lock(7142003)", "locking the keys")
-                let value = try await body(db)
-                try await db.execute("SELECT pg_notify(\(PostGISDatabase.keysChannel), '')", "announcing the change")
+        try await reaching {
+            try await PostGISDatabase.with(location) { db in
+                let value = try await db.transaction(doing) {
+                    try await db.execute("SELECT pg_advisory_xact_lock(7142003)", "locking the keys")
+                    let value = try await body(db)
+                    try await db.execute("SELECT pg_notify(\(PostGISDatabase.keysChannel), '')", "announcing the change")
+                    return value
+                }
+                if let local { try await Self.copy(db, into: local) }
                 return value
             }
-            if let local { try await Self.copy(db, into: local) }
-            return value
+        }
+    }
+
+    /// `body`, with the database's own failures (it cannot be reached, a statement failed)
+    /// said as `KeysUnavailable`; what the request got wrong (a name taken, an unknown key)
+    /// passes as it is.
+    private func reaching<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch StoreError.database(let message) {
+            throw KeysUnavailable("the keys cannot be changed or read now: \(message)")
         }
     }
 }

@@ -16,7 +16,8 @@ $ONEMAP_TEST_POSTGRES and the commands that stop and start its cluster.
    loaded while they run: both serve it within 2 s of the load's end (--within; make test gives
    its debug build, several times slower than a release one, 6 s), and say so in /v1/layers.
 3. The database stops: both go on answering reads (from their copies), /health is 503 and says
-   they are not following, and a check is answered 503 with Retry-After (it cannot be stored). It starts again, a third version is loaded: both follow again and serve it
+   they are not following, and a check or a new key is answered 503 with Retry-After (it cannot
+   be stored). It starts again, a third version is loaded: both follow again and serve it
    within 2 s of the load's end (they reconnect every second).
    Checks posted to one replica are listed and read back, byte for byte, by the other (they
    share their records through the database).
@@ -210,6 +211,10 @@ def commands_on_url(binary, url, bases, sl_db, work, site):
     took = until(lambda: request(bases[1] + "/v1/keys", key=secret)[0] == 401, 2)
     check(took is not None, f"{bases[1]} refuses it within 2 s" + (f" ({took:.2f} s)" if took is not None else ""))
     check("运维" in cli("keys", "list") and "revoked" in cli("keys", "list"), "`onemap keys list --db URL` shows it revoked")
+    # An admin key for what comes after (the keys while the database is down).
+    admin = json.loads(cli("keys", "create", "--role", "admin", "--name", "值班", "--json"))["secret"]
+    until(lambda: all(request(b + "/v1/keys", key=admin)[0] == 200 for b in bases), 2)
+    return admin
 
 
 def in_database(ids):
@@ -339,7 +344,7 @@ def main():
                         print("\n".join(list(difflib.unified_diff(a0, ai, lineterm=""))[:40]))
             check(same, f"{name}: the replicas answer as the SpatiaLite server")
         shared_records(bases, os.path.join(site_path, sites[1]))
-        commands_on_url(binary, url, bases, sl_db, work, os.path.join(site_path, sites[1]))
+        admin = commands_on_url(binary, url, bases, sl_db, work, os.path.join(site_path, sites[1]))
 
         half = half_catalog(work)
         since = load(binary, half, url, "half")
@@ -354,6 +359,14 @@ def main():
             check(status == 503 and h.get("following", "").startswith("no:"),
                   f"{b}/health is {status} and says it is not following: {h.get('following')}")
             check(farmland(b)[0::2] == (2, 10000), f"{b} answers from its copy while the database is down")
+            req = urllib.request.Request(b + "/v1/keys", data=b'{"role": "viewer"}', method="POST",
+                                         headers={"Authorization": "Bearer " + admin, "Content-Type": "application/json"})
+            try:
+                urllib.request.urlopen(req, timeout=30)
+                check(False, f"{b} made a key it could not store in the database")
+            except urllib.error.HTTPError as e:
+                check(e.code == 503 and e.headers.get("Retry-After") == "5",
+                      f"{b} answers a key it cannot store with {e.code}, Retry-After {e.headers.get('Retry-After')}")
             try:
                 post_json(b + "/v1/checks", open(os.path.join(site_path, sites[0]), "rb").read())
                 check(False, f"{b} acknowledged a check it could not store in the database")
