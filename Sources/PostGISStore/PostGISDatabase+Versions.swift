@@ -41,13 +41,12 @@ extension PostGISDatabase {
 
     /// Every layer's current version, by name.
     public func layers() async throws -> [StoredVersion] {
-        try await storedVersions(where: "v.version = l.current_version", doing: "listing the layers")
+        try await storedVersions(of: nil, doing: "listing the layers")
     }
 
     /// Every version of `layer`, oldest first.
     public func versions(of layer: String) async throws -> [StoredVersion] {
-        let found = try await storedVersions(
-            where: "v.layer = '\(layer.replacingOccurrences(of: "'", with: "''"))'", doing: "listing the versions of '\(layer)'")
+        let found = try await storedVersions(of: layer, doing: "listing the versions of '\(layer)'")
         guard !found.isEmpty else { throw StoreError.unknownLayer(layer, known: try await layers().map(\.spec.name)) }
         return found
     }
@@ -79,7 +78,10 @@ extension PostGISDatabase {
         try await execute("SELECT pg_advisory_xact_lock(7142002, hashtext(\(layer)))", "locking layer '\(layer)'")
     }
 
-    private func storedVersions(where condition: String, doing: String) async throws -> [StoredVersion] {
+    /// Every version of `layer`; nil: every layer's current version.
+    private func storedVersions(of layer: String?, doing: String) async throws -> [StoredVersion] {
+        var binds = PostgresBindings()
+        if let layer { binds.append(layer) }
         var out: [StoredVersion] = []
         do {
             let rows = try await connection.query(
@@ -90,8 +92,8 @@ extension PostGISDatabase {
                             to_char(v.loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), v.source, v.definition_change,
                             v.fields::text, v.source_crs, v.repaired, v.version = l.current_version
                         FROM onemap.layers l JOIN onemap.layer_versions v ON v.layer = l.name
-                        WHERE \(condition) ORDER BY l.name, v.version
-                        """), logger: logger)
+                        WHERE \(layer == nil ? "v.version = l.current_version" : "v.layer = $1") ORDER BY l.name, v.version
+                        """, binds: binds), logger: logger)
             for try await (
                 spec, version, label, table, type, count, minX, minY, maxX, maxY, loadedAt, source, change, fields, crs, repaired, current
             ) in rows.decode(

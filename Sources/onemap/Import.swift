@@ -41,9 +41,8 @@ struct Import: AsyncParsableCommand {
         let request = ImportRequest(
             name: layer, source: path, sourceLayer: sourceLayer, sourceCRS: sourceCrs, encoding: encoding,
             title: title, kind: kind.flatMap(LayerKind.init(rawValue:)), idField: idField, redefine: redefine)
-        let target = Store.resolvePath(database.db)
-        if PostGISLocation.isURL(target) { return try await importIntoPostGIS(request, url: target) }
-        let store = try Store(path: target)
+        if let location = try database.upstream() { return try await importIntoPostGIS(request, into: location) }
+        let store = try Store(path: database.target)
         let spec = try request.spec(stored: try store.definition(of: layer))
         let importer = LayerImporter(store: store, progress: json ? nil : Terminal.progressBar(label: layer))
         var report = try importer.load(spec, label: versionLabel, authority: request.authority)
@@ -59,8 +58,8 @@ struct Import: AsyncParsableCommand {
     }
 
     /// The file as a new version in a PostGIS database, under the definition stored there.
-    func importIntoPostGIS(_ request: ImportRequest, url: String) async throws {
-        let report = try await PostGISDatabase.with(try PostGISLocation(url: url)) { db in
+    func importIntoPostGIS(_ request: ImportRequest, into location: PostGISLocation) async throws {
+        let report = try await PostGISDatabase.with(location) { db in
             let spec = try request.spec(stored: try await db.definition(of: layer))
             let importer = PostGISImporter(database: db, progress: json ? nil : Terminal.progressBar(label: layer))
             return try await importer.load(spec, label: versionLabel, authority: request.authority)

@@ -25,10 +25,9 @@ struct Layers: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let target = Store.resolvePath(database.db)
         let entries: [Entry]
-        if PostGISLocation.isURL(target) {
-            entries = try await PostGISDatabase.with(try PostGISLocation(url: target)) { db in try await db.layers() }.map { l in
+        if let location = try database.upstream() {
+            entries = try await PostGISDatabase.with(location) { db in try await db.layers() }.map { l in
                 Entry(
                     name: l.spec.name, title: l.spec.title, kind: l.spec.kind.rawValue, geometryType: l.geometryType, count: l.count,
                     bbox: l.bbox, version: l.label, versionNumber: l.version, loadedAt: l.loadedAt, source: l.source,
@@ -36,7 +35,7 @@ struct Layers: AsyncParsableCommand {
                     definitionChange: l.definitionChange)
             }
         } else {
-            entries = try Store(path: target).layers().map { l in
+            entries = try Store(path: database.target).layers().map { l in
                 Entry(
                     name: l.name, title: l.spec.title, kind: l.spec.kind.rawValue, geometryType: l.version.geometryType,
                     count: l.version.count, bbox: l.version.bbox?.array, version: l.version.label,

@@ -36,9 +36,8 @@ struct Load: AsyncParsableCommand {
             }
             specs = specs.filter { wanted.contains($0.name) }
         }
-        let target = Store.resolvePath(database.db)
-        if PostGISLocation.isURL(target) { return try await loadIntoPostGIS(specs, url: target) }
-        let store = try Store(path: target)
+        if let location = try database.upstream() { return try await loadIntoPostGIS(specs, into: location) }
+        let store = try Store(path: database.target)
         var reports: [ImportReport] = []
         for spec in specs {
             let importer = LayerImporter(store: store, progress: json ? nil : Terminal.progressBar(label: spec.name))
@@ -93,8 +92,8 @@ extension Load {
     /// The catalog into a PostGIS database: each layer a new version, as into SpatiaLite. The
     /// land-use topology report is not made there yet; replicas work out the farmland's 地类
     /// table from their copies.
-    func loadIntoPostGIS(_ specs: [LayerSpec], url: String) async throws {
-        let reports = try await PostGISDatabase.with(try PostGISLocation(url: url)) { db in
+    func loadIntoPostGIS(_ specs: [LayerSpec], into location: PostGISLocation) async throws {
+        let reports = try await PostGISDatabase.with(location) { db in
             var reports: [ImportReport] = []
             for spec in specs {
                 let importer = PostGISImporter(database: db, progress: json ? nil : Terminal.progressBar(label: spec.name))
