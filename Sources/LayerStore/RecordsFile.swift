@@ -23,14 +23,15 @@ enum RecordsFile {
 
     /// Attaches the records file to a connection; the writer also creates it, and its tables,
     /// when missing. Records must survive a power cut once acknowledged, as layers must: synced
-    /// on every commit. They are read rarely, so they are not memory-mapped.
-    static func attach(_ db: Database, path: String, writer: Bool) throws {
+    /// on every commit (`synchronous` FULL; NORMAL for a replica's copy, see `Store.Durability`).
+    /// They are read rarely, so they are not memory-mapped.
+    static func attach(_ db: Database, path: String, writer: Bool, synchronous: String = "FULL") throws {
         try db.execute(sql: "ATTACH DATABASE ? AS records", arguments: [path])
         if writer {
             try db.execute(sql: "PRAGMA records.journal_mode = WAL")
             try db.execute(sql: schema)
         }
-        try db.execute(sql: "PRAGMA records.synchronous = FULL")
+        try db.execute(sql: "PRAGMA records.synchronous = \(synchronous)")
         try db.execute(sql: "PRAGMA records.mmap_size = 0")
     }
 

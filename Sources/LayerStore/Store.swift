@@ -31,7 +31,14 @@ public final class Store: Sendable {
         return "onemap.sqlite"
     }
 
-    public init(path: String, recheckNanoseconds: UInt64 = 50_000_000) throws {
+    /// Whether a commit must survive a power cut (`synced`), or only a crash of the process
+    /// (`cache`: a replica's local copy of a PostgreSQL database, which holds every layer
+    /// version and check record and is where each was committed before it was acknowledged;
+    /// a copy that lost its last commits copies them again). WAL with `synchronous = NORMAL`
+    /// stays consistent after a power cut and skips the fsync per commit.
+    public enum Durability: Sendable { case synced, cache }
+
+    public init(path: String, recheckNanoseconds: UInt64 = 50_000_000, durability: Durability = .synced) throws {
         // SQLite would take a URL for a file name and make a file of that name.
         if path.hasPrefix("postgresql://") || path.hasPrefix("postgres://") {
             throw StoreError.invalidRequest(
@@ -52,8 +59,9 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA mmap_size = 4294967296")
             // A load acknowledged must survive a power cut, not just a crash: sync the WAL on
             // every commit. (The records file, attached here, does the same.)
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            try RecordsFile.attach(db, path: recordsPath, writer: !db.configuration.readonly)
+            let synchronous = durability == .synced ? "FULL" : "NORMAL"
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try RecordsFile.attach(db, path: recordsPath, writer: !db.configuration.readonly, synchronous: synchronous)
         }
         config.busyMode = .timeout(30)
         do {

@@ -65,11 +65,12 @@ struct DatabaseOptions: ParsableArguments {
         return try await Self.copy(location, standby: try standby(), into: cachePath(for: location))
     }
 
-    /// The store at `path`, made with its directory if missing.
+    /// The store at `path`, made with its directory if missing: a copy of the database, which
+    /// is where everything in it was made durable, so not synced on every commit itself.
     static func cacheStore(_ path: String) throws -> Store {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        return try Store(path: path)
+        return try Store(path: path, durability: .cache)
     }
 
     /// `location`'s current layers copied into the store at `path` (made if missing).
