@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         // SHA-256 for API keys, stored hashed (BoringSSL on Linux).
@@ -68,7 +69,8 @@ let package = Package(
             name: "Conflicts",
             dependencies: [
                 "GeoCore", "VectorIO", "LayerStore", "LandUse",
-                .product(name: "GRDB", package: "GRDB.swift")
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto")
             ]),
         // Vector tiles: tile grids (Web Mercator and CGCS2000 geographic), MVT, generalisation, cache.
         .target(
@@ -84,12 +86,21 @@ let package = Package(
                 "GeoCore", "LayerStore",
                 .product(name: "GRDB", package: "GRDB.swift")
             ]),
+        // Who a bearer token names: the city's identity provider (OIDC tokens checked with jwt-kit), its claims
+        // mapped to roles and a data scope. Knows nothing of HTTP.
+        .target(
+            name: "Identity",
+            dependencies: [
+                "LayerStore",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Yams", package: "Yams")
+            ]),
         // The HTTP service: routes per area, errors as RFC 9457 problems, limits. The only module (with the CLI)
         // that knows about Hummingbird.
         .target(
             name: "OneMapServer",
             dependencies: [
-                "GeoCore", "LandUse", "LayerStore", "Conflicts", "Tiles", "Features",
+                "GeoCore", "LandUse", "LayerStore", "Conflicts", "Tiles", "Features", "Identity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -107,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "onemap",
             dependencies: [
-                "GeoCore", "LandUse", "VectorIO", "LayerStore", "PostGISStore", "SampleData", "Conflicts", "OneMapServer",
+                "GeoCore", "LandUse", "VectorIO", "LayerStore", "PostGISStore", "SampleData", "Conflicts", "OneMapServer", "Identity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser")
             ]),
@@ -116,6 +127,15 @@ let package = Package(
         .target(name: "FuzzSupport", dependencies: ["GeoCore"], path: "Tests/FuzzSupport"),
         .testTarget(name: "GeoCoreTests", dependencies: ["GeoCore", "FuzzSupport"]),
         .testTarget(name: "LandUseTests", dependencies: ["LandUse"]),
+        .testTarget(
+            name: "IdentityTests",
+            dependencies: [
+                "Identity", "LayerStore", "OneMapServer", "VectorIO", "GeoCore", "Conflicts",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto")
+            ]),
         .testTarget(
             name: "SampleDataTests",
             dependencies: [

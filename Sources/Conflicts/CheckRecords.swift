@@ -16,6 +16,7 @@ public struct CheckRecords: Sendable {
     let commit: GroupCommit
     let backfill: GeometryBackfill
     let sizes = BlobSizes()
+    let headFile: ChainHeadFile
     /// Where every record is also stored before it is acknowledged, for the other replicas
     /// (a PostgreSQL database); nil on one machine.
     public let upstream: (any RecordUpstream)?
@@ -33,6 +34,9 @@ public struct CheckRecords: Sendable {
         self.maxAnswerBytes = maxAnswerBytes
         self.checker = checker ?? ConflictChecker(store: store)
         commit = GroupCommit(store: store)
+        headFile = ChainHeadFile(records: store.recordsPath)
+        // Records stored before the chain existed are linked onto it in their order, once.
+        try? store.pool.write { try RecordChain.linkUnchained($0) }
         backfill = GeometryBackfill(
             store: store, checker: self.checker, commit: commit, quietNanoseconds: UInt64(drawingQuietSeconds * 1e9))
     }
@@ -102,6 +106,7 @@ public struct CheckRecords: Sendable {
         // The shared store first: it is the record's home when there is one (see RecordUpstream).
         try upstream?.store(record)
         try commit.write { [record] db in try Self.insert(record, db: db) }
+        publishHead()
         return record
     }
 
@@ -147,6 +152,7 @@ public struct CheckRecords: Sendable {
             }
         }
         saved = true
+        publishHead()
         return record
     }
 
@@ -163,6 +169,7 @@ public struct CheckRecords: Sendable {
                 try Self.awaitGeometry(record.summary.id, db: db)
             }
         }
+        publishHead()
         backfill.resume()
     }
 
@@ -214,6 +221,18 @@ public struct CheckRecords: Sendable {
             s.id, s.createdAt, s.projectCode, s.projectName, s.keyName, s.verdict, record.inputFormat, record.input,
             record.site, versions, record.result, record.geojson
         ])
+        guard db.changesCount == 1 else { return }
+        try RecordChain.append(
+            seq: db.lastInsertedRowID,
+            RecordChain.Fields(
+                id: s.id, createdAt: s.createdAt, projectCode: s.projectCode, projectName: s.projectName, keyName: s.keyName,
+                verdict: s.verdict, inputFormat: record.inputFormat, input: record.input, site: record.site, layerVersions: versions,
+                result: record.result), db: db)
+    }
+
+    /// Writes the chain's head beside the records file, after a commit that added to it.
+    func publishHead() {
+        headFile.publish(try? store.pool.read { try RecordChain.head($0) })
     }
 
     /// The record, with its geometry unless `geometry` is false (then `geojson` is empty):
@@ -263,16 +282,28 @@ public struct CheckRecords: Sendable {
         }
     }
 
-    public func list(projectCode: String?, limit: Int, offset: Int) throws -> (items: [Summary], total: Int) {
+    /// `keyName`: only the records this key or person made (a scoped caller's own).
+    public func list(projectCode: String?, keyName: String? = nil, limit: Int, offset: Int) throws -> (items: [Summary], total: Int) {
         try store.pool.read { db in
-            let filter = projectCode == nil ? "" : "WHERE project_code = ?"
-            let args: StatementArguments = projectCode.map { [$0] } ?? []
+            var conditions: [String] = []
+            var args: StatementArguments = []
+            if let projectCode { conditions.append("project_code = ?"); args += [projectCode] }
+            if let keyName { conditions.append("key_name = ?"); args += [keyName] }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_checks \(filter)", arguments: args) ?? 0
             let rows = try Row.fetchAll(
                 db, sql: "SELECT * FROM onemap_checks \(filter) ORDER BY seq DESC LIMIT ? OFFSET ?",
                 arguments: args + [limit, offset])
             return (rows.map(Self.summary), total)
         }
+    }
+
+    /// A record's summary without its blobs; nil when there is no such record.
+    public static func summary(_ id: String, db: Database) throws -> Summary? {
+        try Row.fetchOne(
+            db, sql: "SELECT id, created_at, project_code, project_name, verdict, key_name FROM onemap_checks WHERE id = ?",
+            arguments: [id]
+        ).map(Self.summary)
     }
 
     static func summary(_ row: Row) -> Summary {

@@ -12,7 +12,9 @@ public enum CheckReport {
     ]
     static let severityFill: [String: String] = ["forbidden": "#d32f2f", "restricted": "#f57c00", "notice": "#fbc02d"]
 
-    public static func html(result r: CheckResult, geojson: Data) throws -> String {
+    /// `recordHash`: the record's link on the chain (`RecordChain`), printed so that a paper
+    /// copy can be verified against the records later.
+    public static func html(result r: CheckResult, geojson: Data, recordHash: String? = nil) throws -> String {
         let collection = (try JSONSerialization.jsonObject(with: geojson) as? [String: Any])?["features"] as? [[String: Any]] ?? []
         let title = r.projectName.map { "\(escape($0)) 合规性分析报告" } ?? "合规性分析报告"
         var h = """
@@ -30,6 +32,7 @@ public enum CheckReport {
             <h1>\(title)</h1>
             <table class="meta">
             <tr><td>审查编号</td><td>\(escape(r.id ?? "—"))</td></tr>
+            \(recordHash.map { "<tr><td>记录哈希 (SHA-256)</td><td><code>\($0)</code></td></tr>" } ?? "")
             <tr><td>项目代码</td><td>\(escape(r.projectCode ?? "—"))</td></tr>
             <tr><td>项目名称</td><td>\(escape(r.projectName ?? "—"))</td></tr>
             <tr><td>审查时间</td><td>\(escape(r.createdAt ?? "—"))</td></tr>

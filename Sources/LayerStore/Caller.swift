@@ -1,9 +1,11 @@
 /// What an API key may do. Each role includes the ones below it: an approver may also read
 /// restricted layers, an admin may also post checks.
 public enum Role: String, Codable, CaseIterable, Comparable, Sendable {
-    /// Reads restricted layers (分级分类: layers not for the public).
+    /// Reads restricted layers (分级分类: layers not for the public) and check records.
     case viewer
-    /// Posts conflict checks (the approval system).
+    /// Posts conflict checks (a planner's 预审).
+    case planner
+    /// Reruns recorded checks (the approval system).
     case approver
     /// Loads layers and manages keys.
     case admin
@@ -12,16 +14,26 @@ public enum Role: String, Codable, CaseIterable, Comparable, Sendable {
     public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
 }
 
-/// Who is asking: anonymous, or the holder of a named key. Every module that decides what a
-/// request may see or do asks this, so the rule lives in one place.
+/// Who is asking: anonymous, the holder of a named key, or a person signed in through the
+/// city's identity provider. Every module that decides what a request may see or do asks
+/// this, so the rule lives in one place.
 public struct Caller: Sendable, Hashable {
-    /// The key's name, as recorded with every check the key makes.
+    /// The key's name, or the signed-in person's (`sso:NAME (SUBJECT)`), as recorded with
+    /// every check they make.
     public let keyName: String?
     public let role: Role?
+    /// The administrative areas the caller's data is limited to; nil when not limited.
+    public let scope: DataScope?
+    /// A signed-in person's `sub` and `iss`; nil for keys.
+    public let subject: String?
+    public let issuer: String?
 
-    public init(keyName: String?, role: Role?) {
+    public init(keyName: String?, role: Role?, scope: DataScope? = nil, subject: String? = nil, issuer: String? = nil) {
         self.keyName = keyName
         self.role = role
+        self.scope = scope
+        self.subject = subject
+        self.issuer = issuer
     }
 
     public static let anonymous = Caller(keyName: nil, role: nil)
@@ -33,8 +45,12 @@ public struct Caller: Sendable, Hashable {
     /// Whether the caller holds `role` or a higher one.
     public func has(_ role: Role) -> Bool { self.role.map { $0 >= role } ?? false }
 
-    /// Restricted layers need a viewer key (or higher); public ones are for everyone.
-    public func canSee(_ access: Access) -> Bool { access == .public || has(.viewer) }
+    /// Restricted layers need a viewer key (or higher); public ones are for everyone. A
+    /// scoped caller sees no restricted layer when browsing (features, tiles, ledger, audit):
+    /// those do not yet limit their rows to a scope, and showing a whole restricted layer to
+    /// a caller limited to one county would leak the rest. Its checks still read every layer
+    /// (a check of a site in its scope must find every conflict there).
+    public func canSee(_ access: Access) -> Bool { access == .public || (has(.viewer) && scope == nil) }
 
     public func canSee(_ layer: LoadedLayer) -> Bool { canSee(layer.spec.access) }
 }

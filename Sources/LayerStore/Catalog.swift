@@ -9,6 +9,14 @@ public struct CatalogError: Error, CustomStringConvertible {
     public let line: Int?
     public let key: String?
     public let message: String
+
+    public init(file: String, line: Int?, key: String?, message: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.message = message
+    }
+
     public var description: String {
         var s = file
         if let line { s += ":\(line)" }

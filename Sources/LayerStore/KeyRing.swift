@@ -11,15 +11,27 @@ public struct APIKey: Sendable, Hashable, Codable {
     public let prefix: String
     public let createdAt: String
     public let revokedAt: String?
+    /// The administrative areas the key's holder is limited to (`keys create --scope`); nil
+    /// when not limited.
+    public let scope: DataScope?
 
-    public init(id: Int64, name: String, role: Role, prefix: String, createdAt: String, revokedAt: String?) {
+    public init(id: Int64, name: String, role: Role, prefix: String, createdAt: String, revokedAt: String?, scope: DataScope? = nil) {
         self.id = id
         self.name = name
         self.role = role
         self.prefix = prefix
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+        self.scope = scope
     }
+
+    /// The key revoked at `when`.
+    public func revoked(at when: String) -> APIKey {
+        APIKey(id: id, name: name, role: role, prefix: prefix, createdAt: createdAt, revokedAt: when, scope: scope)
+    }
+
+    /// The caller holding this key.
+    public var caller: Caller { Caller(keyName: name, role: role, scope: scope) }
 }
 
 /// The API keys in the store. A key is `om_` and 43 base64url characters (256 random bits):
@@ -36,13 +48,16 @@ public struct KeyRing: Sendable {
         case unknown
     }
 
+    /// How every key's secret begins, so a bearer token that does not is not looked up as one.
+    public static let secretPrefix = "om_"
+
     /// A new key's secret, and the first characters of it shown to tell keys apart.
     package static func newSecret() -> (secret: String, prefix: String) {
         var bytes = [UInt8](repeating: 0, count: 32)
         var rng = SystemRandomNumberGenerator()  // getrandom(2): cryptographically secure
         for i in bytes.indices { bytes[i] = UInt8.random(in: .min ... .max, using: &rng) }
         let secret =
-            "om_"
+            secretPrefix
             + Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
@@ -55,7 +70,7 @@ public struct KeyRing: Sendable {
     }
 
     /// Makes a key and returns it with its secret, which is never stored and cannot be shown again.
-    public func create(role: Role, name: String?) throws -> (key: APIKey, secret: String) {
+    public func create(role: Role, name: String?, scope: DataScope? = nil) throws -> (key: APIKey, secret: String) {
         let (secret, prefix) = Self.newSecret()
         let now = Self.timestamp()
         let key = try store.pool.write { db -> APIKey in
@@ -71,9 +86,9 @@ public struct KeyRing: Sendable {
                 chosen = "\(role.rawValue)-\(next)"
             }
             try db.execute(
-                sql: "INSERT INTO onemap_keys(name, role, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [chosen, role.rawValue, prefix, Self.hash(secret), now])
-            return APIKey(id: db.lastInsertedRowID, name: chosen, role: role, prefix: prefix, createdAt: now, revokedAt: nil)
+                sql: "INSERT INTO onemap_keys(name, role, prefix, hash, created_at, scope) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [chosen, role.rawValue, prefix, Self.hash(secret), now, scope?.description])
+            return APIKey(id: db.lastInsertedRowID, name: chosen, role: role, prefix: prefix, createdAt: now, revokedAt: nil, scope: scope)
         }
         return (key, secret)
     }
@@ -93,14 +108,14 @@ public struct KeyRing: Sendable {
             if let when = key.revokedAt { throw StoreError.conflict("key '\(key.name)' was already revoked at \(when)") }
             let now = Self.timestamp()
             try db.execute(sql: "UPDATE onemap_keys SET revoked_at = ? WHERE id = ?", arguments: [now, key.id])
-            return APIKey(id: key.id, name: key.name, role: key.role, prefix: key.prefix, createdAt: key.createdAt, revokedAt: now)
+            return key.revoked(at: now)
         }
     }
 
     /// Finds the key a request presents. One indexed read: a key revoked from the CLI stops
     /// working on the next request, without restarting the server.
     public func lookup(secret: String) throws -> Lookup {
-        guard secret.hasPrefix("om_"), secret.utf8.count < 200 else { return .unknown }
+        guard secret.hasPrefix(Self.secretPrefix), secret.utf8.count < 200 else { return .unknown }
         let digest = Self.hash(secret)
         return try store.pool.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM onemap_keys WHERE hash = ?", arguments: [digest]) else {
@@ -118,8 +133,14 @@ public struct KeyRing: Sendable {
             try db.execute(sql: "DELETE FROM onemap_keys")
             for k in keys {
                 try db.execute(
-                    sql: "INSERT INTO onemap_keys(id, name, role, prefix, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [k.key.id, k.key.name, k.key.role.rawValue, k.key.prefix, k.hash, k.key.createdAt, k.key.revokedAt])
+                    sql: """
+                        INSERT INTO onemap_keys(id, name, role, prefix, hash, created_at, revoked_at, scope)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        k.key.id, k.key.name, k.key.role.rawValue, k.key.prefix, k.hash, k.key.createdAt, k.key.revokedAt,
+                        k.key.scope?.description
+                    ])
             }
         }
     }
@@ -140,9 +161,10 @@ public struct KeyRing: Sendable {
         guard let role = Role(rawValue: roleName) else {
             throw StoreError.database("key \(row["id"] as Int64? ?? 0) has unknown role '\(roleName)'")
         }
+        let scope: String? = row["scope"]
         return APIKey(
             id: row["id"], name: row["name"], role: role, prefix: row["prefix"],
-            createdAt: row["created_at"], revokedAt: row["revoked_at"])
+            createdAt: row["created_at"], revokedAt: row["revoked_at"], scope: try scope.map(DataScope.init(text:)))
     }
 
     package static func timestamp() -> String {
@@ -175,14 +197,14 @@ public struct StoredKey: Sendable {
 /// Requests are always checked against the store (`KeyRing.lookup`), which a replica keeps
 /// a copy of the shared keys in.
 public protocol KeyAdministration: Sendable {
-    func makeKey(role: Role, name: String?) async throws -> (key: APIKey, secret: String)
+    func makeKey(role: Role, name: String?, scope: DataScope?) async throws -> (key: APIKey, secret: String)
     func allKeys() async throws -> [APIKey]
     func revokeKey(_ idOrName: String) async throws -> APIKey
 }
 
 extension KeyRing: KeyAdministration {
-    public func makeKey(role: Role, name: String?) async throws -> (key: APIKey, secret: String) {
-        try await Blocking.run { try create(role: role, name: name) }
+    public func makeKey(role: Role, name: String?, scope: DataScope?) async throws -> (key: APIKey, secret: String) {
+        try await Blocking.run { try create(role: role, name: name, scope: scope) }
     }
 
     public func allKeys() async throws -> [APIKey] { try await Blocking.run { try list() } }

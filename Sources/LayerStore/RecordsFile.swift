@@ -68,6 +68,14 @@ enum RecordsFile {
             BEGIN SELECT RAISE(ABORT, 'check records are immutable'); END;
         CREATE TABLE IF NOT EXISTS records.onemap_check_geometry_pending(
             check_id TEXT PRIMARY KEY REFERENCES onemap_checks(id));
+        CREATE TABLE IF NOT EXISTS records.onemap_record_chain(
+            seq INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL UNIQUE,
+            hash BLOB NOT NULL);
+        CREATE TRIGGER IF NOT EXISTS records.onemap_record_chain_no_update BEFORE UPDATE ON onemap_record_chain
+            BEGIN SELECT RAISE(ABORT, 'the record chain is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS records.onemap_record_chain_no_delete BEFORE DELETE ON onemap_record_chain
+            BEGIN SELECT RAISE(ABORT, 'the record chain is append-only'); END;
         """
 
     /// The tables that move, children first (dropped in this order, copied in the reverse).

@@ -151,6 +151,10 @@ public final class Store: Sendable {
         }
         m.registerMigration("v6-records-file-copy") { db in try RecordsFile.copyFromMain(db) }
         m.registerMigration("v7-records-file-drop") { db in try RecordsFile.dropFromMain(db) }
+        m.registerMigration("v9-key-scope") { db in
+            // A key may be limited to administrative areas (`keys create --scope 331123`).
+            try db.execute(sql: "ALTER TABLE onemap_keys ADD COLUMN scope TEXT")
+        }
         m.registerMigration("v8-layer-statistics") { db in
             // Versions loaded before their tables' SpatiaLite statistics were written: from the
             // count and box each version recorded at its load.

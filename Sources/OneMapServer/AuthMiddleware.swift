@@ -1,13 +1,16 @@
 import Foundation
 import Hummingbird
+import Identity
 import LayerStore
 
-/// Reads `Authorization: Bearer om_…` and sets the request's caller. No header means an
-/// anonymous caller; a header that names no valid key is a 401 at once rather than a quiet
-/// downgrade to anonymous, so a client with a mistyped or revoked key finds out.
+/// Reads `Authorization: Bearer …` and sets the request's caller: an API key (`om_…`), or,
+/// with `serve --auth`, a token from the city's identity provider. No header means an
+/// anonymous caller; a header that names no valid key or token is a 401 at once rather than
+/// a quiet downgrade to anonymous, so a client with a mistyped, revoked or expired one finds out.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = OneMapRequestContext
     let keys: KeyRing
+    let tokens: TokenVerifier?
 
     static let challenge: HTTPFields = [.wwwAuthenticate: "Bearer realm=\"OneMap\""]
 
@@ -18,12 +21,15 @@ struct AuthMiddleware: RouterMiddleware {
             throw Problem(.unauthorized, "bad credentials", "send the key as 'Authorization: Bearer om_…'", headers: Self.challenge)
         }
         let secret = parts[1].trimmingCharacters(in: .whitespaces)
+        if let tokens, !secret.hasPrefix(KeyRing.secretPrefix) {
+            return try await next(request, try await Self.signedIn(secret, tokens: tokens, context: context))
+        }
         let keys = self.keys
         let lookup = try await Blocking.run { try keys.lookup(secret: secret) }
         var context = context
         switch lookup {
         case .valid(let key):
-            context.caller = Caller(keyName: key.name, role: key.role)
+            context.caller = key.caller
             context.logger[metadataKey: "key"] = .string(key.name)
         case .revoked(let key):
             throw Problem(
@@ -36,15 +42,38 @@ struct AuthMiddleware: RouterMiddleware {
         }
         return try await next(request, context)
     }
+
+    /// The context with the caller a token names; a refused token is a 401 whose
+    /// `WWW-Authenticate` and log line both say which check failed.
+    static func signedIn(_ token: String, tokens: TokenVerifier, context: Context) async throws -> Context {
+        var context = context
+        do {
+            let identity = try await tokens.verify(token)
+            context.caller = identity.caller
+            context.logger[metadataKey: "sub"] = .string(identity.subject)
+        } catch let refused as TokenRejected {
+            context.logger.notice("bearer token refused (\(refused.check.rawValue)): \(refused.description)")
+            let quoted = refused.description.replacingOccurrences(of: "\\", with: "").replacingOccurrences(of: "\"", with: "'")
+            throw Problem(
+                .unauthorized, "invalid token", refused.description,
+                headers: [.wwwAuthenticate: "Bearer realm=\"OneMap\", error=\"invalid_token\", error_description=\"\(quoted)\""])
+        }
+        return context
+    }
 }
 
 extension OneMapRequestContext {
-    static func article(_ role: Role) -> String { (role == .viewer ? "a " : "an ") + role.rawValue }
+    static func article(_ role: Role) -> String { (role == .approver || role == .admin ? "an " : "a ") + role.rawValue }
 
     /// Refuses the request unless the caller holds `role`: 401 without a key (say which key
     /// to get), 403 with a key of a lower role. `open` (`serve --open`) lets anyone through.
     func require(_ role: Role, to action: String, unless open: Bool = false) throws {
         if open || caller.has(role) { return }
+        if caller.role == nil, let subject = caller.subject {
+            throw Problem(
+                .forbidden, "no role",
+                "\(action) needs \(Self.article(role)) role; '\(caller.keyName ?? subject)' is signed in but holds no OneMap role")
+        }
         if let held = caller.role {
             throw Problem(
                 .forbidden, "role too low",

@@ -33,11 +33,11 @@ struct CheckRoutes {
     /// undrawable: the check is then made again (in a slot again) on what is there now.
     func checkAndRecord<Input: Sendable>(
         _ read: @escaping @Sendable () throws -> Input, site: @escaping @Sendable (Input) -> Site,
-        layers: [String]?, request: @escaping @Sendable (Input) -> CheckRecords.Request
+        layers: [String]?, scope: DataScope? = nil, request: @escaping @Sendable (Input) -> CheckRecords.Request
     )
         async throws -> (Input, CheckOutcome, CheckRecords.Record)
     {
-        let (checker, store, metrics, records) = (self.checker, server.store, server.metrics, self.records)
+        let (checker, store, metrics, records, sites) = (self.checker, server.store, server.metrics, self.records, server.siteScope)
         let parsed = Mutex<Input?>(nil)
         var read = read
         for attempt in 1...3 {
@@ -46,6 +46,9 @@ struct CheckRoutes {
                     let input = try read()
                     parsed.withLock { $0 = input }
                     let checked = site(input)
+                    if let scope, let why = try store.snapshot({ db in try sites.refusal(checked, scope: scope, db: db) }) {
+                        throw Problem(.forbidden, "site outside scope", why)
+                    }
                     let siteText = Beside { CheckRecords.siteText(checked) }
                     let clock = ContinuousClock(), started = clock.now
                     let outcome = try store.snapshot { db in try checker.check(checked, layers: layers, db: db, keepPieces: false) }
@@ -86,7 +89,7 @@ struct CheckRoutes {
     }
 
     @Sendable func create(request: Request, context: OneMapRequestContext) async throws -> Response {
-        try context.require(.approver, to: "posting a check", unless: configuration.open)
+        try context.require(.planner, to: "posting a check", unless: configuration.open)
         try admitAnonymous(request, context)
         let body = try await request.body.collect(upTo: configuration.limits.maxBodyBytes)
         let data = Data(buffer: body)
@@ -98,7 +101,7 @@ struct CheckRoutes {
         // The 201 goes out only once the record is on disk (fsync).
         let (_, _, record) = try await checkAndRecord(
             { try routes.parse(data, contentType: contentType, crs: crs, limits: limits) },
-            site: \.site, layers: layers
+            site: \.site, layers: layers, scope: context.caller.scope
         ) { submission in
             .init(
                 projectCode: submission.projectCode, projectName: submission.projectName,
@@ -137,6 +140,15 @@ struct CheckRoutes {
     /// Records name restricted layers' features, so reading them needs a viewer key.
     func requireReader(_ context: OneMapRequestContext) throws {
         try context.require(.viewer, to: "reading check records", unless: configuration.open)
+    }
+
+    /// A scoped caller reads only the records it made: its checks are of sites in its scope,
+    /// and another's may not be. Any other record is, to it, not there.
+    func requireOwnRecord(_ context: OneMapRequestContext, _ id: String) async throws {
+        guard context.caller.scope != nil else { return }
+        let records = self.records
+        let owner = try await server.store.read { db in try CheckRecords.summary(id, db: db)?.keyName }
+        guard let owner, owner == context.caller.keyName else { throw Problem.notFound("no check '\(id)'") }
     }
 
     /// Accepts `{"projectCode", "projectName", "geometry" | "feature" | "txt"}`, raw GeoJSON,
@@ -219,6 +231,7 @@ struct CheckRoutes {
     @Sendable func get(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let id = try context.parameters.require("id")
+        try await requireOwnRecord(context, id)
         return Response.json(try await read(id, geometry: false).result)
     }
 
@@ -226,6 +239,7 @@ struct CheckRoutes {
     @Sendable func report(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let id = try context.parameters.require("id")
+        try await requireOwnRecord(context, id)
         let (records, server) = (self.records, self.server)
         let html = try await server.reports.report(id) {
             try await server.expensive(
@@ -233,7 +247,8 @@ struct CheckRoutes {
                 blocking: {
                     guard let record = try records.get(id) else { throw Problem.notFound("no check '\(id)'") }
                     let result = try JSONDecoder().decode(CheckResult.self, from: record.result)
-                    return Array(try CheckReport.html(result: result, geojson: record.geojson).utf8)
+                    let hash = try records.store.pool.read { try RecordChain.hash(of: id, $0) }
+                    return Array(try CheckReport.html(result: result, geojson: record.geojson, recordHash: hash).utf8)
                 })
         }
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: html)))
@@ -245,6 +260,7 @@ struct CheckRoutes {
         try context.require(.approver, to: "rerunning a check", unless: configuration.open)
         try admitAnonymous(request, context)
         let id = try context.parameters.require("id")
+        try await requireOwnRecord(context, id)
         let original = try await read(id, geometry: false)
         let stored = Data(original.site.utf8)
         let keyName = Self.recordedName(context.caller)
@@ -283,6 +299,7 @@ struct CheckRoutes {
     @Sendable func geojson(request: Request, context: OneMapRequestContext) async throws -> Response {
         try requireReader(context)
         let id = try context.parameters.require("id")
+        try await requireOwnRecord(context, id)
         return Response(
             status: .ok, headers: [.contentType: "application/geo+json"],
             body: .init(byteBuffer: ByteBuffer(bytes: try await read(id, geometry: true).geojson)))
@@ -295,8 +312,9 @@ struct CheckRoutes {
         let limit = try PageLimit.parse(q["limit"].map(String.init), default: 100, maximum: configuration.limits.maxPageSize).value
         let offset = try Self.integer(q["offset"].map(String.init), name: "offset", default: 0, range: 0...Int.max)
         let records = self.records, code = q["projectCode"].map(String.init)
+        let own = context.caller.scope == nil ? nil : context.caller.keyName
         let (items, total) = try await server.expensive(
-            "record list", blocking: { try records.list(projectCode: code, limit: limit, offset: offset) })
+            "record list", blocking: { try records.list(projectCode: code, keyName: own, limit: limit, offset: offset) })
         let body: [String: Any] = [
             "items": items.map { s -> [String: Any] in
                 var o: [String: Any] = [

@@ -21,6 +21,8 @@ struct ServerContext: Sendable {
     /// Anonymous checks per client under `--open`; nil when unlimited or not open.
     let openRate: ClientRateLimit?
     let proxy: ProxyHeaders
+    /// Whether a scoped caller's site lies in its scope (boundaries prepared once).
+    let siteScope = SiteScope()
 
     init(store: Store, configuration: ServerConfiguration) {
         self.store = store
@@ -56,7 +58,7 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: server.metrics))
     router.add(middleware: ProblemMiddleware(methods: MethodTable(paths: OpenAPI.document.paths)))
-    router.add(middleware: AuthMiddleware(keys: KeyRing(store: store)))
+    router.add(middleware: AuthMiddleware(keys: KeyRing(store: store), tokens: configuration.tokens))
     registerRoutes(on: router, server: server)
     // Hummingbird's logger, with its level from LOG_LEVEL.
     let serverName = "OneMap"

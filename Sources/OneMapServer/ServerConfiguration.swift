@@ -1,5 +1,6 @@
 import Conflicts
 import Foundation
+import Identity
 import LayerStore
 
 /// How the server runs: where it listens and the limits that keep hostile or careless
@@ -23,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     public var recordUpstream: (any RecordUpstream)?
     /// Where `/v1/keys` makes and revokes keys: a replica's shared database; nil, the store.
     public var keyAdministration: (any KeyAdministration)?
+    /// Bearer tokens from the city's identity provider (`serve --auth`); nil, keys only.
+    public var tokens: TokenVerifier?
 
     public struct Upstream: Sendable {
         public var name: String

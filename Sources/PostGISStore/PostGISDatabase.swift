@@ -10,7 +10,7 @@ import PostgresNIO
 public final class PostGISDatabase: Sendable {
     /// The version of OneMap's schema (`onemap.meta`): a database written by a newer OneMap is
     /// refused rather than misread.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     /// OneMap's own tables (catalog, versions) and the layers' version tables live here.
     static let schema = "onemap"
     /// A load notifies this channel with "layer:version" when it commits.
@@ -168,10 +168,21 @@ public final class PostGISDatabase: Sendable {
             """
             CREATE TABLE IF NOT EXISTS onemap.keys(
                 id bigint PRIMARY KEY, name text NOT NULL UNIQUE, role text NOT NULL, prefix text NOT NULL,
-                hash bytea NOT NULL UNIQUE, created_at text NOT NULL, revoked_at text)
+                hash bytea NOT NULL UNIQUE, created_at text NOT NULL, revoked_at text, scope text)
             """, "creating OneMap's schema")
         let found = try await rows("SELECT value FROM onemap.meta WHERE key = 'schema_version'", as: String.self, "reading OneMap's schema")
-        if let text = found.first { return try checkSchema(text) }
+        if let text = found.first {
+            try checkSchema(text)
+            if text == "1" {
+                // Version 2: keys may be limited to a scope. Written at once with the version, so
+                // a OneMap too old to know scopes refuses the database rather than ignore them.
+                try await transaction("upgrading OneMap's schema to 2") {
+                    try await execute("ALTER TABLE onemap.keys ADD COLUMN IF NOT EXISTS scope text", "adding the keys' scope")
+                    try await execute("UPDATE onemap.meta SET value = '2' WHERE key = 'schema_version'", "upgrading OneMap's schema")
+                }
+            }
+            return
+        }
         try await execute(
             "CREATE TABLE onemap.layers(name text PRIMARY KEY, spec jsonb NOT NULL, current_version integer NOT NULL)",
             "creating OneMap's schema")

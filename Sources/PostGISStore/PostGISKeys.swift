@@ -17,7 +17,7 @@ public struct PostGISKeys: KeyAdministration {
         self.local = local
     }
 
-    public func makeKey(role: Role, name: String?) async throws -> (key: APIKey, secret: String) {
+    public func makeKey(role: Role, name: String?, scope: DataScope?) async throws -> (key: APIKey, secret: String) {
         let (secret, prefix) = KeyRing.newSecret()
         if let name { try KeyRing.validate(name: name) }
         let key = try await change("making a key") { db in
@@ -27,11 +27,13 @@ public struct PostGISKeys: KeyAdministration {
             }
             let id = try await db.rows("SELECT COALESCE(MAX(id), 0) + 1 FROM onemap.keys", as: Int64.self, "numbering the key")[0]
             let key = APIKey(
-                id: id, name: name ?? "\(role.rawValue)-\(id)", role: role, prefix: prefix, createdAt: KeyRing.timestamp(), revokedAt: nil)
+                id: id, name: name ?? "\(role.rawValue)-\(id)", role: role, prefix: prefix, createdAt: KeyRing.timestamp(), revokedAt: nil,
+                scope: scope)
             try await db.execute(
                 """
-                INSERT INTO onemap.keys(id, name, role, prefix, hash, created_at)
-                VALUES (\(key.id), \(key.name), \(role.rawValue), \(prefix), \(ByteBuffer(data: KeyRing.hash(secret))), \(key.createdAt))
+                INSERT INTO onemap.keys(id, name, role, prefix, hash, created_at, scope)
+                VALUES (\(key.id), \(key.name), \(role.rawValue), \(prefix), \(ByteBuffer(data: KeyRing.hash(secret))), \(key.createdAt),
+                    \(scope?.description))
                 """, "storing key '\(key.name)'")
             return key
         }
@@ -49,7 +51,7 @@ public struct PostGISKeys: KeyAdministration {
             if let when = k.revokedAt { throw StoreError.conflict("key '\(k.name)' was already revoked at \(when)") }
             let now = KeyRing.timestamp()
             try await db.execute("UPDATE onemap.keys SET revoked_at = \(now) WHERE id = \(k.id)", "revoking key '\(k.name)'")
-            return APIKey(id: k.id, name: k.name, role: k.role, prefix: k.prefix, createdAt: k.createdAt, revokedAt: now)
+            return k.revoked(at: now)
         }
     }
 
@@ -58,14 +60,16 @@ public struct PostGISKeys: KeyAdministration {
         var out: [StoredKey] = []
         do {
             let rows = try await db.connection.query(
-                "SELECT id, name, role, prefix, hash, created_at, revoked_at FROM onemap.keys ORDER BY id", logger: db.logger)
-            for try await (id, name, role, prefix, hash, createdAt, revokedAt) in rows.decode(
-                (Int64, String, String, String, ByteBuffer, String, String?).self)
+                "SELECT id, name, role, prefix, hash, created_at, revoked_at, scope FROM onemap.keys ORDER BY id", logger: db.logger)
+            for try await (id, name, role, prefix, hash, createdAt, revokedAt, scope) in rows.decode(
+                (Int64, String, String, String, ByteBuffer, String, String?, String?).self)
             {
                 guard let role = Role(rawValue: role) else { throw StoreError.database("key \(id) has unknown role '\(role)'") }
+                let limited = try scope.map(DataScope.init(text:))
                 out.append(
                     StoredKey(
-                        key: APIKey(id: id, name: name, role: role, prefix: prefix, createdAt: createdAt, revokedAt: revokedAt),
+                        key: APIKey(
+                            id: id, name: name, role: role, prefix: prefix, createdAt: createdAt, revokedAt: revokedAt, scope: limited),
                         hash: Data(buffer: hash)))
             }
         } catch let e as StoreError {

@@ -14,23 +14,37 @@ struct KeysCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make a key and print it once; only its hash is stored.",
-            discussion: "viewer reads restricted layers; approver also posts checks; admin also manages keys.")
-        @Option(help: "viewer, approver or admin.") var role: Role
+            discussion:
+                "viewer reads restricted layers and check records; planner also posts checks; approver also reruns them; admin also manages keys."
+        )
+        @Option(help: "viewer, planner, approver or admin.") var role: Role
         @Option(help: "A name for the key, recorded with every check it makes (default: ROLE-N).") var name: String?
+        @Option(help: "Limit the key to these administrative areas: county or township codes, comma-separated (331123,331121).")
+        var scope: String?
         @Flag(help: "Machine-readable output.") var json = false
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let (key, secret) = try await database.keys().makeKey(role: role, name: name)
+            let limit: DataScope?
+            do {
+                limit = try scope.map(DataScope.init(text:))
+            } catch let e as DataScope.InvalidCode {
+                throw ValidationError("--scope: \(e.description)")
+            }
+            let (key, secret) = try await database.keys().makeKey(role: role, name: name, scope: limit)
             if json {
-                try Terminal.printJSON(["id": String(key.id), "name": key.name, "role": key.role.rawValue, "secret": secret])
+                try Terminal.printJSON(
+                    [
+                        "id": String(key.id), "name": key.name, "role": key.role.rawValue, "secret": secret,
+                        "scope": key.scope?.description ?? ""
+                    ])
                 return
             }
             print(secret)
             FileHandle.standardError.write(
                 Data(
                     """
-                    key \(key.id) '\(key.name)' (\(key.role.rawValue)) created. This is the only time the key is shown:
+                    key \(key.id) '\(key.name)' (\(key.role.rawValue)\(key.scope.map { ", scope \($0)" } ?? "")) created. This is the only time the key is shown:
                     keep it in the client's secret store and send it as 'Authorization: Bearer …'.
 
                     """.utf8))
@@ -47,12 +61,13 @@ struct KeysCommand: AsyncParsableCommand {
             if json { try Terminal.printJSON(keys); return }
             if keys.isEmpty { print("No keys. Try: onemap keys create --role approver --name 审批系统"); return }
             print(
-                Terminal.pad("id", 6) + Terminal.pad("name", 24) + Terminal.pad("role", 10) + Terminal.pad("key", 14)
-                    + Terminal.pad("created", 26) + "revoked")
+                Terminal.pad("id", 6) + Terminal.pad("name", 24) + Terminal.pad("role", 10) + Terminal.pad("scope", 16)
+                    + Terminal.pad("key", 14) + Terminal.pad("created", 26) + "revoked")
             for k in keys {
                 print(
                     Terminal.pad(String(k.id), 6) + Terminal.pad(k.name, 24) + Terminal.pad(k.role.rawValue, 10)
-                        + Terminal.pad(k.prefix + "…", 14) + Terminal.pad(k.createdAt, 26) + (k.revokedAt ?? "-"))
+                        + Terminal.pad(k.scope?.description ?? "-", 16) + Terminal.pad(k.prefix + "…", 14) + Terminal.pad(k.createdAt, 26)
+                        + (k.revokedAt ?? "-"))
             }
         }
     }

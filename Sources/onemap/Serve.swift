@@ -2,6 +2,7 @@ import ArgumentParser
 import Conflicts
 import Foundation
 import Hummingbird
+import Identity
 import LayerStore
 import OneMapServer
 import PostGISStore
@@ -43,6 +44,11 @@ struct Serve: AsyncParsableCommand {
             "The viewer's MapLibre GL JS and styles: a `make install` share/onemap or a checkout (default: <bindir>/../share/onemap, the checkout of a .build binary, then the working directory).",
             valueName: "dir"))
     var assets: String?
+    @Option(
+        help: ArgumentHelp(
+            "Accept bearer tokens from the city's identity provider (OIDC), as this file says (deploy/auth.example.yaml); API keys keep working.",
+            valueName: "auth.yaml"))
+    var auth: String?
 
     func run() async throws {
         let upstream = try database.upstream()
@@ -63,6 +69,18 @@ struct Serve: AsyncParsableCommand {
         guard checkMemoryMb >= 0 else { throw ValidationError("--check-memory-mb must be 0 or more, got \(checkMemoryMb)") }
         guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be 0 or more, got \(idleTimeout)") }
         LineLogHandler.bootstrap()
+        var tokens: TokenVerifier? = nil
+        if let auth {
+            do {
+                let verifier = try await TokenVerifier.make(try AuthConfiguration.load(file: auth))
+                print(
+                    "single sign-on: tokens from \(verifier.configuration.issuer) (\(verifier.keyCount) keys, audience \(verifier.configuration.audiences.joined(separator: ", ")))"
+                )
+                tokens = verifier
+            } catch {
+                throw ValidationError("--auth \(auth): \(error)")
+            }
+        }
         let store = upstream == nil ? try Store(path: path) : try DatabaseOptions.cacheStore(path)
         var follower: PostGISFollower? = nil
         if let upstream {
@@ -92,6 +110,7 @@ struct Serve: AsyncParsableCommand {
                 maxAnswerBytes: maxAnswer, openChecksPerMinute: openRate, checkRowMemoryBytes: checkMemoryMb << 20),
             trustProxy: trustProxy, assets: viewerAssets)
         var configuration = config
+        configuration.tokens = tokens
         if let follower {
             configuration.upstream = .init(name: follower.location.description, problem: { follower.problem })
             configuration.recordUpstream = follower.records

@@ -108,7 +108,7 @@ struct AuthTests {
         }
     }
 
-    @Test func postingChecksNeedsAnApprover() async throws {
+    @Test func postingChecksNeedsAPlannerAndRerunningAnApprover() async throws {
         try await app().test(.router) { client in
             func post(_ key: String?) async throws -> TestResponse {
                 try await client.execute(uri: "/v1/checks", method: .post, headers: Self.bearer(key), body: ByteBuffer(string: siteOverP))
@@ -118,11 +118,18 @@ struct AuthTests {
             #expect(low.status == .forbidden)
             #expect(
                 (try json(low) as? [String: Any])?["detail"] as? String
-                    == "posting a check needs an approver key; key '规划查询' is a viewer key")
+                    == "posting a check needs a planner key; key '规划查询' is a viewer key")
             let made = try await post(approver)
             #expect(made.status == .created)
             let id = try #require((try json(made) as? [String: Any])?["id"] as? String)
             #expect(try await post(admin).status == .created)
+            // A planner posts checks (预审) but does not rerun recorded ones (the approval's step).
+            let planner = try keys.create(role: .planner, name: "规划编制").secret
+            #expect(try await post(planner).status == .created)
+            let rerun = try await client.execute(uri: "/v1/checks/\(id)/rerun", method: .post, headers: Self.bearer(planner))
+            #expect(rerun.status == .forbidden)
+            #expect(
+                try await client.execute(uri: "/v1/checks/\(id)/rerun", method: .post, headers: Self.bearer(approver)).status == .created)
             // Reading records needs a key too: they name restricted layers' features.
             #expect(try await client.execute(uri: "/v1/checks/\(id)", method: .get).status == .unauthorized)
             let read = try await client.execute(uri: "/v1/checks/\(id)", method: .get, headers: Self.bearer(viewer))
@@ -130,7 +137,7 @@ struct AuthTests {
             // Every record names the key that made it.
             let list = try await client.execute(uri: "/v1/checks", method: .get, headers: Self.bearer(viewer))
             let items = try #require((try json(list) as? [String: Any])?["items"] as? [[String: Any]])
-            #expect(Set(items.compactMap { $0["keyName"] as? String }) == ["审批系统", "admin-3"])
+            #expect(Set(items.compactMap { $0["keyName"] as? String }) == ["审批系统", "admin-3", "规划编制"])
             let stored = try await store.pool.read { db in
                 try String.fetchOne(db, sql: "SELECT key_name FROM onemap_checks WHERE id = ?", arguments: [id])
             }

@@ -285,7 +285,7 @@ struct CheckAPITests {
         try await app(open: false).test(.router) { client in
             let (status, body) = try await error(client, siteOverP)
             #expect(status == .unauthorized && body["code"] as? String == "Unauthorized")
-            #expect((body["detail"] as? String)?.contains("needs an approver key") == true, "\(body)")
+            #expect((body["detail"] as? String)?.contains("needs a planner key") == true, "\(body)")
             let health = try await client.execute(uri: "/health", method: .get)
             #expect(health.status == .ok)
         }

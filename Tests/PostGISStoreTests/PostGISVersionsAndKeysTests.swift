@@ -62,11 +62,11 @@ struct PostGISVersionsAndKeysTests {
         let replicaA = KeyRing(store: try Store(path: imports.dir + "/a.sqlite"))
         let replicaB = KeyRing(store: try Store(path: imports.dir + "/b.sqlite"))
         let keys = PostGISKeys(location: location, local: replicaA)
-        let (approver, secret) = try await keys.makeKey(role: .approver, name: "审批系统")
-        let (viewer, _) = try await keys.makeKey(role: .viewer, name: nil)
+        let (approver, secret) = try await keys.makeKey(role: .approver, name: "审批系统", scope: nil)
+        let (viewer, _) = try await keys.makeKey(role: .viewer, name: nil, scope: nil)
         #expect(approver.id == 1 && viewer.name == "viewer-2")
-        await #expect(throws: StoreError.self) { try await keys.makeKey(role: .admin, name: "审批系统") }
-        await #expect(throws: StoreError.self) { try await keys.makeKey(role: .admin, name: "") }
+        await #expect(throws: StoreError.self) { try await keys.makeKey(role: .admin, name: "审批系统", scope: nil) }
+        await #expect(throws: StoreError.self) { try await keys.makeKey(role: .admin, name: "", scope: nil) }
         #expect(try await keys.allKeys().map(\.name) == ["审批系统", "viewer-2"])
         // Only a hash is stored.
         #expect(
@@ -91,6 +91,19 @@ struct PostGISVersionsAndKeysTests {
         await #expect(throws: StoreError.self) { try await keys.revokeKey("nonesuch") }
         try await PostGISDatabase.with(location) { db in try await PostGISKeys.copy(db, into: replicaB) }
         #expect(try replicaB.lookup(secret: secret) == .revoked(revoked))
+
+        // A scoped key keeps its scope through the database and every copy.
+        let scope = try DataScope(codes: ["331123", "331121101"])
+        let (scoped, scopedSecret) = try await keys.makeKey(role: .planner, name: "遂昌审批", scope: scope)
+        #expect(scoped.scope == scope)
+        #expect(try await keys.allKeys().last?.scope == scope)
+        try await PostGISDatabase.with(location) { db in try await PostGISKeys.copy(db, into: replicaB) }
+        guard case .valid(let copied) = try replicaB.lookup(secret: scopedSecret) else {
+            Issue.record("the scoped key was not copied")
+            return
+        }
+        #expect(copied.scope == scope && copied.caller.scope == scope)
+        #expect(try await TestDatabase.values(url, "SELECT value FROM onemap.meta WHERE key = 'schema_version'", as: String.self) == ["2"])
     }
 
     func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }

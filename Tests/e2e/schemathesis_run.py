@@ -68,7 +68,7 @@ def main():
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--workers", type=int, default=1, help="more than 1 trips a thread race in Hypothesis on Python 3.11 (SystemError in ast.parse)")
     parser.add_argument("--db", help="an already loaded database (copied); default: load the sample catalog")
-    parser.add_argument("--role", choices=["anonymous", "viewer", "approver", "admin"], default="anonymous",
+    parser.add_argument("--role", choices=["anonymous", "viewer", "planner", "approver", "admin"], default="anonymous",
                         help="send every request with a key of this role (made with `onemap keys create`), so the "
                              "routes behind auth (keys, reload, restricted layers) are fuzzed past the 401")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (reports, server log)")

@@ -1,0 +1,258 @@
+import Crypto
+import Foundation
+import GRDB
+import Synchronization
+
+/// Check records that show it when anyone alters them afterwards (全留痕): each record's
+/// hash is SHA-256 over the hash before it and the record's canonical bytes, so changing,
+/// deleting, inserting or reordering any record breaks every link from there on.
+/// `onemap records verify` walks the chain and names the first record that no longer fits.
+///
+/// The chain's head (the last record and its hash) is written beside the records file
+/// (`onemap-records.head`) after every commit and printed by `onemap records head`; an
+/// operator who keeps the printed head elsewhere (a daily mail, a ticket) can prove later
+/// that no record was dropped from the end. Someone with write access to the files could
+/// rebuild the whole chain, which is why the head is worth keeping apart.
+public enum RecordChain {
+    static let genesis = Data(repeating: 0, count: 32)
+
+    /// A record's stored columns, in the order they are hashed.
+    struct Fields {
+        var id: String
+        var createdAt: String
+        var projectCode: String?
+        var projectName: String?
+        var keyName: String?
+        var verdict: String
+        var inputFormat: String
+        var input: Data
+        var site: String
+        var layerVersions: String
+        var result: Data
+
+        init(
+            id: String, createdAt: String, projectCode: String?, projectName: String?, keyName: String?, verdict: String,
+            inputFormat: String, input: Data, site: String, layerVersions: String, result: Data
+        ) {
+            self.id = id
+            self.createdAt = createdAt
+            self.projectCode = projectCode
+            self.projectName = projectName
+            self.keyName = keyName
+            self.verdict = verdict
+            self.inputFormat = inputFormat
+            self.input = input
+            self.site = site
+            self.layerVersions = layerVersions
+            self.result = result
+        }
+
+        init(row: Row) {
+            self.init(
+                id: row["id"], createdAt: row["created_at"], projectCode: row["project_code"], projectName: row["project_name"],
+                keyName: row["key_name"], verdict: row["verdict"], inputFormat: row["input_format"], input: row["input"],
+                site: row["site"], layerVersions: row["layer_versions"], result: row["result"])
+        }
+
+        /// Each field as a 4-byte big-endian length and its bytes; a missing one as length
+        /// 0xFFFFFFFF, so "" and nothing differ and no field can run into the next.
+        var canonical: Data {
+            var out = Data()
+            func put(_ bytes: Data?) {
+                guard let bytes else { return out.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF]) }
+                let n = UInt32(bytes.count)
+                out.append(contentsOf: [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)])
+                out.append(bytes)
+            }
+            for text in [id, createdAt, projectCode, projectName, keyName, verdict, inputFormat] { put(text.map { Data($0.utf8) }) }
+            put(input)
+            put(Data(site.utf8))
+            put(Data(layerVersions.utf8))
+            put(result)
+            return out
+        }
+    }
+
+    static func link(_ previous: Data, _ fields: Fields) -> Data {
+        var hasher = SHA256()
+        hasher.update(data: previous)
+        hasher.update(data: fields.canonical)
+        return Data(hasher.finalize())
+    }
+
+    /// Links the record just stored at `seq` onto the chain, in the same transaction.
+    static func append(seq: Int64, _ fields: Fields, db: Database) throws {
+        let previous =
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT hash FROM onemap_record_chain ORDER BY seq DESC LIMIT 1")) ?? genesis
+        try db.cachedStatement(sql: "INSERT INTO onemap_record_chain(seq, record_id, hash) VALUES (?, ?, ?)")
+            .execute(arguments: [seq, fields.id, link(previous, fields)])
+    }
+
+    /// Links every record not on the chain yet, in their order: the records a database held
+    /// before it had a chain. Run when the records file is opened for writing.
+    static func linkUnchained(_ db: Database) throws {
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT c.* FROM onemap_checks c WHERE c.seq > COALESCE((SELECT MAX(seq) FROM onemap_record_chain), 0) ORDER BY c.seq
+                """)
+        while let row = try rows.next() { try append(seq: row["seq"], Fields(row: row), db: db) }
+    }
+
+    /// The last record on the chain and its hash.
+    public struct Head: Sendable, Equatable, CustomStringConvertible {
+        public var seq: Int64
+        public var recordID: String
+        /// SHA-256, hexadecimal.
+        public var hash: String
+        public var description: String { "\(seq) \(recordID) \(hash)" }
+
+        public init?(line: String) {
+            let parts = line.split(separator: " ")
+            guard parts.count == 3, let seq = Int64(parts[0]) else { return nil }
+            self.seq = seq
+            recordID = String(parts[1])
+            hash = String(parts[2])
+        }
+        init(seq: Int64, recordID: String, hash: Data) {
+            self.seq = seq
+            self.recordID = recordID
+            self.hash = hash.map { String(format: "%02x", $0) }.joined()
+        }
+    }
+
+    public static func head(_ db: Database) throws -> Head? {
+        try Row.fetchOne(db, sql: "SELECT seq, record_id, hash FROM onemap_record_chain ORDER BY seq DESC LIMIT 1").map {
+            Head(seq: $0[0], recordID: $0[1], hash: $0[2])
+        }
+    }
+
+    /// A record's hash on the chain (hexadecimal), as its report prints it.
+    public static func hash(of id: String, _ db: Database) throws -> String? {
+        try Data.fetchOne(db, sql: "SELECT hash FROM onemap_record_chain WHERE record_id = ?", arguments: [id]).map {
+            $0.map { String(format: "%02x", $0) }.joined()
+        }
+    }
+
+    /// What `verify` found wrong, first problem first.
+    public struct Finding: Sendable, CustomStringConvertible {
+        public enum Kind: String, Sendable { case changed, deleted, inserted, reordered, head }
+        public var kind: Kind
+        public var recordID: String?
+        public var seq: Int64?
+        public var description: String
+    }
+
+    public struct Verification: Sendable {
+        /// Records whose link was recomputed.
+        public var checked: Int
+        public var head: Head?
+        public var findings: [Finding]
+    }
+
+    /// Walks the chain in order, recomputing every link from the records as they are now,
+    /// and compares its end with the head kept beside it (`keptHead`, when there is one).
+    public static func verify(_ db: Database, keptHead: Head?) throws -> Verification {
+        var findings: [Finding] = []
+        var positions: [String: Int64] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, seq FROM onemap_checks") { positions[row[0]] = row[1] }
+        let records = try Row.fetchCursor(db, sql: "SELECT * FROM onemap_checks ORDER BY seq")
+        var pending = try records.next()
+        let chain = try Row.fetchCursor(db, sql: "SELECT seq, record_id, hash FROM onemap_record_chain ORDER BY seq")
+        var previous = genesis
+        var checked = 0
+        var chained = Set<String>()
+        while let entry = try chain.next() {
+            let seq: Int64 = entry[0], id: String = entry[1], stored: Data = entry[2]
+            chained.insert(id)
+            // Records stored at positions the chain never had: inserted from outside.
+            while let r = pending, (r["seq"] as Int64) < seq {
+                let rid: String = r["id"]
+                if !chained.contains(rid) {
+                    findings.append(
+                        Finding(
+                            kind: .inserted, recordID: rid, seq: r["seq"],
+                            description: "record \(rid) (position \(r["seq"] as Int64)) is not on the chain: it was inserted afterwards"))
+                }
+                pending = try records.next()
+            }
+            if let r = pending, (r["seq"] as Int64) == seq, (r["id"] as String) == id {
+                checked += 1
+                if link(previous, Fields(row: r)) != stored {
+                    findings.append(
+                        Finding(
+                            kind: .changed, recordID: id, seq: seq,
+                            description:
+                                "record \(id) (position \(seq)) does not match its link: it was changed after it was recorded, or a record before it was deleted or inserted"
+                        ))
+                }
+                pending = try records.next()
+            } else if let moved = positions[id] {
+                findings.append(
+                    Finding(
+                        kind: .reordered, recordID: id, seq: seq,
+                        description: "record \(id) was recorded at position \(seq) and now sits at \(moved): the records were reordered"))
+            } else {
+                findings.append(
+                    Finding(kind: .deleted, recordID: id, seq: seq, description: "record \(id) (position \(seq)) was deleted"))
+            }
+            previous = stored
+        }
+        while let r = pending {
+            let rid: String = r["id"]
+            if !chained.contains(rid) {
+                findings.append(
+                    Finding(
+                        kind: .inserted, recordID: rid, seq: r["seq"],
+                        description: "record \(rid) (position \(r["seq"] as Int64)) is not on the chain: it was inserted afterwards"))
+            }
+            pending = try records.next()
+        }
+        let head = try head(db)
+        if let kept = keptHead {
+            let at = try Row.fetchOne(db, sql: "SELECT record_id, hash FROM onemap_record_chain WHERE seq = ?", arguments: [kept.seq])
+                .map { Head(seq: kept.seq, recordID: $0[0], hash: $0[1]) }
+            if at != kept {
+                findings.append(
+                    Finding(
+                        kind: .head, recordID: kept.recordID, seq: kept.seq,
+                        description:
+                            "the chain no longer holds the kept head \(kept): records were deleted from its end, or the chain was rewritten"
+                    ))
+            }
+        }
+        return Verification(checked: checked, head: head, findings: findings)
+    }
+
+    /// Where the head is kept beside the records file: `onemap-records.sqlite` → `onemap-records.head`.
+    public static func headPath(records: String) -> String {
+        (records.hasSuffix(".sqlite") ? String(records.dropLast(7)) : records) + ".head"
+    }
+
+    public static func readHead(records: String) -> Head? {
+        (try? String(contentsOfFile: headPath(records: records), encoding: .utf8)).flatMap {
+            Head(line: $0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+}
+
+/// Writes the chain's head beside the records file after commits: replaced whole (a write to
+/// a temporary file, then a rename), never behind a head it wrote already.
+final class ChainHeadFile: Sendable {
+    let path: String
+    private let written = Mutex<Int64>(0)
+
+    init(records: String) { path = RecordChain.headPath(records: records) }
+
+    func publish(_ head: RecordChain.Head?) {
+        guard let head else { return }
+        written.withLock { last in
+            guard head.seq > last else { return }
+            let temporary = path + ".tmp"
+            guard FileManager.default.createFile(atPath: temporary, contents: Data((head.description + "\n").utf8)),
+                rename(temporary, path) == 0
+            else { return }
+            last = head.seq
+        }
+    }
+}
