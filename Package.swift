@@ -130,7 +130,8 @@ let package = Package(
         .testTarget(
             name: "IdentityTests",
             dependencies: [
-                "Identity", "LayerStore", "OneMapServer", "VectorIO", "GeoCore", "Conflicts",
+                "Identity", "LayerStore", "OneMapServer", "VectorIO", "GeoCore", "Conflicts", "FuzzSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),

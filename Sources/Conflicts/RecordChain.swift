@@ -16,8 +16,9 @@ import Synchronization
 public enum RecordChain {
     static let genesis = Data(repeating: 0, count: 32)
 
-    /// A record's stored columns, in the order they are hashed.
-    struct Fields {
+    /// A record's stored columns, in the order they are hashed; PostgreSQL's trigger
+    /// (`PostGISRecordChain`) hashes the same bytes.
+    package struct Fields {
         var id: String
         var createdAt: String
         var projectCode: String?
@@ -30,7 +31,7 @@ public enum RecordChain {
         var layerVersions: String
         var result: Data
 
-        init(
+        package init(
             id: String, createdAt: String, projectCode: String?, projectName: String?, keyName: String?, verdict: String,
             inputFormat: String, input: Data, site: String, layerVersions: String, result: Data
         ) {
@@ -114,7 +115,7 @@ public enum RecordChain {
             recordID = String(parts[1])
             hash = String(parts[2])
         }
-        init(seq: Int64, recordID: String, hash: Data) {
+        public init(seq: Int64, recordID: String, hash: Data) {
             self.seq = seq
             self.recordID = recordID
             self.hash = hash.map { String(format: "%02x", $0) }.joined()
@@ -151,68 +152,83 @@ public enum RecordChain {
     }
 
     /// Walks the chain in order, recomputing every link from the records as they are now,
-    /// and compares its end with the head kept beside it (`keptHead`, when there is one).
+    /// and compares its end with the head kept apart (`keptHead`, when there is one).
     public static func verify(_ db: Database, keptHead: Head?) throws -> Verification {
-        var findings: [Finding] = []
-        var positions: [String: Int64] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT id, seq FROM onemap_checks") { positions[row[0]] = row[1] }
-        let records = try Row.fetchCursor(db, sql: "SELECT * FROM onemap_checks ORDER BY seq")
-        var pending = try records.next()
-        let chain = try Row.fetchCursor(db, sql: "SELECT seq, record_id, hash FROM onemap_record_chain ORDER BY seq")
-        var previous = genesis
-        var checked = 0
-        var chained = Set<String>()
-        while let entry = try chain.next() {
-            let seq: Int64 = entry[0], id: String = entry[1], stored: Data = entry[2]
-            chained.insert(id)
-            // Records stored at positions the chain never had: inserted from outside.
-            while let r = pending, (r["seq"] as Int64) < seq {
-                let rid: String = r["id"]
-                if !chained.contains(rid) {
-                    findings.append(
-                        Finding(
-                            kind: .inserted, recordID: rid, seq: r["seq"],
-                            description: "record \(rid) (position \(r["seq"] as Int64)) is not on the chain: it was inserted afterwards"))
-                }
-                pending = try records.next()
-            }
-            if let r = pending, (r["seq"] as Int64) == seq, (r["id"] as String) == id {
-                checked += 1
-                if link(previous, Fields(row: r)) != stored {
-                    findings.append(
-                        Finding(
-                            kind: .changed, recordID: id, seq: seq,
-                            description:
-                                "record \(id) (position \(seq)) does not match its link: it was changed after it was recorded, or a record before it was deleted or inserted"
-                        ))
-                }
-                pending = try records.next()
-            } else if let moved = positions[id] {
-                findings.append(
-                    Finding(
-                        kind: .reordered, recordID: id, seq: seq,
-                        description: "record \(id) was recorded at position \(seq) and now sits at \(moved): the records were reordered"))
-            } else {
-                findings.append(
-                    Finding(kind: .deleted, recordID: id, seq: seq, description: "record \(id) (position \(seq)) was deleted"))
-            }
-            previous = stored
+        var walk = Walk()
+        let entries = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT ch.seq AS chained_seq, ch.record_id, ch.hash, c.seq AS record_seq, c.id, c.created_at, c.project_code,
+                    c.project_name, c.key_name, c.verdict, c.input_format, c.input, c.site, c.layer_versions, c.result
+                FROM onemap_record_chain ch LEFT JOIN onemap_checks c ON c.id = ch.record_id ORDER BY ch.seq
+                """)
+        while let row = try entries.next() {
+            let found = (row["id"] as String?) != nil
+            walk.visit(
+                chainedSeq: row["chained_seq"], recordID: row["record_id"], hash: row["hash"], record: found ? Fields(row: row) : nil,
+                recordSeq: row["record_seq"])
         }
-        while let r = pending {
-            let rid: String = r["id"]
-            if !chained.contains(rid) {
-                findings.append(
-                    Finding(
-                        kind: .inserted, recordID: rid, seq: r["seq"],
-                        description: "record \(rid) (position \(r["seq"] as Int64)) is not on the chain: it was inserted afterwards"))
-            }
-            pending = try records.next()
+        for row in try Row.fetchAll(
+            db, sql: "SELECT id, seq FROM onemap_checks WHERE id NOT IN (SELECT record_id FROM onemap_record_chain) ORDER BY seq")
+        {
+            walk.unchained(id: row[0], seq: row[1])
         }
-        let head = try head(db)
-        if let kept = keptHead {
-            let at = try Row.fetchOne(db, sql: "SELECT record_id, hash FROM onemap_record_chain WHERE seq = ?", arguments: [kept.seq])
+        let keptNow = try keptHead.flatMap { kept in
+            try Row.fetchOne(db, sql: "SELECT record_id, hash FROM onemap_record_chain WHERE seq = ?", arguments: [kept.seq])
                 .map { Head(seq: kept.seq, recordID: $0[0], hash: $0[1]) }
-            if at != kept {
+        }
+        return walk.finish(head: try head(db), kept: keptHead, keptNow: keptNow)
+    }
+
+    /// The judgement of a chain, fed its links in order by either backend's reader.
+    public struct Walk {
+        var previous = RecordChain.genesis
+        var checked = 0
+        var findings: [Finding] = []
+
+        public init() {}
+
+        /// One link: the position it was made at, the record it names, and that record as it
+        /// is now (nil when gone) with its position now.
+        package mutating func visit(chainedSeq: Int64, recordID id: String, hash: Data, record: Fields?, recordSeq: Int64?) {
+            defer { previous = hash }
+            guard let record, let now = recordSeq else {
+                findings.append(
+                    Finding(kind: .deleted, recordID: id, seq: chainedSeq, description: "record \(id) (position \(chainedSeq)) was deleted")
+                )
+                return
+            }
+            guard now == chainedSeq else {
+                findings.append(
+                    Finding(
+                        kind: .reordered, recordID: id, seq: chainedSeq,
+                        description:
+                            "record \(id) was recorded at position \(chainedSeq) and now sits at \(now): the records were reordered"))
+                return
+            }
+            checked += 1
+            if RecordChain.link(previous, record) != hash {
+                findings.append(
+                    Finding(
+                        kind: .changed, recordID: id, seq: chainedSeq,
+                        description:
+                            "record \(id) (position \(chainedSeq)) does not match its link: it was changed after it was recorded, or a record before it was deleted or inserted"
+                    ))
+            }
+        }
+
+        /// A record the chain does not name.
+        package mutating func unchained(id: String, seq: Int64) {
+            findings.append(
+                Finding(
+                    kind: .inserted, recordID: id, seq: seq,
+                    description: "record \(id) (position \(seq)) is not on the chain: it was inserted afterwards"))
+        }
+
+        /// `keptNow`: what the chain holds now at the kept head's position.
+        package func finish(head: Head?, kept: Head?, keptNow: Head?) -> Verification {
+            var findings = self.findings
+            if let kept, keptNow != kept {
                 findings.append(
                     Finding(
                         kind: .head, recordID: kept.recordID, seq: kept.seq,
@@ -220,8 +236,8 @@ public enum RecordChain {
                             "the chain no longer holds the kept head \(kept): records were deleted from its end, or the chain was rewritten"
                     ))
             }
+            return Verification(checked: checked, head: head, findings: findings)
         }
-        return Verification(checked: checked, head: head, findings: findings)
     }
 
     /// Where the head is kept beside the records file: `onemap-records.sqlite` → `onemap-records.head`.

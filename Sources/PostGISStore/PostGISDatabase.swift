@@ -174,10 +174,14 @@ public final class PostGISDatabase: Sendable {
         if let text = found.first {
             try checkSchema(text)
             if text == "1" {
-                // Version 2: keys may be limited to a scope. Written at once with the version, so
-                // a OneMap too old to know scopes refuses the database rather than ignore them.
+                // Version 2: keys may be limited to a scope, and check records are chained. Written
+                // at once with the version, so a OneMap too old to know scopes refuses the
+                // database rather than ignore them, or store records off the chain.
                 try await transaction("upgrading OneMap's schema to 2") {
                     try await execute("ALTER TABLE onemap.keys ADD COLUMN IF NOT EXISTS scope text", "adding the keys' scope")
+                    for statement in PostGISRecordChain.schema {
+                        try await execute(PostgresQuery(unsafeSQL: statement), "chaining the check records")
+                    }
                     try await execute("UPDATE onemap.meta SET value = '2' WHERE key = 'schema_version'", "upgrading OneMap's schema")
                 }
             }
@@ -196,6 +200,9 @@ public final class PostGISDatabase: Sendable {
                 repaired integer NOT NULL, spec jsonb NOT NULL, definition_change text,
                 PRIMARY KEY(layer, version), UNIQUE(layer, label))
             """, "creating OneMap's schema")
+        for statement in PostGISRecordChain.schema {
+            try await execute(PostgresQuery(unsafeSQL: statement), "chaining the check records")
+        }
         try await execute(
             "INSERT INTO onemap.meta(key, value) VALUES ('schema_version', \(String(Self.schemaVersion)))", "creating OneMap's schema")
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Conflicts
 import Foundation
 import LayerStore
+import PostGISStore
 
 /// `onemap records head|verify`: the tamper-evident chain over the check records (全留痕).
 struct RecordsCommand: AsyncParsableCommand {
@@ -20,8 +21,13 @@ struct RecordsCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try RecordsCommand.file(database)
-            guard let head = try store.snapshot({ try RecordChain.head($0) }) else {
+            let found: RecordChain.Head?
+            if let location = try database.upstream() {
+                found = try await PostGISDatabase.with(location) { try await $0.recordChainHead() }
+            } else {
+                found = try RecordsCommand.file(database).snapshot { try RecordChain.head($0) }
+            }
+            guard let head = found else {
                 print("no check records yet")
                 return
             }
@@ -39,15 +45,23 @@ struct RecordsCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let store = try RecordsCommand.file(database)
-            var kept = RecordChain.readHead(records: store.recordsPath)
-            if let head {
-                guard let given = RecordChain.Head(line: head) else {
-                    throw ValidationError("--head '\(head)' is not POSITION RECORD-ID SHA256, as `onemap records head` prints it")
+            let given = try head.map { line in
+                guard let head = RecordChain.Head(line: line) else {
+                    throw ValidationError("--head '\(line)' is not POSITION RECORD-ID SHA256, as `onemap records head` prints it")
                 }
-                kept = given
+                return head
             }
-            let result = try store.snapshot { [kept] in try RecordChain.verify($0, keptHead: kept) }
+            let result: RecordChain.Verification
+            let kept: RecordChain.Head?
+            if let location = try database.upstream() {
+                // PostgreSQL keeps no head beside the records: check the one given, if any.
+                kept = given
+                result = try await PostGISDatabase.with(location) { try await $0.verifyRecordChain(keptHead: kept) }
+            } else {
+                let store = try RecordsCommand.file(database)
+                kept = given ?? RecordChain.readHead(records: store.recordsPath)
+                result = try store.snapshot { [kept] in try RecordChain.verify($0, keptHead: kept) }
+            }
             if json {
                 try Terminal.printJSON([
                     "checked": String(result.checked), "head": result.head?.description ?? "", "kept_head": kept?.description ?? "",
@@ -66,13 +80,8 @@ struct RecordsCommand: AsyncParsableCommand {
         }
     }
 
-    /// The SpatiaLite file whose records are verified. A PostgreSQL database's records are
-    /// not chained yet (issue 25 lists it as left out).
+    /// The SpatiaLite file whose records are verified.
     static func file(_ database: DatabaseOptions) throws -> Store {
-        if try database.upstream() != nil {
-            throw ValidationError(
-                "records head|verify reads a SpatiaLite database's records; the chain over a PostgreSQL database's records is not made yet")
-        }
         guard FileManager.default.fileExists(atPath: database.target) else { throw ValidationError("no database at \(database.target)") }
         let store = try Store(path: database.target)
         // Links any record stored before the chain existed, as a server would at its start.
