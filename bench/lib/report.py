@@ -5,7 +5,8 @@ Reads, from RESULTS, import_runs.tsv, import_answers.json, import_onemap.json (i
 conflict_farmland.json (the conflict check per site, peers and OneMap),
 http_wrk.json, http_server.json, http_answers.json (the API under load), tiles.json,
 features.json, ledger.json, audit.json, load_wrk.json, load_server.json, load_mix.json, and
-landuse_import_runs.tsv, landuse_check.json (issue 23). Each group is
+landuse_import_runs.tsv, landuse_check.json (issue 23), auth_runs.jsonl, auth_server.json,
+auth_verify.json, auth_provider.json, auth_warm.json (issue 25). Each group is
 optional: rows appear for what was measured. Prints the report: date, machine,
 versions, the table, then the details.
 """
@@ -747,6 +748,91 @@ def load_section(r):
     return rows, d
 
 
+def auth_section(r):
+    """Issue 25: a bearer token (JWT) verified once and remembered until it expires, so an
+    authenticated check or tile costs at most 5 % over an anonymous one."""
+    runs = read_jsonl(os.path.join(r, "auth_runs.jsonl"))
+    srv = read_json(os.path.join(r, "auth_server.json"))
+    if not (runs and srv):
+        return [], []
+    ver = read_json(os.path.join(r, "auth_verify.json")) or {}
+    prov = read_json(os.path.join(r, "auth_provider.json")) or {}
+    warm = read_json(os.path.join(r, "auth_warm.json")) or {}
+    rps = lambda w: w["requests"] / (w["duration_us"] / 1e6)
+    sock = lambda w: sum(v for k, v in w["errors"].items() if k != "status")
+    callers = ("anonymous", "token")
+    what_words = {
+        "checks": f"`POST /v1/checks`, every bench site ({srv['bodies']}) in turn, wrk -t{srv['threads']} -c{srv['check_connections']}",
+        "tiles": f"warm farmland tiles ({srv['tiles']:,} listed, gzip), wrk -t{srv['threads']} -c{srv['tile_connections']}",
+    }
+    rows = []
+    for what in ("checks", "tiles"):
+        by = {c: [x for x in runs if x["what"] == what and x["caller"] == c] for c in callers}
+        if not (by["anonymous"] and by["token"]):
+            continue
+        med = {c: statistics.median(rps(x["wrk"]) for x in v) for c, v in by.items()}
+        p99 = {c: statistics.median(x["wrk"]["latency_us"]["p99"] / 1000 for x in v) for c, v in by.items()}
+        ratio = med["anonymous"] / med["token"]
+        overhead = (ratio - 1) * 100
+        non2xx = sum(x["wrk"]["non2xx"] for v in by.values() for x in v)
+        errors = sum(sock(x["wrk"]) for v in by.values() for x in v)
+        if what == "checks":
+            ok = non2xx == 0 and errors == 0 and ver.get("token_post_status") == 201 and ver.get("tampered_post_status") == 401
+            answers = (f"{mark(ok)} a check with the token: {ver.get('token_post_status', '?')}, recorded as "
+                       f"`{ver.get('record_key_name', '?')}`; the token's signature altered: {ver.get('tampered_post_status', '?')}; "
+                       f"ES256 token {'taken' if ver.get('es256_accepted') else 'refused'}; non-2xx {non2xx}, socket errors {errors}")
+        else:
+            ok = non2xx == 0 and errors == 0 and bool(warm)
+            answers = f"{mark(ok)} non-2xx {non2xx}, socket errors {errors}"
+            if warm:
+                answers += (f"; warming: every tile 200/204 both ways, the same bytes for {warm['same_bytes']} of "
+                            f"{warm['tiles']}")
+        rows.append([f"{what_words[what]}, {srv['seconds']} s × {len(by['token'])} each, alternating: with an RS256 bearer "
+                     "token (`--auth`, a planner) against anonymous (`--open`)",
+                     f"token {med['token']:,.0f} req/s, p99 {p99['token']:.2f} ms; anonymous {med['anonymous']:,.0f} req/s, "
+                     f"p99 {p99['anonymous']:.2f} ms (medians)",
+                     "—", "—",
+                     f"anonymous ÷ token {ratio:.3f}: {overhead:+.1f} % over anonymous; issue 25 target ≤ 5 % over "
+                     f"anonymous: {mark(overhead <= 5)}",
+                     answers])
+    mib = lambda kb: f"{kb / 1024:.0f} MiB"
+    d = ["### Bearer tokens (issue 25)", ""]
+    d.append("A throwaway identity provider (`bench/lib/auth_tokens.py provider`, PyJWT "
+             f"{prov.get('pyjwt', '?')}): an RSA 2048 and an EC P-256 key, a JWKS file of both public keys "
+             f"(kid {', '.join(prov.get('kids', [])) or '?'}), an `auth.yaml` naming it (issuer `{prov.get('issuer', '?')}`, "
+             f"audience `{prov.get('audience', '?')}`, role `{prov.get('role', '?')}` → planner) and one RS256 token "
+             f"({prov.get('token_bytes', '?')} bytes; sub `{prov.get('subject', '?')}`, roles [{prov.get('role', '?')}], "
+             "valid for an hour). `onemap serve --db COPY --open --open-rate 0 --auth auth.yaml` on a throwaway copy of "
+             "the benchmark database (every POST stores a record). Before anything is timed: a check posted with the token "
+             "must answer 201 and be listed by `GET /v1/checks` (with the token) as made by `sso:…`, one posted with a "
+             "character of the token's signature changed must answer 401, and every listed tile is asked for once "
+             f"anonymously and once with the token (the cache warm for both); then {srv['warmup_seconds']} s of anonymous "
+             "checks under wrk. Then, alternating which caller goes first, "
+             f"{len({x['run'] for x in runs})} times: `wrk --latency -d{srv['seconds']}s -s bench/lib/wrk_checks.lua` over "
+             "every site, anonymous and with `Authorization: Bearer <JWT>`, and `-s bench/lib/wrk_mix.lua … gzip [JWT]` "
+             "over the warm tiles the same two ways. Throughput and p99 are the medians over the runs; the overhead is "
+             "anonymous ÷ token throughput − 1.")
+    d.append("")
+    for what in ("checks", "tiles"):
+        for x in sorted((x for x in runs if x["what"] == what), key=lambda x: x["run"]):
+            d.append(f"- {what}, run {x['run']}, {x['caller']}: {wrk_line(x['wrk'])}")
+    if ver:
+        d.append(f"- the token's check: {ver.get('token_post_status')}, record {ver.get('record_id')} by "
+                 f"`{ver.get('record_key_name')}`; signature altered: {ver.get('tampered_post_status')} "
+                 f"({ver.get('tampered_answer')}); anonymous check: {ver.get('anonymous_post_status')}; "
+                 f"the ES256 token (kid bench-ec) on `GET /v1/checks`: {ver.get('es256_list_status')}")
+    if warm:
+        statuses = lambda w: ", ".join(f"{k}: {v:,}" for k, v in w["statuses"].items())
+        d.append(f"- warming {warm['tiles']:,} tiles, one connection: anonymous {warm['anonymous']['seconds']:.1f} s "
+                 f"(statuses {statuses(warm['anonymous'])}), then with the token {warm['token']['seconds']:.1f} s "
+                 f"(statuses {statuses(warm['token'])}); the same bytes for {warm['same_bytes']:,}")
+    d.append(f"- server: start-up {srv['startup_ms']:.0f} ms; RSS {mib(srv['rss_kb_before'])} before the timed runs, "
+             f"{mib(srv['rss_kb_after'])} after, peak {mib(srv['hwm_kb'])}; checks stored {srv['records']:,}; "
+             f"shutdown: {srv['stop']}")
+    d.append("")
+    return rows, d
+
+
 def landuse_section(r):
     """Issue 23: the city-wide land-use layer's import against ogr2ogr, and the land-use answer
     per site (area per 地类编码) against PostGIS and SpatiaLite GROUP BY dlbm."""
@@ -877,7 +963,8 @@ def main():
 
     rows, details = [], []
     for section in (import_section(r, a.scale), pgimport_section(r, a.scale), conflict_section(r), http_section(r), tiles_section(r),
-                    features_section(r), ledger_section(r), audit_section(r), load_section(r), landuse_section(r)):
+                    features_section(r), ledger_section(r), audit_section(r), load_section(r), landuse_section(r),
+                    auth_section(r)):
         rows += section[0]
         details += section[1]
 

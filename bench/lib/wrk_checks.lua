@@ -1,10 +1,11 @@
 -- wrk script: POST /v1/checks, cycling through the benchmark sites (all, or one bucket's).
 --
---   wrk -t2 -c8 -d20s --latency -s wrk_checks.lua http://127.0.0.1:PORT/v1/checks -- BODIES
+--   wrk -t2 -c8 -d20s --latency -s wrk_checks.lua http://127.0.0.1:PORT/v1/checks -- BODIES [AUTHORIZATION]
 --
 -- BODIES has one request body a line (the sites' GeoJSON Features, as sent by
 -- lib/http_answers.py too). Each thread starts at a different site, so the threads
--- do not all ask for the same site at once.
+-- do not all ask for the same site at once. With AUTHORIZATION (e.g. "Bearer <JWT>"),
+-- every request carries it as its Authorization header; without it, none does.
 --
 -- wrk itself only counts 4xx/5xx as errors; issue 4's API answers 201, so the script counts
 -- every status outside 2xx itself, and done() prints one line, `WRK_JSON {...}`, that
@@ -28,6 +29,7 @@ function init(args)
    first_bad_status = 0
    wrk.method = "POST"
    wrk.headers["Content-Type"] = "application/json"
+   if args[2] and args[2] ~= "" then wrk.headers["Authorization"] = args[2] end
 end
 
 function request()
