@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GeoCore
 import LayerStore
+import Synchronization
 
 /// The durable record of every check (全留痕). A record is written in one transaction
 /// before the answer is given, and is never changed afterwards (the table refuses it).
@@ -105,8 +106,12 @@ public struct CheckRecords: Sendable {
         try checkSize(record.result.count + record.geojson.count, outcome)
         // The shared store first: it is the record's home when there is one (see RecordUpstream).
         try upstream?.store(record)
-        try commit.write { [record] db in try Self.insert(record, db: db) }
-        publishHead()
+        let head = Mutex<RecordChain.Head?>(nil)
+        try commit.write { [record] db in
+            let linked = try Self.insert(record, db: db)
+            head.withLock { $0 = linked }
+        }
+        headFile.publish(head.withLock { $0 })
         return record
     }
 
@@ -144,15 +149,17 @@ public struct CheckRecords: Sendable {
         backfill.checkStarted()
         var saved = false
         defer { backfill.checkEnded(pending: saved && !drawn ? 1 : 0) }
+        let head = Mutex<RecordChain.Head?>(nil)
         try commit.write { [record] db in
             guard try Store.hasVersions(db, outcome.versions.mapValues(\.version)) else { throw VersionsGone() }
-            try Self.insert(record, db: db)
+            let linked = try Self.insert(record, db: db)
+            head.withLock { $0 = linked }
             if !drawn {
                 try Self.awaitGeometry(record.summary.id, db: db)
             }
         }
         saved = true
-        publishHead()
+        headFile.publish(head.withLock { $0 })
         return record
     }
 
@@ -161,15 +168,16 @@ public struct CheckRecords: Sendable {
     /// a record saved without it, when it is first needed or in the background.
     public func copyIn(_ records: [Record]) throws {
         guard !records.isEmpty else { return }
+        let head = Mutex<RecordChain.Head?>(nil)
         try commit.write { db in
             for record in records {
                 guard try Int.fetchOne(db, sql: "SELECT 1 FROM onemap_checks WHERE id = ?", arguments: [record.summary.id]) == nil
                 else { continue }
-                try Self.insert(record, db: db)
+                if let linked = try Self.insert(record, db: db) { head.withLock { $0 = linked } }
                 try Self.awaitGeometry(record.summary.id, db: db)
             }
         }
-        publishHead()
+        headFile.publish(head.withLock { $0 })
         backfill.resume()
     }
 
@@ -208,8 +216,10 @@ public struct CheckRecords: Sendable {
     }
 
     /// Stores the record; one already here with its id is left as it is: a replica's own
-    /// record can come back from the shared store (`copyIn`) before its own commit.
-    static func insert(_ record: Record, db: Database) throws {
+    /// record can come back from the shared store (`copyIn`) before its own commit. Returns
+    /// the chain's new head, nil when the record was here already.
+    @discardableResult
+    static func insert(_ record: Record, db: Database) throws -> RecordChain.Head? {
         let versions = String(decoding: try JSONEncoder().encode(record.versions), as: UTF8.self)
         let s = record.summary
         try db.cachedStatement(
@@ -221,18 +231,13 @@ public struct CheckRecords: Sendable {
             s.id, s.createdAt, s.projectCode, s.projectName, s.keyName, s.verdict, record.inputFormat, record.input,
             record.site, versions, record.result, record.geojson
         ])
-        guard db.changesCount == 1 else { return }
-        try RecordChain.append(
+        guard db.changesCount == 1 else { return nil }
+        return try RecordChain.append(
             seq: db.lastInsertedRowID,
             RecordChain.Fields(
                 id: s.id, createdAt: s.createdAt, projectCode: s.projectCode, projectName: s.projectName, keyName: s.keyName,
                 verdict: s.verdict, inputFormat: record.inputFormat, input: record.input, site: record.site, layerVersions: versions,
                 result: record.result), db: db)
-    }
-
-    /// Writes the chain's head beside the records file, after a commit that added to it.
-    func publishHead() {
-        headFile.publish(try? store.pool.read { try RecordChain.head($0) })
     }
 
     /// The record, with its geometry unless `geometry` is false (then `geojson` is empty):

@@ -81,12 +81,16 @@ public enum RecordChain {
         return Data(hasher.finalize())
     }
 
-    /// Links the record just stored at `seq` onto the chain, in the same transaction.
-    static func append(seq: Int64, _ fields: Fields, db: Database) throws {
+    /// Links the record just stored at `seq` onto the chain, in the same transaction; returns
+    /// the new head.
+    @discardableResult
+    static func append(seq: Int64, _ fields: Fields, db: Database) throws -> Head {
         let previous =
             try Data.fetchOne(db.cachedStatement(sql: "SELECT hash FROM onemap_record_chain ORDER BY seq DESC LIMIT 1")) ?? genesis
+        let hash = link(previous, fields)
         try db.cachedStatement(sql: "INSERT INTO onemap_record_chain(seq, record_id, hash) VALUES (?, ?, ?)")
-            .execute(arguments: [seq, fields.id, link(previous, fields)])
+            .execute(arguments: [seq, fields.id, hash])
+        return Head(seq: seq, recordID: fields.id, hash: hash)
     }
 
     /// Links every record not on the chain yet, in their order: the records a database held

@@ -46,12 +46,15 @@ struct CheckRoutes {
                     let input = try read()
                     parsed.withLock { $0 = input }
                     let checked = site(input)
-                    if let scope, let why = try store.snapshot({ db in try sites.refusal(checked, scope: scope, db: db) }) {
-                        throw Problem(.forbidden, "site outside scope", why)
-                    }
                     let siteText = Beside { CheckRecords.siteText(checked) }
                     let clock = ContinuousClock(), started = clock.now
-                    let outcome = try store.snapshot { db in try checker.check(checked, layers: layers, db: db, keepPieces: false) }
+                    let outcome = try store.snapshot { db in
+                        // A scoped caller's site, against the boundaries of the versions this check reads.
+                        if let scope, let why = try sites.refusal(checked, scope: scope, db: db) {
+                            throw Problem(.forbidden, "site outside scope", why)
+                        }
+                        return try checker.check(checked, layers: layers, db: db, keepPieces: false)
+                    }
                     metrics.check(verdict: outcome.result.verdict.rawValue, duration: clock.now - started)
                     let text = siteText.value()
                     try settle()
@@ -68,7 +71,7 @@ struct CheckRoutes {
     /// Anonymous checks under `--open` count against the client's rate; keys are not limited.
     func admitAnonymous(_ request: Request, _ context: OneMapRequestContext) throws {
         guard let rate = server.openRate, context.caller.role == nil else { return }
-        try rate.take(server.proxy.client(request, peer: context.remoteAddress))
+        try rate.take(server.proxy.client(request, peer: context.remoteAddress), now: server.openRateClock())
     }
 
     func register(on group: RouterGroup<OneMapRequestContext>) {
@@ -146,7 +149,6 @@ struct CheckRoutes {
     /// and another's may not be. Any other record is, to it, not there.
     func requireOwnRecord(_ context: OneMapRequestContext, _ id: String) async throws {
         guard context.caller.scope != nil else { return }
-        let records = self.records
         let owner = try await server.store.read { db in try CheckRecords.summary(id, db: db)?.keyName }
         guard let owner, owner == context.caller.keyName else { throw Problem.notFound("no check '\(id)'") }
     }

@@ -20,7 +20,8 @@ struct RecordChainTests {
                 projectName: "项目\(n)", verdict: n % 2 == 0 ? "forbidden" : "clear", keyName: "审批系统")
             let input = Data("{\"n\": \(n)}".utf8)
             let result = Data("{\"verdict\": \(n)}".utf8)
-            let site = #"{"type":"Point","coordinates":[120,28]}"#
+            // A site as the server writes it, so that drawing its geometry in the background succeeds.
+            let site = #"{"type":"Polygon","coordinates":[[[120,28],[120.001,28],[120.001,28.001],[120,28.001],[120,28]]]}"#
             made.append(
                 CheckRecords.Record(
                     summary: summary, inputFormat: "geojson", input: input, site: site, versions: [:], result: result, geojson: Data()))
