@@ -20,6 +20,7 @@ struct ServerContext: Sendable {
     let reports: ReportCache
     /// Anonymous checks per client under `--open`; nil when unlimited or not open.
     let openRate: ClientRateLimit?
+    let openRateClock: @Sendable () -> ContinuousClock.Instant
     let proxy: ProxyHeaders
     /// Whether a scoped caller's site lies in its scope (boundaries prepared once).
     let siteScope = SiteScope()
@@ -38,6 +39,7 @@ struct ServerContext: Sendable {
             upstream: configuration.recordUpstream)
         // A report is about its record's size: a few of the largest are kept.
         reports = ReportCache(capacityBytes: max(16 << 20, 4 * limits.maxAnswerBytes))
+        openRateClock = configuration.openRateClock
         openRate = configuration.open && limits.openChecksPerMinute > 0 ? ClientRateLimit(perMinute: limits.openChecksPerMinute) : nil
         proxy = ProxyHeaders(trusted: configuration.trustProxy)
     }

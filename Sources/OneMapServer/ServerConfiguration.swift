@@ -26,6 +26,9 @@ public struct ServerConfiguration: Sendable {
     public var keyAdministration: (any KeyAdministration)?
     /// Bearer tokens from the city's identity provider (`serve --auth`); nil, keys only.
     public var tokens: TokenVerifier?
+    /// The time the anonymous-check rate limit refills by: the clock, unless a test holds it
+    /// still (a test of the limit must not depend on how fast a loaded machine runs it).
+    public var openRateClock: @Sendable () -> ContinuousClock.Instant = { .now }
 
     public struct Upstream: Sendable {
         public var name: String

@@ -23,14 +23,15 @@ struct ConflictFixtures {
     /// Writes features (id, geometry, extra text fields) to GeoJSON and loads them with a rule.
     func layer(
         _ name: String, kind: LayerKind = .farmland, rule: Rule, geometryType: String = "Polygon",
-        fields: [String] = [], _ features: [(String, Geometry, [String])]
+        fields: [String] = [], label: String? = nil, _ features: [(String, Geometry, [String])]
     ) throws {
         let path = "\(dir)/\(name).geojson"
         let defs = [FieldDefinition(name: "BSM", type: .text)] + fields.map { FieldDefinition(name: $0, type: .text) }
         let w = try VectorWriter(path: path, format: .geoJSON, layerName: name, crs: "EPSG:4490", geometryType: geometryType, fields: defs)
         for (id, g, values) in features { try w.write(geometry: g, attributes: [.text(id)] + values.map { .text($0) }) }
         try w.close()
-        _ = try LayerImporter(store: store).load(LayerSpec(name: name, title: name, kind: kind, source: path, idField: "BSM", rule: rule))
+        _ = try LayerImporter(store: store).load(
+            LayerSpec(name: name, title: name, kind: kind, source: path, idField: "BSM", rule: rule), label: label)
     }
 
     /// A land-use layer (no rule) of 图斑 given as (id, polygon, DLBM, KCXS), with their

@@ -14,16 +14,18 @@ import Testing
 struct DeferredGeometryTests {
     let box = ConflictFixtures.box
 
-    func fixtures() throws -> ConflictFixtures {
+    /// `label`: the versions' label (else the load's time): two stores that stand for replicas
+    /// of one database need the same, whatever second each was made in.
+    func fixtures(label: String? = nil) throws -> ConflictFixtures {
         let f = try ConflictFixtures()
         try f.layer(
-            "farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"],
+            "farmland", rule: Rule(severity: .forbidden), fields: ["DLMC"], label: label,
             (0..<36).map { i in
                 let x = 120 + Double(i % 6) * 0.001, y = 28 + Double(i / 6) * 0.001
                 return ("F\(i)", .polygon(box(x, y, x + 0.0009, y + 0.0009)), [i % 2 == 0 ? "水田" : "旱地"])
             })
         try f.layer(
-            "urban", kind: .urbanBoundary, rule: Rule(severity: .restricted, when: .outside),
+            "urban", kind: .urbanBoundary, rule: Rule(severity: .restricted, when: .outside), label: label,
             [
                 ("U1", .polygon(box(119.999, 27.999, 120.003, 28.003)), [])
             ])

@@ -43,8 +43,8 @@ struct SharedRecordsTests {
 
     @Test func anotherReplicasRecordsAreCopiedInOnceAndDrawnHere() throws {
         // Replica A makes the records; replica B, on the same layers, copies them in.
-        let a = try DeferredGeometryTests().fixtures()
-        let b = try DeferredGeometryTests().fixtures()
+        let a = try DeferredGeometryTests().fixtures(label: "2025")
+        let b = try DeferredGeometryTests().fixtures(label: "2025")
         let upstream = Upstream()
         let made = CheckRecords(store: a.store, upstream: upstream)
         let checker = ConflictChecker(store: a.store)
