@@ -50,13 +50,7 @@ public struct AuthConfiguration: Sendable, Equatable {
     public var jwksIsURL: Bool { jwks.hasPrefix("https://") || jwks.hasPrefix("http://") }
 
     public static func load(file: String) throws -> AuthConfiguration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: file, encoding: .utf8)
-        } catch {
-            throw CatalogError(file: file, line: nil, key: nil, message: "cannot read as UTF-8 text: \(error.localizedDescription)")
-        }
-        return try parse(yaml: text, file: file)
+        try parse(yaml: try CatalogError.text(of: file), file: file)
     }
 
     static let keys = ["issuer", "audience", "jwks", "algorithms", "clock_skew_seconds", "claims", "roles"]

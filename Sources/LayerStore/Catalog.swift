@@ -17,6 +17,15 @@ public struct CatalogError: Error, CustomStringConvertible {
         self.message = message
     }
 
+    /// A configuration file's text; one that cannot be read as UTF-8 is an error naming it.
+    public static func text(of file: String) throws -> String {
+        do {
+            return try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw CatalogError(file: file, line: nil, key: nil, message: "cannot read as UTF-8 text: \(error.localizedDescription)")
+        }
+    }
+
     public var description: String {
         var s = file
         if let line { s += ":\(line)" }
@@ -53,13 +62,7 @@ public struct Catalog {
     }
 
     public static func parse(file: String) throws -> LayerSpec {
-        let text: String
-        do {
-            text = try String(contentsOfFile: file, encoding: .utf8)
-        } catch {
-            throw CatalogError(file: file, line: nil, key: nil, message: "cannot read as UTF-8 text: \(error.localizedDescription)")
-        }
-        return try parse(yaml: text, file: file)
+        try parse(yaml: try CatalogError.text(of: file), file: file)
     }
 
     public static func parse(yaml: String, file: String) throws -> LayerSpec {
