@@ -15,7 +15,7 @@ import Synchronization
 /// that sends the same token with every tile pays for its signature once.
 public final class TokenVerifier: Sendable {
     public let configuration: AuthConfiguration
-    private let keys: Mutex<(collection: JWTKeyCollection, kids: Set<String>, count: Int)>
+    private let keys: Mutex<(collection: JWTKeyCollection, kids: Set<String>)>
     private let passed = Mutex<[String: Passed]>([:])
     /// When the keys were last fetched: an unknown `kid` fetches them again, at most once a
     /// minute, so a stream of made-up key ids cannot make the server hammer the provider.
@@ -29,27 +29,26 @@ public final class TokenVerifier: Sendable {
         let expires: Double
     }
 
-    private init(configuration: AuthConfiguration, collection: JWTKeyCollection, kids: Set<String>, count: Int) {
+    private init(configuration: AuthConfiguration, collection: JWTKeyCollection, kids: Set<String>) {
         self.configuration = configuration
-        keys = Mutex((collection, kids, count))
+        keys = Mutex((collection, kids))
     }
 
     /// Reads the keys (the file, or the URL) and makes the verifier; throws with what is
     /// wrong with them, so a server with a bad configuration does not start.
     public static func make(_ configuration: AuthConfiguration) async throws -> TokenVerifier {
-        let (collection, kids, count) = try await loadKeys(configuration)
-        let verifier = TokenVerifier(configuration: configuration, collection: collection, kids: kids, count: count)
+        let (collection, kids) = try await loadKeys(configuration)
+        let verifier = TokenVerifier(configuration: configuration, collection: collection, kids: kids)
         verifier.fetchedAt.withLock { $0 = Date() }
         return verifier
     }
 
     /// How many keys the provider's JWKS holds now (for the start-up line).
-    public var keyCount: Int { keys.withLock { $0.count } }
+    public var keyCount: Int { keys.withLock { $0.kids.count } }
 
     /// Who holds `token`, if it passed before and has not expired since; nil when it must be
-    /// checked (`verify`). Synchronous, so that a request with a token seen before stays on
-    /// its thread: an async call here cost every tile two hops between threads (+22 % on warm
-    /// tiles in bench/run --only auth).
+    /// checked (`verify`). Synchronous: a token seen before needs no key, no network and no
+    /// suspension, and every tile of a signed-in map asks this.
     public func remembered(_ token: String, now: Date = Date()) -> TokenIdentity? {
         guard let p = passed.withLock({ $0[token] }), now.timeIntervalSince1970 <= p.expires else { return nil }
         return p.identity
@@ -89,10 +88,12 @@ public final class TokenVerifier: Sendable {
     /// The keys to check a token whose header names `kid` against, fetched again once when
     /// the kid is unknown (the provider rotated its keys).
     private func collection(for kid: String?, now: Date) async throws -> JWTKeyCollection {
-        let (collection, kids, count) = keys.withLock { $0 }
+        let (collection, kids) = keys.withLock { $0 }
         guard let kid else {
             // Without a kid, only a provider with one key is unambiguous.
-            guard count == 1 else { throw TokenRejected(.unknownKey, "the token names no key (kid) and the issuer has \(count)") }
+            guard kids.count == 1 else {
+                throw TokenRejected(.unknownKey, "the token names no key (kid) and the issuer has \(kids.count)")
+            }
             return collection
         }
         if kids.contains(kid) { return collection }
@@ -152,7 +153,7 @@ public final class TokenVerifier: Sendable {
         }
     }
 
-    static func loadKeys(_ c: AuthConfiguration) async throws -> (collection: JWTKeyCollection, kids: Set<String>, count: Int) {
+    static func loadKeys(_ c: AuthConfiguration) async throws -> (collection: JWTKeyCollection, kids: Set<String>) {
         let data: Data
         if c.jwksIsURL {
             guard let url = URL(string: c.jwks) else { throw AuthConfigurationError("jwks: '\(c.jwks)' is not a URL") }
@@ -203,7 +204,7 @@ public final class TokenVerifier: Sendable {
             kids.insert(kid)
         }
         guard !kids.isEmpty else { throw AuthConfigurationError("jwks: \(c.jwks) holds no key") }
-        return (collection, kids, kids.count)
+        return (collection, kids)
     }
 
     static func date(_ seconds: Double) -> String {
