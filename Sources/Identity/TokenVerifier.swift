@@ -56,11 +56,8 @@ public final class TokenVerifier: Sendable {
 
     /// Who holds `token`; throws `TokenRejected` saying which check failed.
     public func verify(_ token: String, now: Date = Date()) async throws -> TokenIdentity {
+        if let seen = remembered(token, now: now) { return seen }
         let clock = now.timeIntervalSince1970
-        if let p = passed.withLock({ $0[token] }) {
-            guard clock <= p.expires else { throw TokenRejected(.expired, "the token expired at \(Self.date(p.expires))") }
-            return p.identity
-        }
         let parsed: (header: JWTHeader, payload: TokenClaims, signature: Data)
         do {
             parsed = try DefaultJWTParser().parse(Array(token.utf8), as: TokenClaims.self)
