@@ -228,9 +228,7 @@ public struct TokenIdentity: Sendable, Equatable {
         self.issuer = issuer
         self.role = role
         self.scope = scope
-        caller = Caller(
-            keyName: "sso:" + (name.map { "\($0) (\(subject))" } ?? subject), role: role, scope: scope, subject: subject,
-            issuer: issuer)
+        caller = Caller(keyName: "sso:" + (name.map { "\($0) (\(subject))" } ?? subject), role: role, scope: scope, subject: subject)
     }
 }
 

@@ -24,16 +24,14 @@ public struct Caller: Sendable, Hashable {
     public let role: Role?
     /// The administrative areas the caller's data is limited to; nil when not limited.
     public let scope: DataScope?
-    /// A signed-in person's `sub` and `iss`; nil for keys.
+    /// A signed-in person's `sub`; nil for keys.
     public let subject: String?
-    public let issuer: String?
 
-    public init(keyName: String?, role: Role?, scope: DataScope? = nil, subject: String? = nil, issuer: String? = nil) {
+    public init(keyName: String?, role: Role?, scope: DataScope? = nil, subject: String? = nil) {
         self.keyName = keyName
         self.role = role
         self.scope = scope
         self.subject = subject
-        self.issuer = issuer
     }
 
     public static let anonymous = Caller(keyName: nil, role: nil)
