@@ -72,6 +72,7 @@ struct ExpensiveRouteTests {
                     try await Task.sleep(for: .milliseconds(20))
                 }
             }()
+            let reportsStarted = ContinuousClock.now
             let bodies = try await withThrowingTaskGroup(of: (HTTPResponse.Status, ByteBuffer).self) { group in
                 for _ in 0..<8 {
                     group.addTask {
@@ -83,16 +84,22 @@ struct ExpensiveRouteTests {
                 for try await b in group { all.append(b) }
                 return all
             }
+            let reportsTook = ContinuousClock.now - reportsStarted
             reports.withLock { $0 = true }
             try await health
             #expect(bodies.allSatisfy { $0.0 == .ok })
             #expect(Set(bodies.map(\.1)).count == 1, "the same report each time")
             #expect(bodies[0].1.readableBytes > 1 << 20, "a large report: \(bodies[0].1.readableBytes) bytes")
             let slowest = slowestHealth.withLock { $0 }
-            // Generous: the machine is shared and noisy, and other suites run in this process
-            // at the same time (up to 7 s seen). Reports rendered inline would hold /health for
-            // as long as the renders take: about 11 s for four of these here, longer for eight.
-            #expect(slowest < .seconds(10), "the slowest /health took \(slowest)")
+            // Reports rendered inline would hold /health for as long as the renders take (about
+            // 11 s for four of these here, longer for eight), so the slowest /health would be
+            // close to the whole reports' time. Off the request threads it is a small part of it.
+            // The bound is relative to that time, measured in the same run, because the machine
+            // is shared and noisy and other suites run in this process at once (up to 7 s seen,
+            // and 11 s on a slow day, when the reports took longer still).
+            #expect(
+                slowest < max(.seconds(10), reportsTook / 2),
+                "the slowest /health took \(slowest) while the reports took \(reportsTook)")
             // Eight asks, one render: the exact measure of what the RSS guard below stands for.
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             let renders = metrics.split(separator: "\n").first { $0.hasPrefix("onemap_report_renders_total ") }
