@@ -13,11 +13,25 @@ public struct FeatureLayer: Sendable {
     public let fieldsByName: [String: FieldDefinition]
     public let table: FeatureTable
     public var isPolygonal: Bool { layer.version.geometryType.contains("Polygon") }
+    /// For a scoped caller's restricted layer, the part of it the caller reads
+    /// (`Store.scopeCut`); nil when it reads the whole layer.
+    public private(set) var cut: ScopeCut?
+    /// How many features the caller reads, and their extent.
+    public var count: Int { cut?.count ?? layer.version.count }
+    public var bbox: BoundingBox? { cut == nil ? layer.version.bbox : cut?.box }
 
     init(_ layer: LoadedLayer) {
         self.layer = layer
         fieldsByName = Dictionary(layer.version.fields.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         table = FeatureTable(layer.version)
+    }
+
+    /// The same collection as `caller` sees it, or nil when it may not see it at all.
+    func seen(by caller: Caller, in store: Store, _ db: Database) throws -> FeatureLayer? {
+        guard let part = try caller.part(of: layer, in: store, db) else { return nil }
+        var seen = self
+        seen.cut = part.cut
+        return seen
     }
 
     /// The name of the geometry in filters, queryables and sorting.
@@ -29,7 +43,7 @@ public struct FeatureLayer: Sendable {
 
 /// The layers as collections, derived from the store's layer snapshot (so rebuilt only when
 /// a layer gets a new version). Each caller gets the ones its key allows: to an anonymous
-/// caller a restricted layer does not exist.
+/// caller a restricted layer does not exist, and to a scoped one only its part of it.
 public final class FeatureCatalog: Sendable {
     public let store: Store
     /// This catalog's key for what it derives from a layer snapshot.
@@ -39,14 +53,18 @@ public final class FeatureCatalog: Sendable {
     public init(store: Store) { self.store = store }
 
     public func layers(_ db: Database, for caller: Caller = .anonymous) throws -> [FeatureLayer] {
-        let snapshot = try store.layerSnapshot(db)
-        return snapshot.derived(key) { snapshot.layers.map(FeatureLayer.init) }.filter { caller.canSee($0.layer) }
+        try all(db).compactMap { try $0.seen(by: caller, in: store, db) }
     }
 
     public func layer(_ id: String, _ db: Database, for caller: Caller = .anonymous) throws -> FeatureLayer {
-        guard let l = try layers(db, for: caller).first(where: { $0.id == id }) else {
+        guard let l = try all(db).first(where: { $0.id == id }), let seen = try l.seen(by: caller, in: store, db) else {
             throw FeatureError.notFound("no collection '\(id)'")
         }
-        return l
+        return seen
+    }
+
+    private func all(_ db: Database) throws -> [FeatureLayer] {
+        let snapshot = try store.layerSnapshot(db)
+        return snapshot.derived(key) { snapshot.layers.map(FeatureLayer.init) }
     }
 }

@@ -67,7 +67,7 @@ public enum FeatureHTML {
     static func collections(_ layers: [FeatureLayer], base: String) -> String {
         let rows = layers.map { l in
             "<tr><td><a href=\"\(escape(base))/collections/\(escape(l.id))\">\(escape(l.id))</a></td><td>\(escape(l.title))</td>"
-                + "<td>\(escape(l.layer.version.geometryType))</td><td>\(l.layer.version.count)</td>"
+                + "<td>\(escape(l.layer.version.geometryType))</td><td>\(l.count)</td>"
                 + "<td><a href=\"\(escape(base))/collections/\(escape(l.id))/items?f=html\">items</a></td></tr>"
         }.joined()
         return page(

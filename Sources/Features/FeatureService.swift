@@ -227,7 +227,7 @@ public final class FeatureService: Sendable {
             "id": l.id,
             "title": l.title,
             "description":
-                "\(l.title) (\(l.layer.spec.kind.rawValue)): \(l.layer.version.count) \(l.layer.version.geometryType) features, version \(l.layer.version.label) (#\(l.layer.version.number)), loaded \(l.layer.version.loadedAt)",
+                "\(l.title) (\(l.layer.spec.kind.rawValue)): \(l.count) \(l.layer.version.geometryType) features, version \(l.layer.version.label) (#\(l.layer.version.number)), loaded \(l.layer.version.loadedAt)",
             "itemType": "feature",
             "crs": FeatureCRS.supported.map(\.uri),
             "storageCrs": FeatureCRS.storage.uri,
@@ -248,7 +248,7 @@ public final class FeatureService: Sendable {
                     ]
                     : [])
         ]
-        if let bbox = l.layer.version.bbox {
+        if let bbox = l.bbox {
             doc["extent"] = ["spatial": ["bbox": [bbox.array], "crs": FeatureCRS.crs84.uri]]
         }
         return doc

@@ -3,7 +3,7 @@ import GRDB
 import GeoCore
 import LayerStore
 
-/// "What is here?": the features of every public layer at a point — the polygons that
+/// "What is here?": the features of every layer the caller reads at a point — the polygons that
 /// contain it (a point on an edge counts), and the lines and points within a few metres,
 /// since nobody clicks exactly on a pipeline.
 public struct Identify: Sendable {
@@ -59,6 +59,7 @@ public struct Identify: Sendable {
             var found: [Hit] = []
             while let row = try rows.next(), found.count < Self.maxFeaturesPerLayer {
                 let feature = FeatureReader.row(row, fieldCount: layer.fields.count)
+                if let cut = layer.cut, !cut.contains(feature.fid) { continue }
                 guard let blob = feature.blob else { continue }
                 let g = try SpatiaLiteGeometry.decode(blob)
                 var distance = 0.0

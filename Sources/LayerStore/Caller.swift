@@ -43,12 +43,32 @@ public struct Caller: Sendable, Hashable {
     /// Whether the caller holds `role` or a higher one.
     public func has(_ role: Role) -> Bool { self.role.map { $0 >= role } ?? false }
 
-    /// Restricted layers need a viewer key (or higher); public ones are for everyone. A
-    /// scoped caller sees no restricted layer when browsing (features, tiles, ledger, audit):
-    /// those do not yet limit their rows to a scope, and showing a whole restricted layer to
-    /// a caller limited to one county would leak the rest. Its checks still read every layer
-    /// (a check of a site in its scope must find every conflict there).
-    public func canSee(_ access: Access) -> Bool { access == .public || (has(.viewer) && scope == nil) }
+    /// How much of a layer's features a caller may read: restricted layers (分级分类) need a
+    /// viewer role or higher, and a scoped caller reads only the features within its scope.
+    public enum Sight: Sendable, Hashable {
+        case whole
+        /// The features that meet the ground the scope covers (`Store.scopeCut`), and no other.
+        case withinScope(DataScope)
+        case nothing
+    }
+
+    public func sight(of access: Access) -> Sight {
+        if access == .public { return .whole }
+        guard has(.viewer) else { return .nothing }
+        return scope.map { .withinScope($0) } ?? .whole
+    }
+
+    public func sight(of layer: LoadedLayer) -> Sight { sight(of: layer.spec.access) }
+
+    /// Whether the caller may read the layer at all, whole or cut to its scope: what the
+    /// feature API, identify and tiles list (each reading a scoped caller's part only).
+    public func canBrowse(_ layer: LoadedLayer) -> Bool { sight(of: layer) != .nothing }
+
+    /// Whether the caller may read every feature of the layer. Summaries over whole layers
+    /// (ledger, cross-layer audit, topology, change reports) use this: they do not yet cut
+    /// their rows to a scope, so a scoped caller sees no restricted layer in them. Its checks
+    /// still read every layer (a check of a site in its scope must find every conflict there).
+    public func canSee(_ access: Access) -> Bool { sight(of: access) == .whole }
 
     public func canSee(_ layer: LoadedLayer) -> Bool { canSee(layer.spec.access) }
 }

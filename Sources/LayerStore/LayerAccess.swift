@@ -25,3 +25,30 @@ extension Caller {
         try require([name], among: visibleLayers(db))[0]
     }
 }
+
+/// What a caller reads of a layer it may browse: all of it, or its scope's part.
+public enum LayerPart: Sendable {
+    case whole
+    case within(ScopeCut)
+
+    public var cut: ScopeCut? {
+        if case .within(let cut) = self { return cut }
+        return nil
+    }
+}
+
+extension Caller {
+    /// What this caller reads of `layer`, or nil when it may not read it at all.
+    public func part(of layer: LoadedLayer, in store: Store, _ db: Database) throws -> LayerPart? {
+        switch sight(of: layer) {
+        case .whole: return .whole
+        case .nothing: return nil
+        case .withinScope(let scope): return .within(try store.scopeCut(scope, of: layer, db))
+        }
+    }
+
+    /// The current layers this caller may browse, each with what it reads of it, in name order.
+    public func browsableLayers(in store: Store, _ db: Database) throws -> [(layer: LoadedLayer, part: LayerPart)] {
+        try Store.loadedLayers(db).compactMap { layer in try part(of: layer, in: store, db).map { (layer, $0) } }
+    }
+}

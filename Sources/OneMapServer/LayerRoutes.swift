@@ -72,15 +72,17 @@ struct LayerRoutes {
             return Response.json(try JSONEncoder().encode(report), status: .created)
         }
         router.get("v1/layers") { _, context -> Response in
-            let layers = try await store.read { db in try Store.loadedLayers(db) }
-            let list: [[String: Any]] = layers.filter(context.caller.canSee).map { l in
+            let caller = context.caller
+            let layers = try await store.read { db in try caller.browsableLayers(in: store, db) }
+            // A scoped caller's restricted layer: the count and extent of its part.
+            let list: [[String: Any]] = layers.map { l, part in
                 var o: [String: Any] = [
                     "name": l.name, "title": l.spec.title, "kind": l.spec.kind.rawValue,
-                    "geometryType": l.version.geometryType, "count": l.version.count,
+                    "geometryType": l.version.geometryType, "count": part.cut?.count ?? l.version.count,
                     "version": l.version.label, "versionNumber": l.version.number, "loadedAt": l.version.loadedAt,
                     "access": l.spec.access.rawValue
                 ]
-                if let b = l.version.bbox { o["bbox"] = b.array }
+                if let b = part.cut.map(\.box) ?? l.version.bbox { o["bbox"] = b.array }
                 if let r = l.spec.rule {
                     var rule: [String: Any] = ["severity": r.severity.rawValue, "when": r.when.rawValue, "summary": r.summary]
                     if let m = r.bufferM { rule["bufferM"] = m }

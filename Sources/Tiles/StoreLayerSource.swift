@@ -18,8 +18,12 @@ public final class StoreLayerSource: TileSource, Sendable {
     public let options: TileOptions
     public let info: TileLayerInfo
     public var name: String { layer.name }
-    /// `name@version`: part of every tile's cache key, so made once.
+    /// `name@version` (and `~scope` when cut): part of every tile's cache key, so made once.
     public let revision: String
+    /// For a scoped caller's restricted layer, the features it reads: every other feature is
+    /// left out of the tile before anything is drawn or counted (outlines, boxes, coverage),
+    /// and a tile beyond the part's box is empty. nil for the whole layer.
+    public let cut: ScopeCut?
 
     let kind: MVTGeometryType
     private let fields: [FieldDefinition]
@@ -30,18 +34,33 @@ public final class StoreLayerSource: TileSource, Sendable {
 
     /// The layer in memory: not read, being read (by one caller, the others waiting for it),
     /// or read. The lock is held only to look and to change the state, never over the read.
+    /// Shared with the layer's scoped sources: they cut the same features.
     private enum Resident {
         case absent
         case reading(ResidentRead)
         case ready(ResidentLayer)
     }
-    private let resident = Mutex(Resident.absent)
+    private final class ResidentSlot: Sendable {
+        let state = Mutex(Resident.absent)
+    }
+    private let resident: ResidentSlot
 
-    public init(store: Store, layer: LoadedLayer, options: TileOptions = TileOptions()) {
+    public convenience init(store: Store, layer: LoadedLayer, options: TileOptions = TileOptions()) {
+        self.init(store: store, layer: layer, options: options, cut: nil, resident: ResidentSlot())
+    }
+
+    /// This layer as a scoped caller reads it: its tiles hold only the features of `cut`.
+    public func scoped(to cut: ScopeCut) -> StoreLayerSource {
+        StoreLayerSource(store: store, layer: layer, options: options, cut: cut, resident: resident)
+    }
+
+    private init(store: Store, layer: LoadedLayer, options: TileOptions, cut: ScopeCut?, resident: ResidentSlot) {
         self.store = store
         self.layer = layer
         self.options = options
-        revision = "\(layer.name)@\(layer.version.number)"
+        self.cut = cut
+        self.resident = resident
+        revision = "\(layer.name)@\(layer.version.number)" + (cut.map { "~\($0.scope)" } ?? "")
         let type = layer.version.geometryType
         kind = type.contains("Polygon") ? .polygon : type.contains("Line") ? .lineString : .point
         fields = layer.version.fields
@@ -57,7 +76,7 @@ public final class StoreLayerSource: TileSource, Sendable {
             name: layer.name, title: layer.spec.title,
             geometryType: kind == .polygon ? "Polygon" : kind == .lineString ? "LineString" : "Point",
             fields: layer.version.fields.map { ($0.name, $0.type == .text ? "String" : "Number") },
-            bounds: layer.version.bbox, featureCount: layer.version.count,
+            bounds: cut == nil ? layer.version.bbox : cut?.box, featureCount: cut?.count ?? layer.version.count,
             minZoom: 0, maxZoom: TileMatrixSet.advertisedMaxZoom)
     }
 
@@ -72,7 +91,7 @@ public final class StoreLayerSource: TileSource, Sendable {
     func residentLayer() throws -> ResidentLayer {
         enum Step { case ready(ResidentLayer), wait(ResidentRead), lead(ResidentRead) }
         while true {
-            let step = resident.withLock { resident -> Step in
+            let step = resident.state.withLock { resident -> Step in
                 switch resident {
                 case .ready(let layer): return .ready(layer)
                 case .reading(let read): return .wait(read)
@@ -94,7 +113,7 @@ public final class StoreLayerSource: TileSource, Sendable {
                         try ResidentLayer(db: db, table: self.table, fields: self.fields, expectedCount: self.layer.version.count)
                     }
                 }
-                resident.withLock { resident in
+                resident.state.withLock { resident in
                     if case .success(let layer) = outcome { resident = .ready(layer) } else { resident = .absent }
                 }
                 read.finish(outcome)
@@ -107,7 +126,7 @@ public final class StoreLayerSource: TileSource, Sendable {
     /// still being read: never waits and never reads the database, so the caller may be a
     /// thread that must not block.
     func tileIfInMemory(_ key: TileKey, grid: TileMatrixSet) -> [UInt8]? {
-        guard isResident, case .ready(let ready) = resident.withLock({ $0 }) else { return nil }
+        guard isResident, case .ready(let ready) = resident.state.withLock({ $0 }) else { return nil }
         return tile(key, grid: grid, resident: ready)
     }
 
@@ -177,7 +196,7 @@ public final class StoreLayerSource: TileSource, Sendable {
     private func cut(_ key: TileKey, _ grid: TileMatrixSet) -> Cut? {
         let t = TileTransform(grid: grid, key: key, extent: options.extent)
         let box = t.lonLatBox(buffer: Double(options.buffer))
-        guard let bounds = layer.version.bbox, bounds.intersects(box) else { return nil }
+        guard let bounds = cut == nil ? layer.version.bbox : cut?.box, bounds.intersects(box) else { return nil }
         return Cut(
             transform: t, box: box,
             coverage: CoverageGrid(extent: options.extent, cellSize: options.coverageCell, codeNames: landUse == nil ? nil : []),
@@ -195,6 +214,7 @@ public final class StoreLayerSource: TileSource, Sendable {
         let rows = try Row.fetchCursor(db.cachedStatement(sql: rtreeSQL), arguments: [c.box.minX, c.box.maxX, c.box.minY, c.box.maxY])
         while let row = try rows.next() {
             let fid: Int64 = row[0]
+            if let cut, !cut.contains(fid) { continue }
             let area: Double = row[5] ?? 0
             guard let minX: Double = row[1], let minY: Double = row[2], let maxX: Double = row[3], let maxY: Double = row[4] else {
                 continue
@@ -251,7 +271,9 @@ public final class StoreLayerSource: TileSource, Sendable {
         let p = summary.projected(grid)
         let scale = Double(options.extent) * Double(1 << key.z)
         let ox = Double(key.x * options.extent), oy = Double(key.y * options.extent)
+        let cut = self.cut
         summary.forEach(in: c.box) { k in
+            if let cut, !cut.contains(summary.fid[k]) { return }
             let x0 = p.minX[k] * scale - ox, x1 = p.maxX[k] * scale - ox
             let y0 = p.minY[k] * scale - oy, y1 = p.maxY[k] * scale - oy
             let fp = Footprint(x0: x0, y0: y0, x1: x1, y1: y1, area: p.area[k] * scale * scale)

@@ -34,6 +34,8 @@ public enum TileError: Error, CustomStringConvertible, Sendable {
 /// (layers and their versions, grid, z/x/y), else make each layer's tile (itself cached, so
 /// composites share work), and hand back the bytes with a strong ETag. Restricted layers
 /// are invisible to callers without a viewer key: left out of composites, 404 when named.
+/// A scoped caller's restricted layer is cut to its scope, under a cache key and ETag of
+/// its own (the cut's revision names the scope), so no tile crosses from one scope to another.
 public final class TileService: Sendable {
     public let store: Store
     public let options: TileOptions
@@ -56,6 +58,9 @@ public final class TileService: Sendable {
     /// The sources last derived: a reload keeps those of the layers whose version it did not
     /// change, with what they hold in memory.
     private let last = Mutex<Sources?>(nil)
+    /// Scoped callers' restricted layers, cut to their scopes, by the cut source's revision
+    /// (`name@version~scope`): a cut is worked out once, not on every tile.
+    private let scoped = Mutex<[String: StoreLayerSource]>([:])
 
     public init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
         self.store = store
@@ -68,7 +73,7 @@ public final class TileService: Sendable {
     /// call; the sources (and their summaries) are rebuilt only for a layer whose version
     /// changed, so a reload shows at once.
     public func visibleSources(for caller: Caller = .anonymous) throws -> [StoreLayerSource] {
-        try current().ordered.filter { caller.canSee($0.layer) }
+        try sources(.all, for: caller)
     }
 
     private func current() throws -> Sources {
@@ -116,22 +121,55 @@ public final class TileService: Sendable {
         }
     }
 
+    /// The layers of `selection` as `caller` reads them. May read the database (to cut a
+    /// layer to a scoped caller's scope the first time): not for a request thread.
     public func sources(_ selection: TileSelection, for caller: Caller = .anonymous) throws -> [StoreLayerSource] {
-        try Self.sources(selection, in: try current(), for: caller)
+        let whole = try Self.sources(selection, in: try current(), for: caller)
+        if let read = asRead(whole, by: caller) { return read }
+        return try store.pool.read { db in
+            try whole.map { source in
+                guard case .withinScope(let scope) = caller.sight(of: source.layer) else { return source }
+                let cut = source.scoped(to: try store.scopeCut(scope, of: source.layer, db))
+                scoped.withLock { known in
+                    // Scopes are few; a store reloaded many times leaves old versions' cuts behind.
+                    if known.count >= 256 { known.removeAll() }
+                    known[cut.revision] = cut
+                }
+                return cut
+            }
+        }
+    }
+
+    /// `sources` as `caller` reads them, with the scoped callers' cuts already worked out;
+    /// nil when one is not (working it out reads the database).
+    private func asRead(_ sources: [StoreLayerSource], by caller: Caller) -> [StoreLayerSource]? {
+        // Every tile asks: most callers read whole layers, and need no lookup at all.
+        guard caller.scope != nil else { return sources }
+        var read: [StoreLayerSource] = []
+        read.reserveCapacity(sources.count)
+        for source in sources {
+            guard case .withinScope(let scope) = caller.sight(of: source.layer) else {
+                read.append(source)
+                continue
+            }
+            guard let cut = scoped.withLock({ $0[source.revision + "~\(scope)"] }) else { return nil }
+            read.append(cut)
+        }
+        return read
     }
 
     private static func sources(_ selection: TileSelection, in s: Sources, for caller: Caller) throws -> [StoreLayerSource] {
         switch selection {
         case .all:
-            return s.ordered.filter { caller.canSee($0.layer) }
+            return s.ordered.filter { caller.canBrowse($0.layer) }
         case .layers(let names) where names.count == 1:
             // The usual case, and it runs for every tile: no set to build.
-            guard let source = s.byName[names[0]], caller.canSee(source.layer) else { throw TileError.unknownLayer(names[0]) }
+            guard let source = s.byName[names[0]], caller.canBrowse(source.layer) else { throw TileError.unknownLayer(names[0]) }
             return [source]
         case .layers(let names):
             var seen = Set<String>()
             return try names.compactMap { name in
-                guard let source = s.byName[name], caller.canSee(source.layer) else { throw TileError.unknownLayer(name) }
+                guard let source = s.byName[name], caller.canBrowse(source.layer) else { throw TileError.unknownLayer(name) }
                 return seen.insert(name).inserted ? source : nil
             }
         }
@@ -142,7 +180,7 @@ public final class TileService: Sendable {
     /// request threads). Waits for no lock holder or pool reader: safe on a request thread.
     public func currentSources(_ selection: TileSelection, for caller: Caller = .anonymous) throws -> [StoreLayerSource]? {
         guard let snapshot = try store.currentLayerSnapshot() else { return nil }
-        return try Self.sources(selection, in: sources(of: snapshot), for: caller)
+        return asRead(try Self.sources(selection, in: sources(of: snapshot), for: caller), by: caller)
     }
 
     /// From this zoom on, a tile of one layer held in memory takes well under a millisecond
