@@ -232,12 +232,11 @@ public struct CheckRecords: Sendable {
             record.site, versions, record.result, record.geojson
         ])
         guard db.changesCount == 1 else { return nil }
-        return try RecordChain.append(
-            seq: db.lastInsertedRowID,
-            RecordChain.Fields(
-                id: s.id, createdAt: s.createdAt, projectCode: s.projectCode, projectName: s.projectName, keyName: s.keyName,
-                verdict: s.verdict, inputFormat: record.inputFormat, input: record.input, site: record.site, layerVersions: versions,
-                result: record.result), db: db)
+        let fields = RecordChain.Fields(
+            id: s.id, createdAt: s.createdAt, projectCode: s.projectCode, projectName: s.projectName, keyName: s.keyName,
+            verdict: s.verdict, inputFormat: record.inputFormat, input: record.input, site: record.site, layerVersions: versions,
+            result: record.result)
+        return try RecordChain.append(seq: db.lastInsertedRowID, id: s.id, canonical: fields.canonical, db: db)
     }
 
     /// The record, with its geometry unless `geometry` is false (then `geojson` is empty):
@@ -340,10 +339,10 @@ public struct CheckRecords: Sendable {
     }
 
     /// Sortable and unguessable: the time, then randomness.
-    static func newID(_ now: Date) -> String {
+    static func newID(_ now: Date, prefix: String = "chk_") -> String {
         let millis = UInt64(now.timeIntervalSince1970 * 1000)
         var random = SystemRandomNumberGenerator()
         let tail = (0..<10).map { _ in String(UInt8.random(in: 0..<36, using: &random), radix: 36) }.joined()
-        return "chk_" + String(millis, radix: 36) + tail
+        return prefix + String(millis, radix: 36) + tail
     }
 }

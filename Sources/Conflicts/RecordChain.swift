@@ -55,42 +55,44 @@ public enum RecordChain {
                 site: row["site"], layerVersions: row["layer_versions"], result: row["result"])
         }
 
-        /// Each field as a 4-byte big-endian length and its bytes; a missing one as length
-        /// 0xFFFFFFFF, so "" and nothing differ and no field can run into the next.
-        var canonical: Data {
-            var out = Data()
-            func put(_ bytes: Data?) {
-                guard let bytes else { return out.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF]) }
-                let n = UInt32(bytes.count)
-                out.append(contentsOf: [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)])
-                out.append(bytes)
-            }
-            for text in [id, createdAt, projectCode, projectName, keyName, verdict, inputFormat] { put(text.map { Data($0.utf8) }) }
-            put(input)
-            put(Data(site.utf8))
-            put(Data(layerVersions.utf8))
-            put(result)
-            return out
+        package var canonical: Data {
+            RecordChain.canonical(
+                [id, createdAt, projectCode, projectName, keyName, verdict, inputFormat].map { $0.map { Data($0.utf8) } }
+                    + [input, Data(site.utf8), Data(layerVersions.utf8), result])
         }
     }
 
-    static func link(_ previous: Data, _ fields: Fields) -> Data {
+    /// Each field as a 4-byte big-endian length and its bytes; a missing one as length
+    /// 0xFFFFFFFF, so "" and nothing differ and no field can run into the next.
+    static func canonical(_ fields: [Data?]) -> Data {
+        var out = Data()
+        for bytes in fields {
+            guard let bytes else {
+                out.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF])
+                continue
+            }
+            let n = UInt32(bytes.count)
+            out.append(contentsOf: [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)])
+            out.append(bytes)
+        }
+        return out
+    }
+
+    static func link(_ previous: Data, _ canonical: Data) -> Data {
         var hasher = SHA256()
         hasher.update(data: previous)
-        hasher.update(data: fields.canonical)
+        hasher.update(data: canonical)
         return Data(hasher.finalize())
     }
 
-    /// Links the record just stored at `seq` onto the chain, in the same transaction; returns
-    /// the new head.
+    /// Links the record just stored at `seq` onto the chain (`chain`: the check records' by
+    /// default, or the access records'), in the same transaction; returns the new head.
     @discardableResult
-    static func append(seq: Int64, _ fields: Fields, db: Database) throws -> Head {
-        let previous =
-            try Data.fetchOne(db.cachedStatement(sql: "SELECT hash FROM onemap_record_chain ORDER BY seq DESC LIMIT 1")) ?? genesis
-        let hash = link(previous, fields)
-        try db.cachedStatement(sql: "INSERT INTO onemap_record_chain(seq, record_id, hash) VALUES (?, ?, ?)")
-            .execute(arguments: [seq, fields.id, hash])
-        return Head(seq: seq, recordID: fields.id, hash: hash)
+    static func append(seq: Int64, id: String, canonical: Data, chain: String = "onemap_record_chain", db: Database) throws -> Head {
+        let previous = try Data.fetchOne(db.cachedStatement(sql: "SELECT hash FROM \(chain) ORDER BY seq DESC LIMIT 1")) ?? genesis
+        let hash = link(previous, canonical)
+        try db.cachedStatement(sql: "INSERT INTO \(chain)(seq, record_id, hash) VALUES (?, ?, ?)").execute(arguments: [seq, id, hash])
+        return Head(seq: seq, recordID: id, hash: hash)
     }
 
     /// Links every record not on the chain yet, in their order: the records a database held
@@ -101,7 +103,10 @@ public enum RecordChain {
             sql: """
                 SELECT c.* FROM onemap_checks c WHERE c.seq > COALESCE((SELECT MAX(seq) FROM onemap_record_chain), 0) ORDER BY c.seq
                 """)
-        while let row = try rows.next() { try append(seq: row["seq"], Fields(row: row), db: db) }
+        while let row = try rows.next() {
+            let fields = Fields(row: row)
+            try append(seq: row["seq"], id: fields.id, canonical: fields.canonical, db: db)
+        }
     }
 
     /// The last record on the chain and its hash.
@@ -126,8 +131,8 @@ public enum RecordChain {
         }
     }
 
-    public static func head(_ db: Database) throws -> Head? {
-        try Row.fetchOne(db, sql: "SELECT seq, record_id, hash FROM onemap_record_chain ORDER BY seq DESC LIMIT 1").map {
+    public static func head(_ db: Database, chain: String = "onemap_record_chain") throws -> Head? {
+        try Row.fetchOne(db, sql: "SELECT seq, record_id, hash FROM \(chain) ORDER BY seq DESC LIMIT 1").map {
             Head(seq: $0[0], recordID: $0[1], hash: $0[2])
         }
     }
@@ -169,7 +174,8 @@ public enum RecordChain {
         while let row = try entries.next() {
             let found = (row["id"] as String?) != nil
             walk.visit(
-                chainedSeq: row["chained_seq"], recordID: row["record_id"], hash: row["hash"], record: found ? Fields(row: row) : nil,
+                chainedSeq: row["chained_seq"], recordID: row["record_id"], hash: row["hash"],
+                record: found ? Fields(row: row).canonical : nil,
                 recordSeq: row["record_seq"])
         }
         for row in try Row.fetchAll(
@@ -193,8 +199,8 @@ public enum RecordChain {
         public init() {}
 
         /// One link: the position it was made at, the record it names, and that record as it
-        /// is now (nil when gone) with its position now.
-        package mutating func visit(chainedSeq: Int64, recordID id: String, hash: Data, record: Fields?, recordSeq: Int64?) {
+        /// is now (its canonical bytes; nil when gone) with its position now.
+        package mutating func visit(chainedSeq: Int64, recordID id: String, hash: Data, record: Data?, recordSeq: Int64?) {
             defer { previous = hash }
             guard let record, let now = recordSeq else {
                 findings.append(
@@ -249,10 +255,10 @@ public enum RecordChain {
         (records.hasSuffix(".sqlite") ? String(records.dropLast(7)) : records) + ".head"
     }
 
-    public static func readHead(records: String) -> Head? {
-        (try? String(contentsOfFile: headPath(records: records), encoding: .utf8)).flatMap {
-            Head(line: $0.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
+    public static func readHead(records: String) -> Head? { readHead(at: headPath(records: records)) }
+
+    static func readHead(at path: String) -> Head? {
+        (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Head(line: $0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 }
 
@@ -263,6 +269,7 @@ final class ChainHeadFile: Sendable {
     private let written = Mutex<Int64>(0)
 
     init(records: String) { path = RecordChain.headPath(records: records) }
+    init(path: String) { self.path = path }
 
     func publish(_ head: RecordChain.Head?) {
         guard let head else { return }

@@ -27,6 +27,9 @@ public struct FeatureResponse: Sendable {
     public var contentType: String
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// The features of a restricted layer the answer holds: their layer, what was asked and how
+    /// many, for the access record (全留痕). nil when it holds none.
+    public var restrictedRead: (layer: String, what: String, returned: Int)?
 
     public init(status: Int = 200, contentType: String, headers: [(String, String)] = [], body: [UInt8]) {
         self.status = status
@@ -322,6 +325,7 @@ public final class FeatureService: Sendable {
                     format == .html ? "text/html" : Self.geoJSON, "the previous page"))
         }
         let headers = [("Content-Crs", query.crs.header)]
+        let read = layer.layer.spec.access == .public ? nil : (layer.id, "items?" + r.query.encoded(replacing: [:]), rows.count)
         if format == .html {
             let features = try rows.map { row -> (FeatureRow, Geometry?) in (row, try row.blob.map { try SpatiaLiteGeometry.decode($0) }) }
             var resp = FeatureResponse.html(
@@ -329,6 +333,7 @@ public final class FeatureService: Sendable {
                     layer, features: features, fields: fields, matched: matched,
                     offset: query.offset, links: links, base: r.baseURL))
             resp.headers = headers
+            resp.restrictedRead = read
             return resp
         }
         var w = JSONWriter(capacity: 256 + rows.count * 600)
@@ -346,7 +351,9 @@ public final class FeatureService: Sendable {
             try Self.writeFeature(row, fields: fields, output: output, into: &w, links: nil)
         }
         w.raw("]}")
-        return FeatureResponse(contentType: Self.geoJSON, headers: headers, body: w.bytes)
+        var resp = FeatureResponse(contentType: Self.geoJSON, headers: headers, body: w.bytes)
+        resp.restrictedRead = read
+        return resp
     }
 
     public func item(_ id: String, featureId: String, _ r: FeatureRequest) async throws -> FeatureResponse {
@@ -365,15 +372,18 @@ public final class FeatureService: Sendable {
             Self.link(c, "collection", "application/json", layer.title)
         ]
         let headers = [("Content-Crs", crs.header)]
+        var resp: FeatureResponse
         if format == .html {
-            var resp = FeatureResponse.html(
+            resp = FeatureResponse.html(
                 FeatureHTML.item(layer, row: row, geometry: try row.blob.map { try SpatiaLiteGeometry.decode($0) }, base: r.baseURL))
             resp.headers = headers
-            return resp
+        } else {
+            var w = JSONWriter()
+            try Self.writeFeature(row, fields: layer.fields, output: try CRSTransforms.shared.output(crs), into: &w, links: links)
+            resp = FeatureResponse(contentType: Self.geoJSON, headers: headers, body: w.bytes)
         }
-        var w = JSONWriter()
-        try Self.writeFeature(row, fields: layer.fields, output: try CRSTransforms.shared.output(crs), into: &w, links: links)
-        return FeatureResponse(contentType: Self.geoJSON, headers: headers, body: w.bytes)
+        if layer.layer.spec.access != .public { resp.restrictedRead = (layer.id, "item " + featureId, 1) }
+        return resp
     }
 
     static func writeFeature(

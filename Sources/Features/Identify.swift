@@ -20,6 +20,8 @@ public struct Identify: Sendable {
         public let areaM2: Double?
         public let properties: [(name: String, value: AttributeValue)]
         public let geometry: Geometry
+        /// Of a restricted layer (its reading is on record).
+        public let restricted: Bool
     }
 
     public let catalog: FeatureCatalog
@@ -83,7 +85,7 @@ public struct Identify: Sendable {
                 found.append(
                     Hit(
                         layer: layer.id, title: layer.title, id: feature.id, distanceM: distance, areaM2: area,
-                        properties: props, geometry: g))
+                        properties: props, geometry: g, restricted: layer.layer.spec.access != .public))
             }
             hits += found.sorted { ($0.distanceM, $0.id) < ($1.distanceM, $1.id) }
         }

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// The check records (全留痕) in a SQLite file of their own beside the layers' database,
+/// The check records and access records (全留痕) in a SQLite file of their own beside the layers' database,
 /// attached to every connection as `records`, so SQL names their tables as before.
 ///
 /// Why a file of its own: a server stores a record with every check, dozens a second. In the
@@ -75,6 +75,30 @@ enum RecordsFile {
         CREATE TRIGGER IF NOT EXISTS records.onemap_record_chain_no_update BEFORE UPDATE ON onemap_record_chain
             BEGIN SELECT RAISE(ABORT, 'the record chain is append-only'); END;
         CREATE TRIGGER IF NOT EXISTS records.onemap_record_chain_no_delete BEFORE DELETE ON onemap_record_chain
+            BEGIN SELECT RAISE(ABORT, 'the record chain is append-only'); END;
+        CREATE TABLE IF NOT EXISTS records.onemap_access(
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            at TEXT NOT NULL,
+            who TEXT NOT NULL,
+            subject TEXT,
+            route TEXT NOT NULL,
+            layer TEXT NOT NULL,
+            what TEXT NOT NULL,
+            returned INTEGER,
+            request_id TEXT);
+        CREATE INDEX IF NOT EXISTS records.onemap_access_at ON onemap_access(at);
+        CREATE TRIGGER IF NOT EXISTS records.onemap_access_no_update BEFORE UPDATE ON onemap_access
+            BEGIN SELECT RAISE(ABORT, 'access records are immutable'); END;
+        CREATE TRIGGER IF NOT EXISTS records.onemap_access_no_delete BEFORE DELETE ON onemap_access
+            BEGIN SELECT RAISE(ABORT, 'access records are immutable'); END;
+        CREATE TABLE IF NOT EXISTS records.onemap_access_chain(
+            seq INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL UNIQUE,
+            hash BLOB NOT NULL);
+        CREATE TRIGGER IF NOT EXISTS records.onemap_access_chain_no_update BEFORE UPDATE ON onemap_access_chain
+            BEGIN SELECT RAISE(ABORT, 'the record chain is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS records.onemap_access_chain_no_delete BEFORE DELETE ON onemap_access_chain
             BEGIN SELECT RAISE(ABORT, 'the record chain is append-only'); END;
         """
 

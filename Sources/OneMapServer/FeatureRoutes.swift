@@ -57,7 +57,13 @@ struct FeatureRoutes {
         _ request: Request, _ context: OneMapRequestContext,
         _ body: (FeatureRequest) async throws -> FeatureResponse
     ) async throws -> Response {
-        Self.response(try await body(featureRequest(request, context)))
+        let answer = try await body(featureRequest(request, context))
+        if let read = answer.restrictedRead {
+            AccessNotes(records: server.access).note(
+                context.caller, requestID: RequestLog.id(request, context), route: "GET /collections/{id}/items", layer: read.layer,
+                what: read.what, returned: read.returned)
+        }
+        return Self.response(answer)
     }
 
     static func response(_ f: FeatureResponse) -> Response {

@@ -8,9 +8,11 @@ import LayerStore
 struct IdentifyRoutes {
     let store: Store
     let identify: Identify
+    let access: AccessNotes
 
-    init(store: Store) {
+    init(store: Store, access: AccessNotes) {
         self.store = store
+        self.access = access
         identify = Identify(catalog: FeatureCatalog(store: store))
     }
 
@@ -51,6 +53,13 @@ struct IdentifyRoutes {
             let caller = context.caller
             let hits = try await store.read { db in
                 try identify.identify(lon: lon, lat: lat, layers: layers, toleranceM: tolerance, for: caller, db: db)
+            }
+            for (layer, count) in Dictionary(grouping: hits.filter(\.restricted), by: \.layer).mapValues(\.count).sorted(by: {
+                $0.key < $1.key
+            }) {
+                access.note(
+                    caller, requestID: RequestLog.id(request, context), route: "GET /v1/identify", layer: layer,
+                    what: "lon=\(lon)&lat=\(lat)&tolerance=\(tolerance)", returned: count)
             }
             return Response(
                 status: .ok, headers: [.contentType: "application/geo+json"],

@@ -17,6 +17,8 @@ struct ServerContext: Sendable {
     let deadline: Deadline
     let tiles: TileService
     let records: CheckRecords
+    /// Reads of restricted data (全留痕), beside the check records.
+    let access: AccessRecords
     let reports: ReportCache
     /// Anonymous checks per client under `--open`; nil when unlimited or not open.
     let openRate: ClientRateLimit?
@@ -37,6 +39,7 @@ struct ServerContext: Sendable {
             store: store, maxAnswerBytes: limits.maxAnswerBytes,
             checker: ConflictChecker(store: store, boxesInMemory: true, rowMemoryBytes: limits.checkRowMemoryBytes),
             upstream: configuration.recordUpstream)
+        access = AccessRecords(store: store)
         // A report is about its record's size: a few of the largest are kept.
         reports = ReportCache(capacityBytes: max(16 << 20, 4 * limits.maxAnswerBytes))
         openRateClock = configuration.openRateClock
@@ -78,6 +81,7 @@ public func buildApplication(store: Store, configuration: ServerConfiguration) -
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: serverName,
             availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
+        services: [AccessRecordsAtShutdown(records: server.access)],
         logger: logger
     )
 }
@@ -91,12 +95,16 @@ func registerRoutes(on router: some RouterMethods<OneMapRequestContext>, server:
     KeyRoutes(keys: server.configuration.keyAdministration ?? KeyRing(store: store)).register(on: router.group("v1/keys"))
     LayerRoutes(server: server).register(on: router)
     LedgerRoutes(server: server).register(on: router)
+    AccessRoutes(server: server).register(on: router)
     ViewerRoutes(assets: server.configuration.assets).register(on: router)
     let features = FeatureRoutes(server: server)
     features.register(on: router)
-    IdentifyRoutes(store: store).register(on: router)
+    IdentifyRoutes(store: store, access: AccessNotes(records: server.access)).register(on: router)
     OpenAPIRoutes(features: features).register(on: router)
-    TileRoutes(service: server.tiles, metrics: server.metrics, deadline: server.deadline, proxy: server.proxy).register(on: router)
+    TileRoutes(
+        service: server.tiles, metrics: server.metrics, deadline: server.deadline, proxy: server.proxy,
+        access: AccessNotes(records: server.access)
+    ).register(on: router)
     StyleRoutes(store: store, proxy: server.proxy, stylesDirectory: server.configuration.assets.styles).register(on: router)
     // Unknown paths answer with the same problem shape as everything else (and a known path
     // asked with another method, 405: see ProblemMiddleware).

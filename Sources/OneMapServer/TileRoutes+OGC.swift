@@ -69,7 +69,7 @@ extension TileRoutes {
             let p = context.parameters
             let key = try Self.ogcKey(p.get("tileMatrix") ?? "", p.get("tileRow") ?? "", p.get("tileCol") ?? "")
             return try await Self.answeringTileErrors {
-                try await self.tile(request, selection, key, grid, pinned: nil, format: "mvt", context.caller)
+                try await self.tile(request, selection, key, grid, pinned: nil, format: "mvt", context)
             }
         }
     }

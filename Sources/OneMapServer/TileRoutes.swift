@@ -27,23 +27,26 @@ struct TileRoutes {
     let deadline: Deadline
     /// Whose word on the URL the caller used counts (X-Forwarded-* only with --trust-proxy).
     let proxy: ProxyHeaders
+    /// Every tile holding a restricted layer is on record.
+    let access: AccessNotes
 
     init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
         self.init(
             service: TileService(store: store, options: options, cacheBytes: cacheBytes), metrics: ServerMetrics(),
-            deadline: Deadline(seconds: 0), proxy: ProxyHeaders(trusted: false))
+            deadline: Deadline(seconds: 0), proxy: ProxyHeaders(trusted: false), access: AccessNotes(records: nil))
     }
 
-    init(service: TileService, metrics: ServerMetrics, deadline: Deadline, proxy: ProxyHeaders) {
+    init(service: TileService, metrics: ServerMetrics, deadline: Deadline, proxy: ProxyHeaders, access: AccessNotes) {
         tiles = service
         self.metrics = metrics
         self.deadline = deadline
         self.proxy = proxy
+        self.access = access
     }
 
     func register(on router: some RouterMethods<OneMapRequestContext>) {
-        router.get("tiles") { request, context in try await self.handle(request, caller: context.caller) }
-        router.get("tiles/**") { request, context in try await self.handle(request, caller: context.caller) }
+        router.get("tiles") { request, context in try await self.handle(request, context) }
+        router.get("tiles/**") { request, context in try await self.handle(request, context) }
         registerOGC(on: router)
     }
 
@@ -145,7 +148,8 @@ struct TileRoutes {
         return (.layers(names), versioned == 0 ? nil : String(s))
     }
 
-    func handle(_ request: Request, caller: Caller) async throws -> Response {
+    func handle(_ request: Request, _ context: OneMapRequestContext) async throws -> Response {
+        let caller = context.caller
         let target = try Self.parse(request.uri.path)
         return try await Self.answeringTileErrors {
             switch target {
@@ -159,7 +163,7 @@ struct TileRoutes {
                 response.headers[.vary] = "Authorization"
                 return response
             case let .tile(selection, key, grid, pinned, format):
-                return try await tile(request, selection, key, grid, pinned: pinned, format: format, caller)
+                return try await tile(request, selection, key, grid, pinned: pinned, format: format, context)
             case .ogcTileSets:
                 return try await ogcTileSets(request, .all, tilesPath: "/tiles", caller: caller)
             case .ogcTileSet(let grid):
@@ -190,8 +194,9 @@ struct TileRoutes {
 
     func tile(
         _ request: Request, _ selection: TileSelection, _ key: TileKey, _ grid: TileMatrixSet, pinned: String?, format: Substring,
-        _ caller: Caller
+        _ context: OneMapRequestContext
     ) async throws -> Response {
+        let caller = context.caller
         let service = tiles
         // The layers as of now, and the tile made from exactly those: a reload in between
         // cannot put another version's tile under a versioned URL.
@@ -215,6 +220,15 @@ struct TileRoutes {
             tile = try await deadline.runBlocking { try service.tile(of: sources, key, grid: grid) }
         }
         let restricted = sources.contains { $0.layer.spec.access != .public }
+        if restricted, !tile.isEmpty {
+            // Features are not counted per tile (they are encoded, not listed); the tile and its size say what was read.
+            let id = RequestLog.id(request, context)
+            for source in sources where source.layer.spec.access != .public {
+                access.note(
+                    caller, requestID: id, route: "GET /tiles", layer: source.name,
+                    what: "tile \(grid.id) \(key.z)/\(key.x)/\(key.y) (\(tile.bytes.count) bytes with every layer asked)", returned: nil)
+            }
+        }
         return try Self.answer(
             tile, acceptEncoding: request.headers[.acceptEncoding], ifNoneMatch: request.headers[.ifNoneMatch],
             cacheControl: Self.cacheControl(versioned: pinned != nil, restricted: restricted),

@@ -101,7 +101,7 @@ enum PostGISRecordChain {
             }
             walk.visit(
                 chainedSeq: try r[1].decode(Int64.self), recordID: try r[2].decode(String.self),
-                hash: Data(buffer: try r[3].decode(ByteBuffer.self)), record: record, recordSeq: try r[4].decode(Int64?.self))
+                hash: Data(buffer: try r[3].decode(ByteBuffer.self)), record: record?.canonical, recordSeq: try r[4].decode(Int64?.self))
         }
         let unchained = try await db.query(
             "SELECT id, seq FROM onemap.checks c WHERE NOT EXISTS (SELECT 1 FROM onemap.record_chain ch WHERE ch.record_id = c.id) ORDER BY seq",

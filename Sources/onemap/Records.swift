@@ -62,21 +62,26 @@ struct RecordsCommand: AsyncParsableCommand {
                 kept = given ?? RecordChain.readHead(records: store.recordsPath)
                 result = try store.snapshot { [kept] in try RecordChain.verify($0, keptHead: kept) }
             }
-            if json {
-                try Terminal.printJSON([
-                    "checked": String(result.checked), "head": result.head?.description ?? "", "kept_head": kept?.description ?? "",
-                    "findings": result.findings.map(\.description).joined(separator: "\n")
-                ])
-            } else {
-                for f in result.findings { print("\(f.kind.rawValue): \(f.description)") }
-                let against = kept.map { "; the kept head \($0.seq) holds" } ?? "; no head kept beside the file to check the end against"
-                if result.findings.isEmpty {
-                    print("\(result.checked) records, every link holds\(against)")
-                } else {
-                    print("\(result.findings.count) problem(s) in \(result.checked) records")
-                }
-            }
+            try RecordsCommand.report(result, kept: kept, json: json)
             if !result.findings.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    /// Prints what `verify` found, for a person or (`json`) a program.
+    static func report(_ result: RecordChain.Verification, kept: RecordChain.Head?, json: Bool) throws {
+        if json {
+            try Terminal.printJSON([
+                "checked": String(result.checked), "head": result.head?.description ?? "", "kept_head": kept?.description ?? "",
+                "findings": result.findings.map(\.description).joined(separator: "\n")
+            ])
+            return
+        }
+        for f in result.findings { print("\(f.kind.rawValue): \(f.description)") }
+        let against = kept.map { "; the kept head \($0.seq) holds" } ?? "; no head kept beside the file to check the end against"
+        if result.findings.isEmpty {
+            print("\(result.checked) records, every link holds\(against)")
+        } else {
+            print("\(result.findings.count) problem(s) in \(result.checked) records")
         }
     }
 

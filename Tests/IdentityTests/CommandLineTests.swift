@@ -1,3 +1,4 @@
+import Conflicts
 import Foundation
 import FuzzSupport
 import GRDB
@@ -55,5 +56,34 @@ struct CommandLineTests {
         try raw.close()
         let tampered = try OneMapCommand.run(["records", "verify", "--db", store.path])
         #expect(tampered.status == 1 && tampered.stdout.contains("changed: record \(changed) (position 1)"), "\(tampered.stdout)")
+    }
+
+    @Test(.enabled(if: OneMapCommand.isBuilt)) func accessRecordsListAndVerify() throws {
+        let store = try scopedStore()
+        let records = AccessRecords(store: store)
+        for (who, layer) in [("sso:李四 (u-7)", "secret"), ("审批系统", "secret"), ("sso:李四 (u-7)", "secret")] {
+            records.note(
+                AccessRecords.Note(who: who, subject: nil, route: "GET /tiles", layer: layer, what: "tile", returned: nil, requestID: "r"))
+        }
+        try records.flush()
+        let list = try OneMapCommand.run(["access", "list", "--who", "sso:李四 (u-7)", "--db", store.path])
+        #expect(
+            list.status == 0 && list.stdout.split(separator: "\n").count == 2 && list.stdout.contains("GET /tiles tile"), "\(list.stdout)")
+        let json = try OneMapCommand.run(["access", "list", "--json", "--since", "2000-01-01", "--db", store.path])
+        #expect(json.stdout.contains(#""total" : 3"#), "\(json.stdout)")
+        let badSince = try OneMapCommand.run(["access", "list", "--since", "last week", "--db", store.path])
+        #expect(badSince.status != 0 && badSince.stderr.contains("--since 'last week' is not a date"), "\(badSince.stderr)")
+        let head = try OneMapCommand.run(["access", "head", "--db", store.path])
+        #expect(head.status == 0 && head.stdout.hasPrefix("3 acc_"), "\(head.stdout)")
+        let clean = try OneMapCommand.run(["access", "verify", "--db", store.path])
+        #expect(clean.status == 0 && clean.stdout.contains("3 records, every link holds; the kept head 3 holds"), "\(clean.stdout)")
+        let raw = try DatabaseQueue(path: store.recordsPath)
+        try raw.write { db in
+            try db.execute(sql: "DROP TRIGGER onemap_access_no_delete")
+            try db.execute(sql: "DELETE FROM onemap_access WHERE seq = 3")
+        }
+        try raw.close()
+        let cut = try OneMapCommand.run(["access", "verify", "--db", store.path])
+        #expect(cut.status == 1 && cut.stdout.contains("deleted: record acc_"), "\(cut.stdout)")
     }
 }

@@ -109,6 +109,10 @@ struct SignInRouteTests {
                 [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .forbidden, .created, .created, .created, .forbidden]
             ),
             (
+                "/v1/access", .get, nil,
+                [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .forbidden, .forbidden, .forbidden, .ok, .forbidden]
+            ),
+            (
                 "/v1/keys", .get, nil,
                 [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .forbidden, .forbidden, .forbidden, .ok, .forbidden]
             )
