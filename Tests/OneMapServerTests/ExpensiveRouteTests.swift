@@ -61,6 +61,8 @@ struct ExpensiveRouteTests {
             let before = residentBytes()
             let slowestHealth = Mutex<Duration>(.zero)
             let reports = Mutex(false)
+            // /health answers given while the reports were still being made.
+            let answeredMeanwhile = Mutex(0)
             async let health: Void = {
                 let clock = ContinuousClock()
                 while !reports.withLock({ $0 }) {
@@ -69,6 +71,7 @@ struct ExpensiveRouteTests {
                     let took = clock.now - t0
                     #expect(r.status == .ok)
                     slowestHealth.withLock { $0 = max($0, took) }
+                    if !reports.withLock({ $0 }) { answeredMeanwhile.withLock { $0 += 1 } }
                     try await Task.sleep(for: .milliseconds(20))
                 }
             }()
@@ -91,15 +94,16 @@ struct ExpensiveRouteTests {
             #expect(Set(bodies.map(\.1)).count == 1, "the same report each time")
             #expect(bodies[0].1.readableBytes > 1 << 20, "a large report: \(bodies[0].1.readableBytes) bytes")
             let slowest = slowestHealth.withLock { $0 }
-            // Reports rendered inline would hold /health for as long as the renders take (about
-            // 11 s for four of these here, longer for eight), so the slowest /health would be
-            // close to the whole reports' time. Off the request threads it is a small part of it.
-            // The bound is relative to that time, measured in the same run, because the machine
-            // is shared and noisy and other suites run in this process at once (up to 7 s seen,
-            // and 11 s on a slow day, when the reports took longer still).
+            // Reports rendered inline would hold the request threads for as long as the render
+            // takes (about 11 s for four of these here), and /health would not be answered until
+            // the reports were: none, or the one already under way. Off the request threads it is
+            // answered all along. Counted, not timed: on this shared machine other suites run in
+            // this process at once and hold its threads for seconds (a /health of 11.6 s seen,
+            // while the reports took 21 s), and a slower machine only makes the count larger.
+            let meanwhile = answeredMeanwhile.withLock { $0 }
             #expect(
-                slowest < max(.seconds(10), reportsTook / 2),
-                "the slowest /health took \(slowest) while the reports took \(reportsTook)")
+                meanwhile >= 3,
+                "/health answered \(meanwhile) times while the reports took \(reportsTook); the slowest took \(slowest)")
             // Eight asks, one render: the exact measure of what the RSS guard below stands for.
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             let renders = metrics.split(separator: "\n").first { $0.hasPrefix("onemap_report_renders_total ") }
