@@ -80,6 +80,7 @@ test: test-deps vendor
 	$(SWIFT) build
 	.ci/with-postgres $(SWIFT) test
 	python3 Tests/e2e/viewer_e2e.py --binary .build/debug/onemap
+	python3 Tests/e2e/viewer_signin_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/viewer_assets_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/crash_safety.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap
@@ -91,6 +92,7 @@ test: test-deps vendor
 e2e: test-deps vendor
 	$(SWIFT) build
 	python3 Tests/e2e/viewer_e2e.py --binary .build/debug/onemap
+	python3 Tests/e2e/viewer_signin_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/viewer_assets_e2e.py --binary .build/debug/onemap
 
 ## Load the sample catalog (again only when it changed) and serve it at http://127.0.0.1:8080.

@@ -48,6 +48,11 @@ struct ScopedBrowsingTests {
                 return try await client.execute(uri: uri, method: .get, headers: headers)
             }
 
+            // Who the server takes each to be, as the viewer shows it.
+            let me = try json(try await get("/v1/me", suichang))
+            #expect(me["role"] as? String == "planner" && me["scope"] as? [String] == ["331123"] && me["signedIn"] as? Bool == true)
+            #expect(try json(try await get("/v1/me", nil))["signedIn"] as? Bool == false)
+
             // Items, and how many match: the scope's part only, however it is asked.
             let items = try await get("/collections/secret/items", suichang)
             #expect(try ids(items) == ["S-SC", "S-X"])

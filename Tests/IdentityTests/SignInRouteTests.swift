@@ -108,6 +108,7 @@ struct SignInRouteTests {
                 "/v1/checks", .post, site(atX: 120.0),
                 [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .forbidden, .created, .created, .created, .forbidden]
             ),
+            ("/v1/me", .get, nil, [.ok, .unauthorized, .unauthorized, .unauthorized, .ok, .ok, .ok, .ok, .ok]),
             (
                 "/v1/access", .get, nil,
                 [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .forbidden, .forbidden, .forbidden, .ok, .forbidden]

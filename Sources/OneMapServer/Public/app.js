@@ -15,8 +15,15 @@ function fmt(x, digits = 2) {
 const mu = (m2) => m2 * 15 / 10000;
 const escapeHTML = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
 
-async function json(url, options) {
-  const response = await fetch(url, options);
+// The key or token the user signed in with lives in this tab's sessionStorage only: never in
+// the address (which is bookmarked and sent on), never sent anywhere but to this server.
+const CREDENTIAL = "onemap.credential";
+const ROLE_NAMES = { viewer: "查看", planner: "规划", approver: "审批", admin: "管理" };
+const credential = () => sessionStorage.getItem(CREDENTIAL);
+const authorised = (headers = {}) => (credential() ? { ...headers, Authorization: "Bearer " + credential() } : headers);
+
+async function json(url, options = {}) {
+  const response = await fetch(url, { ...options, headers: authorised(options.headers) });
   const text = await response.text();
   let body = null;
   try { body = JSON.parse(text); } catch (e) { body = { detail: text }; }
@@ -234,8 +241,16 @@ function renderResult(r) {
   }
   html += "</table>";
   for (const w of r.warnings || []) html += `<p class="muted">提示: ${escapeHTML(w)}</p>`;
-  html += `<p><a href="/v1/checks/${encodeURIComponent(r.id)}/report" target="_blank">查看合规性分析报告</a> · 编号 ${escapeHTML(r.id)}</p>`;
+  html += `<p><a id="report" href="/v1/checks/${encodeURIComponent(r.id)}/report" target="_blank">查看合规性分析报告</a> · 编号 ${escapeHTML(r.id)}</p>`;
   document.getElementById("result").innerHTML = html;
+  // A new tab would ask for the report without the credential: fetch it here and show it there.
+  document.getElementById("report").addEventListener("click", async (e) => {
+    if (!credential()) return;
+    e.preventDefault();
+    const page = window.open("", "_blank");
+    const response = await fetch(e.currentTarget.href, { headers: authorised() });
+    page.location = URL.createObjectURL(new Blob([await response.text()], { type: "text/html;charset=utf-8" }));
+  });
 }
 
 function addOverlays(map) {
@@ -251,7 +266,49 @@ function addOverlays(map) {
   map.addLayer({ id: "drawing-points", type: "circle", source: "drawing", filter: ["==", ["geometry-type"], "Point"], paint: { "circle-radius": 4, "circle-color": "#1565c0" } });
 }
 
+// Who the server takes this tab to be. A key or token that no longer holds (a token expired)
+// is dropped, and the page goes on as anyone's.
+async function showWho() {
+  const who = document.getElementById("who");
+  let me = { signedIn: false };
+  try {
+    me = await json("/v1/me");
+  } catch (e) {
+    sessionStorage.removeItem(CREDENTIAL);
+    who.textContent = "登录已失效 (" + e.message + "):只显示公开图层";
+    who.className = "error";
+    return;
+  }
+  if (!me.signedIn) return;
+  who.className = "";
+  who.textContent = `${me.name || me.subject} · ${ROLE_NAMES[me.role] || "无角色"}` + (me.scope ? ` · 数据范围 ${me.scope.join(", ")}` : "");
+  document.getElementById("signin-form").hidden = true;
+  document.getElementById("signout").hidden = false;
+}
+
+function wireSignIn() {
+  document.getElementById("signin-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const given = document.getElementById("credential").value.trim();
+    if (!given) return;
+    sessionStorage.setItem(CREDENTIAL, given);
+    try {
+      await json("/v1/me");
+    } catch (err) {
+      sessionStorage.removeItem(CREDENTIAL);
+      document.getElementById("who").textContent = "登录失败: " + err.message;
+      document.getElementById("who").className = "error";
+      return;
+    }
+    // The layers, the style and the tiles a signed-in user sees differ: start again with them (the view stays).
+    location.reload();
+  });
+  document.getElementById("signout").addEventListener("click", () => { sessionStorage.removeItem(CREDENTIAL); location.reload(); });
+}
+
 async function main() {
+  wireSignIn();
+  await showWho();
   // MapLibre not unpacked or not found: its script answered the server's problem instead.
   if (typeof maplibregl === "undefined") {
     let message = "MapLibre GL JS did not load";
@@ -261,7 +318,9 @@ async function main() {
   }
   const style = await loadStyle();
   // hash: the view (zoom/lat/lon) lives in the address, so a planner can bookmark or send it.
-  const map = new maplibregl.Map({ container: "map", style, bounds: LISHUI, fitBoundsOptions: { padding: 20 }, attributionControl: false, hash: true });
+  // Tiles, TileJSON and glyphs from this server carry the credential; nothing else does.
+  const transformRequest = (url) => (credential() && url.startsWith(location.origin) ? { url, headers: authorised() } : { url });
+  const map = new maplibregl.Map({ container: "map", style, bounds: LISHUI, fitBoundsOptions: { padding: 20 }, attributionControl: false, hash: true, transformRequest });
   window.onemapMap = map;
   map.addControl(new maplibregl.NavigationControl(), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
