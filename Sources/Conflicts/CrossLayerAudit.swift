@@ -32,15 +32,17 @@ public struct CrossLayerAudit {
     public let store: Store
     public init(store: Store) { self.store = store }
 
-    /// A restricted layer in a pair is unknown to a caller who may not see it. `filter` keeps
-    /// only the 图斑 of the pair's land-use layer whose 地类 it accepts (every pair must have one).
+    /// A restricted layer in a pair is unknown to a caller who may not see it; to a scoped
+    /// caller it holds only the features of its scope (`Store.scopeCut`), as its pages and tiles
+    /// do. `filter` keeps only the 图斑 of the pair's land-use layer whose 地类 it accepts (every
+    /// pair must have one).
     public func run(
         pairs: [(String, String)] = defaultPairs, minimumAreaM2: Double = 1, where filter: LandCodeFilter? = nil,
         for caller: Caller = .anonymous
     ) throws -> (pairs: [Pair], summary: [Summary]) {
         try store.pool.read { db in
             let engine = GeometryEngine()
-            let visible = try caller.visibleLayers(db)
+            let visible = try Store.loadedLayers(db).filter(caller.canBrowse)
             let units = try? AdminUnits(db: db, by: "county", among: visible, engine: engine)
             var found: [Pair] = []
             for (a, b) in pairs {
@@ -57,13 +59,15 @@ public struct CrossLayerAudit {
                     layer.name == landUse?.name ? [.field(TubanReader(layer.spec.landUse).codeField)] : []
                 }
                 let outerCode = codeColumn(outer), innerCode = codeColumn(inner)
+                let outerCut = try caller.part(of: outer, in: store, db)?.cut, innerCut = try caller.part(of: inner, in: store, db)?.cut
                 if let filter, outerCode.isEmpty && innerCode.isEmpty {
                     throw StoreError.invalidRequest(
                         "where=\(filter): it filters a land-use layer's 地类, and neither \(a) nor \(b) is a land-use layer with a code field"
                     )
                 }
-                let sql = FeatureTable(inner.version).inBox([.id, .areaM2, .geometry] + innerCode, byFid: true)
-                for row in try Row.fetchAll(db, sql: FeatureTable(outer.version).select([.id, .geometry] + outerCode)) {
+                let sql = FeatureTable(inner.version).inBox([.id, .areaM2, .geometry] + innerCode + [.fid], byFid: true)
+                for row in try Row.fetchAll(db, sql: FeatureTable(outer.version).select([.id, .geometry] + outerCode + [.fid])) {
+                    if let outerCut, !outerCut.contains(row[2 + outerCode.count]) { continue }
                     let outerCodeValue = outerCode.isEmpty ? nil : Self.code(row[2])
                     if let filter, !outerCode.isEmpty, !filter.accepts(outerCodeValue) { continue }
                     let outerID: String = row[0]
@@ -73,6 +77,7 @@ public struct CrossLayerAudit {
                     let prepared = try outerGeometry.prepared()
                     let candidates = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: [box.minX, box.maxX, box.minY, box.maxY])
                     while let c = try candidates.next() {
+                        if let innerCut, !innerCut.contains(c[3 + innerCode.count]) { continue }
                         let innerCodeValue = innerCode.isEmpty ? nil : Self.code(c[3])
                         if let filter, !innerCode.isEmpty, !filter.accepts(innerCodeValue) { continue }
                         let ig = try SpatiaLiteGeometry.decode(c[2])

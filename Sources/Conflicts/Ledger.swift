@@ -50,11 +50,13 @@ public struct LedgerBuilder {
     public let store: Store
     public init(store: Store) { self.store = store }
 
-    /// Restricted layers count only for a caller allowed to see them.
+    /// Restricted layers count only for a caller allowed to see them; for a scoped caller only
+    /// in the units its scope covers (a county's row for a county code, a township's for a
+    /// township code), and the layer's totals are of those units alone.
     public func build(by: String = "county", layers wanted: [String]? = nil, for caller: Caller = .anonymous) throws -> Ledger {
         try store.pool.read { db in
             let engine = GeometryEngine()
-            let all = try caller.visibleLayers(db)
+            let all = try Store.loadedLayers(db).filter(caller.canBrowse)
             if let wanted { try caller.require(wanted, among: all) }
             let units: AdminUnits
             do {
@@ -63,8 +65,11 @@ public struct LedgerBuilder {
                 // No boundaries of that level: land-use 图斑 still say their township (and
                 // county, and village) by their 坐落单位代码.
                 guard let byCode = LocationCodeLedger(level: by) else { throw error }
+                // By location codes, a scoped caller's restricted layers are not cut yet: left out.
+                let whole = all.filter(caller.canSee)
+                if let wanted { try caller.require(wanted, among: whole) }
                 switch error {
-                case .notFound, .invalidRequest: return try byCode.build(layers: wanted, among: all, db: db)
+                case .notFound, .invalidRequest: return try byCode.build(layers: wanted, among: whole, db: db)
                 default: throw error
                 }
             }
@@ -72,8 +77,14 @@ public struct LedgerBuilder {
             var entries = units.units.map { Ledger.UnitEntry(code: $0.code, name: $0.name, layers: [:]) }
             var totals: [String: Ledger.Figures] = [:]
             for layer in layers {
-                let (perUnit, total) = try tally(layer, units: units, engine: engine, db: db)
-                for (i, figures) in perUnit.enumerated() { entries[i].layers[layer.name] = figures }
+                let keeping: (Int) -> Bool
+                if case .withinScope(let scope) = caller.sight(of: layer) {
+                    keeping = { scope.covers(units.units[$0].code) }
+                } else {
+                    keeping = { _ in true }
+                }
+                let (perUnit, total) = try tally(layer, units: units, engine: engine, db: db, keeping: keeping)
+                for (i, figures) in perUnit.enumerated() where keeping(i) { entries[i].layers[layer.name] = figures }
                 totals[layer.name] = total
             }
             return Ledger(by: units.level, units: entries, totals: totals)
@@ -89,7 +100,11 @@ public struct LedgerBuilder {
         var deduction: (ratio: Double, code: String?) = (0, nil)
     }
 
-    func tally(_ layer: LoadedLayer, units: AdminUnits, engine: GeometryEngine, db: Database) throws -> ([Ledger.Figures], Ledger.Figures) {
+    /// `keeping`: the units whose shares count (all but a scoped caller's); the others' figures
+    /// stay empty, and the totals are of the kept units alone.
+    func tally(
+        _ layer: LoadedLayer, units: AdminUnits, engine: GeometryEngine, db: Database, keeping: (Int) -> Bool = { _ in true }
+    ) throws -> ([Ledger.Figures], Ledger.Figures) {
         let table = FeatureTable(layer.version)
         let landUse = layer.spec.kind == .landUse ? TubanReader(layer.spec.landUse) : nil
         let classField =
@@ -115,10 +130,13 @@ public struct LedgerBuilder {
         while let row = try cursor.next() {
             let box = BoundingBox(row[1], row[2], row[3], row[4])
             let landClass: String? = classField == nil ? nil : (row[6] as DatabaseValue).storage.value.map { "\($0)" }
-            let (inside, candidates) = units.locate(box)
+            let (inside, located) = units.locate(box)
             if let inside {
-                shares[inside].append(Share(fid: row[0], box: box, area: row[5], landClass: landClass))
-            } else if !candidates.isEmpty {
+                if keeping(inside) { shares[inside].append(Share(fid: row[0], box: box, area: row[5], landClass: landClass)) }
+                continue
+            }
+            let candidates = located.filter(keeping)
+            if !candidates.isEmpty {
                 boundary.append((row[0], box, candidates, landClass))
             }
         }

@@ -23,7 +23,7 @@ enum FeatureReader {
         if let cut {
             guard let box = cut.box else { return ([], 0) }
             prefilter.append(box)
-            conditions.append(ScopeFunction.condition)
+            conditions.append(ScopeFunction.condition(layer.table))
         }
         for box in prefilter {
             conditions.append(layer.table.boxMeets)

@@ -1,14 +1,14 @@
 import GRDB
 import LayerStore
 
-/// Installs `om_in_scope(om_fid)` on the reading connection for the length of one query: 1
+/// Installs `om_in_scope(fid)` on the reading connection for the length of one query: 1
 /// for a feature of the caller's scope cut, 0 for any other. The cut is a condition of the
 /// query itself, so paging, `numberMatched` and every filter see only the scope's features.
 enum ScopeFunction {
     static let name = "om_in_scope"
 
-    /// The condition for a query's `where`.
-    static let condition = "\(name)(om_fid) = 1"
+    /// The condition for a query's `where` on `table`.
+    static func condition(_ table: FeatureTable) -> String { "\(name)(\(table.columns([.fid]))) = 1" }
 
     static func with<T>(_ cut: ScopeCut?, db: Database, _ body: () throws -> T) throws -> T {
         guard let cut else { return try body() }

@@ -9,6 +9,9 @@ import Synchronization
 /// of 青田's. A feature that straddles the county line is in: it lies partly in the scope.
 public struct ScopeCut: Sendable {
     public let scope: DataScope
+    /// The admin layers' versions the scope's ground was drawn from (`LayerSnapshot.adminRevision`):
+    /// a reload of the boundaries makes another cut, under another name.
+    public let ground: String
     /// The row ids (`om_fid`) of the features kept.
     public let fids: Set<Int64>
     /// The box of the features kept; nil when none is.
@@ -30,7 +33,16 @@ extension Store {
     public func scopeCut(_ scope: DataScope, of layer: LoadedLayer, _ db: Database) throws -> ScopeCut {
         let snapshot = try layerSnapshot(db)
         let areas = snapshot.derived(ScopeAreas.key) { ScopeAreas() }
-        return try areas.cut(scope, of: layer, admins: snapshot.layers.filter { $0.spec.kind == .admin }, db)
+        return try areas.cut(
+            scope, of: layer, admins: snapshot.layers.filter { $0.spec.kind == .admin }, ground: snapshot.adminRevision, db)
+    }
+}
+
+extension LayerSnapshot {
+    /// The admin layers at their versions, `admin@3` (comma-separated when several): what
+    /// every scope's ground is drawn from.
+    public var adminRevision: String {
+        layers.filter { $0.spec.kind == .admin }.map { "\($0.name)@\($0.version.number)" }.joined(separator: ",")
     }
 }
 
@@ -43,10 +55,10 @@ final class ScopeAreas: Sendable {
     private let grounds = Mutex<[DataScope: Geometry?]>([:])
     private let cuts = Mutex<[String: ScopeCut]>([:])
 
-    func cut(_ scope: DataScope, of layer: LoadedLayer, admins: [LoadedLayer], _ db: Database) throws -> ScopeCut {
+    func cut(_ scope: DataScope, of layer: LoadedLayer, admins: [LoadedLayer], ground revision: String, _ db: Database) throws -> ScopeCut {
         let key = "\(scope)|\(layer.version.tableName)"
         if let known = cuts.withLock({ $0[key] }) { return known }
-        let made = try Self.cut(scope, of: layer.version, ground: try ground(scope, admins: admins, db), db)
+        let made = try Self.cut(scope, of: layer.version, ground: try ground(scope, admins: admins, db), revision: revision, db)
         cuts.withLock { $0[key] = made }
         return made
     }
@@ -71,8 +83,10 @@ final class ScopeAreas: Sendable {
 
     /// The features whose box meets the ground's box (through the R*Tree), then whose
     /// geometry meets the ground itself (a prepared GEOS test).
-    private static func cut(_ scope: DataScope, of version: LayerVersion, ground: Geometry?, _ db: Database) throws -> ScopeCut {
-        guard let ground, let area = ground.boundingBox else { return ScopeCut(scope: scope, fids: [], box: nil) }
+    private static func cut(_ scope: DataScope, of version: LayerVersion, ground: Geometry?, revision: String, _ db: Database) throws
+        -> ScopeCut
+    {
+        guard let ground, let area = ground.boundingBox else { return ScopeCut(scope: scope, ground: revision, fids: [], box: nil) }
         let engine = GeometryEngine()
         let prepared = try engine.make(ground).prepared()
         let table = FeatureTable(version)
@@ -86,6 +100,6 @@ final class ScopeAreas: Sendable {
             let b = BoundingBox(row[1], row[2], row[3], row[4])
             if box == nil { box = b } else { box!.extend(b) }
         }
-        return ScopeCut(scope: scope, fids: fids, box: box)
+        return ScopeCut(scope: scope, ground: revision, fids: fids, box: box)
     }
 }

@@ -20,8 +20,18 @@ struct LedgerRoutes {
                 throw Problem(.badRequest, "bad parameter", "by=\(by) must name an admin layer or a level such as county")
             }
             let caller = context.caller
-            let ledger = try await server.expensive(
-                "ledger", blocking: { try LedgerBuilder(store: store).build(by: by, layers: layers, for: caller) })
+            let (ledger, restricted) = try await server.expensive(
+                "ledger",
+                blocking: {
+                    (try LedgerBuilder(store: store).build(by: by, layers: layers, for: caller), try Self.restrictedLayers(store))
+                })
+            // A restricted layer's figures are its data too: on record, with the features counted.
+            for name in restricted.sorted() {
+                guard let total = ledger.totals[name] else { continue }
+                AccessNotes(records: server.access).note(
+                    caller, requestID: RequestLog.id(request, context), route: "GET /v1/ledger", layer: name, what: "by=\(by)",
+                    returned: total.count)
+            }
             return Response.json(try CheckResult.encoder().encode(ledger))
         }
         router.get("v1/audit") { request, context -> Response in
@@ -53,11 +63,20 @@ struct LedgerRoutes {
             }
             let format = q["format"].map(String.init) ?? "json"
             let caller = context.caller
-            let (found, summary) = try await server.expensive(
+            let (found, summary, restricted) = try await server.expensive(
                 "audit",
                 blocking: { [pairs, minimum, filter] in
-                    try CrossLayerAudit(store: store).run(pairs: pairs, minimumAreaM2: minimum, where: filter, for: caller)
+                    let (found, summary) = try CrossLayerAudit(store: store).run(
+                        pairs: pairs, minimumAreaM2: minimum, where: filter, for: caller)
+                    return (found, summary, try Self.restrictedLayers(store))
                 })
+            // The pairs that hold a restricted layer's features, on record by layer.
+            for name in restricted.sorted() where pairs.contains(where: { $0.0 == name || $0.1 == name }) {
+                let holding = found.filter { $0.a == name || $0.b == name }.count
+                AccessNotes(records: server.access).note(
+                    caller, requestID: RequestLog.id(request, context), route: "GET /v1/audit", layer: name,
+                    what: "pairs=" + pairs.map { "\($0.0):\($0.1)" }.joined(separator: ","), returned: holding)
+            }
             switch format {
             case "json": return Response.json(try CrossLayerAudit.json(found, summary))
             case "geojson":
@@ -80,5 +99,10 @@ struct LedgerRoutes {
                 "diff", blocking: { try ChangeReport.make(store: store, layer: name, from: from, to: to, for: caller) })
             return Response.json(try CheckResult.encoder().encode(report.summary))
         }
+    }
+
+    /// The names of the restricted layers now: what the ledger and the audit put on record.
+    static func restrictedLayers(_ store: Store) throws -> [String] {
+        try store.pool.read { db in try Store.loadedLayers(db).filter { $0.spec.access != .public }.map(\.name) }
     }
 }

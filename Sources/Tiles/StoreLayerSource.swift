@@ -18,7 +18,8 @@ public final class StoreLayerSource: TileSource, Sendable {
     public let options: TileOptions
     public let info: TileLayerInfo
     public var name: String { layer.name }
-    /// `name@version` (and `~scope` when cut): part of every tile's cache key, so made once.
+    /// `name@version` (and `~scope@admin@version` when cut: `scopedRevision`): part of every
+    /// tile's cache key, so made once.
     public let revision: String
     /// For a scoped caller's restricted layer, the features it reads: every other feature is
     /// left out of the tile before anything is drawn or counted (outlines, boxes, coverage),
@@ -60,7 +61,7 @@ public final class StoreLayerSource: TileSource, Sendable {
         self.options = options
         self.cut = cut
         self.resident = resident
-        revision = "\(layer.name)@\(layer.version.number)" + (cut.map { "~\($0.scope)" } ?? "")
+        revision = Self.revision(layer, cut.map { ($0.scope, $0.ground) })
         let type = layer.version.geometryType
         kind = type.contains("Polygon") ? .polygon : type.contains("Line") ? .lineString : .point
         fields = layer.version.fields
@@ -78,6 +79,11 @@ public final class StoreLayerSource: TileSource, Sendable {
             fields: layer.version.fields.map { ($0.name, $0.type == .text ? "String" : "Number") },
             bounds: cut == nil ? layer.version.bbox : cut?.box, featureCount: cut?.count ?? layer.version.count,
             minZoom: 0, maxZoom: TileMatrixSet.advertisedMaxZoom)
+    }
+
+    /// A source's revision; cut to a scope, it names the scope and the boundaries it was cut by.
+    static func revision(_ layer: LoadedLayer, _ cut: (scope: DataScope, ground: String)?) -> String {
+        "\(layer.name)@\(layer.version.number)" + (cut.map { "~\($0.scope)@\($0.ground)" } ?? "")
     }
 
     /// What both ways of reading a layer select, in this order: fid, box (0–4), area (5),

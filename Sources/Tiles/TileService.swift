@@ -51,6 +51,8 @@ public final class TileService: Sendable {
         var byName: [String: StoreLayerSource]
         /// Every layer, in name order; each caller sees the ones its key allows.
         var ordered: [StoreLayerSource]
+        /// The admin layers' versions, which a scoped cut is drawn from.
+        var ground: String
     }
     /// This service's key for what it derives from a layer snapshot.
     private let key = Key()
@@ -59,7 +61,7 @@ public final class TileService: Sendable {
     /// change, with what they hold in memory.
     private let last = Mutex<Sources?>(nil)
     /// Scoped callers' restricted layers, cut to their scopes, by the cut source's revision
-    /// (`name@version~scope`): a cut is worked out once, not on every tile.
+    /// (`name@version~scope@admin@version`): a cut is worked out once, not on every tile.
     private let scoped = Mutex<[String: StoreLayerSource]>([:])
 
     public init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
@@ -100,7 +102,7 @@ public final class TileService: Sendable {
                 byName[layer.name] = source
                 ordered.append(source)
             }
-            let built = Sources(snapshot: snapshot, byName: byName, ordered: ordered)
+            let built = Sources(snapshot: snapshot, byName: byName, ordered: ordered, ground: snapshot.adminRevision)
             last.withLock { $0 = built }
             return built
         }
@@ -124,8 +126,9 @@ public final class TileService: Sendable {
     /// The layers of `selection` as `caller` reads them. May read the database (to cut a
     /// layer to a scoped caller's scope the first time): not for a request thread.
     public func sources(_ selection: TileSelection, for caller: Caller = .anonymous) throws -> [StoreLayerSource] {
-        let whole = try Self.sources(selection, in: try current(), for: caller)
-        if let read = asRead(whole, by: caller) { return read }
+        let s = try current()
+        let whole = try Self.sources(selection, in: s, for: caller)
+        if let read = asRead(whole, by: caller, ground: s.ground) { return read }
         return try store.pool.read { db in
             try whole.map { source in
                 guard case .withinScope(let scope) = caller.sight(of: source.layer) else { return source }
@@ -142,7 +145,7 @@ public final class TileService: Sendable {
 
     /// `sources` as `caller` reads them, with the scoped callers' cuts already worked out;
     /// nil when one is not (working it out reads the database).
-    private func asRead(_ sources: [StoreLayerSource], by caller: Caller) -> [StoreLayerSource]? {
+    private func asRead(_ sources: [StoreLayerSource], by caller: Caller, ground: String) -> [StoreLayerSource]? {
         // Every tile asks: most callers read whole layers, and need no lookup at all.
         guard caller.scope != nil else { return sources }
         var read: [StoreLayerSource] = []
@@ -152,7 +155,8 @@ public final class TileService: Sendable {
                 read.append(source)
                 continue
             }
-            guard let cut = scoped.withLock({ $0[source.revision + "~\(scope)"] }) else { return nil }
+            let revision = StoreLayerSource.revision(source.layer, (scope, ground))
+            guard let cut = scoped.withLock({ $0[revision] }) else { return nil }
             read.append(cut)
         }
         return read
@@ -180,7 +184,8 @@ public final class TileService: Sendable {
     /// request threads). Waits for no lock holder or pool reader: safe on a request thread.
     public func currentSources(_ selection: TileSelection, for caller: Caller = .anonymous) throws -> [StoreLayerSource]? {
         guard let snapshot = try store.currentLayerSnapshot() else { return nil }
-        return asRead(try Self.sources(selection, in: sources(of: snapshot), for: caller), by: caller)
+        let s = sources(of: snapshot)
+        return asRead(try Self.sources(selection, in: s, for: caller), by: caller, ground: s.ground)
     }
 
     /// From this zoom on, a tile of one layer held in memory takes well under a millisecond

@@ -11,21 +11,13 @@ import Testing
 /// Every answer holding restricted features is on record (who, what, how many, when, the
 /// request id), readable by admins only, and on a hash chain that names tampering.
 struct AccessRecordTests {
-    let store: Store
-    let idp: TestIssuer
-    let verifier: TokenVerifier
+    let fixture: SignInFixture
+    var store: Store { fixture.store }
+    var idp: TestIssuer { fixture.idp }
 
-    init() async throws {
-        store = try scopedStore()
-        idp = try await TestIssuer.make()
-        verifier = try await TokenVerifier.make(idp.configuration())
-    }
+    init() async throws { fixture = try await SignInFixture() }
 
-    func app() -> some ApplicationProtocol {
-        var configuration = ServerConfiguration()
-        configuration.tokens = verifier
-        return buildApplication(store: store, configuration: configuration)
-    }
+    func app() -> some ApplicationProtocol { fixture.app() }
 
     struct Page: Decodable {
         let items: [AccessRecords.Record]

@@ -1,35 +1,27 @@
 import Foundation
+import GeoCore
 import Hummingbird
 import HummingbirdTesting
 import Identity
 import LayerStore
 import OneMapServer
 import Testing
+import VectorIO
 
 /// A scoped caller browsing a restricted layer reads the features within its scope and no
 /// other, from every face that serves features: the layer list, OGC API collections and
 /// items (`numberMatched` too), single features, identify and tiles. (`scopedStore`: S-SC in
 /// 遂昌 331123, S-QT in 青田 331121, S-X across the county line.)
 struct ScopedBrowsingTests {
-    let store: Store
-    let idp: TestIssuer
-    let verifier: TokenVerifier
+    let fixture: SignInFixture
+    var store: Store { fixture.store }
+    var idp: TestIssuer { fixture.idp }
 
-    init() async throws {
-        store = try scopedStore()
-        idp = try await TestIssuer.make()
-        verifier = try await TokenVerifier.make(idp.configuration())
-    }
+    init() async throws { fixture = try await SignInFixture() }
 
-    func app() -> some ApplicationProtocol {
-        var configuration = ServerConfiguration()
-        configuration.tokens = verifier
-        return buildApplication(store: store, configuration: configuration)
-    }
+    func app() -> some ApplicationProtocol { fixture.app() }
 
-    func json(_ r: TestResponse) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
-    }
+    func json(_ r: TestResponse) throws -> [String: Any] { try SignInFixture.json(r) }
 
     func ids(_ r: TestResponse) throws -> Set<String> {
         Set((try json(r)["features"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
@@ -105,6 +97,77 @@ struct ScopedBrowsingTests {
             // The layer across the line: in both counties' tiles.
             let line = try await get("/tiles/secret/14/13657/6863.mvt", qingtian)
             #expect(String(buffer: line.body).contains("S-X"))
+        }
+    }
+
+    /// The ledger (一本账): a scoped caller's restricted layer is counted in its scope's units
+    /// only, and its totals are theirs; public layers are counted everywhere. The audit pairs
+    /// only the scope's features of it.
+    @Test func theLedgerAndTheAuditCountARestrictedLayerInTheScopeOnly() async throws {
+        let suichang = try await idp.token(sub: "p-1", roles: ["om-planner"], xzqdm: ["331123"])
+        let city = try await idp.token(sub: "v-1", roles: ["om-viewer"])
+        try await app().test(.router) { client in
+            func ledger(_ token: String) async throws -> (units: [String: [String: [String: Any]]], totals: [String: [String: Any]]) {
+                let r = try await client.execute(uri: "/v1/ledger", method: .get, headers: [.authorization: "Bearer \(token)"])
+                #expect(r.status == .ok, "\(String(buffer: r.body))")
+                let doc = try json(r)
+                var units: [String: [String: [String: Any]]] = [:]
+                for u in doc["units"] as? [[String: Any]] ?? [] {
+                    units[u["code"] as? String ?? ""] = u["layers"] as? [String: [String: Any]]
+                }
+                return (units, doc["totals"] as? [String: [String: Any]] ?? [:])
+            }
+            let whole = try await ledger(city)
+            let part = try await ledger(suichang)
+            #expect(whole.totals["secret"]?["count"] as? Int == 3)
+            #expect(whole.units["331121"]?["secret"] != nil)
+            // 遂昌's row as the city sees it: S-SC and the half of S-X on this side of the line.
+            let suichangRow = try #require(whole.units["331123"]?["secret"]?["areaM2"] as? Double)
+            #expect(part.units["331123"]?["secret"]?["areaM2"] as? Double == suichangRow)
+            #expect(part.units["331121"]?["secret"] == nil, "\(String(describing: part.units["331121"]))")
+            #expect(part.units["331121"]?["farmland"] != nil)
+            let total = try #require(part.totals["secret"]?["areaM2"] as? Double)
+            #expect(abs(total - suichangRow) < 1e-6 * suichangRow && part.totals["secret"]?["count"] as? Int == 2)
+
+            // The audit of farmland against the restricted layer: 遂昌's pair only.
+            func pairs(_ token: String) async throws -> [String] {
+                let r = try await client.execute(
+                    uri: "/v1/audit?pairs=farmland:secret", method: .get, headers: [.authorization: "Bearer \(token)"])
+                #expect(r.status == .ok, "\(String(buffer: r.body))")
+                return (try json(r)["pairs"] as? [[String: Any]] ?? []).map { "\($0["aId"] ?? "")/\($0["bId"] ?? "")" }.sorted()
+            }
+            #expect(try await pairs(city) == ["F-QT/S-QT", "F-SC/S-SC"])
+            #expect(try await pairs(suichang) == ["F-SC/S-SC"])
+        }
+    }
+
+    /// The cut follows the boundaries: 遂昌's redrawn to take in 青田's feature (a new version
+    /// of the admin layer), its tiles and pages show that feature at once, from no cached tile.
+    @Test func redrawnBoundariesMakeANewCut() async throws {
+        let suichang = try await idp.token(sub: "p-1", roles: ["om-planner"], xzqdm: ["331123"])
+        try await app().test(.router) { client in
+            func get(_ uri: String) async throws -> TestResponse {
+                try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(suichang)"])
+            }
+            #expect(try await get("/tiles/secret/14/13662/6863.mvt").status == .noContent)
+            #expect(try json(try await get("/collections/secret/items"))["numberMatched"] as? Int == 2)
+            let path = (store.path as NSString).deletingLastPathComponent + "/admin-redrawn.geojson"
+            let w = try VectorWriter(
+                path: path, format: .geoJSON, layerName: "admin", crs: "EPSG:4490", geometryType: "Polygon",
+                fields: ["XZQDM", "XZQMC", "level"].map { FieldDefinition(name: $0, type: .text) })
+            func square(_ x0: Double, _ x1: Double) -> Geometry {
+                .polygon(
+                    Polygon([[Coordinate(x0, 27.9), Coordinate(x1, 27.9), Coordinate(x1, 28.1), Coordinate(x0, 28.1), Coordinate(x0, 27.9)]]
+                    ))
+            }
+            try w.write(geometry: square(119.9, 120.25), attributes: [.text("331123"), .text("遂昌县"), .text("county")])
+            try w.write(geometry: square(120.25, 120.3), attributes: [.text("331121"), .text("青田县"), .text("county")])
+            try w.close()
+            _ = try LayerImporter(store: store).load(
+                LayerSpec(name: "admin", title: "行政区划", kind: .admin, source: path, idField: "XZQDM", labelField: "XZQMC"))
+            let tile = try await get("/tiles/secret/14/13662/6863.mvt")
+            #expect(tile.status == .ok && String(buffer: tile.body).contains("S-QT"))
+            #expect(try json(try await get("/collections/secret/items"))["numberMatched"] as? Int == 3)
         }
     }
 }

@@ -59,27 +59,17 @@ func site(atX x: Double) -> String {
 }
 
 struct SignInRouteTests {
-    let store: Store
-    let idp: TestIssuer
-    let verifier: TokenVerifier
+    let fixture: SignInFixture
+    var store: Store { fixture.store }
+    var idp: TestIssuer { fixture.idp }
 
-    init() async throws {
-        store = try scopedStore()
-        idp = try await TestIssuer.make()
-        verifier = try await TokenVerifier.make(idp.configuration())
-    }
+    init() async throws { fixture = try await SignInFixture() }
 
-    func app() -> some ApplicationProtocol {
-        var configuration = ServerConfiguration()
-        configuration.tokens = verifier
-        return buildApplication(store: store, configuration: configuration)
-    }
+    func app() -> some ApplicationProtocol { fixture.app() }
 
     static func bearer(_ token: String?) -> HTTPFields { token.map { [.authorization: "Bearer \($0)"] } ?? [:] }
 
-    func json(_ r: TestResponse) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any])
-    }
+    func json(_ r: TestResponse) throws -> [String: Any] { try SignInFixture.json(r) }
 
     /// Every route a caller reaches, for every kind of caller: the status expected.
     @Test func everyRouteForEveryKindOfCaller() async throws {
