@@ -44,3 +44,20 @@ def load_sample(binary, work, root):
     subprocess.run([binary, "load", "--catalog", os.path.join(root, "Layers"), "--db", db],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return db
+
+
+class Checks:
+    """Named checks, each printed as it is judged (`ok   name — detail` or `FAIL …`); `finish`
+    prints the tally under `title` and exits 1 if any failed."""
+
+    def __init__(self):
+        self.passed, self.failed = [], []
+
+    def __call__(self, name, ok, detail=""):
+        (self.passed if ok else self.failed).append(name)
+        print(("ok   " if ok else "FAIL ") + name + (f" — {detail}" if detail else ""), flush=True)
+
+    def finish(self, title):
+        import sys
+        print(f"{title}: {len(self.passed)} passed, {len(self.failed)} failed")
+        sys.exit(1 if self.failed else 0)

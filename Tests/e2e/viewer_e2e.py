@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -21,7 +20,7 @@ import urllib.request
 import websocket  # websocket-client
 from PIL import Image
 
-from e2e_server import free_port, stop, wait_http
+from e2e_server import Checks, free_port, stop, wait_http
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -107,11 +106,7 @@ def main():
                                "--assets", ROOT],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     chrome = None
-    passed, failed = [], []
-
-    def check(name, ok, detail=""):
-        (passed if ok else failed).append(name)
-        print(("ok   " if ok else "FAIL ") + name + (f" — {detail}" if detail else ""), flush=True)
+    check = Checks()
 
     try:
         wait_http(base + "/health")
@@ -199,8 +194,7 @@ def main():
         for p in (chrome, server):
             stop(p)
         shutil.rmtree(work, ignore_errors=True)
-    print(f"viewer e2e: {len(passed)} passed, {len(failed)} failed")
-    sys.exit(1 if failed else 0)
+    check.finish("viewer e2e")
 
 
 if __name__ == "__main__":

@@ -15,11 +15,10 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 
-from e2e_server import free_port, stop, wait_http
+from e2e_server import Checks, free_port, stop, wait_http
 from viewer_e2e import ROOT, start_chromium
 
 LAYER_LIST = "[...document.querySelectorAll('#layers li')].map(li => li.textContent).join('|')"
@@ -59,11 +58,7 @@ def main():
     server = subprocess.Popen([args.binary, "serve", "--db", db, "--port", str(port), "--assets", ROOT],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     chrome = None
-    passed, failed = [], []
-
-    def check(name, ok, detail=""):
-        (passed if ok else failed).append(name)
-        print(("ok   " if ok else "FAIL ") + name + (f" — {detail}" if detail else ""), flush=True)
+    check = Checks()
 
     try:
         wait_http(base + "/health")
@@ -139,8 +134,7 @@ def main():
     verified = subprocess.run([args.binary, "access", "verify", "--db", db], capture_output=True, text=True)
     check("their chain holds", verified.returncode == 0, verified.stdout.strip()[:200])
     shutil.rmtree(work, ignore_errors=True)
-    print(f"viewer sign-in e2e: {len(passed)} passed, {len(failed)} failed")
-    sys.exit(1 if failed else 0)
+    check.finish("viewer sign-in e2e")
 
 
 if __name__ == "__main__":
