@@ -54,9 +54,9 @@ struct IdentifyRoutes {
             let hits = try await store.read { db in
                 try identify.identify(lon: lon, lat: lat, layers: layers, toleranceM: tolerance, for: caller, db: db)
             }
-            for (layer, count) in Dictionary(grouping: hits.filter(\.restricted), by: \.layer).mapValues(\.count).sorted(by: {
-                $0.key < $1.key
-            }) {
+            // Each restricted layer's hits on record, with how many.
+            let restricted = Dictionary(grouping: hits.filter(\.restricted), by: \.layer).mapValues(\.count)
+            for (layer, count) in restricted.sorted(by: { $0.key < $1.key }) {
                 access.note(
                     caller, requestID: RequestLog.id(request, context), route: "GET /v1/identify", layer: layer,
                     what: "lon=\(lon)&lat=\(lat)&tolerance=\(tolerance)", returned: count)
