@@ -171,7 +171,10 @@ public final class AccessRecords: Sendable {
             var args: StatementArguments = []
             if let who { conditions.append("who = ?"); args += [who] }
             if let layer { conditions.append("layer = ?"); args += [layer] }
-            if let since { conditions.append("at >= ?"); args += [since] }
+            // Records write `…T08:00:00.000Z`; a `since` of `…T08:00:00Z` compared as text would
+            // put every record of that second before it ('.' < 'Z'): without its Z it is a
+            // prefix of them, and sorts first.
+            if let since { conditions.append("at >= ?"); args += [since.hasSuffix("Z") ? String(since.dropLast()) : since] }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_access \(filter)", arguments: args) ?? 0
             let rows = try Row.fetchAll(

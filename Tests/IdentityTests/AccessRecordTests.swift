@@ -88,6 +88,9 @@ struct AccessRecordTests {
         try records.flush()
         let ids = try records.list().items.sorted { $0.seq < $1.seq }.map(\.id)
         #expect(ids.count == 4)
+        // `since` down to the second, Z and all, takes in the records of that very second.
+        let first = try #require(try records.list().items.last)
+        #expect(try records.list(since: String(first.at.prefix(19)) + "Z").total == 4)
         func tamper(_ sql: String) throws {
             let raw = try DatabaseQueue(path: store.recordsPath)
             try raw.writeWithoutTransaction { db in
