@@ -105,7 +105,7 @@ public final class AccessRecords: Sendable {
 
     /// Where the access chain's head is kept: `onemap-records.sqlite` → `onemap-records.access.head`.
     public static func headPath(records: String) -> String {
-        (records.hasSuffix(".sqlite") ? String(records.dropLast(7)) : records) + ".access.head"
+        RecordChain.headPath(records: records, suffix: ".access.head")
     }
 
     /// Notes a read; it is stored with the others of the next `flushSeconds`.
@@ -158,7 +158,7 @@ public final class AccessRecords: Sendable {
         let canonical = Record.canonical(
             id: id, at: at, who: note.who, subject: note.subject, route: note.route, layer: note.layer, what: note.what,
             returned: note.returned, requestID: note.requestID)
-        return try RecordChain.append(seq: db.lastInsertedRowID, id: id, canonical: canonical, chain: "onemap_access_chain", db: db)
+        return try RecordChain.append(seq: db.lastInsertedRowID, id: id, canonical: canonical, chain: chained.chain, db: db)
     }
 
     /// The records, newest first: only those of `who` (a key or person as records name
@@ -191,34 +191,16 @@ public final class AccessRecords: Sendable {
     /// How many notes were dropped because the records file could not take them in time.
     public var dropped: Int { pending.withLock { $0.dropped } }
 
-    public static func head(_ db: Database) throws -> RecordChain.Head? { try RecordChain.head(db, chain: "onemap_access_chain") }
+    public static func head(_ db: Database) throws -> RecordChain.Head? { try RecordChain.head(db, chain: chained.chain) }
 
     /// Walks the access chain as `RecordChain.verify` walks the checks'.
     public static func verify(_ db: Database, keptHead: RecordChain.Head?) throws -> RecordChain.Verification {
-        var walk = RecordChain.Walk()
-        let entries = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT ch.seq AS chained_seq, ch.record_id, ch.hash, a.* FROM onemap_access_chain ch
-                LEFT JOIN onemap_access a ON a.id = ch.record_id ORDER BY ch.seq
-                """)
-        while let row = try entries.next() {
-            let found = (row["id"] as String?) != nil
-            walk.visit(
-                chainedSeq: row["chained_seq"], recordID: row["record_id"], hash: row["hash"],
-                record: found ? Record(row: row).canonical : nil, recordSeq: row["seq"])
-        }
-        for row in try Row.fetchAll(
-            db, sql: "SELECT id, seq FROM onemap_access WHERE id NOT IN (SELECT record_id FROM onemap_access_chain) ORDER BY seq")
-        {
-            walk.unchained(id: row[0], seq: row[1])
-        }
-        let keptNow = try keptHead.flatMap { kept in
-            try Row.fetchOne(db, sql: "SELECT record_id, hash FROM onemap_access_chain WHERE seq = ?", arguments: [kept.seq])
-                .map { RecordChain.Head(seq: kept.seq, recordID: $0[0], hash: $0[1]) }
-        }
-        return walk.finish(head: try head(db), kept: keptHead, keptNow: keptNow)
+        try RecordChain.verify(db, chained, keptHead: keptHead)
     }
+
+    static let chained = RecordChain.Chained(
+        records: "onemap_access", chain: "onemap_access_chain", columns: "c.seq AS record_seq, c.*",
+        canonical: { Record(row: $0).canonical })
 
     public static func readHead(records: String) -> RecordChain.Head? { RecordChain.readHead(at: headPath(records: records)) }
 }

@@ -163,31 +163,52 @@ public enum RecordChain {
     /// Walks the chain in order, recomputing every link from the records as they are now,
     /// and compares its end with the head kept apart (`keptHead`, when there is one).
     public static func verify(_ db: Database, keptHead: Head?) throws -> Verification {
+        try verify(db, .checks, keptHead: keptHead)
+    }
+
+    /// A table of records on a chain of its own in the records file: the check records, or the
+    /// access records. One walk judges both.
+    struct Chained: Sendable {
+        let records: String
+        let chain: String
+        /// The columns of a record its canonical bytes need, its position as `record_seq`
+        /// (not the check records' stored geometry, which the chain does not hash).
+        let columns: String
+        let canonical: @Sendable (Row) -> Data
+
+        static let checks = Chained(
+            records: "onemap_checks", chain: "onemap_record_chain",
+            columns: """
+                c.seq AS record_seq, c.id, c.created_at, c.project_code, c.project_name, c.key_name, c.verdict, c.input_format, \
+                c.input, c.site, c.layer_versions, c.result
+                """, canonical: { Fields(row: $0).canonical })
+    }
+
+    static func verify(_ db: Database, _ chained: Chained, keptHead: Head?) throws -> Verification {
         var walk = Walk()
         let entries = try Row.fetchCursor(
             db,
             sql: """
-                SELECT ch.seq AS chained_seq, ch.record_id, ch.hash, c.seq AS record_seq, c.id, c.created_at, c.project_code,
-                    c.project_name, c.key_name, c.verdict, c.input_format, c.input, c.site, c.layer_versions, c.result
-                FROM onemap_record_chain ch LEFT JOIN onemap_checks c ON c.id = ch.record_id ORDER BY ch.seq
+                SELECT ch.seq AS chained_seq, ch.record_id, ch.hash, \(chained.columns)
+                FROM \(chained.chain) ch LEFT JOIN \(chained.records) c ON c.id = ch.record_id ORDER BY ch.seq
                 """)
         while let row = try entries.next() {
             let found = (row["id"] as String?) != nil
             walk.visit(
                 chainedSeq: row["chained_seq"], recordID: row["record_id"], hash: row["hash"],
-                record: found ? Fields(row: row).canonical : nil,
-                recordSeq: row["record_seq"])
+                record: found ? chained.canonical(row) : nil, recordSeq: row["record_seq"])
         }
         for row in try Row.fetchAll(
-            db, sql: "SELECT id, seq FROM onemap_checks WHERE id NOT IN (SELECT record_id FROM onemap_record_chain) ORDER BY seq")
+            db,
+            sql: "SELECT id, seq FROM \(chained.records) WHERE id NOT IN (SELECT record_id FROM \(chained.chain)) ORDER BY seq")
         {
             walk.unchained(id: row[0], seq: row[1])
         }
         let keptNow = try keptHead.flatMap { kept in
-            try Row.fetchOne(db, sql: "SELECT record_id, hash FROM onemap_record_chain WHERE seq = ?", arguments: [kept.seq])
+            try Row.fetchOne(db, sql: "SELECT record_id, hash FROM \(chained.chain) WHERE seq = ?", arguments: [kept.seq])
                 .map { Head(seq: kept.seq, recordID: $0[0], hash: $0[1]) }
         }
-        return walk.finish(head: try head(db), kept: keptHead, keptNow: keptNow)
+        return walk.finish(head: try head(db, chain: chained.chain), kept: keptHead, keptNow: keptNow)
     }
 
     /// The judgement of a chain, fed its links in order by either backend's reader.
@@ -250,9 +271,10 @@ public enum RecordChain {
         }
     }
 
-    /// Where the head is kept beside the records file: `onemap-records.sqlite` → `onemap-records.head`.
-    public static func headPath(records: String) -> String {
-        (records.hasSuffix(".sqlite") ? String(records.dropLast(7)) : records) + ".head"
+    /// Where the head is kept beside the records file: `onemap-records.sqlite` → `onemap-records.head`
+    /// (`.access.head` for the access records' chain).
+    public static func headPath(records: String, suffix: String = ".head") -> String {
+        (records.hasSuffix(".sqlite") ? String(records.dropLast(7)) : records) + suffix
     }
 
     public static func readHead(records: String) -> Head? { readHead(at: headPath(records: records)) }
