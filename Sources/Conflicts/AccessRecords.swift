@@ -7,7 +7,9 @@ import Synchronization
 /// which route, what they asked (a query, a feature id, a tile), how many features came back,
 /// when, and the request's id. Kept in the records file beside the check records, immutable,
 /// and on a hash chain of their own (`onemap_access_chain`, head in `…-records.access.head`),
-/// which `onemap access verify` walks as `records verify` walks the checks'.
+/// which `onemap access verify` walks as `records verify` walks the checks'. A replica of a
+/// PostgreSQL database also stores them there (`AccessUpstream`), where every replica's reads
+/// are listed together, on the database's own chain.
 ///
 /// Written a moment after the answer, not before it: a map reads a restricted layer as dozens
 /// of tiles a second, and a commit (an fsync) before each would hold every one of them. Reads
@@ -18,6 +20,8 @@ public final class AccessRecords: Sendable {
     let flushSeconds: Double
     private let pending = Mutex<Pending>(Pending())
     private let headFile: ChainHeadFile
+    /// The shared store a replica also keeps them in; nil on one machine.
+    let upstream: (any AccessUpstream)?
     /// Notes held at most while the records file cannot take them (a full disk): past this the
     /// oldest are dropped, and counted, rather than the server's memory.
     static let maxPending = 100_000
@@ -27,6 +31,8 @@ public final class AccessRecords: Sendable {
         var flushScheduled = false
         var dropped = 0
     }
+    /// One flush hands records to the shared store at a time, so they reach it in order.
+    private let shipping = NSLock()
 
     /// One read, as the route that answered it knows it.
     public struct Note: Sendable {
@@ -68,6 +74,22 @@ public final class AccessRecords: Sendable {
         public var returned: Int?
         public var requestID: String?
 
+        public init(
+            seq: Int64, id: String, at: String, who: String, subject: String?, route: String, layer: String, what: String,
+            returned: Int?, requestID: String?
+        ) {
+            self.seq = seq
+            self.id = id
+            self.at = at
+            self.who = who
+            self.subject = subject
+            self.route = route
+            self.layer = layer
+            self.what = what
+            self.returned = returned
+            self.requestID = requestID
+        }
+
         init(row: Row) {
             seq = row["seq"]
             id = row["id"]
@@ -81,7 +103,8 @@ public final class AccessRecords: Sendable {
             requestID = row["request_id"]
         }
 
-        var canonical: Data {
+        /// What the chain hashes; PostgreSQL's trigger (`PostGISAccessChain`) hashes the same bytes.
+        package var canonical: Data {
             Record.canonical(
                 id: id, at: at, who: who, subject: subject, route: route, layer: layer, what: what, returned: returned, requestID: requestID
             )
@@ -97,10 +120,16 @@ public final class AccessRecords: Sendable {
         }
     }
 
-    public init(store: Store, flushSeconds: Double = 0.2) {
+    public init(store: Store, flushSeconds: Double = 0.2, upstream: (any AccessUpstream)? = nil) {
         self.store = store
         self.flushSeconds = flushSeconds
+        self.upstream = upstream
         headFile = ChainHeadFile(path: Self.headPath(records: store.recordsPath))
+        // Records an earlier run stored here but could not hand on before it stopped.
+        if upstream != nil {
+            pending.withLock { $0.flushScheduled = true }
+            scheduleFlush(after: flushSeconds)
+        }
     }
 
     /// Where the access chain's head is kept: `onemap-records.sqlite` → `onemap-records.access.head`.
@@ -121,30 +150,74 @@ public final class AccessRecords: Sendable {
             p.flushScheduled = true
             return true
         }
-        guard schedule else { return }
-        DispatchQueue.global().asyncAfter(deadline: .now() + flushSeconds) { [self] in
+        if schedule { scheduleFlush(after: flushSeconds) }
+    }
+
+    private func scheduleFlush(after seconds: Double) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
             pending.withLock { $0.flushScheduled = false }
             // A failure keeps the notes for the next flush (`flush` puts them back).
             try? flush()
         }
     }
 
-    /// Stores every note made so far, in one transaction, each linked onto the chain.
+    /// Stores every note made so far, in one transaction, each linked onto the chain; then
+    /// hands every record the shared store does not have yet to it.
     public func flush() throws {
         let notes = pending.withLock { p -> [Note] in
             defer { p.notes = [] }
             return p.notes
         }
-        guard !notes.isEmpty else { return }
-        do {
-            let head = try store.pool.write { db -> RecordChain.Head? in
-                var head: RecordChain.Head?
-                for note in notes { head = try Self.insert(note, db: db) }
-                return head
+        if !notes.isEmpty {
+            do {
+                let head = try store.pool.write { db -> RecordChain.Head? in
+                    var head: RecordChain.Head?
+                    for note in notes { head = try Self.insert(note, db: db) }
+                    return head
+                }
+                headFile.publish(head)
+            } catch {
+                pending.withLock { $0.notes.insert(contentsOf: notes, at: 0) }
+                throw error
             }
-            headFile.publish(head)
+        }
+        try ship()
+    }
+
+    /// Hands the shared store the records past the last it took (`onemap_access_shipped`, kept in
+    /// the records file, so records a stopped replica had not handed on go at its next start).
+    /// When the store is away they wait in the records file, and are offered again a second later.
+    private func ship() throws {
+        guard let upstream else { return }
+        shipping.lock()
+        defer { shipping.unlock() }
+        do {
+            while true {
+                let batch = try store.pool.read { db in
+                    try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT * FROM onemap_access WHERE seq > COALESCE((SELECT upto FROM onemap_access_shipped), 0)
+                            ORDER BY seq LIMIT 1000
+                            """
+                    ).map(Record.init(row:))
+                }
+                guard let last = batch.last else { return }
+                try upstream.store(batch)
+                try store.pool.write { db in
+                    try db.execute(
+                        sql: "INSERT INTO onemap_access_shipped(id, upto) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET upto = excluded.upto",
+                        arguments: [last.seq])
+                }
+                if batch.count < 1000 { return }
+            }
         } catch {
-            pending.withLock { $0.notes.insert(contentsOf: notes, at: 0) }
+            let retry = pending.withLock { p -> Bool in
+                guard !p.flushScheduled else { return false }
+                p.flushScheduled = true
+                return true
+            }
+            if retry { scheduleFlush(after: 1) }
             throw error
         }
     }
@@ -163,18 +236,17 @@ public final class AccessRecords: Sendable {
 
     /// The records, newest first: only those of `who` (a key or person as records name
     /// them), of `layer`, and at or after `since` (an ISO 8601 time or date) when given.
+    /// A replica lists every replica's, from the shared store.
     public func list(who: String? = nil, layer: String? = nil, since: String? = nil, limit: Int = 100, offset: Int = 0) throws -> (
         items: [Record], total: Int
     ) {
-        try store.pool.read { db in
+        if let upstream { return try upstream.list(who: who, layer: layer, since: since, limit: limit, offset: offset) }
+        return try store.pool.read { db in
             var conditions: [String] = []
             var args: StatementArguments = []
             if let who { conditions.append("who = ?"); args += [who] }
             if let layer { conditions.append("layer = ?"); args += [layer] }
-            // Records write `…T08:00:00.000Z`; a `since` of `…T08:00:00Z` compared as text would
-            // put every record of that second before it ('.' < 'Z'): without its Z it is a
-            // prefix of them, and sorts first.
-            if let since { conditions.append("at >= ?"); args += [since.hasSuffix("Z") ? String(since.dropLast()) : since] }
+            if let since { conditions.append("at >= ?"); args += [Self.sinceBound(since)] }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onemap_access \(filter)", arguments: args) ?? 0
             let rows = try Row.fetchAll(
@@ -182,6 +254,11 @@ public final class AccessRecords: Sendable {
             return (rows.map(Record.init(row:)), total)
         }
     }
+
+    /// `since` as a text bound on the records' times. Records write `…T08:00:00.000Z`; a `since`
+    /// of `…T08:00:00Z` compared as text would put every record of that second before it
+    /// ('.' < 'Z'): without its Z it is a prefix of them, and sorts first.
+    public static func sinceBound(_ since: String) -> String { since.hasSuffix("Z") ? String(since.dropLast()) : since }
 
     /// A date or a UTC time as records write them (`since`), so that comparing text compares times.
     public static func isTime(_ s: String) -> Bool {

@@ -100,6 +100,8 @@ enum RecordsFile {
             BEGIN SELECT RAISE(ABORT, 'the record chain is append-only'); END;
         CREATE TRIGGER IF NOT EXISTS records.onemap_access_chain_no_delete BEFORE DELETE ON onemap_access_chain
             BEGIN SELECT RAISE(ABORT, 'the record chain is append-only'); END;
+        -- A replica's last access record the shared database has taken (`AccessRecords`).
+        CREATE TABLE IF NOT EXISTS records.onemap_access_shipped(id INTEGER PRIMARY KEY CHECK (id = 1), upto INTEGER NOT NULL);
         """
 
     /// The tables that move, children first (dropped in this order, copied in the reverse).

@@ -39,7 +39,7 @@ struct ServerContext: Sendable {
             store: store, maxAnswerBytes: limits.maxAnswerBytes,
             checker: ConflictChecker(store: store, boxesInMemory: true, rowMemoryBytes: limits.checkRowMemoryBytes),
             upstream: configuration.recordUpstream)
-        access = AccessRecords(store: store)
+        access = AccessRecords(store: store, upstream: configuration.accessUpstream)
         // A report is about its record's size: a few of the largest are kept.
         reports = ReportCache(capacityBytes: max(16 << 20, 4 * limits.maxAnswerBytes))
         openRateClock = configuration.openRateClock

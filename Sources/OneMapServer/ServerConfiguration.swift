@@ -22,6 +22,9 @@ public struct ServerConfiguration: Sendable {
     /// A replica's shared store of check records (its database), written before each check is
     /// acknowledged; nil on one machine.
     public var recordUpstream: (any RecordUpstream)?
+    /// A replica's shared store of access records (its database), which they reach a moment
+    /// after their answers and `GET /v1/access` lists; nil on one machine.
+    public var accessUpstream: (any AccessUpstream)?
     /// Where `/v1/keys` makes and revokes keys: a replica's shared database; nil, the store.
     public var keyAdministration: (any KeyAdministration)?
     /// Bearer tokens from the city's identity provider (`serve --auth`); nil, keys only.

@@ -10,7 +10,7 @@ import PostgresNIO
 public final class PostGISDatabase: Sendable {
     /// The version of OneMap's schema (`onemap.meta`): a database written by a newer OneMap is
     /// refused rather than misread.
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
     /// OneMap's own tables (catalog, versions) and the layers' version tables live here.
     static let schema = "onemap"
     /// A load notifies this channel with "layer:version" when it commits.
@@ -173,17 +173,26 @@ public final class PostGISDatabase: Sendable {
         let found = try await rows("SELECT value FROM onemap.meta WHERE key = 'schema_version'", as: String.self, "reading OneMap's schema")
         if let text = found.first {
             try checkSchema(text)
-            if text == "1" {
-                // Version 2: keys may be limited to a scope, and check records are chained. Written
-                // at once with the version, so a OneMap too old to know scopes refuses the
-                // database rather than ignore them, or store records off the chain.
-                try await transaction("upgrading OneMap's schema to 2") {
-                    try await execute("ALTER TABLE onemap.keys ADD COLUMN IF NOT EXISTS scope text", "adding the keys' scope")
-                    for statement in PostGISRecordChain.schema {
-                        try await execute(PostgresQuery(unsafeSQL: statement), "chaining the check records")
-                    }
-                    try await execute("UPDATE onemap.meta SET value = '2' WHERE key = 'schema_version'", "upgrading OneMap's schema")
+            let version = Int(text) ?? Self.schemaVersion
+            // Each upgrade is written in this transaction with the new version, so a OneMap too
+            // old to know what it adds refuses the database rather than ignore it.
+            if version < 2 {
+                // Version 2: keys may be limited to a scope, and check records are chained.
+                try await execute("ALTER TABLE onemap.keys ADD COLUMN IF NOT EXISTS scope text", "adding the keys' scope")
+                for statement in PostGISRecordChain.schema {
+                    try await execute(PostgresQuery(unsafeSQL: statement), "chaining the check records")
                 }
+            }
+            if version < 3 {
+                // Version 3: every replica's access records, on a chain of their own.
+                for statement in PostGISAccess.schema {
+                    try await execute(PostgresQuery(unsafeSQL: statement), "making the access records' tables")
+                }
+            }
+            if version < Self.schemaVersion {
+                try await execute(
+                    "UPDATE onemap.meta SET value = \(String(Self.schemaVersion)) WHERE key = 'schema_version'", "upgrading OneMap's schema"
+                )
             }
             return
         }
@@ -202,6 +211,9 @@ public final class PostGISDatabase: Sendable {
             """, "creating OneMap's schema")
         for statement in PostGISRecordChain.schema {
             try await execute(PostgresQuery(unsafeSQL: statement), "chaining the check records")
+        }
+        for statement in PostGISAccess.schema {
+            try await execute(PostgresQuery(unsafeSQL: statement), "making the access records' tables")
         }
         try await execute(
             "INSERT INTO onemap.meta(key, value) VALUES ('schema_version', \(String(Self.schemaVersion)))", "creating OneMap's schema")

@@ -58,10 +58,41 @@ enum PostGISRecordChain {
         """
     ]
 
+    /// The check records' chain, as the walk reads it.
+    static let checks = PostGISChain(
+        records: "onemap.checks", chain: "onemap.record_chain", chainedSeq: "check_seq", name: "record chain",
+        columns: """
+            c.created_at, c.project_code, c.project_name, c.key_name, c.verdict, c.input_format, c.input, c.site, c.layer_versions, c.result
+            """,
+        canonical: { id, r in
+            RecordChain.Fields(
+                id: id, createdAt: try r[6].decode(String.self), projectCode: try r[7].decode(String?.self),
+                projectName: try r[8].decode(String?.self), keyName: try r[9].decode(String?.self), verdict: try r[10].decode(String.self),
+                inputFormat: try r[11].decode(String.self), input: Data(buffer: try r[12].decode(ByteBuffer.self)),
+                site: try r[13].decode(String.self), layerVersions: try r[14].decode(String.self),
+                result: Data(buffer: try r[15].decode(ByteBuffer.self))
+            ).canonical
+        })
+}
+
+/// A chain the database links in a trigger (the check records', the access records'): its
+/// tables, and how a record is read back to recompute its link. One walk judges both.
+struct PostGISChain: Sendable {
+    let records: String
+    let chain: String
+    /// The chain's column naming the record's `seq` when it was linked.
+    let chainedSeq: String
+    /// For messages: "record chain", "access chain".
+    let name: String
+    /// The record's columns after `c.seq, c.id`, in the order `canonical` reads them (from 6).
+    let columns: String
+    /// The record's canonical bytes, from its id and its row (`c.seq` at 4, `c.id` at 5).
+    let canonical: @Sendable (String, PostgresRandomAccessRow) throws -> Data
+
     /// The chain's last link (its `seq` is the link's number).
-    static func head(_ db: PostGISDatabase) async throws -> RecordChain.Head? {
+    func head(_ db: PostGISDatabase) async throws -> RecordChain.Head? {
         let rows = try await db.query(
-            "SELECT link, record_id, hash FROM onemap.record_chain ORDER BY link DESC LIMIT 1", "reading the record chain's head")
+            "SELECT link, record_id, hash FROM \(chain) ORDER BY link DESC LIMIT 1", "reading the \(name)'s head")
         for try await (link, id, hash) in rows.decode((Int64, String, ByteBuffer).self) {
             return RecordChain.Head(seq: link, recordID: id, hash: Data(buffer: hash))
         }
@@ -69,48 +100,38 @@ enum PostGISRecordChain {
     }
 
     /// Walks the chain in link order against the records as they are now.
-    static func verify(_ db: PostGISDatabase, keptHead: RecordChain.Head?) async throws -> RecordChain.Verification {
+    func verify(_ db: PostGISDatabase, keptHead: RecordChain.Head?) async throws -> RecordChain.Verification {
         do {
             return try await walk(db, keptHead: keptHead)
         } catch let e as StoreError {
             throw e
         } catch {
-            throw StoreError.database("\(db.location): verifying the record chain failed: \(PostGISDatabase.reason(error))")
+            throw StoreError.database("\(db.location): verifying the \(name) failed: \(PostGISDatabase.reason(error))")
         }
     }
 
-    private static func walk(_ db: PostGISDatabase, keptHead: RecordChain.Head?) async throws -> RecordChain.Verification {
+    private func walk(_ db: PostGISDatabase, keptHead: RecordChain.Head?) async throws -> RecordChain.Verification {
         var walk = RecordChain.Walk()
         let entries = try await db.query(
             """
-            SELECT ch.link, ch.check_seq, ch.record_id, ch.hash, c.seq, c.id, c.created_at, c.project_code, c.project_name, c.key_name,
-                c.verdict, c.input_format, c.input, c.site, c.layer_versions, c.result
-            FROM onemap.record_chain ch LEFT JOIN onemap.checks c ON c.id = ch.record_id ORDER BY ch.link
-            """, "reading the record chain")
+            SELECT ch.link, ch.\(chainedSeq), ch.record_id, ch.hash, c.seq, c.id, \(columns)
+            FROM \(chain) ch LEFT JOIN \(records) c ON c.id = ch.record_id ORDER BY ch.link
+            """, "reading the \(name)")
         for try await row in entries {
             let r = row.makeRandomAccess()
-            let id = try r[5].decode(String?.self)
-            let record = try id.map { id in
-                RecordChain.Fields(
-                    id: id, createdAt: try r[6].decode(String.self), projectCode: try r[7].decode(String?.self),
-                    projectName: try r[8].decode(String?.self), keyName: try r[9].decode(String?.self),
-                    verdict: try r[10].decode(String.self),
-                    inputFormat: try r[11].decode(String.self), input: Data(buffer: try r[12].decode(ByteBuffer.self)),
-                    site: try r[13].decode(String.self), layerVersions: try r[14].decode(String.self),
-                    result: Data(buffer: try r[15].decode(ByteBuffer.self)))
-            }
+            let record = try (try r[5].decode(String?.self)).map { try canonical($0, r) }
             walk.visit(
                 chainedSeq: try r[1].decode(Int64.self), recordID: try r[2].decode(String.self),
-                hash: Data(buffer: try r[3].decode(ByteBuffer.self)), record: record?.canonical, recordSeq: try r[4].decode(Int64?.self))
+                hash: Data(buffer: try r[3].decode(ByteBuffer.self)), record: record, recordSeq: try r[4].decode(Int64?.self))
         }
         let unchained = try await db.query(
-            "SELECT id, seq FROM onemap.checks c WHERE NOT EXISTS (SELECT 1 FROM onemap.record_chain ch WHERE ch.record_id = c.id) ORDER BY seq",
-            "finding records off the chain")
+            "SELECT id, seq FROM \(records) c WHERE NOT EXISTS (SELECT 1 FROM \(chain) ch WHERE ch.record_id = c.id) ORDER BY seq",
+            "finding records off the \(name)")
         for try await (id, seq) in unchained.decode((String, Int64).self) { walk.unchained(id: id, seq: seq) }
         var keptNow: RecordChain.Head? = nil
         if let kept = keptHead {
             let rows = try await db.query(
-                "SELECT record_id, hash FROM onemap.record_chain WHERE link = \(kept.seq)", "reading the kept head's link")
+                "SELECT record_id, hash FROM \(chain) WHERE link = \(kept.seq)", "reading the kept head's link")
             for try await (id, hash) in rows.decode((String, ByteBuffer).self) {
                 keptNow = RecordChain.Head(seq: kept.seq, recordID: id, hash: Data(buffer: hash))
             }
@@ -130,10 +151,10 @@ extension PostGISDatabase {
     }
 
     /// The head of the chain over this database's check records.
-    public func recordChainHead() async throws -> RecordChain.Head? { try await PostGISRecordChain.head(self) }
+    public func recordChainHead() async throws -> RecordChain.Head? { try await PostGISRecordChain.checks.head(self) }
 
     /// Every link of the chain recomputed (`onemap records verify --db postgresql://…`).
     public func verifyRecordChain(keptHead: RecordChain.Head?) async throws -> RecordChain.Verification {
-        try await PostGISRecordChain.verify(self, keptHead: keptHead)
+        try await PostGISRecordChain.checks.verify(self, keptHead: keptHead)
     }
 }

@@ -2,9 +2,10 @@ import ArgumentParser
 import Conflicts
 import Foundation
 import LayerStore
+import PostGISStore
 
 /// `onemap access list|head|verify`: the reads of restricted data on record (全留痕).
-struct AccessCommand: ParsableCommand {
+struct AccessCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "access", abstract: "List who read restricted layers, or check that record's chain.",
         discussion: """
@@ -12,12 +13,13 @@ struct AccessCommand: ParsableCommand {
             features, identify, tiles) is recorded: who, which layer, through which route, what was
             asked, how many features, when, and the request id. The records are linked by SHA-256 like
             the check records: `head` prints the last link, `verify` recomputes them all.
-            They are kept in the records file beside a SpatiaLite database: a replica of a PostgreSQL
-            database keeps its own in its cache file (give that file as --db).
+            They are kept in the records file beside a SpatiaLite database. Replicas of a PostgreSQL
+            database keep them there too, on a chain of their own that links every replica's: give
+            its URL as --db (a replica's cache file holds only that replica's reads).
             """,
         subcommands: [List.self, Head.self, Verify.self])
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The access records, newest first.")
         @Option(help: "Only this key or person, as records name them (a key's name, or sso:NAME (SUBJECT)).") var who: String?
         @Option(help: "Only reads of this layer.") var layer: String?
@@ -26,13 +28,20 @@ struct AccessCommand: ParsableCommand {
         @Flag(help: "Machine-readable output.") var json = false
         @OptionGroup var database: DatabaseOptions
 
-        func run() throws {
+        func run() async throws {
             if let since, !AccessRecords.isTime(since) {
                 throw ValidationError("--since '\(since)' is not a date (2026-12-07) or a UTC time (2026-12-07T08:00:00Z)")
             }
             guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
-            let records = AccessRecords(store: try AccessCommand.file(database))
-            let (items, total) = try records.list(who: who, layer: layer, since: since, limit: limit)
+            let (items, total): ([AccessRecords.Record], Int)
+            if let location = try database.upstream() {
+                let shared = PostGISAccess(location: location)
+                defer { shared.close() }
+                (items, total) = try shared.list(who: who, layer: layer, since: since, limit: limit, offset: 0)
+            } else {
+                (items, total) = try AccessRecords(store: try AccessCommand.file(database)).list(
+                    who: who, layer: layer, since: since, limit: limit)
+            }
             if json { return try Terminal.printJSON(Page(total: total, items: items)) }
             if items.isEmpty { return print("no access records\(who == nil && layer == nil && since == nil ? " yet" : " match")") }
             for r in items {
@@ -50,19 +59,23 @@ struct AccessCommand: ParsableCommand {
         let items: [AccessRecords.Record]
     }
 
-    struct Head: ParsableCommand {
+    struct Head: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the access chain's head: position, record id and SHA-256.")
         @OptionGroup var database: DatabaseOptions
 
-        func run() throws {
-            guard let head = try AccessCommand.file(database).snapshot({ try AccessRecords.head($0) }) else {
-                return print("no access records yet")
+        func run() async throws {
+            let found: RecordChain.Head?
+            if let location = try database.upstream() {
+                found = try await PostGISDatabase.with(location) { try await $0.accessChainHead() }
+            } else {
+                found = try AccessCommand.file(database).snapshot { try AccessRecords.head($0) }
             }
+            guard let head = found else { return print("no access records yet") }
             print(head.description)
         }
     }
 
-    struct Verify: ParsableCommand {
+    struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute every link of the access chain; exit 1 and name each record that no longer fits.")
         @Option(help: "A head printed earlier by `onemap access head`, to check instead of the one kept beside the file.")
@@ -70,26 +83,30 @@ struct AccessCommand: ParsableCommand {
         @Flag(help: "Machine-readable output.") var json = false
         @OptionGroup var database: DatabaseOptions
 
-        func run() throws {
-            let store = try AccessCommand.file(database)
-            let kept =
-                try head.map { line in
-                    guard let head = RecordChain.Head(line: line) else {
-                        throw ValidationError("--head '\(line)' is not POSITION RECORD-ID SHA256, as `onemap access head` prints it")
-                    }
-                    return head
-                } ?? AccessRecords.readHead(records: store.recordsPath)
-            let result = try store.snapshot { [kept] in try AccessRecords.verify($0, keptHead: kept) }
+        func run() async throws {
+            let given = try head.map { line in
+                guard let head = RecordChain.Head(line: line) else {
+                    throw ValidationError("--head '\(line)' is not POSITION RECORD-ID SHA256, as `onemap access head` prints it")
+                }
+                return head
+            }
+            let result: RecordChain.Verification
+            let kept: RecordChain.Head?
+            if let location = try database.upstream() {
+                // PostgreSQL keeps no head beside the records: check the one given, if any.
+                kept = given
+                result = try await PostGISDatabase.with(location) { try await $0.verifyAccessChain(keptHead: kept) }
+            } else {
+                let store = try AccessCommand.file(database)
+                kept = given ?? AccessRecords.readHead(records: store.recordsPath)
+                result = try store.snapshot { [kept] in try AccessRecords.verify($0, keptHead: kept) }
+            }
             try RecordsCommand.report(result, kept: kept, json: json)
             if !result.findings.isEmpty { throw ExitCode(1) }
         }
     }
 
     static func file(_ database: DatabaseOptions) throws -> Store {
-        if try database.upstream() != nil {
-            throw ValidationError(
-                "access records are kept by each server in its own records file, not in PostgreSQL: give a replica's cache file as --db")
-        }
         guard FileManager.default.fileExists(atPath: database.target) else { throw ValidationError("no database at \(database.target)") }
         return try Store(path: database.target)
     }

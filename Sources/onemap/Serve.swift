@@ -83,6 +83,7 @@ struct Serve: AsyncParsableCommand {
         }
         let store = upstream == nil ? try Store(path: path) : try DatabaseOptions.cacheStore(path)
         var follower: PostGISFollower? = nil
+        let access = upstream.map { PostGISAccess(location: $0) }
         if let upstream {
             follower = try await Replica.start(
                 following: upstream, standby: try database.standby(), into: store, records: PostGISRecords(location: upstream))
@@ -114,6 +115,7 @@ struct Serve: AsyncParsableCommand {
         if let follower {
             configuration.upstream = .init(name: follower.location.description, problem: { follower.problem })
             configuration.recordUpstream = follower.records
+            configuration.accessUpstream = access
             configuration.keyAdministration = PostGISKeys(location: follower.location, local: KeyRing(store: store))
         }
         let from = try database.standby().map { " from its standby \($0)" } ?? ""
@@ -125,6 +127,7 @@ struct Serve: AsyncParsableCommand {
             try await app.runService()
             group.cancelAll()
             follower.records?.close()
+            access?.close()
         }
     }
 }

@@ -103,7 +103,10 @@ struct PostGISVersionsAndKeysTests {
             return
         }
         #expect(copied.scope == scope && copied.caller.scope == scope)
-        #expect(try await TestDatabase.values(url, "SELECT value FROM onemap.meta WHERE key = 'schema_version'", as: String.self) == ["2"])
+        #expect(
+            try await TestDatabase.values(url, "SELECT value FROM onemap.meta WHERE key = 'schema_version'", as: String.self) == [
+                String(PostGISDatabase.schemaVersion)
+            ])
     }
 
     func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }

@@ -219,6 +219,42 @@ def commands_on_url(binary, url, bases, sl_db, work, site):
     return admin
 
 
+def shared_access(binary, url, bases, admin, work):
+    """Reads of a restricted layer at two replicas are on record in the database: a third lists
+    both, and `onemap access list|verify --db URL` reads and verifies them there."""
+    cat = os.path.join(work, "restricted")
+    os.makedirs(cat)
+    # A copy of the water sources without a rule, so the checks after this answer as before.
+    src = os.path.join(ROOT, "sampledata", "water_source.geojson")
+    with open(os.path.join(cat, "water_secret.yaml"), "w", encoding="utf-8") as f:
+        f.write(f"name: water_secret\ntitle: 水源保护区(内部)\nkind: other\nsource: {src}\nid_field: BSM\naccess: restricted\n")
+    subprocess.run([binary, "load", "--catalog", cat, "--db", url], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    items = "/collections/water_secret/items?limit=3"
+    took = until(lambda: all(request(b + items, key=admin)[0] == 200 for b in bases[:2]), 20)
+    check(took is not None, "both replicas serve the restricted layer loaded into the database")
+    check(request(bases[0] + items)[0] in (401, 404), "an anonymous caller does not read it")
+    wanted = set()
+    for i, b in enumerate(bases[:2]):
+        rid = f"replica-read-{i}"
+        req = urllib.request.Request(b + items, headers={"Authorization": "Bearer " + admin, "X-Request-Id": rid})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            check(r.status == 200, f"{b} answers the read {rid}")
+        wanted.add(rid)
+
+    def listed():
+        status, body = request(bases[2] + "/v1/access?layer=water_secret", key=admin)
+        return status == 200 and wanted <= {i.get("requestID") for i in json.loads(body)["items"]}
+    took = until(listed, 5)
+    check(took is not None, f"{bases[2]} lists both replicas' reads from the database"
+          + (f" ({took:.2f} s later)" if took is not None else ""))
+    out = subprocess.run([binary, "access", "list", "--layer", "water_secret", "--json", "--db", url],
+                         capture_output=True, text=True, cwd=work)
+    page = json.loads(out.stdout) if out.returncode == 0 else {"items": []}
+    check(wanted <= {i.get("requestID") for i in page["items"]}, f"`onemap access list --db URL` lists them ({out.stderr.strip()})")
+    out = subprocess.run([binary, "access", "verify", "--db", url], capture_output=True, text=True, cwd=work)
+    check(out.returncode == 0, f"`onemap access verify --db URL` finds the chain whole: {out.stdout.strip()} {out.stderr.strip()}")
+
+
 def in_database(ids):
     """How many of `ids` the database's onemap.checks holds."""
     url = os.environ["ONEMAP_TEST_POSTGRES"]
@@ -347,6 +383,7 @@ def main():
             check(same, f"{name}: the replicas answer as the SpatiaLite server")
         shared_records(bases, os.path.join(site_path, sites[1]))
         admin = commands_on_url(binary, url, bases, sl_db, work, os.path.join(site_path, sites[1]))
+        shared_access(binary, url, bases, admin, work)
 
         half = half_catalog(work)
         since = load(binary, half, url, "half")
