@@ -19,6 +19,8 @@ public final class Store: Sendable {
     private let commits = LayerCommits()
     /// The layers as published to every consumer (`layerSnapshot`).
     let snapshots = LayerSnapshots()
+    /// Keys looked up lately (`KeyRing.lookup`).
+    let keyLookups = KeyLookups()
     /// How long a signature read from SQLite is trusted when this store has committed no
     /// layer change since: the longest a load by another process (`onemap load` beside a
     /// running server) goes unseen. 50 ms unless given.
@@ -222,11 +224,18 @@ public final class Store: Sendable {
     /// asked again (`PRAGMA data_version`, which changes whenever any connection commits).
     /// Asking SQLite on every request would cost three system calls and, with two network
     /// threads taking turns on this one connection, a futex wait a tile.
-    public func currentLayerSignature() throws -> String {
+    public func currentLayerSignature() throws -> String { try watch().signature }
+
+    /// The main file's `PRAGMA data_version` as of at most `recheckNanoseconds` ago (or this
+    /// store's last layer commit): it changes with every commit to the layers' file by any
+    /// process (a key made or revoked by `onemap keys` included), not with the records'.
+    public func currentDataVersion() throws -> Int64 { try watch().dataVersion }
+
+    private func watch() throws -> (dataVersion: Int64, signature: String) {
         let now = DispatchTime.now().uptimeNanoseconds
         let generation = commits.generation
         let known = watched.withLock { $0 }
-        if let w = known, w.generation == generation, now &- w.checkedAt < recheckNanoseconds { return w.signature }
+        if let w = known, w.generation == generation, now &- w.checkedAt < recheckNanoseconds { return (w.dataVersion, w.signature) }
         // Never the pool: this runs on request threads, and waiting there for a pool reader
         // while async reads wait for those threads to release theirs is a deadlock. The
         // watcher serialises its own use; the lock is not held over the query, so a request
@@ -242,7 +251,7 @@ public final class Store: Sendable {
             // A query started later may have finished first: keep the latest started.
             if watched.map({ $0.checkedAt <= now }) ?? true { watched = (seen.dataVersion, seen.signature, generation, now) }
         }
-        return seen.signature
+        return seen
     }
 
     public func layers() throws -> [LoadedLayer] {

@@ -93,6 +93,34 @@ struct AuthTests {
         }
     }
 
+    /// Keys are remembered between requests (a map sends dozens a second), but a key revoked
+    /// by another process (`onemap keys revoke` beside the server) stops within the store's
+    /// recheck time, and one revoked or made through the server at once.
+    @Test func rememberedKeysFollowRevocationsFromAnotherProcess() async throws {
+        #expect(try keys.lookup(secret: approver) == .valid(try keys.list()[1]))
+        #expect(try keys.lookup(secret: approver) == .valid(try keys.list()[1]))
+        // Another process: its own connections to the same file.
+        let cli = KeyRing(store: try Store(path: store.path))
+        let revoked = try cli.revoke("审批系统")
+        var seen = try keys.lookup(secret: approver)
+        for _ in 0..<500 where seen != .revoked(revoked) {
+            try await Task.sleep(nanoseconds: 10_000_000)
+            seen = try keys.lookup(secret: approver)
+        }
+        #expect(seen == .revoked(revoked), "a key revoked by another process was still accepted after 5 s")
+        let (made, secret) = try cli.create(role: .viewer, name: "新钥匙")
+        seen = try keys.lookup(secret: secret)
+        for _ in 0..<500 where seen != .valid(made) {
+            try await Task.sleep(nanoseconds: 10_000_000)
+            seen = try keys.lookup(secret: secret)
+        }
+        #expect(seen == .valid(made))
+        // Through this store: at once, with no wait at all.
+        #expect(try keys.lookup(secret: viewer) == .valid(try keys.list()[0]))
+        let gone = try keys.revoke("规划查询")
+        #expect(try keys.lookup(secret: viewer) == .revoked(gone))
+    }
+
     @Test func badCredentialsAreRefusedNotIgnored() async throws {
         try await app().test(.router) { client in
             for header in ["Bearer om_notakey", "Basic dXNlcjpwYXNz", "Bearer", "om_x", "Bearer \(approver)x"] {
