@@ -14,7 +14,7 @@ APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev
 # .ci/with-postgres) and HAProxy in front of its replicas (deploy/haproxy.cfg), and Python packages for the OpenAPI check and the DevTools client.
 TEST_APT_PACKAGES := chromium fonts-noto-cjk python3-shapely python3-qgis qgis-providers python3-owslib \
                      postgresql-15 postgresql-15-postgis-3 haproxy
-PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis
+PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis cryptography
 
 .PHONY: deps test-deps vendor build release install test e2e demo bench bench-smoke clean format format-check
 
@@ -63,7 +63,7 @@ install: release vendor
 
 test-deps: deps
 	$(call apt_install,$(TEST_APT_PACKAGES))
-	@python3 -c "import openapi_spec_validator, websocket, PIL, schemathesis" 2>/dev/null || python3 -m pip install --quiet $(PIP_TEST_PACKAGES)
+	@python3 -c "import openapi_spec_validator, websocket, PIL, schemathesis, cryptography" 2>/dev/null || python3 -m pip install --quiet $(PIP_TEST_PACKAGES)
 
 ## Formatting, as .swift-format says: `make format` rewrites the tree; `make format-check` (CI,
 ## before the tests, a few seconds) fails on any file that `make format` would change.
@@ -81,6 +81,7 @@ test: test-deps vendor
 	.ci/with-postgres $(SWIFT) test
 	python3 Tests/e2e/viewer_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/viewer_signin_e2e.py --binary .build/debug/onemap
+	python3 Tests/e2e/viewer_sso_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/viewer_assets_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/crash_safety.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap
@@ -93,6 +94,7 @@ e2e: test-deps vendor
 	$(SWIFT) build
 	python3 Tests/e2e/viewer_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/viewer_signin_e2e.py --binary .build/debug/onemap
+	python3 Tests/e2e/viewer_sso_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/viewer_assets_e2e.py --binary .build/debug/onemap
 
 ## Load the sample catalog (again only when it changed) and serve it at http://127.0.0.1:8080.

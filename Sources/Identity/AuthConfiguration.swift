@@ -28,6 +28,8 @@ public struct AuthConfiguration: Sendable, Equatable {
     public var scopeClaim: String
     /// Claim value → OneMap role; the highest role matched applies.
     public var roles: [String: Role]
+    /// The one-map page's sign-in button (`viewer_login`); nil, the page takes a pasted token.
+    public var viewerLogin: ViewerLogin?
 
     public static let allowedAlgorithms = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
 
@@ -53,7 +55,7 @@ public struct AuthConfiguration: Sendable, Equatable {
         try parse(yaml: try CatalogError.text(of: file), file: file)
     }
 
-    static let keys = ["issuer", "audience", "jwks", "algorithms", "clock_skew_seconds", "claims", "roles"]
+    static let keys = ["issuer", "audience", "jwks", "algorithms", "clock_skew_seconds", "claims", "roles", "viewer_login"]
     static let claimKeys = ["name", "roles", "scope"]
 
     public static func parse(yaml: String, file: String) throws -> AuthConfiguration {
@@ -119,6 +121,11 @@ public struct AuthConfiguration: Sendable, Equatable {
             if let s = try text(c, "name", path: "claims.") { config.nameClaim = s }
             if let s = try text(c, "roles", path: "claims.") { config.rolesClaim = s }
             if let s = try text(c, "scope", path: "claims.") { config.scopeClaim = s }
+        }
+        if let (k, v) = e["viewer_login"] {
+            guard let m = v.mapping else { throw fail(k, "viewer_login", "must map client_id (and the endpoints) to values") }
+            let l = try entries(m, allowed: ViewerLogin.keys, path: "viewer_login", fail: fail)
+            config.viewerLogin = try ViewerLogin.parse(l, text: { try text(l, $0, path: "viewer_login.") }, fail: fail)
         }
         guard let roles = e["roles"]?.1.mapping, !roles.isEmpty else {
             throw fail(

@@ -36,7 +36,13 @@ public final class TokenVerifier: Sendable {
 
     /// Reads the keys (the file, or the URL) and makes the verifier; throws with what is
     /// wrong with them, so a server with a bad configuration does not start.
+    /// The verifier of `configuration`'s tokens, with the provider's keys fetched (and the
+    /// viewer's sign-in endpoints, when auth.yaml does not give them).
     public static func make(_ configuration: AuthConfiguration) async throws -> TokenVerifier {
+        var configuration = configuration
+        if let login = configuration.viewerLogin, login.needsDiscovery {
+            configuration.viewerLogin = try await login.discovered(issuer: configuration.issuer)
+        }
         let (collection, kids) = try await loadKeys(configuration)
         let verifier = TokenVerifier(configuration: configuration, collection: collection, kids: kids)
         verifier.fetchedAt.withLock { $0 = Date() }
@@ -153,20 +159,7 @@ public final class TokenVerifier: Sendable {
     static func loadKeys(_ c: AuthConfiguration) async throws -> (collection: JWTKeyCollection, kids: Set<String>) {
         let data: Data
         if c.jwksIsURL {
-            guard let url = URL(string: c.jwks) else { throw AuthConfigurationError("jwks: '\(c.jwks)' is not a URL") }
-            var request = URLRequest(url: url)
-            request.timeoutInterval = 10
-            do {
-                let (body, response) = try await URLSession.shared.data(for: request)
-                if let http = response as? HTTPURLResponse, http.statusCode != 200 {
-                    throw AuthConfigurationError("jwks: \(c.jwks) answered HTTP \(http.statusCode)")
-                }
-                data = body
-            } catch let e as AuthConfigurationError {
-                throw e
-            } catch {
-                throw AuthConfigurationError("jwks: \(c.jwks) could not be fetched: \(error.localizedDescription)")
-            }
+            data = try await ProviderFetch.data(c.jwks, for: "jwks")
         } else {
             guard let d = FileManager.default.contents(atPath: c.jwks) else {
                 throw AuthConfigurationError("jwks: cannot read \(c.jwks)")

@@ -6,8 +6,31 @@ import LayerStore
 /// person, the role, the data scope), so the viewer can say who is signed in and what they
 /// see, and a client can check its key or token before it uses it. Anonymous callers get an
 /// answer too (no name, no role); a bad token or key has already been refused (401).
+///
+/// `GET /v1/auth/login`: where the viewer signs in (`viewer_login` in auth.yaml), for its
+/// sign-in button; `available: false`, and why, when there is no such sign-in (an answer, not
+/// a 404: every page load asks, and a browser logs each 404 as an error).
 struct CallerRoutes {
+    let server: ServerContext
+
     func register(on router: some RouterMethods<OneMapRequestContext>) {
+        let tokens = server.configuration.tokens
+        router.get("v1/auth/login") { _, _ -> Response in
+            guard let tokens, let login = tokens.configuration.viewerLogin else {
+                return try Response.json(object: [
+                    "available": false,
+                    "detail": tokens == nil
+                        ? "this server takes no tokens (serve --auth); sign in with an API key"
+                        : "the server's auth.yaml has no viewer_login; paste a token or key"
+                ])
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var object = try JSONSerialization.jsonObject(with: encoder.encode(login)) as? [String: Any] ?? [:]
+            object["issuer"] = tokens.configuration.issuer
+            object["available"] = true
+            return try Response.json(object: object)
+        }
         router.get("v1/me") { _, context -> Response in
             let caller = context.caller
             var o: [String: Any] = ["signedIn": caller.role != nil || caller.subject != nil]

@@ -96,7 +96,7 @@ func registerRoutes(on router: some RouterMethods<OneMapRequestContext>, server:
     LayerRoutes(server: server).register(on: router)
     LedgerRoutes(server: server).register(on: router)
     AccessRoutes(server: server).register(on: router)
-    CallerRoutes().register(on: router)
+    CallerRoutes(server: server).register(on: router)
     ViewerRoutes(assets: server.configuration.assets).register(on: router)
     let features = FeatureRoutes(server: server)
     features.register(on: router)

@@ -71,6 +71,32 @@ struct SignInRouteTests {
 
     func json(_ r: TestResponse) throws -> [String: Any] { try SignInFixture.json(r) }
 
+    /// The viewer's sign-in settings, public; 404 where the server has none.
+    @Test func theViewerLearnsWhereToSignIn() async throws {
+        var configuration = idp.configuration()
+        configuration.viewerLogin = ViewerLogin(
+            clientID: "onemap-viewer", authorizationEndpoint: "https://sso.example/auth", tokenEndpoint: "https://sso.example/token")
+        var server = ServerConfiguration()
+        server.tokens = try await TokenVerifier.make(configuration)
+        try await buildApplication(store: store, configuration: server).test(.router) { client in
+            let r = try await client.execute(uri: "/v1/auth/login", method: .get)
+            #expect(r.status == .ok)
+            let o = try json(r)
+            #expect(o["clientId"] as? String == "onemap-viewer" && o["issuer"] as? String == TestIssuer.issuer)
+            #expect(o["authorizationEndpoint"] as? String == "https://sso.example/auth" && o["scope"] as? String == "openid profile")
+            #expect(o["token"] as? String == "access_token" && o["endSessionEndpoint"] == nil && o["available"] as? Bool == true)
+        }
+        try await app().test(.router) { client in
+            let r = try await client.execute(uri: "/v1/auth/login", method: .get)
+            #expect(r.status == .ok && String(buffer: r.body).contains("no viewer_login"))
+            #expect(try json(r)["available"] as? Bool == false)
+        }
+        try await buildApplication(store: store, configuration: ServerConfiguration()).test(.router) { client in
+            let r = try await client.execute(uri: "/v1/auth/login", method: .get)
+            #expect(r.status == .ok && String(buffer: r.body).contains("takes no tokens"))
+        }
+    }
+
     /// Every route a caller reaches, for every kind of caller: the status expected.
     @Test func everyRouteForEveryKindOfCaller() async throws {
         let now = Date()

@@ -118,6 +118,62 @@ struct TokenVerifierTests {
         #expect(message(good).isEmpty)
     }
 
+    @Test func theViewersSignInIsConfiguredWithItsErrorsNamed() async throws {
+        let base = """
+            issuer: https://sso.example/realms/x
+            audience: onemap
+            jwks: keys/jwks.json
+            roles: {g-plan: planner}
+            """
+        func message(_ yaml: String) -> String {
+            do {
+                _ = try AuthConfiguration.parse(yaml: yaml, file: "auth.yaml")
+                return ""
+            } catch {
+                return "\(error)"
+            }
+        }
+        let given = try AuthConfiguration.parse(
+            yaml: base + """
+
+                viewer_login:
+                  client_id: onemap-viewer
+                  authorization_endpoint: https://sso.example/auth
+                  token_endpoint: https://sso.example/token
+                  token: id_token
+                """, file: "auth.yaml")
+        #expect(
+            given.viewerLogin
+                == ViewerLogin(
+                    clientID: "onemap-viewer", authorizationEndpoint: "https://sso.example/auth",
+                    tokenEndpoint: "https://sso.example/token",
+                    scope: "openid profile", token: "id_token"))
+        #expect(try AuthConfiguration.parse(yaml: base, file: "auth.yaml").viewerLogin == nil)
+        // The README's example parses, as it is.
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/auth.example.yaml").path
+        let documented = try AuthConfiguration.load(file: example)
+        #expect(documented.viewerLogin?.clientID == "onemap-viewer" && documented.viewerLogin?.needsDiscovery == true)
+        #expect(message(base + "\nviewer_login: {scope: openid}").contains("key 'viewer_login.client_id': is required"))
+        #expect(message(base + "\nviewer_login: {client_id: v, token: refresh_token}").contains("key 'viewer_login.token'"))
+        #expect(message(base + "\nviewer_login: {client_id: v, scope: profile}").contains("must include openid"))
+        #expect(message(base + "\nviewer_login: {client_id: v, token_endpoint: /token}").contains("is not an http(s) URL"))
+        #expect(message(base + "\nviewer_login: {client_id: v, redirect: x}").contains("key 'viewer_login.redirect': unknown key"))
+        #expect(message(base + "\nviewer_login: v").contains("key 'viewer_login'"))
+
+        // Endpoints not given come from the provider's discovery document, at start: a provider
+        // that cannot be reached stops the server, saying so.
+        let idp = try await TestIssuer.make()
+        var away = idp.configuration()
+        away.issuer = "http://127.0.0.1:1/realms/x"
+        away.viewerLogin = ViewerLogin(clientID: "onemap-viewer")
+        await #expect {
+            _ = try await TokenVerifier.make(away)
+        } throws: { error in
+            "\(error)".contains("viewer_login: http://127.0.0.1:1/realms/x/.well-known/openid-configuration could not be fetched")
+        }
+    }
+
     @Test func unusableKeysStopTheServerFromStarting() async throws {
         let idp = try await TestIssuer.make()
         for (text, expected) in [

@@ -22,6 +22,113 @@ const ROLE_NAMES = { viewer: "查看", planner: "规划", approver: "审批", ad
 const credential = () => sessionStorage.getItem(CREDENTIAL);
 const authorised = (headers = {}) => (credential() ? { ...headers, Authorization: "Bearer " + credential() } : headers);
 
+// Single sign-on (统一身份认证): an OpenID Connect authorization-code login with PKCE, where
+// the server was given `viewer_login` (GET /v1/auth/login). The page is a public client: it
+// holds no secret, so the code it gets back is bound to a one-time verifier kept in this tab
+// (PKCE, RFC 7636), and the token it trades the code for lives where a pasted one does.
+const LOGIN = "onemap.login";
+const SSO = "onemap.sso";
+const redirectURI = () => location.origin + location.pathname;
+
+function base64url(bytes) {
+  let text = "";
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function randomText(bytes) {
+  const a = new Uint8Array(bytes);
+  crypto.getRandomValues(a);
+  return base64url(a);
+}
+
+async function sha256(text) {
+  const bytes = new TextEncoder().encode(text);
+  // crypto.subtle exists only in secure contexts; a page served over plain http to another
+  // host than localhost (common on government intranets) has none.
+  if (crypto.subtle) return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return sha256Bytes(bytes);
+}
+
+// SHA-256 (FIPS 180-4) for pages without crypto.subtle.
+function sha256Bytes(message) {
+  const primes = [];
+  for (let n = 2; primes.length < 64; n++) if (primes.every((p) => n % p)) primes.push(n);
+  const fraction = (x) => ((x - Math.floor(x)) * 2 ** 32) >>> 0;
+  const K = primes.map((p) => fraction(Math.cbrt(p)));
+  let H = primes.slice(0, 8).map((p) => fraction(Math.sqrt(p)));
+  const padded = new Uint8Array(((message.length + 9 + 63) >> 6) << 6);
+  padded.set(message);
+  padded[message.length] = 0x80;
+  const view = new DataView(padded.buffer);
+  view.setUint32(padded.length - 8, Math.floor(message.length / 2 ** 29));
+  view.setUint32(padded.length - 4, (message.length * 8) >>> 0);
+  const rotr = (x, n) => (x >>> n) | (x << (32 - n));
+  const w = new Uint32Array(64);
+  for (let offset = 0; offset < padded.length; offset += 64) {
+    for (let i = 0; i < 16; i++) w[i] = view.getUint32(offset + 4 * i);
+    for (let i = 16; i < 64; i++) {
+      const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >>> 3);
+      const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >>> 10);
+      w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
+    }
+    let [a, b, c, d, e, f, g, h] = H;
+    for (let i = 0; i < 64; i++) {
+      const t1 = (h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
+      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      [h, g, f, e, d, c, b, a] = [g, f, e, (d + t1) | 0, c, b, a, (t1 + t2) | 0];
+    }
+    H = H.map((x, i) => (x + [a, b, c, d, e, f, g, h][i]) | 0);
+  }
+  const out = new Uint8Array(32);
+  H.forEach((x, i) => new DataView(out.buffer).setUint32(4 * i, x >>> 0));
+  return out;
+}
+
+// Sends the person to the provider; the view (the address's #hash) comes back with them.
+async function startLogin(login) {
+  const verifier = randomText(32);
+  const nonce = randomText(16);
+  sessionStorage.setItem(LOGIN, JSON.stringify({ verifier, state: nonce, hash: location.hash }));
+  const query = new URLSearchParams({
+    response_type: "code", client_id: login.clientId, redirect_uri: redirectURI(), scope: login.scope, state: nonce,
+    code_challenge: base64url(await sha256(verifier)), code_challenge_method: "S256",
+  });
+  location.assign(login.authorizationEndpoint + (login.authorizationEndpoint.includes("?") ? "&" : "?") + query);
+}
+
+// Back from the provider with ?code=…&state=… (or ?error=…): the code leaves the address at
+// once, and is traded, with this tab's verifier, for the token the page then sends.
+async function finishLogin(login) {
+  const query = new URLSearchParams(location.search);
+  if (!query.has("code") && !query.has("error")) return;
+  const pending = JSON.parse(sessionStorage.getItem(LOGIN) || "null");
+  sessionStorage.removeItem(LOGIN);
+  history.replaceState(null, "", location.pathname + ((pending && pending.hash) || ""));
+  if (query.has("error")) throw new Error(query.get("error_description") || query.get("error"));
+  if (!pending || query.get("state") !== pending.state) throw new Error("登录应答不是本页发起的登录 (state 不符)");
+  const response = await fetch(login.tokenEndpoint, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code", code: query.get("code"), redirect_uri: redirectURI(), client_id: login.clientId,
+      code_verifier: pending.verifier,
+    }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error_description || body.error || response.statusText);
+  if (!body[login.token]) throw new Error("身份认证服务的应答里没有 " + login.token);
+  sessionStorage.setItem(CREDENTIAL, body[login.token]);
+  sessionStorage.setItem(SSO, "1");
+}
+
+// The server's sign-in settings, asked without the tab's credential (an expired one would be refused).
+async function signInSettings() {
+  const response = await fetch("/v1/auth/login").catch(() => null);
+  const settings = response && response.ok ? await response.json().catch(() => null) : null;
+  return settings && settings.available ? settings : null;
+}
+
 async function json(url, options = {}) {
   const response = await fetch(url, { ...options, headers: authorised(options.headers) });
   const text = await response.text();
@@ -283,10 +390,16 @@ async function showWho() {
   who.className = "";
   who.textContent = `${me.name || me.subject} · ${ROLE_NAMES[me.role] || "无角色"}` + (me.scope ? ` · 数据范围 ${me.scope.join(", ")}` : "");
   document.getElementById("signin-form").hidden = true;
+  document.getElementById("sso").hidden = true;
   document.getElementById("signout").hidden = false;
 }
 
-function wireSignIn() {
+function wireSignIn(login) {
+  const sso = document.getElementById("sso");
+  if (login) {
+    sso.hidden = false;
+    sso.addEventListener("click", () => startLogin(login).catch((e) => signInFailed(e)));
+  }
   document.getElementById("signin-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const given = document.getElementById("credential").value.trim();
@@ -295,20 +408,40 @@ function wireSignIn() {
     try {
       await json("/v1/me");
     } catch (err) {
-      sessionStorage.removeItem(CREDENTIAL);
-      document.getElementById("who").textContent = "登录失败: " + err.message;
-      document.getElementById("who").className = "error";
+      signInFailed(err);
       return;
     }
     // The layers, the style and the tiles a signed-in user sees differ: start again with them (the view stays).
     location.reload();
   });
-  document.getElementById("signout").addEventListener("click", () => { sessionStorage.removeItem(CREDENTIAL); location.reload(); });
+  document.getElementById("signout").addEventListener("click", () => {
+    const viaProvider = sessionStorage.getItem(SSO);
+    sessionStorage.removeItem(CREDENTIAL);
+    sessionStorage.removeItem(SSO);
+    // Signed in at the provider: sign out there too, and come back here.
+    if (viaProvider && login && login.endSessionEndpoint) {
+      const query = new URLSearchParams({ client_id: login.clientId, post_logout_redirect_uri: redirectURI() });
+      location.assign(login.endSessionEndpoint + (login.endSessionEndpoint.includes("?") ? "&" : "?") + query);
+    } else {
+      location.reload();
+    }
+  });
+}
+
+function signInFailed(err) {
+  sessionStorage.removeItem(CREDENTIAL);
+  sessionStorage.removeItem(SSO);
+  document.getElementById("who").textContent = "登录失败: " + err.message;
+  document.getElementById("who").className = "error";
 }
 
 async function main() {
-  wireSignIn();
-  await showWho();
+  const login = await signInSettings();
+  wireSignIn(login);
+  let failed = null;
+  if (login) await finishLogin(login).catch((e) => { failed = e; });
+  if (failed) signInFailed(failed);
+  else await showWho();
   // MapLibre not unpacked or not found: its script answered the server's problem instead.
   if (typeof maplibregl === "undefined") {
     let message = "MapLibre GL JS did not load";
