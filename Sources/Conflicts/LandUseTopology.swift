@@ -44,10 +44,12 @@ public struct LandUseTopology {
     /// Gap cells, degrees.
     static let cell = 0.05
 
+    /// A caller that reads the layer only within a scope (a restricted layer, a scoped caller)
+    /// is told of the overlaps and gaps that meet its scope's ground, and of its part's 图斑.
     public func run(layer name: String, minimumAreaM2: Double = 1, for caller: Caller = .anonymous) throws -> Report {
         let started = Date()
         let (layer, maxFid, boundaryName, cells) = try store.pool.read { db in
-            let visible = try caller.visibleLayers(db)
+            let visible = try Store.loadedLayers(db).filter(caller.canBrowse)
             let layer = try caller.require([name], among: visible)[0]
             guard layer.spec.kind == .landUse else {
                 throw StoreError.invalidRequest(
@@ -67,7 +69,8 @@ public struct LandUseTopology {
         let store = self.store
         let findings = try Cores.inParts(2 * workers) { k in
             try store.pool.read { db in
-                var pass = try Pass(db: db, visible: try caller.visibleLayers(db), layer: layer, minimumAreaM2: minimumAreaM2)
+                var pass = try Pass(
+                    db: db, visible: try Store.loadedLayers(db).filter(caller.canBrowse), layer: layer, minimumAreaM2: minimumAreaM2)
                 if k < workers {
                     try pass.overlaps(fids: Int64(k) * chunk + 1...Int64(k + 1) * chunk)
                 } else {
@@ -77,9 +80,30 @@ public struct LandUseTopology {
                 return pass.findings
             }
         }
-        return Report(
+        var report = Report(
             layer: name, version: layer.version.number, features: layer.version.count, boundary: boundaryName,
             minimumAreaM2: minimumAreaM2, findings: findings, seconds: Date().timeIntervalSince(started))
+        if case .withinScope(let scope) = caller.sight(of: layer) { try cut(&report, to: scope, layer: layer) }
+        return report
+    }
+
+    /// The report as a scoped caller reads it: the findings that meet its scope's ground, and
+    /// the count of its part's 图斑.
+    private func cut(_ report: inout Report, to scope: DataScope, layer: LoadedLayer) throws {
+        try store.pool.read { db in
+            report.features = try store.scopeCut(scope, of: layer, db).count
+            guard let ground = try store.scopeGround(scope, db) else {
+                report.findings = []
+                return
+            }
+            let engine = GeometryEngine()
+            let prepared = try engine.make(ground).prepared()
+            // Within the ground, not only touching it: a gap beside the county line is the neighbour's.
+            report.findings = try report.findings.filter {
+                let g = try engine.make($0.geometry)
+                return try prepared.intersects(g) && !(try prepared.touches(g))
+            }
+        }
     }
 
     /// A part of the work: its findings, with the place's county.

@@ -65,11 +65,14 @@ public struct LedgerBuilder {
                 // No boundaries of that level: land-use 图斑 still say their township (and
                 // county, and village) by their 坐落单位代码.
                 guard let byCode = LocationCodeLedger(level: by) else { throw error }
-                // By location codes, a scoped caller's restricted layers are not cut yet: left out.
-                let whole = all.filter(caller.canSee)
-                if let wanted { try caller.require(wanted, among: whole) }
                 switch error {
-                case .notFound, .invalidRequest: return try byCode.build(layers: wanted, among: whole, db: db)
+                case .notFound, .invalidRequest:
+                    return try byCode.build(
+                        layers: wanted, among: all,
+                        scope: {
+                            if case .withinScope(let scope) = caller.sight(of: $0) { return scope }
+                            return nil
+                        }, db: db)
                 default: throw error
                 }
             }

@@ -26,7 +26,11 @@ struct LocationCodeLedger {
 
     /// `layers`: what the caller asked for (nil: every land-use layer it may see). A layer that
     /// is not land use has no 坐落单位代码 and no boundaries of this level to clip it by.
-    func build(layers wanted: [String]?, among visible: [LoadedLayer], db: Database) throws -> Ledger {
+    /// `scope`: a layer the caller reads only within a scope (a restricted one, for a scoped
+    /// caller) is counted only in the units that scope covers, its totals of those alone.
+    func build(layers wanted: [String]?, among visible: [LoadedLayer], scope: (LoadedLayer) -> DataScope? = { _ in nil }, db: Database)
+        throws -> Ledger
+    {
         let layers = visible.filter { $0.spec.kind != .admin && (wanted?.contains($0.name) ?? ($0.spec.kind == .landUse)) }
         if let other = layers.first(where: { $0.spec.kind != .landUse }) {
             throw StoreError.invalidRequest(
@@ -40,7 +44,8 @@ struct LocationCodeLedger {
         var perLayer: [String: [String: Ledger.Figures]] = [:]
         var totals: [String: Ledger.Figures] = [:]
         for layer in layers {
-            (perLayer[layer.name], totals[layer.name]) = try tally(layer, db: db)
+            let within = scope(layer)
+            (perLayer[layer.name], totals[layer.name]) = try tally(layer, db: db, keeping: { within?.covers($0) ?? true })
         }
         let codes = Set(perLayer.values.flatMap(\.keys)).sorted()
         let units = codes.map { code in
@@ -59,8 +64,10 @@ struct LocationCodeLedger {
         return [county ?? String(code.prefix(6)), own.isEmpty ? nil : String(own)].compactMap { $0 }.joined(separator: " ")
     }
 
-    /// Per unit code, and in total, the layer's figures.
-    func tally(_ layer: LoadedLayer, db: Database) throws -> ([String: Ledger.Figures], Ledger.Figures) {
+    /// Per unit code, and in total, the layer's figures: of the units `keeping` keeps.
+    func tally(_ layer: LoadedLayer, db: Database, keeping: (String) -> Bool = { _ in true }) throws -> (
+        [String: Ledger.Figures], Ledger.Figures
+    ) {
         let spec = layer.spec.landUse ?? LandUseFields()
         let reader = TubanReader(spec)
         let has = Set(layer.version.fields.map(\.name))
@@ -99,6 +106,7 @@ struct LocationCodeLedger {
         let rows = try Row.fetchCursor(db, sql: sql)
         while let row = try rows.next() {
             let unit = (row[0] as String?) ?? ""
+            guard keeping(unit) else { continue }
             let code = (row[1] as DatabaseValue).storage.value.map { "\($0)" }
             let deduct = (row[2] as DatabaseValue).storage.value.map { "\($0)" }
             let badRatio: Bool = row[3] ?? false

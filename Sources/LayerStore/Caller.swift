@@ -64,10 +64,10 @@ public struct Caller: Sendable, Hashable {
     /// feature API, identify and tiles list (each reading a scoped caller's part only).
     public func canBrowse(_ layer: LoadedLayer) -> Bool { sight(of: layer) != .nothing }
 
-    /// Whether the caller may read every feature of the layer. Summaries over whole layers
-    /// (ledger, cross-layer audit, topology, change reports) use this: they do not yet cut
-    /// their rows to a scope, so a scoped caller sees no restricted layer in them. Its checks
-    /// still read every layer (a check of a site in its scope must find every conflict there).
+    /// Whether the caller may read every feature of the layer: what a layer's version list asks
+    /// (its counts are the whole layer's). The summaries over whole layers (ledger, audit,
+    /// topology, change reports) cut a scoped caller's restricted layers to its scope instead;
+    /// its checks read every layer (a check of a site in its scope must find every conflict there).
     public func canSee(_ access: Access) -> Bool { sight(of: access) == .whole }
 
     public func canSee(_ layer: LoadedLayer) -> Bool { canSee(layer.spec.access) }

@@ -31,10 +31,23 @@ extension Store {
     /// townships for 9-digit ones where a township level is loaded. A scope that no loaded
     /// admin feature matches covers nothing, so the caller reads nothing restricted.
     public func scopeCut(_ scope: DataScope, of layer: LoadedLayer, _ db: Database) throws -> ScopeCut {
+        try scopeCut(scope, of: layer.version, db)
+    }
+
+    /// The part of any version of a layer within `scope` (a change report compares two).
+    public func scopeCut(_ scope: DataScope, of version: LayerVersion, _ db: Database) throws -> ScopeCut {
         let snapshot = try layerSnapshot(db)
         let areas = snapshot.derived(ScopeAreas.key) { ScopeAreas() }
         return try areas.cut(
-            scope, of: layer, admins: snapshot.layers.filter { $0.spec.kind == .admin }, ground: snapshot.adminRevision, db)
+            scope, of: version, admins: snapshot.layers.filter { $0.spec.kind == .admin }, ground: snapshot.adminRevision, db)
+    }
+
+    /// The ground `scope` covers (the union of its admin features); nil when no loaded admin
+    /// feature matches it, so it covers nothing.
+    public func scopeGround(_ scope: DataScope, _ db: Database) throws -> Geometry? {
+        let snapshot = try layerSnapshot(db)
+        return try snapshot.derived(ScopeAreas.key) { ScopeAreas() }.ground(
+            scope, admins: snapshot.layers.filter { $0.spec.kind == .admin }, db)
     }
 }
 
@@ -55,15 +68,17 @@ final class ScopeAreas: Sendable {
     private let grounds = Mutex<[DataScope: Geometry?]>([:])
     private let cuts = Mutex<[String: ScopeCut]>([:])
 
-    func cut(_ scope: DataScope, of layer: LoadedLayer, admins: [LoadedLayer], ground revision: String, _ db: Database) throws -> ScopeCut {
-        let key = "\(scope)|\(layer.version.tableName)"
+    func cut(_ scope: DataScope, of version: LayerVersion, admins: [LoadedLayer], ground revision: String, _ db: Database) throws
+        -> ScopeCut
+    {
+        let key = "\(scope)|\(version.tableName)"
         if let known = cuts.withLock({ $0[key] }) { return known }
-        let made = try Self.cut(scope, of: layer.version, ground: try ground(scope, admins: admins, db), revision: revision, db)
+        let made = try Self.cut(scope, of: version, ground: try ground(scope, admins: admins, db), revision: revision, db)
         cuts.withLock { $0[key] = made }
         return made
     }
 
-    private func ground(_ scope: DataScope, admins: [LoadedLayer], _ db: Database) throws -> Geometry? {
+    func ground(_ scope: DataScope, admins: [LoadedLayer], _ db: Database) throws -> Geometry? {
         if let known = grounds.withLock({ $0[scope] }) { return known }
         let engine = GeometryEngine()
         var parts: [EngineGeometry] = []

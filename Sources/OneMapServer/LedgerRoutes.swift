@@ -95,8 +95,18 @@ struct LedgerRoutes {
             let name = try context.parameters.require("name"), caller = context.caller
             let q = request.uri.queryParameters
             let from = q["from"].map(String.init), to = q["to"].map(String.init)
-            let report = try await server.expensive(
-                "diff", blocking: { try ChangeReport.make(store: store, layer: name, from: from, to: to, for: caller) })
+            let (report, restricted) = try await server.expensive(
+                "diff",
+                blocking: {
+                    (try ChangeReport.make(store: store, layer: name, from: from, to: to, for: caller), try Self.restrictedLayers(store))
+                })
+            // A restricted layer's changes are its data too: on record, with the features that changed.
+            if restricted.contains(name) {
+                let s = report.summary
+                AccessNotes(records: server.access).note(
+                    caller, requestID: RequestLog.id(request, context), route: "GET /v1/layers/{name}/diff", layer: name,
+                    what: "diff \(s.from)..\(s.to)", returned: s.added.count + s.removed.count + s.changed.count)
+            }
             return Response.json(try CheckResult.encoder().encode(report.summary))
         }
     }

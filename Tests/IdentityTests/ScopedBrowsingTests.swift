@@ -1,3 +1,4 @@
+import Conflicts
 import Foundation
 import GeoCore
 import Hummingbird
@@ -139,6 +140,90 @@ struct ScopedBrowsingTests {
             #expect(try await pairs(city) == ["F-QT/S-QT", "F-SC/S-SC"])
             #expect(try await pairs(suichang) == ["F-SC/S-SC"])
         }
+    }
+
+    /// The summaries over whole layers cut a restricted layer to the scope too: its change
+    /// report (the changes of the scope's part of either version), the land-use ledger by
+    /// 坐落单位代码 (the units the scope covers), and the topology report (the overlaps and gaps
+    /// within the scope's ground).
+    @Test func changeReportsLocationLedgersAndTopologyAreCutToTheScope() async throws {
+        let dir = (store.path as NSString).deletingLastPathComponent
+        func square(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) -> Polygon {
+            Polygon([[Coordinate(x0, y0), Coordinate(x1, y0), Coordinate(x1, y1), Coordinate(x0, y1), Coordinate(x0, y0)]])
+        }
+        // The restricted layer's second version: 遂昌's S-SC reshaped and S-SC2 added, 青田's
+        // S-QT removed and S-QT2 added, S-X (across the line) as it was.
+        let path = dir + "/secret-2.geojson"
+        let w = try VectorWriter(
+            path: path, format: .geoJSON, layerName: "secret", crs: "EPSG:4490", geometryType: "Polygon",
+            fields: [FieldDefinition(name: "BSM", type: .text)])
+        for (id, p) in [
+            ("S-SC", square(120.0, 28.0, 120.003, 28.002)), ("S-SC2", square(120.05, 28.05, 120.051, 28.051)),
+            ("S-QT2", square(120.25, 28.05, 120.251, 28.051)), ("S-X", square(120.099, 28.0, 120.101, 28.002))
+        ] {
+            try w.write(geometry: .polygon(p), attributes: [.text(id)])
+        }
+        try w.close()
+        _ = try LayerImporter(store: store).load(
+            LayerSpec(
+                name: "secret", title: "涉密图层", kind: .other, source: path, idField: "BSM", access: .restricted,
+                rule: Rule(severity: .restricted)))
+        // A restricted land-use layer: a pair of overlapping 图斑 in each county, with their codes.
+        let landUse = dir + "/tuban.geojson"
+        let lw = try VectorWriter(
+            path: landUse, format: .geoJSON, layerName: "tuban", crs: "EPSG:4490", geometryType: "Polygon",
+            fields: ["BSM", "DLBM", "ZLDWDM"].map { FieldDefinition(name: $0, type: .text) })
+        for (id, p, unit) in [
+            ("T-SC1", square(120.0, 27.95, 120.01, 27.96), "331123101001"),
+            ("T-SC2", square(120.005, 27.95, 120.015, 27.96), "331123101002"),
+            ("T-QT1", square(120.2, 27.95, 120.21, 27.96), "331121102001"),
+            ("T-QT2", square(120.205, 27.95, 120.215, 27.96), "331121102001")
+        ] {
+            try lw.write(geometry: .polygon(p), attributes: [.text(id), .text("0101"), .text(unit)])
+        }
+        try lw.close()
+        _ = try LayerImporter(store: store).load(
+            LayerSpec(
+                name: "tuban", title: "地类图斑", kind: .landUse, source: landUse, idField: "BSM", access: .restricted,
+                landUse: LandUseFields()))
+
+        let suichang = try await idp.token(sub: "p-1", roles: ["om-planner"], xzqdm: ["331123"])
+        let city = try await idp.token(sub: "v-1", roles: ["om-viewer"])
+        try await app().test(.router) { client in
+            func get(_ uri: String, _ token: String) async throws -> [String: Any] {
+                let r = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(token)"])
+                #expect(r.status == .ok, "\(uri): \(String(buffer: r.body))")
+                return try json(r)
+            }
+            func ids(_ o: [String: Any], _ key: String) -> [String] {
+                ((o[key] as? [Any]) ?? []).map { ($0 as? String) ?? (($0 as? [String: Any])?["id"] as? String ?? "") }.sorted()
+            }
+            let whole = try await get("/v1/layers/secret/diff", city)
+            #expect(ids(whole, "added") == ["S-QT2", "S-SC2"] && ids(whole, "removed") == ["S-QT"] && ids(whole, "changed") == ["S-SC"])
+            let part = try await get("/v1/layers/secret/diff", suichang)
+            #expect(ids(part, "added") == ["S-SC2"] && ids(part, "removed") == [] && ids(part, "changed") == ["S-SC"], "\(part)")
+            #expect(((part["byCounty"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String } == ["331123"])
+
+            // By township, from the 图斑's codes (no township boundaries are loaded).
+            let cityLedger = try await get("/v1/ledger?by=township&layers=tuban", city)
+            let partLedger = try await get("/v1/ledger?by=township&layers=tuban", suichang)
+            func units(_ o: [String: Any]) -> [String] { ((o["units"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String } }
+            #expect(units(cityLedger) == ["331121102", "331123101"] && units(partLedger) == ["331123101"], "\(partLedger)")
+            let totals = (partLedger["totals"] as? [String: [String: Any]])?["tuban"]
+            #expect(totals?["count"] as? Int == 2, "\(String(describing: totals))")
+        }
+        // The topology report, as a scoped caller would be given it: 遂昌's overlap and gaps only.
+        let scoped = Caller(keyName: "sso:遂昌规划 (p-1)", role: .planner, scope: try DataScope(codes: ["331123"]), subject: "p-1")
+        let wholeReport = try LandUseTopology(store: store).run(layer: "tuban", for: Caller(keyName: "v", role: .viewer))
+        let partReport = try LandUseTopology(store: store).run(layer: "tuban", for: scoped)
+        let wholePairs: [[String]] = wholeReport.overlaps.map { $0.ids }.sorted { $0[0] < $1[0] }
+        #expect(wholePairs == [["T-QT1", "T-QT2"], ["T-SC1", "T-SC2"]])
+        let partPairs: [[String]] = partReport.overlaps.map { $0.ids }
+        #expect(partPairs == [["T-SC1", "T-SC2"]] && partReport.features == 2)
+        #expect(!wholeReport.gaps.isEmpty && partReport.gaps.allSatisfy { $0.county == "331123" })
+        #expect(wholeReport.gaps.contains { $0.county == "331121" } && partReport.gaps.count < wholeReport.gaps.count)
+        // Without the viewer role the layer does not exist, in the report as anywhere.
+        #expect(throws: StoreError.self) { try LandUseTopology(store: store).run(layer: "tuban", for: .anonymous) }
     }
 
     /// The cut follows the boundaries: 遂昌's redrawn to take in 青田's feature (a new version
