@@ -154,7 +154,10 @@ public final class AccessRecords: Sendable {
     }
 
     private func scheduleFlush(after seconds: Double) {
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+        // Weakly: records let go of (a server stopped, which flushed them) are not kept alive
+        // with their store for the time left.
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak self] in
+            guard let self else { return }
             pending.withLock { $0.flushScheduled = false }
             // A failure keeps the notes for the next flush (`flush` puts them back).
             try? flush()

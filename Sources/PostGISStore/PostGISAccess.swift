@@ -28,39 +28,27 @@ public final class PostGISAccess: AccessUpstream, Sendable {
     /// The table, the canonical bytes (`AccessRecords.Record.canonical`: each field as a 4-byte
     /// length and its bytes, a missing one as 0xFFFFFFFF; `onemap.chain_field` comes with the
     /// check records' chain) and the trigger, one statement each.
-    static let schema: [String] = [
-        """
-        CREATE TABLE IF NOT EXISTS onemap.access(
-            seq bigserial PRIMARY KEY, id text NOT NULL UNIQUE, at text NOT NULL, who text NOT NULL, subject text,
-            route text NOT NULL, layer text NOT NULL, what text NOT NULL, returned bigint, request_id text)
-        """,
-        "CREATE INDEX IF NOT EXISTS access_at ON onemap.access(at)",
-        """
-        CREATE TABLE IF NOT EXISTS onemap.access_chain(
-            link bigserial PRIMARY KEY, access_seq bigint NOT NULL, record_id text NOT NULL UNIQUE, hash bytea NOT NULL)
-        """,
-        """
-        CREATE OR REPLACE FUNCTION onemap.access_bytes(a onemap.access) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$ SELECT
-            onemap.chain_field(convert_to(a.id, 'UTF8')) || onemap.chain_field(convert_to(a.at, 'UTF8'))
-            || onemap.chain_field(convert_to(a.who, 'UTF8')) || onemap.chain_field(convert_to(a.subject, 'UTF8'))
-            || onemap.chain_field(convert_to(a.route, 'UTF8')) || onemap.chain_field(convert_to(a.layer, 'UTF8'))
-            || onemap.chain_field(convert_to(a.what, 'UTF8')) || onemap.chain_field(convert_to(a.returned::text, 'UTF8'))
-            || onemap.chain_field(convert_to(a.request_id, 'UTF8')) $$
-        """,
-        """
-        CREATE OR REPLACE FUNCTION onemap.chain_access() RETURNS trigger LANGUAGE plpgsql AS $$
-        DECLARE previous bytea;
-        BEGIN
-            PERFORM pg_advisory_xact_lock(7142005);
-            SELECT hash INTO previous FROM onemap.access_chain ORDER BY link DESC LIMIT 1;
-            INSERT INTO onemap.access_chain(access_seq, record_id, hash)
-            VALUES (NEW.seq, NEW.id, sha256(coalesce(previous, decode(repeat('00', 32), 'hex')) || onemap.access_bytes(NEW)));
-            RETURN NULL;
-        END $$
-        """,
-        "DROP TRIGGER IF EXISTS access_chain ON onemap.access",
-        "CREATE TRIGGER access_chain AFTER INSERT ON onemap.access FOR EACH ROW EXECUTE FUNCTION onemap.chain_access()"
-    ]
+    static let schema: [String] =
+        [
+            """
+            CREATE TABLE IF NOT EXISTS onemap.access(
+                seq bigserial PRIMARY KEY, id text NOT NULL UNIQUE, at text NOT NULL, who text NOT NULL, subject text,
+                route text NOT NULL, layer text NOT NULL, what text NOT NULL, returned bigint, request_id text)
+            """,
+            "CREATE INDEX IF NOT EXISTS access_at ON onemap.access(at)",
+            """
+            CREATE TABLE IF NOT EXISTS onemap.access_chain(
+                link bigserial PRIMARY KEY, access_seq bigint NOT NULL, record_id text NOT NULL UNIQUE, hash bytea NOT NULL)
+            """,
+            """
+            CREATE OR REPLACE FUNCTION onemap.access_bytes(a onemap.access) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$ SELECT
+                onemap.chain_field(convert_to(a.id, 'UTF8')) || onemap.chain_field(convert_to(a.at, 'UTF8'))
+                || onemap.chain_field(convert_to(a.who, 'UTF8')) || onemap.chain_field(convert_to(a.subject, 'UTF8'))
+                || onemap.chain_field(convert_to(a.route, 'UTF8')) || onemap.chain_field(convert_to(a.layer, 'UTF8'))
+                || onemap.chain_field(convert_to(a.what, 'UTF8')) || onemap.chain_field(convert_to(a.returned::text, 'UTF8'))
+                || onemap.chain_field(convert_to(a.request_id, 'UTF8')) $$
+            """
+        ] + chain.linking(function: "onemap.chain_access", lock: 7142005, bytes: "onemap.access_bytes", trigger: "access_chain")
 
     /// The access records' chain, as the walk reads it.
     static let chain = PostGISChain(

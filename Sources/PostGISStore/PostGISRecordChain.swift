@@ -12,51 +12,41 @@ enum PostGISRecordChain {
     /// The table, the canonical bytes (the same as `RecordChain.Fields.canonical`: each field
     /// as a 4-byte big-endian length and its bytes, a missing one as 0xFFFFFFFF) and the
     /// trigger; one statement each, as postgres-nio's extended protocol takes them.
-    static let schema: [String] = [
-        """
-        CREATE TABLE IF NOT EXISTS onemap.record_chain(
-            link bigserial PRIMARY KEY, check_seq bigint NOT NULL, record_id text NOT NULL UNIQUE, hash bytea NOT NULL)
-        """,
-        """
-        CREATE OR REPLACE FUNCTION onemap.chain_field(b bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS
-        $$ SELECT CASE WHEN b IS NULL THEN '\\xffffffff'::bytea ELSE int4send(length(b)) || b END $$
-        """,
-        """
-        CREATE OR REPLACE FUNCTION onemap.chain_bytes(c onemap.checks) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$ SELECT
-            onemap.chain_field(convert_to(c.id, 'UTF8')) || onemap.chain_field(convert_to(c.created_at, 'UTF8'))
-            || onemap.chain_field(convert_to(c.project_code, 'UTF8')) || onemap.chain_field(convert_to(c.project_name, 'UTF8'))
-            || onemap.chain_field(convert_to(c.key_name, 'UTF8')) || onemap.chain_field(convert_to(c.verdict, 'UTF8'))
-            || onemap.chain_field(convert_to(c.input_format, 'UTF8')) || onemap.chain_field(c.input)
-            || onemap.chain_field(convert_to(c.site, 'UTF8')) || onemap.chain_field(convert_to(c.layer_versions, 'UTF8'))
-            || onemap.chain_field(c.result) $$
-        """,
-        """
-        CREATE OR REPLACE FUNCTION onemap.chain_check() RETURNS trigger LANGUAGE plpgsql AS $$
-        DECLARE previous bytea;
-        BEGIN
-            PERFORM pg_advisory_xact_lock(7142004);
-            SELECT hash INTO previous FROM onemap.record_chain ORDER BY link DESC LIMIT 1;
-            INSERT INTO onemap.record_chain(check_seq, record_id, hash)
-            VALUES (NEW.seq, NEW.id, sha256(coalesce(previous, decode(repeat('00', 32), 'hex')) || onemap.chain_bytes(NEW)));
-            RETURN NULL;
-        END $$
-        """,
-        "DROP TRIGGER IF EXISTS checks_chain ON onemap.checks",
-        "CREATE TRIGGER checks_chain AFTER INSERT ON onemap.checks FOR EACH ROW EXECUTE FUNCTION onemap.chain_check()",
-        // Records stored before the chain existed (a database from schema 1), linked in their order.
-        """
-        DO $$ DECLARE r onemap.checks; previous bytea; BEGIN
-            PERFORM pg_advisory_xact_lock(7142004);
-            SELECT hash INTO previous FROM onemap.record_chain ORDER BY link DESC LIMIT 1;
-            FOR r IN SELECT * FROM onemap.checks c
-                WHERE NOT EXISTS (SELECT 1 FROM onemap.record_chain ch WHERE ch.record_id = c.id) ORDER BY seq
-            LOOP
-                previous := sha256(coalesce(previous, decode(repeat('00', 32), 'hex')) || onemap.chain_bytes(r));
-                INSERT INTO onemap.record_chain(check_seq, record_id, hash) VALUES (r.seq, r.id, previous);
-            END LOOP;
-        END $$
-        """
-    ]
+    static let schema: [String] =
+        [
+            """
+            CREATE TABLE IF NOT EXISTS onemap.record_chain(
+                link bigserial PRIMARY KEY, check_seq bigint NOT NULL, record_id text NOT NULL UNIQUE, hash bytea NOT NULL)
+            """,
+            """
+            CREATE OR REPLACE FUNCTION onemap.chain_field(b bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS
+            $$ SELECT CASE WHEN b IS NULL THEN '\\xffffffff'::bytea ELSE int4send(length(b)) || b END $$
+            """,
+            """
+            CREATE OR REPLACE FUNCTION onemap.chain_bytes(c onemap.checks) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$ SELECT
+                onemap.chain_field(convert_to(c.id, 'UTF8')) || onemap.chain_field(convert_to(c.created_at, 'UTF8'))
+                || onemap.chain_field(convert_to(c.project_code, 'UTF8')) || onemap.chain_field(convert_to(c.project_name, 'UTF8'))
+                || onemap.chain_field(convert_to(c.key_name, 'UTF8')) || onemap.chain_field(convert_to(c.verdict, 'UTF8'))
+                || onemap.chain_field(convert_to(c.input_format, 'UTF8')) || onemap.chain_field(c.input)
+                || onemap.chain_field(convert_to(c.site, 'UTF8')) || onemap.chain_field(convert_to(c.layer_versions, 'UTF8'))
+                || onemap.chain_field(c.result) $$
+            """
+        ]
+        + checks.linking(function: "onemap.chain_check", lock: 7142004, bytes: "onemap.chain_bytes", trigger: "checks_chain") + [
+            // Records stored before the chain existed (a database from schema 1), linked in their order.
+            """
+            DO $$ DECLARE r onemap.checks; previous bytea; BEGIN
+                PERFORM pg_advisory_xact_lock(7142004);
+                SELECT hash INTO previous FROM onemap.record_chain ORDER BY link DESC LIMIT 1;
+                FOR r IN SELECT * FROM onemap.checks c
+                    WHERE NOT EXISTS (SELECT 1 FROM onemap.record_chain ch WHERE ch.record_id = c.id) ORDER BY seq
+                LOOP
+                    previous := sha256(coalesce(previous, decode(repeat('00', 32), 'hex')) || onemap.chain_bytes(r));
+                    INSERT INTO onemap.record_chain(check_seq, record_id, hash) VALUES (r.seq, r.id, previous);
+                END LOOP;
+            END $$
+            """
+        ]
 
     /// The check records' chain, as the walk reads it.
     static let checks = PostGISChain(
@@ -88,6 +78,27 @@ struct PostGISChain: Sendable {
     let columns: String
     /// The record's canonical bytes, from its id and its row (`c.seq` at 4, `c.id` at 5).
     let canonical: @Sendable (String, PostgresRandomAccessRow) throws -> Data
+
+    /// The trigger that links each record as it is stored, under one lock, so replicas storing
+    /// at once make one chain: `function` (the SQL `bytes` function gives a record's canonical
+    /// bytes) and the trigger `trigger` on the records table.
+    func linking(function: String, lock: Int, bytes: String, trigger: String) -> [String] {
+        [
+            """
+            CREATE OR REPLACE FUNCTION \(function)() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE previous bytea;
+            BEGIN
+                PERFORM pg_advisory_xact_lock(\(lock));
+                SELECT hash INTO previous FROM \(chain) ORDER BY link DESC LIMIT 1;
+                INSERT INTO \(chain)(\(chainedSeq), record_id, hash)
+                VALUES (NEW.seq, NEW.id, sha256(coalesce(previous, decode(repeat('00', 32), 'hex')) || \(bytes)(NEW)));
+                RETURN NULL;
+            END $$
+            """,
+            "DROP TRIGGER IF EXISTS \(trigger) ON \(records)",
+            "CREATE TRIGGER \(trigger) AFTER INSERT ON \(records) FOR EACH ROW EXECUTE FUNCTION \(function)()"
+        ]
+    }
 
     /// The chain's last link (its `seq` is the link's number).
     func head(_ db: PostGISDatabase) async throws -> RecordChain.Head? {

@@ -84,25 +84,16 @@ struct AccessCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let given = try head.map { line in
-                guard let head = RecordChain.Head(line: line) else {
-                    throw ValidationError("--head '\(line)' is not POSITION RECORD-ID SHA256, as `onemap access head` prints it")
-                }
-                return head
-            }
-            let result: RecordChain.Verification
-            let kept: RecordChain.Head?
-            if let location = try database.upstream() {
-                // PostgreSQL keeps no head beside the records: check the one given, if any.
-                kept = given
-                result = try await PostGISDatabase.with(location) { try await $0.verifyAccessChain(keptHead: kept) }
-            } else {
-                let store = try AccessCommand.file(database)
-                kept = given ?? AccessRecords.readHead(records: store.recordsPath)
-                result = try store.snapshot { [kept] in try AccessRecords.verify($0, keptHead: kept) }
-            }
-            try RecordsCommand.report(result, kept: kept, json: json)
-            if !result.findings.isEmpty { throw ExitCode(1) }
+            try await RecordsCommand.verify(
+                head: head, printedBy: "onemap access head", json: json, database: database,
+                inDatabase: { try await $0.verifyAccessChain(keptHead: $1) },
+                inFile: {
+                    let store = try AccessCommand.file(database)
+                    return (
+                        AccessRecords.readHead(records: store.recordsPath),
+                        { kept in try store.snapshot { try AccessRecords.verify($0, keptHead: kept) } }
+                    )
+                })
         }
     }
 

@@ -45,26 +45,46 @@ struct RecordsCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let given = try head.map { line in
-                guard let head = RecordChain.Head(line: line) else {
-                    throw ValidationError("--head '\(line)' is not POSITION RECORD-ID SHA256, as `onemap records head` prints it")
-                }
-                return head
-            }
-            let result: RecordChain.Verification
-            let kept: RecordChain.Head?
-            if let location = try database.upstream() {
-                // PostgreSQL keeps no head beside the records: check the one given, if any.
-                kept = given
-                result = try await PostGISDatabase.with(location) { try await $0.verifyRecordChain(keptHead: kept) }
-            } else {
-                let store = try RecordsCommand.file(database)
-                kept = given ?? RecordChain.readHead(records: store.recordsPath)
-                result = try store.snapshot { [kept] in try RecordChain.verify($0, keptHead: kept) }
-            }
-            try RecordsCommand.report(result, kept: kept, json: json)
-            if !result.findings.isEmpty { throw ExitCode(1) }
+            try await RecordsCommand.verify(
+                head: head, printedBy: "onemap records head", json: json, database: database,
+                inDatabase: { try await $0.verifyRecordChain(keptHead: $1) },
+                inFile: {
+                    let store = try RecordsCommand.file(database)
+                    return (
+                        RecordChain.readHead(records: store.recordsPath),
+                        { kept in try store.snapshot { try RecordChain.verify($0, keptHead: kept) } }
+                    )
+                })
         }
+    }
+
+    /// `verify` of a chain (the check records', the access records'): against the head given
+    /// (`--head`, as `printedBy` prints it) or, in a file, the one kept beside it; in the
+    /// database its URL names, or in the file. Exits 1 when anything is wrong.
+    static func verify(
+        head: String?, printedBy: String, json: Bool, database: DatabaseOptions,
+        inDatabase: (PostGISDatabase, RecordChain.Head?) async throws -> RecordChain.Verification,
+        inFile: () throws -> (kept: RecordChain.Head?, walk: (RecordChain.Head?) throws -> RecordChain.Verification)
+    ) async throws {
+        let given = try head.map { line in
+            guard let head = RecordChain.Head(line: line) else {
+                throw ValidationError("--head '\(line)' is not POSITION RECORD-ID SHA256, as `\(printedBy)` prints it")
+            }
+            return head
+        }
+        let result: RecordChain.Verification
+        let kept: RecordChain.Head?
+        if let location = try database.upstream() {
+            // PostgreSQL keeps no head beside the records: check the one given, if any.
+            kept = given
+            result = try await PostGISDatabase.with(location) { try await inDatabase($0, kept) }
+        } else {
+            let (beside, walk) = try inFile()
+            kept = given ?? beside
+            result = try walk(kept)
+        }
+        try report(result, kept: kept, json: json)
+        if !result.findings.isEmpty { throw ExitCode(1) }
     }
 
     /// Prints what `verify` found, for a person or (`json`) a program.
