@@ -103,7 +103,7 @@ public final class AccessRecords: Sendable {
             requestID = row["request_id"]
         }
 
-        /// What the chain hashes; PostgreSQL's trigger (`PostGISAccessChain`) hashes the same bytes.
+        /// What the chain hashes; PostgreSQL's trigger (`PostGISAccess.schema`) hashes the same bytes.
         package var canonical: Data {
             Record.canonical(
                 id: id, at: at, who: who, subject: subject, route: route, layer: layer, what: what, returned: returned, requestID: requestID

@@ -114,6 +114,13 @@ public struct KeyRing: Sendable {
         }
     }
 
+    /// The key a request presents, if an earlier request's lookup still holds; nil when the
+    /// database must be read (`lookup`). Reads nothing, so the caller need not leave its thread.
+    public func remembered(secret: String) -> Lookup? {
+        guard secret.hasPrefix(Self.secretPrefix), secret.utf8.count < 200, let version = store.recentDataVersion() else { return nil }
+        return store.keyLookups.lookup(Self.hash(secret), dataVersion: version)
+    }
+
     /// Finds the key a request presents: remembered from an earlier request while no key was
     /// written (`KeyLookups`), else one indexed read. A key revoked through this server stops
     /// working on the next request, one revoked from the CLI within 50 ms, without a restart.

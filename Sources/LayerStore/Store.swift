@@ -231,6 +231,18 @@ public final class Store: Sendable {
     /// process (a key made or revoked by `onemap keys` included), not with the records'.
     public func currentDataVersion() throws -> Int64 { try watch().dataVersion }
 
+    /// The data version as last read, while it is still trusted (`recheckNanoseconds`, and no
+    /// layer commit through this store since); nil when SQLite must be asked again. Asks
+    /// nothing, so it may run on a request's own thread.
+    public func recentDataVersion() -> Int64? {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let generation = commits.generation
+        return watched.withLock { w in
+            guard let w, w.generation == generation, now &- w.checkedAt < recheckNanoseconds else { return nil }
+            return w.dataVersion
+        }
+    }
+
     private func watch() throws -> (dataVersion: Int64, signature: String) {
         let now = DispatchTime.now().uptimeNanoseconds
         let generation = commits.generation

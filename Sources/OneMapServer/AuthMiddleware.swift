@@ -25,7 +25,13 @@ struct AuthMiddleware: RouterMiddleware {
             return try await next(request, try await Self.signedIn(secret, tokens: tokens, context: context))
         }
         let keys = self.keys
-        let lookup = try await Blocking.run { try keys.lookup(secret: secret) }
+        // A key seen lately is answered here, as a token is; else the keys are read off the thread.
+        let lookup: KeyRing.Lookup
+        if let known = keys.remembered(secret: secret) {
+            lookup = known
+        } else {
+            lookup = try await Blocking.run { try keys.lookup(secret: secret) }
+        }
         var context = context
         switch lookup {
         case .valid(let key):

@@ -117,8 +117,13 @@ struct AuthTests {
         #expect(seen == .valid(made))
         // Through this store: at once, with no wait at all.
         #expect(try keys.lookup(secret: viewer) == .valid(try keys.list()[0]))
+        // What a request's own thread is told without reading (nil: read): never the key as it was.
+        #expect([nil, .valid(try keys.list()[0])].contains(keys.remembered(secret: viewer)))
         let gone = try keys.revoke("规划查询")
+        #expect(keys.remembered(secret: viewer) == nil)
         #expect(try keys.lookup(secret: viewer) == .revoked(gone))
+        #expect([nil, .revoked(gone)].contains(keys.remembered(secret: viewer)))
+        #expect(keys.remembered(secret: "om_unknown") == nil && keys.remembered(secret: "eyJ.token") == nil)
     }
 
     @Test func badCredentialsAreRefusedNotIgnored() async throws {

@@ -760,7 +760,7 @@ def auth_section(r):
     warm = read_json(os.path.join(r, "auth_warm.json")) or {}
     rps = lambda w: w["requests"] / (w["duration_us"] / 1e6)
     sock = lambda w: sum(v for k, v in w["errors"].items() if k != "status")
-    callers = ("anonymous", "token")
+    callers = ("anonymous", "token", "key")
     what_words = {
         "checks": f"`POST /v1/checks`, every bench site ({srv['bodies']}) in turn, wrk -t{srv['threads']} -c{srv['check_connections']}",
         "tiles": f"warm farmland tiles ({srv['tiles']:,} listed, gzip), wrk -t{srv['threads']} -c{srv['tile_connections']}",
@@ -770,14 +770,22 @@ def auth_section(r):
         by = {c: [x for x in runs if x["what"] == what and x["caller"] == c] for c in callers}
         if not (by["anonymous"] and by["token"]):
             continue
-        med = {c: statistics.median(rps(x["wrk"]) for x in v) for c, v in by.items()}
-        p99 = {c: statistics.median(x["wrk"]["latency_us"]["p99"] / 1000 for x in v) for c, v in by.items()}
+        med = {c: statistics.median(rps(x["wrk"]) for x in v) for c, v in by.items() if v}
+        p99 = {c: statistics.median(x["wrk"]["latency_us"]["p99"] / 1000 for x in v) for c, v in by.items() if v}
         ratio = med["anonymous"] / med["token"]
         overhead = (ratio - 1) * 100
         # The server's processor time per request (runs from before it was recorded have none).
         cpu_us = lambda x: x["server_cpu_ticks"] / x["clk_tck"] * 1e6 / max(1, x["wrk"]["requests"])
-        timed = {c: [cpu_us(x) for x in v if "server_cpu_ticks" in x] for c, v in by.items()}
+        timed = {c: [cpu_us(x) for x in v if "server_cpu_ticks" in x] for c, v in by.items() if v}
         cpu = {c: statistics.median(v) for c, v in timed.items()} if all(timed.values()) else None
+        # An API key (runs from before keys were measured have none), judged as the token is.
+        keyed = ""
+        if "key" in med:
+            key_overhead = (med["anonymous"] / med["key"] - 1) * 100
+            keyed = (f"; an API key (`onemap keys create --role planner`): {med['key']:,.0f} req/s, p99 {p99['key']:.2f} ms, "
+                     f"{key_overhead:+.1f} % over anonymous ({mark(key_overhead <= 5)})"
+                     + (f", server processor {cpu['key']:.0f} µs per request, {(cpu['key'] / cpu['anonymous'] - 1) * 100:+.1f} % "
+                        f"({mark(cpu['key'] / cpu['anonymous'] - 1 <= 0.05)})" if cpu and "key" in cpu else ""))
         cpu_overhead = (cpu["token"] / cpu["anonymous"] - 1) * 100 if cpu else None
         non2xx = sum(x["wrk"]["non2xx"] for v in by.values() for x in v)
         errors = sum(sock(x["wrk"]) for v in by.values() for x in v)
@@ -795,7 +803,7 @@ def auth_section(r):
         rows.append([f"{what_words[what]}, {srv['seconds']} s × {len(by['token'])} each, alternating: with an RS256 bearer "
                      "token (`--auth`, a planner) against anonymous (`--open`)",
                      f"token {med['token']:,.0f} req/s, p99 {p99['token']:.2f} ms; anonymous {med['anonymous']:,.0f} req/s, "
-                     f"p99 {p99['anonymous']:.2f} ms (medians)",
+                     f"p99 {p99['anonymous']:.2f} ms (medians)" + keyed,
                      "—", "—",
                      f"throughput: anonymous ÷ token {ratio:.3f}, {overhead:+.1f} % over anonymous ({mark(overhead <= 5)}); "
                      + (f"the server's processor time per request: token {cpu['token']:.0f} µs, anonymous "
@@ -816,8 +824,8 @@ def auth_section(r):
              f"anonymously and once with the token (the cache warm for both); then {srv['warmup_seconds']} s of anonymous "
              "checks under wrk. Then, alternating which caller goes first, "
              f"{len({x['run'] for x in runs})} times: `wrk --latency -d{srv['seconds']}s -s bench/lib/wrk_checks.lua` over "
-             "every site, anonymous and with `Authorization: Bearer <JWT>`, and `-s bench/lib/wrk_mix.lua … gzip [JWT]` "
-             "over the warm tiles the same two ways. Throughput and p99 are the medians over the runs; the overhead is "
+             "every site, anonymous, with `Authorization: Bearer <JWT>` and with a planner's API key (`Bearer om_…`), and "
+             "`-s bench/lib/wrk_mix.lua … gzip [JWT|key]` over the warm tiles the same three ways. Throughput and p99 are the medians over the runs; the overhead is "
              "anonymous ÷ token throughput − 1. wrk runs on the same two cores, and sends each token request 650 bytes "
              "more, so throughput counts the client's extra work too: the server's own processor time per request "
              "(user + system of every thread, from /proc over each run, ÷ requests; medians) says what the token costs "
