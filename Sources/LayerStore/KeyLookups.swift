@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Synchronization
 
@@ -13,7 +14,7 @@ final class KeyLookups: Sendable {
     private struct State {
         var dataVersion: Int64 = -1
         var generation = 0
-        var found: [Data: KeyRing.Lookup] = [:]
+        var found: [SHA256.Digest: KeyRing.Lookup] = [:]
     }
     private let state = Mutex(State())
     private let writes = Atomic<Int>(0)
@@ -21,7 +22,7 @@ final class KeyLookups: Sendable {
     static let capacity = 10_000
 
     /// What was found for `digest` under `dataVersion`, if it still holds.
-    func lookup(_ digest: Data, dataVersion: Int64) -> KeyRing.Lookup? {
+    func lookup(_ digest: SHA256.Digest, dataVersion: Int64) -> KeyRing.Lookup? {
         let generation = writes.load(ordering: .acquiring)
         return state.withLock { s in
             guard s.dataVersion == dataVersion, s.generation == generation else { return nil }
@@ -30,7 +31,7 @@ final class KeyLookups: Sendable {
     }
 
     /// Remembers a key found under `dataVersion`, when nothing was written since `generation`.
-    func remember(_ digest: Data, _ lookup: KeyRing.Lookup, dataVersion: Int64, generation: Int) {
+    func remember(_ digest: SHA256.Digest, _ lookup: KeyRing.Lookup, dataVersion: Int64, generation: Int) {
         guard lookup != .unknown, writes.load(ordering: .acquiring) == generation else { return }
         state.withLock { s in
             if s.dataVersion != dataVersion || s.generation != generation || s.found.count >= Self.capacity {

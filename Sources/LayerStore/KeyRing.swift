@@ -118,7 +118,7 @@ public struct KeyRing: Sendable {
     /// database must be read (`lookup`). Reads nothing, so the caller need not leave its thread.
     public func remembered(secret: String) -> Lookup? {
         guard secret.hasPrefix(Self.secretPrefix), secret.utf8.count < 200, let version = store.recentDataVersion() else { return nil }
-        return store.keyLookups.lookup(Self.hash(secret), dataVersion: version)
+        return store.keyLookups.lookup(Self.digest(secret), dataVersion: version)
     }
 
     /// Finds the key a request presents: remembered from an earlier request while no key was
@@ -126,13 +126,13 @@ public struct KeyRing: Sendable {
     /// working on the next request, one revoked from the CLI within 50 ms, without a restart.
     public func lookup(secret: String) throws -> Lookup {
         guard secret.hasPrefix(Self.secretPrefix), secret.utf8.count < 200 else { return .unknown }
-        let digest = Self.hash(secret)
+        let digest = Self.digest(secret)
         let lookups = store.keyLookups
         let generation = lookups.generation
         let dataVersion = try store.currentDataVersion()
         if let known = lookups.lookup(digest, dataVersion: dataVersion) { return known }
         let found = try store.pool.read { db -> Lookup in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM onemap_keys WHERE hash = ?", arguments: [digest]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM onemap_keys WHERE hash = ?", arguments: [Data(digest)]) else {
                 return .unknown
             }
             let key = try Self.key(row)
@@ -162,7 +162,14 @@ public struct KeyRing: Sendable {
         }
     }
 
-    package static func hash(_ secret: String) -> Data { Data(SHA256.hash(data: Data(secret.utf8))) }
+    package static func hash(_ secret: String) -> Data { Data(digest(secret)) }
+
+    /// The secret's SHA-256, hashed from its UTF-8 bytes in place: every request with a key
+    /// asks it, and through `Data` it cost a few microseconds of copies and generic lookups.
+    static func digest(_ secret: String) -> SHA256.Digest {
+        var text = secret
+        return text.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+    }
 
     package static func validate(name: String) throws {
         guard (1...64).contains(name.count),
