@@ -86,15 +86,17 @@ struct TokenVerifierTests {
         await #expect(throws: TokenRejected.self) { try await verifier.verify(token, now: now.addingTimeInterval(200)) }
     }
 
-    @Test func configurationErrorsNameTheKey() throws {
-        func message(_ yaml: String) -> String {
-            do {
-                _ = try AuthConfiguration.parse(yaml: yaml, file: "auth.yaml")
-                return ""
-            } catch {
-                return "\(error)"
-            }
+    /// What parsing `yaml` as auth.yaml says is wrong with it; "" when nothing is.
+    func message(_ yaml: String) -> String {
+        do {
+            _ = try AuthConfiguration.parse(yaml: yaml, file: "auth.yaml")
+            return ""
+        } catch {
+            return "\(error)"
         }
+    }
+
+    @Test func configurationErrorsNameTheKey() throws {
         let good = """
             issuer: https://sso.example/realms/x
             audience: [onemap, onemap-web]
@@ -125,14 +127,6 @@ struct TokenVerifierTests {
             jwks: keys/jwks.json
             roles: {g-plan: planner}
             """
-        func message(_ yaml: String) -> String {
-            do {
-                _ = try AuthConfiguration.parse(yaml: yaml, file: "auth.yaml")
-                return ""
-            } catch {
-                return "\(error)"
-            }
-        }
         let given = try AuthConfiguration.parse(
             yaml: base + """
 
