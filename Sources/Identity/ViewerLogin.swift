@@ -11,7 +11,7 @@ import Yams
 /// secret). The page sends the person to the provider, takes the code it returns, and trades it
 /// for a token at the provider's token endpoint; OneMap only tells the page where those are
 /// (`GET /v1/auth/login`) and verifies the token the page then sends, as any other.
-public struct ViewerLogin: Sendable, Equatable, Codable {
+public struct ViewerLogin: Sendable, Equatable {
     /// The page's client id at the provider (a public client, with the page's address as a
     /// redirect URI and its origin allowed for the token request).
     public var clientID: String
@@ -27,10 +27,6 @@ public struct ViewerLogin: Sendable, Equatable, Codable {
     /// Which token of the provider's answer the page sends to OneMap: `access_token` (whose
     /// `aud` the provider sets for OneMap) or `id_token` (whose `aud` is the client id).
     public var token: String
-
-    enum CodingKeys: String, CodingKey {
-        case clientID = "clientId", authorizationEndpoint, tokenEndpoint, endSessionEndpoint, scope, token
-    }
 
     public init(
         clientID: String, authorizationEndpoint: String? = nil, tokenEndpoint: String? = nil, endSessionEndpoint: String? = nil,

@@ -24,11 +24,13 @@ struct CallerRoutes {
                         : "the server's auth.yaml has no viewer_login; paste a token or key"
                 ])
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            var object = try JSONSerialization.jsonObject(with: encoder.encode(login)) as? [String: Any] ?? [:]
-            object["issuer"] = tokens.configuration.issuer
-            object["available"] = true
+            var object: [String: Any] = [
+                "available": true, "issuer": tokens.configuration.issuer, "clientId": login.clientID, "scope": login.scope,
+                "token": login.token
+            ]
+            object["authorizationEndpoint"] = login.authorizationEndpoint
+            object["tokenEndpoint"] = login.tokenEndpoint
+            object["endSessionEndpoint"] = login.endSessionEndpoint
             return try Response.json(object: object)
         }
         router.get("v1/me") { _, context -> Response in
