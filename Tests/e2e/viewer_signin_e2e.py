@@ -23,7 +23,7 @@ from viewer_e2e import ROOT, start_chromium
 
 LAYER_LIST = "[...document.querySelectorAll('#layers li')].map(li => li.textContent).join('|')"
 RENDERED = "[...new Set(window.onemapMap.queryRenderedFeatures().map(f => f.sourceLayer).filter(Boolean))].join(',')"
-READY = "window.onemapReady === true && window.onemapMap.loaded() && window.onemapMap.areTilesLoaded() && !document.querySelector('#layers .muted')"
+READY = "window.onemapReady === true && window.onemapMap.loaded() && window.onemapMap.areTilesLoaded() && !document.querySelector('#layers li.muted')"
 
 
 def restricted_catalog(work):
