@@ -31,7 +31,7 @@ public struct ChangeReport: Sendable {
     public static func make(store: Store, layer: String, from: String?, to: String?, for caller: Caller = .anonymous) throws -> ChangeReport
     {
         let sight = try store.pool.read { db in
-            caller.sight(of: try caller.require([layer], among: try Store.loadedLayers(db).filter(caller.canBrowse))[0])
+            caller.sight(of: try caller.require([layer], among: try caller.readableLayers(db))[0])
         }
         var diff = try store.diff(layer, from: from, to: to)
         if case .withinScope(let scope) = sight {

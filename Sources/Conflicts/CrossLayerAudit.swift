@@ -42,7 +42,7 @@ public struct CrossLayerAudit {
     ) throws -> (pairs: [Pair], summary: [Summary]) {
         try store.pool.read { db in
             let engine = GeometryEngine()
-            let visible = try Store.loadedLayers(db).filter(caller.canBrowse)
+            let visible = try caller.readableLayers(db)
             let units = try? AdminUnits(db: db, by: "county", among: visible, engine: engine)
             var found: [Pair] = []
             for (a, b) in pairs {

@@ -49,7 +49,7 @@ public struct LandUseTopology {
     public func run(layer name: String, minimumAreaM2: Double = 1, for caller: Caller = .anonymous) throws -> Report {
         let started = Date()
         let (layer, maxFid, boundaryName, cells) = try store.pool.read { db in
-            let visible = try Store.loadedLayers(db).filter(caller.canBrowse)
+            let visible = try caller.readableLayers(db)
             let layer = try caller.require([name], among: visible)[0]
             guard layer.spec.kind == .landUse else {
                 throw StoreError.invalidRequest(
@@ -70,7 +70,7 @@ public struct LandUseTopology {
         let findings = try Cores.inParts(2 * workers) { k in
             try store.pool.read { db in
                 var pass = try Pass(
-                    db: db, visible: try Store.loadedLayers(db).filter(caller.canBrowse), layer: layer, minimumAreaM2: minimumAreaM2)
+                    db: db, visible: try caller.readableLayers(db), layer: layer, minimumAreaM2: minimumAreaM2)
                 if k < workers {
                     try pass.overlaps(fids: Int64(k) * chunk + 1...Int64(k + 1) * chunk)
                 } else {

@@ -56,7 +56,7 @@ public struct LedgerBuilder {
     public func build(by: String = "county", layers wanted: [String]? = nil, for caller: Caller = .anonymous) throws -> Ledger {
         try store.pool.read { db in
             let engine = GeometryEngine()
-            let all = try Store.loadedLayers(db).filter(caller.canBrowse)
+            let all = try caller.readableLayers(db)
             if let wanted { try caller.require(wanted, among: all) }
             let units: AdminUnits
             do {

@@ -9,6 +9,12 @@ extension Caller {
         try Store.loadedLayers(db).filter(canSee)
     }
 
+    /// The current layers this caller may read at all, whole or cut to its scope (`canBrowse`),
+    /// in name order: what the summaries over layers start from, each cutting a scoped part.
+    public func readableLayers(_ db: Database) throws -> [LoadedLayer] {
+        try Store.loadedLayers(db).filter(canBrowse)
+    }
+
     /// The layers `names` names, in that order, each one among `visible`.
     @discardableResult
     public func require(_ names: [String], among visible: [LoadedLayer]) throws -> [LoadedLayer] {

@@ -27,7 +27,7 @@ struct StyleRoutes {
         let store = self.store
         router.get("styles/:file") { request, context in
             let caller = context.caller
-            let visible = Set(try await store.read { db in try Store.loadedLayers(db).filter(caller.canBrowse) }.map(\.name))
+            let visible = Set(try await store.read { db in try caller.readableLayers(db) }.map(\.name))
             return try self.style(try context.parameters.require("file"), request: request, visible: visible)
         }
     }
