@@ -11,10 +11,12 @@ APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev
 # for its screenshots, Shapely (on Debian's GEOS, the library the server links) for the CQL2
 # oracle, QGIS (headless, with its providers) and OWSLib as the GIS clients that must read
 # OneMap, PostgreSQL 15 with PostGIS for the PostGIS backend's tests (a throwaway cluster,
-# .ci/with-postgres) and HAProxy in front of its replicas (deploy/haproxy.cfg), and Python packages for the OpenAPI check and the DevTools client.
+# .ci/with-postgres) and HAProxy in front of its replicas (deploy/haproxy.cfg), and Python packages for the OpenAPI check and the DevTools client,
+# and pyogrio, whose bundled GDAL (3.9 or later) is the OGC API – Tiles client: Debian's 3.6
+# was built without that driver's vector tiles.
 TEST_APT_PACKAGES := chromium fonts-noto-cjk python3-shapely python3-qgis qgis-providers python3-owslib \
                      postgresql-15 postgresql-15-postgis-3 haproxy
-PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis cryptography
+PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis cryptography pyogrio
 
 .PHONY: deps test-deps vendor build release install test e2e demo bench bench-smoke clean format format-check
 
@@ -63,7 +65,7 @@ install: release vendor
 
 test-deps: deps
 	$(call apt_install,$(TEST_APT_PACKAGES))
-	@python3 -c "import openapi_spec_validator, websocket, PIL, schemathesis, cryptography" 2>/dev/null || python3 -m pip install --quiet $(PIP_TEST_PACKAGES)
+	@python3 -c "import openapi_spec_validator, websocket, PIL, schemathesis, cryptography, pyogrio" 2>/dev/null || python3 -m pip install --quiet $(PIP_TEST_PACKAGES)
 
 ## Formatting, as .swift-format says: `make format` rewrites the tree; `make format-check` (CI,
 ## before the tests, a few seconds) fails on any file that `make format` would change.
@@ -87,7 +89,7 @@ test: test-deps vendor
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap --role admin --max-examples 40 --min-requests 1500
 	/usr/bin/python3 Tests/e2e/cql2_oracle.py --binary .build/debug/onemap
-	/usr/bin/python3 Tests/e2e/clients_e2e.py --binary .build/debug/onemap
+	/usr/bin/python3 Tests/e2e/clients_e2e.py --binary .build/debug/onemap --gdal-python "$$(command -v python3)"
 	.ci/with-postgres python3 Tests/e2e/replica_e2e.py --binary .build/debug/onemap --within 20
 
 e2e: test-deps vendor

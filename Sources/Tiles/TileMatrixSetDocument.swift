@@ -8,8 +8,12 @@ import Foundation
 /// denominator is the cell size in metres over the standard 0.28 mm pixel; for the
 /// geographic set a degree counts as π·6378137/180 m, as WMTS and 天地图 count it.
 extension TileMatrixSet {
-    /// Both sets, in the order the API lists them.
-    public static let all: [TileMatrixSet] = [.webMercatorQuad, .cgcs2000Quad]
+    /// Both sets, in the order the API lists them: the data's own CGCS2000 grid first. A
+    /// client that is not told which set to use takes the first one listed (GDAL's OGCAPI
+    /// driver does), and GDAL places a vector tileset's tiles by the collection's longitude and
+    /// latitude box without projecting it, which only a geographic grid survives: on Web
+    /// Mercator it finds the data in no tile matrix past the second.
+    public static let all: [TileMatrixSet] = [.cgcs2000Quad, .webMercatorQuad]
 
     /// The set with this OGC identifier ("WebMercatorQuad", "CGCS2000Quad"), exactly as written.
     public static func named(_ id: some StringProtocol) -> TileMatrixSet? {

@@ -13,6 +13,10 @@ Then:
   features counted) with the one-map style converted by QGIS's MapLibre style converter, and
   the map rendered to an image that must show the layer.
 - GDAL's OAPIF driver (`ogrinfo OAPIF:…`): every collection's count.
+- GDAL's OGCAPI driver (the GDAL in PyPI's `pyogrio`, run by `ogcapi_tiles_client.py` under
+  `--gdal-python`; Debian's 3.6 has no vector tiles in that driver): the farmland's tilesets
+  open with a layer per advertised tile matrix, in EPSG:4490, and the parcels read from its
+  z13 and z14 tiles over a box are the parcels the file has there.
 - OWSLib (`owslib.ogcapi.features`): conformance, collections, and `numberMatched` of a bbox
   query.
 
@@ -69,6 +73,7 @@ def get_json(url):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build/debug/onemap"))
+    ap.add_argument("--gdal-python", default="python3", help="a Python with pyogrio (make test-deps installs it)")
     args = ap.parse_args()
     binary = os.path.abspath(args.binary)
 
@@ -92,6 +97,7 @@ def main():
             expected[name] = (table, count, extent, in_box)
             check(count == layer["count"], f"ogrinfo: {table} has {count} features, as `onemap layers` says")
         run_gdal(base, expected)
+        run_ogcapi_tiles(args.gdal_python, base, db, expected["farmland"][0])
         run_owslib(base, expected)
         run_qgis(base, db, expected)
     finally:
@@ -211,6 +217,27 @@ def run_gdal(base, expected):
         m = re.search(r"Feature Count: (\d+)", out.stdout)
         got = int(m.group(1)) if m else None
         check(got == count, f"GDAL OAPIF {name}: Feature Count {got}, {count} in the file")
+
+
+def run_ogcapi_tiles(python, base, db, table):
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ogcapi_tiles_client.py")
+    out = subprocess.run([python, script, base, db, table], capture_output=True, text=True)
+    if out.returncode != 0:
+        check(False, f"GDAL's OGCAPI driver ran: {out.stderr.strip()[-800:]}")
+        return
+    found = json.loads(out.stdout)
+    gdal = f"GDAL {found['gdal']} OGCAPI"
+    tileset = get_json(base + "/collections/farmland/tiles/CGCS2000Quad")
+    levels = [f"Zoom level {limit['tileMatrix']}" for limit in tileset["tileMatrixSetLimits"]]
+    check(found["layers"] == levels, f"{gdal}: the farmland opens with a layer per tile matrix: {found['layers']}")
+    check(found["crs"] == "EPSG:4490", f"{gdal}: the tiles are in {found['crs']}")
+    inner, outer = set(found["file"]["inner"]), set(found["file"]["outer"])
+    check(len(inner) > 20, f"the file has {len(inner)} farmland parcels in the client's box")
+    for level, got in found["tiles"].items():
+        bsm = set(got["bsm"])
+        check(inner <= bsm <= outer,
+              f"{gdal} z{level}: {len(bsm)} parcels ({got['pieces']} tile pieces, {got['seconds']} s) "
+              f"against {len(inner)}–{len(outer)} in the file; missing {sorted(inner - bsm)[:5]}, extra {sorted(bsm - outer)[:5]}")
 
 
 def run_owslib(base, expected):
