@@ -12,11 +12,12 @@ APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev
 # oracle, QGIS (headless, with its providers) and OWSLib as the GIS clients that must read
 # OneMap, PostgreSQL 15 with PostGIS for the PostGIS backend's tests (a throwaway cluster,
 # .ci/with-postgres) and HAProxy in front of its replicas (deploy/haproxy.cfg), and Python packages for the OpenAPI check and the DevTools client,
-# and pyogrio, whose bundled GDAL (3.9 or later) is the OGC API – Tiles client: Debian's 3.6
-# was built without that driver's vector tiles.
+# pyogrio, whose bundled GDAL (3.9 or later) is the OGC API – Tiles client (Debian's 3.6 was
+# built without that driver's vector tiles) and decodes archived tiles, and pmtiles, the
+# reference PMTiles reader.
 TEST_APT_PACKAGES := chromium fonts-noto-cjk python3-shapely python3-qgis qgis-providers python3-owslib \
                      postgresql-15 postgresql-15-postgis-3 haproxy
-PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis cryptography pyogrio
+PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis cryptography pyogrio pmtiles
 
 .PHONY: deps test-deps vendor build release install test e2e demo bench bench-smoke clean format format-check
 
@@ -65,7 +66,7 @@ install: release vendor
 
 test-deps: deps
 	$(call apt_install,$(TEST_APT_PACKAGES))
-	@python3 -c "import openapi_spec_validator, websocket, PIL, schemathesis, cryptography, pyogrio" 2>/dev/null || python3 -m pip install --quiet $(PIP_TEST_PACKAGES)
+	@python3 -c "import openapi_spec_validator, websocket, PIL, schemathesis, cryptography, pyogrio, pmtiles" 2>/dev/null || python3 -m pip install --quiet $(PIP_TEST_PACKAGES)
 
 ## Formatting, as .swift-format says: `make format` rewrites the tree; `make format-check` (CI,
 ## before the tests, a few seconds) fails on any file that `make format` would change.
@@ -86,6 +87,7 @@ test: test-deps vendor
 	python3 Tests/e2e/viewer_sso_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/viewer_assets_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/crash_safety.py --binary .build/debug/onemap
+	python3 Tests/e2e/archives_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap --role admin --max-examples 40 --min-requests 1500
 	/usr/bin/python3 Tests/e2e/cql2_oracle.py --binary .build/debug/onemap

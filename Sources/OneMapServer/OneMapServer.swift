@@ -102,10 +102,11 @@ func registerRoutes(on router: some RouterMethods<OneMapRequestContext>, server:
     features.register(on: router)
     IdentifyRoutes(store: store, access: AccessNotes(records: server.access)).register(on: router)
     OpenAPIRoutes(features: features).register(on: router)
-    TileRoutes(
+    var tileRoutes = TileRoutes(
         service: server.tiles, metrics: server.metrics, deadline: server.deadline, proxy: server.proxy,
-        access: AccessNotes(records: server.access)
-    ).register(on: router)
+        access: AccessNotes(records: server.access))
+    tileRoutes.archives = ArchiveTiles(archives: server.configuration.tileArchives)
+    tileRoutes.register(on: router)
     StyleRoutes(store: store, proxy: server.proxy, stylesDirectory: server.configuration.assets.styles).register(on: router)
     // Unknown paths answer with the same problem shape as everything else (and a known path
     // asked with another method, 405: see ProblemMiddleware).

@@ -2,6 +2,7 @@ import Conflicts
 import Foundation
 import Identity
 import LayerStore
+import Tiles
 
 /// How the server runs: where it listens and the limits that keep hostile or careless
 /// clients from hurting everyone else. Parsed by the CLI, separate from the runtime.
@@ -29,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var keyAdministration: (any KeyAdministration)?
     /// Bearer tokens from the city's identity provider (`serve --auth`); nil, keys only.
     public var tokens: TokenVerifier?
+    /// Pre-made tile archives (`--tiles`), answering the URLs of the selection each holds.
+    public var tileArchives: [any TileArchive] = []
     /// The time the anonymous-check rate limit refills by: the clock, unless a test holds it
     /// still (a test of the limit must not depend on how fast a loaded machine runs it).
     public var openRateClock: @Sendable () -> ContinuousClock.Instant = { .now }

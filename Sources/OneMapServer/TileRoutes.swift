@@ -29,6 +29,8 @@ struct TileRoutes {
     let proxy: ProxyHeaders
     /// Every tile holding a restricted layer is on record.
     let access: AccessNotes
+    /// Archives given with `--tiles`: they answer for the selections they hold.
+    var archives = ArchiveTiles(archives: [])
 
     init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
         self.init(
@@ -154,6 +156,9 @@ struct TileRoutes {
         return try await Self.answeringTileErrors {
             switch target {
             case let .tileJSON(selection, grid):
+                if let archive = archives.archive(for: selection, grid: grid) {
+                    return try ArchiveTiles.tileJSON(archive, baseURL: proxy.baseURL(request))
+                }
                 let (service, base) = (tiles, proxy.baseURL(request))
                 var response = try await Blocking.run {
                     try Response.json(object: service.tileJSON(selection, grid: grid, baseURL: base, for: caller))
@@ -163,6 +168,7 @@ struct TileRoutes {
                 response.headers[.vary] = "Authorization"
                 return response
             case let .tile(selection, key, grid, pinned, format):
+                if let archive = archives.archive(for: selection, grid: grid) { return try ArchiveTiles.tile(archive, key, request) }
                 return try await tile(request, selection, key, grid, pinned: pinned, format: format, context)
             case .ogcTileSets:
                 return try await ogcTileSets(request, .all, tilesPath: "/tiles", caller: caller)

@@ -8,7 +8,8 @@ struct OneMap: AsyncParsableCommand {
         subcommands: [
             Load.self, Import.self, Layers.self, Check.self, Serve.self, Sample.self,
             LedgerCommand.self, VersionsCommand.self, PruneCommand.self, DiffCommand.self,
-            AuditCommand.self, TopologyCommand.self, IdentifyCommand.self, KeysCommand.self, RecordsCommand.self, AccessCommand.self
+            AuditCommand.self, TopologyCommand.self, IdentifyCommand.self, KeysCommand.self, RecordsCommand.self, AccessCommand.self,
+            TilesCommand.self
         ]
     )
 }

@@ -6,6 +6,7 @@ import Identity
 import LayerStore
 import OneMapServer
 import PostGISStore
+import Tiles
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the API over HTTP.")
@@ -49,10 +50,26 @@ struct Serve: AsyncParsableCommand {
             "Accept bearer tokens from the city's identity provider (OIDC), as this file says (deploy/auth.example.yaml); API keys keep working.",
             valueName: "auth.yaml"))
     var auth: String?
+    @Option(
+        help: ArgumentHelp(
+            "Serve the tiles of this PMTiles or MBTiles archive (`onemap tiles export`) at the URLs of the selection it holds; repeatable. Without --db (and no database at the default path), a tile server with no database.",
+            valueName: "archive"))
+    var tiles: [String] = []
 
     func run() async throws {
+        var archives: [any TileArchive] = []
+        for file in tiles {
+            do {
+                archives.append(try TileArchives.open(file))
+            } catch {
+                throw ValidationError("--tiles: \(error)")
+            }
+        }
         let upstream = try database.upstream()
         let path = upstream.map { database.cachePath(for: $0) } ?? database.target
+        if !archives.isEmpty, database.db == nil, upstream == nil, !FileManager.default.fileExists(atPath: path) {
+            return try await serveArchives(archives)
+        }
         guard upstream != nil || FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("no database at \(path): load one first with `onemap load`")
         }
@@ -112,6 +129,7 @@ struct Serve: AsyncParsableCommand {
             trustProxy: trustProxy, assets: viewerAssets)
         var configuration = config
         configuration.tokens = tokens
+        configuration.tileArchives = archives
         if let follower {
             configuration.upstream = .init(name: follower.location.description, problem: { follower.problem })
             configuration.recordUpstream = follower.records
@@ -129,6 +147,24 @@ struct Serve: AsyncParsableCommand {
             follower.records?.close()
             access?.close()
         }
+    }
+}
+
+extension Serve {
+    /// Archives alone: a read-only tile server with no database.
+    func serveArchives(_ archives: [any TileArchive]) async throws {
+        LineLogHandler.bootstrap()
+        var configuration = ServerConfiguration(host: host, port: port)
+        configuration.trustProxy = trustProxy
+        configuration.limits.idleTimeoutSeconds = idleTimeout
+        configuration.limits.maxConnections = maxConnections
+        for a in archives {
+            let at = (a.grid == .webMercatorQuad ? "/tiles/" : "/tiles/\(a.grid.code)/") + a.name
+            print(
+                "OneMap serving \(a.path) (z\(a.zooms.lowerBound)–\(a.zooms.upperBound)) at http://\(host):\(port)\(at)/{z}/{x}/{y}.mvt, no database"
+            )
+        }
+        try await buildArchiveApplication(archives: archives, configuration: configuration).runService()
     }
 }
 

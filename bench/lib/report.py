@@ -959,6 +959,44 @@ def landuse_section(r):
     return rows, details
 
 
+def archives_section(r):
+    """Issue 26: the farmland to z0–z14 MBTiles, onemap tiles export against ogr2ogr -f MBTILES."""
+    rows, details = [], []
+    tsv = os.path.join(r, "archives_runs.tsv")
+    if not os.path.exists(tsv):
+        return rows, details
+    runs, med, rss = timed_runs(tsv)
+    ans = read_json(os.path.join(r, "archives_answers.json")) or {}
+    o, g = ans.get("onemap", {}), ans.get("ogr2ogr", {})
+    ratio = med["ogr2ogr_mbtiles"] / med["onemap_export"]
+    small = o.get("largest", 1 << 30) <= 500 * 1024
+    verdict = (f"z14 holds {o.get('z14_parcels', 0):,} of {ans.get('parcels', 0):,} parcels (OneMap) and "
+               f"{g.get('z14_parcels', 0):,} (GDAL), read back by GDAL's MBTiles driver; "
+               f"OneMap's largest tile {kib(o.get('largest', 0))} {mark(small)} ≤ 500 KiB")
+    rows.append(["farmland to z0–z14 MBTiles (`onemap tiles export` against GDAL's MVT writer)",
+                 f"{fmt_s(med['onemap_export'])}, {o.get('tiles', 0):,} tiles, {o.get('bytes', 0) / 1e6:.1f} MB, "
+                 f"largest {kib(o.get('largest', 0))}",
+                 f"{fmt_s(med['ogr2ogr_mbtiles'])} (ogr2ogr -f MBTILES), {g.get('tiles', 0):,} tiles, "
+                 f"{g.get('bytes', 0) / 1e6:.1f} MB, largest {kib(g.get('largest', 0))}", "—",
+                 f"{ratio:.1f}× (ogr2ogr ÷ OneMap); issue 26 target ≥ 5×: {mark(ratio >= 5)}", verdict])
+    details.append("### Tile archives (issue 26)")
+    details.append("")
+    details.append("OneMap: `onemap tiles export --db onemap.sqlite --layers farmland --maxzoom 14 --out a.mbtiles` "
+                   "(the server's tiles, every core). Peer: `ogr2ogr -f MBTILES b.mbtiles onemap.sqlite lyr_farmland_N "
+                   "-nln farmland -dsco MINZOOM=0 -dsco MAXZOOM=14` (GDAL's defaults otherwise: 500 kB and 200,000 "
+                   "features a tile). Same file, same table; alternating.")
+    details.append("")
+    for e, v in runs.items():
+        details.append(f"- {e}: " + ", ".join(f"{s:.2f} s / {k / 1024:.0f} MiB" for s, k in v))
+    for name, d in (("OneMap", o), ("GDAL", g)):
+        if d:
+            zooms = ", ".join(f"z{z} {n:,}" for z, n in sorted(d["per_zoom"].items(), key=lambda kv: int(kv[0])))
+            details.append(f"- {name}: {d['tiles']:,} tiles ({zooms}); largest {kib(d['largest'])} at {d['largest_at']}; "
+                           f"z14 misses {d['z14_missing']:,} parcels")
+    details.append("")
+    return rows, details
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
@@ -985,7 +1023,7 @@ def main():
     rows, details = [], []
     for section in (import_section(r, a.scale), pgimport_section(r, a.scale), conflict_section(r), http_section(r), tiles_section(r),
                     features_section(r), ledger_section(r), audit_section(r), load_section(r), landuse_section(r),
-                    auth_section(r)):
+                    auth_section(r), archives_section(r)):
         rows += section[0]
         details += section[1]
 

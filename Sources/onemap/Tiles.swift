@@ -1,0 +1,137 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import GeoCore
+import LayerStore
+import Tiles
+
+struct TilesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tiles",
+        abstract: "Tile archives: the server's vector tiles in one file, for a CDN or a tablet with no network.",
+        subcommands: [Export.self])
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write every tile of some layers (or of the one-map style) to a PMTiles or MBTiles file.",
+            discussion: """
+                The tiles are the server's: the same generalisation, attributes and sizes. Empty tiles are not \
+                written. The file appears at --out only when complete; until then it is written beside it, and \
+                an interrupted export (Ctrl-C) removes that. Public layers only, unless --include-restricted.
+                """)
+
+        enum Format: String, ExpressibleByArgument, CaseIterable { case pmtiles, mbtiles }
+        enum Grid: String, ExpressibleByArgument, CaseIterable { case webmercator, cgcs2000 }
+
+        @Option(help: "The archive to write (.pmtiles or .mbtiles).") var out: String
+        @Option(help: "pmtiles or mbtiles (default: from --out's extension).") var format: Format?
+        @Option(help: "Comma-separated layers (default: every public layer, as the one-map style draws them).") var layers: String?
+        @Option(help: "onemap: the composite tiles of the one-map style (the default when --layers is not given).") var style: String?
+        @Option(help: "First zoom written.") var minzoom = 0
+        @Option(help: "Last zoom written.") var maxzoom = TileMatrixSet.advertisedMaxZoom
+        @Option(help: "Only tiles meeting this box: minLon,minLat,maxLon,maxLat.") var bbox: String?
+        @Option(help: "webmercator, or cgcs2000 (天地图's 4490 grid; MBTiles only, as PMTiles clients assume Web Mercator).")
+        var grid: Grid = .webmercator
+        @Flag(help: "Include restricted layers (for a tablet that stays with the department, never a public CDN).")
+        var includeRestricted = false
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            let ext = (out as NSString).pathExtension.lowercased()
+            guard format != nil || Format(rawValue: ext) != nil else {
+                throw ValidationError("--out \(out): give a .pmtiles or .mbtiles name, or --format")
+            }
+            guard 0 <= minzoom, minzoom <= maxzoom, maxzoom <= TileMatrixSet.maxZoom else {
+                throw ValidationError("--minzoom \(minzoom) --maxzoom \(maxzoom): need 0 ≤ minzoom ≤ maxzoom ≤ \(TileMatrixSet.maxZoom)")
+            }
+            if resolvedFormat == .pmtiles && grid == .cgcs2000 {
+                throw ValidationError("--grid cgcs2000 is written as MBTiles only: PMTiles clients assume Web Mercator")
+            }
+            if layers != nil && style != nil { throw ValidationError("give --layers or --style, not both") }
+            if let style, style != "onemap" { throw ValidationError("--style \(style): the only style is 'onemap'") }
+            _ = try box()
+            let dir = ((out as NSString).deletingLastPathComponent as String)
+            guard FileManager.default.fileExists(atPath: dir.isEmpty ? "." : dir) else {
+                throw ValidationError("--out \(out): the directory \(dir) does not exist")
+            }
+        }
+
+        var resolvedFormat: Format { format ?? Format(rawValue: (out as NSString).pathExtension.lowercased()) ?? .pmtiles }
+
+        func box() throws -> BoundingBox? {
+            guard let bbox else { return nil }
+            let v = bbox.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard v.count == 4, let a = v[0], let b = v[1], let c = v[2], let d = v[3], a < c, b < d, -180 <= a, c <= 180, -90 <= b,
+                d <= 90
+            else {
+                throw ValidationError("--bbox \(bbox): expected minLon,minLat,maxLon,maxLat in degrees, min below max")
+            }
+            return BoundingBox(a, b, c, d)
+        }
+
+        func run() async throws {
+            let store = try await database.open()
+            let selection: TileSelection =
+                layers.map { .layers($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) } ?? .all
+            let tileGrid: TileMatrixSet = grid == .cgcs2000 ? .cgcs2000Quad : .webMercatorQuad
+            let export = TileExport(
+                service: TileService(store: store, cacheBytes: 64 << 20), selection: selection, grid: tileGrid,
+                zooms: minzoom...maxzoom, bbox: try box(), caller: includeRestricted ? .localUser : .anonymous)
+
+            // Written beside the output and renamed into place when complete.
+            let partial = out + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+            try? FileManager.default.removeItem(atPath: partial)
+            let interrupted = Self.removeOnInterrupt(partial)
+            defer { for s in interrupted { s.cancel() } }
+            let summary: TileExport.Summary
+            do {
+                let writer: TileArchiveWriter =
+                    resolvedFormat == .pmtiles ? try PMTilesWriter(path: partial) : try MBTilesWriter(path: partial, grid: tileGrid)
+                summary = try export.run(into: writer, progress: Self.progressLine())
+            } catch {
+                try? FileManager.default.removeItem(atPath: partial)
+                throw TileArchiveError("\(out): \(error)")
+            }
+            guard rename(partial, out) == 0 else {
+                let reason = String(cString: strerror(errno))
+                try? FileManager.default.removeItem(atPath: partial)
+                throw TileArchiveError("\(out): the finished archive could not be moved into place: \(reason)")
+            }
+            let rate = Double(summary.tiles + summary.empty) / max(summary.seconds, 1e-9)
+            let largest = summary.largestKey.map { " at \($0)" } ?? ""
+            FileHandle.standardError.write(
+                Data(
+                    ("\r\u{1B}[K" + "wrote \(out): \(summary.tiles) tiles (\(summary.empty) positions empty), z\(minzoom)–\(maxzoom), "
+                        + String(
+                            format: "%.1f MB, largest tile %.1f KiB%@, %.1f s (%.0f tiles/s)\n",
+                            Double(summary.bytes) / 1e6, Double(summary.largest) / 1024, largest, summary.seconds, rate)).utf8))
+        }
+
+        /// Tiles done, rate and time left on one line of the terminal; nothing when no one watches.
+        static func progressLine() -> @Sendable (TileExport.Progress) -> Void {
+            guard isatty(STDERR_FILENO) == 1 else { return { _ in } }
+            return { p in
+                let rate = Double(p.done) / max(p.seconds, 1e-9)
+                let left = rate > 0 ? Double(p.total - p.done) / rate : 0
+                let line = String(format: "\r\u{1B}[Kz%d  %d/%d tiles  %.0f/s  ~%.0f s left", p.zoom, p.done, p.total, rate, left)
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+        }
+
+        /// On Ctrl-C or a polite kill: the partial file goes, then the process, with the
+        /// usual status of a process ended by that signal.
+        static func removeOnInterrupt(_ partial: String) -> [DispatchSourceSignal] {
+            [SIGINT, SIGTERM].map { sig in
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler {
+                    try? FileManager.default.removeItem(atPath: partial)
+                    FileHandle.standardError.write(Data("\ninterrupted: \(partial) removed, nothing written at the output\n".utf8))
+                    Foundation.exit(128 + sig)
+                }
+                source.resume()
+                return source
+            }
+        }
+    }
+}
