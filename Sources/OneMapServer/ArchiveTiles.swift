@@ -46,7 +46,8 @@ struct ArchiveTiles: Sendable {
             .vary: "Accept-Encoding", .cacheControl: "no-cache", .accessControlAllowOrigin: "*"
         ]
         guard let stored, !stored.isEmpty else { return Response(status: .noContent, headers: headers) }
-        let tag = "\"a" + String(PMTilesWriter.fnv1a(stored), radix: 16)
+        // "arc-": never the start of an on-demand tile's tag (plain hex), so the two cannot meet.
+        let tag = "\"arc-" + String(PMTilesWriter.fnv1a(stored), radix: 16)
         let (identityTag, gzipTag) = (tag + "\"", tag + "-gz\"")
         let wantsGzip = TileRoutes.acceptsGzip(request.headers[.acceptEncoding])
         headers[.eTag] = wantsGzip ? gzipTag : identityTag

@@ -54,6 +54,16 @@ public final class MBTilesReader: TileArchive {
         }
     }
 
+    public func keys() throws -> [TileKey] {
+        let grid = self.grid
+        return try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT zoom_level, tile_column, tile_row FROM tiles").map { r in
+                let z: Int = r[0]
+                return TileKey(z: z, x: r[1], y: grid.matrixHeight(z) - 1 - (r[2] as Int))
+            }
+        }
+    }
+
     public func tile(_ key: TileKey) throws -> [UInt8]? {
         guard zooms.contains(key.z), grid.contains(key) else { return nil }
         let row = grid.matrixHeight(key.z) - 1 - key.y

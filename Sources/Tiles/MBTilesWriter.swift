@@ -63,9 +63,11 @@ public final class MBTilesWriter: TileArchiveWriter {
             ("bounds", [b.minX, b.minY, b.maxX, b.maxY].map { String($0) }.joined(separator: ",")),
             ("center", "\((b.minX + b.maxX) / 2),\((b.minY + b.maxY) / 2),\(description.centerZoom)")
         ]
-        if let layers = description.metadata["vector_layers"] {
-            let json = try JSONSerialization.data(withJSONObject: ["vector_layers": layers], options: [.sortedKeys])
-            rows.append(("json", String(decoding: json, as: UTF8.self)))
+        // `json` carries the layers, and what an update reads back (the versions, the box).
+        var json: [String: Any] = [:]
+        for (k, v) in description.metadata where k == "vector_layers" || k.hasPrefix("onemap:") { json[k] = v }
+        if !json.isEmpty {
+            rows.append(("json", String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self)))
         }
         if description.grid != .webMercatorQuad {
             rows.append(("crs", description.grid.crs))

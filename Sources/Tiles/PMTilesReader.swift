@@ -84,6 +84,22 @@ public final class PMTilesReader: TileArchive {
         throw TileArchiveError("\(path): leaf directories nested deeper than 4 for tile \(key): damaged")
     }
 
+    public func keys() throws -> [TileKey] {
+        var out: [TileKey] = []
+        func walk(_ entries: [PMTilesWriter.Entry], depth: Int) throws {
+            guard depth < 4 else { throw TileArchiveError("\(path): leaf directories nested deeper than 4: damaged") }
+            for e in entries {
+                if e.runLength == 0 {
+                    try walk(try leaf(e.offset, Int(e.length)), depth: depth + 1)
+                } else {
+                    for k in 0..<UInt64(e.runLength) { out.append(PMTilesWriter.key(e.tileID + k)) }
+                }
+            }
+        }
+        try walk(root, depth: 0)
+        return out
+    }
+
     private func leaf(_ offset: UInt64, _ length: Int) throws -> [PMTilesWriter.Entry] {
         if let hit = leaves.withLock({ $0[offset] }) { return hit }
         let entries: [PMTilesWriter.Entry]

@@ -219,6 +219,37 @@ public final class PMTilesWriter: TileArchiveWriter {
     }
 
     /// FNV-1a of the bytes: to find repeated tiles, and the ETag of an archived tile.
+    /// The tile at a position on the curve (`tileID`'s inverse).
+    public static func key(_ id: UInt64) -> TileKey {
+        var z: UInt64 = 0
+        var before: UInt64 = 0
+        while id >= before + (1 << (2 * z)) {
+            before += 1 << (2 * z)
+            z += 1
+        }
+        let n = UInt64(1) << z
+        var t = id - before
+        var x: UInt64 = 0
+        var y: UInt64 = 0
+        var s: UInt64 = 1
+        while s < n {
+            let rx = 1 & (t / 2)
+            let ry = 1 & (t ^ rx)
+            if ry == 0 {
+                if rx == 1 {
+                    x = s - 1 - x
+                    y = s - 1 - y
+                }
+                swap(&x, &y)
+            }
+            x += s * rx
+            y += s * ry
+            t /= 4
+            s *= 2
+        }
+        return TileKey(z: Int(z), x: Int(x), y: Int(y))
+    }
+
     public static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes {

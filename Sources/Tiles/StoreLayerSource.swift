@@ -274,6 +274,7 @@ public final class StoreLayerSource: TileSource, Sendable {
         // A contribution's land-use code: its interned value (-1 for none, or not land use).
         let codeOf: (Int) -> Int32 = { k in self.landUse.map { resident.attributes.indices[$0.field][Int(summary.row[k])] } ?? -1 }
         var big: [(k: Int, size: Double, fp: Footprint)] = []
+        var small: [(k: Int, fp: Footprint)] = []
         let p = summary.projected(grid)
         let scale = Double(options.extent) * Double(1 << key.z)
         let ox = Double(key.x * options.extent), oy = Double(key.y * options.extent)
@@ -284,11 +285,17 @@ public final class StoreLayerSource: TileSource, Sendable {
             let y0 = p.minY[k] * scale - oy, y1 = p.maxY[k] * scale - oy
             let fp = Footprint(x0: x0, y0: y0, x1: x1, y1: y1, area: p.area[k] * scale * scale)
             if fp.size < c.minSize {
-                if kind == .polygon { c.coverage.add(x: fp.x, y: fp.y, area: fp.area, code: codeOf(k)) }
+                if kind == .polygon { small.append((k, fp)) }
             } else {
                 big.append((k, fp.size, fp))
             }
         }
+        // In feature order, not the order the summary's buckets give (which follows the whole
+        // layer's bounds): the area boxes' rounding and the coverage sums then depend only on
+        // the features in this tile, so a tile changes only when they do (`tiles export --update`).
+        small.sort { summary.fid[$0.k] < summary.fid[$1.k] }
+        big.sort { summary.fid[$0.k] < summary.fid[$1.k] }
+        for s in small { c.coverage.add(x: s.fp.x, y: s.fp.y, area: s.fp.area, code: codeOf(s.k)) }
         // More outlines than the budget can hold even at their smallest (about 48 bytes
         // for a small parcel): the densest cells become coverage, whole cells at a time.
         let affordable = min(options.layerBudget / 48, options.maxFeatures)

@@ -14,6 +14,8 @@ public protocol TileArchive: Sendable {
     var metadataJSON: Data { get }
     /// The tile's stored bytes, nil when the archive has none there (an empty tile).
     func tile(_ key: TileKey) throws -> [UInt8]?
+    /// Every tile the archive holds.
+    func keys() throws -> [TileKey]
 }
 
 extension TileArchive {

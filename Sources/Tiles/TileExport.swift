@@ -52,6 +52,92 @@ public struct TileExport {
     public func run(into writer: TileArchiveWriter, progress: @Sendable (Progress) -> Void = { _ in }) throws -> Summary {
         let sources = try service.sources(selection, for: caller)
         guard !sources.isEmpty else { throw TileArchiveError("no layer to export") }
+        let area = self.area(of: sources)
+        let started = Date()
+        var summary = Summary()
+        if let area {
+            try make(
+                zooms.map { z in Self.keys(grid.tiles(covering: area, z: z), z) }, sources: sources, into: writer, summary: &summary,
+                started: started, progress: progress)
+        }
+        try writer.finish(try description(area: area))
+        summary.seconds = -started.timeIntervalSinceNow
+        return summary
+    }
+
+    /// What an update did besides the summary of the tiles it re-made.
+    public struct Update: Sendable {
+        public var summary: Summary
+        /// Tiles re-made (the positions over the changes), and tiles copied as they were.
+        public var remade = 0
+        public var copied = 0
+        /// Features that differ, counted as boxes (a changed feature counts twice: as it was and is).
+        public var changedBoxes = 0
+    }
+
+    /// Brings `old`, an archive this export made from earlier versions, up to the current ones:
+    /// the tiles over the features that differ are made again, every other tile is copied as
+    /// it is, and tiles outside the layers' bounds now are dropped, so the result holds, tile
+    /// for tile, what a full export would. nil when that cannot be worked out feature by feature
+    /// (a layer added or dropped, an old version pruned, fields changed): export in full.
+    public func update(_ old: any TileArchive, into writer: TileArchiveWriter, progress: @Sendable (Progress) -> Void = { _ in }) throws
+        -> Update?
+    {
+        let sources = try service.sources(selection, for: caller)
+        guard !sources.isEmpty else { throw TileArchiveError("no layer to export") }
+        guard let versions = old.metadata["onemap:versions"] as? [String: Int], Set(versions.keys) == Set(sources.map(\.name)) else {
+            return nil
+        }
+        var boxes: [BoundingBox] = []
+        for s in sources {
+            guard let from = versions[s.name], let changed = try service.store.changedBoxes(s.name, from: from, to: s.layer.version.number)
+            else { return nil }
+            boxes += changed
+        }
+        let started = Date()
+        var update = Update(summary: Summary())
+        update.changedBoxes = boxes.count
+        let area = self.area(of: sources)
+        // A tile holds what meets it and its buffer: widen each box by that buffer (a Web
+        // Mercator tile is never taller in degrees than it is wide, so its width serves).
+        let margin = 2 * Double(service.options.buffer) / Double(service.options.extent)
+        var dirty: [[TileKey]] = []
+        var isDirty = Set<TileKey>()
+        for z in zooms {
+            guard let area else { break }
+            let inArea = grid.tiles(covering: area, z: z)
+            let pad = 360 / Double(1 << z) * margin
+            var keys = Set<TileKey>()
+            for b in boxes {
+                let wide = BoundingBox(b.minX - pad, b.minY - pad, b.maxX + pad, b.maxY + pad)
+                let r = grid.tiles(covering: wide, z: z)
+                guard r.x.overlaps(inArea.x), r.y.overlaps(inArea.y) else { continue }
+                let xs = max(r.x.lowerBound, inArea.x.lowerBound)...min(r.x.upperBound, inArea.x.upperBound)
+                let ys = max(r.y.lowerBound, inArea.y.lowerBound)...min(r.y.upperBound, inArea.y.upperBound)
+                for y in ys { for x in xs { keys.insert(TileKey(z: z, x: x, y: y)) } }
+            }
+            dirty.append(keys.sorted { ($0.y, $0.x) < ($1.y, $1.x) })
+            isDirty.formUnion(keys)
+        }
+        // The unchanged tiles, copied, where the layers still reach.
+        for key in try old.keys() where zooms.contains(key.z) && !isDirty.contains(key) {
+            guard let area else { break }
+            let r = grid.tiles(covering: area, z: key.z)
+            guard r.x.contains(key.x), r.y.contains(key.y), let bytes = try old.tile(key), !bytes.isEmpty else { continue }
+            try writer.add(key, gzipped: bytes)
+            update.copied += 1
+        }
+        var summary = Summary()
+        try make(dirty, sources: sources, into: writer, summary: &summary, started: started, progress: progress)
+        update.remade = dirty.reduce(0) { $0 + $1.count }
+        try writer.finish(try description(area: area))
+        summary.seconds = -started.timeIntervalSinceNow
+        update.summary = summary
+        return update
+    }
+
+    /// The layers' bounds, cut to `bbox`; nil when nothing is left.
+    private func area(of sources: [StoreLayerSource]) -> BoundingBox? {
         var area: BoundingBox?
         for s in sources {
             guard let b = s.info.bounds else { continue }
@@ -61,24 +147,17 @@ public struct TileExport {
             let cut = BoundingBox(max(a.minX, bbox.minX), max(a.minY, bbox.minY), min(a.maxX, bbox.maxX), min(a.maxY, bbox.maxY))
             area = cut.minX <= cut.maxX && cut.minY <= cut.maxY ? cut : nil
         }
-        let started = Date()
-        var summary = Summary()
-        if let area {
-            let keys = zooms.map { z -> [TileKey] in
-                let r = grid.tiles(covering: area, z: z)
-                return r.y.flatMap { y in r.x.map { x in TileKey(z: z, x: x, y: y) } }
-            }
-            let total = keys.reduce(0) { $0 + $1.count }
-            var done = 0
-            for (i, zoomKeys) in keys.enumerated() {
-                let zoom = zooms.lowerBound + i
-                let before = done
-                try make(zoomKeys, sources: sources, into: writer, summary: &summary) { count in
-                    progress(Progress(zoom: zoom, done: before + count, total: total, seconds: -started.timeIntervalSinceNow))
-                }
-                done += zoomKeys.count
-            }
-        }
+        return area
+    }
+
+    static func keys(_ r: (x: ClosedRange<Int>, y: ClosedRange<Int>), _ z: Int) -> [TileKey] {
+        r.y.flatMap { y in r.x.map { x in TileKey(z: z, x: x, y: y) } }
+    }
+
+    /// What the archive says of itself: zooms, grid, bounds, the layers and their fields
+    /// (TileJSON's `vector_layers`), the versions it was made from and the box it was cut to,
+    /// which an update reads back.
+    private func description(area: BoundingBox?) throws -> TileArchiveDescription {
         var description = TileArchiveDescription()
         description.minZoom = zooms.lowerBound
         description.maxZoom = zooms.upperBound
@@ -89,15 +168,31 @@ public struct TileExport {
         metadata["format"] = "pbf"
         metadata["type"] = "overlay"
         if grid != .webMercatorQuad { metadata["crs"] = grid.crs }
+        if let bbox { metadata["onemap:bbox"] = [bbox.minX, bbox.minY, bbox.maxX, bbox.maxY] }
+        if caller.role != nil { metadata["onemap:restricted"] = true }
         description.metadata = metadata
         if let b = area ?? bbox {
             description.bounds = b
             let span = max(b.maxX - b.minX, b.maxY - b.minY, 1e-9)
             description.centerZoom = max(zooms.lowerBound, min(zooms.upperBound, Int(log2(360 / span))))
         }
-        try writer.finish(description)
-        summary.seconds = -started.timeIntervalSinceNow
-        return summary
+        return description
+    }
+
+    /// Every zoom's tiles in turn, each zoom on every core.
+    private func make(
+        _ keys: [[TileKey]], sources: [StoreLayerSource], into writer: TileArchiveWriter, summary: inout Summary, started: Date,
+        progress: @Sendable (Progress) -> Void
+    ) throws {
+        let total = keys.reduce(0) { $0 + $1.count }
+        var done = 0
+        for zoomKeys in keys where !zoomKeys.isEmpty {
+            let before = done
+            try make(zoomKeys, sources: sources, into: writer, summary: &summary) { count in
+                progress(Progress(zoom: zoomKeys[0].z, done: before + count, total: total, seconds: -started.timeIntervalSinceNow))
+            }
+            done += zoomKeys.count
+        }
     }
 
     /// One zoom's tiles, on every core.

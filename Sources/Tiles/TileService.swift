@@ -42,7 +42,7 @@ public final class TileService: Sendable {
     private let etagSeed: UInt64
     public let cache: TileCache
     /// Bumped whenever the encoder or generalisation changes what a tile holds.
-    static let codecVersion = "onemap-mvt-1"
+    static let codecVersion = "onemap-mvt-2"
 
     /// The layers' tile sources, derived from a layer snapshot of the store.
     private struct Sources: Sendable {

@@ -23,7 +23,13 @@ struct TilesCommand: AsyncParsableCommand {
         enum Format: String, ExpressibleByArgument, CaseIterable { case pmtiles, mbtiles }
         enum Grid: String, ExpressibleByArgument, CaseIterable { case webmercator, cgcs2000 }
 
-        @Option(help: "The archive to write (.pmtiles or .mbtiles).") var out: String
+        @Option(help: "The archive to write (.pmtiles or .mbtiles); with --update, the default is the archive updated.")
+        var out: String?
+        @Option(
+            help: ArgumentHelp(
+                "Bring this archive up to the layers' current versions: only the tiles over the features that changed are made again, the others copied. Its layers, zooms, box and grid are kept.",
+                valueName: "archive"))
+        var update: String?
         @Option(help: "pmtiles or mbtiles (default: from --out's extension).") var format: Format?
         @Option(help: "Comma-separated layers (default: every public layer, as the one-map style draws them).") var layers: String?
         @Option(help: "onemap: the composite tiles of the one-map style (the default when --layers is not given).") var style: String?
@@ -36,7 +42,21 @@ struct TilesCommand: AsyncParsableCommand {
         var includeRestricted = false
         @OptionGroup var database: DatabaseOptions
 
+        /// Where the archive goes.
+        var target: String { out ?? update ?? "" }
+
         func validate() throws {
+            if let update {
+                guard layers == nil, style == nil, bbox == nil, format == nil, minzoom == 0, maxzoom == TileMatrixSet.advertisedMaxZoom,
+                    grid == .webmercator, !includeRestricted
+                else {
+                    throw ValidationError(
+                        "--update \(update) keeps the archive's own layers, zooms, box, grid and format: give none of those")
+                }
+                guard FileManager.default.fileExists(atPath: update) else { throw ValidationError("--update \(update): no such archive") }
+                return try checkDirectory()
+            }
+            guard let out else { throw ValidationError("give --out (a new archive) or --update (an archive to bring up to date)") }
             let ext = (out as NSString).pathExtension.lowercased()
             guard format != nil || Format(rawValue: ext) != nil else {
                 throw ValidationError("--out \(out): give a .pmtiles or .mbtiles name, or --format")
@@ -50,13 +70,17 @@ struct TilesCommand: AsyncParsableCommand {
             if layers != nil && style != nil { throw ValidationError("give --layers or --style, not both") }
             if let style, style != "onemap" { throw ValidationError("--style \(style): the only style is 'onemap'") }
             _ = try box()
-            let dir = ((out as NSString).deletingLastPathComponent as String)
+            try checkDirectory()
+        }
+
+        func checkDirectory() throws {
+            let dir = ((target as NSString).deletingLastPathComponent as String)
             guard FileManager.default.fileExists(atPath: dir.isEmpty ? "." : dir) else {
-                throw ValidationError("--out \(out): the directory \(dir) does not exist")
+                throw ValidationError("--out \(target): the directory \(dir) does not exist")
             }
         }
 
-        var resolvedFormat: Format { format ?? Format(rawValue: (out as NSString).pathExtension.lowercased()) ?? .pmtiles }
+        var resolvedFormat: Format { format ?? Format(rawValue: (target as NSString).pathExtension.lowercased()) ?? .pmtiles }
 
         func box() throws -> BoundingBox? {
             guard let bbox else { return nil }
@@ -71,23 +95,62 @@ struct TilesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await database.open()
-            let selection: TileSelection =
-                layers.map { .layers($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) } ?? .all
-            let tileGrid: TileMatrixSet = grid == .cgcs2000 ? .cgcs2000Quad : .webMercatorQuad
-            let export = TileExport(
-                service: TileService(store: store, cacheBytes: 64 << 20), selection: selection, grid: tileGrid,
-                zooms: minzoom...maxzoom, bbox: try box(), caller: includeRestricted ? .localUser : .anonymous)
+            let service = TileService(store: store, cacheBytes: 64 << 20)
+            let old: (any TileArchive)? = try update.map { try TileArchives.open($0) }
+            let export: TileExport
+            let format: Format
+            if let old {
+                let names = old.name.split(separator: ",").map(String.init)
+                let b = old.metadata["onemap:bbox"] as? [Double]
+                export = TileExport(
+                    service: service, selection: old.name == "onemap" ? .all : .layers(names), grid: old.grid, zooms: old.zooms,
+                    bbox: b.flatMap { $0.count == 4 ? BoundingBox($0[0], $0[1], $0[2], $0[3]) : nil },
+                    caller: old.metadata["onemap:restricted"] as? Bool == true ? .localUser : .anonymous)
+                format = old is PMTilesReader ? .pmtiles : .mbtiles
+            } else {
+                let selection: TileSelection =
+                    layers.map { .layers($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) } ?? .all
+                export = TileExport(
+                    service: service, selection: selection, grid: grid == .cgcs2000 ? .cgcs2000Quad : .webMercatorQuad,
+                    zooms: minzoom...maxzoom, bbox: try box(), caller: includeRestricted ? .localUser : .anonymous)
+                format = resolvedFormat
+            }
+            let out = target
+            var line = ""
+            try Self.writeAtomically(out) { partial in
+                let writer: TileArchiveWriter =
+                    format == .pmtiles ? try PMTilesWriter(path: partial) : try MBTilesWriter(path: partial, grid: export.grid)
+                var summary: TileExport.Summary
+                if let old, let update = try export.update(old, into: writer, progress: Self.progressLine()) {
+                    summary = update.summary
+                    line =
+                        "updated \(out): re-made \(update.remade) tiles over \(update.changedBoxes) changed feature boxes, "
+                        + "copied \(update.copied) unchanged; "
+                } else {
+                    if old != nil { line = "updated \(out) in full (its versions could not be compared feature by feature): " }
+                    summary = try export.run(into: writer, progress: Self.progressLine())
+                }
+                let rate = Double(summary.tiles + summary.empty) / max(summary.seconds, 1e-9)
+                let largest = summary.largestKey.map { " at \($0)" } ?? ""
+                line +=
+                    (line.isEmpty ? "wrote \(out): " : "")
+                    + "\(summary.tiles) tiles made (\(summary.empty) positions empty), z\(export.zooms.lowerBound)–\(export.zooms.upperBound), "
+                    + String(
+                        format: "%.1f MB, largest tile %.1f KiB%@, %.1f s (%.0f tiles/s)\n",
+                        Double(summary.bytes) / 1e6, Double(summary.largest) / 1024, largest, summary.seconds, rate)
+            }
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+        }
 
-            // Written beside the output and renamed into place when complete.
+        /// Runs `write` on a file beside `out`, then renames it into place: `out` is only ever
+        /// the old file or the complete new one. Interrupted or failed, the partial file goes.
+        static func writeAtomically(_ out: String, _ write: (String) throws -> Void) throws {
             let partial = out + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
             try? FileManager.default.removeItem(atPath: partial)
-            let interrupted = Self.removeOnInterrupt(partial)
+            let interrupted = removeOnInterrupt(partial)
             defer { for s in interrupted { s.cancel() } }
-            let summary: TileExport.Summary
             do {
-                let writer: TileArchiveWriter =
-                    resolvedFormat == .pmtiles ? try PMTilesWriter(path: partial) : try MBTilesWriter(path: partial, grid: tileGrid)
-                summary = try export.run(into: writer, progress: Self.progressLine())
+                try write(partial)
             } catch {
                 try? FileManager.default.removeItem(atPath: partial)
                 throw TileArchiveError("\(out): \(error)")
@@ -97,14 +160,6 @@ struct TilesCommand: AsyncParsableCommand {
                 try? FileManager.default.removeItem(atPath: partial)
                 throw TileArchiveError("\(out): the finished archive could not be moved into place: \(reason)")
             }
-            let rate = Double(summary.tiles + summary.empty) / max(summary.seconds, 1e-9)
-            let largest = summary.largestKey.map { " at \($0)" } ?? ""
-            FileHandle.standardError.write(
-                Data(
-                    ("\r\u{1B}[K" + "wrote \(out): \(summary.tiles) tiles (\(summary.empty) positions empty), z\(minzoom)–\(maxzoom), "
-                        + String(
-                            format: "%.1f MB, largest tile %.1f KiB%@, %.1f s (%.0f tiles/s)\n",
-                            Double(summary.bytes) / 1e6, Double(summary.largest) / 1024, largest, summary.seconds, rate)).utf8))
         }
 
         /// Tiles done, rate and time left on one line of the terminal; nothing when no one watches.

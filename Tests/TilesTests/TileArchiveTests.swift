@@ -22,6 +22,15 @@ struct TileArchiveTests {
         // Every tile of a zoom gets its own ID, after every ID of the zooms above.
         let z4 = (0..<16).flatMap { x in (0..<16).map { y in PMTilesWriter.tileID(TileKey(z: 4, x: x, y: y)) } }
         #expect(Set(z4).count == 256 && z4.min() == 85 && z4.max() == 340)
+        // And back.
+        for z in 0...6 {
+            for x in 0..<(1 << z) {
+                for y in 0..<(1 << z) {
+                    let key = TileKey(z: z, x: x, y: y)
+                    #expect(PMTilesWriter.key(PMTilesWriter.tileID(key)) == key)
+                }
+            }
+        }
     }
 
     @Test func repeatedTilesAreStoredOnceAndRunsAreOneEntry() throws {

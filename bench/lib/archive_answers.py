@@ -6,11 +6,13 @@ MBTiles driver (Debian's) reads back from each file: the distinct BSM of the far
 at zoom 14 against the layer's BSM in the SpatiaLite file.
 
 Usage: archive_answers.py --onemap A.mbtiles --ogr B.mbtiles --db onemap.sqlite --table lyr_farmland_1
+       archive_answers.py compare --kind K --update U.mbtiles --full F.mbtiles --log UPDATE_STDERR
 """
 import argparse
 import gzip
 import json
 import os
+import re
 import sqlite3
 import sys
 
@@ -44,7 +46,34 @@ def parcels_at_z14(path):
     return seen
 
 
+def tiles(path):
+    con = sqlite3.connect(path)
+    out = {(z, x, r): gzip.decompress(d) for z, x, r, d in con.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles")}
+    con.close()
+    return out
+
+
+def compare():
+    """`compare`: an updated archive against a full export of the same version, tile for tile,
+    with what the update said it re-made and copied."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kind", required=True)
+    ap.add_argument("--update", required=True)
+    ap.add_argument("--full", required=True)
+    ap.add_argument("--log", required=True)
+    a = ap.parse_args(sys.argv[2:])
+    got, want = tiles(a.update), tiles(a.full)
+    differ = sum(1 for k in want if got.get(k) != want[k]) + len(set(got) - set(want))
+    said = open(a.log).read()
+    m = re.search(r"re-made (\d+) tiles over (\d+) changed feature boxes, copied (\d+) unchanged", said)
+    out = {"kind": a.kind, "tiles": len(want), "differ": differ, "remade": int(m.group(1)) if m else None,
+           "boxes": int(m.group(2)) if m else None, "copied": int(m.group(3)) if m else None, "incremental": m is not None}
+    print(json.dumps(out))
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "compare":
+        return compare()
     ap = argparse.ArgumentParser()
     ap.add_argument("--onemap", required=True)
     ap.add_argument("--ogr", required=True)

@@ -70,6 +70,16 @@ def timed_runs(tsv):
     return runs, med, rss
 
 
+def count(v):
+    """A count with thousands separators, or ? when there is none."""
+    return f"{v:,}" if isinstance(v, int) else "?"
+
+
+def run_lines(runs):
+    """One detail line per engine: each run's seconds and peak memory."""
+    return [f"- {e}: " + ", ".join(f"{s:.2f} s / {k / 1024:.0f} MiB" for s, k in v) for e, v in runs.items()]
+
+
 def import_section(r, scale):
     """Issue 2: onemap import against ogr2ogr into SpatiaLite."""
     rows, details = [], []
@@ -100,8 +110,7 @@ def import_section(r, scale):
                    "`ogr2ogr -f SQLite -dsco SPATIALITE=YES -t_srs EPSG:4490 out.sqlite farmland.gpkg` "
                    "(no repair, no area precompute; it does build SpatiaLite's R*Tree). Each run writes a new file.")
     details.append("")
-    for e, v in runs.items():
-        details.append(f"- {e}: " + ", ".join(f"{s:.2f} s / {k / 1024:.0f} MiB" for s, k in v))
+    details += run_lines(runs)
     if rep:
         details.append(f"- OneMap repaired {rep.get('repaired', '?')} geometries")
     if ans:
@@ -138,8 +147,7 @@ def pgimport_section(r, scale):
                    "version's view). Peer: `PG_USE_COPY=YES ogr2ogr -f PostgreSQL … -nlt PROMOTE_TO_MULTI -lco "
                    "SPATIAL_INDEX=GIST -t_srs EPSG:4490 -makevalid` (repair, GiST index, no areas). One PostgreSQL 15 "
                    "cluster on the same machine (fsync off, as for every PostGIS row here); alternating.")
-    for e, v in runs.items():
-        details.append(f"- {e}: " + ", ".join(f"{s:.2f} s / {k / 1024:.0f} MiB" for s, k in v))
+    details += run_lines(runs)
     details.append("")
     rep = os.path.join(r, "replica_runs.jsonl")
     if os.path.exists(rep):
@@ -875,8 +883,7 @@ def landuse_section(r):
                        "地类编码, 扣除系数, 图斑地类面积 and 坐落单位代码, repair, CGCS2000 geodesic areas, R*Tree) "
                        "against `ogr2ogr -f SQLite -dsco SPATIALITE=YES -t_srs EPSG:4490` (no validation, no "
                        "repair, no areas; SpatiaLite's R*Tree). Each run writes a new file; alternating.")
-        for e, v in runs.items():
-            details.append(f"- {e}: " + ", ".join(f"{s:.2f} s / {k / 1024:.0f} MiB" for s, k in v))
+        details += run_lines(runs)
         details.append("")
     topo_tsv, topo = os.path.join(r, "landuse_topology_runs.tsv"), read_json(os.path.join(r, "landuse_topology.json"))
     if os.path.exists(topo_tsv) and topo:
@@ -979,6 +986,34 @@ def archives_section(r):
                  f"{fmt_s(med['ogr2ogr_mbtiles'])} (ogr2ogr -f MBTILES), {g.get('tiles', 0):,} tiles, "
                  f"{g.get('bytes', 0) / 1e6:.1f} MB, largest {kib(g.get('largest', 0))}", "—",
                  f"{ratio:.1f}× (ogr2ogr ÷ OneMap); issue 26 target ≥ 5×: {mark(ratio >= 5)}", verdict])
+    serving = read_json(os.path.join(r, "archives_serving.json"))
+    if serving and serving.get("onemap") and serving.get("nginx"):
+        rate = {e: statistics.median(w["requests"] / (w["duration_us"] / 1e6) for w in serving[e]) for e in ("onemap", "nginx")}
+        p99 = {e: statistics.median(w["latency_us"]["p99"] / 1000 for w in serving[e]) for e in ("onemap", "nginx")}
+        bad = sum(w["non2xx"] + sum(w["errors"].values()) for e in ("onemap", "nginx") for w in serving[e])
+        share = rate["onemap"] / rate["nginx"]
+        rows.append([f"warm tiles from the archive under wrk ({serving['tiles']:,} farmland tiles z{serving['min_zoom']}–z14, gzip): "
+                     "`onemap serve --tiles a.pmtiles` (no database) against nginx serving them as files",
+                     f"{rate['onemap']:,.0f} req/s, p99 {p99['onemap']:.1f} ms",
+                     f"nginx: {rate['nginx']:,.0f} req/s, p99 {p99['nginx']:.1f} ms", "—",
+                     f"{share:.2f}× nginx's rate; issue 26 target ≥ 0.5×: {mark(share >= 0.5)}",
+                     f"non-2xx and socket errors: {bad}"])
+    upd_tsv = os.path.join(r, "archives_update_runs.tsv")
+    upd_answers = {}
+    if os.path.exists(os.path.join(r, "archives_update_answers.jsonl")):
+        upd_answers = {a["kind"]: a for a in read_jsonl(os.path.join(r, "archives_update_answers.jsonl"))}
+    upd_runs = None
+    if os.path.exists(upd_tsv):
+        upd_runs, upd_med, _ = timed_runs(upd_tsv)
+        ratios = {k: upd_med[f"full_{k}"] / upd_med[f"update_{k}"] for k in ("scattered", "clustered") if f"update_{k}" in upd_med}
+        for kind in sorted(ratios, key=lambda k: ratios[k]):   # worst first
+            ans = upd_answers.get(kind, {})
+            equal = ans.get("differ") == 0 and ans.get("incremental")
+            rows.append([f"`tiles export --update` of the z0–z14 archive after 1% of the parcels changed, {kind}",
+                         f"{fmt_s(upd_med[f'update_{kind}'])}: re-made {count(ans.get('remade'))} tiles, copied {count(ans.get('copied'))}",
+                         f"full export of the new version: {fmt_s(upd_med[f'full_{kind}'])}", "—",
+                         f"{ratios[kind]:.1f}× (full ÷ update); issue 26 target ≥ 20×: {mark(ratios[kind] >= 20)}",
+                         f"{mark(equal)} tile for tile ({count(ans.get('tiles'))} tiles, {count(ans.get('differ'))} differ)"])
     details.append("### Tile archives (issue 26)")
     details.append("")
     details.append("OneMap: `onemap tiles export --db onemap.sqlite --layers farmland --maxzoom 14 --out a.mbtiles` "
@@ -986,8 +1021,16 @@ def archives_section(r):
                    "-nln farmland -dsco MINZOOM=0 -dsco MAXZOOM=14` (GDAL's defaults otherwise: 500 kB and 200,000 "
                    "features a tile). Same file, same table; alternating.")
     details.append("")
-    for e, v in runs.items():
-        details.append(f"- {e}: " + ", ".join(f"{s:.2f} s / {k / 1024:.0f} MiB" for s, k in v))
+    details += run_lines(runs)
+    if upd_runs:
+        details.append("- --update: a copy of the database gets a farmland version with 1% of the parcels' 地类名称 changed, "
+                       "scattered (every 100th parcel) or clustered (the 1% nearest the layer's centre); the update of a copy of "
+                       "OneMap's archive against a full export of that version, alternating:")
+        details += ["  " + line for line in run_lines(upd_runs)]
+    if serving:
+        details.append(f"- serving, {serving['seconds']} s of `wrk -t2 -c8` each, alternating: "
+                       + "; ".join(f"{e} " + ", ".join(f"{w['requests'] / (w['duration_us'] / 1e6):,.0f}" for w in serving[e]) + " req/s"
+                                   for e in ("onemap", "nginx")))
     for name, d in (("OneMap", o), ("GDAL", g)):
         if d:
             zooms = ", ".join(f"z{z} {n:,}" for z, n in sorted(d["per_zoom"].items(), key=lambda kv: int(kv[0])))
