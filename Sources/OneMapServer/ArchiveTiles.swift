@@ -31,7 +31,7 @@ struct ArchiveTiles: Sendable {
 
     /// What `/tiles` serves from archives, for an error that says so.
     var served: String {
-        archives.map { ($0.grid == .webMercatorQuad ? "/tiles/" : "/tiles/\($0.grid.code)/") + $0.name }.joined(separator: ", ")
+        archives.map { $0.grid.tilesPath + $0.name }.joined(separator: ", ")
     }
 
     static func tile(_ archive: any TileArchive, _ key: TileKey, _ request: Request) throws -> Response {
@@ -66,7 +66,7 @@ struct ArchiveTiles: Sendable {
 
     /// TileJSON 3.0.0 from the archive's own metadata, pointing at these URLs.
     static func tileJSON(_ archive: any TileArchive, baseURL: String) throws -> Response {
-        let prefix = archive.grid == .webMercatorQuad ? "/tiles/" : "/tiles/\(archive.grid.code)/"
+        let prefix = archive.grid.tilesPath
         var json = archive.metadata
         let b = archive.bounds
         json["tilejson"] = "3.0.0"

@@ -245,7 +245,7 @@ struct TileRoutes {
     /// (never kept, as it changes with the next reload), which maps opened before a reload
     /// follow without asking for TileJSON again.
     static func notCurrent(_ pinned: String, _ current: String, _ key: TileKey, _ grid: TileMatrixSet, _ format: Substring) -> Problem {
-        let location = (grid == .webMercatorQuad ? "/tiles/" : "/tiles/\(grid.code)/") + "\(current)/\(key.z)/\(key.x)/\(key.y).\(format)"
+        let location = grid.tilesPath + "\(current)/\(key.z)/\(key.x)/\(key.y).\(format)"
         return Problem(
             .found, "not the current version", "\(pinned) is not current; the current tiles are \(current) (\(location))",
             headers: [.location: location, .cacheControl: "no-cache", .accessControlAllowOrigin: "*"])

@@ -101,11 +101,13 @@ public struct TileExport {
         // A tile holds what meets it and its buffer: widen each box by that buffer (a Web
         // Mercator tile is never taller in degrees than it is wide, so its width serves).
         let margin = 2 * Double(service.options.buffer) / Double(service.options.extent)
+        // The tiles a full export would look at, by zoom: none when the layers are empty.
+        var reach: [Int: (x: ClosedRange<Int>, y: ClosedRange<Int>)] = [:]
+        if let area { for z in zooms { reach[z] = grid.tiles(covering: area, z: z) } }
         var dirty: [[TileKey]] = []
         var isDirty = Set<TileKey>()
         for z in zooms {
-            guard let area else { break }
-            let inArea = grid.tiles(covering: area, z: z)
+            guard let inArea = reach[z] else { break }
             let pad = 360 / Double(1 << z) * margin
             var keys = Set<TileKey>()
             for b in boxes {
@@ -120,10 +122,9 @@ public struct TileExport {
             isDirty.formUnion(keys)
         }
         // The unchanged tiles, copied, where the layers still reach.
-        for key in try old.keys() where zooms.contains(key.z) && !isDirty.contains(key) {
-            guard let area else { break }
-            let r = grid.tiles(covering: area, z: key.z)
-            guard r.x.contains(key.x), r.y.contains(key.y), let bytes = try old.tile(key), !bytes.isEmpty else { continue }
+        for key in try old.keys() where !isDirty.contains(key) {
+            guard let r = reach[key.z], r.x.contains(key.x), r.y.contains(key.y), let bytes = try old.tile(key), !bytes.isEmpty
+            else { continue }
             try writer.add(key, gzipped: bytes)
             update.copied += 1
         }

@@ -15,7 +15,7 @@ extension TileService {
         case .all: path = "onemap"
         case .layers(let names): path = names.joined(separator: ",")
         }
-        let prefix = grid == .webMercatorQuad ? "/tiles/" : "/tiles/\(grid.code)/"
+        let prefix = grid.tilesPath
         var bounds: BoundingBox?
         for s in sources {
             guard let b = s.info.bounds else { continue }

@@ -57,6 +57,10 @@ public struct TileMatrixSet: Hashable, Sendable {
             && key.x < matrixWidth(key.z) && key.y < matrixHeight(key.z)
     }
 
+    /// Where this grid's tiles are under the server: `/tiles/` for Web Mercator (the default
+    /// every web map assumes), `/tiles/<EPSG code>/` for another.
+    public var tilesPath: String { self == .webMercatorQuad ? "/tiles/" : "/tiles/\(code)/" }
+
     /// lon/lat → the normalised world square (x right, y down).
     @inline(__always) public func world(_ lon: Double, _ lat: Double) -> (x: Double, y: Double) {
         let x = (lon + 180) / 360

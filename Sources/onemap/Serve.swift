@@ -159,7 +159,7 @@ extension Serve {
         configuration.limits.idleTimeoutSeconds = idleTimeout
         configuration.limits.maxConnections = maxConnections
         for a in archives {
-            let at = (a.grid == .webMercatorQuad ? "/tiles/" : "/tiles/\(a.grid.code)/") + a.name
+            let at = a.grid.tilesPath + a.name
             print(
                 "OneMap serving \(a.path) (z\(a.zooms.lowerBound)–\(a.zooms.upperBound)) at http://\(host):\(port)\(at)/{z}/{x}/{y}.mvt, no database"
             )
