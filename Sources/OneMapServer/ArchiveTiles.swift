@@ -36,32 +36,18 @@ struct ArchiveTiles: Sendable {
 
     static func tile(_ archive: any TileArchive, _ key: TileKey, _ request: Request) throws -> Response {
         guard archive.grid.contains(key) else { throw TileError.outOfRange(key, archive.grid) }
-        let stored: [UInt8]?
+        // No tile there and an empty one answer alike: 204.
+        let stored: [UInt8]
         do {
-            stored = try archive.tile(key)
+            stored = try archive.tile(key) ?? []
         } catch {
             throw Problem(.internalServerError, "tile archive unreadable", "\(error)")
         }
-        var headers: HTTPFields = [
-            .vary: "Accept-Encoding", .cacheControl: "no-cache", .accessControlAllowOrigin: "*"
-        ]
-        guard let stored, !stored.isEmpty else { return Response(status: .noContent, headers: headers) }
         // "arc-": never the start of an on-demand tile's tag (plain hex), so the two cannot meet.
-        let tag = "\"arc-" + String(PMTilesWriter.fnv1a(stored), radix: 16)
-        let (identityTag, gzipTag) = (tag + "\"", tag + "-gz\"")
-        let wantsGzip = TileRoutes.acceptsGzip(request.headers[.acceptEncoding])
-        headers[.eTag] = wantsGzip ? gzipTag : identityTag
-        if let inm = request.headers[.ifNoneMatch], TileRoutes.matches(inm, [identityTag, gzipTag]) {
-            return Response(status: .notModified, headers: headers)
-        }
-        headers[.contentType] = "application/vnd.mapbox-vector-tile"
-        var body = stored
-        if wantsGzip {
-            headers[.contentEncoding] = "gzip"
-        } else {
-            body = try Gzip.decompress(stored)
-        }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        let tag = "\"arc-" + String(TileService.fnv1a(stored), radix: 16) + "\""
+        return try TileRoutes.answer(
+            etag: tag, isEmpty: stored.isEmpty, request: request, cacheControl: "no-cache", vary: "Accept-Encoding",
+            plain: { try Gzip.decompress(stored) }, gzip: { stored })
     }
 
     /// TileJSON 3.0.0 from the archive's own metadata, pointing at these URLs.

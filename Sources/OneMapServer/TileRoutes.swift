@@ -236,9 +236,9 @@ struct TileRoutes {
             }
         }
         return try Self.answer(
-            tile, acceptEncoding: request.headers[.acceptEncoding], ifNoneMatch: request.headers[.ifNoneMatch],
+            etag: tile.etag, isEmpty: tile.isEmpty, request: request,
             cacheControl: Self.cacheControl(versioned: pinned != nil, restricted: restricted),
-            gzip: { try service.gzipped($0) })
+            plain: { tile.bytes }, gzip: { try service.gzipped(tile) })
     }
 
     /// A versioned URL whose versions are no longer current: a redirect to the current ones
@@ -251,29 +251,28 @@ struct TileRoutes {
             headers: [.location: location, .cacheControl: "no-cache", .accessControlAllowOrigin: "*"])
     }
 
-    /// A tile's answer: 200 with the bytes (gzip when accepted), 204 when empty, 304 when
-    /// the caller's ETag still holds.
+    /// A tile's answer, made on demand or read from an archive: 200 with the bytes (gzip when
+    /// accepted; each form asked for only when sent), 204 when empty, 304 when the caller's
+    /// ETag still holds.
     static func answer(
-        _ tile: CachedTile, acceptEncoding: String?, ifNoneMatch: String?, cacheControl: String,
-        gzip: (CachedTile) throws -> [UInt8]
+        etag identityTag: String, isEmpty: Bool, request: Request, cacheControl: String, vary: String = "Accept-Encoding, Authorization",
+        plain: () throws -> [UInt8], gzip: () throws -> [UInt8]
     ) throws -> Response {
-        let wantsGzip = acceptsGzip(acceptEncoding)
-        let identityTag = tile.etag
+        let wantsGzip = acceptsGzip(request.headers[.acceptEncoding])
         let gzipTag = String(identityTag.dropLast()) + "-gz\""
         var headers: HTTPFields = [
-            .eTag: wantsGzip && !tile.isEmpty ? gzipTag : identityTag,
-            .vary: "Accept-Encoding, Authorization",
+            .eTag: wantsGzip && !isEmpty ? gzipTag : identityTag,
+            .vary: vary,
             .cacheControl: cacheControl,
             .accessControlAllowOrigin: "*"
         ]
-        if let inm = ifNoneMatch, matches(inm, [identityTag, gzipTag]) { return Response(status: .notModified, headers: headers) }
-        if tile.isEmpty { return Response(status: .noContent, headers: headers) }
-        headers[.contentType] = "application/vnd.mapbox-vector-tile"
-        var body = tile.bytes
-        if wantsGzip {
-            headers[.contentEncoding] = "gzip"
-            body = try gzip(tile)
+        if let inm = request.headers[.ifNoneMatch], matches(inm, [identityTag, gzipTag]) {
+            return Response(status: .notModified, headers: headers)
         }
+        if isEmpty { return Response(status: .noContent, headers: headers) }
+        headers[.contentType] = "application/vnd.mapbox-vector-tile"
+        if wantsGzip { headers[.contentEncoding] = "gzip" }
+        let body = wantsGzip ? try gzip() : try plain()
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

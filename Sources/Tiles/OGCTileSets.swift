@@ -41,11 +41,7 @@ extension TileService {
     ) throws -> [String: Any] {
         let sources = try sources(selection, for: caller)
         let here = tilesURL + "/" + grid.id
-        var bounds: BoundingBox?
-        for s in sources {
-            guard let b = s.info.bounds else { continue }
-            if bounds == nil { bounds = b } else { bounds!.extend(b) }
-        }
+        let bounds = Self.bounds(of: sources)
         var item = link(
             here + "/{tileMatrix}/{tileRow}/{tileCol}", "item", "application/vnd.mapbox-vector-tile", "a tile (Mapbox Vector Tile)")
         item["templated"] = true

@@ -52,7 +52,7 @@ public final class PMTilesWriter: TileArchiveWriter {
 
     public func add(_ key: TileKey, gzipped bytes: [UInt8]) throws {
         let id = Self.tileID(key)
-        let contentKey = ContentKey(hash: Self.fnv1a(bytes), length: bytes.count)
+        let contentKey = ContentKey(hash: TileService.fnv1a(bytes), length: bytes.count)
         for seen in contents[contentKey] ?? [] where try read(seen.offset, Int(seen.length)) == bytes {
             entries.append(Entry(tileID: id, offset: seen.offset, length: seen.length, runLength: 1))
             return
@@ -218,7 +218,6 @@ public final class PMTilesWriter: TileArchiveWriter {
         return before + d
     }
 
-    /// FNV-1a of the bytes: to find repeated tiles, and the ETag of an archived tile.
     /// The tile at a position on the curve (`tileID`'s inverse).
     public static func key(_ id: UInt64) -> TileKey {
         var z: UInt64 = 0
@@ -248,15 +247,6 @@ public final class PMTilesWriter: TileArchiveWriter {
             s *= 2
         }
         return TileKey(z: Int(z), x: Int(x), y: Int(y))
-    }
-
-    public static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes {
-            h ^= UInt64(b)
-            h &*= 0x100_0000_01b3
-        }
-        return h
     }
 
     /// The 127-byte header: offsets and lengths of the sections, counts, compression and

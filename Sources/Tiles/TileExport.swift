@@ -139,11 +139,7 @@ public struct TileExport {
 
     /// The layers' bounds, cut to `bbox`; nil when nothing is left.
     private func area(of sources: [StoreLayerSource]) -> BoundingBox? {
-        var area: BoundingBox?
-        for s in sources {
-            guard let b = s.info.bounds else { continue }
-            if area == nil { area = b } else { area!.extend(b) }
-        }
+        var area = TileService.bounds(of: sources)
         if let a = area, let bbox {
             let cut = BoundingBox(max(a.minX, bbox.minX), max(a.minY, bbox.minY), min(a.maxX, bbox.maxX), min(a.maxY, bbox.maxY))
             area = cut.minX <= cut.maxX && cut.minY <= cut.maxY ? cut : nil

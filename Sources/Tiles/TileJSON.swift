@@ -16,11 +16,7 @@ extension TileService {
         case .layers(let names): path = names.joined(separator: ",")
         }
         let prefix = grid.tilesPath
-        var bounds: BoundingBox?
-        for s in sources {
-            guard let b = s.info.bounds else { continue }
-            if bounds == nil { bounds = b } else { bounds!.extend(b) }
-        }
+        let bounds = Self.bounds(of: sources)
         let maxLat = grid == .webMercatorQuad ? TileMatrixSet.maxMercatorLatitude : 90
         let b =
             bounds.map {

@@ -287,9 +287,23 @@ public final class TileService: Sendable {
         "\"" + String(Self.fnv1a(cacheKey, from: etagSeed), radix: 16) + "\""
     }
 
-    static func fnv1a(_ text: String, from seed: UInt64 = 0xcbf29ce484222325) -> UInt64 {
+    static func fnv1a(_ text: String, from seed: UInt64 = 0xcbf29ce484222325) -> UInt64 { fnv1a(text.utf8, from: seed) }
+
+    /// The box every one of `sources` lies in; nil when none has features.
+    static func bounds(of sources: [StoreLayerSource]) -> BoundingBox? {
+        var bounds: BoundingBox?
+        for s in sources {
+            guard let b = s.info.bounds else { continue }
+            if bounds == nil { bounds = b } else { bounds!.extend(b) }
+        }
+        return bounds
+    }
+
+    /// FNV-1a (64-bit) over bytes: tile ETags and cache digests, and archived tiles' tags and
+    /// content keys.
+    @inlinable public static func fnv1a<Bytes: Sequence<UInt8>>(_ bytes: Bytes, from seed: UInt64 = 0xcbf29ce484222325) -> UInt64 {
         var h = seed
-        for b in text.utf8 {
+        for b in bytes {
             h ^= UInt64(b)
             h = h &* 0x100000001b3
         }
