@@ -88,6 +88,7 @@ test: test-deps vendor
 	python3 Tests/e2e/viewer_assets_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/crash_safety.py --binary .build/debug/onemap
 	python3 Tests/e2e/archives_e2e.py --binary .build/debug/onemap
+	python3 Tests/e2e/viewer_offline_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap --role admin --max-examples 40 --min-requests 1500
 	/usr/bin/python3 Tests/e2e/cql2_oracle.py --binary .build/debug/onemap
@@ -100,6 +101,7 @@ e2e: test-deps vendor
 	python3 Tests/e2e/viewer_signin_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/viewer_sso_e2e.py --binary .build/debug/onemap
 	python3 Tests/e2e/viewer_assets_e2e.py --binary .build/debug/onemap
+	python3 Tests/e2e/viewer_offline_e2e.py --binary .build/debug/onemap
 
 ## Load the sample catalog (again only when it changed) and serve it at http://127.0.0.1:8080.
 demo: release vendor $(DB)

@@ -10,7 +10,8 @@ struct ViewerRoutes {
     static let pageFiles: [String: (text: String, type: String)] = [
         "index.html": (Embedded.indexHtml, "text/html; charset=utf-8"),
         "app.js": (Embedded.appJs, "text/javascript; charset=utf-8"),
-        "app.css": (Embedded.appCss, "text/css; charset=utf-8")
+        "app.css": (Embedded.appCss, "text/css; charset=utf-8"),
+        "pmtiles.js": (Embedded.pmtilesJs, "text/javascript; charset=utf-8")
     ]
     static let vendorFiles: [String: String] = [
         "maplibre-gl.js": "text/javascript; charset=utf-8", "maplibre-gl.css": "text/css; charset=utf-8"

@@ -35,6 +35,9 @@ public struct TileExport {
     /// Only the tiles meeting this lon/lat box (and the layers' bounds).
     public let bbox: BoundingBox?
     public let caller: Caller
+    /// A MapLibre style (JSON) for the archive's own viewer: kept in the metadata as
+    /// `onemap:style`, so a viewer with no server draws the tiles as the server's style does.
+    public var style: Data?
 
     public init(
         service: TileService, selection: TileSelection, grid: TileMatrixSet, zooms: ClosedRange<Int>, bbox: BoundingBox? = nil,
@@ -79,13 +82,16 @@ public struct TileExport {
     /// the tiles over the features that differ are made again, every other tile is copied as
     /// it is, and tiles outside the layers' bounds now are dropped, so the result holds, tile
     /// for tile, what a full export would. nil when that cannot be worked out feature by feature
-    /// (a layer added or dropped, an old version pruned, fields changed): export in full.
+    /// (a layer added or dropped, an old version pruned, fields changed, or tiles cut by other
+    /// rules: an older OneMap): export in full.
     public func update(_ old: any TileArchive, into writer: TileArchiveWriter, progress: @Sendable (Progress) -> Void = { _ in }) throws
         -> Update?
     {
         let sources = try service.sources(selection, for: caller)
         guard !sources.isEmpty else { throw TileArchiveError("no layer to export") }
-        guard let versions = old.metadata["onemap:versions"] as? [String: Int], Set(versions.keys) == Set(sources.map(\.name)) else {
+        guard let versions = old.metadata["onemap:versions"] as? [String: Int], Set(versions.keys) == Set(sources.map(\.name)),
+            old.metadata["onemap:cutting"] as? String == service.cutting
+        else {
             return nil
         }
         var boxes: [BoundingBox] = []
@@ -167,6 +173,8 @@ public struct TileExport {
         if grid != .webMercatorQuad { metadata["crs"] = grid.crs }
         if let bbox { metadata["onemap:bbox"] = [bbox.minX, bbox.minY, bbox.maxX, bbox.maxY] }
         if caller.role != nil { metadata["onemap:restricted"] = true }
+        metadata["onemap:cutting"] = service.cutting
+        if let style, let object = try? JSONSerialization.jsonObject(with: style) { metadata["onemap:style"] = object }
         description.metadata = metadata
         if let b = area ?? bbox {
             description.bounds = b

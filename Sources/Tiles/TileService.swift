@@ -64,6 +64,10 @@ public final class TileService: Sendable {
     /// (`name@version~scope@admin@version`): a cut is worked out once, not on every tile.
     private let scoped = Mutex<[String: StoreLayerSource]>([:])
 
+    /// What the tiles are cut by (codec and options): an archive records it, and an update of
+    /// an archive cut otherwise makes every tile again rather than mixing the two.
+    public var cutting: String { Self.codecVersion + "|" + options.signature }
+
     public init(store: Store, options: TileOptions = TileOptions(), cacheBytes: Int = 256 << 20) {
         self.store = store
         self.options = options

@@ -3,13 +3,38 @@ import Dispatch
 import Foundation
 import GeoCore
 import LayerStore
+import OneMapServer
 import Tiles
 
 struct TilesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tiles",
         abstract: "Tile archives: the server's vector tiles in one file, for a CDN or a tablet with no network.",
-        subcommands: [Export.self])
+        subcommands: [Export.self, Viewer.self])
+
+    /// Where the viewer's files are, as `onemap serve` finds them.
+    static func assets(_ explicit: String? = nil) -> ViewerAssets {
+        ViewerAssets(
+            searching: ViewerAssets.directories(
+                explicit: explicit, executable: Bundle.main.executablePath ?? CommandLine.arguments.first,
+                workingDirectory: FileManager.default.currentDirectoryPath))
+    }
+
+    struct Viewer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the one-map page into a folder, to show a .pmtiles archive with no server.",
+            discussion: """
+                On a tablet: copy the folder and the archive, open index.html in the browser, and pick the archive                 (打开 .pmtiles). On a static server or CDN: put the archive in the folder and open                 index.html?archive=lishui.pmtiles (the server must answer range requests, as nginx and CDNs do).
+                """)
+
+        @Option(help: "The folder to write (created if missing).") var out: String
+        @Option(help: "Where MapLibre and the styles are (as for `onemap serve --assets`).") var assets: String?
+
+        func run() throws {
+            let names = try OfflineViewer.write(to: out, assets: TilesCommand.assets(assets))
+            print("wrote \(names.joined(separator: ", ")) to \(out)")
+        }
+    }
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -97,7 +122,7 @@ struct TilesCommand: AsyncParsableCommand {
             let store = try await database.open()
             let service = TileService(store: store, cacheBytes: 64 << 20)
             let old: (any TileArchive)? = try update.map { try TileArchives.open($0) }
-            let export: TileExport
+            var export: TileExport
             let format: Format
             if let old {
                 let names = old.name.split(separator: ",").map(String.init)
@@ -107,6 +132,7 @@ struct TilesCommand: AsyncParsableCommand {
                     bbox: b.flatMap { $0.count == 4 ? BoundingBox($0[0], $0[1], $0[2], $0[3]) : nil },
                     caller: old.metadata["onemap:restricted"] as? Bool == true ? .localUser : .anonymous)
                 format = old is PMTilesReader ? .pmtiles : .mbtiles
+                export.style = old.metadata["onemap:style"].flatMap { try? JSONSerialization.data(withJSONObject: $0) }
             } else {
                 let selection: TileSelection =
                     layers.map { .layers($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }) } ?? .all
@@ -114,6 +140,11 @@ struct TilesCommand: AsyncParsableCommand {
                     service: service, selection: selection, grid: grid == .cgcs2000 ? .cgcs2000Quad : .webMercatorQuad,
                     zooms: minzoom...maxzoom, bbox: try box(), caller: includeRestricted ? .localUser : .anonymous)
                 format = resolvedFormat
+                // The one-map composite carries its style, for the viewer that opens it offline.
+                if layers == nil {
+                    let names = Set(try service.sources(selection, for: export.caller).map(\.name))
+                    export.style = try OfflineViewer.style(assets: TilesCommand.assets(), layers: names)
+                }
             }
             let out = target
             var line = ""

@@ -175,9 +175,14 @@ function swatchColour(style, layerName) {
 }
 
 async function buildLayerList(map, style) {
-  const list = document.getElementById("layers");
   let layers = [];
-  try { layers = await json("/v1/layers"); } catch (e) { list.innerHTML = `<li class="error">${escapeHTML(e.message)}</li>`; return; }
+  try { layers = await json("/v1/layers"); } catch (e) { document.getElementById("layers").innerHTML = `<li class="error">${escapeHTML(e.message)}</li>`; return; }
+  listLayers(map, style, layers);
+}
+
+// The layer list: a toggle, swatch, title and (from the server) count for each layer.
+function listLayers(map, style, layers) {
+  const list = document.getElementById("layers");
   list.innerHTML = "";
   for (const layer of layers) {
     const styleLayers = style.layers.filter((l) => l["source-layer"] === layer.name).map((l) => l.id);
@@ -195,7 +200,7 @@ async function buildLayerList(map, style) {
     swatch.style.background = swatchColour(style, layer.name);
     const count = document.createElement("span");
     count.className = "muted";
-    count.textContent = `${layer.count.toLocaleString()}`;
+    count.textContent = layer.count === undefined ? "" : `${layer.count.toLocaleString()}`;
     li.append(box, swatch, label, count);
     list.append(li);
   }
@@ -225,7 +230,10 @@ async function showPopup(map, e) {
     if (Object.keys(f.properties).length === 0 || "om_merged" in f.properties) bare.add(f.sourceLayer);
     else html += popupTable(f.sourceLayer, f.properties);
   }
-  if (bare.size) {
+  if (bare.size && state.archive) {
+    // An archive has no server behind it to ask.
+    html += `<p class="popup">放大查看图斑属性 (zoom in for the parcel's attributes)</p>`;
+  } else if (bare.size) {
     const q = `lon=${e.lngLat.lng}&lat=${e.lngLat.lat}&geometry=false&layers=${[...bare].map(encodeURIComponent).join(",")}`;
     try {
       const hits = await json(`/v1/identify?${q}`);
@@ -373,6 +381,69 @@ function addOverlays(map) {
   map.addLayer({ id: "drawing-points", type: "circle", source: "drawing", filter: ["==", ["geometry-type"], "Point"], paint: { "circle-radius": 4, "circle-color": "#1565c0" } });
 }
 
+// Offline mode: the map from a PMTiles archive (pmtiles.js) rather than from the server, for
+// a tablet in the field (the page opened from disk, the archive picked as a file) or a static
+// server or CDN (`?archive=lishui.pmtiles`). With no server there is no sign-in, no check and
+// no identify: the archive's tiles and their attributes are all there is.
+const ARCHIVE_PARAM = new URLSearchParams(location.search).get("archive");
+const OFFLINE = location.protocol === "file:" || ARCHIVE_PARAM !== null;
+
+async function showArchive(map, source) {
+  const status = document.getElementById("archive-status");
+  status.className = "muted";
+  status.textContent = "读取中…";
+  let archive;
+  try {
+    archive = await new PMTilesArchive(source).open();
+  } catch (e) {
+    status.className = "error";
+    status.textContent = "无法打开图包: " + e.message;
+    throw e;
+  }
+  openArchive = archive;
+  state.archive = archive;
+  const style = offlineStyle(archiveStyle(archive));
+  map.setStyle(style);
+  // The check's overlays belong to the style: a new style needs them again.
+  map.once("style.load", () => { if (!OFFLINE) addOverlays(map); });
+  const [w, s, e, n] = archive.header.bounds;
+  map.fitBounds([[w, s], [e, n]], { padding: 20, duration: 0 });
+  // TileJSON's vector_layers: the id is the layer's name, the description its title.
+  const layers = (archive.metadata.vector_layers || []).map((v) => ({ name: v.id, title: v.description || v.id }));
+  listLayers(map, style, layers);
+  state.titles = Object.fromEntries(layers.map((l) => [l.name, l.title]));
+  const versions = Object.entries(archive.metadata["onemap:versions"] || {}).map(([k, v]) => `${k} v${v}`).join(", ");
+  status.textContent = `${archive.name} · z${archive.header.minZoom}–${archive.header.maxZoom}` + (versions ? ` · ${versions}` : "");
+  window.onemapArchive = archive;
+}
+
+function wireArchive(map) {
+  document.getElementById("archive").addEventListener("change", (e) => {
+    if (e.target.files[0]) showArchive(map, e.target.files[0]).catch((err) => console.warn(err));
+    e.target.value = "";
+  });
+}
+
+async function mainOffline() {
+  for (const id of ["signin", "check"]) document.getElementById(id).hidden = true;
+  document.getElementById("layers").innerHTML = `<li class="muted">打开图包后显示</li>`;
+  if (typeof maplibregl === "undefined") {
+    document.getElementById("archive-status").className = "error";
+    document.getElementById("archive-status").textContent = "地图无法显示: maplibre-gl.js 不在本页旁边 (onemap tiles viewer 会写入它)";
+    return;
+  }
+  registerArchiveProtocol(maplibregl);
+  const blank = { version: 8, sources: {}, layers: [{ id: "background", type: "background", paint: { "background-color": "#f5f5f2" } }] };
+  const map = new maplibregl.Map({ container: "map", style: blank, bounds: LISHUI, fitBoundsOptions: { padding: 20 }, attributionControl: false });
+  window.onemapMap = map;
+  map.addControl(new maplibregl.NavigationControl(), "top-right");
+  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+  map.on("click", (e) => showPopup(map, e));
+  wireArchive(map);
+  map.on("load", () => { window.onemapReady = true; });
+  if (ARCHIVE_PARAM) await showArchive(map, new URL(ARCHIVE_PARAM, location.href).href);
+}
+
 // Who the server takes this tab to be. A key or token that no longer holds (a token expired)
 // is dropped, and the page goes on as anyone's.
 async function showWho() {
@@ -436,6 +507,7 @@ function signInFailed(err) {
 }
 
 async function main() {
+  if (OFFLINE) return mainOffline();
   const login = await signInSettings();
   wireSignIn(login);
   let failed = null;
@@ -457,6 +529,8 @@ async function main() {
   window.onemapMap = map;
   map.addControl(new maplibregl.NavigationControl(), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+  registerArchiveProtocol(maplibregl);
+  wireArchive(map);
   map.on("load", () => {
     addOverlays(map);
     window.onemapReady = true;
