@@ -28,6 +28,13 @@ extension CoverageGrid {
     /// A cell counts as filled when the data covers this share of it: 图斑 go to the cell of
     /// their centre, so a cell inside the layer holds somewhat more or less than its own area.
     static let filledShare = 0.75
+    /// For other layers, whose data need not cover the ground: a cell is drawn whole (and
+    /// joins its neighbours' block) only when the data all but fills it, so a block overstates
+    /// its cells by a tenth at most (and that goes from the squares drawn after it). Adjacent
+    /// parcels (farmland cut from one survey) become blocks; scattered ones keep a square each,
+    /// of their area. Not 0.95: a cell on the tile's edge lacks the parcels whose centres lie in
+    /// the next tile, and a field running across the edge would end in a row of squares there.
+    static let blockShare = 0.9
 
     /// The coverage merged by land class, largest area first; empty for a grid without codes.
     func classRegions(_ classification: LandClassification) -> [ClassRegion] {
@@ -37,35 +44,95 @@ extension CoverageGrid {
         let classIndex = Dictionary(uniqueKeysWithValues: classCodes.enumerated().map { ($1, $0) })
         let classOfCode = codeNames.map { classIndex[classification.code($0)?.classCode ?? ""]! }
         let classes = classCodes.count
+        var codeArea = [Double](repeating: 0, count: codeNames.count + 1)
+        for it in items { codeArea[it.code >= 0 ? Int(it.code) : codeNames.count] += it.area }
         // The cells the tile shed whole (`shed`), not `effectiveCellSize`: a shed cell is all
         // coverage and fills, where a larger cell would mix it with 图斑 kept as outlines and its
         // square would lie over them, losing area. A filled cell is drawn whole however large
         // its largest 图斑, so it needs no room for one.
-        let cellSize = self.cellSize
+        let traced = regions(
+            classes: classes, classOf: { $0 >= 0 ? classOfCode[Int($0)] : classes - 1 }, cellSize: cellSize,
+            filledShare: Self.filledShare)
+        var out: [(area: Double, region: ClassRegion)] = []
+        for (c, r) in traced.enumerated() where r.count > 0 && !r.rings.isEmpty {
+            // The class's commonest code, by area in the tile.
+            var code = -1
+            for (id, cls) in classOfCode.enumerated() where cls == c && codeArea[id] > 0 && (code < 0 || codeArea[id] > codeArea[code]) {
+                code = id
+            }
+            out.append(
+                (r.area, ClassRegion(classCode: classCodes[c], code: code >= 0 ? codeNames[code] : "", count: r.count, rings: r.rings)))
+        }
+        return out.sorted { ($0.area, $1.region.classCode) > ($1.area, $0.region.classCode) }.map(\.region)
+    }
+
+    /// A layer's coverage as blocks (coalescing): the cells its data all but fills
+    /// (`blockShare`) traced into polygons, one per group of adjacent cells with holes where
+    /// the data leaves a cell open, and a square of its area in each other cell. Where
+    /// `squares()` draws a field of farmland as a grid of separate squares, this draws it as the
+    /// blocks it forms on the ground. Rings as in `ClassRegion`; the area kept as there.
+    func blocks() -> [[TilePoint]] {
+        guard !items.isEmpty else { return [] }
+        let cellSize = effectiveCellSize
+        let filled = cellsFilled(cellSize: cellSize, share: Self.blockShare)
+        return regions(classes: 1, classOf: { _ in 0 }, cellSize: cellSize, filledShare: Self.blockShare, filled: filled)[0].rings
+    }
+
+    /// The cells the data covers at least `share` of, each contribution taken as a square of
+    /// its area about its centre and shared among the cells that square meets. (By centre
+    /// alone, a field of parcels a sixth of a cell across puts five or seven columns of them in
+    /// each cell, 70% or 120% of it, and the field would come out as a mix of blocks and squares.)
+    func cellsFilled(cellSize: Int, share: Double) -> Set<Int> {
+        let n = max(1, extent / cellSize)
+        let cell = Double(cellSize), e = Double(extent)
+        var covered: [Int: Double] = [:]
+        for it in items {
+            let half = it.area.squareRoot() / 2
+            let x0 = max(0, it.x - half), x1 = min(e, it.x + half), y0 = max(0, it.y - half), y1 = min(e, it.y + half)
+            guard x1 > x0, y1 > y0 else { continue }
+            // What falls past the tile's edge stays in the edge cells: the area is the tile's.
+            let scale = it.area / ((x1 - x0) * (y1 - y0))
+            for j in Int(y0 / cell)...min(n - 1, Int(y1 / cell)) {
+                let h = min(y1, Double(j + 1) * cell) - max(y0, Double(j) * cell)
+                guard h > 0 else { continue }
+                for i in Int(x0 / cell)...min(n - 1, Int(x1 / cell)) {
+                    let w = min(x1, Double(i + 1) * cell) - max(x0, Double(i) * cell)
+                    if w > 0 { covered[j * n + i, default: 0] += w * h * scale }
+                }
+            }
+        }
+        return Set(covered.filter { $0.value >= share * cell * cell }.keys)
+    }
+
+    /// Each class's rings (its filled cells traced, then the squares of the partly filled cells
+    /// it has the most area in), how many contributions it stands for, and its area. A cell is
+    /// filled when the contributions centred in it reach `filledShare` of it, or, given
+    /// `filled`, when it is one of those; the area of the contributions centred in filled cells
+    /// less the cells' own is carried to the squares, so the total stays the data's.
+    private func regions(classes: Int, classOf: (Int32) -> Int, cellSize: Int, filledShare: Double, filled given: Set<Int>? = nil)
+        -> [(rings: [[TilePoint]], count: Int, area: Double)]
+    {
         let n = max(1, extent / cellSize)
         let cell = Double(cellSize)
         // Sums by occupied cell only, in cell order (the rounding carried from cell to cell
         // goes in that order): a tile's coverage often fills a few dozen of its 16,384 cells,
         // and grids of every cell by every class cost a z14 tile more than its outlines did.
         let cellOf = items.map { it in min(n - 1, Int(it.y / cell)) * n + min(n - 1, Int(it.x / cell)) }
-        let occupied = Array(Set(cellOf)).sorted()
+        let occupied = Array(Set(cellOf).union(given ?? [])).sorted()
         let slotOf = Dictionary(uniqueKeysWithValues: occupied.enumerated().map { ($1, $0) })
         let slots = occupied.count
         var area = [Double](repeating: 0, count: slots * classes)
         var total = [Double](repeating: 0, count: slots)
         var sx = [Double](repeating: 0, count: slots)
         var sy = [Double](repeating: 0, count: slots)
-        var codeArea = [Double](repeating: 0, count: codeNames.count + 1)
         var cellCount = [Int](repeating: 0, count: slots)
         for (it, k) in zip(items, cellOf) {
             let s = slotOf[k]!
-            let c = it.code >= 0 ? classOfCode[Int(it.code)] : classes - 1
-            area[s * classes + c] += it.area
+            area[s * classes + classOf(it.code)] += it.area
             total[s] += it.area
             sx[s] += it.x * it.area
             sy[s] += it.y * it.area
             cellCount[s] += it.count
-            codeArea[it.code >= 0 ? Int(it.code) : codeNames.count] += it.area
         }
         // Each cell's class, whether it is filled, and the squares of partial cells.
         var label: [Int]? = nil
@@ -73,11 +140,11 @@ extension CoverageGrid {
         var squares = Array(repeating: [[TilePoint]](), count: classes)
         var counts = [Int](repeating: 0, count: classes)
         var carry = 0.0
-        for (s, k) in occupied.enumerated() where total[s] > 0 {
+        for (s, k) in occupied.enumerated() where total[s] > 0 || given?.contains(k) == true {
             var best = 0
             for c in 1..<classes where area[s * classes + c] > area[s * classes + best] { best = c }
             counts[best] += cellCount[s]
-            if total[s] >= Self.filledShare * cell * cell {
+            if given?.contains(k) ?? (total[s] >= filledShare * cell * cell) {
                 if label == nil { label = [Int](repeating: -1, count: n * n) }
                 label![k] = best
                 filled[best] = true
@@ -100,21 +167,10 @@ extension CoverageGrid {
                 TilePoint(left, top), TilePoint(left + side32, top), TilePoint(left + side32, top + side32), TilePoint(left, top + side32)
             ])
         }
-        var regions: [(area: Double, region: ClassRegion)] = []
-        for c in 0..<classes where counts[c] > 0 {
+        return (0..<classes).map { c in
             let outlined = filled[c] ? CellOutline(label: label!, n: n, of: c).rings(cellSize: Int32(cellSize)) : []
-            let rings = outlined + squares[c]
-            guard !rings.isEmpty else { continue }
-            // The class's commonest code, by area in the tile.
-            var code = -1
-            for (id, cls) in classOfCode.enumerated() where cls == c && codeArea[id] > 0 && (code < 0 || codeArea[id] > codeArea[code]) {
-                code = id
-            }
-            let classArea = (0..<slots).reduce(0.0) { $0 + area[$1 * classes + c] }
-            regions.append(
-                (classArea, ClassRegion(classCode: classCodes[c], code: code >= 0 ? codeNames[code] : "", count: counts[c], rings: rings)))
+            return (outlined + squares[c], counts[c], (0..<slots).reduce(0.0) { $0 + area[$1 * classes + c] })
         }
-        return regions.sorted { ($0.area, $1.region.classCode) > ($1.area, $0.region.classCode) }.map(\.region)
     }
 }
 

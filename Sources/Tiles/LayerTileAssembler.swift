@@ -182,12 +182,12 @@ struct LayerTileAssembler {
             }
             return layer.encoded()
         }
-        let squares = coverage.squares()
-        if !squares.isEmpty {
+        let rings = coverage.blocks()
+        if !rings.isEmpty {
             var writer = MVTGeometryWriter()
-            for s in squares { writer.ring(s) }
-            // One feature for all the cells: no id (it is no feature of the data), and how
-            // many features it stands for.
+            for r in rings { writer.ring(r) }
+            // One feature for all the blocks and squares: no id (it is no feature of the
+            // data), and how many features it stands for.
             layer.addFeature(
                 id: nil, type: .polygon, geometry: writer.commands,
                 properties: [("om_merged", .int(Int64(coverage.totalCount)))])

@@ -80,7 +80,7 @@ public struct TileOptions: Sendable, Hashable {
 
     /// Goes into ETags, so a change of cutting rules is a change of tiles.
     var signature: String {
-        // "u1": land-use coverage merged by class.
-        "e\(extent)b\(buffer)t\(tolerance)m\(minFeatureSize)o\(overviewBoxSize)z\(overviewMaxZoom)c\(coverageCell)l\(layerBudget)f\(maxFeatures)u1"
+        // "u1": land-use coverage merged by class; "k1": other coverage coalesced into blocks.
+        "e\(extent)b\(buffer)t\(tolerance)m\(minFeatureSize)o\(overviewBoxSize)z\(overviewMaxZoom)c\(coverageCell)l\(layerBudget)f\(maxFeatures)u1k1"
     }
 }

@@ -158,6 +158,33 @@ struct ClassCoverageTests {
         }
     }
 
+    /// Coalescing (issue 26): a field of adjacent parcels, each a sixth of a cell, is one
+    /// block with a fringe of squares where it only partly fills a cell; the area is kept and
+    /// the polygons are valid. Scattered parcels keep a square each.
+    @Test func adjacentParcelsBecomeOneBlockAndScatteredOnesSquares() throws {
+        let engine = GeometryEngine()
+        var grid = CoverageGrid(extent: 4096, cellSize: 32)
+        // 40 × 30 parcels of 5.5 × 5.5 units sharing their edges, from (1010, 2003).
+        for j in 0..<30 {
+            for i in 0..<40 { grid.add(x: 1010 + 5.5 * (Double(i) + 0.5), y: 2003 + 5.5 * (Double(j) + 0.5), area: 30.25) }
+        }
+        let rings = grid.blocks()
+        let polygons = Self.polygons(rings)
+        let block = try #require(polygons.first)
+        // 220 × 165 units over cells of 32: the 5 × 4 cells wholly inside are one block.
+        #expect(try engine.make(.polygon(block)).planarArea() >= 20 * 32 * 32, "\(rings.prefix(2))")
+        let g = try engine.make(.multiPolygon(polygons))
+        #expect(g.isValid)
+        let area = try g.planarArea()
+        #expect(abs(area - 1200 * 30.25) <= 32 * 32 * 0.5, "area \(area) vs \(1200 * 30.25)")
+        #expect(rings.count < 40, "a block and its fringe, not a square per cell: \(rings.count) rings")
+        // The same parcels scattered a cell apart: no block, a square each.
+        var scattered = CoverageGrid(extent: 4096, cellSize: 32)
+        for j in 0..<10 { for i in 0..<10 { scattered.add(x: 100 + 64 * Double(i), y: 100 + 64 * Double(j), area: 30.25) } }
+        let squares = scattered.blocks()
+        #expect(squares.count == 100 && squares.allSatisfy { CellOutline.signedArea($0) == 2 * 25 || CellOutline.signedArea($0) == 2 * 36 })
+    }
+
     @Test func otherLayersKeepClasslessSquares() {
         var grid = CoverageGrid(extent: 4096, cellSize: 32)
         grid.add(x: 100, y: 100, area: 50)

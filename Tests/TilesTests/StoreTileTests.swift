@@ -120,6 +120,62 @@ struct StoreTileTests {
         #expect(checked > 200, "the layer should give many tiles to check: \(checked)")
     }
 
+    /// Issue 26's coalescing: a field of 6,000 adjacent 40 m parcels (farmland cut from one
+    /// survey, 4 × 2.4 km) is drawn at z10–z12 as a block, not as a square per cell: in every
+    /// tile holding much of it, one polygon is most of what the tile draws; the polygons are
+    /// valid, and the area is the data's within 5%, on both tile paths.
+    @Test func adjacentParcelsCoalesceIntoBlocks() async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            DispatchQueue.global().async { c.resume(with: Result { try Self.adjacentParcels() }) }
+        }
+    }
+
+    static func adjacentParcels() throws {
+        let fx = try TileFixtures()
+        let w = 40.0 / 98_000, h = 40.0 / 111_000
+        var parcels: [(Geometry, [AttributeValue])] = []
+        for j in 0..<60 {
+            for i in 0..<100 {
+                let x0 = 119.5 + Double(i) * w, y0 = 28.3 + Double(j) * h
+                parcels.append(
+                    (.polygon(Polygon([TileFixtures.box(x0, y0, x0 + w, y0 + h)])), [.text("A\(i)-\(j)"), .text("水田"), .real(1600)]))
+            }
+        }
+        try fx.layer("farmland", fields: TileFixtures.parcelFields, parcels)
+        let engine = GeometryEngine()
+        let bounds = try #require(try fx.store.layer(named: "farmland").version.bbox)
+        var checked = 0
+        for threshold in [1000, 1_000_000] {
+            let service = TileService(store: fx.store, options: TileOptions(summaryThreshold: threshold))
+            for z in 10...12 {
+                for key in Self.keys(bounds, z: z) {
+                    let tile = try service.tile(.layers(["farmland"]), key, grid: Self.grid)
+                    guard let layer = try decodeTile(tile.bytes).layer("farmland") else { continue }
+                    var parts: [EngineGeometry] = []
+                    for f in layer.features where f.type == 3 {
+                        for p in polygons(f) {
+                            let rings = p.map { r in (r + [r[0]]).map { Coordinate(Double($0.x), Double($0.y)) } }
+                            parts.append(try engine.make(.polygon(Polygon(rings))))
+                        }
+                    }
+                    let valid = parts.allSatisfy { $0.isValid }
+                    #expect(valid, "z\(z) \(key): invalid polygons")
+                    let (drawn, truth) = try Self.coverage(tile.bytes, key: key, parcels: parcels, engine: engine)
+                    guard truth > 4096.0 * 4096 * 0.0001 else { continue }
+                    #expect(abs(drawn - truth) <= 0.05 * truth, "z\(z) \(key): drawn \(Int(drawn)) vs data \(Int(truth)) units²")
+                    // Much of the field (a hundred cells of 32 units or more): one block is most of it.
+                    guard truth > 100 * 32 * 32 else { continue }
+                    checked += 1
+                    let largest = try parts.map { try $0.planarArea() }.max() ?? 0
+                    #expect(
+                        largest >= 0.6 * truth,
+                        "z\(z) \(key): largest polygon \(Int(largest)) of \(Int(truth)) units², \(parts.count) polygons")
+                }
+            }
+        }
+        #expect(checked >= 6, "tiles holding much of the field: \(checked)")
+    }
+
     /// The area the tile's polygons cover inside the tile, and the area the data covers
     /// there, both in tile units², both computed by GEOS (independently of the encoder).
     static func coverage(_ bytes: [UInt8], key: TileKey, parcels: [(Geometry, [AttributeValue])], engine: GeometryEngine) throws -> (
