@@ -49,6 +49,12 @@ public final class EngineGeometry {
     public func unaryUnion() throws -> EngineGeometry {
         try engine.own(GEOSUnaryUnion_r(h, pointer), "unary union")
     }
+    /// The union with every vertex snap-rounded to a grid of `gridSize` (GEOS OverlayNG):
+    /// edges that nearly coincide (neighbours' shared boundaries, each placed from its own
+    /// origin in single precision) become one edge, so adjacent polygons merge without slivers.
+    public func unaryUnion(gridSize: Double) throws -> EngineGeometry {
+        try engine.own(GEOSUnaryUnionPrec_r(h, pointer, gridSize), "unary union on a grid")
+    }
     /// The part inside an axis-aligned box (GEOS's rectangle clipping: one pass over the
     /// vertices, no overlay). Within the box the result has exactly this geometry's edges.
     public func clipped(to b: BoundingBox) throws -> EngineGeometry {

@@ -74,7 +74,9 @@ extension CoverageGrid {
     func blocks() -> [[TilePoint]] {
         guard !items.isEmpty else { return [] }
         let cellSize = effectiveCellSize
-        let filled = cellsFilled(cellSize: cellSize, share: Self.blockShare)
+        let cell = Double(cellSize)
+        // Less area than one cell's worth: no cell can be filled (most tiles of a sparse layer).
+        let filled = totalArea < Self.blockShare * cell * cell ? [] : cellsFilled(cellSize: cellSize, share: Self.blockShare)
         return regions(classes: 1, classOf: { _ in 0 }, cellSize: cellSize, filledShare: Self.blockShare, filled: filled)[0].rings
     }
 
@@ -85,7 +87,7 @@ extension CoverageGrid {
     func cellsFilled(cellSize: Int, share: Double) -> Set<Int> {
         let n = max(1, extent / cellSize)
         let cell = Double(cellSize), e = Double(extent)
-        var covered: [Int: Double] = [:]
+        var covered = [Double](repeating: 0, count: n * n)
         for it in items {
             let half = it.area.squareRoot() / 2
             let x0 = max(0, it.x - half), x1 = min(e, it.x + half), y0 = max(0, it.y - half), y1 = min(e, it.y + half)
@@ -97,11 +99,12 @@ extension CoverageGrid {
                 guard h > 0 else { continue }
                 for i in Int(x0 / cell)...min(n - 1, Int(x1 / cell)) {
                     let w = min(x1, Double(i + 1) * cell) - max(x0, Double(i) * cell)
-                    if w > 0 { covered[j * n + i, default: 0] += w * h * scale }
+                    if w > 0 { covered[j * n + i] += w * h * scale }
                 }
             }
         }
-        return Set(covered.filter { $0.value >= share * cell * cell }.keys)
+        let full = share * cell * cell
+        return Set(covered.indices.filter { covered[$0] >= full })
     }
 
     /// Each class's rings (its filled cells traced, then the squares of the partly filled cells

@@ -46,6 +46,30 @@ struct CoverageGrid {
 
     /// A contribution of `area` tile units² centred at (x, y); ignored if the centre lies
     /// outside the tile (the neighbouring tile counts it), so nothing is counted twice.
+    ///
+    /// Given the footprint's box (`width` × `height` about the centre), a polygon that the
+    /// tile's edge cuts counts here for the share of its box inside the tile, at the centre of
+    /// that share, and the neighbouring tile counts the rest: each tile then holds the area
+    /// the data covers within it. (By centre alone, a field of parcels a few units across that
+    /// runs over the edge lost a strip half a parcel wide on one side: 7–10% of a z10 tile's.)
+    mutating func add(x: Double, y: Double, area: Double, count: Int = 1, code: Int32 = -1, width: Double, height: Double) {
+        let e = Double(extent)
+        let x0 = max(0, x - width / 2), x1 = min(e, x + width / 2), y0 = max(0, y - height / 2), y1 = min(e, y + height / 2)
+        guard width > 0, height > 0 else { return add(x: x, y: y, area: area, count: count, code: code) }
+        // Wholly in the next tile: its to count.
+        guard area > 0, x1 > x0, y1 > y0 else { return }
+        let share = (x1 - x0) * (y1 - y0) / (width * height)
+        if share >= 1 { return add(x: x, y: y, area: area, count: count, code: code) }
+        // Counted (`om_merged`) once, by the tile its centre is in; its area wherever its box
+        // lies, at the middle of the part inside, kept just inside the edge.
+        let counted = x >= 0 && y >= 0 && x < e && y < e ? count : 0
+        let part = area * share
+        items.append((min((x0 + x1) / 2, e.nextDown), min((y0 + y1) / 2, e.nextDown), part, counted, code))
+        largestSide = max(largestSide, part.squareRoot())
+        totalArea += part
+        totalCount += counted
+    }
+
     mutating func add(x: Double, y: Double, area: Double, count: Int = 1, code: Int32 = -1) {
         let e = Double(extent)
         guard area > 0, x >= 0, y >= 0, x < e, y < e else { return }

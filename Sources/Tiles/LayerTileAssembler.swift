@@ -21,6 +21,8 @@ enum FeatureValues {
     case interned(row: Int)
     /// None: an overview's area box, which stands for where the feature is, not what it is.
     case none
+    /// A block of adjacent parcels (`ParcelBlocks`): no id, and how many it stands for.
+    case merged(count: Int)
 }
 
 /// Puts a layer together within its byte budget. When the plain layer is too big it sheds,
@@ -116,7 +118,7 @@ struct LayerTileAssembler {
         switch f.values {
         case .interned(let row): return attributes?.indices[landUse.field][row] ?? -1
         case .read(let values): return coverage.codeId(of: values[landUse.field])
-        case .none: return -1
+        case .none, .merged: return -1
         }
     }
 
@@ -138,7 +140,7 @@ struct LayerTileAssembler {
                 case .interned(let row):
                     guard let id = attributes?.indices[i][row], id >= 0 else { break }
                     if distinct { own += 1 } else { seenInterned.insert(id) }
-                case .none: break
+                case .none, .merged: break
                 }
             }
             return (seen.count + seenInterned.count + own) * 2 > features.count
@@ -164,6 +166,11 @@ struct LayerTileAssembler {
                 interned?.tags(row: row, keys: keys, into: &tags, layer: &layer)
             case .none:
                 break
+            case .merged(let count):
+                tags.append(layer.keyIndex("om_merged"))
+                tags.append(layer.valueIndex(.int(Int64(count))))
+                layer.addFeature(id: nil, type: f.geometry.type, geometry: f.geometry.commands, tags: tags)
+                continue
             }
             layer.addFeature(id: f.id, type: f.geometry.type, geometry: f.geometry.commands, tags: tags)
         }

@@ -182,9 +182,11 @@ public final class StoreLayerSource: TileSource, Sendable {
         var prepared: [PreparedFeature] = []
         /// Below this size (tile units) a feature is coverage (polygons) or left out (lines).
         let minSize: Double
-        /// Below this size (tile units) a polygon is drawn as its area box.
+        /// Below this size (tile units) a polygon is drawn as its area box, or in a block with
+        /// its neighbours.
         let boxSize: Double
         var boxes: AreaBoxes
+        var blocks = ParcelBlocks()
 
         /// A polygon drawn as its area box: with its id, without attributes (at this size no
         /// one picks it out; identify and the items API give them, and so does the next zoom).
@@ -229,17 +231,17 @@ public final class StoreLayerSource: TileSource, Sendable {
             if fp.size < c.minSize {
                 if kind == .polygon {
                     let code = landUse.map { c.coverage.codeId(of: FeatureAttributes.value(row[7 + $0.field])) } ?? -1
-                    c.coverage.add(x: fp.x, y: fp.y, area: fp.area, code: code)
+                    c.coverage.add(x: fp.x, y: fp.y, area: fp.area, code: code, width: fp.width, height: fp.height)
                 }
-                continue
-            }
-            if fp.size < c.boxSize {
-                c.addBox(id: UInt64(bitPattern: fid), fp)
                 continue
             }
             // Read in place: the blob is not copied out of SQLite's row buffer.
             guard let geometry = try? row.withUnsafeData(atIndex: 6, { blob in try blob.map { try SpatiaLiteGeometry.decode($0) } })
             else { continue }
+            if fp.size < c.boxSize {
+                c.blocks.add(id: UInt64(bitPattern: fid), fp, .geometry(geometry))
+                continue
+            }
             var lost = LostArea()
             let encoded = c.encoder.encode(geometry, lost: &lost)
             let values = fields.indices.map { FeatureAttributes.value(row[7 + $0]) }
@@ -295,7 +297,7 @@ public final class StoreLayerSource: TileSource, Sendable {
         // the features in this tile, so a tile changes only when they do (`tiles export --update`).
         small.sort { summary.fid[$0.k] < summary.fid[$1.k] }
         big.sort { summary.fid[$0.k] < summary.fid[$1.k] }
-        for s in small { c.coverage.add(x: s.fp.x, y: s.fp.y, area: s.fp.area, code: codeOf(s.k)) }
+        for s in small { c.coverage.add(x: s.fp.x, y: s.fp.y, area: s.fp.area, code: codeOf(s.k), width: s.fp.width, height: s.fp.height) }
         // More outlines than the budget can hold even at their smallest (about 48 bytes
         // for a small parcel): the densest cells become coverage, whole cells at a time.
         let affordable = min(options.layerBudget / 48, options.maxFeatures)
@@ -307,19 +309,23 @@ public final class StoreLayerSource: TileSource, Sendable {
                 extent: options.extent, budget: Double(affordable * 48))
             var kept: [(k: Int, size: Double, fp: Footprint)] = []
             for (b, m) in zip(big, move) {
-                if m { c.coverage.add(x: b.fp.x, y: b.fp.y, area: b.fp.area, code: codeOf(b.k)) } else { kept.append(b) }
+                if m {
+                    c.coverage.add(x: b.fp.x, y: b.fp.y, area: b.fp.area, code: codeOf(b.k), width: b.fp.width, height: b.fp.height)
+                } else {
+                    kept.append(b)
+                }
             }
             big = kept
         }
         let shapes = resident.shapes
         for b in big {
-            if b.size < c.boxSize {
-                c.addBox(id: UInt64(bitPattern: summary.fid[b.k]), b.fp)
-                continue
-            }
             let row = Int(summary.row[b.k])
             // The box from the projected summary: placing the feature needs no log or tan.
             let box = FeatureShapes.TileBox(west: p.minX[b.k] * scale - ox, bottom: p.maxY[b.k] * scale - oy, top: p.minY[b.k] * scale - oy)
+            if b.size < c.boxSize {
+                c.blocks.add(id: UInt64(bitPattern: summary.fid[b.k]), b.fp, .resident(row: row, box: box))
+                continue
+            }
             var lost = LostArea()
             let encoded: EncodedGeometry?
             switch shapes.kind(row) {
@@ -336,11 +342,58 @@ public final class StoreLayerSource: TileSource, Sendable {
                     values: .interned(row: row),
                     size: b.size, centreX: b.fp.x, centreY: b.fp.y, dataArea: b.fp.area))
         }
-        return finish(&c, attributes: resident.attributes)
+        return finish(&c, attributes: resident.attributes, shapes: shapes)
+    }
+
+    /// The overview's small parcels: alone, an area box each; touching others, a block of
+    /// their union (`ParcelBlocks`), or boxes if GEOS cannot make it.
+    private func placeBlocks(_ c: inout Cut, shapes: FeatureShapes?) {
+        guard !c.blocks.isEmpty else { return }
+        var engine: GeometryEngine? = nil
+        let parcels = c.blocks.parcels
+        for group in c.blocks.groups() {
+            let members = group.map { parcels[$0] }
+            if members.count == 1 {
+                c.addBox(id: members[0].id, members[0].footprint)
+                continue
+            }
+            let t = c.transform
+            let outlines = members.flatMap { p -> [[[TileVertex]]] in
+                switch p.outline {
+                case .resident(let row, let box): return shapes?.polygons(row, t, box: box) ?? []
+                case .geometry(let g):
+                    return g.polygons.map { polygon in
+                        polygon.rings.map { ring in
+                            ring.dropLast().map { v in
+                                let q = t.apply(v.x, v.y)
+                                return TileVertex(x: q.x, y: q.y)
+                            }
+                        }
+                    }
+                }
+            }
+            if engine == nil { engine = GeometryEngine() }
+            var lost = LostArea()
+            guard let union = ParcelBlocks.union(outlines, engine: engine!) else {
+                for p in members { c.addBox(id: p.id, p.footprint) }
+                continue
+            }
+            let encoded = c.encoder.polygons(projected: union, lost: &lost)
+            if lost.area > 0 { c.coverage.add(x: lost.x, y: lost.y, area: lost.area) }
+            guard let encoded else { continue }
+            let fps = members.map(\.footprint)
+            let x0 = fps.map { $0.x - $0.width / 2 }.min()!, x1 = fps.map { $0.x + $0.width / 2 }.max()!
+            let y0 = fps.map { $0.y - $0.height / 2 }.min()!, y1 = fps.map { $0.y + $0.height / 2 }.max()!
+            c.prepared.append(
+                PreparedFeature(
+                    id: members[0].id, geometry: encoded, values: .merged(count: members.count), size: max(x1 - x0, y1 - y0),
+                    centreX: (x0 + x1) / 2, centreY: (y0 + y1) / 2, dataArea: fps.reduce(0) { $0 + $1.area }))
+        }
     }
 
     /// Caps the feature count and puts the layer together within its budget.
-    private func finish(_ c: inout Cut, attributes: FeatureAttributes? = nil) -> [UInt8] {
+    private func finish(_ c: inout Cut, attributes: FeatureAttributes? = nil, shapes: FeatureShapes? = nil) -> [UInt8] {
+        placeBlocks(&c, shapes: shapes)
         let assembler = LayerTileAssembler(
             name: name, fields: fields.map(\.name), extent: options.extent, budget: options.layerBudget,
             attributes: attributes, landUse: landUse)

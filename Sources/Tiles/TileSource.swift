@@ -80,7 +80,8 @@ public struct TileOptions: Sendable, Hashable {
 
     /// Goes into ETags, so a change of cutting rules is a change of tiles.
     var signature: String {
-        // "u1": land-use coverage merged by class; "k1": other coverage coalesced into blocks.
-        "e\(extent)b\(buffer)t\(tolerance)m\(minFeatureSize)o\(overviewBoxSize)z\(overviewMaxZoom)c\(coverageCell)l\(layerBudget)f\(maxFeatures)u1k1"
+        // "u1": land-use coverage merged by class; "k2": other coverage and touching overview
+        // parcels coalesced into blocks.
+        "e\(extent)b\(buffer)t\(tolerance)m\(minFeatureSize)o\(overviewBoxSize)z\(overviewMaxZoom)c\(coverageCell)l\(layerBudget)f\(maxFeatures)u1k2"
     }
 }
