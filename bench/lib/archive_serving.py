@@ -6,7 +6,8 @@ The tiles are every tile of OneMap's own MBTiles export (z10 and up, where a map
 requests), written out as files z/x/y.mvt holding the stored gzip bytes; nginx sends them with
 `Content-Encoding: gzip` (sendfile, open_file_cache, one worker a core), OneMap serves the
 PMTiles export of the same tiles with no database. Both are asked the same paths with
-`Accept-Encoding: gzip`, as MapLibre asks.
+`Accept-Encoding: gzip`, as MapLibre asks, and neither writes a line per request (nginx's
+`access_log off`, OneMap's `LOG_LEVEL=warning`).
 
 Usage: archive_serving.py --mbtiles A.mbtiles --pmtiles A.pmtiles --onemap BIN --work DIR
            --port P --nginx-port Q --seconds S --runs N --wrk-script wrk_mix.lua --out RESULT.json
@@ -127,8 +128,10 @@ http {{
             proc = subprocess.Popen(["nginx", "-c", conf, "-p", nginx_dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             url = f"http://127.0.0.1:{a.nginx_port}"
         else:
+            # No line per request, as nginx has `access_log off`: both serve tiles, neither logs them.
             proc = subprocess.Popen([a.onemap, "serve", "--tiles", a.pmtiles, "--port", str(a.port)], cwd=bare,
-                                    env={**os.environ, "ONEMAP_DB": ""}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                    env={**os.environ, "ONEMAP_DB": "", "LOG_LEVEL": "warning"},
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             url = f"http://127.0.0.1:{a.port}"
         try:
             wait(url + paths[0], proc)
