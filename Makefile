@@ -14,9 +14,10 @@ APT_PACKAGES := pkg-config libgeos-dev libproj-dev libgdal-dev libspatialite-dev
 # .ci/with-postgres) and HAProxy in front of its replicas (deploy/haproxy.cfg), and Python packages for the OpenAPI check and the DevTools client,
 # pyogrio, whose bundled GDAL (3.9 or later) is the OGC API – Tiles client (Debian's 3.6 was
 # built without that driver's vector tiles) and decodes archived tiles, and pmtiles, the
-# reference PMTiles reader.
+# reference PMTiles reader. GDAL's and PROJ's Python bindings read the batch check's output and
+# measure its areas on the ellipsoid (pyproj's Geod).
 TEST_APT_PACKAGES := chromium fonts-noto-cjk python3-shapely python3-qgis qgis-providers python3-owslib \
-                     postgresql-15 postgresql-15-postgis-3 haproxy
+                     python3-gdal python3-pyproj postgresql-15 postgresql-15-postgis-3 haproxy
 PIP_TEST_PACKAGES := openapi-spec-validator websocket-client pillow schemathesis cryptography pyogrio pmtiles
 
 .PHONY: deps test-deps vendor build release install test e2e demo bench bench-smoke clean format format-check
@@ -93,6 +94,7 @@ test: test-deps vendor
 	python3 Tests/e2e/schemathesis_run.py --binary .build/debug/onemap --role admin --max-examples 40 --min-requests 1500
 	/usr/bin/python3 Tests/e2e/cql2_oracle.py --binary .build/debug/onemap
 	/usr/bin/python3 Tests/e2e/clients_e2e.py --binary .build/debug/onemap --gdal-python "$$(command -v python3)"
+	/usr/bin/python3 Tests/e2e/batch_e2e.py --binary .build/debug/onemap
 	.ci/with-postgres python3 Tests/e2e/replica_e2e.py --binary .build/debug/onemap --within 20
 
 e2e: test-deps vendor

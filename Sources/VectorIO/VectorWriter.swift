@@ -75,7 +75,9 @@ public final class VectorWriter {
 
     deinit { if !closed { GDALClose(dataset) } }
 
-    public func write(geometry: Geometry, attributes: [AttributeValue], fid: Int64? = nil) throws {
+    /// A feature; with no geometry (nil), a row with its attributes alone (a patch that could
+    /// not be read, reported with its reason).
+    public func write(geometry: Geometry?, attributes: [AttributeValue], fid: Int64? = nil) throws {
         guard let f = OGR_F_Create(OGR_L_GetLayerDefn(layer)) else { throw GDAL.lastError("cannot create feature") }
         defer { OGR_F_Destroy(f) }
         if let fid { OGR_F_SetFID(f, fid) }
@@ -95,11 +97,13 @@ public final class VectorWriter {
                 }
             }
         }
-        let wkb = WKB.encode(geometry)
-        var g: OGRGeometryH? = nil
-        let err = wkb.withUnsafeBytes { OGR_G_CreateFromWkb($0.baseAddress, nil, &g, Int32($0.count)) }
-        guard err == OGRERR_NONE, let g else { throw GDAL.lastError("cannot build geometry") }
-        OGR_F_SetGeometryDirectly(f, g)
+        if let geometry {
+            let wkb = WKB.encode(geometry)
+            var g: OGRGeometryH? = nil
+            let err = wkb.withUnsafeBytes { OGR_G_CreateFromWkb($0.baseAddress, nil, &g, Int32($0.count)) }
+            guard err == OGRERR_NONE, let g else { throw GDAL.lastError("cannot build geometry") }
+            OGR_F_SetGeometryDirectly(f, g)
+        }
         guard OGR_L_CreateFeature(layer, f) == OGRERR_NONE else { throw GDAL.lastError("cannot write feature") }
     }
 

@@ -5,13 +5,22 @@ import GeoCore
 import LayerStore
 import PostGISStore
 
+/// `onemap check FILE` checks one site (the default), `onemap check batch FILE` many patches.
+/// (A command with a positional argument of its own would take `batch` for the file.)
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: "Check a site (项目用地红线) against every layer with a rule (合规性审查); `check batch` checks many.",
+        subcommands: [CheckSite.self, CheckBatch.self], defaultSubcommand: CheckSite.self)
+}
+
+struct CheckSite: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "site",
         abstract: "Check a site (项目用地红线) against every layer with a rule (合规性审查).",
         discussion: """
             FILE is GeoJSON, WKT (with --crs), a 部标准格式 coordinate TXT (UTF-8 or GBK), a Shapefile or a
             GeoPackage; '-' reads standard input. Every check is recorded in the database (全留痕) unless
-            --no-record is given.
+            --no-record is given. `onemap check batch` checks every patch of a file as its own site.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, geojson, html }
