@@ -33,6 +33,15 @@ public struct ViewerAssets: Sendable, Equatable {
         styles = first(["styles", "Styles"], holding: "onemap.json")
     }
 
+    /// The assets this process finds: in `explicit` (`--assets DIR`) when given, else where
+    /// `directories` looks for a binary started from anywhere.
+    public static func forThisProcess(explicit: String?) -> ViewerAssets {
+        ViewerAssets(
+            searching: directories(
+                explicit: explicit, executable: Bundle.main.executablePath ?? CommandLine.arguments.first,
+                workingDirectory: FileManager.default.currentDirectoryPath))
+    }
+
     /// `--assets DIR` when given; else the places a binary started from anywhere can know.
     public static func directories(explicit: String?, executable: String?, workingDirectory: String) -> [String] {
         if let explicit { return [absolute(explicit, in: workingDirectory)] }

@@ -53,7 +53,7 @@ struct CheckBatch: AsyncParsableCommand {
         var summary = BatchSummary(columns: columns)
         let started = Date()
         let progress = Self.progressLine(started)
-        try TilesCommand.Export.writeAtomically(out) { partial in
+        try AtomicOutput.write(out) { partial in
             let writer = try BatchWriter(path: partial, format: format, source: source, columns: columns)
             try batch.run(source, idField: idField, crs: crs, progress: progress) { rows in
                 for row in rows {
@@ -242,6 +242,19 @@ struct BatchSummary {
         var areaM2 = 0.0
         /// By added column name (om_<layer>_m2, om_gd_net_m2, …).
         var sums: [String: Double] = [:]
+
+        mutating func count(_ row: PatchBatch.Row, _ added: [AttributeValue], _ fields: [FieldDefinition]) {
+            patches += 1
+            guard let r = row.result else {
+                failed += 1
+                return
+            }
+            verdicts[r.verdict.rawValue, default: 0] += 1
+            areaM2 += r.site.areaM2
+            for (field, value) in zip(fields, added) where field.name != "om_area_m2" {
+                if case .real(let v) = value { sums[field.name, default: 0] += v }
+            }
+        }
     }
 
     let columns: BatchColumns
@@ -253,26 +266,14 @@ struct BatchSummary {
 
     mutating func add(_ row: PatchBatch.Row, _ added: [AttributeValue]) {
         let key = [row.county?.code ?? "", row.township?.code ?? ""].joined(separator: "|")
-        var t =
+        var place =
             byPlace[key]
             ?? Tally(
                 county: row.county?.name ?? "", countyCode: row.county?.code ?? "", township: row.township?.name ?? "",
                 townshipCode: row.township?.code ?? "")
-        for tally in [0, 1] {
-            var u = tally == 0 ? t : total
-            u.patches += 1
-            if let r = row.result {
-                u.verdicts[r.verdict.rawValue, default: 0] += 1
-                u.areaM2 += r.site.areaM2
-                for (field, value) in zip(columns.fields, added) where field.type == .real && field.name != "om_area_m2" {
-                    if case .real(let v) = value { u.sums[field.name, default: 0] += v }
-                }
-            } else {
-                u.failed += 1
-            }
-            if tally == 0 { t = u } else { total = u }
-        }
-        byPlace[key] = t
+        place.count(row, added, columns.fields)
+        total.count(row, added, columns.fields)
+        byPlace[key] = place
     }
 
     var places: [Tally] { byPlace.keys.sorted().map { byPlace[$0]! } }

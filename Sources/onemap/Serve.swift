@@ -111,10 +111,7 @@ struct Serve: AsyncParsableCommand {
                     "warning: --open lets anyone who reaches this port post checks and read check records without a key; use it only for demos\n"
                         .utf8))
         }
-        let viewerAssets = ViewerAssets(
-            searching: ViewerAssets.directories(
-                explicit: assets, executable: Bundle.main.executablePath ?? CommandLine.arguments.first,
-                workingDirectory: FileManager.default.currentDirectoryPath))
+        let viewerAssets = ViewerAssets.forThisProcess(explicit: assets)
         if viewerAssets.maplibre == nil {
             FileHandle.standardError.write(Data("warning: the viewer will not draw maps: \(viewerAssets.missingMaplibre)\n".utf8))
         }

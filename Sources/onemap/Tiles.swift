@@ -12,14 +12,6 @@ struct TilesCommand: AsyncParsableCommand {
         abstract: "Tile archives: the server's vector tiles in one file, for a CDN or a tablet with no network.",
         subcommands: [Export.self, Viewer.self])
 
-    /// Where the viewer's files are, as `onemap serve` finds them.
-    static func assets(_ explicit: String? = nil) -> ViewerAssets {
-        ViewerAssets(
-            searching: ViewerAssets.directories(
-                explicit: explicit, executable: Bundle.main.executablePath ?? CommandLine.arguments.first,
-                workingDirectory: FileManager.default.currentDirectoryPath))
-    }
-
     struct Viewer: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the one-map page into a folder, to show a .pmtiles archive with no server.",
@@ -31,7 +23,7 @@ struct TilesCommand: AsyncParsableCommand {
         @Option(help: "Where MapLibre and the styles are (as for `onemap serve --assets`).") var assets: String?
 
         func run() throws {
-            let names = try OfflineViewer.write(to: out, assets: TilesCommand.assets(assets))
+            let names = try OfflineViewer.write(to: out, assets: .forThisProcess(explicit: assets))
             print("wrote \(names.joined(separator: ", ")) to \(out)")
         }
     }
@@ -143,12 +135,12 @@ struct TilesCommand: AsyncParsableCommand {
                 // The one-map composite carries its style, for the viewer that opens it offline.
                 if layers == nil {
                     let names = Set(try service.sources(selection, for: export.caller).map(\.name))
-                    export.style = try OfflineViewer.style(assets: TilesCommand.assets(), layers: names)
+                    export.style = try OfflineViewer.style(assets: .forThisProcess(explicit: nil), layers: names)
                 }
             }
             let out = target
             var line = ""
-            try Self.writeAtomically(out) { partial in
+            try AtomicOutput.write(out) { partial in
                 let writer: TileArchiveWriter =
                     format == .pmtiles ? try PMTilesWriter(path: partial) : try MBTilesWriter(path: partial, grid: export.grid)
                 var summary: TileExport.Summary
@@ -173,26 +165,6 @@ struct TilesCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
         }
 
-        /// Runs `write` on a file beside `out`, then renames it into place: `out` is only ever
-        /// the old file or the complete new one. Interrupted or failed, the partial file goes.
-        static func writeAtomically(_ out: String, _ write: (String) throws -> Void) throws {
-            let partial = out + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-            try? FileManager.default.removeItem(atPath: partial)
-            let interrupted = removeOnInterrupt(partial)
-            defer { for s in interrupted { s.cancel() } }
-            do {
-                try write(partial)
-            } catch {
-                try? FileManager.default.removeItem(atPath: partial)
-                throw TileArchiveError("\(out): \(error)")
-            }
-            guard rename(partial, out) == 0 else {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(atPath: partial)
-                throw TileArchiveError("\(out): the finished archive could not be moved into place: \(reason)")
-            }
-        }
-
         /// Tiles done, rate and time left on one line of the terminal; nothing when no one watches.
         static func progressLine() -> @Sendable (TileExport.Progress) -> Void {
             guard isatty(STDERR_FILENO) == 1 else { return { _ in } }
@@ -201,22 +173,6 @@ struct TilesCommand: AsyncParsableCommand {
                 let left = rate > 0 ? Double(p.total - p.done) / rate : 0
                 let line = String(format: "\r\u{1B}[Kz%d  %d/%d tiles  %.0f/s  ~%.0f s left", p.zoom, p.done, p.total, rate, left)
                 FileHandle.standardError.write(Data(line.utf8))
-            }
-        }
-
-        /// On Ctrl-C or a polite kill: the partial file goes, then the process, with the
-        /// usual status of a process ended by that signal.
-        static func removeOnInterrupt(_ partial: String) -> [DispatchSourceSignal] {
-            [SIGINT, SIGTERM].map { sig in
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                source.setEventHandler {
-                    try? FileManager.default.removeItem(atPath: partial)
-                    FileHandle.standardError.write(Data("\ninterrupted: \(partial) removed, nothing written at the output\n".utf8))
-                    Foundation.exit(128 + sig)
-                }
-                source.resume()
-                return source
             }
         }
     }
