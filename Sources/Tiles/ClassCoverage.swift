@@ -52,7 +52,7 @@ extension CoverageGrid {
         // its largest 图斑, so it needs no room for one.
         let traced = regions(
             classes: classes, classOf: { $0 >= 0 ? classOfCode[Int($0)] : classes - 1 }, cellSize: cellSize,
-            filledShare: Self.filledShare)
+            filling: .share(Self.filledShare))
         var out: [(area: Double, region: ClassRegion)] = []
         for (c, r) in traced.enumerated() where r.count > 0 && !r.rings.isEmpty {
             // The class's commonest code, by area in the tile.
@@ -77,7 +77,7 @@ extension CoverageGrid {
         let cell = Double(cellSize)
         // Less area than one cell's worth: no cell can be filled (most tiles of a sparse layer).
         let filled = totalArea < Self.blockShare * cell * cell ? [] : cellsFilled(cellSize: cellSize, share: Self.blockShare)
-        return regions(classes: 1, classOf: { _ in 0 }, cellSize: cellSize, filledShare: Self.blockShare, filled: filled)[0].rings
+        return regions(classes: 1, classOf: { _ in 0 }, cellSize: cellSize, filling: .cells(filled))[0].rings
     }
 
     /// The cells the data covers at least `share` of, each contribution taken as a square of
@@ -107,14 +107,22 @@ extension CoverageGrid {
         return Set(covered.indices.filter { covered[$0] >= full })
     }
 
+    /// When a cell is drawn whole: when the contributions centred in it reach a share of it,
+    /// or when it is one of given cells (`cellsFilled`, by footprint).
+    enum Filling {
+        case share(Double)
+        case cells(Set<Int>)
+    }
+
     /// Each class's rings (its filled cells traced, then the squares of the partly filled cells
-    /// it has the most area in), how many contributions it stands for, and its area. A cell is
-    /// filled when the contributions centred in it reach `filledShare` of it, or, given
-    /// `filled`, when it is one of those; the area of the contributions centred in filled cells
-    /// less the cells' own is carried to the squares, so the total stays the data's.
-    private func regions(classes: Int, classOf: (Int32) -> Int, cellSize: Int, filledShare: Double, filled given: Set<Int>? = nil)
+    /// it has the most area in), how many contributions it stands for, and its area. The area
+    /// of the contributions centred in filled cells less the cells' own is carried to the
+    /// squares, so the total stays the data's.
+    private func regions(classes: Int, classOf: (Int32) -> Int, cellSize: Int, filling: Filling)
         -> [(rings: [[TilePoint]], count: Int, area: Double)]
     {
+        var given: Set<Int>? = nil
+        if case .cells(let cells) = filling { given = cells }
         let n = max(1, extent / cellSize)
         let cell = Double(cellSize)
         // Sums by occupied cell only, in cell order (the rounding carried from cell to cell
@@ -147,7 +155,12 @@ extension CoverageGrid {
             var best = 0
             for c in 1..<classes where area[s * classes + c] > area[s * classes + best] { best = c }
             counts[best] += cellCount[s]
-            if given?.contains(k) ?? (total[s] >= filledShare * cell * cell) {
+            let isFilled: Bool
+            switch filling {
+            case .share(let share): isFilled = total[s] >= share * cell * cell
+            case .cells(let cells): isFilled = cells.contains(k)
+            }
+            if isFilled {
                 if label == nil { label = [Int](repeating: -1, count: n * n) }
                 label![k] = best
                 filled[best] = true
