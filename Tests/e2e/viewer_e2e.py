@@ -75,6 +75,18 @@ class Browser:
 
 
 
+def map_screenshot(b, path):
+    """Saves the page as a PNG at `path`; returns how many colours the map shows (beside the
+    panel, scaled down): a blank or failed map has a handful."""
+    shot = base64.b64decode(b.send("Page.captureScreenshot", format="png")["data"])
+    with open(path, "wb") as f:
+        f.write(shot)
+    image = Image.open(io.BytesIO(shot)).convert("RGB")
+    w, h = image.size
+    panel = b.evaluate("document.getElementById('panel').getBoundingClientRect().width") or 0
+    return len(image.crop((int(panel) + 10, 10, w - 10, h - 10)).resize((200, 150)).getcolors(maxcolors=1 << 20) or [])
+
+
 def start_chromium(work):
     """Headless Chromium on a free DevTools port (software GL, a 1280×860 window), and a
     Browser attached to its page with the domains the tests read enabled."""
@@ -122,15 +134,10 @@ def main():
         listed = b.evaluate("document.querySelectorAll('#layers input[type=checkbox]').length") or 0
         check("the layer list shows the layers", listed >= 6, f"{listed} layers listed")
 
-        shot = base64.b64decode(b.send("Page.captureScreenshot", format="png")["data"])
-        with open(args.screenshot, "wb") as f:
-            f.write(shot)
-        image = Image.open(io.BytesIO(shot)).convert("RGB")
-        w, h = image.size
-        panel = b.evaluate("document.getElementById('panel').getBoundingClientRect().width") or 0
-        map_area = image.crop((int(panel) + 10, 10, w - 10, h - 10)).resize((200, 150))
-        colours = len(map_area.getcolors(maxcolors=1 << 20) or [])
+        colours = map_screenshot(b, args.screenshot)
         check("the screenshot of the map is not blank", colours > 20, f"{colours} distinct colours; saved {args.screenshot}")
+        w, h = b.evaluate("[window.innerWidth, window.innerHeight]")
+        panel = b.evaluate("document.getElementById('panel').getBoundingClientRect().width") or 0
 
         # A check through the page: upload a 部标 TXT, press 开始审查.
         document = b.send("DOM.getDocument")["root"]["nodeId"]

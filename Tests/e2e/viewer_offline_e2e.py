@@ -18,7 +18,6 @@ import argparse
 import base64
 import gzip
 import http.server
-import io
 import os
 import random
 import re
@@ -30,9 +29,8 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_server import Checks, free_port, load_sample, stop  # noqa: E402
-from viewer_e2e import start_chromium  # noqa: E402
+from viewer_e2e import map_screenshot, start_chromium  # noqa: E402
 
-from PIL import Image  # noqa: E402
 from pmtiles.reader import MmapSource, Reader, all_tiles  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -161,13 +159,7 @@ def main():
         status = b.evaluate("document.getElementById('archive-status').textContent") or ""
         check("the page names the archive and its versions", "lishui.pmtiles" in status and "farmland v" in status, status)
 
-        shot = base64.b64decode(b.send("Page.captureScreenshot", format="png")["data"])
-        with open(args.screenshot, "wb") as f:
-            f.write(shot)
-        image = Image.open(io.BytesIO(shot)).convert("RGB")
-        w, h = image.size
-        panel = b.evaluate("document.getElementById('panel').getBoundingClientRect().width") or 0
-        colours = len(image.crop((int(panel) + 10, 10, w - 10, h - 10)).resize((200, 150)).getcolors(maxcolors=1 << 20) or [])
+        colours = map_screenshot(b, args.screenshot)
         check("the screenshot shows a map", colours > 20, f"{colours} distinct colours; saved {args.screenshot}")
 
         # The page's reader against PyPI's, tile for tile.
