@@ -112,6 +112,10 @@ extension CoverageGrid {
     enum Filling {
         case share(Double)
         case cells(Set<Int>)
+
+        var cells: Set<Int>? {
+            if case .cells(let cells) = self { cells } else { nil }
+        }
     }
 
     /// Each class's rings (its filled cells traced, then the squares of the partly filled cells
@@ -121,15 +125,13 @@ extension CoverageGrid {
     private func regions(classes: Int, classOf: (Int32) -> Int, cellSize: Int, filling: Filling)
         -> [(rings: [[TilePoint]], count: Int, area: Double)]
     {
-        var given: Set<Int>? = nil
-        if case .cells(let cells) = filling { given = cells }
         let n = max(1, extent / cellSize)
         let cell = Double(cellSize)
         // Sums by occupied cell only, in cell order (the rounding carried from cell to cell
         // goes in that order): a tile's coverage often fills a few dozen of its 16,384 cells,
         // and grids of every cell by every class cost a z14 tile more than its outlines did.
         let cellOf = items.map { it in min(n - 1, Int(it.y / cell)) * n + min(n - 1, Int(it.x / cell)) }
-        let occupied = Array(Set(cellOf).union(given ?? [])).sorted()
+        let occupied = Array(Set(cellOf).union(filling.cells ?? [])).sorted()
         let slotOf = Dictionary(uniqueKeysWithValues: occupied.enumerated().map { ($1, $0) })
         let slots = occupied.count
         var area = [Double](repeating: 0, count: slots * classes)
@@ -151,7 +153,7 @@ extension CoverageGrid {
         var squares = Array(repeating: [[TilePoint]](), count: classes)
         var counts = [Int](repeating: 0, count: classes)
         var carry = 0.0
-        for (s, k) in occupied.enumerated() where total[s] > 0 || given?.contains(k) == true {
+        for (s, k) in occupied.enumerated() where total[s] > 0 || filling.cells?.contains(k) == true {
             var best = 0
             for c in 1..<classes where area[s * classes + c] > area[s * classes + best] { best = c }
             counts[best] += cellCount[s]

@@ -56,7 +56,7 @@ struct CoverageGrid {
         let e = Double(extent)
         let x0 = max(0, x - width / 2), x1 = min(e, x + width / 2), y0 = max(0, y - height / 2), y1 = min(e, y + height / 2)
         guard width > 0, height > 0 else { return add(x: x, y: y, area: area, count: count, code: code) }
-        // Wholly in the next tile: its to count.
+        // Wholly in the next tile: that tile counts it.
         guard area > 0, x1 > x0, y1 > y0 else { return }
         let share = (x1 - x0) * (y1 - y0) / (width * height)
         if share >= 1 { return add(x: x, y: y, area: area, count: count, code: code) }

@@ -143,11 +143,15 @@ struct FeatureGeometryEncoder {
     // MARK: Polygons
 
     mutating func polygons(_ polys: [Polygon], lost: inout LostArea) -> EncodedGeometry? {
-        let projected = polys.compactMap { polygon -> [[TileVertex]]? in
+        polygons(projected: projected(polys), lost: &lost)
+    }
+
+    /// Polygons in tile units, rings open, exterior first; those without a ring are left out.
+    func projected(_ polys: [Polygon]) -> [[[TileVertex]]] {
+        polys.compactMap { polygon -> [[TileVertex]]? in
             guard let exterior = polygon.rings.first, exterior.count >= 4 else { return nil }
             return polygon.rings.map { project($0, dropClosing: true) }
         }
-        return polygons(projected: projected, lost: &lost)
     }
 
     /// Polygons already in tile units, rings open (no closing vertex), exterior first.

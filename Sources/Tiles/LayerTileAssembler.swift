@@ -169,10 +169,10 @@ struct LayerTileAssembler {
             case .merged(let count):
                 tags.append(layer.keyIndex("om_merged"))
                 tags.append(layer.valueIndex(.int(Int64(count))))
-                layer.addFeature(id: nil, type: f.geometry.type, geometry: f.geometry.commands, tags: tags)
-                continue
             }
-            layer.addFeature(id: f.id, type: f.geometry.type, geometry: f.geometry.commands, tags: tags)
+            // A block is no feature of the data: it has no id.
+            let id: UInt64? = if case .merged = f.values { nil } else { f.id }
+            layer.addFeature(id: id, type: f.geometry.type, geometry: f.geometry.commands, tags: tags)
         }
         if let landUse, coverage.codeNames != nil {
             // One feature per land class: no id, the class's commonest code in the code field

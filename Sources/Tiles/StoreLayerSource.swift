@@ -357,19 +357,11 @@ public final class StoreLayerSource: TileSource, Sendable {
                 c.addBox(id: members[0].id, members[0].footprint)
                 continue
             }
-            let t = c.transform
+            let (t, encoder) = (c.transform, c.encoder)
             let outlines = members.flatMap { p -> [[[TileVertex]]] in
                 switch p.outline {
                 case .resident(let row, let box): return shapes?.polygons(row, t, box: box) ?? []
-                case .geometry(let g):
-                    return g.polygons.map { polygon in
-                        polygon.rings.map { ring in
-                            ring.dropLast().map { v in
-                                let q = t.apply(v.x, v.y)
-                                return TileVertex(x: q.x, y: q.y)
-                            }
-                        }
-                    }
+                case .geometry(let g): return encoder.projected(g.polygons)
                 }
             }
             if engine == nil { engine = GeometryEngine() }
