@@ -19,9 +19,6 @@ import VectorIO
 public struct PatchBatch: Sendable {
     /// One patch's answer.
     public struct Row: Sendable {
-        /// Its place in the input (1-based) and its feature id there.
-        public var number: Int
-        public var fid: Int64
         /// The value of `--id-field` (监测图斑编号, e.g. JCBH), or the feature id.
         public var patchId: String
         public var attributes: [AttributeValue]
@@ -69,16 +66,14 @@ public struct PatchBatch: Sendable {
         }
         let places = try Places(store: checker.store, caller: caller)
         var done = 0
-        var number = 0
         while true {
             var features: [SourceFeature] = []
             while features.count < chunk, let f = try source.next() { features.append(f) }
             if features.isEmpty { break }
-            let first = number, chunkFeatures = features
-            number += features.count
+            let chunkFeatures = features
             let rows = Mutex([Row?](repeating: nil, count: features.count))
             DispatchQueue.concurrentPerform(iterations: features.count) { i in
-                let row = self.check(chunkFeatures[i], number: first + i + 1, idIndex: idIndex, crs: sourceCRS, places: places)
+                let row = self.check(chunkFeatures[i], idIndex: idIndex, crs: sourceCRS, places: places)
                 rows.withLock { $0[i] = row }
             }
             try emit(rows.withLock { $0.map { $0! } })
@@ -87,7 +82,7 @@ public struct PatchBatch: Sendable {
         }
     }
 
-    private func check(_ f: SourceFeature, number: Int, idIndex: Int?, crs: String?, places: Places) -> Row {
+    private func check(_ f: SourceFeature, idIndex: Int?, crs: String?, places: Places) -> Row {
         let id: String
         switch idIndex.map({ f.attributes[$0] }) {
         case .text(let s)?: id = s
@@ -95,7 +90,7 @@ public struct PatchBatch: Sendable {
         case .real(let d)?: id = String(d)
         default: id = String(f.fid)
         }
-        var row = Row(number: number, fid: f.fid, patchId: id, attributes: f.attributes)
+        var row = Row(patchId: id, attributes: f.attributes)
         guard let g = f.geometry else {
             row.failure = "no geometry"
             return row

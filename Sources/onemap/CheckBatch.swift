@@ -82,16 +82,8 @@ struct CheckBatch: AsyncParsableCommand {
 
     /// Patches done, per second and time left, on one terminal line; nothing when no one watches.
     static func progressLine(_ started: Date) -> (Int, Int?) -> Void {
-        guard isatty(STDERR_FILENO) == 1 else { return { _, _ in } }
-        return { done, total in
-            let seconds = -started.timeIntervalSinceNow
-            let rate = Double(done) / max(seconds, 1e-9)
-            var line = String(format: "\r\u{1B}[K%d", done)
-            if let total {
-                line += String(format: "/%d patches  %.0f/s  ~%.0f s left", total, rate, Double(max(0, total - done)) / max(rate, 1e-9))
-            }
-            FileHandle.standardError.write(Data(line.utf8))
-        }
+        guard Terminal.stderrIsTTY else { return { _, _ in } }
+        return { done, total in Terminal.rateLine("", done: done, total: total, unit: "patches", seconds: -started.timeIntervalSinceNow) }
     }
 }
 
@@ -166,15 +158,12 @@ struct BatchColumns {
 final class BatchWriter {
     private let vector: VectorWriter?
     private var csv: FileHandle?
-    private let sourceFields: [FieldDefinition]
 
     init(path: String, format: CheckBatch.Format, source: VectorSource, columns: BatchColumns) throws {
         // The patch's own fields keep their names; one that an added field has is left out.
         let added = Set(columns.fields.map { $0.name.lowercased() })
-        let own = source.fields.filter { !added.contains($0.name.lowercased()) }
-        sourceFields = own
         keep = source.fields.map { !added.contains($0.name.lowercased()) }
-        let fields = own + columns.fields
+        let fields = zip(source.fields, keep).filter(\.1).map(\.0) + columns.fields
         switch format {
         case .gpkg, .geojson:
             vector = try VectorWriter(

@@ -167,13 +167,8 @@ struct TilesCommand: AsyncParsableCommand {
 
         /// Tiles done, rate and time left on one line of the terminal; nothing when no one watches.
         static func progressLine() -> @Sendable (TileExport.Progress) -> Void {
-            guard isatty(STDERR_FILENO) == 1 else { return { _ in } }
-            return { p in
-                let rate = Double(p.done) / max(p.seconds, 1e-9)
-                let left = rate > 0 ? Double(p.total - p.done) / rate : 0
-                let line = String(format: "\r\u{1B}[Kz%d  %d/%d tiles  %.0f/s  ~%.0f s left", p.zoom, p.done, p.total, rate, left)
-                FileHandle.standardError.write(Data(line.utf8))
-            }
+            guard Terminal.stderrIsTTY else { return { _ in } }
+            return { p in Terminal.rateLine("z\(p.zoom)  ", done: p.done, total: p.total, unit: "tiles", seconds: p.seconds) }
         }
     }
 }

@@ -230,7 +230,7 @@ async function showPopup(map, e) {
     if (Object.keys(f.properties).length === 0 || "om_merged" in f.properties) bare.add(f.sourceLayer);
     else html += popupTable(f.sourceLayer, f.properties);
   }
-  if (bare.size && state.archive) {
+  if (bare.size && openArchive) {
     // An archive has no server behind it to ask.
     html += `<p class="popup">放大查看图斑属性 (zoom in for the parcel's attributes)</p>`;
   } else if (bare.size) {
@@ -401,7 +401,6 @@ async function showArchive(map, source) {
     throw e;
   }
   openArchive = archive;
-  state.archive = archive;
   const style = offlineStyle(archiveStyle(archive));
   map.setStyle(style);
   // The check's overlays belong to the style: a new style needs them again.
