@@ -102,20 +102,13 @@ struct StoreTileTests {
         }
         try fx.layer("farmland", fields: TileFixtures.parcelFields, parcels)
         let engine = GeometryEngine()
-        let bounds = try #require(try fx.store.layer(named: "farmland").version.bbox)
         var checked = 0
-        for threshold in [1000, 1_000_000] {
-            let service = TileService(store: fx.store, options: TileOptions(summaryThreshold: threshold))
-            for z in 8...12 {
-                for key in Self.keys(bounds, z: z) {
-                    let tile = try service.tile(.layers(["farmland"]), key, grid: Self.grid)
-                    guard !tile.isEmpty else { continue }
-                    let (drawn, truth) = try Self.coverage(tile.bytes, key: key, parcels: parcels, engine: engine)
-                    guard truth > 4096.0 * 4096 * 0.0001 else { continue }
-                    checked += 1
-                    #expect(abs(drawn - truth) <= 0.05 * truth, "z\(z) \(key): drawn \(Int(drawn)) vs data \(Int(truth)) units²")
-                }
-            }
+        try Self.eachFarmlandTile(fx, zooms: 8...12) { key, tile in
+            guard !tile.isEmpty else { return }
+            let (drawn, truth) = try Self.coverage(tile.bytes, key: key, parcels: parcels, engine: engine)
+            guard truth > 4096.0 * 4096 * 0.0001 else { return }
+            checked += 1
+            #expect(abs(drawn - truth) <= 0.05 * truth, "z\(key.z) \(key): drawn \(Int(drawn)) vs data \(Int(truth)) units²")
         }
         #expect(checked > 200, "the layer should give many tiles to check: \(checked)")
     }
@@ -153,40 +146,35 @@ struct StoreTileTests {
             ))
         try fx.layer("farmland", fields: TileFixtures.parcelFields, parcels)
         let engine = GeometryEngine()
-        let bounds = try #require(try fx.store.layer(named: "farmland").version.bbox)
         var checked = 0
-        for threshold in [1000, 1_000_000] {
-            let service = TileService(store: fx.store, options: TileOptions(summaryThreshold: threshold))
-            for z in 10...12 {
-                for key in Self.keys(bounds, z: z) {
-                    let tile = try service.tile(.layers(["farmland"]), key, grid: Self.grid)
-                    guard let layer = try decodeTile(tile.bytes).layer("farmland") else { continue }
-                    var parts: [EngineGeometry] = []
-                    var merged: [EngineGeometry] = []
-                    for f in layer.features where f.type == 3 {
-                        for p in polygons(f) {
-                            let rings = p.map { r in (r + [r[0]]).map { Coordinate(Double($0.x), Double($0.y)) } }
-                            parts.append(try engine.make(.polygon(Polygon(rings))))
-                            if f.properties["om_merged"] != nil {
-                                #expect(f.id == nil, "z\(z) \(key): a block has no id")
-                                merged.append(parts[parts.count - 1])
-                            }
-                        }
+        try Self.eachFarmlandTile(fx, zooms: 10...12) { key, tile in
+            guard let layer = try decodeTile(tile.bytes).layer("farmland") else { return }
+            var parts: [EngineGeometry] = []
+            var merged: [EngineGeometry] = []
+            for f in layer.features where f.type == 3 {
+                for p in polygons(f) {
+                    let rings = p.map { r in (r + [r[0]]).map { Coordinate(Double($0.x), Double($0.y)) } }
+                    parts.append(try engine.make(.polygon(Polygon(rings))))
+                    if f.properties["om_merged"] != nil {
+                        #expect(f.id == nil, "z\(key.z) \(key): a block has no id")
+                        merged.append(parts[parts.count - 1])
                     }
-                    let valid = parts.allSatisfy { $0.isValid }
-                    #expect(valid, "z\(z) \(key): invalid polygons")
-                    let (drawn, truth) = try Self.coverage(tile.bytes, key: key, parcels: parcels, engine: engine)
-                    guard truth > 4096.0 * 4096 * 0.0001 else { continue }
-                    #expect(abs(drawn - truth) <= 0.05 * truth, "z\(z) \(key): drawn \(Int(drawn)) vs data \(Int(truth)) units²")
-                    // Much of the field (a hundred cells of 32 units or more): one block is most of it.
-                    guard truth > 100 * 32 * 32 else { continue }
-                    checked += 1
-                    let largest = try merged.map { try $0.planarArea() }.max() ?? 0
-                    #expect(
-                        largest >= 0.6 * truth,
-                        "z\(z) \(key): largest block \(Int(largest)) of \(Int(truth)) units², \(parts.count) polygons")
                 }
             }
+            let valid = parts.allSatisfy { $0.isValid }
+            #expect(valid, "z\(key.z) \(key): invalid polygons")
+            let (drawn, truth) = try Self.coverage(tile.bytes, key: key, parcels: parcels, engine: engine)
+            guard truth > 4096.0 * 4096 * 0.0001 else { return }
+            #expect(abs(drawn - truth) <= 0.05 * truth, "z\(key.z) \(key): drawn \(Int(drawn)) vs data \(Int(truth)) units²")
+            // Much of the field (a hundred cells of 32 units or more): one block is most of it.
+            guard truth > 100 * 32 * 32 else { return }
+            checked += 1
+            let largest = try merged.map { try $0.planarArea() }.max() ?? 0
+            #expect(
+                largest >= 0.6 * truth, "z\(key.z) \(key): largest block \(Int(largest)) of \(Int(truth)) units², \(parts.count) polygons")
+        }
+        for threshold in [1000, 1_000_000] {
+            let service = TileService(store: fx.store, options: TileOptions(summaryThreshold: threshold))
             if side > 100 {
                 // At z12 the lone parcel is a box (4 corners) with its id, as every box was.
                 let key = Self.keys(BoundingBox(lone.x + w / 2, lone.y + h / 2, lone.x + w / 2, lone.y + h / 2), z: 12)[0]
@@ -199,6 +187,20 @@ struct StoreTileTests {
             }
         }
         #expect(checked >= 6, "tiles holding much of the field: \(checked)")
+    }
+
+    /// Every tile of the farmland layer over its bounds at `zooms`, made by both tile paths
+    /// (held in memory, and read through the R*Tree).
+    static func eachFarmlandTile(_ fx: TileFixtures, zooms: ClosedRange<Int>, _ body: (TileKey, CachedTile) throws -> Void)
+        throws
+    {
+        let bounds = try #require(try fx.store.layer(named: "farmland").version.bbox)
+        for threshold in [1000, 1_000_000] {
+            let service = TileService(store: fx.store, options: TileOptions(summaryThreshold: threshold))
+            for z in zooms {
+                for key in keys(bounds, z: z) { try body(key, try service.tile(.layers(["farmland"]), key, grid: grid)) }
+            }
+        }
     }
 
     /// The area the tile's polygons cover inside the tile, and the area the data covers
